@@ -1,0 +1,378 @@
+//! A terminal's character grid: where the next character goes, and what scrolls.
+//!
+//! A text console on a framebuffer is two problems. One is pixels: drawing a glyph at a cell,
+//! in a pixel format the firmware chose. The other is bookkeeping: a cursor that advances,
+//! lines that wrap at the right edge, control characters (`\n`, `\r`, `\t`, backspace), and a
+//! screen that scrolls up when the cursor falls off the bottom. This crate is the second half
+//! only. It knows nothing of pixels, so `cargo test` checks it on the host.
+//!
+//! The grid keeps every cell (character plus colours) because a framebuffer is a poor place to
+//! read back from: on real hardware it is uncached or write-combining memory, so scrolling by
+//! copying pixels upward is slow. Keeping the characters lets the renderer redraw from the grid
+//! instead. Each operation returns a [`Change`] that tells the renderer the least it must redraw.
+//!
+//! The cells live in a slice the caller provides, so the grid works before the kernel has a
+//! heap: the kernel hands it a static array sized for the largest screen it supports.
+
+#![no_std]
+
+/// A colour as 8-bit red, green and blue intensities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgb {
+    /// Red intensity.
+    pub r: u8,
+    /// Green intensity.
+    pub g: u8,
+    /// Blue intensity.
+    pub b: u8,
+}
+
+impl Rgb {
+    /// Builds a colour from its three intensities.
+    pub const fn new(r: u8, g: u8, b: u8) -> Self {
+        Self { r, g, b }
+    }
+}
+
+/// Foreground and background colour of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Colour of the glyph's set pixels.
+    pub fg: Rgb,
+    /// Colour of the glyph's unset pixels.
+    pub bg: Rgb,
+}
+
+/// The console's default look: light grey on black, like a PC text mode.
+pub const DEFAULT_STYLE: Style = Style {
+    fg: Rgb::new(0xC0, 0xC0, 0xC0),
+    bg: Rgb::new(0x00, 0x00, 0x00),
+};
+
+/// One character position on the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    /// The character shown; a space for an empty cell.
+    pub ch: char,
+    /// The colours it is shown in.
+    pub style: Style,
+}
+
+/// An empty cell in the default style.
+pub const BLANK: Cell = Cell {
+    ch: ' ',
+    style: DEFAULT_STYLE,
+};
+
+/// Tab stops are every this many columns.
+pub const TAB_WIDTH: usize = 8;
+
+/// What an operation changed, so the renderer redraws no more than it must.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing visible changed (the cursor moved, say).
+    None,
+    /// One cell changed.
+    Cell {
+        /// Its column.
+        col: usize,
+        /// Its row.
+        row: usize,
+    },
+    /// Every cell may have changed (the grid scrolled or was cleared).
+    All,
+}
+
+impl Change {
+    /// The smallest change that covers both `self` and `other`.
+    pub fn merge(self, other: Change) -> Change {
+        match (self, other) {
+            (Change::None, x) | (x, Change::None) => x,
+            (a, b) if a == b => a,
+            _ => Change::All,
+        }
+    }
+}
+
+/// A grid of `cols` × `rows` cells with a cursor.
+pub struct Grid<'a> {
+    cells: &'a mut [Cell],
+    cols: usize,
+    rows: usize,
+    col: usize,
+    row: usize,
+    style: Style,
+}
+
+impl<'a> Grid<'a> {
+    /// Makes a blank grid of `cols` × `rows` cells in `storage`, which must hold at least that
+    /// many cells. Returns `None` if it does not, or if either side is zero.
+    pub fn new(storage: &'a mut [Cell], cols: usize, rows: usize) -> Option<Self> {
+        let needed = cols.checked_mul(rows)?;
+        if cols == 0 || rows == 0 || storage.len() < needed {
+            return None;
+        }
+        let cells = &mut storage[..needed];
+        cells.fill(BLANK);
+        Some(Self {
+            cells,
+            cols,
+            rows,
+            col: 0,
+            row: 0,
+            style: DEFAULT_STYLE,
+        })
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The cursor as (column, row).
+    pub fn cursor(&self) -> (usize, usize) {
+        (self.col, self.row)
+    }
+
+    /// The style that newly written characters get.
+    pub fn style(&self) -> Style {
+        self.style
+    }
+
+    /// Sets the style for characters written from now on.
+    pub fn set_style(&mut self, style: Style) {
+        self.style = style;
+    }
+
+    /// The cell at (`col`, `row`). Panics outside the grid, like slice indexing.
+    pub fn cell(&self, col: usize, row: usize) -> Cell {
+        assert!(col < self.cols && row < self.rows, "cell outside the grid");
+        self.cells[row * self.cols + col]
+    }
+
+    /// The characters of one row, for tests and diagnostics, with trailing blanks dropped.
+    pub fn row_text(&self, row: usize) -> impl Iterator<Item = char> + '_ {
+        let line = &self.cells[row * self.cols..(row + 1) * self.cols];
+        let used = line.iter().rposition(|c| c.ch != ' ').map_or(0, |i| i + 1);
+        line[..used].iter().map(|c| c.ch)
+    }
+
+    /// Blanks every cell and puts the cursor home.
+    pub fn clear(&mut self) -> Change {
+        let blank = Cell {
+            ch: ' ',
+            style: self.style,
+        };
+        self.cells.fill(blank);
+        self.col = 0;
+        self.row = 0;
+        Change::All
+    }
+
+    /// Writes one character at the cursor and advances it, interpreting `\n` (next line),
+    /// `\r` (start of line), `\t` (next tab stop) and backspace (one column left, without
+    /// erasing). Other control characters are ignored.
+    pub fn write_char(&mut self, ch: char) -> Change {
+        match ch {
+            '\n' => {
+                self.col = 0;
+                self.line_feed()
+            }
+            '\r' => {
+                self.col = 0;
+                Change::None
+            }
+            '\t' => {
+                let stop = (self.col / TAB_WIDTH + 1) * TAB_WIDTH;
+                let mut change = Change::None;
+                while self.col < stop.min(self.cols) {
+                    change = change.merge(self.put(' '));
+                    if self.col == 0 {
+                        // The tab wrapped the line: it ends there.
+                        break;
+                    }
+                }
+                change
+            }
+            '\u{8}' => {
+                self.col = self.col.saturating_sub(1);
+                Change::None
+            }
+            c if c.is_control() => Change::None,
+            c => self.put(c),
+        }
+    }
+
+    /// Writes every character of `s`; see [`Grid::write_char`].
+    pub fn write_str(&mut self, s: &str) -> Change {
+        s.chars()
+            .fold(Change::None, |change, ch| change.merge(self.write_char(ch)))
+    }
+
+    /// Stores a printable character at the cursor and advances, wrapping at the right edge.
+    fn put(&mut self, ch: char) -> Change {
+        let (col, row) = (self.col, self.row);
+        self.cells[row * self.cols + col] = Cell {
+            ch,
+            style: self.style,
+        };
+        self.col += 1;
+        let mut change = Change::Cell { col, row };
+        if self.col == self.cols {
+            self.col = 0;
+            change = change.merge(self.line_feed());
+        }
+        change
+    }
+
+    /// Moves the cursor down one row, scrolling when it is on the last one.
+    fn line_feed(&mut self) -> Change {
+        if self.row + 1 < self.rows {
+            self.row += 1;
+            return Change::None;
+        }
+        self.cells.copy_within(self.cols.., 0);
+        let blank = Cell {
+            ch: ' ',
+            style: self.style,
+        };
+        let last = (self.rows - 1) * self.cols;
+        self.cells[last..].fill(blank);
+        Change::All
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec;
+
+    fn text(grid: &Grid<'_>, row: usize) -> String {
+        grid.row_text(row).collect()
+    }
+
+    #[test]
+    fn refuses_storage_that_is_too_small() {
+        let mut cells = vec![BLANK; 5];
+        assert!(Grid::new(&mut cells, 3, 2).is_none());
+        assert!(Grid::new(&mut cells, 0, 1).is_none());
+        assert!(Grid::new(&mut cells, usize::MAX, 2).is_none());
+        assert!(Grid::new(&mut cells, 5, 1).is_some());
+    }
+
+    #[test]
+    fn writes_and_reports_cells() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 5, 4).unwrap();
+        assert_eq!(grid.write_char('a'), Change::Cell { col: 0, row: 0 });
+        assert_eq!(grid.write_char('b'), Change::Cell { col: 1, row: 0 });
+        assert_eq!(grid.cursor(), (2, 0));
+        assert_eq!(text(&grid, 0), "ab");
+    }
+
+    #[test]
+    fn newline_and_carriage_return() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 5, 4).unwrap();
+        assert_eq!(grid.write_str("abc\r"), Change::All);
+        assert_eq!(grid.cursor(), (0, 0));
+        grid.write_str("X\nyz");
+        assert_eq!(text(&grid, 0), "Xbc");
+        assert_eq!(text(&grid, 1), "yz");
+        assert_eq!(grid.cursor(), (2, 1));
+    }
+
+    #[test]
+    fn wraps_at_the_right_edge() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 5, 4).unwrap();
+        grid.write_str("0123456");
+        assert_eq!(text(&grid, 0), "01234");
+        assert_eq!(text(&grid, 1), "56");
+        assert_eq!(grid.cursor(), (2, 1));
+    }
+
+    #[test]
+    fn scrolls_when_the_cursor_leaves_the_bottom() {
+        let mut cells = vec![BLANK; 9];
+        let mut grid = Grid::new(&mut cells, 3, 3).unwrap();
+        assert_eq!(grid.write_str("a\nb\nc"), Change::All);
+        assert_eq!(grid.write_char('\n'), Change::All, "a scroll redraws all");
+        assert_eq!(text(&grid, 0), "b");
+        assert_eq!(text(&grid, 1), "c");
+        assert_eq!(text(&grid, 2), "");
+        assert_eq!(grid.cursor(), (0, 2));
+    }
+
+    #[test]
+    fn filling_the_last_cell_scrolls() {
+        let mut cells = vec![BLANK; 4];
+        let mut grid = Grid::new(&mut cells, 2, 2).unwrap();
+        grid.write_str("abcd");
+        assert_eq!(text(&grid, 0), "cd");
+        assert_eq!(text(&grid, 1), "");
+        assert_eq!(grid.cursor(), (0, 1));
+    }
+
+    #[test]
+    fn tabs_stop_every_eight_columns_and_never_wrap_twice() {
+        let mut cells = vec![BLANK; 40];
+        let mut grid = Grid::new(&mut cells, 20, 2).unwrap();
+        grid.write_str("ab\tc");
+        assert_eq!(grid.cell(8, 0).ch, 'c');
+        grid.write_str("\t\tX");
+        // 9 -> 16 -> 20 (end of line, wraps) and the second tab ends there.
+        assert_eq!(grid.cell(0, 1).ch, 'X');
+    }
+
+    #[test]
+    fn backspace_moves_left_and_stops_at_the_edge() {
+        let mut cells = vec![BLANK; 10];
+        let mut grid = Grid::new(&mut cells, 10, 1).unwrap();
+        grid.write_str("ab\u{8}\u{8}\u{8}X");
+        assert_eq!(text(&grid, 0), "Xb");
+    }
+
+    #[test]
+    fn other_control_characters_are_ignored() {
+        let mut cells = vec![BLANK; 10];
+        let mut grid = Grid::new(&mut cells, 10, 1).unwrap();
+        assert_eq!(grid.write_str("\u{7}\u{1b}"), Change::None);
+        assert_eq!(grid.cursor(), (0, 0));
+    }
+
+    #[test]
+    fn styles_stick_to_cells_and_clear_resets() {
+        let red = Style {
+            fg: Rgb::new(255, 0, 0),
+            bg: Rgb::new(0, 0, 0),
+        };
+        let mut cells = vec![BLANK; 10];
+        let mut grid = Grid::new(&mut cells, 5, 2).unwrap();
+        grid.write_char('a');
+        grid.set_style(red);
+        grid.write_char('b');
+        assert_eq!(grid.cell(0, 0).style, DEFAULT_STYLE);
+        assert_eq!(grid.cell(1, 0).style, red);
+        assert_eq!(grid.clear(), Change::All);
+        assert_eq!(grid.cursor(), (0, 0));
+        assert_eq!(text(&grid, 0), "");
+    }
+
+    #[test]
+    fn merging_changes() {
+        let one = Change::Cell { col: 1, row: 0 };
+        let two = Change::Cell { col: 2, row: 0 };
+        assert_eq!(Change::None.merge(one), one);
+        assert_eq!(one.merge(Change::None), one);
+        assert_eq!(one.merge(one), one);
+        assert_eq!(one.merge(two), Change::All);
+    }
+}

@@ -1,0 +1,185 @@
+//! The kernel's text console: characters on the framebuffer, mirrored to the serial port.
+//!
+//! Two outputs, because each fails where the other works. The screen is what a person at the
+//! machine sees, even on a real PC with no serial cable; serial is what the host tools and a
+//! developer's terminal see, and it works before (or without) a framebuffer. [`print!`] and
+//! [`println!`] write every character to both.
+//!
+//! Drawing text is split in two. `textgrid` (a host-tested crate) keeps the grid of characters,
+//! the cursor, wrapping and scrolling; this module turns what changed into pixels, using the
+//! glyphs of a PSF bitmap font embedded in the kernel (Terminus 8×16, SIL Open Font License,
+//! `kernel/assets/fonts/`). A cell is one glyph: column `c`, row `r` of the grid is the
+//! 8×16-pixel box whose top-left corner is pixel (`8c`, `16r`).
+//!
+//! The grid's cells live in a static array sized for the largest screen the console fills
+//! ([`MAX_COLS`] × [`MAX_ROWS`]); a larger screen shows the console in its top-left part.
+
+use crate::drivers::framebuffer::Framebuffer;
+use crate::drivers::serial;
+use crate::sync::TakeOnce;
+use bootloader_api::info::{FrameBuffer, FrameBufferInfo};
+use core::fmt::{self, Write};
+use psf::Font;
+use spin::Mutex;
+use textgrid::{Cell, Change, Grid, Style, BLANK};
+
+/// The console font, a PC Screen Font file.
+const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/Lat15-Terminus16.psf");
+/// Drawn for characters the font has no glyph for.
+const REPLACEMENT: char = '?';
+/// Most columns the console uses (1920 pixels / 8).
+pub const MAX_COLS: usize = 240;
+/// Most rows the console uses (1200 pixels / 16).
+pub const MAX_ROWS: usize = 75;
+
+/// Backing store for the grid, borrowed once by [`init`].
+static CELLS: TakeOnce<[Cell; MAX_COLS * MAX_ROWS]> = TakeOnce::new([BLANK; MAX_COLS * MAX_ROWS]);
+
+/// The framebuffer console, once [`init`] found a framebuffer. The lock guards the grid and the
+/// framebuffer together, so a character and its pixels always change as one.
+static CONSOLE: Mutex<Option<TextConsole>> = Mutex::new(None);
+
+/// Text drawn on a framebuffer.
+struct TextConsole {
+    framebuffer: Framebuffer,
+    grid: Grid<'static>,
+    font: Font<'static>,
+}
+
+impl TextConsole {
+    fn write_char(&mut self, ch: char) {
+        match self.grid.write_char(ch) {
+            Change::None => {}
+            Change::Cell { col, row } => self.draw_cell(col, row),
+            Change::All => self.redraw(),
+        }
+    }
+
+    fn redraw(&mut self) {
+        for row in 0..self.grid.rows() {
+            for col in 0..self.grid.cols() {
+                self.draw_cell(col, row);
+            }
+        }
+    }
+
+    fn draw_cell(&mut self, col: usize, row: usize) {
+        let cell = self.grid.cell(col, row);
+        let (width, height) = (self.font.width(), self.font.height());
+        let (left, top) = (col * width, row * height);
+        let fg = self.framebuffer.encode(cell.style.fg);
+        let bg = self.framebuffer.encode(cell.style.bg);
+        let Some(glyph) = self.font.glyph_for(cell.ch, REPLACEMENT) else {
+            self.framebuffer.fill(left, top, width, height, bg);
+            return;
+        };
+        for y in 0..height {
+            for x in 0..width {
+                let pixel = if glyph.pixel(x, y) { fg } else { bg };
+                self.framebuffer.put(left + x, top + y, pixel);
+            }
+        }
+    }
+}
+
+/// Takes the framebuffer (if there is one) and clears it to the console's background.
+/// Returns its mode, or `None` when the console runs on serial alone.
+pub fn init(framebuffer: Option<FrameBuffer>) -> Option<FrameBufferInfo> {
+    let framebuffer = Framebuffer::new(framebuffer?);
+    let info = framebuffer.info();
+    let font = Font::parse(FONT_BYTES).expect("the embedded console font is a valid PSF file");
+    let cells = CELLS.take().expect("console::init runs once");
+    let cols = (info.width / font.width()).min(MAX_COLS);
+    let rows = (info.height / font.height()).min(MAX_ROWS);
+    let grid = Grid::new(cells, cols, rows)?;
+    let mut console = TextConsole {
+        framebuffer,
+        grid,
+        font,
+    };
+    let background = console.framebuffer.encode(textgrid::DEFAULT_STYLE.bg);
+    console
+        .framebuffer
+        .fill(0, 0, info.width, info.height, background);
+    *CONSOLE.lock() = Some(console);
+    Some(info)
+}
+
+/// Sends text to the framebuffer console only.
+struct ScreenWriter<'a>(&'a mut TextConsole);
+
+impl Write for ScreenWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        s.chars().for_each(|ch| self.0.write_char(ch));
+        Ok(())
+    }
+}
+
+/// Writes formatted text to serial and to the screen. Used by [`print!`] and [`println!`].
+pub fn write_fmt(args: fmt::Arguments<'_>) {
+    serial::write_fmt(args);
+    if let Some(console) = CONSOLE.lock().as_mut() {
+        let _ = ScreenWriter(console).write_fmt(args);
+    }
+}
+
+/// Writes formatted text to both outputs in `style` on the screen, then restores the style.
+pub fn write_fmt_styled(style: Style, args: fmt::Arguments<'_>) {
+    serial::write_fmt(args);
+    if let Some(console) = CONSOLE.lock().as_mut() {
+        let previous = console.grid.style();
+        console.grid.set_style(style);
+        let _ = ScreenWriter(console).write_fmt(args);
+        console.grid.set_style(previous);
+    }
+}
+
+/// The panic handler's way to print: never waits for a lock, since the code that holds it will
+/// not run again. The screen is skipped if its lock is taken.
+pub fn write_fmt_panicking(style: Style, args: fmt::Arguments<'_>) {
+    serial::write_fmt_panicking(args);
+    if let Some(mut guard) = CONSOLE.try_lock() {
+        if let Some(console) = guard.as_mut() {
+            console.grid.set_style(style);
+            let _ = ScreenWriter(console).write_fmt(args);
+        }
+    }
+}
+
+/// The framebuffer mode the console draws in, if it has a framebuffer.
+pub fn mode() -> Option<FrameBufferInfo> {
+    CONSOLE.lock().as_ref().map(|console| console.framebuffer.info())
+}
+
+/// Runs `inspect` on the grid, for tests that check what is on the screen. `None` if there is
+/// no framebuffer console.
+pub fn with_grid<R>(inspect: impl FnOnce(&Grid<'static>) -> R) -> Option<R> {
+    CONSOLE.lock().as_ref().map(|console| inspect(&console.grid))
+}
+
+/// Prints to the screen and the serial port.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => ($crate::console::write_fmt(format_args!($($arg)*)));
+}
+
+/// Prints a line to the screen and the serial port.
+#[macro_export]
+macro_rules! println {
+    () => ($crate::print!("\n"));
+    ($($arg:tt)*) => ($crate::console::write_fmt(format_args!("{}\n", format_args!($($arg)*))));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test_case]
+    fn println_reaches_the_grid() {
+        crate::println!("grid check {}", 42);
+        let found = super::with_grid(|grid| {
+            let (_, row) = grid.cursor();
+            // The line just printed is the one above the cursor.
+            grid.row_text(row - 1).eq("grid check 42".chars())
+        });
+        assert_eq!(found, Some(true));
+    }
+}

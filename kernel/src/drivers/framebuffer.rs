@@ -1,0 +1,160 @@
+//! The linear framebuffer: a rectangle of pixels in memory that the display shows.
+//!
+//! Neither BIOS nor UEFI leaves a 64-bit kernel a text mode it can use, so the bootloader asks
+//! the firmware for a graphics mode (VESA BIOS Extensions under BIOS, the Graphics Output
+//! Protocol under UEFI) and hands the kernel its address and layout. From then on showing
+//! something means writing pixel values into that memory.
+//!
+//! The layout is not fixed. Each row is `stride` pixels apart (the stride can exceed the visible
+//! width), and each pixel is `bytes_per_pixel` bytes whose meaning the firmware chose: OVMF
+//! usually reports BGR with 4 bytes a pixel, VESA modes are often BGR with 3 or 4, and some
+//! firmwares give a greyscale byte or arbitrary bit positions. [`PixelEncoder`] turns a colour
+//! into the right bytes once, so drawing copies bytes and never decides per pixel.
+
+use bootloader_api::info::{FrameBuffer, FrameBufferInfo, PixelFormat};
+use textgrid::Rgb;
+
+/// The most bytes one pixel can take (a 32-bit pixel).
+const MAX_BYTES_PER_PIXEL: usize = 4;
+
+/// One colour, already encoded in the framebuffer's pixel format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pixel {
+    bytes: [u8; MAX_BYTES_PER_PIXEL],
+}
+
+/// Encodes colours for one pixel format.
+#[derive(Debug, Clone, Copy)]
+pub struct PixelEncoder {
+    format: PixelFormat,
+    bytes_per_pixel: usize,
+}
+
+impl PixelEncoder {
+    /// An encoder for `format` with `bytes_per_pixel` bytes a pixel (at most 4 are written).
+    pub fn new(format: PixelFormat, bytes_per_pixel: usize) -> Self {
+        Self {
+            format,
+            bytes_per_pixel: bytes_per_pixel.min(MAX_BYTES_PER_PIXEL),
+        }
+    }
+
+    /// The bytes that show `colour`.
+    pub fn encode(&self, colour: Rgb) -> Pixel {
+        let mut bytes = [0; MAX_BYTES_PER_PIXEL];
+        match self.format {
+            PixelFormat::Rgb => bytes[..3].copy_from_slice(&[colour.r, colour.g, colour.b]),
+            PixelFormat::Bgr => bytes[..3].copy_from_slice(&[colour.b, colour.g, colour.r]),
+            PixelFormat::U8 => bytes[0] = luminance(colour),
+            PixelFormat::Unknown {
+                red_position,
+                green_position,
+                blue_position,
+            } => {
+                // The positions are bit offsets of 8-bit fields in a little-endian pixel.
+                let place = |value: u8, position: u8| {
+                    u32::from(value).checked_shl(u32::from(position)).unwrap_or(0)
+                };
+                let value = place(colour.r, red_position)
+                    | place(colour.g, green_position)
+                    | place(colour.b, blue_position);
+                bytes = value.to_le_bytes();
+            }
+            // A format this code does not know: draw white-ish on black rather than nothing.
+            _ => bytes[0] = luminance(colour),
+        }
+        Pixel { bytes }
+    }
+}
+
+/// Perceived brightness of a colour (ITU-R BT.601 weights, in integers).
+fn luminance(colour: Rgb) -> u8 {
+    let weighted = 299 * u32::from(colour.r) + 587 * u32::from(colour.g) + 114 * u32::from(colour.b);
+    (weighted / 1000) as u8
+}
+
+/// The screen's pixels, owned by whoever draws on it (the console).
+pub struct Framebuffer {
+    pixels: &'static mut [u8],
+    info: FrameBufferInfo,
+    encoder: PixelEncoder,
+}
+
+impl Framebuffer {
+    /// Takes ownership of the framebuffer the bootloader described.
+    pub fn new(framebuffer: FrameBuffer) -> Self {
+        let info = framebuffer.info();
+        Self {
+            pixels: framebuffer.into_buffer(),
+            info,
+            encoder: PixelEncoder::new(info.pixel_format, info.bytes_per_pixel),
+        }
+    }
+
+    /// The mode: size, stride and pixel format.
+    pub fn info(&self) -> FrameBufferInfo {
+        self.info
+    }
+
+    /// Encodes a colour for this framebuffer.
+    pub fn encode(&self, colour: Rgb) -> Pixel {
+        self.encoder.encode(colour)
+    }
+
+    /// Sets the pixel at (`x`, `y`); pixels outside the visible area are ignored.
+    pub fn put(&mut self, x: usize, y: usize, pixel: Pixel) {
+        if x >= self.info.width || y >= self.info.height {
+            return;
+        }
+        let size = self.encoder.bytes_per_pixel;
+        let at = (y * self.info.stride + x) * self.info.bytes_per_pixel;
+        if let Some(target) = self.pixels.get_mut(at..at + size) {
+            target.copy_from_slice(&pixel.bytes[..size]);
+        }
+    }
+
+    /// Fills a rectangle, clipped to the visible area.
+    pub fn fill(&mut self, x: usize, y: usize, width: usize, height: usize, pixel: Pixel) {
+        let x_end = (x + width).min(self.info.width);
+        let y_end = (y + height).min(self.info.height);
+        for row in y..y_end {
+            for col in x..x_end {
+                self.put(col, row, pixel);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORANGE: Rgb = Rgb::new(0xFF, 0x80, 0x10);
+
+    #[test_case]
+    fn rgb_and_bgr_order_the_bytes() {
+        let rgb = PixelEncoder::new(PixelFormat::Rgb, 4).encode(ORANGE);
+        assert_eq!(rgb.bytes, [0xFF, 0x80, 0x10, 0]);
+        let bgr = PixelEncoder::new(PixelFormat::Bgr, 3).encode(ORANGE);
+        assert_eq!(&bgr.bytes[..3], &[0x10, 0x80, 0xFF]);
+    }
+
+    #[test_case]
+    fn greyscale_uses_luminance() {
+        let grey = PixelEncoder::new(PixelFormat::U8, 1);
+        assert_eq!(grey.encode(Rgb::new(255, 255, 255)).bytes[0], 255);
+        assert_eq!(grey.encode(Rgb::new(0, 0, 0)).bytes[0], 0);
+        assert_eq!(grey.encode(Rgb::new(0, 255, 0)).bytes[0], 149);
+    }
+
+    #[test_case]
+    fn unknown_format_places_fields_by_bit_position() {
+        let format = PixelFormat::Unknown {
+            red_position: 16,
+            green_position: 8,
+            blue_position: 0,
+        };
+        let pixel = PixelEncoder::new(format, 4).encode(ORANGE);
+        assert_eq!(u32::from_le_bytes(pixel.bytes), 0x00FF_8010);
+    }
+}

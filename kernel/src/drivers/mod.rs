@@ -1,0 +1,7 @@
+//! Device drivers: the hardware the kernel talks to, each in its own module.
+//!
+//! Drivers know nothing of tasks or the console; the console uses them.
+
+pub mod framebuffer;
+pub mod qemu_exit;
+pub mod serial;

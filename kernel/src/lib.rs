@@ -1,0 +1,116 @@
+//! Ferrite: a small x86_64 kernel written to be read.
+//!
+//! This crate is the whole kernel as a library; `main.rs` is a few lines that hand the
+//! bootloader's information to [`init`] and then wait. Keeping the kernel a library lets every
+//! test kernel (the unit tests below and each file in `tests/`) boot the same code the real
+//! kernel runs.
+//!
+//! # Design principles
+//!
+//! Reviews cite these by number.
+//!
+//! 1. **Explain why.** Every module opens with what the hardware expects and why the code is
+//!    shaped as it is; a reader learns the OS from the source.
+//! 2. **Unsafe is small, wrapped and proved.** Each `unsafe` block carries a `// SAFETY:`
+//!    argument; raw hardware access lives in a few typed wrappers.
+//! 3. **Order is explicit.** [`init`] runs the boot steps in sequence, one line of comment each;
+//!    nothing initialises itself lazily behind the reader's back.
+//! 4. **Shared state is locked or atomic**, never a bare `static mut`, and each lock says what it
+//!    guards.
+//! 5. **Pure logic lives where the host can test it** (`crates/`); QEMU tests are for what needs
+//!    the machine.
+//!
+//! # Boot order
+//!
+//! firmware → bootloader (BIOS stages or UEFI loader) → [`init`]:
+//!
+//! 1. serial port (so that anything after it can report failure),
+//! 2. framebuffer console,
+//! 3. logger,
+//! 4. boot banner.
+//!
+//! # Module map
+//!
+//! * [`arch`]: what is specific to x86_64 (halting the CPU, for now).
+//! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
+//! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
+//! * [`logger`]: the `log` facade's back end.
+//! * [`panic`]: what a kernel panic prints and does.
+//! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
+
+#![no_std]
+#![cfg_attr(test, no_main)]
+#![feature(custom_test_frameworks)]
+#![test_runner(crate::testing::run_tests)]
+#![reexport_test_harness_main = "test_main"]
+
+pub mod arch;
+pub mod banner;
+pub mod console;
+pub mod drivers;
+pub mod logger;
+pub mod panic;
+pub mod sync;
+pub mod testing;
+
+use bootloader_api::config::{BootloaderConfig, Mapping};
+use bootloader_api::info::MemoryRegion;
+use bootloader_api::BootInfo;
+
+/// What the kernel asks of the bootloader. Every kernel binary (the real one and each test
+/// kernel) passes this to `entry_point!`, so all of them boot the same way.
+pub const BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    // Map all physical memory at an offset the bootloader chooses; the memory manager will use
+    // it to reach page tables and frames.
+    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    config
+};
+
+/// The kernel's version, as Cargo knows it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the bootloader handed over that later steps need, kept after [`init`] has taken the
+/// framebuffer for the console.
+#[derive(Debug, Clone, Copy)]
+pub struct Boot {
+    /// The physical memory map, as the bootloader left it.
+    pub memory_map: &'static [MemoryRegion],
+    /// Which firmware booted the machine, as the memory map tells.
+    pub firmware: banner::Firmware,
+    /// Physical address of the ACPI root table (RSDP), if the firmware reported one.
+    pub rsdp_addr: Option<u64>,
+    /// Virtual address where all physical memory is mapped.
+    pub physical_memory_offset: Option<u64>,
+}
+
+/// Brings the kernel up, in order. Everything that needs the boot information takes it from
+/// here; after `init` the console, the serial port and logging all work.
+pub fn init(boot_info: &'static mut BootInfo) -> Boot {
+    // 1. Serial first: from here on a failure can be reported to the host.
+    drivers::serial::init();
+    // 2. The framebuffer console, if the firmware gave us a framebuffer.
+    console::init(boot_info.framebuffer.take());
+    // 3. The `log` facade, writing to both of the above.
+    logger::init();
+    // 4. Say who we are and what the machine looks like.
+    banner::print(boot_info);
+    let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
+    Boot {
+        memory_map,
+        firmware: banner::firmware(memory_map),
+        rsdp_addr: boot_info.rsdp_addr.into_option(),
+        physical_memory_offset: boot_info.physical_memory_offset.into_option(),
+    }
+}
+
+// Entry point of the unit-test kernel (`cargo test --lib`).
+#[cfg(test)]
+bootloader_api::entry_point!(test_kernel_main, config = &BOOTLOADER_CONFIG);
+
+#[cfg(test)]
+fn test_kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    let _boot = init(boot_info);
+    test_main();
+    arch::x86_64::halt_forever()
+}

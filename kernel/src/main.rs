@@ -1,0 +1,18 @@
+//! The Ferrite kernel binary: where the bootloader jumps.
+//!
+//! `entry_point!` declares `kernel_main` as the entry with the right signature and embeds
+//! [`ferrite::BOOTLOADER_CONFIG`] in the ELF, where the bootloader reads it before loading us.
+//! All the work happens in the `ferrite` library, so test kernels boot the same code.
+
+#![no_std]
+#![no_main]
+
+use bootloader_api::{entry_point, BootInfo};
+
+entry_point!(kernel_main, config = &ferrite::BOOTLOADER_CONFIG);
+
+fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    let _boot = ferrite::init(boot_info);
+    log::info!("boot complete; nothing more to do yet, halting");
+    ferrite::arch::x86_64::halt_forever()
+}

@@ -1,0 +1,127 @@
+//! The in-kernel test runner: runs test functions and reports KTAP over the serial port.
+//!
+//! A kernel test cannot use Rust's standard test harness, which needs threads, unwinding and a
+//! process to exit. Rust's `custom_test_frameworks` feature keeps the part that matters: the
+//! compiler still collects every `#[test_case]` function, and hands the list to
+//! [`run_tests`]. That function prints a KTAP report (see the `ktap` crate) on COM1, one result
+//! line per test, and ends QEMU through the exit device with success.
+//!
+//! A failing assertion panics. There is no unwinding, so the panic handler asks [`on_panic`] to
+//! finish the report: it prints `not ok` for the running test and ends QEMU with failure. The
+//! tests after it do not run, and the host sees fewer results than the plan announced and says
+//! so. A test that is *meant* to panic is run by [`run_should_panic`], for which the same path
+//! reports `ok` instead.
+
+use crate::drivers::qemu_exit::{exit, ExitCode};
+use crate::drivers::serial;
+use core::panic::PanicInfo;
+use ktap::Outcome;
+use spin::Mutex;
+
+/// A test the runner can run: any function, named after its path in the crate.
+pub trait Testable {
+    /// Runs the test; returning means it passed.
+    fn run(&self);
+    /// The test's name in the report.
+    fn name(&self) -> &'static str;
+}
+
+impl<T: Fn()> Testable for T {
+    fn run(&self) {
+        self()
+    }
+
+    fn name(&self) -> &'static str {
+        core::any::type_name::<T>()
+    }
+}
+
+/// What a panic means for the report.
+#[derive(Clone, Copy)]
+enum PanicMeans {
+    Failure,
+    Success,
+}
+
+/// The test that is running now.
+#[derive(Clone, Copy)]
+struct Running {
+    number: usize,
+    name: &'static str,
+    panic_means: PanicMeans,
+}
+
+/// Starts the diagnostic line that names the test about to run; the host tools look for it
+/// (`RUNNING_PREFIX` in `tools/ferrite_tools/harness.py`).
+pub const RUNNING_PREFIX: &str = "test: ";
+
+/// Set while a test runs. The lock is only held for a moment by the runner, and the panic
+/// handler only tries it, so it can never deadlock.
+static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
+
+/// Writes one KTAP line (or lines) through the serial port.
+fn report(write: impl FnOnce(&mut SerialSink) -> core::fmt::Result) {
+    let _ = write(&mut SerialSink);
+}
+
+/// Adapts the serial port to `core::fmt::Write` for the `ktap` crate.
+struct SerialSink;
+
+impl core::fmt::Write for SerialSink {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        serial::write_fmt_panicking(format_args!("{s}"));
+        Ok(())
+    }
+}
+
+/// Runs every test and reports each as it finishes, then ends QEMU with success. A failing test
+/// never returns here (see [`on_panic`]).
+pub fn run_tests(tests: &[&dyn Testable]) {
+    report(|out| ktap::header(out, tests.len()));
+    for (index, test) in tests.iter().enumerate() {
+        let number = index + 1;
+        *RUNNING.lock() = Some(Running {
+            number,
+            name: test.name(),
+            panic_means: PanicMeans::Failure,
+        });
+        // Names the test before it runs, so the host can name it if it hangs or the machine
+        // resets (there is no result line to read then).
+        report(|out| ktap::diagnostic(out, format_args!("{RUNNING_PREFIX}{}", test.name())));
+        test.run();
+        *RUNNING.lock() = None;
+        report(|out| ktap::result(out, number, test.name(), Outcome::Ok));
+    }
+    exit(ExitCode::Success)
+}
+
+/// Runs one test that passes only by panicking: the whole report of a `harness = false` test
+/// kernel. If `test` returns, it failed.
+pub fn run_should_panic(name: &'static str, test: fn()) -> ! {
+    report(|out| ktap::header(out, 1));
+    *RUNNING.lock() = Some(Running {
+        number: 1,
+        name,
+        panic_means: PanicMeans::Success,
+    });
+    report(|out| ktap::diagnostic(out, format_args!("{RUNNING_PREFIX}{name}")));
+    test();
+    report(|out| ktap::diagnostic(out, format_args!("returned without panicking")));
+    report(|out| ktap::result(out, 1, name, Outcome::NotOk));
+    exit(ExitCode::Failure)
+}
+
+/// Called by the panic handler. If a test is running, finishes its report line and ends QEMU;
+/// otherwise returns and the handler halts.
+pub fn on_panic(info: &PanicInfo<'_>) {
+    let Some(running) = RUNNING.try_lock().and_then(|guard| *guard) else {
+        return;
+    };
+    let (outcome, code) = match running.panic_means {
+        PanicMeans::Failure => (Outcome::NotOk, ExitCode::Failure),
+        PanicMeans::Success => (Outcome::Ok, ExitCode::Success),
+    };
+    report(|out| ktap::diagnostic(out, format_args!("panicked: {}", info.message())));
+    report(|out| ktap::result(out, running.number, running.name, outcome));
+    exit(code)
+}

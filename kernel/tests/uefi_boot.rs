@@ -1,0 +1,43 @@
+//! A test kernel that the harness boots through OVMF. It checks that it really came up under
+//! UEFI, so a harness that silently fell back to BIOS would fail it.
+
+#![no_std]
+#![no_main]
+#![allow(missing_docs, reason = "each test function is named for what it checks")]
+#![feature(custom_test_frameworks)]
+#![test_runner(ferrite::testing::run_tests)]
+#![reexport_test_harness_main = "test_main"]
+
+use bootloader_api::{entry_point, BootInfo};
+use ferrite::banner::{self, Firmware};
+use ferrite::Boot;
+use spin::Once;
+
+entry_point!(main, config = &ferrite::BOOTLOADER_CONFIG);
+
+static BOOT: Once<Boot> = Once::new();
+
+fn main(boot_info: &'static mut BootInfo) -> ! {
+    let boot = ferrite::init(boot_info);
+    BOOT.call_once(|| boot);
+    test_main();
+    ferrite::arch::x86_64::halt_forever()
+}
+
+#[test_case]
+fn memory_map_comes_from_uefi() {
+    let boot = BOOT.get().expect("set before the tests run");
+    assert_eq!(banner::firmware(boot.memory_map), Firmware::Uefi);
+    assert_eq!(boot.firmware, Firmware::Uefi);
+}
+
+#[test_case]
+fn firmware_reported_the_acpi_tables() {
+    let boot = BOOT.get().expect("set before the tests run");
+    assert!(boot.rsdp_addr.is_some(), "UEFI passes the RSDP in its configuration table");
+}
+
+#[test_case]
+fn console_draws_on_the_gop_framebuffer() {
+    assert!(ferrite::console::mode().is_some());
+}

@@ -1,0 +1,134 @@
+"""Building: the kernel and its test kernels with cargo, and the image builder.
+
+Cargo does the real work; this module picks the toolchain's environment, logs every build to
+build/logs/, and turns a failed build into one paragraph with the log and the command. The
+first build of the image builder compiles the bootloader's BIOS stages and UEFI loader from
+source, which takes minutes; that step says so and streams cargo's progress.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ferrite_tools import paths
+from ferrite_tools.errors import FerriteError
+from ferrite_tools.setup import Toolchain
+
+
+@dataclasses.dataclass(frozen=True)
+class TestKernel:
+    """One test kernel cargo built: the unit tests (`unit`) or one file of kernel/tests/."""
+
+    name: str
+    elf: Path
+
+
+def run_logged(
+    cmd: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    what: str,
+    stream: bool,
+) -> str:
+    """Runs `cmd`, copying its output to `log` (and to the terminal when `stream`); returns its
+    standard output. Raises FerriteError with the tail of the output if it fails."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as log_file:
+        log_file.write(f"# cd {shlex.quote(str(cwd))} && {shlex.join(cmd)}\n")
+        log_file.flush()
+        process = subprocess.Popen(
+            list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        stdout_chunks: list[str] = []
+        stderr_lines: list[str] = []
+        assert process.stderr is not None and process.stdout is not None
+        # cargo reports progress on stderr and machine-readable output (if any) on stdout.
+        for line in process.stderr:
+            log_file.write(line)
+            stderr_lines.append(line)
+            if stream:
+                sys.stderr.write("    " + line)
+                sys.stderr.flush()
+        stdout_chunks.append(process.stdout.read())
+        log_file.write(stdout_chunks[-1])
+        status = process.wait()
+    if status != 0:
+        errors = [line.rstrip() for line in stderr_lines if line.startswith(("error", "  -->", "warning: unused"))]
+        tail = "\n".join((errors or [line.rstrip() for line in stderr_lines])[-15:])
+        raise FerriteError(f"{what} failed (exit status {status}).", command=list(cmd), log=log, tail=tail)
+    return "".join(stdout_chunks)
+
+
+def build_boot_tool(tc: Toolchain, *, verbose: bool) -> Path:
+    """Builds the image builder (boot/) unless cargo finds it up to date."""
+    tool = paths.boot_tool()
+    first = not tool.exists()
+    if first:
+        print(
+            "building the disk-image builder: the first build compiles the bootloader's four BIOS "
+            "stages and its UEFI loader (from crates.io) and takes a few minutes...",
+            flush=True,
+        )
+    started = time.monotonic()
+    run_logged(
+        [str(tc.cargo), "build", "--release", "-p", "ferrite-boot"],
+        cwd=paths.ROOT,
+        env=tc.env(),
+        log=paths.LOG_DIR / "build-boot.log",
+        what="Building the image builder (boot/)",
+        stream=first or verbose,
+    )
+    if first:
+        print(f"image builder ready in {time.monotonic() - started:.0f} s", flush=True)
+    return tool
+
+
+def build_kernel(tc: Toolchain, *, release: bool, verbose: bool) -> Path:
+    """Builds the kernel; returns its ELF file."""
+    cmd = [str(tc.cargo), "build"] + (["--release"] if release else [])
+    run_logged(
+        cmd,
+        cwd=paths.KERNEL_DIR,
+        env=tc.env(),
+        log=paths.LOG_DIR / "build-kernel.log",
+        what="Building the kernel",
+        stream=verbose,
+    )
+    return paths.kernel_elf(release)
+
+
+def build_test_kernels(tc: Toolchain, *, verbose: bool) -> list[TestKernel]:
+    """Builds every test kernel (unit tests and each kernel/tests/ file) without running them."""
+    out = run_logged(
+        [str(tc.cargo), "test", "--no-run", "--message-format=json-render-diagnostics"],
+        cwd=paths.KERNEL_DIR,
+        env=tc.env(),
+        log=paths.LOG_DIR / "build-test-kernels.log",
+        what="Building the test kernels",
+        stream=verbose,
+    )
+    kernels = []
+    for line in out.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if message.get("reason") != "compiler-artifact" or not message.get("executable"):
+            continue
+        if not message.get("profile", {}).get("test"):
+            continue
+        target = message["target"]
+        name = "unit" if "lib" in target["kind"] else target["name"]
+        kernels.append(TestKernel(name, Path(message["executable"])))
+    if not kernels:
+        raise FerriteError("cargo built no test kernels", log=paths.LOG_DIR / "build-test-kernels.log")
+    return sorted(kernels, key=lambda k: (k.name != "unit", k.name))

@@ -1,0 +1,243 @@
+"""The command line of ./x.py (after set-up): parsing, and one function per command.
+
+`main(argv)` is a plain function so tests can call it. Every error a user can meet arrives here
+as a `FerriteError` and is printed as one paragraph (what failed, the log, the command to
+reproduce it); a traceback means a bug in the tools.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ferrite_tools import build, harness, image, paths, printer, testcmd
+from ferrite_tools.errors import FerriteError
+from ferrite_tools.qemu import Accel, Display, Firmware, Machine, QemuConfig
+from ferrite_tools.results import Status
+from ferrite_tools.setup import Toolchain, ensure, find_ovmf, find_toolchain
+
+#: GDB's port for `./x.py debug`.
+GDB_PORT = 1234
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="./x.py",
+        description="Build, boot, test and debug Ferrite. Set-up happens on first use.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show build output and QEMU command lines")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def boot_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--uefi", action="store_true", help="boot through UEFI firmware (OVMF) instead of BIOS")
+        p.add_argument("--release", action="store_true", help="build the kernel with optimisations")
+        p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="KVM, emulation, or KVM when it works (default)")
+
+    run = sub.add_parser("run", help="build and boot Ferrite in QEMU")
+    boot_options(run)
+    run.add_argument("--display", choices=["auto", "window", "none"], default="auto", help="show the framebuffer in a window (default: when a display is available)")
+
+    test = sub.add_parser("test", help="run every test (or those whose name contains FILTER)")
+    test.add_argument("filter", nargs="?", help="run only tests whose name contains this text")
+    test.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="QEMU acceleration for kernel tests")
+
+    b = sub.add_parser("build", help="build the kernel")
+    b.add_argument("--release", action="store_true", help="build with optimisations")
+
+    img = sub.add_parser("image", help="write the BIOS and UEFI disk images")
+    img.add_argument("--release", action="store_true", help="build the kernel with optimisations")
+
+    dbg = sub.add_parser("debug", help="boot in QEMU paused, waiting for GDB")
+    boot_options(dbg)
+
+    sub.add_parser("env", help="print shell exports that make plain cargo use the pinned toolchain")
+    sub.add_parser("doctor", help="report each requirement as found or missing, with its fix")
+    sub.add_parser("setup", help="install what is missing, then stop")
+
+    runner = sub.add_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
+    runner.add_argument("elf", type=Path)
+    runner.add_argument("args", nargs="*", help="ignored (cargo passes test-harness arguments)")
+    return parser
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _accel(request: str) -> Accel:
+    accel, note = testcmd.choose_accel(request)
+    print(f"QEMU acceleration: {note}", flush=True)
+    return accel
+
+
+def _images(tc: Toolchain, release: bool, verbose: bool) -> image.Images:
+    build.build_boot_tool(tc, verbose=verbose)
+    elf = build.build_kernel(tc, release=release, verbose=verbose)
+    return image.make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI})
+
+
+def boot_interactive(config: QemuConfig, verbose: bool) -> int:
+    """Runs QEMU with the serial console on this terminal until it exits or Ctrl-C."""
+    if verbose:
+        print(f"$ {config.command()}", flush=True)
+    try:
+        process = subprocess.Popen(config.argv())
+    except FileNotFoundError:
+        raise FerriteError("qemu-system-x86_64 was not found; run ./x.py doctor", command=config.argv()) from None
+    try:
+        status = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print("\nQEMU stopped (Ctrl-C)")
+        return 130
+    if status == 0:
+        print("\nQEMU stopped by itself: the guest shut down, reset or triple-faulted (-no-reboot turns a reset into an exit)")
+    return 0 if status in (0, 33) else status
+
+
+def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
+    images = _images(tc, args.release, args.verbose)
+    firmware = Firmware.UEFI if args.uefi else Firmware.BIOS
+    display = args.display if args.display != "auto" else ("window" if _has_display() else "none")
+    config = QemuConfig(
+        image=images.for_firmware(firmware),
+        firmware=firmware,
+        ovmf=find_ovmf(),
+        accel=_accel(args.accel),
+        display=Display.WINDOW if display == "window" else Display.NONE,
+    )
+    print(f"booting {config.image.name} ({firmware.value}); serial console below. Ctrl-C ends QEMU.", flush=True)
+    return boot_interactive(config, args.verbose)
+
+
+def cmd_build(tc: Toolchain, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    elf = build.build_kernel(tc, release=args.release, verbose=True)
+    print(f"kernel: {elf} ({elf.stat().st_size // 1024} KiB) in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_image(tc: Toolchain, args: argparse.Namespace) -> int:
+    images = _images(tc, args.release, args.verbose)
+    for firmware in Firmware:
+        path = images.for_firmware(firmware)
+        print(f"{firmware.value.upper():4} image: {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    print(
+        "\nTo boot a real PC from a USB stick, write one image to the whole stick (not a partition);\n"
+        "this destroys what is on it. Find the stick's device with `lsblk`, then for example:\n"
+        f"  sudo dd if={images.for_firmware(Firmware.UEFI)} of=/dev/sdX bs=4M conv=fsync status=progress\n"
+        "Use the UEFI image for machines from about 2012 on, the BIOS image for older ones or CSM mode."
+    )
+    return 0
+
+
+def gdb_script(elf: Path) -> str:
+    """A GDB script that loads the kernel's symbols and connects to QEMU."""
+    return "\n".join(
+        [
+            "# Generated by ./x.py debug. Start GDB with: gdb -x build/ferrite.gdb",
+            f"file {elf}",
+            f"target remote localhost:{GDB_PORT}",
+            "# The CPU is stopped at the firmware's first instruction; the kernel is not loaded yet.",
+            "# A software breakpoint writes an int3 byte into memory that the bootloader is about to",
+            "# overwrite with the kernel, so it would be lost. A hardware breakpoint (hbreak) lives",
+            "# in the CPU's debug registers and fires once that address executes.",
+            "hbreak kernel_main",
+            "continue",
+            "",
+        ]
+    )
+
+
+def cmd_debug(tc: Toolchain, args: argparse.Namespace) -> int:
+    images = _images(tc, args.release, args.verbose)
+    elf = paths.kernel_elf(args.release)
+    script = paths.BUILD_DIR / "ferrite.gdb"
+    script.write_text(gdb_script(elf))
+    firmware = Firmware.UEFI if args.uefi else Firmware.BIOS
+    config = QemuConfig(
+        image=images.for_firmware(firmware),
+        firmware=firmware,
+        ovmf=find_ovmf(),
+        accel=_accel(args.accel),
+        gdb_port=GDB_PORT,
+        gdb_wait=True,
+    )
+    print(
+        f"QEMU is waiting for GDB on localhost:{GDB_PORT}. In another terminal run:\n"
+        f"  gdb -x {script}\n"
+        "It loads the kernel's symbols, connects, stops at kernel_main and continues.\n"
+        "Serial output appears below; Ctrl-C here ends QEMU.",
+        flush=True,
+    )
+    return boot_interactive(config, args.verbose)
+
+
+def cmd_env(tc: Toolchain) -> int:
+    env = tc.env({})
+    for key in ("RUSTC", "CARGO", "RUSTC_BOOTSTRAP"):
+        print(f"export {key}={shlex.quote(env[key])}")
+    print(f"export PATH={shlex.quote(str(tc.bin_dir))}:\"$PATH\"")
+    return 0
+
+
+def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
+    """What `cargo run` and `cargo test` in kernel/ call with each kernel ELF."""
+    elf: Path = args.elf.resolve()
+    build.build_boot_tool(tc, verbose=False)
+    is_test = elf.parent.name == "deps"
+    if not is_test:
+        images = image.make_images(tc, elf, "cargo-run", {Firmware.BIOS})
+        config = QemuConfig(image=images.for_firmware(Firmware.BIOS), accel=_accel("auto"),
+                            display=Display.WINDOW if _has_display() else Display.NONE)
+        return boot_interactive(config, args.verbose)
+    name = elf.name.rsplit("-", 1)[0]
+    kernel = build.TestKernel("unit" if name == "ferrite" else name, elf)
+    firmwares = harness.firmwares_for(kernel.name)
+    images = image.make_images(tc, elf, f"test-{kernel.name}", set(firmwares))
+    accel = _accel("auto")
+    results = []
+    for firmware in firmwares:
+        for result in harness.run_kernel_test(kernel, images, firmware, accel=accel, ovmf=find_ovmf()):
+            printer.print_result(result)
+            results.append(result)
+    print(printer.summary(results, {}))
+    return 1 if any(r.status is Status.FAIL for r in results) else 0
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        # x.py's bootstrap has just run set-up; find the toolchain it provided.
+        tc = find_toolchain() or ensure()
+        if args.command == "test":
+            return testcmd.run(tc, filter_text=args.filter, accel_request=args.accel, verbose=args.verbose)
+        if args.command == "run":
+            return cmd_run(tc, args)
+        if args.command == "build":
+            return cmd_build(tc, args)
+        if args.command == "image":
+            return cmd_image(tc, args)
+        if args.command == "debug":
+            return cmd_debug(tc, args)
+        if args.command == "env":
+            return cmd_env(tc)
+        if args.command == "runner":
+            return cmd_runner(tc, args)
+        if args.command in ("doctor", "setup"):
+            from ferrite_tools.setup import doctor
+
+            return doctor()
+    except FerriteError as e:
+        print(f"x.py {args.command}: {e.render()}", file=sys.stderr)
+        return 1
+    raise AssertionError(f"unhandled command {args.command}")

@@ -1,0 +1,36 @@
+"""The numbers the kernel and the host tools must agree on, defined once on this side.
+
+The kernel defines the same numbers in `kernel/src/drivers/qemu_exit.rs` and
+`kernel/src/drivers/serial.rs`; `tests/test_contract.py` reads them there and checks both sides
+agree. See docs/testing.md for why each exists.
+"""
+
+from __future__ import annotations
+
+#: I/O port of QEMU's isa-debug-exit device.
+EXIT_PORT = 0xF4
+#: Size of the exit device's port window, as QEMU's `iosize` option.
+EXIT_PORT_SIZE = 0x04
+#: Value the kernel writes for success.
+EXIT_SUCCESS_VALUE = 0x10
+#: Value the kernel writes for failure.
+EXIT_FAILURE_VALUE = 0x11
+
+
+def qemu_status(value: int) -> int:
+    """QEMU's exit status after the guest wrote `value` to the exit device."""
+    return (value << 1) | 1
+
+
+#: QEMU's status when the kernel reported success (33).
+STATUS_SUCCESS = qemu_status(EXIT_SUCCESS_VALUE)
+#: QEMU's status when the kernel reported failure (35).
+STATUS_FAILURE = qemu_status(EXIT_FAILURE_VALUE)
+#: QEMU's own exit status when it stops by itself, e.g. after a triple fault with -no-reboot.
+#: Never a pass.
+STATUS_QEMU_SELF = 0
+
+#: I/O port base of COM1.
+COM1_BASE = 0x3F8
+#: The line that opens a KTAP report.
+KTAP_VERSION_LINE = "KTAP version 1"

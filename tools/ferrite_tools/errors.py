@@ -1,0 +1,42 @@
+"""The one exception root of the host tools, and how it reaches the user.
+
+Every failure a user can cause or meet (a build that does not compile, a QEMU that will not
+start, a bad option) becomes a `FerriteError` carrying what failed, the command that reproduces
+it and the log that holds the details. `cli.main` prints it as one paragraph instead of a
+traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Sequence
+
+
+class FerriteError(Exception):
+    """Something the user should read: what failed, and how to look closer."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        command: Sequence[str] | None = None,
+        log: Path | None = None,
+        tail: str | None = None,
+    ) -> None:
+        super().__init__(what)
+        self.what = what
+        self.command = list(command) if command is not None else None
+        self.log = log
+        self.tail = tail
+
+    def render(self) -> str:
+        """The paragraph cli prints."""
+        parts = [self.what]
+        if self.tail:
+            parts.append("Last output:\n" + "\n".join("  " + line for line in self.tail.splitlines()))
+        if self.log is not None:
+            parts.append(f"Full log: {self.log}")
+        if self.command is not None:
+            parts.append(f"To reproduce: {shlex.join(self.command)}")
+        return "\n".join(parts)

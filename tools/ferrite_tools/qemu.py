@@ -1,0 +1,243 @@
+"""QEMU: its settings as data, and a running machine as a context manager that never leaks.
+
+`QemuConfig` is a frozen dataclass; `argv()` is the one place that turns settings into a
+command line, so every caller (run, test, debug, bench) boots the same machine the same way.
+
+`Machine` starts QEMU and owns it until the `with` block ends, whatever happens inside: on the
+way out it terminates QEMU (then kills it), joins the reader thread and closes the log. The
+serial port is QEMU's stdout: a thread copies every byte to the log file as it arrives (so a
+log survives a crash of the tools too) and into memory, where tests wait for text or for exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import shlex
+import subprocess
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from ferrite_tools import contract
+from ferrite_tools.errors import FerriteError
+
+QEMU = "qemu-system-x86_64"
+#: Memory the guest gets unless a caller asks otherwise.
+DEFAULT_MEMORY_MIB = 256
+#: How long QEMU gets to exit after SIGTERM before it is killed.
+TERMINATE_GRACE_S = 5.0
+
+
+class Firmware(enum.Enum):
+    """What starts the machine."""
+
+    BIOS = "bios"
+    UEFI = "uefi"
+
+
+class Accel(enum.Enum):
+    """How QEMU runs guest code."""
+
+    KVM = "kvm"  # hardware virtualisation: fast, timing varies
+    TCG = "tcg"  # QEMU's own translator: slower, works everywhere
+
+
+class Display(enum.Enum):
+    """Whether a window shows the framebuffer."""
+
+    NONE = "none"
+    WINDOW = "window"
+
+
+@dataclasses.dataclass(frozen=True)
+class QemuConfig:
+    """Everything that decides QEMU's command line."""
+
+    image: Path
+    firmware: Firmware = Firmware.BIOS
+    ovmf: Path | None = None
+    accel: Accel = Accel.TCG
+    memory_mib: int = DEFAULT_MEMORY_MIB
+    display: Display = Display.NONE
+    #: Give the kernel QEMU's exit device, so tests can end QEMU with a status.
+    exit_device: bool = True
+    #: Turn a reset or triple fault into QEMU exiting (status 0) instead of rebooting.
+    no_reboot: bool = True
+    #: A QMP socket for screendump, send-key and the like.
+    qmp_socket: Path | None = None
+    #: Listen for GDB on this TCP port; with `gdb_wait`, do not start the CPU until it attaches.
+    gdb_port: int | None = None
+    gdb_wait: bool = False
+    #: Count instructions deterministically (one instruction = 1 ns of virtual time).
+    icount: bool = False
+
+    def argv(self) -> list[str]:
+        """The command line."""
+        args = [QEMU, "-m", f"{self.memory_mib}M", "-no-user-config", "-nodefaults", "-vga", "std"]
+        args += ["-drive", f"format=raw,file={self.image},if=ide,index=0,media=disk"]
+        if self.firmware is Firmware.UEFI:
+            if self.ovmf is None:
+                raise FerriteError("UEFI boot needs OVMF firmware; run ./x.py doctor")
+            args += ["-drive", f"if=pflash,format=raw,readonly=on,file={self.ovmf}"]
+        if self.accel is Accel.KVM:
+            args += ["-accel", "kvm", "-cpu", "host"]
+        else:
+            args += ["-accel", "tcg"]
+            if self.icount:
+                args += ["-icount", "shift=0,align=off,sleep=off"]
+        if self.display is Display.NONE:
+            args += ["-display", "none"]
+        # COM1 is QEMU's stdin/stdout: a pipe for the tools, or the user's terminal for `run`.
+        args += ["-serial", "stdio", "-monitor", "none"]
+        if self.exit_device:
+            args += [
+                "-device",
+                f"isa-debug-exit,iobase={contract.EXIT_PORT:#x},iosize={contract.EXIT_PORT_SIZE:#04x}",
+            ]
+        if self.no_reboot:
+            args.append("-no-reboot")
+        if self.qmp_socket is not None:
+            args += ["-qmp", f"unix:{self.qmp_socket},server=on,wait=off"]
+        if self.gdb_port is not None:
+            args += ["-gdb", f"tcp::{self.gdb_port}"]
+            if self.gdb_wait:
+                args.append("-S")
+        return args
+
+    def command(self) -> str:
+        """The command line, shell-quoted, ready to paste."""
+        return shlex.join(self.argv())
+
+
+class Machine:
+    """A running QEMU whose serial output is collected; use it as a context manager."""
+
+    def __init__(self, config: QemuConfig, log: Path) -> None:
+        self.config = config
+        self.log_path = log
+        self._output = bytearray()
+        self._changed = threading.Condition()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._log_file: BinaryIO | None = None
+        self.started_at = 0.0
+
+    def __enter__(self) -> Machine:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self._log_file = log
+        log.write(f"# {self.config.command()}\n".encode())
+        log.flush()
+        self.started_at = time.monotonic()
+        try:
+            self._process = subprocess.Popen(
+                self.config.argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+        except FileNotFoundError as e:
+            log.close()
+            raise FerriteError(
+                f"{QEMU} was not found. On Debian/Ubuntu: apt-get install qemu-system-x86 (or ./x.py setup)",
+                command=self.config.argv(),
+            ) from e
+        self._reader = threading.Thread(target=self._read, name="qemu-serial", daemon=True)
+        self._reader.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stream = self._process.stdout
+        log = self._log_file
+        assert log is not None
+        while True:
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                break
+            log.write(chunk)
+            log.flush()
+            with self._changed:
+                self._output += chunk
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        """Everything the machine printed so far, decoded leniently, without `\\r`."""
+        with self._changed:
+            data = bytes(self._output)
+        return data.decode("utf-8", errors="replace").replace("\r", "")
+
+    @property
+    def exit_status(self) -> int | None:
+        """QEMU's exit status, or None while it runs."""
+        return None if self._process is None else self._process.poll()
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """Waits up to `timeout` seconds for QEMU to end; returns its status or None."""
+        assert self._process is not None
+        try:
+            status = self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if self._reader is not None:
+            self._reader.join(timeout=TERMINATE_GRACE_S)
+        return status
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Waits until `text` appears in the output (True), or timeout or exit (False)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                if text in self._output.decode("utf-8", errors="replace").replace("\r", ""):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.exit_status is not None:
+                    return text in self._output.decode("utf-8", errors="replace").replace("\r", "")
+                self._changed.wait(min(remaining, 0.2))
+
+    def send(self, text: str) -> None:
+        """Types `text` into the serial port."""
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(text.encode())
+        self._process.stdin.flush()
+
+    def stop(self) -> None:
+        """Ends QEMU if it still runs, and releases everything. Safe to call twice."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=TERMINATE_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=TERMINATE_GRACE_S)
+        if process is not None and process.stdin is not None and not process.stdin.closed:
+            try:
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+        log = self._log_file
+        if log is not None:
+            log.close()
+            self._log_file = None
+
+    def tail(self, lines: int = 20) -> str:
+        """The last lines of output, for error messages."""
+        return "\n".join(self.output.rstrip("\n").split("\n")[-lines:])
