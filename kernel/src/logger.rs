@@ -25,7 +25,10 @@ fn style_for(level: Level) -> Style {
         Level::Debug => Rgb::new(0x87, 0xAF, 0xFF),
         Level::Trace => Rgb::new(0x80, 0x80, 0x80),
     };
-    Style { fg, ..DEFAULT_STYLE }
+    Style {
+        fg,
+        ..DEFAULT_STYLE
+    }
 }
 
 impl Log for KernelLogger {

@@ -25,7 +25,12 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     match info.location() {
         Some(at) => console::write_fmt_panicking(
             PANIC_STYLE,
-            format_args!("\nKERNEL PANIC at {}:{}: {}\n", at.file(), at.line(), info.message()),
+            format_args!(
+                "\nKERNEL PANIC at {}:{}: {}\n",
+                at.file(),
+                at.line(),
+                info.message()
+            ),
         ),
         None => console::write_fmt_panicking(
             PANIC_STYLE,

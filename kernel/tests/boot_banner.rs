@@ -3,7 +3,10 @@
 
 #![no_std]
 #![no_main]
-#![allow(missing_docs, reason = "each test function is named for what it checks")]
+#![allow(
+    missing_docs,
+    reason = "each test function is named for what it checks"
+)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -53,7 +56,11 @@ fn framebuffer_mode_is_sane() {
 fn memory_map_has_usable_ram() {
     let summary = MemorySummary::of(memory_map());
     // The harness starts QEMU with 256 MiB; most of it must be usable.
-    assert!(summary.usable > 128 * 1024 * 1024, "usable: {}", summary.usable);
+    assert!(
+        summary.usable > 128 * 1024 * 1024,
+        "usable: {}",
+        summary.usable
+    );
     assert!(summary.bootloader > 0, "the bootloader marks what it used");
 }
 
@@ -61,7 +68,12 @@ fn memory_map_has_usable_ram() {
 fn memory_regions_are_sorted_and_disjoint() {
     for pair in memory_map().windows(2) {
         assert!(pair[0].start < pair[0].end);
-        assert!(pair[0].end <= pair[1].start, "{:?} overlaps {:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].end <= pair[1].start,
+            "{:?} overlaps {:?}",
+            pair[0],
+            pair[1]
+        );
     }
 }
 

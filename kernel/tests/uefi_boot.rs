@@ -3,7 +3,10 @@
 
 #![no_std]
 #![no_main]
-#![allow(missing_docs, reason = "each test function is named for what it checks")]
+#![allow(
+    missing_docs,
+    reason = "each test function is named for what it checks"
+)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -34,7 +37,10 @@ fn memory_map_comes_from_uefi() {
 #[test_case]
 fn firmware_reported_the_acpi_tables() {
     let boot = BOOT.get().expect("set before the tests run");
-    assert!(boot.rsdp_addr.is_some(), "UEFI passes the RSDP in its configuration table");
+    assert!(
+        boot.rsdp_addr.is_some(),
+        "UEFI passes the RSDP in its configuration table"
+    );
 }
 
 #[test_case]

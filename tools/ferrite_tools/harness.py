@@ -17,6 +17,7 @@ reports the tail of the serial log and the log's path, which is kept.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from ferrite_tools import contract, ktap, paths
 from ferrite_tools.build import TestKernel
@@ -63,7 +64,7 @@ def _why_boot_failed(status: int | None, timeout: float) -> str:
 
 
 def judge(
-    label: str, status: int | None, output: str, timeout: float, log: paths.Path, tail: str, seconds: float
+    label: str, status: int | None, output: str, timeout: float, log: Path, tail: str, seconds: float
 ) -> list[TestResult]:
     """Turns one boot's exit status and serial output into results. Pure, so it is tested on
     recorded logs (tests/test_harness.py)."""
@@ -98,7 +99,7 @@ def run_kernel_test(
     firmware: Firmware,
     *,
     accel: Accel,
-    ovmf: paths.Path | None,
+    ovmf: Path | None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> list[TestResult]:
     """Boots one test kernel under one firmware and judges the outcome."""

@@ -19,6 +19,8 @@ class Status(enum.Enum):
 class TestResult:
     """One test's outcome. `detail` says why it failed or was skipped; `log` holds the rest."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     suite: str
     name: str
     status: Status

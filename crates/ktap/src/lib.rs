@@ -48,14 +48,23 @@ pub fn header(out: &mut impl Write, count: usize) -> fmt::Result {
 ///
 /// A name may not contain `#` (it starts a directive) or a line break (it would end the line),
 /// so those characters are written as `_`.
-pub fn result(out: &mut impl Write, number: usize, name: &str, outcome: Outcome<'_>) -> fmt::Result {
+pub fn result(
+    out: &mut impl Write,
+    number: usize,
+    name: &str,
+    outcome: Outcome<'_>,
+) -> fmt::Result {
     let status = match outcome {
         Outcome::Ok | Outcome::Skip(_) => "ok",
         Outcome::NotOk => "not ok",
     };
     write!(out, "{status} {number} ")?;
     for ch in name.chars() {
-        out.write_char(if matches!(ch, '#' | '\n' | '\r') { '_' } else { ch })?;
+        out.write_char(if matches!(ch, '#' | '\n' | '\r') {
+            '_'
+        } else {
+            ch
+        })?;
     }
     if let Outcome::Skip(reason) = outcome {
         write!(out, " # SKIP {reason}")?;

@@ -476,7 +476,10 @@ mod tests {
         let bytes = psf2(3, None);
         let font = Font::parse(&bytes).unwrap();
         assert_eq!(font.version(), Version::Psf2);
-        assert_eq!((font.width(), font.height(), font.glyph_count()), (10, 2, 3));
+        assert_eq!(
+            (font.width(), font.height(), font.glyph_count()),
+            (10, 2, 3)
+        );
         let glyph = font.glyph_for('\u{2}', '?').unwrap();
         assert!(glyph.pixel(0, 0) && glyph.pixel(2, 0));
         assert!(!glyph.pixel(3, 0) && !glyph.pixel(0, 1));
@@ -499,7 +502,11 @@ mod tests {
         let font = Font::parse(&bytes).unwrap();
         assert_eq!(font.glyph_index('A'), Some(0));
         assert_eq!(font.glyph_index('é'), Some(1));
-        assert_eq!(font.glyph_index('e'), None, "sequence members are not single mappings");
+        assert_eq!(
+            font.glyph_index('e'),
+            None,
+            "sequence members are not single mappings"
+        );
         assert_eq!(font.glyph_index('€'), Some(2));
     }
 
@@ -521,6 +528,9 @@ mod tests {
         let bad_utf8 = psf2(1, Some(b"\xC0\xFF"));
         assert_eq!(Font::parse(&bad_utf8).err(), Some(Error::BadUnicodeTable));
         let unterminated = psf2(2, Some(b"A\xFFB"));
-        assert_eq!(Font::parse(&unterminated).err(), Some(Error::BadUnicodeTable));
+        assert_eq!(
+            Font::parse(&unterminated).err(),
+            Some(Error::BadUnicodeTable)
+        );
     }
 }

@@ -115,27 +115,31 @@ impl Write for ScreenWriter<'_> {
     }
 }
 
-/// Writes formatted text to serial and to the screen. Used by [`print!`] and [`println!`].
+/// Writes formatted text to the screen and to serial. Used by [`print!`] and [`println!`].
+///
+/// The screen comes first: once the host reads a line on serial, it is also on the screen, which
+/// is what the screenshot test relies on. (The panic path does the opposite, see below.)
 pub fn write_fmt(args: fmt::Arguments<'_>) {
-    serial::write_fmt(args);
     if let Some(console) = CONSOLE.lock().as_mut() {
         let _ = ScreenWriter(console).write_fmt(args);
     }
+    serial::write_fmt(args);
 }
 
 /// Writes formatted text to both outputs in `style` on the screen, then restores the style.
 pub fn write_fmt_styled(style: Style, args: fmt::Arguments<'_>) {
-    serial::write_fmt(args);
     if let Some(console) = CONSOLE.lock().as_mut() {
         let previous = console.grid.style();
         console.grid.set_style(style);
         let _ = ScreenWriter(console).write_fmt(args);
         console.grid.set_style(previous);
     }
+    serial::write_fmt(args);
 }
 
 /// The panic handler's way to print: never waits for a lock, since the code that holds it will
-/// not run again. The screen is skipped if its lock is taken.
+/// not run again. Serial goes first here, because it is the output most likely to survive
+/// whatever broke; the screen is skipped if its lock is taken.
 pub fn write_fmt_panicking(style: Style, args: fmt::Arguments<'_>) {
     serial::write_fmt_panicking(args);
     if let Some(mut guard) = CONSOLE.try_lock() {
@@ -148,13 +152,19 @@ pub fn write_fmt_panicking(style: Style, args: fmt::Arguments<'_>) {
 
 /// The framebuffer mode the console draws in, if it has a framebuffer.
 pub fn mode() -> Option<FrameBufferInfo> {
-    CONSOLE.lock().as_ref().map(|console| console.framebuffer.info())
+    CONSOLE
+        .lock()
+        .as_ref()
+        .map(|console| console.framebuffer.info())
 }
 
 /// Runs `inspect` on the grid, for tests that check what is on the screen. `None` if there is
 /// no framebuffer console.
 pub fn with_grid<R>(inspect: impl FnOnce(&Grid<'static>) -> R) -> Option<R> {
-    CONSOLE.lock().as_ref().map(|console| inspect(&console.grid))
+    CONSOLE
+        .lock()
+        .as_ref()
+        .map(|console| inspect(&console.grid))
 }
 
 /// Prints to the screen and the serial port.

@@ -53,7 +53,9 @@ impl PixelEncoder {
             } => {
                 // The positions are bit offsets of 8-bit fields in a little-endian pixel.
                 let place = |value: u8, position: u8| {
-                    u32::from(value).checked_shl(u32::from(position)).unwrap_or(0)
+                    u32::from(value)
+                        .checked_shl(u32::from(position))
+                        .unwrap_or(0)
                 };
                 let value = place(colour.r, red_position)
                     | place(colour.g, green_position)
@@ -69,7 +71,8 @@ impl PixelEncoder {
 
 /// Perceived brightness of a colour (ITU-R BT.601 weights, in integers).
 fn luminance(colour: Rgb) -> u8 {
-    let weighted = 299 * u32::from(colour.r) + 587 * u32::from(colour.g) + 114 * u32::from(colour.b);
+    let weighted =
+        299 * u32::from(colour.r) + 587 * u32::from(colour.g) + 114 * u32::from(colour.b);
     (weighted / 1000) as u8
 }
 

@@ -1,0 +1,46 @@
+"""The kernel and the host tools define shared numbers once each; these tests make them agree."""
+
+from __future__ import annotations
+
+import re
+
+from ferrite_tools import contract, harness, paths
+
+SRC = paths.KERNEL_DIR / "src"
+
+
+def rust_const(path: str, name: str) -> str:
+    text = (SRC / path).read_text()
+    match = re.search(rf"pub const {name}: [^=]+= (.+?);", text)
+    assert match, f"{name} not found in {path}"
+    return match.group(1)
+
+
+def rust_enum_value(path: str, variant: str) -> int:
+    text = (SRC / path).read_text()
+    match = re.search(rf"^\s*{variant} = (0x[0-9A-Fa-f]+|\d+),", text, re.MULTILINE)
+    assert match, f"{variant} not found in {path}"
+    return int(match.group(1), 0)
+
+
+def test_exit_device_port() -> None:
+    assert int(rust_const("drivers/qemu_exit.rs", "EXIT_PORT"), 0) == contract.EXIT_PORT
+
+
+def test_exit_codes() -> None:
+    assert rust_enum_value("drivers/qemu_exit.rs", "Success") == contract.EXIT_SUCCESS_VALUE
+    assert rust_enum_value("drivers/qemu_exit.rs", "Failure") == contract.EXIT_FAILURE_VALUE
+    assert contract.STATUS_SUCCESS == 33 and contract.STATUS_FAILURE == 35
+
+
+def test_serial_port() -> None:
+    assert int(rust_const("drivers/serial.rs", "COM1_BASE"), 0) == contract.COM1_BASE
+
+
+def test_running_test_prefix() -> None:
+    assert rust_const("testing.rs", "RUNNING_PREFIX") == f'"{harness.RUNNING_PREFIX}"'
+
+
+def test_ktap_version_line() -> None:
+    text = (paths.ROOT / "crates" / "ktap" / "src" / "lib.rs").read_text()
+    assert f'pub const VERSION_LINE: &str = "{contract.KTAP_VERSION_LINE}";' in text

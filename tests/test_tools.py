@@ -1,0 +1,61 @@
+"""Smaller pieces of the tools: set-up's doctor, the KVM probe, the GDB script, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ferrite_tools import cli, contract, kvm, setup
+from ferrite_tools.errors import FerriteError
+
+
+def test_doctor_names_the_fix_when_the_toolchain_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(setup, "find_toolchain", lambda: None)
+    assert setup.doctor() == 1
+    out = capsys.readouterr().out
+    assert "MISSING  Rust 1.85.0" in out
+    assert "rustup toolchain install 1.85.0 --component rust-src" in out
+
+
+def test_doctor_passes_here(capsys: pytest.CaptureFixture[str]) -> None:
+    assert setup.doctor() == 0, capsys.readouterr().out
+
+
+def test_toolchain_environment_puts_the_pinned_compiler_first() -> None:
+    tc = setup.Toolchain("rustup", Path("/opt/rust/bin"), Path("/opt/rust"))
+    env = tc.env({"PATH": "/usr/bin", "RUSTUP_TOOLCHAIN": "stable"})
+    assert env["PATH"].split(":")[0] == "/opt/rust/bin"
+    assert env["RUSTC"] == "/opt/rust/bin/rustc" and env["RUSTC_BOOTSTRAP"] == "1"
+    assert "RUSTUP_TOOLCHAIN" not in env
+
+
+def test_kvm_probe_rom_starts_at_the_reset_vector() -> None:
+    rom = kvm.probe_rom()
+    assert len(rom) == kvm.ROM_SIZE
+    code = rom[kvm.RESET_VECTOR_OFFSET :]
+    assert code[:3] == bytes([0xDB, 0xE3, 0x9B]), "fninit; fwait first: that is what broken KVM fails on"
+    assert code[3:7] == bytes([0xB0, contract.EXIT_SUCCESS_VALUE, 0xE6, contract.EXIT_PORT])
+
+
+def test_gdb_script_uses_a_hardware_breakpoint() -> None:
+    script = cli.gdb_script(Path("/k/ferrite"))
+    assert "file /k/ferrite" in script
+    assert f"target remote localhost:{cli.GDB_PORT}" in script
+    assert "hbreak kernel_main" in script
+
+
+def test_error_paragraph_has_log_and_command() -> None:
+    error = FerriteError("Building failed.", command=["cargo", "build", "a b"], log=Path("/l.log"), tail="error[E1]")
+    text = error.render()
+    assert "Building failed." in text and "Full log: /l.log" in text
+    assert "To reproduce: cargo build 'a b'" in text and "  error[E1]" in text
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["frobnicate"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'frobnicate'" in capsys.readouterr().err

@@ -1,0 +1,36 @@
+"""MkDocs hook: links from the book into the source tree.
+
+Chapters link to the code they explain with ordinary relative links (`../kernel/src/lib.rs`),
+which work when the Markdown is read in a checkout or on a forge. The built site does not
+contain the source, so this hook checks that each such target exists (a renamed file fails
+`mkdocs build --strict`) and renders the link as the path in code style.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+_SOURCE_LINK = re.compile(r"\[([^\]]+)\]\(((?:\.\./)+)([^)#\s]+)(#[^)\s]*)?\)")
+
+
+class MissingSourceError(Exception):
+    """A chapter links to a source file that does not exist."""
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    docs_page = Path(config["docs_dir"]) / page.file.src_path
+
+    def rewrite(match: re.Match[str]) -> str:
+        text, ups, target, _anchor = match.groups()
+        resolved = (docs_page.parent / (ups + target)).resolve()
+        if ROOT not in resolved.parents and resolved != ROOT:
+            return match.group(0)
+        if not resolved.exists():
+            raise MissingSourceError(f"{page.file.src_path}: link to missing source {ups + target}")
+        relative = resolved.relative_to(ROOT).as_posix()
+        return text if text.startswith("`") else f"{text} (`{relative}`)" if text != relative else f"`{relative}`"
+
+    return _SOURCE_LINK.sub(rewrite, markdown)
