@@ -44,7 +44,7 @@ def test_gdb_script_uses_a_hardware_breakpoint() -> None:
     script = cli.gdb_script(Path("/k/ferrite"))
     assert "file /k/ferrite" in script
     assert f"target remote localhost:{cli.GDB_PORT}" in script
-    assert "hbreak kernel_main" in script
+    assert "hbreak ferrite::kernel_main" in script
 
 
 def test_error_paragraph_has_log_and_command() -> None:

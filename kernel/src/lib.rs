@@ -104,13 +104,10 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     }
 }
 
-// Entry point of the unit-test kernel (`cargo test --lib`).
-#[cfg(test)]
-bootloader_api::entry_point!(test_kernel_main, config = &BOOTLOADER_CONFIG);
+/// The `bootloader_api` crate, for the [`test_kernel!`] macro's expansion in test kernels.
+#[doc(hidden)]
+pub use bootloader_api as __bootloader_api;
 
+// The unit-test kernel (`cargo test --lib`): every `#[test_case]` in the kernel's modules.
 #[cfg(test)]
-fn test_kernel_main(boot_info: &'static mut BootInfo) -> ! {
-    let _boot = init(boot_info);
-    test_main();
-    arch::x86_64::halt_forever()
-}
+test_kernel!(test_main);

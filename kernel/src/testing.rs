@@ -14,9 +14,45 @@
 
 use crate::drivers::qemu_exit::{exit, ExitCode};
 use crate::drivers::serial;
+use crate::Boot;
 use core::panic::PanicInfo;
 use ktap::Outcome;
-use spin::Mutex;
+use spin::{Mutex, Once};
+
+/// What [`crate::init`] returned in this test kernel, for tests that inspect the boot.
+static BOOT: Once<Boot> = Once::new();
+
+/// Keeps the boot information for [`boot`]; called by [`test_kernel!`](crate::test_kernel).
+pub fn record_boot(boot: Boot) {
+    BOOT.call_once(|| boot);
+}
+
+/// The boot information of this test kernel.
+pub fn boot() -> &'static Boot {
+    BOOT.get()
+        .expect("test_kernel! records the boot before any test runs")
+}
+
+/// Declares a test kernel's entry point: boot like the real kernel, keep the boot information
+/// for [`boot`], run the tests through `$run_tests` (the function that
+/// `#![reexport_test_harness_main]` names), and halt if they ever return.
+#[macro_export]
+macro_rules! test_kernel {
+    ($run_tests:path) => {
+        $crate::__bootloader_api::entry_point!(
+            __ferrite_test_kernel_main,
+            config = &$crate::BOOTLOADER_CONFIG
+        );
+
+        fn __ferrite_test_kernel_main(
+            boot_info: &'static mut $crate::__bootloader_api::BootInfo,
+        ) -> ! {
+            $crate::testing::record_boot($crate::init(boot_info));
+            $run_tests();
+            $crate::arch::x86_64::halt_forever()
+        }
+    };
+}
 
 /// A test the runner can run: any function, named after its path in the crate.
 pub trait Testable {

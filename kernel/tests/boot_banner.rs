@@ -12,24 +12,12 @@
 #![reexport_test_harness_main = "test_main"]
 
 use bootloader_api::info::MemoryRegion;
-use bootloader_api::{entry_point, BootInfo};
 use ferrite::banner::{self, MemorySummary};
-use spin::Once;
 
-entry_point!(main, config = &ferrite::BOOTLOADER_CONFIG);
-
-/// The memory map, kept for the tests.
-static MEMORY_MAP: Once<&'static [MemoryRegion]> = Once::new();
-
-fn main(boot_info: &'static mut BootInfo) -> ! {
-    let boot = ferrite::init(boot_info);
-    MEMORY_MAP.call_once(|| boot.memory_map);
-    test_main();
-    ferrite::arch::x86_64::halt_forever()
-}
+ferrite::test_kernel!(test_main);
 
 fn memory_map() -> &'static [MemoryRegion] {
-    MEMORY_MAP.get().expect("set before the tests run")
+    ferrite::testing::boot().memory_map
 }
 
 #[test_case]

@@ -15,20 +15,13 @@
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
 
-use bootloader_api::{entry_point, BootInfo};
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
 
-entry_point!(main, config = &ferrite::BOOTLOADER_CONFIG);
+ferrite::test_kernel!(test_main);
 
 /// How the middle test breaks; read when the test kernel is compiled.
 const BREAK: Option<&str> = option_env!("FERRITE_SELFTEST_BREAK");
-
-fn main(boot_info: &'static mut BootInfo) -> ! {
-    let _boot = ferrite::init(boot_info);
-    test_main();
-    ferrite::arch::x86_64::halt_forever()
-}
 
 #[test_case]
 fn first_passes() {

@@ -11,32 +11,21 @@
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
 
-use bootloader_api::{entry_point, BootInfo};
 use ferrite::banner::{self, Firmware};
-use ferrite::Boot;
-use spin::Once;
+use ferrite::testing::boot;
 
-entry_point!(main, config = &ferrite::BOOTLOADER_CONFIG);
-
-static BOOT: Once<Boot> = Once::new();
-
-fn main(boot_info: &'static mut BootInfo) -> ! {
-    let boot = ferrite::init(boot_info);
-    BOOT.call_once(|| boot);
-    test_main();
-    ferrite::arch::x86_64::halt_forever()
-}
+ferrite::test_kernel!(test_main);
 
 #[test_case]
 fn memory_map_comes_from_uefi() {
-    let boot = BOOT.get().expect("set before the tests run");
+    let boot = boot();
     assert_eq!(banner::firmware(boot.memory_map), Firmware::Uefi);
     assert_eq!(boot.firmware, Firmware::Uefi);
 }
 
 #[test_case]
 fn firmware_reported_the_acpi_tables() {
-    let boot = BOOT.get().expect("set before the tests run");
+    let boot = boot();
     assert!(
         boot.rsdp_addr.is_some(),
         "UEFI passes the RSDP in its configuration table"

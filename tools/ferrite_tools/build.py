@@ -94,6 +94,7 @@ def build_boot_tool(tc: Toolchain, *, verbose: bool) -> Path:
 
 def build_kernel(tc: Toolchain, *, release: bool, verbose: bool) -> Path:
     """Builds the kernel; returns its ELF file."""
+    print(f"building the kernel ({'release' if release else 'debug'})", flush=True)
     cmd = [str(tc.cargo), "build"] + (["--release"] if release else [])
     run_logged(
         cmd,
@@ -108,6 +109,7 @@ def build_kernel(tc: Toolchain, *, release: bool, verbose: bool) -> Path:
 
 def build_test_kernels(tc: Toolchain, *, verbose: bool) -> list[TestKernel]:
     """Builds every test kernel (unit tests and each kernel/tests/ file) without running them."""
+    print("building the test kernels", flush=True)
     out = run_logged(
         [str(tc.cargo), "test", "--no-run", "--message-format=json-render-diagnostics"],
         cwd=paths.KERNEL_DIR,

@@ -101,11 +101,14 @@ def run_kernel_test(
     accel: Accel,
     ovmf: Path | None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    verbose: bool = False,
 ) -> list[TestResult]:
     """Boots one test kernel under one firmware and judges the outcome."""
     label = f"{kernel.name}[{firmware.value}]"
     log = paths.LOG_DIR / "kernel-tests" / f"{kernel.name}-{firmware.value}.log"
     config = QemuConfig(image=images.for_firmware(firmware), firmware=firmware, ovmf=ovmf, accel=accel)
+    if verbose:
+        print(f"$ {config.command()}", flush=True)
     started = time.monotonic()
     with Machine(config, log) as machine:
         status = machine.wait_exit(timeout)

@@ -40,7 +40,7 @@ def print_result(result: TestResult, out: TextIO = sys.stdout) -> None:
 def summary(results: Iterable[TestResult], seconds: dict[str, float]) -> str:
     """The table and the closing line."""
     results = list(results)
-    suites = list(dict.fromkeys([r.suite for r in results] + list(seconds)))
+    suites = list(dict.fromkeys(list(seconds) + [r.suite for r in results]))
     rows = [("suite", "passed", "failed", "skipped", "time")]
     for suite in suites:
         mine = [r for r in results if r.suite == suite]

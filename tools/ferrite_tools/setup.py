@@ -46,8 +46,9 @@ DEBIAN_RUST_PACKAGES = (
     "libstd-rust-web-dev",
     "libstd-rust-web-1.85",
 )
-#: Other Debian packages: the linker and LLVM tools of rustc 1.85's LLVM, QEMU and UEFI firmware.
-DEBIAN_OTHER_PACKAGES = ("lld-19", "llvm-19", "qemu-system-x86", "ovmf")
+#: Other Debian packages: the linker and LLVM tools of rustc 1.85's LLVM, QEMU (with its window
+#: front ends, for `run` on a desktop) and UEFI firmware.
+DEBIAN_OTHER_PACKAGES = ("lld-19", "llvm-19", "qemu-system-x86", "qemu-system-gui", "ovmf")
 #: LLVM 19's binaries on Debian.
 LLVM_BIN = Path("/usr/lib/llvm-19/bin")
 #: Tools rustup would ship inside the sysroot that Debian's rustc has to be pointed at.

@@ -58,7 +58,7 @@ class TestRun:
         self.results.append(result)
         printer.print_result(result)
 
-    def suite(self, name: str, body: Callable[[], None]) -> None:
+    def suite(self, name: str, body: Callable[[], object]) -> None:
         """Runs one suite; a tool error becomes a failed result instead of ending the run."""
         print(f"\n== {name}", flush=True)
         started = time.monotonic()
@@ -127,7 +127,6 @@ class TestRun:
             self.add(TestResult("host", "cargo test", Status.FAIL, "ran no tests", log))
 
     def kernel(self) -> None:
-        build.build_boot_tool(self.tc, verbose=self.verbose)
         kernels = build.build_test_kernels(self.tc, verbose=self.verbose)
         ovmf = find_ovmf()
         for kernel in kernels:
@@ -137,7 +136,9 @@ class TestRun:
             firmwares = harness.firmwares_for(kernel.name)
             images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares))
             for firmware in firmwares:
-                results = harness.run_kernel_test(kernel, images, firmware, accel=self.accel, ovmf=ovmf)
+                results = harness.run_kernel_test(
+                    kernel, images, firmware, accel=self.accel, ovmf=ovmf, verbose=self.verbose
+                )
                 for result in results:
                     if label_matches:
                         self.results.append(result)
@@ -212,6 +213,9 @@ def run(tc: Toolchain, *, filter_text: str | None, accel_request: str, verbose: 
     print(f"ferrite test: QEMU acceleration {accel_note}" + (f"; filter {filter_text!r}" if filter_text else ""))
     started = time.monotonic()
     run_ = TestRun(tc, filter_text=filter_text, accel=accel, verbose=verbose)
+    # The image builder first: on a fresh machine its build is the longest step (it compiles the
+    # bootloader's stages), and it says so; every later suite then finds it done.
+    run_.suite("build", lambda: build.build_boot_tool(tc, verbose=verbose))
     run_.suite("lint", run_.lint)
     run_.suite("host", run_.host)
     run_.suite("kernel", run_.kernel)
