@@ -48,10 +48,12 @@ def test_gdb_script_uses_a_hardware_breakpoint() -> None:
 
 
 def test_error_paragraph_has_log_and_command() -> None:
-    error = FerriteError("Building failed.", command=["cargo", "build", "a b"], log=Path("/l.log"), tail="error[E1]")
+    error = FerriteError(
+        "Building failed.", command=["cargo", "build", "a b"], log=Path("/l.log"), tail="error[E1]", cwd=Path("/k")
+    )
     text = error.render()
     assert "Building failed." in text and "Full log: /l.log" in text
-    assert "To reproduce: cargo build 'a b'" in text and "  error[E1]" in text
+    assert "To reproduce: cd /k && cargo build 'a b'" in text and "  error[E1]" in text
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

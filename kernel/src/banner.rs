@@ -34,8 +34,9 @@ pub struct MemorySummary {
     pub usable: u64,
     /// Bytes the bootloader used for the kernel, page tables, boot info and stack.
     pub bootloader: u64,
-    /// Bytes the firmware reserved or described with a kind of its own.
-    pub firmware: u64,
+    /// Bytes the firmware reserved or described with a kind of its own (ACPI tables, device
+    /// memory, holes). This can exceed the RAM: QEMU reserves a 12 GiB window just below 1 TiB.
+    pub reserved: u64,
 }
 
 impl MemorySummary {
@@ -50,7 +51,7 @@ impl MemorySummary {
             match region.kind {
                 MemoryRegionKind::Usable => summary.usable += size,
                 MemoryRegionKind::Bootloader => summary.bootloader += size,
-                _ => summary.firmware += size,
+                _ => summary.reserved += size,
             }
         }
         summary
@@ -90,10 +91,10 @@ pub fn print(boot_info: &BootInfo) {
         None => println!("framebuffer: none (serial console only)"),
     }
     println!(
-        "memory: {} MiB usable, {} MiB bootloader, {} MiB firmware, in {} regions",
+        "memory: {} MiB usable, {} MiB used by the bootloader, {} MiB reserved, in {} regions",
         summary.usable / MIB,
         summary.bootloader / MIB,
-        summary.firmware / MIB,
+        summary.reserved / MIB,
         summary.regions,
     );
 }
@@ -133,7 +134,7 @@ mod tests {
         assert_eq!(summary.regions, 4);
         assert_eq!(summary.usable, 8 * MIB);
         assert_eq!(summary.bootloader, MIB);
-        assert_eq!(summary.firmware, MIB);
+        assert_eq!(summary.reserved, MIB);
         assert_eq!(firmware(&map), Firmware::Bios);
     }
 

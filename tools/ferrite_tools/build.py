@@ -64,7 +64,10 @@ def run_logged(
     if status != 0:
         errors = [line.rstrip() for line in stderr_lines if line.startswith(("error", "  -->", "warning: unused"))]
         tail = "\n".join((errors or [line.rstrip() for line in stderr_lines])[-15:])
-        raise FerriteError(f"{what} failed (exit status {status}).", command=list(cmd), log=log, tail=tail)
+        # The toolchain's environment matters to cargo; the paste-ready command carries the part
+        # a shell would lack.
+        shown = ["env", "RUSTC_BOOTSTRAP=1", *cmd] if env.get("RUSTC_BOOTSTRAP") == "1" else list(cmd)
+        raise FerriteError(f"{what} failed (exit status {status}).", command=shown, log=log, tail=tail, cwd=cwd)
     return "".join(stdout_chunks)
 
 

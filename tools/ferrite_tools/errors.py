@@ -23,12 +23,14 @@ class FerriteError(Exception):
         command: Sequence[str] | None = None,
         log: Path | None = None,
         tail: str | None = None,
+        cwd: Path | None = None,
     ) -> None:
         super().__init__(what)
         self.what = what
         self.command = list(command) if command is not None else None
         self.log = log
         self.tail = tail
+        self.cwd = cwd
 
     def render(self) -> str:
         """The paragraph cli prints."""
@@ -38,5 +40,6 @@ class FerriteError(Exception):
         if self.log is not None:
             parts.append(f"Full log: {self.log}")
         if self.command is not None:
-            parts.append(f"To reproduce: {shlex.join(self.command)}")
+            where = f"cd {shlex.quote(str(self.cwd))} && " if self.cwd is not None else ""
+            parts.append(f"To reproduce: {where}{shlex.join(self.command)}")
         return "\n".join(parts)

@@ -6,10 +6,10 @@
 //! screen that scrolls up when the cursor falls off the bottom. This crate is the second half
 //! only. It knows nothing of pixels, so `cargo test` checks it on the host.
 //!
-//! The grid keeps every cell (character plus colours) because a framebuffer is a poor place to
-//! read back from: on real hardware it is uncached or write-combining memory, so scrolling by
-//! copying pixels upward is slow. Keeping the characters lets the renderer redraw from the grid
-//! instead. Each operation returns a [`Change`] that tells the renderer the least it must redraw.
+//! The grid keeps every cell (character plus colours): it is the console's model of the screen,
+//! which tests read, and from which a renderer can redraw any part. Each operation returns a
+//! [`Change`] that tells the renderer the least it must redraw; a scroll is reported as such,
+//! so a renderer can move its pixels up instead of drawing every glyph again.
 //!
 //! The cells live in a slice the caller provides, so the grid works before the kernel has a
 //! heap: the kernel hands it a static array sized for the largest screen it supports.
@@ -79,7 +79,14 @@ pub enum Change {
         /// Its row.
         row: usize,
     },
-    /// Every cell may have changed (the grid scrolled or was cleared).
+    /// Every row moved up by one and the last row is blank: the renderer can move what it drew
+    /// instead of drawing it again. If a character was written just before the scroll (the one
+    /// that filled the last row), `redraw` names its cell in the scrolled grid.
+    Scrolled {
+        /// A cell, as (column, row) after the scroll, that must be drawn as well.
+        redraw: Option<(usize, usize)>,
+    },
+    /// Every cell may have changed (the grid was cleared, or several changes were merged).
     All,
 }
 
@@ -88,6 +95,7 @@ impl Change {
     pub fn merge(self, other: Change) -> Change {
         match (self, other) {
             (Change::None, x) | (x, Change::None) => x,
+            (Change::Scrolled { .. }, _) | (_, Change::Scrolled { .. }) => Change::All,
             (a, b) if a == b => a,
             _ => Change::All,
         }
@@ -222,12 +230,16 @@ impl<'a> Grid<'a> {
             style: self.style,
         };
         self.col += 1;
-        let mut change = Change::Cell { col, row };
-        if self.col == self.cols {
-            self.col = 0;
-            change = change.merge(self.line_feed());
+        if self.col < self.cols {
+            return Change::Cell { col, row };
         }
-        change
+        self.col = 0;
+        match self.line_feed() {
+            Change::Scrolled { .. } => Change::Scrolled {
+                redraw: Some((col, row - 1)),
+            },
+            _ => Change::Cell { col, row },
+        }
     }
 
     /// Moves the cursor down one row, scrolling when it is on the last one.
@@ -243,7 +255,7 @@ impl<'a> Grid<'a> {
         };
         let last = (self.rows - 1) * self.cols;
         self.cells[last..].fill(blank);
-        Change::All
+        Change::Scrolled { redraw: None }
     }
 }
 
@@ -304,7 +316,7 @@ mod tests {
         let mut cells = vec![BLANK; 9];
         let mut grid = Grid::new(&mut cells, 3, 3).unwrap();
         assert_eq!(grid.write_str("a\nb\nc"), Change::All);
-        assert_eq!(grid.write_char('\n'), Change::All, "a scroll redraws all");
+        assert_eq!(grid.write_char('\n'), Change::Scrolled { redraw: None });
         assert_eq!(text(&grid, 0), "b");
         assert_eq!(text(&grid, 1), "c");
         assert_eq!(text(&grid, 2), "");
@@ -374,5 +386,27 @@ mod tests {
         assert_eq!(one.merge(Change::None), one);
         assert_eq!(one.merge(one), one);
         assert_eq!(one.merge(two), Change::All);
+        let scrolled = Change::Scrolled { redraw: None };
+        assert_eq!(one.merge(scrolled), Change::All);
+        assert_eq!(
+            scrolled.merge(scrolled),
+            Change::All,
+            "two scrolls are not one"
+        );
+    }
+
+    #[test]
+    fn wrapping_on_the_last_row_reports_the_cell_and_the_scroll() {
+        let mut cells = vec![BLANK; 4];
+        let mut grid = Grid::new(&mut cells, 2, 2).unwrap();
+        grid.write_str("abc");
+        // 'd' fills the last cell and the wrap scrolls: 'd' is now on row 0.
+        assert_eq!(
+            grid.write_char('d'),
+            Change::Scrolled {
+                redraw: Some((1, 0))
+            }
+        );
+        assert_eq!(grid.cell(1, 0).ch, 'd');
     }
 }

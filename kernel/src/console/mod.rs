@@ -51,6 +51,13 @@ impl TextConsole {
         match self.grid.write_char(ch) {
             Change::None => {}
             Change::Cell { col, row } => self.draw_cell(col, row),
+            Change::Scrolled { redraw } => {
+                let blank = self.framebuffer.encode(self.grid.style().bg);
+                self.framebuffer.scroll_up(self.font.height(), blank);
+                if let Some((col, row)) = redraw {
+                    self.draw_cell(col, row);
+                }
+            }
             Change::All => self.redraw(),
         }
     }
@@ -74,10 +81,8 @@ impl TextConsole {
             return;
         };
         for y in 0..height {
-            for x in 0..width {
-                let pixel = if glyph.pixel(x, y) { fg } else { bg };
-                self.framebuffer.put(left + x, top + y, pixel);
-            }
+            self.framebuffer
+                .put_run(left, top + y, width, fg, bg, |x| glyph.pixel(x, y));
         }
     }
 }
@@ -182,13 +187,57 @@ macro_rules! println {
 
 #[cfg(test)]
 mod tests {
+    use core::fmt::{self, Write};
+    use textgrid::Grid;
+
+    /// Whether `row` of the grid reads exactly `expected` (formatted without a heap).
+    fn row_is(grid: &Grid<'_>, row: usize, expected: fmt::Arguments<'_>) -> bool {
+        struct Compare<'g, I: Iterator<Item = char>>(&'g mut I, bool);
+        impl<I: Iterator<Item = char>> Write for Compare<'_, I> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                for ch in s.chars() {
+                    self.1 &= self.0.next() == Some(ch);
+                }
+                Ok(())
+            }
+        }
+        let mut cells = grid.row_text(row);
+        let mut compare = Compare(&mut cells, true);
+        let _ = compare.write_fmt(expected);
+        compare.1 && cells.next().is_none()
+    }
+
+    #[test_case]
+    fn printing_past_the_bottom_scrolls() {
+        let rows = super::with_grid(|grid| grid.rows()).expect("a framebuffer console");
+        let count = rows + 3;
+        for line in 0..count {
+            crate::println!("scroll line {line}");
+        }
+        super::with_grid(|grid| {
+            // The cursor waits on the last row, so the last line printed is just above it and
+            // the top row holds the line printed `rows - 2` lines before that.
+            assert_eq!(grid.cursor(), (0, rows - 1));
+            assert!(row_is(
+                grid,
+                rows - 2,
+                format_args!("scroll line {}", count - 1)
+            ));
+            assert!(row_is(
+                grid,
+                0,
+                format_args!("scroll line {}", count - 1 - (rows - 2))
+            ));
+        });
+    }
+
     #[test_case]
     fn println_reaches_the_grid() {
         crate::println!("grid check {}", 42);
         let found = super::with_grid(|grid| {
             let (_, row) = grid.cursor();
             // The line just printed is the one above the cursor.
-            grid.row_text(row - 1).eq("grid check 42".chars())
+            row_is(grid, row - 1, format_args!("grid check {}", 42))
         });
         assert_eq!(found, Some(true));
     }

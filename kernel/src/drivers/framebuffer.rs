@@ -104,25 +104,71 @@ impl Framebuffer {
         self.encoder.encode(colour)
     }
 
-    /// Sets the pixel at (`x`, `y`); pixels outside the visible area are ignored.
-    pub fn put(&mut self, x: usize, y: usize, pixel: Pixel) {
-        if x >= self.info.width || y >= self.info.height {
+    /// Sets a horizontal run of pixels starting at (`x`, `y`): pixel `i` gets `on` if
+    /// `is_on(i)` and `off` otherwise. Clipped to the visible area. Drawing a glyph row this
+    /// way computes the row's address once, not once a pixel.
+    pub fn put_run(
+        &mut self,
+        x: usize,
+        y: usize,
+        len: usize,
+        on: Pixel,
+        off: Pixel,
+        is_on: impl Fn(usize) -> bool,
+    ) {
+        if y >= self.info.height || x >= self.info.width {
             return;
         }
+        let len = len.min(self.info.width - x);
+        let bpp = self.info.bytes_per_pixel;
         let size = self.encoder.bytes_per_pixel;
-        let at = (y * self.info.stride + x) * self.info.bytes_per_pixel;
-        if let Some(target) = self.pixels.get_mut(at..at + size) {
-            target.copy_from_slice(&pixel.bytes[..size]);
+        let start = (y * self.info.stride + x) * bpp;
+        let Some(run) = self.pixels.get_mut(start..start + len * bpp) else {
+            return;
+        };
+        for (i, target) in run.chunks_exact_mut(bpp).enumerate() {
+            let pixel = if is_on(i) { &on } else { &off };
+            target[..size].copy_from_slice(&pixel.bytes[..size]);
+        }
+    }
+
+    /// Moves the picture up by `rows` pixel rows and fills the rows that come free at the
+    /// bottom with `fill`.
+    ///
+    /// This reads the framebuffer, which is slow on real hardware (video memory is uncached or
+    /// write-combining) but far cheaper than drawing every glyph again, which is what the
+    /// alternative costs until the kernel has memory for a copy of the screen.
+    pub fn scroll_up(&mut self, rows: usize, fill: Pixel) {
+        let rows = rows.min(self.info.height);
+        let row_bytes = self.info.stride * self.info.bytes_per_pixel;
+        let visible = self.info.height * row_bytes;
+        let Some(screen) = self.pixels.get_mut(..visible) else {
+            return;
+        };
+        screen.copy_within(rows * row_bytes.., 0);
+        let width = self.info.width;
+        for y in self.info.height - rows..self.info.height {
+            self.put_run(0, y, width, fill, fill, |_| false);
         }
     }
 
     /// Fills a rectangle, clipped to the visible area.
     pub fn fill(&mut self, x: usize, y: usize, width: usize, height: usize, pixel: Pixel) {
-        let x_end = (x + width).min(self.info.width);
         let y_end = (y + height).min(self.info.height);
-        for row in y..y_end {
-            for col in x..x_end {
-                self.put(col, row, pixel);
+        if y >= y_end || x >= self.info.width {
+            return;
+        }
+        // Draw the first row pixel by pixel, then copy it: a memory copy is much faster than
+        // encoding each pixel again, especially in an unoptimised build.
+        self.put_run(x, y, width, pixel, pixel, |_| false);
+        let bpp = self.info.bytes_per_pixel;
+        let row_bytes = self.info.stride * bpp;
+        let start = (y * self.info.stride + x) * bpp;
+        let len = width.min(self.info.width - x) * bpp;
+        for row in y + 1..y_end {
+            let target = start + (row - y) * row_bytes;
+            if target + len <= self.pixels.len() {
+                self.pixels.copy_within(start..start + len, target);
             }
         }
     }
