@@ -44,3 +44,7 @@ def test_running_test_prefix() -> None:
 def test_ktap_version_line() -> None:
     text = (paths.ROOT / "crates" / "ktap" / "src" / "lib.rs").read_text()
     assert f'pub const VERSION_LINE: &str = "{contract.KTAP_VERSION_LINE}";' in text
+
+
+def test_bench_prefix() -> None:
+    assert rust_const("bench.rs", "PREFIX") == f'"{contract.BENCH_PREFIX}"'

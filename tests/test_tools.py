@@ -61,3 +61,22 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         cli.main(["frobnicate"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["test"], False),
+        (["-v", "test"], True),
+        (["test", "-v"], True),
+        (["test", "--verbose", "boot"], True),
+        (["-v", "run", "--uefi"], True),
+    ],
+)
+def test_verbose_goes_before_or_after_the_command(argv: list[str], verbose: bool) -> None:
+    assert cli._parser().parse_args(argv).verbose is verbose
+
+
+def test_bench_refuses_zero_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["bench", "--runs", "0"]) == 1
+    assert "--runs must be at least 1" in capsys.readouterr().err

@@ -31,11 +31,14 @@
 //!
 //! # Module map
 //!
-//! * [`arch`]: what is specific to x86_64 (halting the CPU, for now).
+//! * [`arch`]: what is specific to x86_64 (halting the CPU and reading its clock, for now).
+//! * [`banner`]: the boot banner and the memory map summary.
+//! * [`bench`]: measurements reported to the host as `BENCH` lines.
 //! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
 //! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
 //! * [`logger`]: the `log` facade's back end.
 //! * [`panic`]: what a kernel panic prints and does.
+//! * [`sync`]: synchronisation building blocks for before there are threads.
 //! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
 
 #![no_std]
@@ -46,6 +49,7 @@
 
 pub mod arch;
 pub mod banner;
+pub mod bench;
 pub mod console;
 pub mod drivers;
 pub mod logger;

@@ -16,8 +16,19 @@ use crate::drivers::qemu_exit::{exit, ExitCode};
 use crate::drivers::serial;
 use crate::Boot;
 use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicBool, Ordering};
 use ktap::Outcome;
 use spin::{Mutex, Once};
+
+/// Set as the first thing a test kernel does. A panic outside any test (during boot, say) then
+/// ends QEMU with failure at once, instead of halting until the host's timeout runs out.
+static TEST_KERNEL: AtomicBool = AtomicBool::new(false);
+
+/// Marks this kernel as a test kernel; see [`TEST_KERNEL`]. [`test_kernel!`](crate::test_kernel)
+/// calls it, and so must a `harness = false` test kernel, before [`crate::init`].
+pub fn enter_test_kernel() {
+    TEST_KERNEL.store(true, Ordering::Relaxed);
+}
 
 /// What [`crate::init`] returned in this test kernel, for tests that inspect the boot.
 static BOOT: Once<Boot> = Once::new();
@@ -47,6 +58,7 @@ macro_rules! test_kernel {
         fn __ferrite_test_kernel_main(
             boot_info: &'static mut $crate::__bootloader_api::BootInfo,
         ) -> ! {
+            $crate::testing::enter_test_kernel();
             $crate::testing::record_boot($crate::init(boot_info));
             $run_tests();
             $crate::arch::x86_64::halt_forever()
@@ -100,10 +112,25 @@ fn report(write: impl FnOnce(&mut SerialSink) -> core::fmt::Result) {
     let _ = write(&mut SerialSink);
 }
 
+/// Writes KTAP lines from the panic handler, which must never wait for the serial lock.
+fn report_panicking(write: impl FnOnce(&mut PanickingSink) -> core::fmt::Result) {
+    let _ = write(&mut PanickingSink);
+}
+
 /// Adapts the serial port to `core::fmt::Write` for the `ktap` crate.
 struct SerialSink;
 
 impl core::fmt::Write for SerialSink {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        serial::write_str(s);
+        Ok(())
+    }
+}
+
+/// Like [`SerialSink`], through the serial port's panic path.
+struct PanickingSink;
+
+impl core::fmt::Write for PanickingSink {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         serial::write_fmt_panicking(format_args!("{s}"));
         Ok(())
@@ -148,16 +175,23 @@ pub fn run_should_panic(name: &'static str, test: fn()) -> ! {
 }
 
 /// Called by the panic handler. If a test is running, finishes its report line and ends QEMU;
-/// otherwise returns and the handler halts.
+/// in a test kernel outside any test, ends QEMU with failure; otherwise returns and the handler
+/// halts.
 pub fn on_panic(info: &PanicInfo<'_>) {
     let Some(running) = RUNNING.try_lock().and_then(|guard| *guard) else {
+        if TEST_KERNEL.load(Ordering::Relaxed) {
+            report_panicking(|out| {
+                ktap::diagnostic(out, format_args!("panicked outside any test"))
+            });
+            exit(ExitCode::Failure);
+        }
         return;
     };
     let (outcome, code) = match running.panic_means {
         PanicMeans::Failure => (Outcome::NotOk, ExitCode::Failure),
         PanicMeans::Success => (Outcome::Ok, ExitCode::Success),
     };
-    report(|out| ktap::diagnostic(out, format_args!("panicked: {}", info.message())));
-    report(|out| ktap::result(out, running.number, running.name, outcome));
+    report_panicking(|out| ktap::diagnostic(out, format_args!("panicked: {}", info.message())));
+    report_panicking(|out| ktap::result(out, running.number, running.name, outcome));
     exit(code)
 }

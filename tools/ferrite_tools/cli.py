@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from ferrite_tools import bench as bench_tool
 from ferrite_tools import build, harness, image, paths, printer, testcmd
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Accel, Display, Firmware, Machine, QemuConfig
@@ -31,35 +32,46 @@ def _parser() -> argparse.ArgumentParser:
         description="Build, boot, test and debug Ferrite. Set-up happens on first use.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show build output and QEMU command lines")
+    # `-v` is also accepted after the command (`./x.py test -v`). SUPPRESS keeps a subcommand
+    # that was not given -v from resetting the value the main parser set.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="as before the command")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def sub_parser(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
 
     def boot_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--uefi", action="store_true", help="boot through UEFI firmware (OVMF) instead of BIOS")
         p.add_argument("--release", action="store_true", help="build the kernel with optimisations")
         p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="KVM, emulation, or KVM when it works (default)")
 
-    run = sub.add_parser("run", help="build and boot Ferrite in QEMU")
+    run = sub_parser("run", help="build and boot Ferrite in QEMU")
     boot_options(run)
     run.add_argument("--display", choices=["auto", "window", "none"], default="auto", help="show the framebuffer in a window (default: when a display is available)")
 
-    test = sub.add_parser("test", help="run every test (or those whose name contains FILTER)")
+    test = sub_parser("test", help="run every test (or those whose name contains FILTER)")
     test.add_argument("filter", nargs="?", help="run only tests whose name contains this text")
     test.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="QEMU acceleration for kernel tests")
 
-    b = sub.add_parser("build", help="build the kernel")
+    b = sub_parser("build", help="build the kernel")
     b.add_argument("--release", action="store_true", help="build with optimisations")
 
-    img = sub.add_parser("image", help="write the BIOS and UEFI disk images")
+    img = sub_parser("image", help="write the BIOS and UEFI disk images")
     img.add_argument("--release", action="store_true", help="build the kernel with optimisations")
 
-    dbg = sub.add_parser("debug", help="boot in QEMU paused, waiting for GDB")
+    dbg = sub_parser("debug", help="boot in QEMU paused, waiting for GDB")
     boot_options(dbg)
 
-    sub.add_parser("env", help="print shell exports that make plain cargo use the pinned toolchain")
-    sub.add_parser("doctor", help="report each requirement as found or missing, with its fix")
-    sub.add_parser("setup", help="install what is missing, then stop")
+    sub_parser("env", help="print shell exports that make plain cargo use the pinned toolchain")
+    sub_parser("doctor", help="report each requirement as found or missing, with its fix")
+    sub_parser("setup", help="install what is missing, then stop")
 
-    runner = sub.add_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
+    bench = sub_parser("bench", help="measure boot: exact guest counts under -icount, and wall time")
+    bench.add_argument("--runs", type=int, default=bench_tool.DEFAULT_RUNS, help="boots per figure (median reported)")
+    bench.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="acceleration for the wall-time boots")
+
+    runner = sub_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
     runner.add_argument("elf", type=Path)
     runner.add_argument("args", nargs="*", help="ignored (cargo passes test-harness arguments)")
     return parser
@@ -235,7 +247,15 @@ def main(argv: list[str]) -> int:
             return cmd_env(tc)
         if args.command == "runner":
             return cmd_runner(tc, args)
-        if args.command in ("doctor", "setup"):
+        if args.command == "bench":
+            if args.runs < 1:
+                raise FerriteError(f"--runs must be at least 1, not {args.runs}")
+            return bench_tool.run(tc, runs=args.runs, accel=_accel(args.accel), verbose=args.verbose)
+        if args.command == "setup":
+            # x.py's bootstrap ran set-up before handing over; reaching here means it succeeded.
+            print("Set-up is complete: the toolchain, QEMU, OVMF and the Python environment are in place.")
+            return 0
+        if args.command == "doctor":
             from ferrite_tools.setup import doctor
 
             return doctor()

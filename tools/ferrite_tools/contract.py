@@ -1,7 +1,7 @@
 """The numbers the kernel and the host tools must agree on, defined once on this side.
 
-The kernel defines the same numbers in `kernel/src/drivers/qemu_exit.rs` and
-`kernel/src/drivers/serial.rs`; `tests/test_contract.py` reads them there and checks both sides
+The kernel defines the same numbers in `kernel/src/drivers/qemu_exit.rs`,
+`kernel/src/drivers/serial.rs` and `kernel/src/bench.rs`; `tests/test_contract.py` reads them there and checks both sides
 agree. See docs/testing.md for why each exists.
 """
 
@@ -34,3 +34,5 @@ STATUS_QEMU_SELF = 0
 COM1_BASE = 0x3F8
 #: The line that opens a KTAP report.
 KTAP_VERSION_LINE = "KTAP version 1"
+#: Starts each measurement line the kernel prints for `./x.py bench`.
+BENCH_PREFIX = "BENCH "

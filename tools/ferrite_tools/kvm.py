@@ -23,7 +23,9 @@ from ferrite_tools.qemu import QEMU
 
 KVM_DEVICE = Path("/dev/kvm")
 PROBE_TIMEOUT_S = 5.0
-#: Size of the probe firmware image; the CPU starts at its last 16 bytes (physical 0xFFFF0).
+#: Size of the probe firmware image. QEMU maps a firmware image so that it ends at 4 GiB, where
+#: the CPU's first instruction is fetched (the reset vector, physical 0xFFFF_FFF0), and mirrors
+#: its last 128 KiB just below 1 MiB; either way the CPU starts 16 bytes before its end.
 ROM_SIZE = 0x10000
 RESET_VECTOR_OFFSET = 0xFFF0
 _CACHE = BUILD_DIR / "kvm-probe.json"

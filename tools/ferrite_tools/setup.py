@@ -266,18 +266,14 @@ def _is_debian() -> bool:
     return shutil.which("apt-get") is not None and Path("/etc/debian_version").exists()
 
 
-def _debian_rust_version(as_root: list[str]) -> str:
-    """The exact Debian version string of rustc-web 1.85.0 the archive offers."""
+def _debian_rust_version() -> str | None:
+    """The exact Debian version string of rustc-web 1.85.0 the archive offers, if it offers it."""
     out = subprocess.run(["apt-cache", "madison", "rustc-web"], capture_output=True, text=True, check=False).stdout
     for line in out.splitlines():
         fields = [f.strip() for f in line.split("|")]
         if len(fields) >= 2 and fields[1].startswith(RUST_VERSION + "+"):
             return fields[1]
-    raise SetupError(
-        f"the package archive offers no rustc-web {RUST_VERSION} (apt-cache madison rustc-web).\n"
-        f"Install rustup's toolchain instead: rustup toolchain install {RUSTUP_TOOLCHAIN} --component rust-src "
-        "--component llvm-tools --component clippy --component rustfmt"
-    )
+    return None
 
 
 def install_system_packages() -> None:
@@ -296,14 +292,27 @@ def install_system_packages() -> None:
     env_note = "installing system packages (first run only; a few minutes)"
     print(f"setup: {env_note}", flush=True)
     _run([*as_root, "apt-get", "update", "-q"], "refreshing the package lists")
-    version = _debian_rust_version(as_root)
-    pinned = [f"{pkg}={version}" for pkg in DEBIAN_RUST_PACKAGES]
+    # The Rust packages only when no 1.85.0 toolchain is found (rustup's counts). Ubuntu's archive
+    # has no rustc-web 1.85.0: there the rest is installed and the error names rustup's command.
+    rust_missing = find_toolchain() is None
+    version = _debian_rust_version() if rust_missing else None
+    pinned = [f"{pkg}={version}" for pkg in DEBIAN_RUST_PACKAGES] if version else []
     _run(
         [*as_root, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q",
          "--allow-downgrades", "--no-install-recommends", *pinned, *DEBIAN_OTHER_PACKAGES],
-        f"installing Rust {RUST_VERSION}, LLVM 19, QEMU and OVMF",
+        f"installing {'Rust ' + RUST_VERSION + ', ' if pinned else ''}LLVM 19, QEMU and OVMF",
     )
-    link_sysroot_tools(as_root)
+    if rust_missing and not pinned:
+        raise SetupError(
+            f"the package archive offers no rustc-web {RUST_VERSION} (apt-cache madison rustc-web); "
+            "LLVM, QEMU and OVMF are installed now.\n"
+            f"Install rustup's toolchain, then run ./x.py again: rustup toolchain install {RUSTUP_TOOLCHAIN} "
+            "--component rust-src --component llvm-tools --component clippy --component rustfmt"
+        )
+    installed = find_toolchain()
+    if installed is not None and installed.origin == "debian":
+        # rustup's sysroot brings its own linker and LLVM tools (the llvm-tools component).
+        link_sysroot_tools(as_root)
 
 
 def link_sysroot_tools(as_root: list[str]) -> None:

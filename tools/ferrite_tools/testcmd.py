@@ -4,6 +4,7 @@ Suites, in order, cheapest failures first:
 
 | suite  | what                                                       | one result per      |
 |--------|------------------------------------------------------------|---------------------|
+| build  | the image builder, the kernel and every test kernel        | failed build only   |
 | lint   | `cargo fmt --check`, `cargo clippy -D warnings`, `mypy --strict` | check          |
 | host   | `cargo test` of boot/ and crates/ on the host              | Rust test           |
 | kernel | every test kernel booted in QEMU, KTAP parsed              | kernel test case    |

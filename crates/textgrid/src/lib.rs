@@ -183,8 +183,8 @@ impl<'a> Grid<'a> {
     }
 
     /// Writes one character at the cursor and advances it, interpreting `\n` (next line),
-    /// `\r` (start of line), `\t` (next tab stop) and backspace (one column left, without
-    /// erasing). Other control characters are ignored.
+    /// `\r` (start of line), `\t` (next tab stop, without erasing) and backspace (one column
+    /// left, without erasing). Other control characters are ignored.
     pub fn write_char(&mut self, ch: char) -> Change {
         match ch {
             '\n' => {
@@ -196,16 +196,11 @@ impl<'a> Grid<'a> {
                 Change::None
             }
             '\t' => {
+                // As on a VT100: move to the next tab stop, or to the last column if there is
+                // none, without erasing what the cursor passes over and without wrapping.
                 let stop = (self.col / TAB_WIDTH + 1) * TAB_WIDTH;
-                let mut change = Change::None;
-                while self.col < stop.min(self.cols) {
-                    change = change.merge(self.put(' '));
-                    if self.col == 0 {
-                        // The tab wrapped the line: it ends there.
-                        break;
-                    }
-                }
-                change
+                self.col = stop.min(self.cols - 1);
+                Change::None
             }
             '\u{8}' => {
                 self.col = self.col.saturating_sub(1);
@@ -235,8 +230,9 @@ impl<'a> Grid<'a> {
         }
         self.col = 0;
         match self.line_feed() {
+            // The written cell moved up with the scroll; on a one-row grid it scrolled away.
             Change::Scrolled { .. } => Change::Scrolled {
-                redraw: Some((col, row - 1)),
+                redraw: row.checked_sub(1).map(|above| (col, above)),
             },
             _ => Change::Cell { col, row },
         }
@@ -334,14 +330,17 @@ mod tests {
     }
 
     #[test]
-    fn tabs_stop_every_eight_columns_and_never_wrap_twice() {
+    fn tabs_move_to_the_next_stop_without_erasing_or_wrapping() {
         let mut cells = vec![BLANK; 40];
         let mut grid = Grid::new(&mut cells, 20, 2).unwrap();
-        grid.write_str("ab\tc");
-        assert_eq!(grid.cell(8, 0).ch, 'c');
-        grid.write_str("\t\tX");
-        // 9 -> 16 -> 20 (end of line, wraps) and the second tab ends there.
-        assert_eq!(grid.cell(0, 1).ch, 'X');
+        grid.write_str("abcdefghij\r");
+        assert_eq!(grid.write_str("\t"), Change::None);
+        assert_eq!(grid.cursor(), (8, 0));
+        grid.write_char('X');
+        assert_eq!(text(&grid, 0), "abcdefghXj", "the tab erased nothing");
+        // 9 -> 16 -> 19 (no stop left: the last column), and a third tab stays there.
+        grid.write_str("\t\t\t");
+        assert_eq!(grid.cursor(), (19, 0));
     }
 
     #[test]
@@ -393,6 +392,16 @@ mod tests {
             Change::All,
             "two scrolls are not one"
         );
+    }
+
+    #[test]
+    fn a_one_row_grid_scrolls_the_written_cell_away() {
+        let mut cells = vec![BLANK; 2];
+        let mut grid = Grid::new(&mut cells, 2, 1).unwrap();
+        grid.write_char('a');
+        assert_eq!(grid.write_char('b'), Change::Scrolled { redraw: None });
+        assert_eq!(text(&grid, 0), "");
+        assert_eq!(grid.cursor(), (0, 0));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use bootloader_api::info::{FrameBuffer, FrameBufferInfo};
 use core::fmt::{self, Write};
 use psf::Font;
 use spin::Mutex;
-use textgrid::{Cell, Change, Grid, Style, BLANK};
+use textgrid::{Cell, Change, Grid, Rgb, Style};
 
 /// The console font, a PC Screen Font file.
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/Lat15-Terminus16.psf");
@@ -32,8 +32,19 @@ pub const MAX_COLS: usize = 240;
 /// Most rows the console uses (1200 pixels / 16).
 pub const MAX_ROWS: usize = 75;
 
+/// A cell whose bytes are all zero. The grid blanks its cells itself, so the backing store can
+/// start as zeros, which puts its ~210 KiB in `.bss` (memory the bootloader zeroes) instead of
+/// `.data` (bytes stored in the kernel file and copied at load time).
+const ZEROED: Cell = Cell {
+    ch: '\0',
+    style: Style {
+        fg: Rgb::new(0, 0, 0),
+        bg: Rgb::new(0, 0, 0),
+    },
+};
+
 /// Backing store for the grid, borrowed once by [`init`].
-static CELLS: TakeOnce<[Cell; MAX_COLS * MAX_ROWS]> = TakeOnce::new([BLANK; MAX_COLS * MAX_ROWS]);
+static CELLS: TakeOnce<[Cell; MAX_COLS * MAX_ROWS]> = TakeOnce::new([ZEROED; MAX_COLS * MAX_ROWS]);
 
 /// The framebuffer console, once [`init`] found a framebuffer. The lock guards the grid and the
 /// framebuffer together, so a character and its pixels always change as one.
@@ -120,26 +131,45 @@ impl Write for ScreenWriter<'_> {
     }
 }
 
+/// Sends each piece of text to the screen (if there is one) and then to serial.
+///
+/// The arguments are formatted once, piece by piece, and each piece goes to both outputs in
+/// turn: formatting twice would run every `Display` implementation twice. Screen before serial
+/// means that once the host reads a line on serial, it is also on the screen, which is what the
+/// screenshot test relies on. (The panic path does the opposite, see below.)
+struct BothWriter<'a>(Option<&'a mut TextConsole>);
+
+impl Write for BothWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(console) = self.0.as_deref_mut() {
+            ScreenWriter(console).write_str(s)?;
+        }
+        serial::write_str(s);
+        Ok(())
+    }
+}
+
 /// Writes formatted text to the screen and to serial. Used by [`print!`] and [`println!`].
 ///
-/// The screen comes first: once the host reads a line on serial, it is also on the screen, which
-/// is what the screenshot test relies on. (The panic path does the opposite, see below.)
+/// Lock order: the console's lock, then the serial port's. Nothing takes them the other way
+/// round (the panic path only ever tries them).
 pub fn write_fmt(args: fmt::Arguments<'_>) {
-    if let Some(console) = CONSOLE.lock().as_mut() {
-        let _ = ScreenWriter(console).write_fmt(args);
-    }
-    serial::write_fmt(args);
+    let mut console = CONSOLE.lock();
+    let _ = BothWriter(console.as_mut()).write_fmt(args);
 }
 
 /// Writes formatted text to both outputs in `style` on the screen, then restores the style.
 pub fn write_fmt_styled(style: Style, args: fmt::Arguments<'_>) {
-    if let Some(console) = CONSOLE.lock().as_mut() {
+    let mut guard = CONSOLE.lock();
+    let previous = guard.as_mut().map(|console| {
         let previous = console.grid.style();
         console.grid.set_style(style);
-        let _ = ScreenWriter(console).write_fmt(args);
+        previous
+    });
+    let _ = BothWriter(guard.as_mut()).write_fmt(args);
+    if let (Some(console), Some(previous)) = (guard.as_mut(), previous) {
         console.grid.set_style(previous);
     }
-    serial::write_fmt(args);
 }
 
 /// The panic handler's way to print: never waits for a lock, since the code that holds it will

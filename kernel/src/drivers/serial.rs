@@ -6,9 +6,15 @@
 //! connects it to the host (`-serial stdio` or a log file), where it carries the console mirror
 //! and the test results.
 //!
-//! Programming the chip (divisor latch, 8N1 framing, FIFOs) is done by the `uart_16550` crate;
-//! this module owns the one instance and its lock. The line runs at 115200 baud, 8 data bits,
-//! no parity, 1 stop bit (8N1), which is what the crate programs and what QEMU expects.
+//! Programming the chip is done by the `uart_16550` crate (0.3), and this module owns the one
+//! instance and its lock. What the crate's `init` writes, register by register: interrupts off; the
+//! divisor latch set to 3 (the chip's 1.8432 MHz clock, sampled 16 times per bit, gives 115200 baud
+//! at divisor 1, so 3 means **38400 baud**); 8 data bits, no parity, 1 stop bit (8N1); FIFOs on and
+//! cleared; DTR, RTS and OUT2 in the modem control register (OUT2 is the line that lets the UART's
+//! interrupt reach the PC's interrupt controller); and finally the "received data available"
+//! interrupt enabled. Nothing in the CPU accepts that interrupt until the kernel sets up an IDT and
+//! unmasks it, so for now it has no effect. QEMU ignores the baud rate entirely; a real PC's serial
+//! cable needs the terminal at the other end set to 38400 8N1.
 //!
 //! Terminals want `\r\n` at the end of a line (QEMU puts the host terminal into raw mode), so
 //! [`SerialWriter`] turns each `\n` into `\r\n`. The host tools drop the `\r` again.
@@ -27,7 +33,7 @@ pub const COM1_BASE: u16 = 0x3F8;
 // it outside the panic path (see `write_fmt_panicking`).
 static COM1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1_BASE) });
 
-/// Programs the UART (115200 8N1, FIFOs on). Call once, before the first write.
+/// Programs the UART (38400 8N1, FIFOs on). Call once, before the first write.
 pub fn init() {
     COM1.lock().init();
 }
@@ -45,6 +51,12 @@ impl Write for SerialWriter<'_> {
         }
         Ok(())
     }
+}
+
+/// Writes text to COM1.
+pub fn write_str(s: &str) {
+    // Writing to a UART cannot fail; `SerialWriter` always returns Ok.
+    let _ = SerialWriter(&mut COM1.lock()).write_str(s);
 }
 
 /// Writes formatted text to COM1.

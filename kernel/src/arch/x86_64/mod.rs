@@ -1,4 +1,4 @@
-//! x86_64 specifics: for now, how to stop the CPU.
+//! x86_64 specifics: for now, how to stop the CPU and how to read its time-stamp counter.
 //!
 //! Later chapters add the GDT, TSS, IDT and APIC here (see the book's roadmap).
 
@@ -14,4 +14,16 @@ pub fn halt_forever() -> ! {
     loop {
         hlt();
     }
+}
+
+/// Reads the time-stamp counter: a 64-bit count that the CPU advances steadily from reset.
+///
+/// On real hardware it counts cycles of a fixed reference clock. Under QEMU with
+/// `-icount shift=0` it is the virtual clock, which advances by exactly one nanosecond per guest
+/// instruction (plus the idle time skipped when the CPU halts), so a reading is exact and
+/// repeatable; `./x.py bench` relies on that.
+pub fn read_tsc() -> u64 {
+    // SAFETY: `rdtsc` only reads a counter into registers; it touches no memory and every x86_64
+    // CPU has it (CR4.TSD, which could make it fault in user mode, does not apply in ring 0).
+    unsafe { core::arch::x86_64::_rdtsc() }
 }

@@ -1,0 +1,150 @@
+"""`./x.py bench`: how long Ferrite takes to boot, as an exact count and as wall time.
+
+Two figures answer different questions. The guest's count comes from a boot under
+`-icount shift=0,align=off,sleep=off`, where QEMU's virtual clock advances one nanosecond per
+guest instruction and the time-stamp counter follows it; the kernel reads the TSC and reports it
+in a `BENCH` line (see `kernel/src/bench.rs`). That count does not depend on the host, so it is
+the figure to compare between two versions of the kernel. Wall time, from starting QEMU to the
+kernel's "boot complete" line, is what a person waits; it depends on the host and on the
+accelerator, so it is reported beside the count, never instead of it.
+
+The parsing is pure (`parse_lines`, `Summary`) and tested in `tests/test_bench.py`; the rest
+boots QEMU and is exercised by running the command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import statistics
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from ferrite_tools import build, contract, image, paths
+from ferrite_tools.errors import FerriteError
+from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
+from ferrite_tools.setup import Toolchain, find_ovmf
+
+#: The kernel's line when `init` has finished; wall time is measured up to it.
+BOOT_DONE = "boot complete"
+#: How long one boot may take before the benchmark gives up (TCG, first boot of OVMF).
+BOOT_TIMEOUT_S = 120.0
+#: Runs per figure unless asked otherwise; the median is reported.
+DEFAULT_RUNS = 3
+
+_LINE = re.compile(re.escape(contract.BENCH_PREFIX) + r"(?P<name>[\w.]+)=(?P<value>\d+) unit=(?P<unit>\w+)\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """One `BENCH` line: a named integer in a unit."""
+
+    name: str
+    value: int
+    unit: str
+
+
+def parse_lines(output: str) -> list[Measurement]:
+    """The measurements in a serial log, in order; other lines are ignored."""
+    found = []
+    for line in output.splitlines():
+        match = _LINE.match(line.strip())
+        if match:
+            found.append(Measurement(match["name"], int(match["value"]), match["unit"]))
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Several runs of one figure."""
+
+    name: str
+    unit: str
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        """The middle value: what the benchmark reports."""
+        return statistics.median(self.values)
+
+    @property
+    def spread_percent(self) -> float:
+        """(max - min) / median, in percent: 0 for an exactly repeatable figure."""
+        return 100.0 * (max(self.values) - min(self.values)) / self.median if self.median else 0.0
+
+    def row(self) -> str:
+        """One line of the report table."""
+        if self.unit == "s":
+            return f"{self.name:34} {self.median:14.2f} s    min {min(self.values):.2f}  max {max(self.values):.2f}"
+        return (
+            f"{self.name:34} {self.median:14,.0f} {self.unit:4} "
+            f"min {min(self.values):,.0f}  max {max(self.values):,.0f}  spread {self.spread_percent:.2f}%"
+        )
+
+
+def summarise(name: str, unit: str, values: Iterable[float]) -> Summary:
+    """Collects runs into a summary; refuses an empty list (a figure that was never measured)."""
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"no runs of {name}")
+    return Summary(name, unit, values)
+
+
+def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
+    """Boots once; returns the wall time to the "boot complete" line and the BENCH lines."""
+    with Machine(config, log) as machine:
+        if not machine.wait_for(BOOT_DONE, BOOT_TIMEOUT_S):
+            raise FerriteError(
+                f"the kernel did not print {BOOT_DONE!r} within {BOOT_TIMEOUT_S:.0f} s",
+                tail=machine.tail(),
+                log=log,
+                command=config.argv(),
+            )
+        elapsed = time.monotonic() - machine.started_at
+        return elapsed, parse_lines(machine.output)
+
+
+def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
+    """Builds the release images and prints the boot figures for BIOS and UEFI."""
+    build.build_boot_tool(tc, verbose=verbose)
+    elf = build.build_kernel(tc, release=True, verbose=verbose)
+    images = image.make_images(tc, elf, "release", set(Firmware))
+    ovmf = find_ovmf()
+    summaries: list[Summary] = []
+    for firmware in Firmware:
+        counts: dict[str, list[float]] = {}
+        units: dict[str, str] = {}
+        walls: list[float] = []
+        for n in range(runs):
+            exact = QemuConfig(images.for_firmware(firmware), firmware=firmware, ovmf=ovmf, accel=Accel.TCG, icount=True)
+            if verbose:
+                print(f"$ {exact.command()}", flush=True)
+            _, measured = _boot(exact, paths.LOG_DIR / f"bench-{firmware.value}-icount-{n + 1}.log")
+            for m in measured:
+                counts.setdefault(m.name, []).append(m.value)
+                units[m.name] = m.unit
+            timed = QemuConfig(images.for_firmware(firmware), firmware=firmware, ovmf=ovmf, accel=accel)
+            wall, _ = _boot(timed, paths.LOG_DIR / f"bench-{firmware.value}-wall-{n + 1}.log")
+            walls.append(wall)
+            print(f"  {firmware.value} run {n + 1}/{runs}: {wall:.2f} s to banner", flush=True)
+        if not counts:
+            raise FerriteError(f"the {firmware.value} boot printed no {contract.BENCH_PREFIX.strip()} lines")
+        for name, values in counts.items():
+            summaries.append(summarise(f"{firmware.value}.{name}", units[name], values))
+        summaries.append(summarise(f"{firmware.value}.boot.wall_to_banner ({accel.value})", "s", walls))
+    print(f"\nrelease images, median of {runs} runs; counts under -icount shift=0,align=off,sleep=off")
+    for summary in summaries:
+        print(summary.row())
+    out = paths.BUILD_DIR / "bench" / "boot.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            [{"name": s.name, "unit": s.unit, "median": s.median, "values": list(s.values)} for s in summaries],
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"written to {out}")
+    return 0
