@@ -27,13 +27,15 @@
 //! 1. serial port (so that anything after it can report failure),
 //! 2. framebuffer console,
 //! 3. logger,
-//! 4. boot banner.
+//! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
+//! 5. boot banner.
 //!
 //! # Module map
 //!
-//! * [`arch`]: what is specific to x86_64 (halting the CPU and reading its clock, for now).
+//! * [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions.
 //! * [`banner`]: the boot banner and the memory map summary.
 //! * [`bench`]: measurements reported to the host as `BENCH` lines.
+//! * [`layout`]: the map of the kernel's virtual address space.
 //! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
 //! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
 //! * [`logger`]: the `log` facade's back end.
@@ -52,6 +54,7 @@ pub mod banner;
 pub mod bench;
 pub mod console;
 pub mod drivers;
+pub mod layout;
 pub mod logger;
 pub mod panic;
 pub mod sync;
@@ -68,6 +71,9 @@ pub const BOOTLOADER_CONFIG: BootloaderConfig = {
     // Map all physical memory at an offset the bootloader chooses; the memory manager will use
     // it to reach page tables and frames.
     config.mappings.physical_memory = Some(Mapping::Dynamic);
+    // The kernel stack at a fixed place, above an unmapped guard page (see `layout`).
+    config.mappings.kernel_stack = Mapping::FixedAddress(layout::KERNEL_STACK_GUARD);
+    config.kernel_stack_size = layout::KERNEL_STACK_SIZE;
     config
 };
 
@@ -86,6 +92,8 @@ pub struct Boot {
     pub rsdp_addr: Option<u64>,
     /// Virtual address where all physical memory is mapped.
     pub physical_memory_offset: Option<u64>,
+    /// The segments the GDT holds, loaded by [`arch::x86_64::init`].
+    pub segments: arch::x86_64::gdt::Segments,
 }
 
 /// Brings the kernel up, in order. Everything that needs the boot information takes it from
@@ -97,7 +105,9 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     console::init(boot_info.framebuffer.take());
     // 3. The `log` facade, writing to both of the above.
     logger::init();
-    // 4. Say who we are and what the machine looks like.
+    // 4. The CPU's descriptor tables: from here an exception prints a diagnostic.
+    let segments = arch::x86_64::init();
+    // 5. Say who we are and what the machine looks like.
     banner::print(boot_info);
     let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
     Boot {
@@ -105,6 +115,7 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         firmware: banner::firmware(memory_map),
         rsdp_addr: boot_info.rsdp_addr.into_option(),
         physical_memory_offset: boot_info.physical_memory_offset.into_option(),
+        segments,
     }
 }
 

@@ -66,6 +66,26 @@ macro_rules! test_kernel {
     };
 }
 
+/// Declares a `harness = false` test kernel whose one test passes only by panicking with a
+/// message containing `$expected`: boot like the real kernel, then [`run_should_panic`].
+#[macro_export]
+macro_rules! should_panic_kernel {
+    ($name:expr, $expected:expr, $test:expr) => {
+        $crate::__bootloader_api::entry_point!(
+            __ferrite_should_panic_main,
+            config = &$crate::BOOTLOADER_CONFIG
+        );
+
+        fn __ferrite_should_panic_main(
+            boot_info: &'static mut $crate::__bootloader_api::BootInfo,
+        ) -> ! {
+            $crate::testing::enter_test_kernel();
+            $crate::testing::record_boot($crate::init(boot_info));
+            $crate::testing::run_should_panic($name, $expected, $test)
+        }
+    };
+}
+
 /// A test the runner can run: any function, named after its path in the crate.
 pub trait Testable {
     /// Runs the test; returning means it passed.
@@ -88,7 +108,8 @@ impl<T: Fn()> Testable for T {
 #[derive(Clone, Copy)]
 enum PanicMeans {
     Failure,
-    Success,
+    /// Success, if the message contains this text.
+    Success(&'static str),
 }
 
 /// The test that is running now.
@@ -158,20 +179,51 @@ pub fn run_tests(tests: &[&dyn Testable]) {
     exit(ExitCode::Success)
 }
 
-/// Runs one test that passes only by panicking: the whole report of a `harness = false` test
-/// kernel. If `test` returns, it failed.
-pub fn run_should_panic(name: &'static str, test: fn()) -> ! {
+/// Runs one test that passes only by panicking with a message that contains `expected` (any
+/// message, if it is empty): the whole report of a `harness = false` test kernel. If `test`
+/// returns, it failed.
+pub fn run_should_panic(name: &'static str, expected: &'static str, test: fn()) -> ! {
     report(|out| ktap::header(out, 1));
     *RUNNING.lock() = Some(Running {
         number: 1,
         name,
-        panic_means: PanicMeans::Success,
+        panic_means: PanicMeans::Success(expected),
     });
     report(|out| ktap::diagnostic(out, format_args!("{RUNNING_PREFIX}{name}")));
     test();
     report(|out| ktap::diagnostic(out, format_args!("returned without panicking")));
     report(|out| ktap::result(out, 1, name, Outcome::NotOk));
     exit(ExitCode::Failure)
+}
+
+/// Whether formatting `message` produces text that contains `needle`, without a heap: the text
+/// is formatted into a fixed buffer (panic messages and diagnostics are short; a longer text is
+/// cut off). For tests of `Display` implementations, and for [`run_should_panic`].
+pub fn message_contains(message: core::fmt::Arguments<'_>, needle: &str) -> bool {
+    /// Longest message prefix searched.
+    const MAX: usize = 2048;
+    struct Buffer {
+        bytes: [u8; MAX],
+        len: usize,
+    }
+    impl core::fmt::Write for Buffer {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let take = s.len().min(MAX - self.len);
+            self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+            self.len += take;
+            Ok(())
+        }
+    }
+    let mut buffer = Buffer {
+        bytes: [0; MAX],
+        len: 0,
+    };
+    let _ = core::fmt::write(&mut buffer, message);
+    let text = &buffer.bytes[..buffer.len];
+    needle.is_empty()
+        || text
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
 }
 
 /// Called by the panic handler. If a test is running, finishes its report line and ends QEMU;
@@ -187,11 +239,24 @@ pub fn on_panic(info: &PanicInfo<'_>) {
         }
         return;
     };
+    report_panicking(|out| ktap::diagnostic(out, format_args!("panicked: {}", info.message())));
     let (outcome, code) = match running.panic_means {
         PanicMeans::Failure => (Outcome::NotOk, ExitCode::Failure),
-        PanicMeans::Success => (Outcome::Ok, ExitCode::Success),
+        PanicMeans::Success(expected)
+            if message_contains(format_args!("{}", info.message()), expected) =>
+        {
+            (Outcome::Ok, ExitCode::Success)
+        }
+        PanicMeans::Success(expected) => {
+            report_panicking(|out| {
+                ktap::diagnostic(
+                    out,
+                    format_args!("expected a panic message containing {expected:?}"),
+                )
+            });
+            (Outcome::NotOk, ExitCode::Failure)
+        }
     };
-    report_panicking(|out| ktap::diagnostic(out, format_args!("panicked: {}", info.message())));
     report_panicking(|out| ktap::result(out, running.number, running.name, outcome));
     exit(code)
 }

@@ -4,14 +4,8 @@
 #![no_std]
 #![no_main]
 
-use bootloader_api::{entry_point, BootInfo};
-
-entry_point!(main, config = &ferrite::BOOTLOADER_CONFIG);
-
-fn main(boot_info: &'static mut BootInfo) -> ! {
-    ferrite::testing::enter_test_kernel();
-    let _boot = ferrite::init(boot_info);
-    ferrite::testing::run_should_panic("should_panic::failed_assertion_panics", || {
-        assert_eq!(1 + 1, 3, "arithmetic is broken on purpose");
-    })
-}
+ferrite::should_panic_kernel!(
+    "should_panic::failed_assertion_panics",
+    "arithmetic is broken",
+    || assert_eq!(1 + 1, 3, "arithmetic is broken on purpose")
+);

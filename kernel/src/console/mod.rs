@@ -172,15 +172,17 @@ pub fn write_fmt_styled(style: Style, args: fmt::Arguments<'_>) {
     }
 }
 
-/// The panic handler's way to print: never waits for a lock, since the code that holds it will
-/// not run again. Serial goes first here, because it is the output most likely to survive
+/// The panic handler's (and the exception handler's) way to print: never waits for a lock, since
+/// the code that holds it may never run again. Serial goes first here, because it is the output most likely to survive
 /// whatever broke; the screen is skipped if its lock is taken.
 pub fn write_fmt_panicking(style: Style, args: fmt::Arguments<'_>) {
     serial::write_fmt_panicking(args);
     if let Some(mut guard) = CONSOLE.try_lock() {
         if let Some(console) = guard.as_mut() {
+            let previous = console.grid.style();
             console.grid.set_style(style);
             let _ = ScreenWriter(console).write_fmt(args);
+            console.grid.set_style(previous);
         }
     }
 }

@@ -1,8 +1,24 @@
-//! x86_64 specifics: for now, how to stop the CPU and how to read its time-stamp counter.
+//! x86_64 specifics: the CPU's descriptor tables, the trap entry, exceptions, and small
+//! instructions such as halting and reading the time-stamp counter.
 //!
-//! Later chapters add the GDT, TSS, IDT and APIC here (see the book's roadmap).
+//! [`init`] sets up what the CPU needs before anything can go wrong safely: the GDT and TSS
+//! (with the IST stacks) and the IDT that routes every vector to [`trap`]. After it, an exception
+//! is reported instead of resetting the machine.
+
+pub mod exceptions;
+pub mod gdt;
+pub mod idt;
+pub mod probe;
+pub mod trap;
 
 use ::x86_64::instructions::{hlt, interrupts};
+
+/// Loads the GDT and TSS, then the IDT. Interrupts stay off.
+pub fn init() -> gdt::Segments {
+    let segments = gdt::init();
+    idt::init(&segments);
+    segments
+}
 
 /// Stops this CPU for good: interrupts off, then `hlt` in a loop.
 ///

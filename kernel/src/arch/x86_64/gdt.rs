@@ -1,0 +1,112 @@
+//! The global descriptor table and the task state segment: the CPU's segments, and the stacks
+//! it switches to for the worst exceptions.
+//!
+//! In 64-bit mode segmentation is mostly switched off: code and data segments still exist, but
+//! their base and limit are ignored (SDM Vol. 3A §3.2.4). The GDT is still needed for two
+//! things. The code segment's descriptor says "64-bit code, ring 0", and `CS` must select it.
+//! And the GDT holds the descriptor of the *task state segment*, whose only jobs in long mode
+//! are to name the stack for entering ring 0 from user mode (later, for user programs) and the
+//! seven stacks of the *interrupt stack table* (IST, SDM §6.14.5).
+//!
+//! An IDT gate that names an IST slot makes the CPU load that stack before it pushes the
+//! exception frame, whatever the stack pointer was. Ferrite gives three exceptions their own:
+//!
+//! * **double fault**: raised when delivering an exception fails, typically because the kernel
+//!   stack overflowed into its guard page and the CPU could not push the page fault's frame. On
+//!   the same broken stack the double fault would fail too, and a third failure resets the
+//!   machine (a triple fault) without a word. On its own stack the handler can report.
+//! * **NMI**: can arrive at any instruction, including the few in the trap entry code where the
+//!   stack is not yet in a state to take another frame (and, later, right after `syscall`, when
+//!   the stack pointer is still the user's).
+//! * **machine check**: reports a hardware error, possibly in the very memory the current stack
+//!   lives in.
+//!
+//! The IST stacks are static arrays. They have no guard pages of their own (the kernel has no
+//! paging API yet to unmap one); each is far larger than a diagnostic needs.
+
+use crate::sync::TakeOnce;
+use ::x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use ::x86_64::instructions::tables::load_tss;
+use ::x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use ::x86_64::structures::tss::TaskStateSegment;
+use ::x86_64::VirtAddr;
+
+/// IST slot (0-based, as the TSS array counts) of the double-fault stack.
+pub const DOUBLE_FAULT_IST: u16 = 0;
+/// IST slot of the NMI stack.
+pub const NMI_IST: u16 = 1;
+/// IST slot of the machine-check stack.
+pub const MACHINE_CHECK_IST: u16 = 2;
+/// How many IST stacks Ferrite uses.
+const IST_STACKS: usize = 3;
+/// Size of each IST stack: enough for the trap frame and a formatted diagnostic.
+pub const IST_STACK_SIZE: usize = 32 * 1024;
+
+/// A stack: an aligned array of bytes. The CPU aligns the stack pointer to 16 bytes when it
+/// switches stacks for an exception, so the array is aligned to that too.
+#[repr(C, align(16))]
+struct Stack([u8; IST_STACK_SIZE]);
+
+/// The IST stacks, in `.bss`. Taken once by [`init`], whose TSS then owns them.
+static IST: TakeOnce<[Stack; IST_STACKS]> =
+    TakeOnce::new([const { Stack([0; IST_STACK_SIZE]) }; IST_STACKS]);
+/// The task state segment. Written once in [`init`], then only read, by the CPU.
+static TSS: TakeOnce<TaskStateSegment> = TakeOnce::new(TaskStateSegment::new());
+/// The GDT. Written once in [`init`], then only read, by the CPU.
+static GDT: TakeOnce<GlobalDescriptorTable> = TakeOnce::new(GlobalDescriptorTable::new());
+
+/// The selectors [`init`] loaded; proof that the GDT and TSS are in place.
+#[derive(Debug, Clone, Copy)]
+pub struct Segments {
+    /// The kernel's 64-bit code segment.
+    pub kernel_code: SegmentSelector,
+    /// The kernel's data segment (also the stack segment).
+    pub kernel_data: SegmentSelector,
+    /// The task state segment.
+    pub tss: SegmentSelector,
+}
+
+/// Where the IST stack in `slot` starts (its top: stacks grow down), for diagnostics.
+pub fn ist_stack_range(slot: u16) -> Option<core::ops::Range<u64>> {
+    let tss = TSS_READY.get()?;
+    let top = tss.interrupt_stack_table[usize::from(slot)].as_u64();
+    Some(top - IST_STACK_SIZE as u64..top)
+}
+
+/// The TSS once [`init`] has filled it, for [`ist_stack_range`].
+static TSS_READY: spin::Once<&'static TaskStateSegment> = spin::Once::new();
+
+/// Builds the TSS and GDT, loads them, and reloads every segment register. Call once, with
+/// interrupts off (as they are at boot).
+pub fn init() -> Segments {
+    let stacks = IST.take().expect("gdt::init runs once");
+    let tss = TSS.take().expect("gdt::init runs once");
+    for (slot, stack) in stacks.iter_mut().enumerate() {
+        // The top of the array: the first push goes just below it.
+        let top = VirtAddr::from_ptr(stack.0.as_ptr_range().end);
+        tss.interrupt_stack_table[slot] = top;
+    }
+    let tss: &'static TaskStateSegment = tss;
+    TSS_READY.call_once(|| tss);
+
+    let gdt = GDT.take().expect("gdt::init runs once");
+    let segments = Segments {
+        kernel_code: gdt.append(Descriptor::kernel_code_segment()),
+        kernel_data: gdt.append(Descriptor::kernel_data_segment()),
+        tss: gdt.append(Descriptor::tss_segment(tss)),
+    };
+    let gdt: &'static GlobalDescriptorTable = gdt;
+    gdt.load();
+    // SAFETY: the GDT just loaded holds these descriptors at these selectors, and it is a static
+    // that is never changed again, so the segment registers stay valid. CS is reloaded with a
+    // far return by the x86_64 crate; the data registers just take the selector. Loading the TSS
+    // marks its descriptor busy, which is why it happens exactly once.
+    unsafe {
+        CS::set_reg(segments.kernel_code);
+        SS::set_reg(segments.kernel_data);
+        DS::set_reg(segments.kernel_data);
+        ES::set_reg(segments.kernel_data);
+        load_tss(segments.tss);
+    }
+    segments
+}

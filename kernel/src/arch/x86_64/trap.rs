@@ -1,0 +1,193 @@
+//! The way into the kernel from an exception or interrupt: one entry stub per vector, one
+//! common path that saves every register, and one Rust function that decides what to do.
+//!
+//! When the CPU takes an exception or interrupt through a 64-bit IDT gate it switches stacks if
+//! the gate asks for an IST stack, aligns the stack pointer to 16 bytes, and pushes five values:
+//! the interrupted code's SS, RSP, RFLAGS, CS and RIP (SDM Vol. 3A §6.14.2). Some exceptions then
+//! push an error code; the rest do not. Nothing else is saved: every general register still
+//! holds the interrupted code's value, so the entry code must save them before Rust code runs.
+//!
+//! Ferrite's entry is built in three layers, so that the unsafe part is small and the same for
+//! every vector:
+//!
+//! 1. **A stub per vector** (256 of them, 16 bytes apart, generated below): it pushes a zero if
+//!    the CPU pushed no error code, so every frame has the same shape, then pushes its vector
+//!    number, and jumps to the common path.
+//! 2. **The common path** (`trap_common`): pushes the fifteen general registers, passes the
+//!    stack pointer (which now points at a complete [`TrapFrame`]) to Rust, and on return pops
+//!    them, drops the vector and error code, and returns with `iretq`. Any change the handler made
+//!    to the frame (a new RIP, say) takes effect then.
+//! 3. **[`trap_dispatch`]**, an ordinary Rust function that receives `&mut TrapFrame`.
+//!
+//! Pushing the registers ourselves, rather than using Rust's `x86-interrupt` calling convention,
+//! is what lets a diagnostic show every register, and it gives the scheduler, later, a complete
+//! saved state to switch between. The stack arithmetic: 5 CPU words + error code + vector + 15
+//! registers = 22 words = 176 bytes, a multiple of 16, so the stack is 16-byte aligned at the
+//! `call`, as the System V ABI requires.
+
+use core::arch::global_asm;
+
+/// Bytes between two entry stubs; the IDT finds stub `n` at `trap_stubs + n * STUB_SIZE`.
+pub const STUB_SIZE: usize = 16;
+/// How many vectors an IDT has.
+pub const VECTORS: usize = 256;
+
+/// Everything the interrupted code had in its registers, as the entry code left it on the stack.
+/// Lowest address first: the last register pushed comes first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+#[allow(missing_docs, reason = "each field is the register of the same name")]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    /// Pushed by the stub: which vector this is.
+    pub vector: u64,
+    /// Pushed by the CPU for some exceptions, by the stub (as zero) for the rest.
+    pub error_code: u64,
+    /// Where the interrupted code was (for a fault: the faulting instruction itself).
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    /// The interrupted code's stack pointer.
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+/// The 22 words the entry path leaves on the stack; checked against the assembly's arithmetic.
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 22 * 8);
+
+// The stubs. `.rept` repeats the block 256 times with `ferrite_trap_vector` counting up; `.balign` puts each
+// stub at a multiple of STUB_SIZE from `trap_stubs` (the longest stub is 12 bytes). The vectors
+// with an error code are those listed in `traps::pushes_error_code`, which a test compares.
+global_asm!(
+    ".section .text.trap_entry, \"ax\"",
+    ".balign 16",
+    ".global trap_stubs",
+    "trap_stubs:",
+    ".set ferrite_trap_vector, 0",
+    ".rept 256",
+    "    .balign 16",
+    "    .if (ferrite_trap_vector == 8) || ((ferrite_trap_vector >= 10) && (ferrite_trap_vector <= 14)) || (ferrite_trap_vector == 17) || (ferrite_trap_vector == 21) || (ferrite_trap_vector == 29) || (ferrite_trap_vector == 30)",
+    "    .else",
+    "        push 0",
+    "    .endif",
+    "    push ferrite_trap_vector",
+    "    jmp trap_common",
+    "    .set ferrite_trap_vector, ferrite_trap_vector + 1",
+    ".endr",
+    ".balign 16",
+    ".global trap_stubs_end",
+    "trap_stubs_end:",
+    "",
+    "trap_common:",
+    "    push rax",
+    "    push rbx",
+    "    push rcx",
+    "    push rdx",
+    "    push rsi",
+    "    push rdi",
+    "    push rbp",
+    "    push r8",
+    "    push r9",
+    "    push r10",
+    "    push r11",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    // The ABI wants the direction flag clear on entry to a function; the interrupted code may
+    // have set it.
+    "    cld",
+    "    mov rdi, rsp",
+    "    call {dispatch}",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop r11",
+    "    pop r10",
+    "    pop r9",
+    "    pop r8",
+    "    pop rbp",
+    "    pop rdi",
+    "    pop rsi",
+    "    pop rdx",
+    "    pop rcx",
+    "    pop rbx",
+    "    pop rax",
+    // Drop the vector and the error code; iretq expects RIP on top.
+    "    add rsp, 16",
+    "    iretq",
+    ".text",
+    dispatch = sym trap_dispatch,
+);
+
+extern "C" {
+    /// The first entry stub; stub `n` is `n * STUB_SIZE` bytes further.
+    static trap_stubs: u8;
+    /// Just past the last stub.
+    static trap_stubs_end: u8;
+}
+
+/// The address of the entry stub for `vector`.
+pub fn stub_address(vector: u8) -> u64 {
+    // Only the symbol's address is taken (no unsafe needed); nothing is read through it.
+    let base = core::ptr::addr_of!(trap_stubs) as u64;
+    base + u64::from(vector) * STUB_SIZE as u64
+}
+
+/// Total size of the stubs, for a check that the assembler laid them out as expected.
+pub fn stubs_len() -> usize {
+    let (start, end) = (
+        core::ptr::addr_of!(trap_stubs),
+        core::ptr::addr_of!(trap_stubs_end),
+    );
+    end as usize - start as usize
+}
+
+/// Where every exception and interrupt arrives, on whatever stack the IDT gate chose, with
+/// interrupts off (every gate is an interrupt gate).
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    super::exceptions::handle(frame);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test_case]
+    fn stubs_are_evenly_spaced() {
+        assert_eq!(stubs_len(), VECTORS * STUB_SIZE);
+    }
+
+    #[test_case]
+    fn stubs_push_an_error_code_placeholder_exactly_where_the_cpu_does_not() {
+        // A stub that pushes a placeholder starts with `push 0` (6A 00); one that does not
+        // starts with `push vector` (6A vector, or 68 imm32 above 127).
+        for vector in 0..=u8::MAX {
+            // SAFETY: a stub's first four bytes are code in the kernel image, mapped readable.
+            let bytes = unsafe { core::ptr::read(stub_address(vector) as *const [u8; 4]) };
+            let placeholder = if vector == 0 {
+                // Vector 0's own number is also `push 0`.
+                bytes == [0x6A, 0x00, 0x6A, 0x00]
+            } else {
+                bytes[..2] == [0x6A, 0x00]
+            };
+            let expected = vector >= traps::EXCEPTION_VECTORS || !traps::pushes_error_code(vector);
+            assert_eq!(placeholder, expected, "vector {vector}");
+        }
+    }
+}

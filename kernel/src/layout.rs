@@ -1,0 +1,74 @@
+//! Where things are in the kernel's virtual address space: the one map of it.
+//!
+//! x86_64 has 48-bit virtual addresses, sign-extended to 64 bits: the lower half
+//! (`0x0000_0000_0000_0000..=0x0000_7fff_ffff_ffff`) is where user programs will live, the upper
+//! half (`0xffff_8000_0000_0000..`) belongs to the kernel, and the hole between is
+//! *non-canonical*: touching it raises a general protection fault, not a page fault. Each of
+//! the 512 entries of the top-level page table covers 512 GiB, so the bootloader places each
+//! region it maps in its own entry where it can.
+//!
+//! ```text
+//! 0xffff_ffff_ffff_ffff ┐
+//!                       │ kernel image (code, rodata, data, bss): linked here, see
+//! 0xffff_ffff_8000_0000 ┘ kernel/.cargo/config.toml; the top 2 GiB, as the `kernel` code model wants
+//!                         ...
+//! 0xffff_ff00_0002_0fff ┐
+//!                       │ kernel stack, KERNEL_STACK_SIZE bytes, grows down
+//! 0xffff_ff00_0000_1000 ┘
+//! 0xffff_ff00_0000_0000   guard page: never mapped, so overflowing the stack faults
+//!                         ...
+//!   (chosen by the bootloader, each in a free 512 GiB slot of the lower half:)
+//!                         all physical memory, mapped at `Boot::physical_memory_offset`
+//!                         boot information, framebuffer
+//! 0x0000_0000_0000_0000
+//! ```
+//!
+//! The stack's place is fixed (rather than left to the bootloader) so the double-fault handler
+//! can tell a stack overflow from other faults by the faulting address alone.
+
+/// Where the kernel image is linked (`--image-base` in `kernel/.cargo/config.toml`).
+pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
+
+/// Size of one page, the unit of mapping.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Lowest address of the kernel stack's guard page. The bootloader leaves one unmapped page at
+/// the address it is given for the stack, and maps the stack right above it.
+pub const KERNEL_STACK_GUARD: u64 = 0xffff_ff00_0000_0000;
+
+/// Bytes of kernel stack the bootloader maps above the guard page. 128 KiB: deep enough for
+/// formatting and recursion in tests, small enough that an overflow test finishes quickly.
+pub const KERNEL_STACK_SIZE: u64 = 128 * 1024;
+
+/// Lowest address of the kernel stack proper.
+pub const KERNEL_STACK_BOTTOM: u64 = KERNEL_STACK_GUARD + PAGE_SIZE;
+
+/// One past the highest address of the kernel stack: where it starts, since it grows down.
+pub const KERNEL_STACK_TOP: u64 = KERNEL_STACK_BOTTOM + KERNEL_STACK_SIZE;
+
+/// Whether `address` lies in the kernel stack's guard page: an access there is a stack overflow.
+pub fn in_kernel_stack_guard(address: u64) -> bool {
+    (KERNEL_STACK_GUARD..KERNEL_STACK_BOTTOM).contains(&address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test_case]
+    fn the_kernel_runs_on_the_stack_the_map_describes() {
+        let marker = 0u8;
+        let here = core::ptr::addr_of!(marker) as u64;
+        assert!(
+            (KERNEL_STACK_BOTTOM..KERNEL_STACK_TOP).contains(&here),
+            "a local at {here:#x} is not on the kernel stack"
+        );
+    }
+
+    #[test_case]
+    fn the_guard_page_is_below_the_stack() {
+        assert!(in_kernel_stack_guard(KERNEL_STACK_GUARD));
+        assert!(in_kernel_stack_guard(KERNEL_STACK_BOTTOM - 1));
+        assert!(!in_kernel_stack_guard(KERNEL_STACK_BOTTOM));
+    }
+}
