@@ -28,7 +28,9 @@
 //! 2. framebuffer console,
 //! 3. logger,
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
-//! 5. boot banner.
+//! 5. boot banner,
+//! 6. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
+//!    tick; then interrupts on.
 //!
 //! # Module map
 //!
@@ -36,6 +38,9 @@
 //! * [`banner`]: the boot banner and the memory map summary.
 //! * [`bench`]: measurements reported to the host as `BENCH` lines.
 //! * [`layout`]: the map of the kernel's virtual address space.
+//! * [`acpi`]: the firmware's tables: MADT (interrupt controllers), FADT (power).
+//! * [`interrupts`]: vectors, routing through the APICs, the one EOI.
+//! * [`time`]: calibration against the PIT, the tick, `uptime`.
 //! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
 //! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
 //! * [`logger`]: the `log` facade's back end.
@@ -49,16 +54,19 @@
 #![test_runner(crate::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
 
+pub mod acpi;
 pub mod arch;
 pub mod banner;
 pub mod bench;
 pub mod console;
 pub mod drivers;
+pub mod interrupts;
 pub mod layout;
 pub mod logger;
 pub mod panic;
 pub mod sync;
 pub mod testing;
+pub mod time;
 
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::info::MemoryRegion;
@@ -94,6 +102,8 @@ pub struct Boot {
     pub physical_memory_offset: Option<u64>,
     /// The segments the GDT holds, loaded by [`arch::x86_64::init`].
     pub segments: arch::x86_64::gdt::Segments,
+    /// What timer calibration measured, if interrupts could be set up.
+    pub calibration: Option<time::Calibration>,
 }
 
 /// Brings the kernel up, in order. Everything that needs the boot information takes it from
@@ -109,13 +119,42 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let segments = arch::x86_64::init();
     // 5. Say who we are and what the machine looks like.
     banner::print(boot_info);
+    // 6. Interrupt controllers and the timer tick, then interrupts on. Without ACPI there are no
+    //    interrupts: the kernel still runs, and says so.
+    let rsdp_addr = boot_info.rsdp_addr.into_option();
+    let physical_memory_offset = boot_info.physical_memory_offset.into_option();
+    let calibration = match interrupts::init(rsdp_addr, physical_memory_offset) {
+        Ok(_) => {
+            let calibration = time::calibration();
+            if let Some(cal) = calibration {
+                log::info!(
+                    "timer: APIC timer {} Hz, TSC {} Hz ({}), tick {} Hz",
+                    cal.apic_timer_hz,
+                    cal.tsc_hz,
+                    if cal.invariant_tsc {
+                        "invariant"
+                    } else {
+                        "not invariant"
+                    },
+                    time::TICK_HZ
+                );
+            }
+            ::x86_64::instructions::interrupts::enable();
+            calibration
+        }
+        Err(e) => {
+            log::error!("no interrupts: {e}");
+            None
+        }
+    };
     let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
     Boot {
         memory_map,
         firmware: banner::firmware(memory_map),
-        rsdp_addr: boot_info.rsdp_addr.into_option(),
-        physical_memory_offset: boot_info.physical_memory_offset.into_option(),
+        rsdp_addr,
+        physical_memory_offset,
         segments,
+        calibration,
     }
 }
 

@@ -3,5 +3,6 @@
 //! Drivers know nothing of tasks or the console; the console uses them.
 
 pub mod framebuffer;
+pub mod pit;
 pub mod qemu_exit;
 pub mod serial;

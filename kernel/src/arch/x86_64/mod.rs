@@ -5,9 +5,12 @@
 //! (with the IST stacks) and the IDT that routes every vector to [`trap`]. After it, an exception
 //! is reported instead of resetting the machine.
 
+pub mod apic;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;
+pub mod ioapic;
+pub mod pic;
 pub mod probe;
 pub mod trap;
 

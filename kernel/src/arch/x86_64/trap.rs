@@ -161,7 +161,11 @@ pub fn stubs_len() -> usize {
 /// Where every exception and interrupt arrives, on whatever stack the IDT gate chose, with
 /// interrupts off (every gate is an interrupt gate).
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    super::exceptions::handle(frame);
+    if frame.vector < u64::from(traps::EXCEPTION_VECTORS) {
+        super::exceptions::handle(frame);
+    } else {
+        crate::interrupts::handle(frame);
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,164 @@
+//! Device interrupts: which vector is what, how they are routed, and the one place that handles
+//! them and signals end of interrupt.
+//!
+//! A PC built since about 2000 delivers device interrupts through APICs: each device line enters
+//! an I/O APIC, whose redirection entry turns it into a vector sent to a CPU's local APIC, which
+//! interrupts the CPU. The legacy 8259 PICs are still there for compatibility and must be
+//! silenced first (see [`crate::arch::x86_64::pic`]); where each ISA line arrives comes from the
+//! ACPI MADT (see [`crate::acpi`]).
+//!
+//! Vectors 0-31 are the CPU's exceptions. Ferrite puts device interrupts just above them and the
+//! APIC's own vectors at the top, where the priority is highest (the APIC ranks vectors by their
+//! upper four bits):
+//!
+//! | vector      | source                                                        |
+//! |-------------|---------------------------------------------------------------|
+//! | 0x20        | local APIC timer: the tick                                    |
+//! | 0x21        | keyboard (ISA IRQ 1)                                          |
+//! | 0x24        | COM1 (ISA IRQ 4)                                              |
+//! | 0xE0-0xEF   | the masked 8259 PICs (only spurious IRQ 7 / 15 can arrive)    |
+//! | 0xFE        | local APIC error                                              |
+//! | 0xFF        | local APIC spurious interrupt                                 |
+//!
+//! [`handle`] is called for every vector from 32 up, with interrupts off. It calls the device's
+//! handler, then sends the EOI, in one place, except for spurious interrupts, which must not get
+//! one (SDM Vol. 3A §11.9): they were never "in service".
+
+use crate::acpi::{self, AcpiError, Platform};
+use crate::arch::x86_64::apic::{self, LocalApic};
+use crate::arch::x86_64::ioapic::IoApic;
+use crate::arch::x86_64::pic;
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::time;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Once;
+
+/// The vectors Ferrite assigns (see the table above).
+pub mod vector {
+    /// The local APIC timer's periodic tick.
+    pub const TIMER: u8 = 0x20;
+    /// The PS/2 keyboard.
+    pub const KEYBOARD: u8 = 0x21;
+    /// The COM1 serial port.
+    pub const COM1: u8 = 0x24;
+    /// Local APIC error interrupt.
+    pub const APIC_ERROR: u8 = 0xFE;
+    /// Local APIC spurious interrupt.
+    pub const SPURIOUS: u8 = 0xFF;
+}
+
+/// The ISA IRQ of the PS/2 keyboard.
+pub const KEYBOARD_IRQ: u8 = 1;
+/// The ISA IRQ of COM1.
+pub const COM1_IRQ: u8 = 4;
+
+/// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.
+static SPURIOUS: AtomicU64 = AtomicU64::new(0);
+
+/// The interrupt controllers, once [`init`] has set them up.
+pub struct Controllers {
+    /// What the MADT said.
+    pub platform: Platform,
+    /// The boot CPU's local APIC.
+    pub local_apic: &'static LocalApic,
+    /// The first I/O APIC (the one that serves the ISA lines on a PC).
+    pub io_apic: IoApic,
+}
+
+static CONTROLLERS: Once<Controllers> = Once::new();
+
+/// Silences the PICs, reads the MADT, enables the local APIC and the I/O APIC (every pin masked),
+/// and starts the timer tick. Interrupts stay off: the caller enables them when the handlers it
+/// wants are ready.
+pub fn init(
+    rsdp: Option<u64>,
+    physical_memory_offset: Option<u64>,
+) -> Result<&'static Controllers, AcpiError> {
+    pic::remap_and_mask();
+    let platform = acpi::discover(rsdp, physical_memory_offset)?;
+    let offset = physical_memory_offset.ok_or(AcpiError::NoPhysicalMapping)?;
+    let local_apic = apic::init(
+        platform.local_apic + offset,
+        vector::SPURIOUS,
+        vector::APIC_ERROR,
+    );
+    let first = *platform.io_apics().next().ok_or(AcpiError::NoIoApic)?;
+    // SAFETY: the address comes from the MADT's I/O APIC entry and lies in the first 4 GiB, which
+    // the bootloader maps at `offset` for good; this is the only `IoApic` made for it.
+    let io_apic = unsafe { IoApic::new(first.address + offset, first.gsi_base) };
+    let controllers = CONTROLLERS.call_once(|| Controllers {
+        platform,
+        local_apic,
+        io_apic,
+    });
+    time::init(controllers.local_apic, vector::TIMER);
+    Ok(controllers)
+}
+
+/// The controllers, if [`init`] succeeded.
+pub fn controllers() -> Option<&'static Controllers> {
+    CONTROLLERS.get()
+}
+
+/// Routes ISA IRQ `isa_irq` to `vector` on this CPU, honouring the MADT's overrides.
+pub fn route_isa_irq(isa_irq: u8, vector: u8) -> irq::Route {
+    let controllers = CONTROLLERS.get().expect("interrupts::init ran");
+    let route = controllers.platform.route_isa_irq(isa_irq);
+    assert!(
+        controllers.io_apic.serves(route.gsi),
+        "GSI {} is not on the first I/O APIC",
+        route.gsi
+    );
+    let entry = irq::Redirection {
+        vector,
+        polarity: route.polarity,
+        trigger: route.trigger,
+        masked: false,
+        destination: controllers.local_apic.id(),
+    };
+    ::x86_64::instructions::interrupts::without_interrupts(|| {
+        controllers
+            .io_apic
+            .set_entry(route.gsi - controllers.io_apic.gsi_base, entry);
+    });
+    route
+}
+
+/// How many spurious interrupts have arrived.
+pub fn spurious_count() -> u64 {
+    SPURIOUS.load(Ordering::Relaxed)
+}
+
+/// Handles every vector from 32 up; called by the trap entry with interrupts off.
+pub fn handle(frame: &mut TrapFrame) {
+    let vector = frame.vector as u8;
+    match vector {
+        vector::TIMER => time::on_tick(),
+        vector::SPURIOUS => {
+            SPURIOUS.fetch_add(1, Ordering::Relaxed);
+            return; // no EOI for a spurious interrupt
+        }
+        v if pic::VECTORS.contains(&v) => {
+            // Only a spurious IRQ 7 or 15 can come from the masked PICs; the APIC did not deliver
+            // it, so it gets no EOI either.
+            SPURIOUS.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        vector::APIC_ERROR => {
+            let status = apic::local().map_or(0, LocalApic::error_status);
+            log::warn!("local APIC error, status {status:#x}");
+        }
+        _ => {
+            crate::arch::x86_64::exceptions::report(frame, 0);
+            panic!("interrupt on vector {vector:#x}, which nothing routes");
+        }
+    }
+    end_of_interrupt();
+}
+
+/// Tells the local APIC the current interrupt is handled. The only place that does.
+fn end_of_interrupt() {
+    if let Some(apic) = apic::local() {
+        apic.end_of_interrupt();
+    }
+}

@@ -1,0 +1,154 @@
+//! Time: calibrating the CPU's clocks against the PIT, a periodic tick, and `uptime`.
+//!
+//! A kernel needs two things from time: an interrupt at a steady rate (to count time, and later
+//! to take the CPU away from a thread that does not give it up), and a way to read "now" with
+//! fine resolution. The local APIC timer gives the first, the time-stamp counter (TSC) can give
+//! the second, and neither's frequency is fixed by the architecture: it depends on the CPU model
+//! (and on QEMU's settings). So at boot Ferrite *calibrates* both against the PIT, whose
+//! frequency is known (see [`crate::drivers::pit`]): over a 10 ms PIT interval, it counts how far
+//! the APIC timer and the TSC move.
+//!
+//! The TSC is only a good clock if it is *invariant*: it runs at a constant rate in every power
+//! state (CPUID leaf 0x8000_0007, EDX bit 8; SDM Vol. 3B §18.17.1). Modern CPUs have that; QEMU's
+//! default emulated CPU does not report it. So [`uptime_ns`] uses the TSC when it is invariant,
+//! and otherwise the tick count plus how far the APIC timer has counted into the current tick.
+//! Either way it never goes backwards: each reading is at least the one before.
+//!
+//! `busy_sleep` spins until a time has passed. It burns the CPU; blocking sleep needs a scheduler
+//! (a later chapter).
+
+use crate::arch::x86_64::apic::{LocalApic, TIMER_DIVISOR};
+use crate::drivers::pit;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+use spin::Once;
+
+/// Ticks per second of the periodic timer. 100 Hz (10 ms) is the classic Unix rate: coarse
+/// enough to cost little, fine enough for a time slice.
+pub const TICK_HZ: u64 = 100;
+/// The calibration interval in PIT cycles: 11932 cycles = 10.000 ms.
+const CALIBRATION_PIT_CYCLES: u16 = 11_932;
+/// Nanoseconds per second.
+const NS_PER_S: u64 = 1_000_000_000;
+
+/// What calibration measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Calibration {
+    /// The APIC timer's count rate, after its divisor, in Hz.
+    pub apic_timer_hz: u64,
+    /// The TSC's rate in Hz.
+    pub tsc_hz: u64,
+    /// Whether the CPU says its TSC is invariant (then [`uptime_ns`] uses it).
+    pub invariant_tsc: bool,
+    /// The APIC timer's initial count for one tick.
+    pub tick_count: u32,
+    /// TSC value when the periodic timer started: uptime zero.
+    pub tsc_at_start: u64,
+}
+
+static CALIBRATION: Once<Calibration> = Once::new();
+/// Ticks since the periodic timer started. Only the tick interrupt writes it.
+static TICKS: AtomicU64 = AtomicU64::new(0);
+/// The last value [`uptime_ns`] returned, so that it never returns less.
+static LAST_UPTIME: AtomicU64 = AtomicU64::new(0);
+
+/// Whether CPUID reports an invariant TSC.
+fn has_invariant_tsc() -> bool {
+    /// Extended leaf with the "advanced power management" flags.
+    const LEAF: u32 = 0x8000_0007;
+    /// EDX bit 8: invariant TSC.
+    const INVARIANT_TSC: u32 = 1 << 8;
+    // SAFETY: CPUID is available on every x86_64 CPU; leaf 0x8000_0000 says which extended leaves
+    // exist, and leaf LEAF is only read if it is one of them.
+    unsafe {
+        let max = core::arch::x86_64::__cpuid(0x8000_0000).eax;
+        max >= LEAF && core::arch::x86_64::__cpuid(LEAF).edx & INVARIANT_TSC != 0
+    }
+}
+
+/// Measures the APIC timer and the TSC against the PIT, then starts the periodic tick on
+/// `vector`. Interrupts must be off; they may be enabled afterwards.
+pub fn init(apic: &LocalApic, vector: u8) -> Calibration {
+    let mut tsc_start = 0;
+    pit::wait(CALIBRATION_PIT_CYCLES, || {
+        apic.start_timer(u32::MAX, None, false);
+        tsc_start = crate::arch::x86_64::read_tsc();
+    });
+    let tsc_end = crate::arch::x86_64::read_tsc();
+    let apic_elapsed = u64::from(u32::MAX - apic.timer_count());
+    apic.stop_timer();
+    let per_second = |elapsed: u64| elapsed * pit::FREQUENCY_HZ / u64::from(CALIBRATION_PIT_CYCLES);
+    let apic_timer_hz = per_second(apic_elapsed);
+    let tick_count =
+        u32::try_from(apic_timer_hz / TICK_HZ).expect("a tick fits the APIC timer's 32-bit count");
+    let calibration = *CALIBRATION.call_once(|| Calibration {
+        apic_timer_hz,
+        tsc_hz: per_second(tsc_end - tsc_start),
+        invariant_tsc: has_invariant_tsc(),
+        tick_count,
+        tsc_at_start: crate::arch::x86_64::read_tsc(),
+    });
+    apic.start_timer(tick_count, Some(vector), true);
+    crate::bench::report("timer.apic_hz", calibration.apic_timer_hz, "hz");
+    crate::bench::report("timer.tsc_hz", calibration.tsc_hz, "hz");
+    calibration
+}
+
+/// Called by the timer interrupt, with interrupts off.
+pub fn on_tick() {
+    TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Ticks since the timer started.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// What calibration measured, once [`init`] has run.
+pub fn calibration() -> Option<Calibration> {
+    CALIBRATION.get().copied()
+}
+
+/// Nanoseconds since the periodic timer started; never less than the previous reading.
+pub fn uptime_ns() -> u64 {
+    let Some(cal) = CALIBRATION.get() else {
+        return 0;
+    };
+    let now = if cal.invariant_tsc {
+        let elapsed = crate::arch::x86_64::read_tsc().wrapping_sub(cal.tsc_at_start);
+        (u128::from(elapsed) * u128::from(NS_PER_S) / u128::from(cal.tsc_hz)) as u64
+    } else {
+        ticks_uptime_ns(cal)
+    };
+    // A tick that is pending but not yet counted can make `now` lag the previous reading.
+    LAST_UPTIME.fetch_max(now, Ordering::Relaxed).max(now)
+}
+
+/// Uptime from whole ticks plus the fraction of the current tick the APIC timer has counted.
+fn ticks_uptime_ns(cal: &Calibration) -> u64 {
+    let Some(apic) = crate::arch::x86_64::apic::local() else {
+        return 0;
+    };
+    loop {
+        let before = ticks();
+        let remaining = u64::from(apic.timer_count());
+        if ticks() != before {
+            continue; // a tick arrived in between: read again
+        }
+        let into_tick = u64::from(cal.tick_count).saturating_sub(remaining);
+        return before * (NS_PER_S / TICK_HZ) + into_tick * NS_PER_S / cal.apic_timer_hz;
+    }
+}
+
+/// Spins until `duration` has passed.
+pub fn busy_sleep(duration: Duration) {
+    let until = uptime_ns().saturating_add(duration.as_nanos().min(u128::from(u64::MAX)) as u64);
+    while uptime_ns() < until {
+        core::hint::spin_loop();
+    }
+}
+
+/// The APIC timer's input (bus) clock, for the curious: its count rate times the divisor.
+pub fn apic_bus_hz() -> Option<u64> {
+    calibration().map(|cal| cal.apic_timer_hz * u64::from(TIMER_DIVISOR))
+}
