@@ -29,7 +29,8 @@ use crate::arch::x86_64::apic::{self, LocalApic};
 use crate::arch::x86_64::ioapic::IoApic;
 use crate::arch::x86_64::pic;
 use crate::arch::x86_64::trap::TrapFrame;
-use crate::time;
+use crate::drivers::{keyboard, serial};
+use crate::{input, time};
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 
@@ -54,6 +55,46 @@ pub const COM1_IRQ: u8 = 4;
 
 /// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.
 static SPURIOUS: AtomicU64 = AtomicU64::new(0);
+/// How many local APIC error interrupts arrived, and the last error status.
+static APIC_ERRORS: AtomicU64 = AtomicU64::new(0);
+static LAST_APIC_ERROR: AtomicU64 = AtomicU64::new(0);
+/// Interrupts taken from the keyboard (0) and COM1 (1).
+static DEVICE_INTERRUPTS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Counts of what [`handle`] has seen, for the console's `ticks` command.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    /// Keyboard interrupts.
+    pub keyboard: u64,
+    /// COM1 interrupts.
+    pub com1: u64,
+    /// Spurious interrupts (APIC and PIC).
+    pub spurious: u64,
+    /// Local APIC error interrupts.
+    pub apic_errors: u64,
+    /// The last APIC error status.
+    pub last_apic_error: u64,
+}
+
+/// What [`handle`] has counted so far.
+pub fn counts() -> Counts {
+    Counts {
+        keyboard: DEVICE_INTERRUPTS[0].load(Ordering::Relaxed),
+        com1: DEVICE_INTERRUPTS[1].load(Ordering::Relaxed),
+        spurious: SPURIOUS.load(Ordering::Relaxed),
+        apic_errors: APIC_ERRORS.load(Ordering::Relaxed),
+        last_apic_error: LAST_APIC_ERROR.load(Ordering::Relaxed),
+    }
+}
+
+/// Sets up the keyboard controller and routes the keyboard's and COM1's IRQs, so typed keys reach
+/// [`input::KEYS`]. Serial input works even if the keyboard controller does not answer.
+pub fn enable_input() -> Result<(), keyboard::KeyboardError> {
+    route_isa_irq(COM1_IRQ, vector::COM1);
+    keyboard::init()?;
+    route_isa_irq(KEYBOARD_IRQ, vector::KEYBOARD);
+    Ok(())
+}
 
 /// The interrupt controllers, once [`init`] has set them up.
 pub struct Controllers {
@@ -134,6 +175,14 @@ pub fn handle(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     match vector {
         vector::TIMER => time::on_tick(),
+        vector::KEYBOARD => {
+            DEVICE_INTERRUPTS[0].fetch_add(1, Ordering::Relaxed);
+            keyboard::on_interrupt();
+        }
+        vector::COM1 => {
+            DEVICE_INTERRUPTS[1].fetch_add(1, Ordering::Relaxed);
+            serial::on_interrupt(|key| input::KEYS.push(key));
+        }
         vector::SPURIOUS => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);
             return; // no EOI for a spurious interrupt
@@ -145,8 +194,11 @@ pub fn handle(frame: &mut TrapFrame) {
             return;
         }
         vector::APIC_ERROR => {
+            // Read (and so clear) the error; count it. Printing here could wait for the console
+            // lock that the interrupted code holds.
             let status = apic::local().map_or(0, LocalApic::error_status);
-            log::warn!("local APIC error, status {status:#x}");
+            APIC_ERRORS.fetch_add(1, Ordering::Relaxed);
+            LAST_APIC_ERROR.store(u64::from(status), Ordering::Relaxed);
         }
         _ => {
             crate::arch::x86_64::exceptions::report(frame, 0);

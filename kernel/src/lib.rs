@@ -46,6 +46,9 @@
 //! * [`logger`]: the `log` facade's back end.
 //! * [`panic`]: what a kernel panic prints and does.
 //! * [`sync`]: synchronisation building blocks for before there are threads.
+//! * [`input`]: the lock-free queue of keys from interrupt handlers to the console.
+//! * [`shell`]: the kernel console: line editor and built-in commands.
+//! * [`power`]: ACPI power-off and reboot.
 //! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
 
 #![no_std]
@@ -60,10 +63,13 @@ pub mod banner;
 pub mod bench;
 pub mod console;
 pub mod drivers;
+pub mod input;
 pub mod interrupts;
 pub mod layout;
 pub mod logger;
 pub mod panic;
+pub mod power;
+pub mod shell;
 pub mod sync;
 pub mod testing;
 pub mod time;
@@ -138,6 +144,9 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
                     },
                     time::TICK_HZ
                 );
+            }
+            if let Err(e) = interrupts::enable_input() {
+                log::warn!("keyboard: {e:?}; serial input only");
             }
             ::x86_64::instructions::interrupts::enable();
             calibration

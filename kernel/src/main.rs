@@ -12,7 +12,7 @@ use bootloader_api::{entry_point, BootInfo};
 entry_point!(kernel_main, config = &ferrite::BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
-    let _boot = ferrite::init(boot_info);
-    log::info!("boot complete; nothing more to do yet, halting");
-    ferrite::arch::x86_64::halt_forever()
+    let boot = ferrite::init(boot_info);
+    log::info!("boot complete");
+    ferrite::shell::run(&boot)
 }

@@ -78,7 +78,9 @@ class QemuConfig:
     def argv(self) -> list[str]:
         """The command line."""
         args = [QEMU, "-m", f"{self.memory_mib}M", "-no-user-config", "-nodefaults", "-vga", "std"]
-        args += ["-drive", f"format=raw,file={self.image},if=ide,index=0,media=disk"]
+        # snapshot=on: the guest's writes (there are none yet) go to a temporary overlay, so the
+        # image stays as built and several machines can boot it at once.
+        args += ["-drive", f"format=raw,file={self.image},if=ide,index=0,media=disk,snapshot=on"]
         if self.firmware is Firmware.UEFI:
             if self.ovmf is None:
                 raise FerriteError("UEFI boot needs OVMF firmware; run ./x.py doctor")

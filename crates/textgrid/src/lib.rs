@@ -11,6 +11,11 @@
 //! [`Change`] that tells the renderer the least it must redraw; a scroll is reported as such,
 //! so a renderer can move its pixels up instead of drawing every glyph again.
 //!
+//! The grid also understands the few VT100/ANSI escape sequences a line editor needs (cursor
+//! left and right, erase to the end of the line, clear the screen), so the kernel can send one
+//! byte stream to the screen and to a serial terminal and both show the same thing. Anything
+//! else that starts with ESC is swallowed whole rather than printed as garbage.
+//!
 //! The cells live in a slice the caller provides, so the grid works before the kernel has a
 //! heap: the kernel hands it a static array sized for the largest screen it supports.
 
@@ -86,8 +91,33 @@ pub enum Change {
         /// A cell, as (column, row) after the scroll, that must be drawn as well.
         redraw: Option<(usize, usize)>,
     },
+    /// Cells `start..end` of one row changed (an erase).
+    Span {
+        /// The row.
+        row: usize,
+        /// First column.
+        start: usize,
+        /// One past the last column.
+        end: usize,
+    },
     /// Every cell may have changed (the grid was cleared, or several changes were merged).
     All,
+}
+
+/// The escape character that starts a control sequence.
+const ESC: char = '\u{1b}';
+/// Most digits a sequence's parameter keeps (larger values saturate).
+const MAX_PARAMETER: u16 = 9999;
+
+/// Where the grid is in an escape sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    /// Not in one: characters are printed.
+    None,
+    /// After ESC.
+    Started,
+    /// After ESC `[` (a Control Sequence Introducer), with the numeric parameter so far.
+    Csi(Option<u16>),
 }
 
 impl Change {
@@ -110,6 +140,7 @@ pub struct Grid<'a> {
     col: usize,
     row: usize,
     style: Style,
+    escape: Escape,
 }
 
 impl<'a> Grid<'a> {
@@ -129,6 +160,7 @@ impl<'a> Grid<'a> {
             col: 0,
             row: 0,
             style: DEFAULT_STYLE,
+            escape: Escape::None,
         })
     }
 
@@ -185,8 +217,29 @@ impl<'a> Grid<'a> {
     /// Writes one character at the cursor and advances it, interpreting `\n` (next line),
     /// `\r` (start of line), `\t` (next tab stop, without erasing) and backspace (one column
     /// left, without erasing). Other control characters are ignored.
+    ///
+    /// Escape sequences: `ESC [ n D` and `ESC [ n C` move the cursor `n` columns left or right
+    /// (default 1, stopping at the edges), `ESC [ K` erases from the cursor to the end of the
+    /// line, `ESC [ 2 J` clears the grid and `ESC [ H` puts the cursor home. Other sequences are
+    /// consumed and ignored.
     pub fn write_char(&mut self, ch: char) -> Change {
+        match self.escape {
+            Escape::None => {}
+            Escape::Started => {
+                self.escape = if ch == '[' {
+                    Escape::Csi(None)
+                } else {
+                    Escape::None
+                };
+                return Change::None;
+            }
+            Escape::Csi(parameter) => return self.control_sequence(parameter, ch),
+        }
         match ch {
+            ESC => {
+                self.escape = Escape::Started;
+                Change::None
+            }
             '\n' => {
                 self.col = 0;
                 self.line_feed()
@@ -208,6 +261,61 @@ impl<'a> Grid<'a> {
             }
             c if c.is_control() => Change::None,
             c => self.put(c),
+        }
+    }
+
+    /// Continues a control sequence with `ch`: a digit adds to the parameter, anything else ends
+    /// the sequence (a "final byte") and acts on it.
+    fn control_sequence(&mut self, parameter: Option<u16>, ch: char) -> Change {
+        if let Some(digit) = ch.to_digit(10) {
+            let value = parameter
+                .unwrap_or(0)
+                .saturating_mul(10)
+                .saturating_add(digit as u16);
+            self.escape = Escape::Csi(Some(value.min(MAX_PARAMETER)));
+            return Change::None;
+        }
+        if ch == ';' || ch == '?' {
+            // Multi-parameter and private sequences: keep reading to the final byte, then ignore.
+            self.escape = Escape::Csi(Some(MAX_PARAMETER));
+            return Change::None;
+        }
+        self.escape = Escape::None;
+        let count = usize::from(parameter.unwrap_or(1).max(1));
+        match (ch, parameter) {
+            ('D', _) => {
+                self.col = self.col.saturating_sub(count);
+                Change::None
+            }
+            ('C', _) => {
+                self.col = (self.col + count).min(self.cols - 1);
+                Change::None
+            }
+            ('K', None | Some(0)) => {
+                let blank = Cell {
+                    ch: ' ',
+                    style: self.style,
+                };
+                let start = self.row * self.cols + self.col;
+                self.cells[start..(self.row + 1) * self.cols].fill(blank);
+                Change::Span {
+                    row: self.row,
+                    start: self.col,
+                    end: self.cols,
+                }
+            }
+            ('J', Some(2)) => {
+                let (col, row) = (self.col, self.row);
+                let change = self.clear();
+                // ESC [ 2 J clears without moving the cursor; ESC [ H moves it.
+                (self.col, self.row) = (col, row);
+                change
+            }
+            ('H', None) => {
+                (self.col, self.row) = (0, 0);
+                Change::None
+            }
+            _ => Change::None,
         }
     }
 
@@ -392,6 +500,61 @@ mod tests {
             Change::All,
             "two scrolls are not one"
         );
+    }
+
+    #[test]
+    fn cursor_movement_sequences_stop_at_the_edges() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 10, 2).unwrap();
+        grid.write_str("abcdef");
+        assert_eq!(grid.write_str("\u{1b}[D"), Change::None);
+        assert_eq!(grid.cursor(), (5, 0));
+        grid.write_str("\u{1b}[3D");
+        assert_eq!(grid.cursor(), (2, 0));
+        grid.write_str("\u{1b}[99D");
+        assert_eq!(grid.cursor(), (0, 0));
+        grid.write_str("\u{1b}[4C");
+        assert_eq!(grid.cursor(), (4, 0));
+        grid.write_str("\u{1b}[40C");
+        assert_eq!(grid.cursor(), (9, 0));
+        assert_eq!(text(&grid, 0), "abcdef", "moving wrote nothing");
+    }
+
+    #[test]
+    fn erase_to_end_of_line_reports_the_span() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 10, 2).unwrap();
+        grid.write_str("abcdefgh\u{1b}[5D");
+        assert_eq!(
+            grid.write_str("\u{1b}[K"),
+            Change::Span {
+                row: 0,
+                start: 3,
+                end: 10
+            }
+        );
+        assert_eq!(text(&grid, 0), "abc");
+        assert_eq!(grid.cursor(), (3, 0));
+    }
+
+    #[test]
+    fn clear_and_home() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 10, 2).unwrap();
+        grid.write_str("abc\nde");
+        assert_eq!(grid.write_str("\u{1b}[2J"), Change::All);
+        assert_eq!((text(&grid, 0), text(&grid, 1)), ("".into(), "".into()));
+        assert_eq!(grid.cursor(), (2, 1), "2J keeps the cursor");
+        grid.write_str("\u{1b}[H");
+        assert_eq!(grid.cursor(), (0, 0));
+    }
+
+    #[test]
+    fn unknown_sequences_are_swallowed_not_printed() {
+        let mut cells = vec![BLANK; 20];
+        let mut grid = Grid::new(&mut cells, 10, 2).unwrap();
+        grid.write_str("a\u{1b}[1;31mb\u{1b}[?25lc\u{1b}Xd");
+        assert_eq!(text(&grid, 0), "abcd");
     }
 
     #[test]

@@ -55,6 +55,8 @@ struct TextConsole {
     framebuffer: Framebuffer,
     grid: Grid<'static>,
     font: Font<'static>,
+    /// The cell where the cursor is drawn (in inverted colours), if it is drawn.
+    cursor_drawn: Option<(usize, usize)>,
 }
 
 impl TextConsole {
@@ -62,15 +64,41 @@ impl TextConsole {
         match self.grid.write_char(ch) {
             Change::None => {}
             Change::Cell { col, row } => self.draw_cell(col, row),
+            Change::Span { row, start, end } => {
+                (start..end).for_each(|col| self.draw_cell(col, row))
+            }
             Change::Scrolled { redraw } => {
                 let blank = self.framebuffer.encode(self.grid.style().bg);
                 self.framebuffer.scroll_up(self.font.height(), blank);
+                // The cursor's inverted cell moved up with the pixels: draw it plainly again.
+                if let Some((col, row)) = self.cursor_drawn.take() {
+                    if let Some(above) = row.checked_sub(1) {
+                        self.draw_cell(col, above);
+                    }
+                }
                 if let Some((col, row)) = redraw {
                     self.draw_cell(col, row);
                 }
             }
-            Change::All => self.redraw(),
+            Change::All => {
+                self.cursor_drawn = None;
+                self.redraw();
+            }
         }
+    }
+
+    /// Moves the drawn cursor to where the grid's cursor is: the old cell plain, the new one
+    /// inverted. Called after each piece of text, not each character.
+    fn update_cursor(&mut self) {
+        let (col, row) = self.grid.cursor();
+        if self.cursor_drawn == Some((col, row)) {
+            return;
+        }
+        if let Some((old_col, old_row)) = self.cursor_drawn.take() {
+            self.draw_cell(old_col, old_row);
+        }
+        self.draw_cell_inverted(col, row, true);
+        self.cursor_drawn = Some((col, row));
     }
 
     fn redraw(&mut self) {
@@ -82,11 +110,20 @@ impl TextConsole {
     }
 
     fn draw_cell(&mut self, col: usize, row: usize) {
+        self.draw_cell_inverted(col, row, false);
+    }
+
+    fn draw_cell_inverted(&mut self, col: usize, row: usize, inverted: bool) {
         let cell = self.grid.cell(col, row);
         let (width, height) = (self.font.width(), self.font.height());
         let (left, top) = (col * width, row * height);
-        let fg = self.framebuffer.encode(cell.style.fg);
-        let bg = self.framebuffer.encode(cell.style.bg);
+        let (fg, bg) = if inverted {
+            (cell.style.bg, cell.style.fg)
+        } else {
+            (cell.style.fg, cell.style.bg)
+        };
+        let fg = self.framebuffer.encode(fg);
+        let bg = self.framebuffer.encode(bg);
         let Some(glyph) = self.font.glyph_for(cell.ch, REPLACEMENT) else {
             self.framebuffer.fill(left, top, width, height, bg);
             return;
@@ -112,6 +149,7 @@ pub fn init(framebuffer: Option<FrameBuffer>) -> Option<FrameBufferInfo> {
         framebuffer,
         grid,
         font,
+        cursor_drawn: None,
     };
     let background = console.framebuffer.encode(textgrid::DEFAULT_STYLE.bg);
     console
@@ -127,6 +165,7 @@ struct ScreenWriter<'a>(&'a mut TextConsole);
 impl Write for ScreenWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         s.chars().for_each(|ch| self.0.write_char(ch));
+        self.0.update_cursor();
         Ok(())
     }
 }

@@ -20,18 +20,59 @@
 //! [`SerialWriter`] turns each `\n` into `\r\n`. The host tools drop the `\r` again.
 
 use core::fmt::{self, Write};
+use lineedit::{Key, SerialDecoder};
 use spin::Mutex;
 use uart_16550::SerialPort;
+use x86_64::instructions::port::PortReadOnly;
 
 /// I/O port base of COM1, fixed by the PC architecture.
 pub const COM1_BASE: u16 = 0x3F8;
 
-/// The COM1 port. The lock guards the UART's registers: two writers interleaving bytes would
-/// garble both lines. Interrupts are not enabled yet, so no handler can try to take it while it
-/// is held; when they are, this lock must be taken with interrupts off.
+/// The COM1 port, for sending. The lock keeps two writers from interleaving their bytes. It is
+/// taken with interrupts on, so no interrupt handler may take it: the receive handler
+/// ([`on_interrupt`]) reads the receive registers without it, and handlers do not print.
 // SAFETY: COM1_BASE is the standard COM1 port, and this static is the only `SerialPort` made for
 // it outside the panic path (see `write_fmt_panicking`).
 static COM1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1_BASE) });
+
+/// Offset of the receive buffer register (reading it takes one received byte).
+const RECEIVE_BUFFER: u16 = 0;
+/// Offset of the line status register.
+const LINE_STATUS: u16 = 5;
+/// Line status bit 0: a received byte is waiting.
+const DATA_READY: u8 = 1 << 0;
+/// Most bytes taken per interrupt (the FIFO holds 16; the bound keeps a flood from starving the
+/// rest of the kernel).
+const MAX_BYTES_PER_INTERRUPT: usize = 64;
+
+/// Decodes the terminal's bytes into keys. Only the COM1 interrupt handler touches it.
+static DECODER: Mutex<SerialDecoder> = Mutex::new(SerialDecoder::new());
+
+/// The COM1 interrupt handler's work: every waiting byte through the decoder, keys onto the
+/// input queue.
+///
+/// This reads the receive registers directly rather than through the [`COM1`] lock: the
+/// interrupted code may be holding that lock in the middle of printing, and waiting for it here
+/// would never end. Reading the line status and receive buffer does not disturb a transmission
+/// in progress (transmitting only polls the line status and writes the transmit register).
+pub fn on_interrupt(push: impl Fn(Key) -> bool) {
+    let mut status = PortReadOnly::<u8>::new(COM1_BASE + LINE_STATUS);
+    let mut data = PortReadOnly::<u8>::new(COM1_BASE + RECEIVE_BUFFER);
+    let mut decoder = DECODER.lock();
+    for _ in 0..MAX_BYTES_PER_INTERRUPT {
+        // SAFETY: COM1's line status and receive buffer registers; reading the status has no
+        // side effects, reading the buffer when DATA_READY is set takes the waiting byte.
+        let byte = unsafe {
+            if status.read() & DATA_READY == 0 {
+                break;
+            }
+            data.read()
+        };
+        if let Some(key) = decoder.feed(byte) {
+            push(key);
+        }
+    }
+}
 
 /// Programs the UART (38400 8N1, FIFOs on). Call once, before the first write.
 pub fn init() {

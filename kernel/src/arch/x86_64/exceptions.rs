@@ -47,6 +47,9 @@ pub fn handle(frame: &mut TrapFrame) {
     let cr2 = ::x86_64::registers::control::Cr2::read_raw();
     if probe::armed() {
         if let Some(resume) = probe::catch(vector, frame.error_code, frame.rip, cr2) {
+            if probe::report_caught() {
+                report(frame, cr2);
+            }
             frame.rip = resume;
             return;
         }

@@ -6,6 +6,7 @@
 //! is reported instead of resetting the machine.
 
 pub mod apic;
+pub mod cpuid;
 pub mod exceptions;
 pub mod gdt;
 pub mod idt;

@@ -18,7 +18,7 @@
 //! arm the handler in between.
 
 use core::arch::asm;
-use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use traps::vector;
 
 /// What the CPU reported when a probed instruction faulted.
@@ -41,6 +41,23 @@ pub struct Probe {
     pub instruction: u64,
     /// The fault, if the instruction raised the expected exception.
     pub fault: Option<Fault>,
+}
+
+/// Whether a caught fault's diagnostic is printed (see [`reporting`]).
+static REPORT: AtomicBool = AtomicBool::new(false);
+
+/// Runs `probe` with the trap handler printing the full diagnostic of the fault it catches, as it
+/// would for an unexpected one (the console's `fault` command uses this).
+pub fn reporting<R>(probe: impl FnOnce() -> R) -> R {
+    REPORT.store(true, Ordering::Relaxed);
+    let result = probe();
+    REPORT.store(false, Ordering::Relaxed);
+    result
+}
+
+/// Whether the handler should print the diagnostic of a caught fault.
+pub(super) fn report_caught() -> bool {
+    REPORT.load(Ordering::Relaxed)
 }
 
 /// No vector armed.

@@ -1,0 +1,123 @@
+//! The input queue: keys from the keyboard and the serial port, handed from interrupt handlers
+//! to the console.
+//!
+//! Two rules shape it. An interrupt handler must never wait for a lock that the code it
+//! interrupted may hold, or the CPU waits forever; and it should not allocate. So the queue is a
+//! fixed ring of atomic words with no lock at all: the handlers (the only *producers*) write at
+//! the tail, the console (the only *consumer*) reads at the head. On one CPU the two handlers
+//! never run at the same time (each runs with interrupts off), so there is one producer at any
+//! moment; the consumer runs with interrupts on and may be interrupted anywhere, which the
+//! order of the atomic operations allows for: a slot is written before the tail that publishes
+//! it, and read before the head that frees it.
+//!
+//! When the queue is full a new key is dropped and counted: losing a key under a flood of input
+//! is better than blocking an interrupt handler.
+//!
+//! Waiting for a key uses the classic race-free idle: interrupts off, check the queue, and if
+//! it is empty execute `sti; hlt` as one step (`sti` takes effect only after the next
+//! instruction, so no interrupt can slip in between the check and the halt and be missed).
+
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use lineedit::Key;
+
+/// Slots in the ring (a power of two, so wrapping is a mask). One slot stays empty to tell a
+/// full ring from an empty one.
+const CAPACITY: usize = 256;
+
+/// A single-producer, single-consumer ring of keys, each coded as one word.
+pub struct KeyQueue {
+    slots: [AtomicU32; CAPACITY],
+    /// Next slot to read. Written only by the consumer.
+    head: AtomicUsize,
+    /// Next slot to write. Written only by the producer.
+    tail: AtomicUsize,
+    /// Keys dropped because the ring was full.
+    dropped: AtomicU64,
+}
+
+impl KeyQueue {
+    /// An empty queue.
+    pub const fn new() -> Self {
+        KeyQueue {
+            slots: [const { AtomicU32::new(0) }; CAPACITY],
+            head: AtomicUsize::new(0),
+            tail: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds a key (producer side: interrupt handlers). Returns false, and counts, if full.
+    pub fn push(&self, key: Key) -> bool {
+        let tail = self.tail.load(Ordering::Relaxed);
+        let next = (tail + 1) % CAPACITY;
+        if next == self.head.load(Ordering::Acquire) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.slots[tail].store(key.to_bits(), Ordering::Relaxed);
+        self.tail.store(next, Ordering::Release);
+        true
+    }
+
+    /// Takes the oldest key (consumer side: the console), if any.
+    pub fn pop(&self) -> Option<Key> {
+        let head = self.head.load(Ordering::Relaxed);
+        if head == self.tail.load(Ordering::Acquire) {
+            return None;
+        }
+        let bits = self.slots[head].load(Ordering::Relaxed);
+        self.head.store((head + 1) % CAPACITY, Ordering::Release);
+        Key::from_bits(bits)
+    }
+
+    /// Keys dropped so far because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for KeyQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The one queue both input devices feed.
+pub static KEYS: KeyQueue = KeyQueue::new();
+
+/// Waits for the next key, halting the CPU while there is none.
+pub fn next_key() -> Key {
+    use ::x86_64::instructions::interrupts;
+    loop {
+        interrupts::disable();
+        if let Some(key) = KEYS.pop() {
+            interrupts::enable();
+            return key;
+        }
+        // Atomically re-enable interrupts and halt: a key that arrives now wakes the `hlt`.
+        interrupts::enable_and_hlt();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test_case]
+    fn the_queue_keeps_order_and_drops_when_full() {
+        let queue = KeyQueue::new();
+        assert_eq!(queue.pop(), None);
+        for i in 0..CAPACITY - 1 {
+            assert!(queue.push(Key::Char(char::from(b'a' + (i % 26) as u8))));
+        }
+        assert!(!queue.push(Key::Enter), "one slot stays free");
+        assert_eq!(queue.dropped(), 1);
+        assert_eq!(queue.pop(), Some(Key::Char('a')));
+        assert!(queue.push(Key::Enter), "room again");
+        let mut last = None;
+        while let Some(key) = queue.pop() {
+            last = Some(key);
+        }
+        assert_eq!(last, Some(Key::Enter));
+    }
+}

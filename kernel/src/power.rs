@@ -1,0 +1,111 @@
+//! Turning the machine off and restarting it.
+//!
+//! **Power-off** is ACPI sleep state S5 (ACPI spec §16.1.7): write the S5 *sleep type* and the
+//! *sleep enable* bit to the PM1a control register. The register's I/O port comes from the FADT;
+//! the sleep type from the `\_S5_` object in the DSDT's bytecode (see the `acpi_s5` crate). QEMU
+//! powers the virtual machine off, and QEMU exits.
+//!
+//! **Reboot** asks the keyboard controller to pulse the CPU's reset line (command 0xFE to port
+//! 0x64), the way PCs have restarted since the IBM PC/AT, which every PC chipset and QEMU still
+//! honour. If the machine is still running after that, a triple fault (an exception with no IDT
+//! to deliver it) resets any x86 CPU. Under `./x.py`, QEMU runs with `-no-reboot`, so a reset
+//! ends QEMU instead of starting the firmware again.
+
+use crate::interrupts;
+use ::x86_64::instructions::port::{Port, PortWriteOnly};
+
+/// The keyboard controller's command port.
+const KEYBOARD_CONTROLLER_COMMAND: u16 = 0x64;
+/// Status bit 1: the controller's input buffer is still full.
+const KEYBOARD_CONTROLLER_BUSY: u8 = 1 << 1;
+/// The command that pulses the reset line.
+const PULSE_RESET: u8 = 0xFE;
+/// Status polls before sending the reset command anyway.
+const POLL_LIMIT: u32 = 100_000;
+
+/// Why the machine could not be powered off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerError {
+    /// No ACPI tables were read (interrupts were not set up).
+    NoAcpi,
+    /// The FADT gives no PM1a control port in I/O space.
+    NoPm1aControl,
+    /// The DSDT is missing, or has no `\_S5_` package this kernel can read.
+    NoS5,
+}
+
+impl core::fmt::Display for PowerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PowerError::NoAcpi => "no ACPI tables",
+            PowerError::NoPm1aControl => "the FADT names no PM1a control port",
+            PowerError::NoS5 => "the DSDT has no readable \\_S5_ package",
+        })
+    }
+}
+
+/// Powers the machine off through ACPI S5. Returns only if that was impossible; if the write
+/// happens and the machine still runs, halts.
+pub fn shutdown(physical_memory_offset: u64) -> PowerError {
+    let Some(controllers) = interrupts::controllers() else {
+        return PowerError::NoAcpi;
+    };
+    let platform = &controllers.platform;
+    let Some(port) = platform.pm1a_control else {
+        return PowerError::NoPm1aControl;
+    };
+    let Some((address, length)) = platform.dsdt else {
+        return PowerError::NoS5;
+    };
+    // SAFETY: the DSDT's bytecode lies in firmware memory below 4 GiB, which the bootloader
+    // maps at the offset for the kernel's life; the FADT gave its address and length, and the
+    // slice is only read.
+    let aml = unsafe {
+        core::slice::from_raw_parts(
+            (address + physical_memory_offset) as *const u8,
+            length as usize,
+        )
+    };
+    let Some(sleep) = acpi_s5::find_s5(aml) else {
+        return PowerError::NoS5;
+    };
+    crate::println!(
+        "powering off (ACPI S5: SLP_TYPa {} to PM1a_CNT port {port:#x})",
+        sleep.a
+    );
+    ::x86_64::instructions::interrupts::disable();
+    // SAFETY: the FADT names this port as PM1a_CNT; writing SLP_TYP with SLP_EN is the
+    // documented way to enter S5, which is what the user asked for.
+    unsafe { PortWriteOnly::<u16>::new(port).write(sleep.pm1a_value()) };
+    crate::println!("the machine is still on; halting");
+    crate::arch::x86_64::halt_forever()
+}
+
+/// Restarts the machine. Never returns.
+pub fn reboot() -> ! {
+    crate::println!("rebooting");
+    ::x86_64::instructions::interrupts::disable();
+    let mut status = Port::<u8>::new(KEYBOARD_CONTROLLER_COMMAND);
+    // SAFETY: reading the 8042's status and writing the documented reset command; resetting the
+    // machine is what the user asked for.
+    unsafe {
+        for _ in 0..POLL_LIMIT {
+            if status.read() & KEYBOARD_CONTROLLER_BUSY == 0 {
+                break;
+            }
+        }
+        PortWriteOnly::<u8>::new(KEYBOARD_CONTROLLER_COMMAND).write(PULSE_RESET);
+    }
+    // If the pulse did not come, give the CPU an exception it cannot deliver.
+    let empty = ::x86_64::structures::DescriptorTablePointer {
+        limit: 0,
+        base: ::x86_64::VirtAddr::new(0),
+    };
+    // SAFETY: loading an empty IDT is the point: the next exception triple-faults, which resets
+    // the CPU. Interrupts are off, so nothing else runs in between.
+    unsafe {
+        ::x86_64::instructions::tables::lidt(&empty);
+        core::arch::asm!("int3", options(nomem, nostack));
+    }
+    crate::arch::x86_64::halt_forever()
+}

@@ -1,0 +1,288 @@
+//! The kernel console: a prompt on the screen and the serial line at once, a line editor, and
+//! built-in commands to look at the machine.
+//!
+//! Keys arrive from the PS/2 keyboard and from the serial terminal through one queue
+//! ([`crate::input`]); the line editor (`lineedit` crate) turns them into a line and tells the
+//! displays what to redraw; the parser (`shellcmd` crate) turns a finished line into a command
+//! or an error that says what was wrong. Only running the commands happens here. Later, when
+//! Ferrite runs programs, this loop becomes the user-space shell, and the parser goes with it.
+
+use crate::arch::x86_64::{cpuid, exceptions, probe};
+use crate::banner::MemorySummary;
+use crate::drivers::keyboard;
+use crate::{input, interrupts, layout, power, print, println, time, Boot};
+use core::fmt::{self, Write};
+use lineedit::{LineEditor, Outcome, MAX_LINE};
+use shellcmd::{Command, FaultKind, ParseError};
+
+/// What the console prints before each line.
+pub const PROMPT: &str = "ferrite> ";
+/// Bytes a line can take as UTF-8 (each character at most four).
+const LINE_BYTES: usize = MAX_LINE * 4;
+
+/// The console's output: everything goes through `print!`, to the screen and serial alike.
+struct Out;
+
+impl Write for Out {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        print!("{s}");
+        Ok(())
+    }
+}
+
+/// A line, as UTF-8 in a fixed buffer.
+struct LineBuffer {
+    bytes: [u8; LINE_BYTES],
+    len: usize,
+}
+
+impl Write for LineBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl LineBuffer {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are valid UTF-8.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+/// Runs the console forever.
+pub fn run(boot: &Boot) -> ! {
+    let mut editor = LineEditor::new();
+    // Whether this line already got the "too long" message: once per line is enough.
+    let mut warned = false;
+    println!("Type 'help' for the commands.");
+    print!("{PROMPT}");
+    loop {
+        let key = input::next_key();
+        let Ok(outcome) = editor.feed(key, &mut Out) else {
+            continue;
+        };
+        match outcome {
+            Outcome::Editing => {}
+            Outcome::Submitted => {
+                let mut line = LineBuffer {
+                    bytes: [0; LINE_BYTES],
+                    len: 0,
+                };
+                let _ = editor.line(&mut line);
+                editor.clear();
+                warned = false;
+                execute(line.as_str(), boot);
+                print!("{PROMPT}");
+            }
+            Outcome::TooLong if !warned => {
+                warned = true;
+                println!(
+                    "\n[a line holds at most {MAX_LINE} characters; further keys are not added]"
+                );
+                print!("{PROMPT}");
+                let _ = editor.redraw(&mut Out);
+            }
+            Outcome::TooLong => {}
+            Outcome::Cancelled => {
+                editor.clear();
+                warned = false;
+                print!("{PROMPT}");
+            }
+        }
+    }
+}
+
+/// Parses and runs one line.
+pub fn execute(line: &str, boot: &Boot) {
+    match shellcmd::parse(line) {
+        Ok(command) => run_command(command, boot),
+        Err(error) => report(error),
+    }
+}
+
+fn report(error: ParseError<'_>) {
+    println!("{error}");
+}
+
+fn run_command(command: Command<'_>, boot: &Boot) {
+    match command {
+        Command::Empty => {}
+        Command::Help(None) => {
+            println!("Commands:");
+            for entry in shellcmd::COMMANDS.iter() {
+                println!("  {:<46} {}", entry.usage, entry.summary);
+            }
+        }
+        Command::Help(Some(name)) => {
+            if let Some(entry) = shellcmd::help_for(name) {
+                println!("{}\n  {}", entry.usage, entry.summary);
+            }
+        }
+        Command::Echo(text) => println!("{text}"),
+        Command::Uptime => {
+            let ns = time::uptime_ns();
+            println!(
+                "up {}.{:06} s",
+                ns / 1_000_000_000,
+                ns % 1_000_000_000 / 1_000
+            );
+        }
+        Command::Ticks => {
+            let counts = interrupts::counts();
+            println!("ticks: {} at {} Hz", time::ticks(), time::TICK_HZ);
+            println!(
+                "interrupts: keyboard {}, serial {}, spurious {}, APIC errors {}",
+                counts.keyboard, counts.com1, counts.spurious, counts.apic_errors
+            );
+            println!("input: {} keys dropped (queue full)", input::KEYS.dropped());
+        }
+        Command::Mem => mem(boot),
+        Command::Cpu => cpu(boot),
+        Command::Clear => print!("\u{1b}[2J\u{1b}[H"),
+        Command::Keymap(None) => {
+            println!(
+                "layout: {} (available: {})",
+                keyboard::layout_name(),
+                Layouts
+            );
+        }
+        Command::Keymap(Some(name)) => {
+            if keyboard::set_layout(name) {
+                println!("layout: {name}");
+            } else {
+                println!("keymap: unknown layout '{name}'; available: {}", Layouts);
+            }
+        }
+        Command::Fault(kind) => fault(kind),
+        Command::Reboot => power::reboot(),
+        Command::Shutdown => {
+            let error = power::shutdown(boot.physical_memory_offset.unwrap_or(0));
+            println!("shutdown: cannot power off: {error}");
+        }
+    }
+}
+
+/// The layout names, comma-separated.
+struct Layouts;
+
+impl fmt::Display for Layouts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in keyboard::LAYOUTS.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+fn mem(boot: &Boot) {
+    /// Bytes in a KiB.
+    const KIB: u64 = 1024;
+    let summary = MemorySummary::of(boot.memory_map);
+    println!(
+        "{} KiB usable, {} KiB used by the bootloader, {} KiB reserved, {} regions:",
+        summary.usable / KIB,
+        summary.bootloader / KIB,
+        summary.reserved / KIB,
+        summary.regions
+    );
+    for region in boot.memory_map {
+        println!(
+            "  {:#014x}-{:#014x} {:>10} KiB  {:?}",
+            region.start,
+            region.end,
+            (region.end - region.start) / KIB,
+            region.kind
+        );
+    }
+    if let Some(offset) = boot.physical_memory_offset {
+        println!(
+            "physical memory mapped at {offset:#x}; kernel stack {:#x}-{:#x}",
+            layout::KERNEL_STACK_BOTTOM,
+            layout::KERNEL_STACK_TOP
+        );
+    }
+}
+
+fn cpu(boot: &Boot) {
+    let vendor = cpuinfo::vendor(cpuid::leaf(0));
+    let brand = cpuinfo::brand([
+        cpuid::leaf(0x8000_0002),
+        cpuid::leaf(0x8000_0003),
+        cpuid::leaf(0x8000_0004),
+    ]);
+    let (family, model, stepping) = cpuinfo::signature(cpuid::leaf(1).eax);
+    println!("vendor: {}", cpuinfo::text(&vendor));
+    println!("model:  {}", cpuinfo::text(&brand));
+    println!("family {family:#x}, model {model:#x}, stepping {stepping}");
+    print!("features:");
+    for feature in cpuinfo::FEATURES.iter() {
+        if feature.present_in(cpuid::leaf(feature.leaf)) {
+            print!(" {}", feature.name);
+        }
+    }
+    println!();
+    if let Some(cal) = boot.calibration {
+        println!(
+            "TSC {} Hz, APIC timer {} Hz (calibrated against the PIT)",
+            cal.tsc_hz, cal.apic_timer_hz
+        );
+    }
+}
+
+/// Raises a CPU exception on purpose. The recoverable ones run as probes that print the full
+/// diagnostic, as an unexpected fault would, and then resume after the faulting instruction; a
+/// stack overflow is a double fault, which no kernel can resume, so it halts.
+fn fault(kind: FaultKind) {
+    let report = |probe: probe::Probe| {
+        match probe.fault {
+        Some(fault) => println!(
+            "recovered: the console raised this on purpose, so it resumes after the instruction at {:#x}",
+            fault.rip
+        ),
+        None => println!("the instruction at {:#x} did not fault", probe.instruction),
+    }
+    };
+    match kind {
+        FaultKind::Breakpoint => {
+            let before = exceptions::breakpoints();
+            probe::breakpoint();
+            println!(
+                "breakpoints taken: {} (was {before})",
+                exceptions::breakpoints()
+            );
+        }
+        FaultKind::PageFault => {
+            println!("reading address 0x0 (a null pointer)...");
+            report(probe::reporting(|| probe::read(0).0));
+        }
+        FaultKind::Divide => report(probe::reporting(probe::divide_by_zero)),
+        FaultKind::InvalidOpcode => report(probe::reporting(probe::invalid_opcode)),
+        FaultKind::GeneralProtection => {
+            println!("reading the non-canonical address 0x8000000000000000...");
+            report(probe::reporting(|| probe::read(0x8000_0000_0000_0000).0));
+        }
+        FaultKind::StackOverflow => {
+            println!("recursing until the kernel stack runs into its guard page...");
+            overflow(0);
+        }
+    }
+}
+
+/// Recurses without end, a kilobyte of stack per call.
+#[expect(
+    unconditional_recursion,
+    reason = "the `fault stackoverflow` command's point"
+)]
+fn overflow(depth: u64) -> u64 {
+    let buffer = core::hint::black_box([depth as u8; 1024]);
+    overflow(core::hint::black_box(depth + 1)) + u64::from(buffer[(depth % 1024) as usize])
+}

@@ -1,0 +1,190 @@
+"""The kernel console, end to end: commands typed over serial and on the PS/2 keyboard (through
+QMP `send-key`), the line editor's limits, errors, fault diagnostics and power-off.
+
+Most checks share one booted machine (a boot takes seconds under emulation); the ones that end
+the machine (shutdown, stack overflow) boot their own.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from ferrite_tools import image, paths
+from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
+
+PROMPT = "ferrite> "
+BOOT_TIMEOUT_S = 60.0
+REPLY_TIMEOUT_S = 15.0
+#: The line editor's limit (MAX_LINE in crates/lineedit).
+MAX_LINE = 120
+
+
+class Console:
+    """A booted machine, driven like a person at a serial terminal."""
+
+    def __init__(self, machine: Machine, qmp_socket: Path) -> None:
+        self.machine = machine
+        self.qmp_socket = qmp_socket
+
+    def run(self, line: str) -> str:
+        """Types `line` and Enter; returns what the console printed up to the next prompt."""
+        return self.type_and_wait(line + "\r")
+
+    def type_and_wait(self, text: str) -> str:
+        before = self.machine.output
+        prompts = before.count(PROMPT)
+        self.machine.send(text)
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while self.machine.output.count(PROMPT) <= prompts:
+            assert time.monotonic() < deadline, f"no prompt after {text!r}:\n{self.machine.tail()}"
+            assert self.machine.exit_status is None, f"QEMU exited:\n{self.machine.tail()}"
+            time.sleep(0.05)
+        reply = self.machine.output[len(before) :]
+        return reply.rsplit(PROMPT, 1)[0]
+
+    def type_until(self, text: str, pattern: str) -> str:
+        """Types `text`; waits until the output after it matches the regular expression."""
+        before = len(self.machine.output)
+        self.machine.send(text)
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while not re.search(pattern, self.machine.output[before:]):
+            assert time.monotonic() < deadline, f"no {pattern!r} after {text!r}:\n{self.machine.tail()}"
+            time.sleep(0.05)
+        return self.machine.output[before:]
+
+    def send_keys(self, keys: list[list[str]]) -> None:
+        """Presses keys on the PS/2 keyboard through QMP: each inner list is pressed together
+        (QEMU's qcode names, such as ["shift", "k"])."""
+        qmp = QEMUMonitorProtocol(str(self.qmp_socket))
+        qmp.connect()
+        try:
+            for combo in keys:
+                reply = qmp.cmd("send-key", keys=[{"type": "qcode", "data": key} for key in combo])
+                assert reply in ({}, {"return": {}}), reply
+        finally:
+            qmp.close()
+
+
+def boot(images: image.Images, accel: Accel, tmp_path: Path, name: str) -> tuple[Machine, Path]:
+    socket = tmp_path / f"{name}.qmp"
+    config = QemuConfig(image=images.for_firmware(Firmware.BIOS), accel=accel, qmp_socket=socket)
+    return Machine(config, paths.LOG_DIR / f"console-{name}.log"), socket
+
+
+@pytest.fixture(scope="module")
+def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    machine, socket = boot(kernel_images, accel, tmp_path_factory.mktemp("console"), "shared")
+    with machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        yield Console(machine, socket)
+
+
+def test_help_lists_every_command(console: Console) -> None:
+    reply = console.run("help")
+    for command in ("help", "echo", "uptime", "ticks", "mem", "cpu", "clear", "fault", "reboot", "shutdown"):
+        assert re.search(rf"^  {command}\b", reply, re.MULTILINE), f"{command} missing from:\n{reply}"
+
+
+def test_echo_prints_its_text(console: Console) -> None:
+    assert "hello,   world\n" in console.run("echo hello,   world")
+
+
+def test_uptime_advances(console: Console) -> None:
+    def seconds() -> float:
+        match = re.search(r"up (\d+\.\d+) s", console.run("uptime"))
+        assert match
+        return float(match.group(1))
+
+    first = seconds()
+    time.sleep(0.3)
+    assert seconds() > first
+
+
+def test_an_unknown_command_says_so_and_suggests_help(console: Console) -> None:
+    assert "unknown command 'frobnicate'; type 'help' for the list" in console.run("frobnicate now")
+
+
+def test_a_bad_argument_names_what_is_accepted(console: Console) -> None:
+    reply = console.run("fault lightning")
+    assert "fault: 'lightning' is not one of breakpoint, pagefault" in reply
+
+
+def test_an_over_long_line_is_refused_with_a_message(console: Console) -> None:
+    kept = MAX_LINE - len("echo ")
+    # The line keeps what fitted and Enter runs it: the reply is exactly that many x's.
+    reply = console.type_until("echo " + "x" * (kept + 10) + "\r", rf"\n{'x' * kept}\n")
+    assert reply.count(f"a line holds at most {MAX_LINE} characters") == 1, "one message per line"
+    assert "x" * (kept + 1) not in reply.replace("\n", " ")
+
+
+def test_arrow_keys_edit_and_recall_history_over_serial(console: Console) -> None:
+    assert "first\n" in console.run("echo first")
+    # Up recalls "echo first"; Left twice (before "st"), Backspace (the "r"), "R": "echo fiRst".
+    reply = console.run("\x1b[A\x1b[D\x1b[D\x7fR")
+    assert "fiRst\n" in reply
+
+
+def test_keys_typed_on_the_ps2_keyboard_reach_the_console(console: Console) -> None:
+    prompts = console.machine.output.count(PROMPT)
+    console.send_keys([["e"], ["c"], ["h"], ["o"], ["spc"], ["shift", "k"], ["b"], ["d"], ["ret"]])
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while console.machine.output.count(PROMPT) <= prompts:
+        assert time.monotonic() < deadline, console.machine.tail()
+        time.sleep(0.05)
+    assert "echo Kbd\nKbd\n" in console.machine.output.replace("\x1b[K", "")
+
+
+def test_fault_pagefault_prints_the_diagnostic_and_the_console_survives(console: Console) -> None:
+    reply = console.run("fault pagefault")
+    assert "EXCEPTION #PF page fault (vector 14)" in reply
+    assert "error code 0x0: not present, read, kernel mode, data access" in reply
+    assert "address (CR2) 0x0000000000000000" in reply
+    assert re.search(r"RIP 0xffffffff8[0-9a-f]{7}", reply)
+    assert "RAX 0x" in reply and "R15 0x" in reply
+    assert "recovered" in reply
+    assert "up " in console.run("uptime"), "the console still answers"
+
+
+def test_fault_divide_and_opcode_report_their_vectors(console: Console) -> None:
+    assert "EXCEPTION #DE divide error (vector 0)" in console.run("fault divide")
+    assert "EXCEPTION #UD invalid opcode (vector 6)" in console.run("fault opcode")
+    assert "EXCEPTION #GP general protection fault (vector 13)" in console.run("fault gpf")
+    assert "breakpoints taken: " in console.run("fault breakpoint")
+
+
+def test_ticks_count_the_serial_interrupts(console: Console) -> None:
+    reply = console.run("ticks")
+    match = re.search(r"serial (\d+)", reply)
+    assert match and int(match.group(1)) > 0, reply
+
+
+def test_shutdown_powers_off_and_qemu_exits(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+    machine, _ = boot(kernel_images, accel, tmp_path, "shutdown")
+    with machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        machine.send("shutdown\r")
+        # QEMU exits with status 0 when the guest powers off.
+        assert machine.wait_exit(REPLY_TIMEOUT_S) == 0, machine.tail()
+        assert "powering off (ACPI S5" in machine.output
+
+
+def test_fault_stackoverflow_ends_in_the_double_fault_handler(
+    kernel_images: image.Images, accel: Accel, tmp_path: Path
+) -> None:
+    machine, _ = boot(kernel_images, accel, tmp_path, "overflow")
+    with machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        machine.send("fault stackoverflow\r")
+        assert machine.wait_for("KERNEL PANIC", REPLY_TIMEOUT_S), machine.tail()
+        output = machine.output
+        assert "EXCEPTION #DF double fault (vector 8)" in output
+        assert "kernel stack overflow" in output
+        # Halted, not reset: -no-reboot would have made QEMU exit on a triple fault.
+        time.sleep(1.0)
+        assert machine.exit_status is None, "QEMU exited: the machine reset instead of halting"
