@@ -17,6 +17,7 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from ferrite_tools import image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
+from ferrite_tools.setup import find_ovmf
 
 PROMPT = "ferrite> "
 BOOT_TIMEOUT_S = 60.0
@@ -188,3 +189,29 @@ def test_fault_stackoverflow_ends_in_the_double_fault_handler(
         # Halted, not reset: -no-reboot would have made QEMU exit on a triple fault.
         time.sleep(1.0)
         assert machine.exit_status is None, "QEMU exited: the machine reset instead of halting"
+
+
+def test_reboot_resets_the_machine(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+    machine, _ = boot(kernel_images, accel, tmp_path, "reboot")
+    with machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        machine.send("reboot\r")
+        # With -no-reboot, QEMU exits (status 0) when the machine resets.
+        assert machine.wait_exit(REPLY_TIMEOUT_S) == 0, machine.tail()
+        assert "rebooting" in machine.output
+
+
+def test_the_keyboard_works_under_uefi(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+    # OVMF polls the keyboard and may leave the controller's IRQ off; the driver turns it on.
+    socket = tmp_path / "uefi.qmp"
+    config = QemuConfig(
+        image=kernel_images.for_firmware(Firmware.UEFI),
+        firmware=Firmware.UEFI,
+        ovmf=find_ovmf(),
+        accel=accel,
+        qmp_socket=socket,
+    )
+    with Machine(config, paths.LOG_DIR / "console-uefi.log") as machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        Console(machine, socket).send_keys([["t"], ["i"], ["c"], ["k"], ["s"], ["ret"]])
+        assert machine.wait_for("at 100 Hz", REPLY_TIMEOUT_S), machine.tail()

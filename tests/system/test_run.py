@@ -1,4 +1,5 @@
-"""`./x.py run` on a machine without a display: the banner on the terminal, then a clean stop.
+"""`./x.py run` on a machine without a display: the banner and a working console prompt on the
+terminal, then a clean stop.
 
 This runs the real front end as a user would, in a subprocess, and stops it with Ctrl-C
 (SIGINT) once the banner has appeared.
@@ -7,6 +8,7 @@ This runs the real front end as a user would, in a subprocess, and stops it with
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -28,7 +30,7 @@ def test_run_prints_the_banner_and_stops_on_ctrl_c(kernel_images: image.Images, 
     cmd = [str(paths.ROOT / "x.py"), "run", "--accel", accel.value] + (["--uefi"] if uefi else [])
     started = time.monotonic()
     process = subprocess.Popen(
-        cmd, cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cmd, cwd=paths.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     seen = ""
@@ -46,6 +48,18 @@ def test_run_prints_the_banner_and_stops_on_ctrl_c(kernel_images: image.Images, 
         assert "Ferrite " in seen and "boot complete" in seen, seen[-2000:]
         assert elapsed < BANNER_WITHIN_S
         assert ("via Uefi" if uefi else "via Bios") in seen
+        # The console answers on the terminal: the prompt, then `uptime`.
+        assert process.stdin is not None
+        while "ferrite> " not in seen and time.monotonic() - started < BANNER_WITHIN_S:
+            seen += (process.stdout.read() or b"").decode(errors="replace")
+            time.sleep(0.1)
+        process.stdin.write(b"uptime\r")
+        process.stdin.flush()
+        answered = time.monotonic() + 10
+        while "up " not in seen.split("uptime", 1)[-1] and time.monotonic() < answered:
+            seen += (process.stdout.read() or b"").decode(errors="replace")
+            time.sleep(0.1)
+        assert re.search(r"up \d+\.\d{6} s", seen), seen[-2000:]
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=15) == 130
     finally:
