@@ -29,7 +29,8 @@
 //! 3. logger,
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
 //! 5. boot banner,
-//! 6. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
+//! 6. memory: the frame allocator, the page table API, the W^X audit,
+//! 7. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
 //!    tick; then interrupts on.
 //!
 //! # Module map
@@ -41,6 +42,7 @@
 //! * [`acpi`]: the firmware's tables: MADT (interrupt controllers), FADT (power).
 //! * [`interrupts`]: vectors, routing through the APICs, the one EOI.
 //! * [`time`]: calibration against the PIT, the tick, `uptime`.
+//! * [`mm`]: physical frames, page tables, the W^X audit, the kernel heap.
 //! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
 //! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
 //! * [`logger`]: the `log` facade's back end.
@@ -67,6 +69,7 @@ pub mod input;
 pub mod interrupts;
 pub mod layout;
 pub mod logger;
+pub mod mm;
 pub mod panic;
 pub mod power;
 pub mod shell;
@@ -110,6 +113,8 @@ pub struct Boot {
     pub segments: arch::x86_64::gdt::Segments,
     /// What timer calibration measured, if interrupts could be set up.
     pub calibration: Option<time::Calibration>,
+    /// What memory management found at boot, if it could start.
+    pub memory: Option<mm::MemoryInfo>,
 }
 
 /// Brings the kernel up, in order. Everything that needs the boot information takes it from
@@ -125,7 +130,32 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let segments = arch::x86_64::init();
     // 5. Say who we are and what the machine looks like.
     banner::print(boot_info);
-    // 6. Interrupt controllers and the timer tick, then interrupts on. Without ACPI there are no
+    // 6. Memory: frames, page tables, and a check that no page is writable and executable.
+    let memory = match mm::init(
+        &boot_info.memory_regions,
+        boot_info.physical_memory_offset.into_option(),
+    ) {
+        Ok(info) => {
+            let counts = info.frames_at_boot;
+            log::info!(
+                "memory: {} frames usable, {} free ({} MiB); W^X audit {}",
+                counts.usable,
+                counts.free,
+                counts.free as u64 * ::frames::FRAME_SIZE / (1024 * 1024),
+                if info.audit.passed() {
+                    "passed"
+                } else {
+                    "FAILED"
+                }
+            );
+            Some(info)
+        }
+        Err(e) => {
+            log::error!("memory management unavailable: {e:?}");
+            None
+        }
+    };
+    // 7. Interrupt controllers and the timer tick, then interrupts on. Without ACPI there are no
     //    interrupts: the kernel still runs, and says so.
     let rsdp_addr = boot_info.rsdp_addr.into_option();
     let physical_memory_offset = boot_info.physical_memory_offset.into_option();
@@ -164,6 +194,7 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         physical_memory_offset,
         segments,
         calibration,
+        memory,
     }
 }
 

@@ -29,6 +29,7 @@ from ferrite_tools.results import Status, TestResult
 FIRMWARES: dict[str, tuple[Firmware, ...]] = {
     "boot_banner": (Firmware.BIOS, Firmware.UEFI),
     "uefi_boot": (Firmware.UEFI,),
+    "memory": (Firmware.BIOS, Firmware.UEFI),
 }
 DEFAULT_FIRMWARES = (Firmware.BIOS,)
 #: Test kernels that measure time: they run emulated with `-icount shift=0,align=off,sleep=off`,

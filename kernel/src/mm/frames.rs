@@ -1,0 +1,100 @@
+//! The kernel's physical frame allocator: the `frames` crate's bitmap, built from the
+//! bootloader's memory map and kept in a global.
+//!
+//! What is free: the regions the memory map calls `Usable`, except the frames the bitmap itself
+//! occupies and everything below 1 MiB. The bootloader marks what it used (the kernel image, the
+//! page tables, the boot information, the stack) as `Bootloader`, and the firmware its own areas,
+//! so none of that is ever handed out. Low memory is kept back on purpose: it holds the BIOS data
+//! areas on a BIOS machine, and starting other CPUs later needs a page below 1 MiB for their
+//! real-mode start-up code.
+//!
+//! The lock is never taken in an interrupt handler (they do not allocate).
+
+use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
+use frames::{Counts, FrameBitmap, FreeError, FRAME_SIZE};
+use spin::Mutex;
+use x86_64::PhysAddr;
+
+/// Frames below this physical address are never handed out (see the module documentation).
+pub const LOW_MEMORY_END: u64 = 0x10_0000;
+
+/// The allocator, once [`init`] has built it.
+static FRAMES: Mutex<Option<FrameBitmap<'static>>> = Mutex::new(None);
+
+/// Why the frame allocator could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramesError {
+    /// No usable region is large enough to hold the bitmap.
+    NoRoomForBitmap,
+}
+
+/// Builds the allocator from the memory map. Returns the counts at boot.
+pub fn init(map: &[MemoryRegion], physical_memory_offset: u64) -> Result<Counts, FramesError> {
+    let usable = || map.iter().filter(|r| r.kind == MemoryRegionKind::Usable);
+    let top = usable().map(|r| r.end).max().unwrap_or(0);
+    let frames = (top / FRAME_SIZE) as usize;
+    let words = frames::words_for(frames);
+    let bytes = (words * 8) as u64;
+    // The bitmap goes at the start of the first usable region above low memory that holds it.
+    let home = usable()
+        .map(|r| {
+            (
+                r.start.max(LOW_MEMORY_END).next_multiple_of(FRAME_SIZE),
+                r.end,
+            )
+        })
+        .find(|&(start, end)| start + bytes <= end)
+        .map(|(start, _)| start)
+        .ok_or(FramesError::NoRoomForBitmap)?;
+    // SAFETY: `home..home + bytes` is usable RAM that nothing else uses (the bitmap reserves its
+    // own frames below before anything is allocated), mapped at the offset for the kernel's
+    // life, 8-byte aligned (page aligned), and this is the only reference made to it.
+    let storage = unsafe {
+        core::slice::from_raw_parts_mut((home + physical_memory_offset) as *mut u64, words)
+    };
+    let mut bitmap = FrameBitmap::new(storage, frames).ok_or(FramesError::NoRoomForBitmap)?;
+    for region in usable() {
+        let start = region.start.next_multiple_of(FRAME_SIZE) / FRAME_SIZE;
+        let end = region.end / FRAME_SIZE;
+        bitmap.add_usable(start as usize, end as usize);
+    }
+    bitmap.reserve(0, (LOW_MEMORY_END / FRAME_SIZE) as usize);
+    let bitmap_frames = bytes.div_ceil(FRAME_SIZE);
+    bitmap.reserve(
+        (home / FRAME_SIZE) as usize,
+        (home / FRAME_SIZE + bitmap_frames) as usize,
+    );
+    let counts = bitmap.counts();
+    *FRAMES.lock() = Some(bitmap);
+    Ok(counts)
+}
+
+/// One free frame, or `None` when physical memory is exhausted (or [`init`] has not run).
+pub fn allocate() -> Option<PhysAddr> {
+    FRAMES
+        .lock()
+        .as_mut()?
+        .allocate()
+        .map(|frame| PhysAddr::new(frame as u64 * FRAME_SIZE))
+}
+
+/// Gives a frame back.
+pub fn free(frame: PhysAddr) -> Result<(), FreeError> {
+    match FRAMES.lock().as_mut() {
+        Some(bitmap) => bitmap.free((frame.as_u64() / FRAME_SIZE) as usize),
+        None => Err(FreeError::OutOfRange),
+    }
+}
+
+/// Usable and free frames, if the allocator exists.
+pub fn counts() -> Option<Counts> {
+    FRAMES.lock().as_ref().map(FrameBitmap::counts)
+}
+
+/// Whether `frame` is in use: handed out, or reserved at boot (low memory, the bitmap).
+pub fn is_allocated(frame: PhysAddr) -> bool {
+    FRAMES
+        .lock()
+        .as_ref()
+        .is_some_and(|b| b.is_allocated((frame.as_u64() / FRAME_SIZE) as usize))
+}

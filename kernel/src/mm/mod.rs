@@ -1,0 +1,50 @@
+//! Memory management: physical frames, page tables, the W^X audit, and the kernel heap.
+//!
+//! The order matters and [`init`] keeps it: the frame allocator first (everything else needs
+//! frames), then the page tables (which take frames for new tables), then the protections are
+//! checked, then the heap (which maps frames into its region as it grows).
+
+pub mod audit;
+pub mod frames;
+pub mod paging;
+
+use paging::PageTables;
+use spin::Mutex;
+
+/// The kernel's page tables, once [`init`] has run. The lock makes every change one at a time.
+pub static PAGE_TABLES: Mutex<Option<PageTables>> = Mutex::new(None);
+
+/// Why memory management could not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryError {
+    /// The bootloader did not map physical memory, which everything here relies on.
+    NoPhysicalMapping,
+    /// The frame allocator could not be built.
+    Frames(frames::FramesError),
+}
+
+/// What memory management found at boot.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryInfo {
+    /// Frames usable and free after boot.
+    pub frames_at_boot: ::frames::Counts,
+    /// The W^X audit's result at boot.
+    pub audit: audit::Report,
+}
+
+/// Sets up the frame allocator and the page table API, and audits the protections.
+pub fn init(
+    map: &[bootloader_api::info::MemoryRegion],
+    physical_memory_offset: Option<u64>,
+) -> Result<MemoryInfo, MemoryError> {
+    let offset = physical_memory_offset.ok_or(MemoryError::NoPhysicalMapping)?;
+    let frames_at_boot = frames::init(map, offset).map_err(MemoryError::Frames)?;
+    // SAFETY: the bootloader mapped all physical memory at `offset` (checked above), and this is
+    // the one `PageTables` the kernel makes.
+    *PAGE_TABLES.lock() = Some(unsafe { PageTables::active(offset) });
+    let audit = audit::run();
+    Ok(MemoryInfo {
+        frames_at_boot,
+        audit,
+    })
+}

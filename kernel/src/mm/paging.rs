@@ -1,0 +1,309 @@
+//! The page tables: map, unmap, translate, change flags.
+//!
+//! x86_64 translates a 48-bit virtual address through four levels of tables, each a 4 KiB page
+//! of 512 eight-byte entries (SDM Vol. 3A §4.5): bits 47-39 of the address index the level-4
+//! table (whose physical address is in CR3), bits 38-30 the level-3 table that entry points to,
+//! bits 29-21 the level-2 table, bits 20-12 the level-1 table, whose entry gives the physical
+//! frame; bits 11-0 are the offset in the page. A level-3 or level-2 entry with the *huge page*
+//! bit maps 1 GiB or 2 MiB directly. Each entry's flags (present, writable, user, no-execute,
+//! ...) restrict the access, and the restrictions of all levels combine: a page is writable only
+//! if every level allows writing, executable only if no level forbids it.
+//!
+//! Page tables hold physical addresses, but the kernel can only touch virtual ones. The
+//! bootloader maps all physical memory at one offset (see `Boot::physical_memory_offset`), so the
+//! table at physical address *p* is at virtual *p + offset*; that is the whole trick, and the
+//! alternative designs (recursive mapping, temporary mappings) are discussed in the book.
+//!
+//! [`map`] is careful about failure: it first works out how many new tables the mapping needs
+//! and allocates all of them, so if memory runs out it returns an error having changed nothing,
+//! and gives back what it took. Every change to an existing mapping is followed by a TLB flush
+//! of that page, in one place ([`flush`]).
+
+use super::frames;
+use x86_64::registers::control::Cr3;
+use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
+use x86_64::structures::paging::{PageTable, PageTableFlags as Flags};
+use x86_64::{PhysAddr, VirtAddr};
+
+/// Bytes in a page.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Why a mapping could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// The page is already mapped, to this frame.
+    AlreadyMapped(PhysAddr),
+    /// A huge page already covers the address.
+    InsideHugePage,
+    /// No frame was left for a page table.
+    OutOfFrames,
+    /// The address or frame is not 4 KiB aligned.
+    Unaligned,
+}
+
+/// Why a page could not be unmapped or changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnmapError {
+    /// Nothing is mapped there.
+    NotMapped,
+    /// A huge page covers the address; it cannot be changed 4 KiB at a time.
+    InsideHugePage,
+    /// The address is not 4 KiB aligned.
+    Unaligned,
+}
+
+/// The size of a mapping found by [`translate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageSize {
+    /// 4 KiB, from a level-1 entry.
+    Size4KiB,
+    /// 2 MiB, from a level-2 entry.
+    Size2MiB,
+    /// 1 GiB, from a level-3 entry.
+    Size1GiB,
+}
+
+/// What an address translates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Translation {
+    /// The physical address.
+    pub phys: PhysAddr,
+    /// The leaf entry's flags.
+    pub flags: Flags,
+    /// Whether every level allows writes.
+    pub writable: bool,
+    /// Whether no level forbids instruction fetches.
+    pub executable: bool,
+    /// The size of the page it is in.
+    pub size: PageSize,
+}
+
+/// The kernel's page tables, reached through the physical memory mapping.
+pub struct PageTables {
+    offset: u64,
+}
+
+/// Invalidates the TLB entry for `page`: the one place that does, after every change to a
+/// mapping that might be cached.
+fn flush(page: VirtAddr) {
+    x86_64::instructions::tlb::flush(page);
+}
+
+/// The levels from the top, with the index of `addr` at each.
+fn indices(addr: VirtAddr) -> [usize; 4] {
+    [
+        usize::from(addr.p4_index()),
+        usize::from(addr.p3_index()),
+        usize::from(addr.p2_index()),
+        usize::from(addr.p1_index()),
+    ]
+}
+
+impl PageTables {
+    /// The active page tables (CR3), reached through the mapping of physical memory at `offset`.
+    ///
+    /// # Safety
+    ///
+    /// All physical memory must be mapped at `offset`, and only one `PageTables` may exist (it
+    /// hands out mutable references to the tables).
+    pub unsafe fn active(offset: u64) -> PageTables {
+        PageTables { offset }
+    }
+
+    /// The table at physical address `phys`.
+    fn table(&self, phys: PhysAddr) -> &'static mut PageTable {
+        // SAFETY: page tables live in physical memory, which is mapped at `offset` (the contract
+        // of `active`); `phys` comes from CR3 or a present, non-huge entry, so it is a page
+        // table. The one `PageTables` is the only code that changes tables, through `&mut self`.
+        unsafe { &mut *((phys.as_u64() + self.offset) as *mut PageTable) }
+    }
+
+    fn level4(&self) -> &'static mut PageTable {
+        self.table(Cr3::read().0.start_address())
+    }
+
+    /// The physical address and flags `addr` translates to, or `None` if it is not mapped.
+    pub fn translate(&self, addr: VirtAddr) -> Option<Translation> {
+        let mut table = self.level4();
+        let (mut writable, mut executable) = (true, true);
+        for (depth, index) in indices(addr).into_iter().enumerate() {
+            let entry = &table[index];
+            let flags = entry.flags();
+            if !flags.contains(Flags::PRESENT) {
+                return None;
+            }
+            writable &= flags.contains(Flags::WRITABLE);
+            executable &= !flags.contains(Flags::NO_EXECUTE);
+            let size = match depth {
+                1 if flags.contains(Flags::HUGE_PAGE) => Some((PageSize::Size1GiB, 1u64 << 30)),
+                2 if flags.contains(Flags::HUGE_PAGE) => Some((PageSize::Size2MiB, 1u64 << 21)),
+                3 => Some((PageSize::Size4KiB, PAGE_SIZE)),
+                _ => None,
+            };
+            if let Some((size, bytes)) = size {
+                let phys = entry.addr() + (addr.as_u64() & (bytes - 1));
+                return Some(Translation {
+                    phys,
+                    flags,
+                    writable,
+                    executable,
+                    size,
+                });
+            }
+            table = self.table(entry.addr());
+        }
+        None
+    }
+
+    /// Maps the 4 KiB page at `page` to `frame` with `flags` (PRESENT is added). Intermediate
+    /// tables are created as needed, writable and (if `flags` has USER) user-accessible, so the
+    /// leaf's flags decide. On error nothing has changed and no frame is kept.
+    pub fn map(&mut self, page: VirtAddr, frame: PhysAddr, flags: Flags) -> Result<(), MapError> {
+        if !page.is_aligned(PAGE_SIZE) || !frame.is_aligned(PAGE_SIZE) {
+            return Err(MapError::Unaligned);
+        }
+        let index = indices(page);
+        // First pass: how many tables are missing (every level below the first absent entry)?
+        let mut missing = 0;
+        let mut table = self.level4();
+        for (depth, &i) in index[..3].iter().enumerate() {
+            let entry = &table[i];
+            if !entry.flags().contains(Flags::PRESENT) {
+                missing = 3 - depth;
+                break;
+            }
+            if entry.flags().contains(Flags::HUGE_PAGE) {
+                return Err(MapError::InsideHugePage);
+            }
+            table = self.table(entry.addr());
+        }
+        if missing == 0 {
+            let leaf = &table[index[3]];
+            if leaf.flags().contains(Flags::PRESENT) {
+                return Err(MapError::AlreadyMapped(leaf.addr()));
+            }
+        }
+        // Allocate every missing table before changing anything.
+        let mut fresh = [PhysAddr::zero(); 3];
+        for slot in 0..missing {
+            match frames::allocate() {
+                Some(frame) => fresh[slot] = frame,
+                None => {
+                    for &taken in &fresh[..slot] {
+                        let _ = frames::free(taken);
+                    }
+                    return Err(MapError::OutOfFrames);
+                }
+            }
+        }
+        // Second pass: link the new tables and write the leaf.
+        let parent_flags = Flags::PRESENT | Flags::WRITABLE | (flags & Flags::USER_ACCESSIBLE);
+        let mut fresh = fresh[..missing].iter();
+        let mut table = self.level4();
+        for &i in &index[..3] {
+            let entry: &mut PageTableEntry = &mut table[i];
+            if !entry.flags().contains(Flags::PRESENT) {
+                let new = *fresh.next().expect("one fresh table per missing level");
+                self.table(new).zero();
+                entry.set_addr(new, parent_flags);
+            } else if flags.contains(Flags::USER_ACCESSIBLE)
+                && !entry.flags().contains(Flags::USER_ACCESSIBLE)
+            {
+                entry.set_flags(entry.flags() | Flags::USER_ACCESSIBLE);
+            }
+            table = self.table(entry.addr());
+        }
+        table[index[3]].set_addr(frame, flags | Flags::PRESENT);
+        flush(page);
+        Ok(())
+    }
+
+    /// The leaf entry for `page` at level 1, or why there is none.
+    fn leaf(&mut self, page: VirtAddr) -> Result<&'static mut PageTableEntry, UnmapError> {
+        if !page.is_aligned(PAGE_SIZE) {
+            return Err(UnmapError::Unaligned);
+        }
+        let index = indices(page);
+        let mut table = self.level4();
+        for &i in &index[..3] {
+            let entry = &table[i];
+            if !entry.flags().contains(Flags::PRESENT) {
+                return Err(UnmapError::NotMapped);
+            }
+            if entry.flags().contains(Flags::HUGE_PAGE) {
+                return Err(UnmapError::InsideHugePage);
+            }
+            table = self.table(entry.addr());
+        }
+        let leaf = &mut table[index[3]];
+        if !leaf.flags().contains(Flags::PRESENT) {
+            return Err(UnmapError::NotMapped);
+        }
+        Ok(leaf)
+    }
+
+    /// Removes the mapping of `page` and returns the frame it pointed to (which the caller may
+    /// free). Empty page tables are kept for the next mapping.
+    pub fn unmap(&mut self, page: VirtAddr) -> Result<PhysAddr, UnmapError> {
+        let leaf = self.leaf(page)?;
+        let frame = leaf.addr();
+        leaf.set_unused();
+        flush(page);
+        Ok(frame)
+    }
+
+    /// Replaces the flags of the 4 KiB page at `page` (PRESENT is kept).
+    pub fn set_flags(&mut self, page: VirtAddr, flags: Flags) -> Result<(), UnmapError> {
+        let leaf = self.leaf(page)?;
+        leaf.set_flags(flags | Flags::PRESENT);
+        flush(page);
+        Ok(())
+    }
+
+    /// Calls `visit` with every present leaf mapping: its first virtual address, its size in
+    /// bytes, whether every level allows writes and whether no level forbids execution.
+    pub fn walk(&self, mut visit: impl FnMut(VirtAddr, u64, bool, bool)) {
+        self.walk_table(
+            self.level4(),
+            PageTableLevel::Four,
+            0,
+            true,
+            true,
+            &mut visit,
+        );
+    }
+
+    fn walk_table(
+        &self,
+        table: &PageTable,
+        level: PageTableLevel,
+        base: u64,
+        writable: bool,
+        executable: bool,
+        visit: &mut impl FnMut(VirtAddr, u64, bool, bool),
+    ) {
+        let span = level.entry_address_space_alignment();
+        for (i, entry) in table.iter().enumerate() {
+            let flags = entry.flags();
+            if !flags.contains(Flags::PRESENT) {
+                continue;
+            }
+            let start = base + i as u64 * span;
+            // Sign-extend bit 47 into a canonical address.
+            let addr = VirtAddr::new_truncate(start);
+            let writable = writable && flags.contains(Flags::WRITABLE);
+            let executable = executable && !flags.contains(Flags::NO_EXECUTE);
+            match level.next_lower_level() {
+                Some(lower) if !flags.contains(Flags::HUGE_PAGE) => self.walk_table(
+                    self.table(entry.addr()),
+                    lower,
+                    start,
+                    writable,
+                    executable,
+                    visit,
+                ),
+                _ => visit(addr, span, writable, executable),
+            }
+        }
+    }
+}
