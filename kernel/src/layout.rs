@@ -17,6 +17,10 @@
 //! 0xffff_ff00_0000_1000 ┘
 //! 0xffff_ff00_0000_0000   guard page: never mapped, so overflowing the stack faults
 //!                         ...
+//! 0xffff_fe00_03ff_ffff ┐
+//!                       │ kernel heap: KERNEL_HEAP_MAX bytes reserved, mapped as it grows
+//! 0xffff_fe00_0000_0000 ┘ (the allocator's page table first, then data pages)
+//!                         ...
 //!   (chosen by the bootloader, each in a free 512 GiB slot of the lower half:)
 //!                         all physical memory, mapped at `Boot::physical_memory_offset`
 //!                         boot information, framebuffer
@@ -45,6 +49,14 @@ pub const KERNEL_STACK_BOTTOM: u64 = KERNEL_STACK_GUARD + PAGE_SIZE;
 
 /// One past the highest address of the kernel stack: where it starts, since it grows down.
 pub const KERNEL_STACK_TOP: u64 = KERNEL_STACK_BOTTOM + KERNEL_STACK_SIZE;
+
+/// Where the kernel heap's region starts: its own top-level slot (508), which the bootloader
+/// never picks for its own mappings (it takes the first free slots of the lower half).
+pub const KERNEL_HEAP_START: u64 = 0xffff_fe00_0000_0000;
+
+/// The most the kernel heap may grow to, in bytes. 64 MiB is a quarter of the 256 MiB test
+/// machine; the allocator's page table for it takes 256 KiB, mapped at boot.
+pub const KERNEL_HEAP_MAX: u64 = 64 * 1024 * 1024;
 
 /// Whether `address` lies in the kernel stack's guard page: an access there is a stack overflow.
 pub fn in_kernel_stack_guard(address: u64) -> bool {

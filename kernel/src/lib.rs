@@ -29,7 +29,7 @@
 //! 3. logger,
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
 //! 5. boot banner,
-//! 6. memory: the frame allocator, the page table API, the W^X audit,
+//! 6. memory: the frame allocator, the page table API, the heap, the W^X audit,
 //! 7. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
 //!    tick; then interrupts on.
 //!
@@ -55,9 +55,12 @@
 
 #![no_std]
 #![cfg_attr(test, no_main)]
+#![feature(alloc_error_handler)]
 #![feature(custom_test_frameworks)]
 #![test_runner(crate::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
+
+extern crate alloc;
 
 pub mod acpi;
 pub mod arch;
@@ -196,6 +199,12 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         calibration,
         memory,
     }
+}
+
+/// What happens when an infallible allocation fails: the kernel heap's report, then a panic.
+#[alloc_error_handler]
+fn alloc_error(layout: core::alloc::Layout) -> ! {
+    mm::heap::out_of_memory(layout)
 }
 
 /// The `bootloader_api` crate, for the [`test_kernel!`] macro's expansion in test kernels.

@@ -143,6 +143,7 @@ fn run_command(command: Command<'_>, boot: &Boot) {
             println!("input: {} keys dropped (queue full)", input::KEYS.dropped());
         }
         Command::Mem => mem(boot),
+        Command::Memtest => memtest(boot),
         Command::Cpu => cpu(boot),
         Command::Clear => print!("\u{1b}[2J\u{1b}[H"),
         Command::Keymap(None) => {
@@ -203,12 +204,112 @@ fn mem(boot: &Boot) {
             region.kind
         );
     }
+    if let Some(counts) = crate::mm::frames::counts() {
+        println!(
+            "frames: {} usable, {} free, {} used ({} KiB free)",
+            counts.usable,
+            counts.free,
+            counts.used(),
+            counts.free as u64 * ::frames::FRAME_SIZE / KIB
+        );
+    }
+    match crate::mm::heap::stats() {
+        Some((s, (limit, mapped))) => println!(
+            "heap: {} KiB mapped of {} KiB; {} blocks live, {} bytes requested; pages: {} slab, {} large, {} free; {} failed allocations",
+            mapped as u64 / KIB,
+            limit as u64 / KIB,
+            s.live_blocks,
+            s.requested_bytes,
+            s.slab_pages,
+            s.large_pages,
+            s.free_pages,
+            s.failures
+        ),
+        None => println!("heap: not set up"),
+    }
     if let Some(offset) = boot.physical_memory_offset {
         println!(
             "physical memory mapped at {offset:#x}; kernel stack {:#x}-{:#x}",
             layout::KERNEL_STACK_BOTTOM,
             layout::KERNEL_STACK_TOP
         );
+    }
+}
+
+/// Exercises the frame allocator and the heap, checks what they handed out, and reports.
+fn memtest(boot: &Boot) {
+    use alloc::vec::Vec;
+    /// Frames the test takes, writes and checks.
+    const FRAMES: usize = 1024;
+    /// Heap blocks the test allocates.
+    const BLOCKS: usize = 2000;
+    let Some(offset) = boot.physical_memory_offset else {
+        println!("memtest: physical memory is not mapped");
+        return;
+    };
+    let start = time::uptime_ns();
+    let frames_before = crate::mm::frames::counts();
+    let mut taken: Vec<x86_64::PhysAddr> = Vec::new();
+    for n in 0..FRAMES {
+        let Some(frame) = crate::mm::frames::allocate() else {
+            break;
+        };
+        // SAFETY: the frame was just handed out to this command; physical memory is mapped.
+        unsafe {
+            core::ptr::write_bytes((frame.as_u64() + offset) as *mut u8, (n % 251) as u8, 4096)
+        };
+        taken.push(frame);
+    }
+    let mut bad_frames = 0;
+    for (n, frame) in taken.iter().enumerate() {
+        // SAFETY: as above; the frame is still held.
+        let bytes =
+            unsafe { core::slice::from_raw_parts((frame.as_u64() + offset) as *const u8, 4096) };
+        if bytes.iter().any(|&b| b != (n % 251) as u8) {
+            bad_frames += 1;
+        }
+    }
+    for frame in taken.drain(..) {
+        let _ = crate::mm::frames::free(frame);
+    }
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    let mut seed = 0x2545_F491_u64;
+    for n in 0..BLOCKS {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let size = if n % 16 == 0 {
+            1 + (seed % 20_000) as usize
+        } else {
+            1 + (seed % 512) as usize
+        };
+        let mut block = Vec::new();
+        if block.try_reserve_exact(size).is_err() {
+            break;
+        }
+        block.resize(size, (n % 251) as u8);
+        blocks.push(block);
+    }
+    let allocated = blocks.len();
+    let bad_blocks = blocks
+        .iter()
+        .enumerate()
+        .filter(|(n, b)| b.iter().any(|&x| x != (n % 251) as u8))
+        .count();
+    drop(blocks);
+    let elapsed = time::uptime_ns() - start;
+    println!(
+        "memtest: {} frames written and checked ({} bad), {} heap blocks ({} bad), in {} ms",
+        FRAMES,
+        bad_frames,
+        allocated,
+        bad_blocks,
+        elapsed / 1_000_000
+    );
+    if crate::mm::frames::counts() == frames_before {
+        println!("memtest: the frame count is back where it started");
+    } else {
+        println!("memtest: the frame count changed (the heap grew, and keeps its pages)");
     }
 }
 

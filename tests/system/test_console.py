@@ -159,6 +159,14 @@ def test_fault_divide_and_opcode_report_their_vectors(console: Console) -> None:
     assert "breakpoints taken: " in console.run("fault breakpoint")
 
 
+def test_mem_and_memtest_report_frames_and_heap(console: Console) -> None:
+    reply = console.run("mem")
+    assert re.search(r"frames: \d+ usable, \d+ free", reply), reply
+    assert re.search(r"heap: \d+ KiB mapped of \d+ KiB", reply), reply
+    reply = console.run("memtest")
+    assert re.search(r"1024 frames written and checked \(0 bad\), 2000 heap blocks \(0 bad\)", reply), reply
+
+
 def test_ticks_count_the_serial_interrupts(console: Console) -> None:
     reply = console.run("ticks")
     match = re.search(r"serial (\d+)", reply)

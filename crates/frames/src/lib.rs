@@ -216,22 +216,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::vec;
     use std::vec::Vec;
-
-    /// A small deterministic random generator (xorshift64*), so failures reproduce by seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use xorshift::Rng;
 
     /// A map with holes: usable 10..300, 400..1000, 1030..1100 of 1100 frames.
     fn holey(storage: &mut [u64]) -> FrameBitmap<'_> {
@@ -323,7 +308,7 @@ mod tests {
     #[test]
     fn random_sequences_keep_the_invariants() {
         for seed in 1..=200u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let mut rng = Rng::new(seed);
             let mut storage = vec![0u64; words_for(1100)];
             let mut map = holey(&mut storage);
             let start = map.counts();

@@ -52,6 +52,8 @@ pub enum Command<'a> {
     Ticks,
     /// `mem`.
     Mem,
+    /// `memtest`: exercise the frame allocator and the heap.
+    Memtest,
     /// `cpu`.
     Cpu,
     /// `clear`.
@@ -139,7 +141,7 @@ pub struct HelpEntry {
 }
 
 /// Every command, in the order `help` lists them.
-pub const COMMANDS: [HelpEntry; 12] = [
+pub const COMMANDS: [HelpEntry; 13] = [
     HelpEntry {
         name: "help",
         usage: "help [command]",
@@ -163,7 +165,12 @@ pub const COMMANDS: [HelpEntry; 12] = [
     HelpEntry {
         name: "mem",
         usage: "mem",
-        summary: "the physical memory map",
+        summary: "memory map, frame and heap statistics",
+    },
+    HelpEntry {
+        name: "memtest",
+        usage: "memtest",
+        summary: "exercise the frame allocator and the heap, and check them",
     },
     HelpEntry {
         name: "cpu",
@@ -230,6 +237,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "uptime" => Some(("uptime", Command::Uptime)),
         "ticks" => Some(("ticks", Command::Ticks)),
         "mem" => Some(("mem", Command::Mem)),
+        "memtest" => Some(("memtest", Command::Memtest)),
         "cpu" => Some(("cpu", Command::Cpu)),
         "clear" => Some(("clear", Command::Clear)),
         "reboot" => Some(("reboot", Command::Reboot)),

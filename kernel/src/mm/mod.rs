@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod frames;
+pub mod heap;
 pub mod paging;
 
 use paging::PageTables;
@@ -21,6 +22,8 @@ pub enum MemoryError {
     NoPhysicalMapping,
     /// The frame allocator could not be built.
     Frames(frames::FramesError),
+    /// The heap could not be set up.
+    Heap(heap::KernelHeapError),
 }
 
 /// What memory management found at boot.
@@ -32,7 +35,7 @@ pub struct MemoryInfo {
     pub audit: audit::Report,
 }
 
-/// Sets up the frame allocator and the page table API, and audits the protections.
+/// Sets up the frame allocator, the page table API and the heap, then audits the protections.
 pub fn init(
     map: &[bootloader_api::info::MemoryRegion],
     physical_memory_offset: Option<u64>,
@@ -42,6 +45,7 @@ pub fn init(
     // SAFETY: the bootloader mapped all physical memory at `offset` (checked above), and this is
     // the one `PageTables` the kernel makes.
     *PAGE_TABLES.lock() = Some(unsafe { PageTables::active(offset) });
+    heap::init().map_err(MemoryError::Heap)?;
     let audit = audit::run();
     Ok(MemoryInfo {
         frames_at_boot,

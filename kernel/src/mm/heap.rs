@@ -1,0 +1,178 @@
+//! The kernel heap: a region of virtual memory that grows by mapping frames, managed by the
+//! `heap` crate's allocator, and registered as Rust's global allocator so that `Box`, `Vec`,
+//! `String`, `BTreeMap` and `Arc` work in the kernel.
+//!
+//! The region starts at [`crate::layout::KERNEL_HEAP_START`] and may grow to
+//! [`crate::layout::KERNEL_HEAP_MAX`] bytes. Only the allocator's page table is mapped at boot;
+//! data pages are mapped (writable, never executable) when the allocator asks to grow, and a
+//! growth either maps every page it asked for or, if frames run out, unmaps the ones it had
+//! mapped and fails, so the allocation returns null.
+//!
+//! A null from the global allocator is not a panic for fallible paths: `Vec::try_reserve`,
+//! `Box::try_new` and friends return an error and the kernel goes on. An *infallible* allocation
+//! that cannot be met ends in [`out_of_memory`], which stops the kernel with the request's size
+//! and the heap's statistics, the two things needed to understand why.
+//!
+//! The lock is never taken in an interrupt handler: handlers do not allocate.
+
+use super::{frames, PAGE_TABLES};
+use crate::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::{null_mut, NonNull};
+use heap::{Grow, Heap, HeapError, Stats};
+use spin::Mutex;
+use x86_64::structures::paging::PageTableFlags as Flags;
+use x86_64::VirtAddr;
+
+/// Rust's global allocator: the kernel heap, once [`init`] has made it.
+pub struct KernelHeap(Mutex<Option<Heap>>);
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap(Mutex::new(None));
+
+/// Maps fresh frames for the heap.
+struct MapFrames;
+
+impl Grow for MapFrames {
+    fn grow(&mut self, from: usize, bytes: usize) -> bool {
+        let mut tables = PAGE_TABLES.lock();
+        let Some(tables) = tables.as_mut() else {
+            return false;
+        };
+        let pages = bytes / heap::PAGE_SIZE;
+        for n in 0..pages {
+            let page = VirtAddr::new((from + n * heap::PAGE_SIZE) as u64);
+            let mapped = frames::allocate().and_then(|frame| {
+                match tables.map(page, frame, Flags::WRITABLE | Flags::NO_EXECUTE) {
+                    Ok(()) => Some(()),
+                    Err(_) => {
+                        let _ = frames::free(frame);
+                        None
+                    }
+                }
+            });
+            if mapped.is_none() {
+                // Undo this growth: unmap and free what it mapped so far.
+                for done in 0..n {
+                    let page = VirtAddr::new((from + done * heap::PAGE_SIZE) as u64);
+                    if let Ok(frame) = tables.unmap(page) {
+                        let _ = frames::free(frame);
+                    }
+                }
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Why the heap could not be set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelHeapError {
+    /// Something is already mapped where the heap should be.
+    RegionInUse,
+    /// The allocator refused the region or could not map its page table.
+    Heap(HeapError),
+}
+
+/// Sets the heap up at its fixed region. Needs the frame allocator and the page tables.
+pub fn init() -> Result<(), KernelHeapError> {
+    let start = VirtAddr::new(KERNEL_HEAP_START);
+    if PAGE_TABLES
+        .lock()
+        .as_ref()
+        .and_then(|t| t.translate(start))
+        .is_some()
+    {
+        return Err(KernelHeapError::RegionInUse);
+    }
+    // SAFETY: the region is the kernel heap's in the address space map (`layout`), nothing is
+    // mapped there (checked above), and `MapFrames` maps fresh frames for every range it
+    // approves, which stay mapped as long as the kernel runs.
+    let heap = unsafe {
+        Heap::new(
+            KERNEL_HEAP_START as usize,
+            KERNEL_HEAP_MAX as usize,
+            &mut MapFrames,
+        )
+    }
+    .map_err(KernelHeapError::Heap)?;
+    *HEAP.0.lock() = Some(heap);
+    Ok(())
+}
+
+/// The heap's counters, and its (limit, mapped) data bytes; `None` before [`init`].
+pub fn stats() -> Option<(Stats, (usize, usize))> {
+    HEAP.0
+        .lock()
+        .as_ref()
+        .map(|heap| (heap.stats(), heap.capacity()))
+}
+
+// SAFETY: `alloc` returns blocks from the heap crate, which never hands out overlapping live
+// blocks and honours the layout's size and alignment (tested on the host); `dealloc` passes back
+// exactly what `alloc` returned with the same layout, as GlobalAlloc's contract guarantees.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match self.0.lock().as_mut() {
+            Some(heap) => heap
+                .allocate(layout, &mut MapFrames)
+                .map_or(null_mut(), NonNull::as_ptr),
+            None => null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let (Some(heap), Some(ptr)) = (self.0.lock().as_mut(), NonNull::new(ptr)) {
+            // SAFETY: the caller passes a block `alloc` returned, with its layout.
+            unsafe { heap.deallocate(ptr, layout) };
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Stay in place when the block already has room (same size class, or enough pages).
+        if let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) {
+            if Heap::usable_size(new_layout) == Heap::usable_size(layout) {
+                if let Some(heap) = self.0.lock().as_mut() {
+                    heap.resize_in_place(layout, new_size);
+                    return ptr;
+                }
+            }
+        }
+        // SAFETY: forwards the caller's guarantees to the default move-and-copy.
+        let new =
+            unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
+        if !new.is_null() {
+            // SAFETY: both blocks are valid for the smaller size and do not overlap.
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
+
+/// Called when an infallible allocation fails: report and stop.
+pub fn out_of_memory(layout: Layout) -> ! {
+    // The heap lock may be held if the failure came from inside the allocator; do not wait.
+    let stats = HEAP
+        .0
+        .try_lock()
+        .and_then(|heap| heap.as_ref().map(|h| (h.stats(), h.capacity())));
+    match stats {
+        Some((s, (limit, mapped))) => panic!(
+            "out of memory: an allocation of {} bytes (align {}) failed; heap: {} KiB mapped of {} KiB, \
+             {} blocks live holding {} bytes, {} KiB in free pages, {} failed allocations",
+            layout.size(),
+            layout.align(),
+            mapped / 1024,
+            limit / 1024,
+            s.live_blocks,
+            s.requested_bytes,
+            s.free_pages * heap::PAGE_SIZE / 1024,
+            s.failures
+        ),
+        None => panic!("out of memory: an allocation of {} bytes (align {}) failed", layout.size(), layout.align()),
+    }
+}

@@ -1,0 +1,142 @@
+//! A test kernel for the kernel heap: all of `alloc` works, blocks keep their contents and
+//! alignment, the heap grows, and running out is an error for fallible allocations.
+
+#![no_std]
+#![no_main]
+#![allow(
+    missing_docs,
+    reason = "each test function is named for what it checks"
+)]
+#![feature(custom_test_frameworks)]
+#![test_runner(ferrite::testing::run_tests)]
+#![reexport_test_harness_main = "test_main"]
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use ferrite::layout::KERNEL_HEAP_MAX;
+use ferrite::mm::{frames, heap};
+
+ferrite::test_kernel!(test_main);
+
+fn mapped_bytes() -> usize {
+    heap::stats().expect("the heap is up").1 .1
+}
+
+#[test_case]
+fn box_vec_string_btreemap_and_arc_work() {
+    let boxed = Box::new(41u64);
+    assert_eq!(*boxed + 1, 42);
+    let squares: Vec<u64> = (0..1000).map(|n| n * n).collect();
+    assert_eq!(squares[999], 998_001);
+    let mut text = String::from("fer");
+    text.push_str("rite");
+    assert_eq!(text, "ferrite");
+    let mut map = BTreeMap::new();
+    for n in 0..500u32 {
+        map.insert(n.wrapping_mul(2_654_435_761), n);
+    }
+    assert_eq!(map.len(), 500);
+    let shared = Arc::new(Vec::from([1, 2, 3]));
+    let other = Arc::clone(&shared);
+    assert_eq!(Arc::strong_count(&shared), 2);
+    drop(other);
+    assert_eq!(Arc::strong_count(&shared), 1);
+}
+
+#[test_case]
+fn many_small_and_large_blocks_keep_their_contents() {
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    for i in 0..600usize {
+        let size = if i % 10 == 0 {
+            3000 + i * 37
+        } else {
+            1 + (i * 7) % 300
+        };
+        blocks.push(alloc::vec![(i % 251) as u8; size]);
+    }
+    // Free every other one, then allocate again into the holes.
+    for i in (0..blocks.len()).step_by(2) {
+        blocks[i] = Vec::new();
+    }
+    for i in (0..blocks.len()).step_by(2) {
+        let size = 1 + (i * 13) % 500;
+        blocks[i] = alloc::vec![(i % 251) as u8; size];
+    }
+    for (i, block) in blocks.iter().enumerate() {
+        assert!(
+            block.iter().all(|&b| b == (i % 251) as u8),
+            "block {i} was overwritten"
+        );
+    }
+}
+
+#[test_case]
+fn alignment_up_to_a_page_is_honoured() {
+    for align in [8, 16, 64, 256, 1024, 4096] {
+        for size in [1, 24, 100, 2048, 5000] {
+            let layout = Layout::from_size_align(size, align).unwrap();
+            // SAFETY: a non-zero size; the block is freed right after with the same layout.
+            unsafe {
+                let p = alloc::alloc::alloc(layout);
+                assert!(!p.is_null());
+                assert_eq!(p as usize % align, 0, "size {size} align {align}");
+                alloc::alloc::dealloc(p, layout);
+            }
+        }
+    }
+}
+
+#[test_case]
+fn the_heap_grows_past_its_initial_size_by_mapping_frames() {
+    let (stats, (_, mapped)) = heap::stats().expect("the heap is up");
+    let free_frames = frames::counts().unwrap().free;
+    // More than the free pages the heap already has, so it must map new ones.
+    const GROWTH: usize = 4 * 1024 * 1024;
+    let size = stats.free_pages * ferrite::layout::PAGE_SIZE as usize + GROWTH;
+    let big: Vec<u8> = alloc::vec![7; size];
+    assert!(mapped_bytes() >= mapped + GROWTH, "the heap grew");
+    assert!(
+        frames::counts().unwrap().free <= free_frames - GROWTH / 4096,
+        "with frames from the frame allocator"
+    );
+    assert_eq!(big[size - 1], 7);
+}
+
+#[test_case]
+fn a_failed_try_reserve_is_an_error_and_the_heap_still_works() {
+    let mut huge: Vec<u8> = Vec::new();
+    let failures_before = heap::stats().unwrap().0.failures;
+    assert!(
+        huge.try_reserve(KERNEL_HEAP_MAX as usize * 2).is_err(),
+        "more than the heap may ever hold"
+    );
+    assert!(heap::stats().unwrap().0.failures > failures_before);
+    let small = Box::new([1u8; 64]);
+    assert_eq!(small[63], 1, "a later small allocation succeeds");
+}
+
+#[test_case]
+fn freeing_everything_returns_the_counters_to_where_they_were() {
+    let (before, _) = heap::stats().unwrap();
+    {
+        let mut nested: Vec<Vec<u32>> = Vec::new();
+        for i in 0..200 {
+            nested.push((0..i).collect());
+        }
+        let _text: String = nested
+            .iter()
+            .map(|v| if v.len() % 2 == 0 { 'a' } else { 'b' })
+            .collect();
+    }
+    let (after, _) = heap::stats().unwrap();
+    assert_eq!(
+        (after.live_blocks, after.requested_bytes),
+        (before.live_blocks, before.requested_bytes)
+    );
+}
