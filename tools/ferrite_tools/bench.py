@@ -106,8 +106,41 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
         return elapsed, parse_lines(machine.output)
 
 
+#: The test kernel that measures the heap in guest instructions (kernel/tests/heap_bench.rs).
+HEAP_BENCH_KERNEL = "heap_bench"
+
+
+def guest_heap(tc: Toolchain, verbose: bool) -> list[Summary]:
+    """Boots a release build of the heap benchmark kernel under icount; its BENCH lines."""
+    build.build_boot_tool(tc, verbose=verbose)
+    (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=HEAP_BENCH_KERNEL)
+    images = image.make_images(tc, kernel.elf, "bench-heap", {Firmware.BIOS})
+    config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
+    log = paths.LOG_DIR / "bench-heap.log"
+    with Machine(config, log) as machine:
+        status = machine.wait_exit(BOOT_TIMEOUT_S)
+        output = machine.output
+    if status != contract.STATUS_SUCCESS:
+        raise FerriteError("the heap benchmark kernel did not pass", log=log, tail=output[-2000:])
+    return [summarise(f"guest.{m.name}", m.unit[:4], [m.value]) for m in parse_lines(output) if m.name.startswith("heap.")]
+
+
+def host_heap(tc: Toolchain, verbose: bool) -> str:
+    """Runs the host allocator comparison (crates/heapbench) and returns its report."""
+    print("running the host heap benchmark (about half a minute)", flush=True)
+    return build.run_logged(
+        [str(tc.cargo), "run", "--release", "-q", "-p", "heapbench"],
+        cwd=paths.ROOT,
+        env=tc.env(),
+        log=paths.LOG_DIR / "bench-heapbench.log",
+        what="The host heap benchmark",
+        stream=verbose,
+    )
+
+
 def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
-    """Builds the release images and prints the boot figures for BIOS and UEFI."""
+    """Builds the release images and prints the boot figures for BIOS and UEFI, the heap's guest
+    instruction counts, and the host allocator comparison."""
     build.build_boot_tool(tc, verbose=verbose)
     elf = build.build_kernel(tc, release=True, verbose=verbose)
     images = image.make_images(tc, elf, "release", set(Firmware))
@@ -134,9 +167,12 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
         for name, values in counts.items():
             summaries.append(summarise(f"{firmware.value}.{name}", units[name], values))
         summaries.append(summarise(f"{firmware.value}.boot.wall_to_banner ({accel.value})", "s", walls))
+    summaries += guest_heap(tc, verbose)
     print(f"\nrelease images, median of {runs} runs; counts under -icount shift=0,align=off,sleep=off")
     for summary in summaries:
         print(summary.row())
+    print()
+    print(host_heap(tc, verbose).rstrip())
     out = paths.BUILD_DIR / "bench" / "boot.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

@@ -110,11 +110,17 @@ def build_kernel(tc: Toolchain, *, release: bool, verbose: bool) -> Path:
     return paths.kernel_elf(release)
 
 
-def build_test_kernels(tc: Toolchain, *, verbose: bool) -> list[TestKernel]:
-    """Builds every test kernel (unit tests and each kernel/tests/ file) without running them."""
-    print("building the test kernels", flush=True)
+def build_test_kernels(
+    tc: Toolchain, *, verbose: bool, release: bool = False, only: str | None = None
+) -> list[TestKernel]:
+    """Builds every test kernel (unit tests and each kernel/tests/ file) without running them;
+    with `only`, just that integration test's kernel."""
+    print(f"building the test kernels{' (release)' if release else ''}", flush=True)
+    cmd = [str(tc.cargo), "test", "--no-run", "--message-format=json-render-diagnostics"]
+    cmd += ["--release"] if release else []
+    cmd += ["--test", only] if only else []
     out = run_logged(
-        [str(tc.cargo), "test", "--no-run", "--message-format=json-render-diagnostics"],
+        cmd,
         cwd=paths.KERNEL_DIR,
         env=tc.env(),
         log=paths.LOG_DIR / "build-test-kernels.log",

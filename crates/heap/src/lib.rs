@@ -42,8 +42,53 @@ pub const PAGE_SIZE: usize = 4096;
 pub const MIN_BLOCK: usize = 16;
 /// The largest small block; anything larger is a run of pages.
 pub const MAX_SMALL: usize = 2048;
-/// Size classes: 16, 32, ..., 2048.
-const CLASSES: usize = 8;
+/// The block sizes: four steps per doubling from 64 bytes up (so rounding wastes at most a
+/// fifth of a block), every one a multiple of 16 (so every block is 16-aligned), and every power
+/// of two among them (so a block of a power-of-two class is aligned to its size).
+const CLASS_SIZES: [u16; 24] = [
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
+    1280, 1536, 1792, 2048,
+];
+/// Blocks per slab page, per class.
+const CLASS_CAPACITY: [u16; CLASSES] = {
+    let mut table = [0u16; CLASSES];
+    let mut class = 0;
+    while class < CLASSES {
+        table[class] = (PAGE_SIZE / CLASS_SIZES[class] as usize) as u16;
+        class += 1;
+    }
+    table
+};
+/// Per class, ceil(2^32 / size): `offset * this >> 32` is `offset / size` for every offset in a
+/// page (the error stays below 1/size while offset < 2^32 / 2048), without a division.
+const CLASS_RECIPROCAL: [u64; CLASSES] = {
+    let mut table = [0u64; CLASSES];
+    let mut class = 0;
+    while class < CLASSES {
+        table[class] = (1u64 << 32).div_ceil(CLASS_SIZES[class] as u64);
+        class += 1;
+    }
+    table
+};
+/// How many size classes there are.
+const CLASSES: usize = CLASS_SIZES.len();
+/// For each size in 16-byte steps (index `(size + 15) / 16`), the smallest class that holds it.
+const CLASS_FOR_STEP: [u8; MAX_SMALL / 16 + 1] = {
+    let mut table = [0u8; MAX_SMALL / 16 + 1];
+    let mut step = 0;
+    let mut class = 0;
+    while step < table.len() {
+        while (CLASS_SIZES[class] as usize) < step * 16 {
+            class += 1;
+        }
+        table[step] = class as u8;
+        step += 1;
+    }
+    table
+};
+/// Free runs are kept in lists by length: list `n` holds runs of `n + 1` pages, the last list
+/// every longer run.
+const RUN_LISTS: usize = 17;
 /// "No page" / "no block" in the page table's 32- and 16-bit links.
 const NONE32: u32 = u32::MAX;
 const NONE16: u16 = u16::MAX;
@@ -53,13 +98,14 @@ const NONE16: u16 = u16::MAX;
 enum Kind {
     /// Beyond the mapped end, or the page table itself.
     Unmapped,
-    /// Part of a free run. The first and last page of the run hold its length.
+    /// The first or last page of a free run, holding the run's length. (Pages inside a run or a
+    /// large allocation keep whatever they held before: nothing reads them.)
     Free,
     /// A slab of size class `class`.
     Slab,
-    /// The first page of a large allocation of `len` pages; the rest are `LargeTail`.
+    /// The first page of a large allocation of `len` pages.
     Large,
-    /// A page of a large allocation after its first.
+    /// The last page of a large allocation of more than one page.
     LargeTail,
 }
 
@@ -143,8 +189,8 @@ pub struct Heap {
     mapped: usize,
     /// Per class: first slab with a free block, or NONE32.
     partial: [u32; CLASSES],
-    /// First free run, or NONE32.
-    free_runs: u32,
+    /// Per length (see [`RUN_LISTS`]): first free run, or NONE32.
+    free_runs: [u32; RUN_LISTS],
     stats: Stats,
 }
 
@@ -154,13 +200,25 @@ unsafe impl Send for Heap {}
 
 /// The size class for a small request of `size` bytes aligned to `align`, or `None` if large.
 pub fn class_of(size: usize, align: usize) -> Option<usize> {
-    let block = size.max(align).max(MIN_BLOCK).next_power_of_two();
-    (block <= MAX_SMALL).then(|| (block.trailing_zeros() - MIN_BLOCK.trailing_zeros()) as usize)
+    // Alignment beyond 16 needs a power-of-two class at least that large.
+    let size = if align > MIN_BLOCK {
+        size.max(align).next_power_of_two()
+    } else {
+        size
+    };
+    CLASS_FOR_STEP
+        .get(size.div_ceil(MIN_BLOCK))
+        .map(|&class| usize::from(class))
 }
 
 /// The block size of class `class`.
 pub const fn class_size(class: usize) -> usize {
-    MIN_BLOCK << class
+    CLASS_SIZES[class] as usize
+}
+
+/// The list a free run of `len` pages belongs in.
+fn run_list(len: usize) -> usize {
+    len.min(RUN_LISTS) - 1
 }
 
 impl Heap {
@@ -190,7 +248,7 @@ impl Heap {
             table_pages,
             mapped: table_pages,
             partial: [NONE32; CLASSES],
-            free_runs: NONE32,
+            free_runs: [NONE32; RUN_LISTS],
             stats: Stats::default(),
         };
         for page in 0..pages {
@@ -239,15 +297,14 @@ impl Heap {
 
     /// Records pages `first..first + len` as one free run (no merging here).
     fn push_run(&mut self, first: usize, len: usize) {
-        let head = self.free_runs;
+        let list = run_list(len);
+        let head = self.free_runs[list];
+        // Only the run's first and last pages are tagged: merging looks at nothing else, and
+        // touching every page would make splitting a long run cost as much as its length.
         for page in [first, first + len - 1] {
             let info = self.info(page);
             info.kind = Kind::Free;
             info.len = len as u32;
-        }
-        for page in first + 1..first + len - 1 {
-            self.info(page).kind = Kind::Free;
-            self.info(page).len = 0;
         }
         let info = self.info(first);
         info.prev = NONE32;
@@ -255,7 +312,7 @@ impl Heap {
         if head != NONE32 {
             self.info(head as usize).prev = first as u32;
         }
-        self.free_runs = first as u32;
+        self.free_runs[list] = first as u32;
         self.stats.free_pages += len;
     }
 
@@ -265,7 +322,7 @@ impl Heap {
             prev, next, len, ..
         } = *self.info(first);
         match prev {
-            NONE32 => self.free_runs = next,
+            NONE32 => self.free_runs[run_list(len as usize)] = next,
             prev => self.info(prev as usize).next = next,
         }
         if next != NONE32 {
@@ -295,7 +352,19 @@ impl Heap {
     /// Finds `len` free pages whose first page's address is a multiple of `align` (a power of two,
     /// at least a page), growing the heap if no run fits. Returns the first page.
     fn take_pages(&mut self, len: usize, align: usize, grow: &mut impl Grow) -> Option<usize> {
-        let mut run = self.free_runs;
+        // The lists of runs at least `len` long, shortest first: best fit for short runs, then
+        // first fit among the long ones.
+        for list in run_list(len)..RUN_LISTS {
+            if let Some(first) = self.take_from_list(list, len, align) {
+                return Some(first);
+            }
+        }
+        self.grow_for(len, align, grow)
+    }
+
+    /// Takes `len` pages aligned to `align` from the first run in `list` that has them.
+    fn take_from_list(&mut self, list: usize, len: usize, align: usize) -> Option<usize> {
+        let mut run = self.free_runs[list];
         while run != NONE32 {
             let (first, run_len, next) = {
                 let info = *self.info(run as usize);
@@ -315,7 +384,12 @@ impl Heap {
             }
             run = next;
         }
-        // Nothing fits: grow, reusing a free run at the end if there is one.
+        None
+    }
+
+    /// Grows the heap so that `len` pages aligned to `align` fit at its end, reusing a free run
+    /// at the end if there is one, and takes them.
+    fn grow_for(&mut self, len: usize, align: usize, grow: &mut impl Grow) -> Option<usize> {
         let tail_free =
             if self.mapped > self.table_pages && self.info(self.mapped - 1).kind == Kind::Free {
                 self.info(self.mapped - 1).len as usize
@@ -375,7 +449,7 @@ impl Heap {
 
     fn alloc_small(&mut self, class: usize, grow: &mut impl Grow) -> Option<NonNull<u8>> {
         let size = class_size(class);
-        let capacity = (PAGE_SIZE / size) as u16;
+        let capacity = CLASS_CAPACITY[class];
         if self.partial[class] == NONE32 {
             let page = self.take_pages(1, PAGE_SIZE, grow)?;
             *self.info(page) = PageInfo {
@@ -414,10 +488,9 @@ impl Heap {
 
     fn free_small(&mut self, page: usize, addr: usize) {
         let class = usize::from(self.info(page).class);
-        let size = class_size(class);
-        let capacity = (PAGE_SIZE / size) as u16;
+        let capacity = CLASS_CAPACITY[class];
         let page_addr = self.page_addr(page);
-        let index = ((addr - page_addr) / size) as u16;
+        let index = (((addr - page_addr) as u64 * CLASS_RECIPROCAL[class]) >> 32) as u16;
         let info = self.info(page);
         let was_full = info.used == capacity;
         // SAFETY: the block is inside this mapped slab page and no longer in use; its first two
@@ -450,8 +523,10 @@ impl Heap {
                     let info = self.info(first);
                     info.kind = Kind::Large;
                     info.len = len as u32;
-                    for page in first + 1..first + len {
-                        self.info(page).kind = Kind::LargeTail;
+                    // The last page is tagged too, so a free run's tag left there earlier is not
+                    // mistaken for a free neighbour when the block after this one is freed.
+                    if len > 1 {
+                        self.info(first + len - 1).kind = Kind::LargeTail;
                     }
                     self.stats.large_pages += len;
                     // SAFETY: a mapped page's address is not null.
@@ -546,8 +621,12 @@ impl Heap {
                     page += 1;
                 }
                 Kind::Large => {
-                    large += info.len as usize;
-                    page += info.len as usize;
+                    let len = info.len as usize;
+                    if len > 1 && self.info(page + len - 1).kind != Kind::LargeTail {
+                        return Err("large allocation whose last page is not tagged");
+                    }
+                    large += len;
+                    page += len;
                 }
                 Kind::LargeTail => return Err("large allocation page without its head"),
                 Kind::Unmapped => return Err("unmapped page below the mapped end"),
@@ -555,10 +634,16 @@ impl Heap {
             previous_free = false;
         }
         let mut listed = 0;
-        let mut run = self.free_runs;
-        while run != NONE32 {
-            listed += self.info(run as usize).len as usize;
-            run = self.info(run as usize).next;
+        for list in 0..RUN_LISTS {
+            let mut run = self.free_runs[list];
+            while run != NONE32 {
+                let len = self.info(run as usize).len as usize;
+                if run_list(len) != list {
+                    return Err("free run in the wrong list");
+                }
+                listed += len;
+                run = self.info(run as usize).next;
+            }
         }
         if listed != free || free != self.stats.free_pages {
             return Err("free run list disagrees with the pages");
@@ -638,12 +723,24 @@ mod tests {
     fn size_classes_round_up_to_powers_of_two() {
         assert_eq!(class_of(1, 1), Some(0));
         assert_eq!(class_of(16, 8), Some(0));
-        assert_eq!(class_of(17, 1), Some(1));
-        assert_eq!(class_of(24, 64), Some(2), "alignment raises the class");
-        assert_eq!(class_of(2048, 1), Some(7));
+        assert_eq!(class_of(17, 1).map(class_size), Some(32));
+        assert_eq!(class_of(33, 8).map(class_size), Some(48));
+        assert_eq!(
+            class_of(24, 64).map(class_size),
+            Some(64),
+            "alignment raises the class"
+        );
+        assert_eq!(class_of(100, 128).map(class_size), Some(128));
+        assert_eq!(class_of(1025, 1).map(class_size), Some(1280));
+        assert_eq!(class_of(2048, 1).map(class_size), Some(2048));
         assert_eq!(class_of(2049, 1), None);
         assert_eq!(class_of(8, 4096), None, "page alignment is a large block");
-        assert_eq!(class_size(7), 2048);
+        // Every size up to the largest class gets the smallest class that holds it.
+        for size in 1..=MAX_SMALL {
+            let class = class_of(size, 1).unwrap();
+            assert!(class_size(class) >= size);
+            assert!(class == 0 || class_size(class - 1) < size, "size {size}");
+        }
     }
 
     #[test]
@@ -690,6 +787,20 @@ mod tests {
     }
 
     #[test]
+    fn the_reciprocals_divide_exactly() {
+        for (class, &reciprocal) in CLASS_RECIPROCAL.iter().enumerate() {
+            let size = class_size(class) as u64;
+            for offset in 0..PAGE_SIZE as u64 {
+                assert_eq!(
+                    (offset * reciprocal) >> 32,
+                    offset / size,
+                    "size {size} offset {offset}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn large_blocks_are_page_runs_and_merge_when_freed() {
         let region = Region::new(4 << 20);
         let (mut heap, mut budget) = heap(&region, usize::MAX);
@@ -708,10 +819,12 @@ mod tests {
         }
         assert_eq!(heap.stats().free_pages, heap.stats().mapped_pages);
         let mut runs = 0;
-        let mut run = heap.free_runs;
-        while run != NONE32 {
-            runs += 1;
-            run = heap.info(run as usize).next;
+        for list in 0..RUN_LISTS {
+            let mut run = heap.free_runs[list];
+            while run != NONE32 {
+                runs += 1;
+                run = heap.info(run as usize).next;
+            }
         }
         assert_eq!(runs, 1, "everything merged");
     }
