@@ -140,3 +140,15 @@ fn freeing_everything_returns_the_counters_to_where_they_were() {
         (before.live_blocks, before.requested_bytes)
     );
 }
+
+#[test_case]
+fn growing_and_shrinking_in_place_or_by_moving_keeps_the_contents() {
+    let mut numbers: Vec<u32> = Vec::new();
+    for n in 0..50_000 {
+        numbers.push(n); // reallocates many times, from a small class to page runs
+    }
+    assert!(numbers.iter().enumerate().all(|(i, &n)| n == i as u32));
+    numbers.truncate(10);
+    numbers.shrink_to_fit(); // back down to a small block
+    assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}

@@ -571,10 +571,34 @@ impl Heap {
         self.stats.live_blocks -= 1;
     }
 
-    /// Records that a block allocated for `layout` now holds `new_size` bytes in place (the
-    /// caller checked [`Heap::usable_size`] allows it).
-    pub fn resize_in_place(&mut self, layout: Layout, new_size: usize) {
-        self.stats.requested_bytes = self.stats.requested_bytes - layout.size() + new_size;
+    /// Resizes a block to `new_size` bytes (same alignment): in place when the block's size
+    /// class or page count does not change, else by allocating, copying and freeing. Returns the
+    /// block's address, or `None` (the old block untouched) if a new block could not be had.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from this heap's `allocate` with `layout`, and not have been freed;
+    /// `new_size` must be non-zero.
+    pub unsafe fn reallocate(
+        &mut self,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+        grow: &mut impl Grow,
+    ) -> Option<NonNull<u8>> {
+        let new_layout = Layout::from_size_align(new_size, layout.align()).ok()?;
+        if Heap::usable_size(new_layout) == Heap::usable_size(layout) {
+            self.stats.requested_bytes = self.stats.requested_bytes - layout.size() + new_size;
+            return Some(ptr);
+        }
+        let new = self.allocate(new_layout, grow)?;
+        // SAFETY: both blocks are live, distinct (the old one is not freed yet) and at least
+        // the smaller size long; then the old block goes back, as the caller's contract allows.
+        unsafe {
+            core::ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), layout.size().min(new_size));
+            self.deallocate(ptr, layout);
+        }
+        Some(new)
     }
 
     /// The usable size of a block allocated for `layout` (what `realloc` can grow into in place).
@@ -909,6 +933,50 @@ mod tests {
                     // SAFETY: the block is `size` bytes the heap just handed out.
                     unsafe { core::ptr::write_bytes(p.as_ptr(), tag, size) };
                     live.insert(addr, (layout, tag));
+                } else if choice == 9 {
+                    // Reallocate a random block to a random size; its contents must move with it.
+                    let index = rng.below(live.len() as u64) as usize;
+                    let (&addr, &(layout, tag)) = live.iter().nth(index).unwrap();
+                    let limit = if rng.below(4) == 0 { 20_000 } else { 600 };
+                    let new_size = 1 + rng.below(limit) as usize;
+                    let ptr = NonNull::new(addr as *mut u8).unwrap();
+                    // SAFETY: a live block of this layout; the new size is not zero.
+                    let Some(moved) =
+                        (unsafe { heap.reallocate(ptr, layout, new_size, &mut budget) })
+                    else {
+                        continue;
+                    };
+                    live.remove(&addr);
+                    let new_addr = moved.as_ptr() as usize;
+                    assert_eq!(
+                        new_addr % layout.align(),
+                        0,
+                        "seed {seed}: realloc lost the alignment"
+                    );
+                    // SAFETY: the block now holds `new_size` bytes.
+                    let bytes =
+                        unsafe { core::slice::from_raw_parts(new_addr as *const u8, new_size) };
+                    let kept = layout.size().min(new_size);
+                    assert!(
+                        bytes[..kept].iter().all(|&b| b == tag),
+                        "seed {seed}: realloc lost the contents"
+                    );
+                    // SAFETY: as above; fill the rest with the tag so later checks cover all of it.
+                    unsafe { core::ptr::write_bytes(moved.as_ptr(), tag, new_size) };
+                    let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap();
+                    if let Some((&before, &(l, _))) = live.range(..new_addr).next_back() {
+                        assert!(
+                            before + l.size() <= new_addr,
+                            "seed {seed}: overlap after realloc"
+                        );
+                    }
+                    if let Some((&after, _)) = live.range(new_addr..).next() {
+                        assert!(
+                            new_addr + new_size <= after,
+                            "seed {seed}: overlap after realloc"
+                        );
+                    }
+                    live.insert(new_addr, (new_layout, tag));
                 } else {
                     let index = rng.below(live.len() as u64) as usize;
                     let (&addr, &(layout, tag)) = live.iter().nth(index).unwrap();

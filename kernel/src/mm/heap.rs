@@ -130,26 +130,13 @@ unsafe impl GlobalAlloc for KernelHeap {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Stay in place when the block already has room (same size class, or enough pages).
-        if let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) {
-            if Heap::usable_size(new_layout) == Heap::usable_size(layout) {
-                if let Some(heap) = self.0.lock().as_mut() {
-                    heap.resize_in_place(layout, new_size);
-                    return ptr;
-                }
-            }
-        }
-        // SAFETY: forwards the caller's guarantees to the default move-and-copy.
-        let new =
-            unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
-        if !new.is_null() {
-            // SAFETY: both blocks are valid for the smaller size and do not overlap.
-            unsafe {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
-            }
-        }
-        new
+        let mut guard = self.0.lock();
+        let (Some(heap), Some(ptr)) = (guard.as_mut(), NonNull::new(ptr)) else {
+            return null_mut();
+        };
+        // SAFETY: the caller passes a block `alloc` returned, its layout, and a non-zero size.
+        let moved = unsafe { heap.reallocate(ptr, layout, new_size, &mut MapFrames) };
+        moved.map_or(null_mut(), NonNull::as_ptr)
     }
 }
 
