@@ -13,12 +13,18 @@
 //! When the queue is full a new key is dropped and counted: losing a key under a flood of input
 //! is better than blocking an interrupt handler.
 //!
-//! Waiting for a key uses the classic race-free idle: interrupts off, check the queue, and if
+//! A task waits for a key with `input::key().await`: the handlers wake it after each push.
+//! Code outside any task can use [`next_key`], which waits with the classic race-free idle: interrupts off, check the queue, and if
 //! it is empty execute `sti; hlt` as one step (`sti` takes effect only after the next
 //! instruction, so no interrupt can slip in between the check and the halt and be missed).
 
+use core::future::Future;
+use core::pin::Pin;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::task::{Context, Poll, Waker};
 use lineedit::Key;
+use spin::Mutex;
+use x86_64::instructions::interrupts;
 
 /// Slots in the ring (a power of two, so wrapping is a mask). One slot stays empty to tell a
 /// full ring from an empty one.
@@ -85,9 +91,45 @@ impl Default for KeyQueue {
 /// The one queue both input devices feed.
 pub static KEYS: KeyQueue = KeyQueue::new();
 
+/// The task waiting for a key, if one is. Taken by the input interrupt handlers (to wake it),
+/// and elsewhere only with interrupts off.
+static KEY_WAITER: Mutex<Option<Waker>> = Mutex::new(None);
+
+/// Adds a key from an interrupt handler and wakes the task waiting for one.
+pub fn push_from_interrupt(key: Key) {
+    KEYS.push(key);
+    if let Some(waker) = KEY_WAITER.lock().as_ref() {
+        waker.wake_by_ref();
+    }
+}
+
+/// The next key, for a task: `input::key().await`.
+pub fn key() -> NextKey {
+    NextKey
+}
+
+/// The future of [`key`].
+pub struct NextKey;
+
+impl Future for NextKey {
+    type Output = Key;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Key> {
+        if let Some(key) = KEYS.pop() {
+            return Poll::Ready(key);
+        }
+        // Register, then look again: a key pushed between the first look and the registration
+        // would otherwise wake nobody.
+        interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
+        match KEYS.pop() {
+            Some(key) => Poll::Ready(key),
+            None => Poll::Pending,
+        }
+    }
+}
+
 /// Waits for the next key, halting the CPU while there is none.
 pub fn next_key() -> Key {
-    use ::x86_64::instructions::interrupts;
     loop {
         interrupts::disable();
         if let Some(key) = KEYS.pop() {

@@ -174,14 +174,17 @@ pub fn spurious_count() -> u64 {
 pub fn handle(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     match vector {
-        vector::TIMER => time::on_tick(),
+        vector::TIMER => {
+            time::on_tick();
+            crate::task::timer::on_tick(time::uptime_ns());
+        }
         vector::KEYBOARD => {
             DEVICE_INTERRUPTS[0].fetch_add(1, Ordering::Relaxed);
             keyboard::on_interrupt();
         }
         vector::COM1 => {
             DEVICE_INTERRUPTS[1].fetch_add(1, Ordering::Relaxed);
-            serial::on_interrupt(|key| input::KEYS.push(key));
+            serial::on_interrupt(input::push_from_interrupt);
         }
         vector::SPURIOUS => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);

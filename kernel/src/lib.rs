@@ -51,6 +51,7 @@
 //! * [`input`]: the lock-free queue of keys from interrupt handlers to the console.
 //! * [`shell`]: the kernel console: line editor and built-in commands.
 //! * [`power`]: ACPI power-off and reboot.
+//! * [`task`]: async tasks: the executor, wakers, `sleep`.
 //! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
 
 #![no_std]
@@ -77,6 +78,7 @@ pub mod panic;
 pub mod power;
 pub mod shell;
 pub mod sync;
+pub mod task;
 pub mod testing;
 pub mod time;
 

@@ -11,8 +11,14 @@ use bootloader_api::{entry_point, BootInfo};
 
 entry_point!(kernel_main, config = &ferrite::BOOTLOADER_CONFIG);
 
+/// What `init` found, kept for the life of the kernel so tasks can borrow it.
+static BOOT: spin::Once<ferrite::Boot> = spin::Once::new();
+
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
-    let boot = ferrite::init(boot_info);
+    let boot: &'static ferrite::Boot = BOOT.call_once(|| ferrite::init(boot_info));
     log::info!("boot complete");
-    ferrite::shell::run(&boot)
+    // The console is one task among others on the executor.
+    ferrite::task::executor::spawn(ferrite::shell::run(boot))
+        .expect("the task table is empty at boot");
+    ferrite::task::executor::run()
 }

@@ -55,15 +55,15 @@ impl LineBuffer {
     }
 }
 
-/// Runs the console forever.
-pub fn run(boot: &Boot) -> ! {
+/// Runs the console: a task that awaits keys, forever.
+pub async fn run(boot: &'static Boot) {
     let mut editor = LineEditor::new();
     // Whether this line already got the "too long" message: once per line is enough.
     let mut warned = false;
     println!("Type 'help' for the commands.");
     print!("{PROMPT}");
     loop {
-        let key = input::next_key();
+        let key = input::key().await;
         let Ok(outcome) = editor.feed(key, &mut Out) else {
             continue;
         };

@@ -106,23 +106,29 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
         return elapsed, parse_lines(machine.output)
 
 
-#: The test kernel that measures the heap in guest instructions (kernel/tests/heap_bench.rs).
-HEAP_BENCH_KERNEL = "heap_bench"
+#: Test kernels that measure in guest instructions, and the prefix of the BENCH lines each
+#: contributes: the heap (kernel/tests/heap_bench.rs) and async tasks (kernel/tests/async_tasks.rs).
+GUEST_BENCH_KERNELS = {"heap_bench": "heap.", "async_tasks": "task."}
 
 
-def guest_heap(tc: Toolchain, verbose: bool) -> list[Summary]:
-    """Boots a release build of the heap benchmark kernel under icount; its BENCH lines."""
+def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
+    """Boots release builds of the measuring test kernels under icount; their BENCH lines."""
     build.build_boot_tool(tc, verbose=verbose)
-    (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=HEAP_BENCH_KERNEL)
-    images = image.make_images(tc, kernel.elf, "bench-heap", {Firmware.BIOS})
-    config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
-    log = paths.LOG_DIR / "bench-heap.log"
-    with Machine(config, log) as machine:
-        status = machine.wait_exit(BOOT_TIMEOUT_S)
-        output = machine.output
-    if status != contract.STATUS_SUCCESS:
-        raise FerriteError("the heap benchmark kernel did not pass", log=log, tail=output[-2000:])
-    return [summarise(f"guest.{m.name}", m.unit[:4], [m.value]) for m in parse_lines(output) if m.name.startswith("heap.")]
+    summaries = []
+    for name, prefix in GUEST_BENCH_KERNELS.items():
+        (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=name)
+        images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS})
+        config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
+        log = paths.LOG_DIR / f"bench-{name}.log"
+        with Machine(config, log) as machine:
+            status = machine.wait_exit(BOOT_TIMEOUT_S)
+            output = machine.output
+        if status != contract.STATUS_SUCCESS:
+            raise FerriteError(f"the {name} kernel did not pass", log=log, tail=output[-2000:])
+        summaries += [
+            summarise(f"guest.{m.name}", m.unit[:4], [m.value]) for m in parse_lines(output) if m.name.startswith(prefix)
+        ]
+    return summaries
 
 
 def host_heap(tc: Toolchain, verbose: bool) -> str:
@@ -167,7 +173,7 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
         for name, values in counts.items():
             summaries.append(summarise(f"{firmware.value}.{name}", units[name], values))
         summaries.append(summarise(f"{firmware.value}.boot.wall_to_banner ({accel.value})", "s", walls))
-    summaries += guest_heap(tc, verbose)
+    summaries += guest_counts(tc, verbose)
     print(f"\nrelease images, median of {runs} runs; counts under -icount shift=0,align=off,sleep=off")
     for summary in summaries:
         print(summary.row())

@@ -13,7 +13,7 @@
 //! the input queue. The decoder's state is only touched there (and, for a layout change, with
 //! interrupts off), so its lock is never contended.
 
-use crate::input::KEYS;
+use crate::input;
 use ::x86_64::instructions::port::Port;
 use lineedit::Key;
 use pc_keyboard::layouts::{AnyLayout, Azerty, De105Key, Dvorak104Key, Uk105Key, Us104Key};
@@ -204,7 +204,7 @@ pub fn on_interrupt() {
     };
     if let Ok(Some(event)) = keyboard.add_byte(byte) {
         if let Some(key) = keyboard.process_keyevent(event).and_then(to_key) {
-            KEYS.push(key);
+            input::push_from_interrupt(key);
         }
     }
 }

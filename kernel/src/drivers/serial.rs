@@ -55,7 +55,7 @@ static DECODER: Mutex<SerialDecoder> = Mutex::new(SerialDecoder::new());
 /// interrupted code may be holding that lock in the middle of printing, and waiting for it here
 /// would never end. Reading the line status and receive buffer does not disturb a transmission
 /// in progress (transmitting only polls the line status and writes the transmit register).
-pub fn on_interrupt(push: impl Fn(Key) -> bool) {
+pub fn on_interrupt(push: impl Fn(Key)) {
     let mut status = PortReadOnly::<u8>::new(COM1_BASE + LINE_STATUS);
     let mut data = PortReadOnly::<u8>::new(COM1_BASE + RECEIVE_BUFFER);
     let mut decoder = DECODER.lock();
