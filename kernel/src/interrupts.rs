@@ -209,6 +209,10 @@ pub fn handle(frame: &mut TrapFrame) {
         }
     }
     end_of_interrupt();
+    // After the EOI, so the next tick can arrive while another thread runs: maybe preempt.
+    if vector == vector::TIMER {
+        crate::sched::on_tick();
+    }
 }
 
 /// Tells the local APIC the current interrupt is handled. The only place that does.

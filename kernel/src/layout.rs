@@ -21,6 +21,10 @@
 //!                       │ kernel heap: KERNEL_HEAP_MAX bytes reserved, mapped as it grows
 //! 0xffff_fe00_0000_0000 ┘ (the allocator's page table first, then data pages)
 //!                         ...
+//! 0xffff_fd00_00ff_ffff ┐ thread stacks: slot n at THREAD_STACKS_START + n * THREAD_STACK_SLOT,
+//!                       │ each a guard page (never mapped) and THREAD_STACK_SIZE bytes above it,
+//! 0xffff_fd00_0000_0000 ┘ mapped when the thread is spawned
+//!                         ...
 //!   (chosen by the bootloader, each in a free 512 GiB slot of the lower half:)
 //!                         all physical memory, mapped at `Boot::physical_memory_offset`
 //!                         boot information, framebuffer
@@ -57,6 +61,25 @@ pub const KERNEL_HEAP_START: u64 = 0xffff_fe00_0000_0000;
 /// The most the kernel heap may grow to, in bytes. 64 MiB is a quarter of the 256 MiB test
 /// machine; the allocator's page table for it takes 256 KiB, mapped at boot.
 pub const KERNEL_HEAP_MAX: u64 = 64 * 1024 * 1024;
+
+/// Where thread stacks are: their own top-level slot (506).
+pub const THREAD_STACKS_START: u64 = 0xffff_fd00_0000_0000;
+/// Address space per thread: a guard page, the stack, and unused space up to the next slot.
+pub const THREAD_STACK_SLOT: u64 = 256 * 1024;
+/// Bytes of stack a thread gets. 64 KiB: a quarter of the slot, plenty for kernel work.
+pub const THREAD_STACK_SIZE: u64 = 64 * 1024;
+
+/// The lowest address of thread slot `slot`'s stack (just above its guard page).
+pub fn thread_stack_bottom(slot: usize) -> u64 {
+    THREAD_STACKS_START + slot as u64 * THREAD_STACK_SLOT + PAGE_SIZE
+}
+
+/// The thread slot whose guard page holds `address`, if any.
+pub fn thread_stack_guard_of(address: u64) -> Option<usize> {
+    let offset = address.checked_sub(THREAD_STACKS_START)?;
+    let slot = (offset / THREAD_STACK_SLOT) as usize;
+    (slot < sched::MAX_THREADS && offset % THREAD_STACK_SLOT < PAGE_SIZE).then_some(slot)
+}
 
 /// Whether `address` lies in the kernel stack's guard page: an access there is a stack overflow.
 pub fn in_kernel_stack_guard(address: u64) -> bool {

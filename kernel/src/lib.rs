@@ -31,7 +31,8 @@
 //! 5. boot banner,
 //! 6. memory: the frame allocator, the page table API, the heap, the W^X audit,
 //! 7. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
-//!    tick; then interrupts on.
+//!    tick,
+//! 8. threads (the boot thread and the idle thread); then interrupts on.
 //!
 //! # Module map
 //!
@@ -51,6 +52,7 @@
 //! * [`input`]: the lock-free queue of keys from interrupt handlers to the console.
 //! * [`shell`]: the kernel console: line editor and built-in commands.
 //! * [`power`]: ACPI power-off and reboot.
+//! * [`sched`]: kernel threads: spawn, join, sleep, preemption, blocking locks.
 //! * [`task`]: async tasks: the executor, wakers, `sleep`.
 //! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
 
@@ -76,6 +78,7 @@ pub mod logger;
 pub mod mm;
 pub mod panic;
 pub mod power;
+pub mod sched;
 pub mod shell;
 pub mod sync;
 pub mod task;
@@ -182,6 +185,10 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
             }
             if let Err(e) = interrupts::enable_input() {
                 log::warn!("keyboard: {e:?}; serial input only");
+            }
+            // 8. Threads: this code becomes the boot thread, and the idle thread starts.
+            if let Err(e) = sched::init() {
+                log::error!("no threads: {e:?}");
             }
             ::x86_64::instructions::interrupts::enable();
             calibration

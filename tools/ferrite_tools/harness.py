@@ -35,7 +35,7 @@ DEFAULT_FIRMWARES = (Firmware.BIOS,)
 #: Test kernels that measure time: they run emulated with `-icount shift=0,align=off,sleep=off`,
 #: where virtual time is a pure function of the instructions executed, so their figures are
 #: exact and the same on every machine (and KVM, whose clock is the host's, is never used).
-EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks"})
+EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads"})
 #: Seconds a test kernel may run, boot included. An emulated boot takes 5-6 s on 2 cores.
 DEFAULT_TIMEOUT_S = 60.0
 #: The diagnostic prefix the kernel prints before running each test.

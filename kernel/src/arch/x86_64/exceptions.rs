@@ -60,6 +60,11 @@ pub fn handle(frame: &mut TrapFrame) {
             "kernel stack overflow: the stack reached its guard page at {cr2:#x} (double fault)"
         );
     }
+    if vector == vector::DOUBLE_FAULT {
+        if let Some(thread) = layout::thread_stack_guard_of(cr2) {
+            panic!("thread {thread} stack overflow: its stack reached its guard page at {cr2:#x} (double fault)");
+        }
+    }
     match traps::name(vector) {
         Some((mnemonic, name)) => {
             panic!("unhandled exception {mnemonic} {name} at {:#x}", frame.rip)
@@ -100,6 +105,15 @@ impl fmt::Display for Diagnostic<'_> {
                 "  kernel stack overflow: CR2 {:#x} is in the stack's guard page",
                 self.cr2
             )?;
+        }
+        if vector == vector::DOUBLE_FAULT {
+            if let Some(thread) = layout::thread_stack_guard_of(self.cr2) {
+                writeln!(
+                    f,
+                    "  thread {thread} stack overflow: CR2 {:#x} is in its stack's guard page",
+                    self.cr2
+                )?;
+            }
         }
         if vector == vector::PAGE_FAULT {
             let code = PageFaultCode(frame.error_code);

@@ -1,0 +1,96 @@
+//! The context switch: the one place where the CPU stops running one thread and starts running
+//! another.
+//!
+//! A thread that is not running is just a stack. When it was switched away from, it was inside
+//! `switch`, an ordinary function call, so everything the System V calling convention lets a
+//! callee destroy (RAX, RCX, RDX, RSI, RDI, R8-R11, the flags) was already considered lost by its
+//! caller. `switch` therefore saves exactly the *callee-saved* registers (RBX, RBP, R12-R15) by
+//! pushing them, stores the stack pointer in the old thread's record, loads the new thread's
+//! stack pointer, pops the new thread's callee-saved registers and returns, into the new thread,
+//! at the point where it once called `switch`. Six pushes, six pops, two moves.
+//!
+//! A thread interrupted by the timer is no exception: the trap entry saved all its registers in
+//! a trap frame on its stack, and the timer handler called `switch` from there. When the thread
+//! is switched back, `switch` returns into the handler, the handler returns into the trap entry,
+//! and the trap entry restores the rest and `iretq`s to where the thread was interrupted.
+//!
+//! A new thread's stack is prepared to look as if it had called `switch`: six zero registers and a
+//! return address, [`thread_trampoline`], which calls the Rust entry function.
+
+use core::arch::global_asm;
+
+global_asm!(
+    ".section .text.ferrite_switch, \"ax\"",
+    ".global ferrite_switch",
+    // rdi: where to store the old stack pointer; rsi: the new stack pointer.
+    "ferrite_switch:",
+    "    push rbp",
+    "    push rbx",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    "    mov [rdi], rsp",
+    "    mov rsp, rsi",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbx",
+    "    pop rbp",
+    "    ret",
+    "",
+    // A new thread's first `ret` lands here, with its stack aligned as at a function's entry
+    // plus the return address that was popped: align it for a call, then enter Rust.
+    ".global ferrite_thread_trampoline",
+    "ferrite_thread_trampoline:",
+    "    and rsp, -16",
+    "    call {entry}",
+    "    ud2",
+    ".text",
+    entry = sym super::thread_entry,
+);
+
+extern "C" {
+    fn ferrite_switch(old_rsp: *mut u64, new_rsp: u64);
+    fn ferrite_thread_trampoline();
+}
+
+/// The callee-saved registers `switch` pushes, in the order it pops them.
+const SAVED_REGISTERS: usize = 6;
+
+/// Switches stacks: saves the running thread's stack pointer to `*old_rsp` and continues the
+/// thread whose stack pointer is `new_rsp`. Returns when something switches back.
+///
+/// # Safety
+///
+/// Interrupts must be off. `old_rsp` must be the running thread's record; `new_rsp` must be a
+/// stack pointer that `switch` saved, or one [`prepare_stack`] made, for a thread that is not
+/// running.
+pub unsafe fn switch(old_rsp: *mut u64, new_rsp: u64) {
+    // SAFETY: the caller's contract; the assembly saves and restores every callee-saved register
+    // and the stack pointer, which is all a function call must preserve.
+    unsafe { ferrite_switch(old_rsp, new_rsp) }
+}
+
+/// Writes a first frame for `switch` at the top of a fresh stack ending at `top` (16-byte
+/// aligned); returns the stack pointer to switch to.
+///
+/// # Safety
+///
+/// `top - 8 * 8 .. top` must be writable memory of a stack no one uses.
+pub unsafe fn prepare_stack(top: u64) -> u64 {
+    let frame = top - 8 * (SAVED_REGISTERS as u64 + 2);
+    let words = frame as *mut u64;
+    // SAFETY: the caller guarantees these words are writable and unused.
+    unsafe {
+        for i in 0..SAVED_REGISTERS {
+            words.add(i).write(0);
+        }
+        words
+            .add(SAVED_REGISTERS)
+            .write(ferrite_thread_trampoline as usize as u64);
+        words.add(SAVED_REGISTERS + 1).write(0);
+    }
+    frame
+}

@@ -1,0 +1,351 @@
+//! Kernel threads: spawn, join, sleep, yield, and preemption by the timer.
+//!
+//! Each thread has its own kernel stack (with a guard page, see [`stack`]); switching threads
+//! is switching stacks ([`context`]). Which thread runs, and when, is decided by the `sched`
+//! crate's round-robin policy, tested on the host: the timer interrupt charges each tick to the
+//! running thread, and when its time slice is over and another thread is ready, the interrupt
+//! handler switches to it. That is *preemption*: a thread that never yields still gives up the
+//! CPU. The boot thread (slot 0, on the boot stack, running the async executor) and the idle
+//! thread (slot 1, halting the CPU) are threads like the others.
+//!
+//! Locking: the scheduler's state is one lock, always taken with interrupts off, so the timer
+//! handler never waits for it. A thread is never switched away while it holds that lock: the
+//! switch happens after it is released. Resources of exited threads (their stacks, their
+//! closures) are released by [`join`], in ordinary thread context, never in the timer handler,
+//! where freeing memory could wait for an allocator lock the interrupted thread holds.
+
+pub mod context;
+pub mod stack;
+pub mod sync;
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::cell::UnsafeCell;
+use core::time::Duration;
+use sched::{Policy, Scheduler, State, ThreadId, Tick, MAX_THREADS};
+use spin::Mutex;
+use stack::Stack;
+use x86_64::instructions::interrupts;
+
+/// Ticks a thread may run before another ready thread gets the CPU: 2 ticks, 20 ms.
+pub const TIME_SLICE_TICKS: u32 = 2;
+
+/// What a thread runs; it returns the thread waiting to join it, if any, to be woken on exit.
+type Entry = Box<dyn FnOnce() -> Option<ThreadId> + Send>;
+
+/// Per-thread records that belong with the scheduler. Guarded by [`KERNEL`].
+struct Threads {
+    sched: Scheduler,
+    entries: [Option<Entry>; MAX_THREADS],
+    stacks: [Option<Stack>; MAX_THREADS],
+    names: [&'static str; MAX_THREADS],
+}
+
+/// The scheduler and the thread records, once [`init`] has run. Taken only with interrupts off.
+static KERNEL: Mutex<Option<Threads>> = Mutex::new(None);
+
+/// Saved stack pointers, one per thread slot, written by the context switch.
+struct SavedStacks([UnsafeCell<u64>; MAX_THREADS]);
+
+// SAFETY: a slot is only read or written with interrupts off, on the one CPU, by the switch of
+// the thread that owns it or to it; no two accesses can overlap.
+unsafe impl Sync for SavedStacks {}
+
+static SAVED_RSP: SavedStacks = SavedStacks([const { UnsafeCell::new(0) }; MAX_THREADS]);
+
+/// Why a thread could not be spawned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// [`init`] has not run.
+    NotStarted,
+    /// All thread slots are taken.
+    TooManyThreads,
+    /// No memory for the thread's stack.
+    OutOfMemory,
+}
+
+/// A spawned thread's result, shared between the thread and its [`JoinHandle`].
+struct Packet<T> {
+    result: Mutex<Option<T>>,
+    joiner: Mutex<Option<ThreadId>>,
+}
+
+/// Waits for a thread and takes its result.
+pub struct JoinHandle<T> {
+    tid: ThreadId,
+    packet: Arc<Packet<T>>,
+}
+
+impl<T> JoinHandle<T> {
+    /// The thread's id.
+    pub fn id(&self) -> ThreadId {
+        self.tid
+    }
+}
+
+/// A thread's line for `ps`.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadInfo {
+    /// Its id.
+    pub id: ThreadId,
+    /// Its name.
+    pub name: &'static str,
+    /// Its state.
+    pub state: State,
+    /// Ticks it has run.
+    pub cpu_ticks: u64,
+}
+
+/// Makes the running code the boot thread and starts the idle thread. Call once, with the heap
+/// and the timer up.
+pub fn init() -> Result<(), SpawnError> {
+    let idle_stack = Stack::map(1).map_err(|_| SpawnError::OutOfMemory)?;
+    // SAFETY: the stack was just mapped for slot 1 and nothing runs on it yet.
+    let idle_rsp = unsafe { context::prepare_stack(idle_stack.top()) };
+    let mut threads = Threads {
+        sched: Scheduler::new(Policy {
+            time_slice: TIME_SLICE_TICKS,
+        }),
+        entries: [const { None }; MAX_THREADS],
+        stacks: [const { None }; MAX_THREADS],
+        names: [""; MAX_THREADS],
+    };
+    threads.names[0] = "boot";
+    threads.names[1] = "idle";
+    threads.entries[1] = Some(Box::new(|| loop {
+        // Sleep until the next interrupt; the timer switches to any thread that became ready.
+        interrupts::enable_and_hlt();
+    }));
+    // (The idle closure never returns, so its type's `Option<ThreadId>` is never produced.)
+    threads.stacks[1] = Some(idle_stack);
+    interrupts::without_interrupts(|| {
+        // SAFETY: interrupts are off and slot 1 is not running.
+        unsafe { *SAVED_RSP.0[1].get() = idle_rsp };
+        *KERNEL.lock() = Some(threads);
+    });
+    Ok(())
+}
+
+/// Starts a thread running `f`, named `name`; returns a handle to join it.
+pub fn spawn<T: Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<JoinHandle<T>, SpawnError> {
+    let packet = Arc::new(Packet {
+        result: Mutex::new(None),
+        joiner: Mutex::new(None),
+    });
+    let theirs = Arc::clone(&packet);
+    let entry: Entry = Box::new(move || {
+        let value = f();
+        *theirs.result.lock() = Some(value);
+        let joiner = theirs.joiner.lock().take();
+        joiner
+    });
+    // The slot is chosen and the stack mapped before the thread is made ready.
+    let tid = interrupts::without_interrupts(|| {
+        let mut guard = KERNEL.lock();
+        let threads = guard.as_mut().ok_or(SpawnError::NotStarted)?;
+        threads.sched.add().map_err(|_| SpawnError::TooManyThreads)
+    })?;
+    let stack = match Stack::map(tid) {
+        Ok(stack) => stack,
+        Err(_) => {
+            interrupts::without_interrupts(|| {
+                if let Some(threads) = KERNEL.lock().as_mut() {
+                    let _ = threads.sched.kill(tid);
+                    let _ = threads.sched.reap(tid);
+                }
+            });
+            return Err(SpawnError::OutOfMemory);
+        }
+    };
+    // SAFETY: the stack was just mapped for this slot and nothing runs on it.
+    let rsp = unsafe { context::prepare_stack(stack.top()) };
+    interrupts::without_interrupts(|| {
+        // SAFETY: interrupts are off; the slot's thread has not run yet, so nothing else reads
+        // its saved stack pointer before this write.
+        unsafe { *SAVED_RSP.0[tid].get() = rsp };
+        let mut guard = KERNEL.lock();
+        if let Some(threads) = guard.as_mut() {
+            threads.entries[tid] = Some(entry);
+            threads.stacks[tid] = Some(stack);
+            threads.names[tid] = name;
+        }
+    });
+    Ok(JoinHandle { tid, packet })
+}
+
+/// Where a new thread starts (through the trampoline of [`context`]), with interrupts off.
+extern "C" fn thread_entry() -> ! {
+    let entry = interrupts::without_interrupts(|| {
+        let mut guard = KERNEL.lock();
+        let threads = guard.as_mut().expect("threads exist once one runs");
+        let current = threads.sched.current();
+        threads.entries[current].take()
+    });
+    interrupts::enable();
+    // The closure's box is freed when the call returns, before the thread exits.
+    let joiner = entry.and_then(|entry| entry());
+    exit(joiner)
+}
+
+/// Ends the running thread, waking `joiner` if it waits. Never returns.
+fn exit(joiner: Option<ThreadId>) -> ! {
+    interrupts::disable();
+    if let Some(threads) = KERNEL.lock().as_mut() {
+        threads.sched.exit_current();
+        if let Some(joiner) = joiner {
+            let _ = threads.sched.wake(joiner);
+        }
+    }
+    schedule();
+    unreachable!("an exited thread was scheduled again");
+}
+
+/// Switches to the next thread if the scheduler picks another one. The running thread must
+/// already be in the state it should wait in (ready, blocked, sleeping, exited).
+pub fn schedule() {
+    interrupts::without_interrupts(|| {
+        let Some((previous, next)) = KERNEL.lock().as_mut().map(|t| t.sched.switch()) else {
+            return;
+        };
+        if previous == next {
+            return;
+        }
+        // SAFETY: interrupts are off; `previous` is the running thread (its slot receives the
+        // stack pointer) and `next` was switched away from earlier or prepared by `spawn`, so
+        // its slot holds a stack pointer `switch` can resume.
+        unsafe { context::switch(SAVED_RSP.0[previous].get(), *SAVED_RSP.0[next].get()) };
+    });
+}
+
+/// Called by the timer interrupt after its EOI: charges the tick and preempts if the running
+/// thread's slice is over.
+pub fn on_tick() {
+    let decision = KERNEL.lock().as_mut().map(|t| t.sched.tick());
+    if decision == Some(Tick::Switch) {
+        schedule();
+    }
+}
+
+/// Gives the rest of the running thread's slice to the next ready thread.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Blocks the running thread for at least `duration` without using the CPU.
+pub fn sleep(duration: Duration) {
+    let tick_ns = 1_000_000_000 / crate::time::TICK_HZ;
+    // One tick more than the duration covers: the first tick may come at once.
+    let ticks = (duration.as_nanos() as u64).div_ceil(tick_ns) + 1;
+    interrupts::without_interrupts(|| {
+        if let Some(threads) = KERNEL.lock().as_mut() {
+            threads.sched.sleep_current(ticks);
+        }
+        schedule();
+    });
+}
+
+/// With interrupts off, runs `enqueue` (which puts the running thread on some wait queue and
+/// says whether it must wait), then blocks the thread until [`wake`]. Doing both with interrupts
+/// off is what keeps a wake from slipping in between and being lost.
+pub(crate) fn block_on_queue(enqueue: impl FnOnce(ThreadId) -> bool) {
+    interrupts::without_interrupts(|| {
+        let me = current();
+        if !enqueue(me) {
+            return;
+        }
+        let blocked = KERNEL
+            .lock()
+            .as_mut()
+            .is_some_and(|t| t.sched.block_current());
+        if blocked {
+            schedule();
+        }
+    });
+}
+
+/// Makes a blocked thread ready.
+pub(crate) fn wake(tid: ThreadId) {
+    interrupts::without_interrupts(|| {
+        if let Some(threads) = KERNEL.lock().as_mut() {
+            let _ = threads.sched.wake(tid);
+        }
+    });
+}
+
+/// The running thread's id (0 before [`init`]).
+pub fn current() -> ThreadId {
+    interrupts::without_interrupts(|| KERNEL.lock().as_ref().map_or(0, |t| t.sched.current()))
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the thread to finish, frees its stack, and returns its result.
+    pub fn join(self) -> T {
+        loop {
+            // Register as the joiner and check for the result with interrupts off, so the
+            // thread cannot finish in between (the lost wake-up).
+            let done = interrupts::without_interrupts(|| {
+                if let Some(value) = self.packet.result.lock().take() {
+                    return Some(value);
+                }
+                *self.packet.joiner.lock() = Some(current());
+                if let Some(threads) = KERNEL.lock().as_mut() {
+                    threads.sched.block_current();
+                }
+                None
+            });
+            if let Some(value) = done {
+                reap(self.tid);
+                return value;
+            }
+            schedule();
+        }
+    }
+}
+
+/// Frees an exited thread's slot and stack (from thread context, see the module notes).
+fn reap(tid: ThreadId) {
+    loop {
+        let freed = interrupts::without_interrupts(|| {
+            let mut guard = KERNEL.lock();
+            let threads = guard.as_mut()?;
+            if threads.sched.thread(tid).map(|t| t.state) != Some(State::Exited) {
+                return None; // still finishing its last steps: try again after a yield
+            }
+            let _ = threads.sched.reap(tid);
+            threads.entries[tid] = None;
+            threads.names[tid] = "";
+            Some(threads.stacks[tid].take())
+        });
+        match freed {
+            // The stack is dropped (unmapped, frames freed) here, with interrupts on.
+            Some(stack) => {
+                drop(stack);
+                return;
+            }
+            None => yield_now(),
+        }
+    }
+}
+
+/// Every live thread, for `ps`.
+pub fn threads(mut visit: impl FnMut(ThreadInfo)) {
+    let snapshot = interrupts::without_interrupts(|| {
+        let guard = KERNEL.lock();
+        let mut list = [None; MAX_THREADS];
+        if let Some(threads) = guard.as_ref() {
+            for (tid, slot) in list.iter_mut().enumerate() {
+                *slot = threads.sched.thread(tid).map(|t| ThreadInfo {
+                    id: tid,
+                    name: threads.names[tid],
+                    state: t.state,
+                    cpu_ticks: t.cpu_ticks,
+                });
+            }
+        }
+        list
+    });
+    snapshot.iter().flatten().for_each(|info| visit(*info));
+}

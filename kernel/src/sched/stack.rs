@@ -1,0 +1,81 @@
+//! Thread stacks: mapped on demand in their own region, each above an unmapped guard page.
+//!
+//! Thread *n*'s stack lives in slot *n* of a region reserved for them
+//! ([`crate::layout::THREAD_STACKS_START`]): a guard page that is never mapped, then
+//! [`crate::layout::THREAD_STACK_SIZE`] bytes of stack mapped to fresh frames, writable and
+//! never executable. A thread that overflows its stack touches the guard page; the page fault
+//! cannot be delivered on the broken stack, the CPU raises a double fault on its own IST stack,
+//! and the handler recognises the address as a thread's guard page (see
+//! [`crate::layout::thread_stack_guard_of`]).
+
+use crate::layout::{thread_stack_bottom, THREAD_STACK_SIZE};
+use crate::mm::{frames, PAGE_TABLES};
+use x86_64::structures::paging::PageTableFlags as Flags;
+use x86_64::VirtAddr;
+
+/// Bytes in a page.
+const PAGE: u64 = 4096;
+
+/// A mapped thread stack.
+#[derive(Debug)]
+pub struct Stack {
+    bottom: u64,
+}
+
+/// Why a stack could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackError {
+    /// Frames or page tables ran out (nothing stays mapped).
+    OutOfMemory,
+}
+
+impl Stack {
+    /// Maps the stack of thread slot `slot`. On failure everything mapped so far is undone.
+    pub fn map(slot: usize) -> Result<Stack, StackError> {
+        let bottom = thread_stack_bottom(slot);
+        let mut tables = PAGE_TABLES.lock();
+        let tables = tables.as_mut().ok_or(StackError::OutOfMemory)?;
+        let pages = THREAD_STACK_SIZE / PAGE;
+        for n in 0..pages {
+            let page = VirtAddr::new(bottom + n * PAGE);
+            let mapped = frames::allocate().and_then(|frame| {
+                match tables.map(page, frame, Flags::WRITABLE | Flags::NO_EXECUTE) {
+                    Ok(()) => Some(()),
+                    Err(_) => {
+                        let _ = frames::free(frame);
+                        None
+                    }
+                }
+            });
+            if mapped.is_none() {
+                for done in 0..n {
+                    if let Ok(frame) = tables.unmap(VirtAddr::new(bottom + done * PAGE)) {
+                        let _ = frames::free(frame);
+                    }
+                }
+                return Err(StackError::OutOfMemory);
+            }
+        }
+        Ok(Stack { bottom })
+    }
+
+    /// One past the highest byte: where the stack starts.
+    pub fn top(&self) -> u64 {
+        self.bottom + THREAD_STACK_SIZE
+    }
+}
+
+impl Drop for Stack {
+    /// Unmaps the stack and gives its frames back. Only for a thread that will never run again.
+    fn drop(&mut self) {
+        let mut tables = PAGE_TABLES.lock();
+        let Some(tables) = tables.as_mut() else {
+            return;
+        };
+        for n in 0..THREAD_STACK_SIZE / PAGE {
+            if let Ok(frame) = tables.unmap(VirtAddr::new(self.bottom + n * PAGE)) {
+                let _ = frames::free(frame);
+            }
+        }
+    }
+}
