@@ -161,6 +161,15 @@ fn run_command(command: Command<'_>, boot: &Boot) {
             }
         }
         Command::Fault(kind) => fault(kind),
+        Command::Ps => ps(),
+        Command::Spawn(demo) => spawn_demo(demo),
+        Command::Kill(id) => {
+            if crate::sched::request_stop(id) {
+                println!("kill: asked thread {id} to stop");
+            } else {
+                println!("kill: no thread {id} that can be stopped (see ps; boot and idle cannot)");
+            }
+        }
         Command::Reboot => power::reboot(),
         Command::Shutdown => {
             let error = power::shutdown(boot.physical_memory_offset.unwrap_or(0));
@@ -233,6 +242,62 @@ fn mem(boot: &Boot) {
             layout::KERNEL_STACK_BOTTOM,
             layout::KERNEL_STACK_TOP
         );
+    }
+}
+
+/// Lists the threads.
+fn ps() {
+    crate::sched::reap_finished();
+    println!("  ID  NAME          STATE          CPU");
+    crate::sched::threads(|t| {
+        let state = match t.state {
+            ::sched::State::Running => "running",
+            ::sched::State::Ready => "ready",
+            ::sched::State::Blocked => "blocked",
+            ::sched::State::Sleeping { .. } => "sleeping",
+            ::sched::State::Exited => "exited",
+            ::sched::State::Free => "free",
+        };
+        let ms = t.cpu_ticks * 1000 / time::TICK_HZ;
+        println!("  {:>2}  {:<12}  {:<12} {:>6} ms", t.id, t.name, state, ms);
+    });
+}
+
+/// Starts a demo workload as detached threads (joined later by `ps`).
+fn spawn_demo(demo: &str) {
+    crate::sched::reap_finished();
+    let started = match demo {
+        "counters" => ["counter-a", "counter-b"]
+            .into_iter()
+            .enumerate()
+            .map(|(n, name)| {
+                crate::sched::spawn(name, move || {
+                    // Two threads counting in turn: each prints, then sleeps, so their lines
+                    // interleave on screen.
+                    for count in 1..=5 {
+                        if crate::sched::should_stop() {
+                            break;
+                        }
+                        println!("[{name}] {count}");
+                        crate::sched::sleep(core::time::Duration::from_millis(100 + 50 * n as u64));
+                    }
+                })
+            })
+            .map(|spawned| spawned.map(crate::sched::detach))
+            .collect::<Result<alloc::vec::Vec<()>, _>>()
+            .map(|_| ()),
+        _ => crate::sched::spawn("spinner", || {
+            // CPU-bound until asked to stop: preemption keeps the console responsive.
+            let mut spins = 0u64;
+            while !crate::sched::should_stop() {
+                spins = core::hint::black_box(spins + 1);
+            }
+        })
+        .map(crate::sched::detach),
+    };
+    match started {
+        Ok(()) => println!("spawn: started {demo}; 'ps' lists it"),
+        Err(e) => println!("spawn: could not start {demo}: {e:?}"),
     }
 }
 

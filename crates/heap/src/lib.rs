@@ -7,19 +7,19 @@
 //! (what the `linked_list_allocator` crate does) searches a list that grows with fragmentation,
 //! so small allocations get slower the longer the kernel runs. Ferrite's heap uses two:
 //!
-//! * **Small blocks** (up to [`MAX_SMALL`] bytes) come from *size classes*: 16, 32, 64, ...
-//!   2048 bytes. A request is rounded up to the next class. Each class owns whole 4 KiB pages
-//!   ("slabs") cut into blocks of its size, so a block's size is known from its page, blocks of a
-//!   power-of-two size are aligned to that size for free, and allocating or freeing is popping or
-//!   pushing a per-page free list: constant time, no search. A slab whose blocks are all free
-//!   again goes back to the page pool, so memory is not stuck in one class forever. The cost is
-//!   rounding: a 17-byte request uses 32 bytes (at worst half a block is wasted, 25% on average
-//!   for random sizes).
-//! * **Large blocks** are runs of whole pages, handed out first-fit from a list of free runs.
-//!   Each free run records its length at both ends (*boundary tags*, Knuth's idea), so a freed run
-//!   merges with free neighbours in constant time and the free list stays short.
+//! * **Small blocks** (up to [`MAX_SMALL`] bytes) come from 24 *size classes*: 16, 32, 48,
+//!   then four steps per doubling from 64 up to 2048. A request is rounded up to its class (from
+//!   64 bytes up that wastes less than a fifth of a block; below, the steps are 16 bytes). Each
+//!   class owns whole 4 KiB pages ("slabs") cut into blocks of its size, so a block's size is
+//!   known from its page; every class is a multiple of 16 and the power-of-two classes serve
+//!   larger alignments. Allocating or freeing is popping or pushing a per-page free list:
+//!   constant time, no search. A slab whose blocks are all free again goes back to the page pool.
+//! * **Large blocks** are runs of whole pages. Free runs record their length at both ends
+//!   (*boundary tags*, Knuth's idea), so a freed run merges with free neighbours in constant time,
+//!   and they are kept in 17 lists by length (1 to 16 pages, and longer), so a short request is
+//!   served without looking at unsuitable runs; only the last list is searched first-fit.
 //!
-//! Book-keeping lives in a table with one 16-byte entry per page of the heap region, at the
+//! Book-keeping lives in a table with one 20-byte entry per page of the heap region, at the
 //! region's start, rather than in headers next to the blocks: a small block carries no header at
 //! all, and a stray write past the end of a block cannot corrupt the allocator's own data.
 //!
@@ -744,7 +744,7 @@ mod tests {
     }
 
     #[test]
-    fn size_classes_round_up_to_powers_of_two() {
+    fn requests_get_the_smallest_class_that_holds_them() {
         assert_eq!(class_of(1, 1), Some(0));
         assert_eq!(class_of(16, 8), Some(0));
         assert_eq!(class_of(17, 1).map(class_size), Some(32));

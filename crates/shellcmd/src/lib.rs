@@ -62,6 +62,12 @@ pub enum Command<'a> {
     Keymap(Option<&'a str>),
     /// `fault kind`.
     Fault(FaultKind),
+    /// `ps`: the threads.
+    Ps,
+    /// `spawn demo`: start a demo workload.
+    Spawn(&'a str),
+    /// `kill id`: ask a thread to stop.
+    Kill(usize),
     /// `reboot`.
     Reboot,
     /// `shutdown`.
@@ -141,7 +147,7 @@ pub struct HelpEntry {
 }
 
 /// Every command, in the order `help` lists them.
-pub const COMMANDS: [HelpEntry; 13] = [
+pub const COMMANDS: [HelpEntry; 16] = [
     HelpEntry {
         name: "help",
         usage: "help [command]",
@@ -186,6 +192,21 @@ pub const COMMANDS: [HelpEntry; 13] = [
         name: "keymap",
         usage: "keymap [us|uk|de|azerty|dvorak]",
         summary: "show or change the keyboard layout",
+    },
+    HelpEntry {
+        name: "ps",
+        usage: "ps",
+        summary: "list the threads: state and CPU time",
+    },
+    HelpEntry {
+        name: "spawn",
+        usage: "spawn counters|spinner",
+        summary: "start a demo: two counters printing in turn, or a CPU-bound spinner",
+    },
+    HelpEntry {
+        name: "kill",
+        usage: "kill <thread id>",
+        summary: "ask a thread to stop (it stops at its next check)",
     },
     HelpEntry {
         name: "fault",
@@ -241,6 +262,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "cpu" => Some(("cpu", Command::Cpu)),
         "clear" => Some(("clear", Command::Clear)),
         "reboot" => Some(("reboot", Command::Reboot)),
+        "ps" => Some(("ps", Command::Ps)),
         "shutdown" => Some(("shutdown", Command::Shutdown)),
         _ => None,
     };
@@ -299,6 +321,47 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
                 .ok_or(ParseError::BadArgument {
                     command: "fault",
                     given: kind,
+                    expected: EXPECTED,
+                })
+        }
+        "spawn" => {
+            const EXPECTED: &str = "one of counters, spinner";
+            let demo = args.next().ok_or(ParseError::MissingArgument {
+                command: "spawn",
+                expected: EXPECTED,
+            })?;
+            if let Some(extra) = args.next() {
+                return Err(ParseError::TooManyArguments {
+                    command: "spawn",
+                    extra,
+                });
+            }
+            match demo {
+                "counters" | "spinner" => Ok(Command::Spawn(demo)),
+                given => Err(ParseError::BadArgument {
+                    command: "spawn",
+                    given,
+                    expected: EXPECTED,
+                }),
+            }
+        }
+        "kill" => {
+            const EXPECTED: &str = "a thread id (see ps)";
+            let id = args.next().ok_or(ParseError::MissingArgument {
+                command: "kill",
+                expected: EXPECTED,
+            })?;
+            if let Some(extra) = args.next() {
+                return Err(ParseError::TooManyArguments {
+                    command: "kill",
+                    extra,
+                });
+            }
+            id.parse()
+                .map(Command::Kill)
+                .map_err(|_| ParseError::BadArgument {
+                    command: "kill",
+                    given: id,
                     expected: EXPECTED,
                 })
         }
@@ -402,10 +465,40 @@ mod tests {
         for entry in COMMANDS.iter().filter(|e| e.name != "history") {
             let line = match entry.name {
                 "fault" => "fault divide",
+                "spawn" => "spawn counters",
+                "kill" => "kill 3",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");
         }
+    }
+
+    #[test]
+    fn spawn_and_kill_check_their_arguments() {
+        assert_eq!(parse("spawn counters"), Ok(Command::Spawn("counters")));
+        assert!(matches!(
+            parse("spawn"),
+            Err(ParseError::MissingArgument {
+                command: "spawn",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse("spawn rocket"),
+            Err(ParseError::BadArgument {
+                command: "spawn",
+                ..
+            })
+        ));
+        assert_eq!(parse("kill 7"), Ok(Command::Kill(7)));
+        assert!(matches!(
+            parse("kill seven"),
+            Err(ParseError::BadArgument {
+                command: "kill",
+                ..
+            })
+        ));
+        assert_eq!(parse("ps"), Ok(Command::Ps));
     }
 
     #[test]

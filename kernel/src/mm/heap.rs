@@ -15,7 +15,7 @@
 //!
 //! The lock is never taken in an interrupt handler: handlers do not allocate.
 
-use super::{frames, PAGE_TABLES};
+use super::PAGE_TABLES;
 use crate::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
@@ -35,34 +35,12 @@ struct MapFrames;
 
 impl Grow for MapFrames {
     fn grow(&mut self, from: usize, bytes: usize) -> bool {
-        let mut tables = PAGE_TABLES.lock();
-        let Some(tables) = tables.as_mut() else {
-            return false;
-        };
-        let pages = bytes / heap::PAGE_SIZE;
-        for n in 0..pages {
-            let page = VirtAddr::new((from + n * heap::PAGE_SIZE) as u64);
-            let mapped = frames::allocate().and_then(|frame| {
-                match tables.map(page, frame, Flags::WRITABLE | Flags::NO_EXECUTE) {
-                    Ok(()) => Some(()),
-                    Err(_) => {
-                        let _ = frames::free(frame);
-                        None
-                    }
-                }
-            });
-            if mapped.is_none() {
-                // Undo this growth: unmap and free what it mapped so far.
-                for done in 0..n {
-                    let page = VirtAddr::new((from + done * heap::PAGE_SIZE) as u64);
-                    if let Ok(frame) = tables.unmap(page) {
-                        let _ = frames::free(frame);
-                    }
-                }
-                return false;
-            }
-        }
-        true
+        // All pages or none: a failed growth leaves nothing mapped.
+        super::map_fresh_pages(
+            from as u64,
+            (bytes / heap::PAGE_SIZE) as u64,
+            Flags::WRITABLE | Flags::NO_EXECUTE,
+        )
     }
 }
 

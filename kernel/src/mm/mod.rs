@@ -52,3 +52,47 @@ pub fn init(
         audit,
     })
 }
+
+/// Maps `pages` pages from `start` to fresh frames with `flags`: all of them, or (if frames or
+/// page tables run out) none, with every frame taken along the way given back. For the heap's
+/// growth and thread stacks.
+pub fn map_fresh_pages(
+    start: u64,
+    pages: u64,
+    flags: x86_64::structures::paging::PageTableFlags,
+) -> bool {
+    let mut tables = PAGE_TABLES.lock();
+    let Some(tables) = tables.as_mut() else {
+        return false;
+    };
+    for n in 0..pages {
+        let page = x86_64::VirtAddr::new(start + n * paging::PAGE_SIZE);
+        let mapped = frames::allocate().is_some_and(|frame| {
+            let ok = tables.map(page, frame, flags).is_ok();
+            if !ok {
+                let _ = frames::free(frame);
+            }
+            ok
+        });
+        if !mapped {
+            unmap_and_free_locked(tables, start, n);
+            return false;
+        }
+    }
+    true
+}
+
+/// Unmaps `pages` pages from `start` and frees their frames (pages not mapped are skipped).
+pub fn unmap_and_free(start: u64, pages: u64) {
+    if let Some(tables) = PAGE_TABLES.lock().as_mut() {
+        unmap_and_free_locked(tables, start, pages);
+    }
+}
+
+fn unmap_and_free_locked(tables: &mut PageTables, start: u64, pages: u64) {
+    for n in 0..pages {
+        if let Ok(frame) = tables.unmap(x86_64::VirtAddr::new(start + n * paging::PAGE_SIZE)) {
+            let _ = frames::free(frame);
+        }
+    }
+}

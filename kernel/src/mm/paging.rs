@@ -156,8 +156,10 @@ impl PageTables {
     }
 
     /// Maps the 4 KiB page at `page` to `frame` with `flags` (PRESENT is added). Intermediate
-    /// tables are created as needed, writable and (if `flags` has USER) user-accessible, so the
-    /// leaf's flags decide. On error nothing has changed and no frame is kept.
+    /// tables are created as needed, writable and (if `flags` has USER) user-accessible, so for
+    /// new tables the leaf's flags decide; an existing parent entry is only widened to USER, never
+    /// made writable or executable, so a read-only or no-execute parent still restricts the page.
+    /// On error nothing has changed and no frame is kept.
     pub fn map(&mut self, page: VirtAddr, frame: PhysAddr, flags: Flags) -> Result<(), MapError> {
         if !page.is_aligned(PAGE_SIZE) || !frame.is_aligned(PAGE_SIZE) {
             return Err(MapError::Unaligned);

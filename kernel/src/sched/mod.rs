@@ -81,6 +81,62 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> ThreadId {
         self.tid
     }
+
+    /// Whether the thread has produced its result (`join` will then not block for long).
+    pub fn is_finished(&self) -> bool {
+        self.packet.result.lock().is_some()
+    }
+}
+
+/// Per thread slot: asked to stop (see [`request_stop`]).
+static STOP: [core::sync::atomic::AtomicBool; MAX_THREADS] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; MAX_THREADS];
+
+/// Asks thread `tid` to stop at its next check of [`should_stop`]: Ferrite's `kill` is
+/// cooperative, because a thread stopped at an arbitrary instruction could leave a lock held or
+/// a structure half-changed. Returns false if there is no such thread (or it is boot or idle).
+pub fn request_stop(tid: ThreadId) -> bool {
+    let alive = interrupts::without_interrupts(|| {
+        KERNEL
+            .lock()
+            .as_ref()
+            .and_then(|t| t.sched.thread(tid).map(|t| t.state))
+            .is_some_and(|s| s != State::Exited)
+    });
+    if tid < 2 || tid >= MAX_THREADS || !alive {
+        return false;
+    }
+    STOP[tid].store(true, core::sync::atomic::Ordering::Relaxed);
+    wake(tid); // a sleeping thread notices at once
+    true
+}
+
+/// Whether the running thread has been asked to stop.
+pub fn should_stop() -> bool {
+    STOP[current()].load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Threads nobody joins yet (the console's demos): joined once they finish, by
+/// [`reap_finished`].
+static ORPHANS: Mutex<alloc::vec::Vec<JoinHandle<()>>> = Mutex::new(alloc::vec::Vec::new());
+
+/// Keeps `handle` to be joined when its thread finishes.
+pub fn detach(handle: JoinHandle<()>) {
+    ORPHANS.lock().push(handle);
+}
+
+/// Joins every detached thread that has finished, freeing its stack. Call from thread context.
+pub fn reap_finished() -> usize {
+    let finished: alloc::vec::Vec<JoinHandle<()>> = {
+        let mut orphans = ORPHANS.lock();
+        let (done, running): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
+            orphans.drain(..).partition(JoinHandle::is_finished);
+        *orphans = running;
+        done
+    };
+    let count = finished.len();
+    finished.into_iter().for_each(JoinHandle::join);
+    count
 }
 
 /// A thread's line for `ps`.
@@ -127,6 +183,8 @@ pub fn init() -> Result<(), SpawnError> {
 }
 
 /// Starts a thread running `f`, named `name`; returns a handle to join it.
+///
+/// The new thread's stop request (see [`request_stop`]) starts cleared.
 pub fn spawn<T: Send + 'static>(
     name: &'static str,
     f: impl FnOnce() -> T + Send + 'static,
@@ -162,6 +220,7 @@ pub fn spawn<T: Send + 'static>(
     };
     // SAFETY: the stack was just mapped for this slot and nothing runs on it.
     let rsp = unsafe { context::prepare_stack(stack.top()) };
+    STOP[tid].store(false, core::sync::atomic::Ordering::Relaxed);
     interrupts::without_interrupts(|| {
         // SAFETY: interrupts are off; the slot's thread has not run yet, so nothing else reads
         // its saved stack pointer before this write.

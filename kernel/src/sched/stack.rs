@@ -9,9 +9,8 @@
 //! [`crate::layout::thread_stack_guard_of`]).
 
 use crate::layout::{thread_stack_bottom, THREAD_STACK_SIZE};
-use crate::mm::{frames, PAGE_TABLES};
+use crate::mm;
 use x86_64::structures::paging::PageTableFlags as Flags;
-use x86_64::VirtAddr;
 
 /// Bytes in a page.
 const PAGE: u64 = 4096;
@@ -30,33 +29,18 @@ pub enum StackError {
 }
 
 impl Stack {
-    /// Maps the stack of thread slot `slot`. On failure everything mapped so far is undone.
+    /// Maps the stack of thread slot `slot`. On failure nothing stays mapped.
     pub fn map(slot: usize) -> Result<Stack, StackError> {
         let bottom = thread_stack_bottom(slot);
-        let mut tables = PAGE_TABLES.lock();
-        let tables = tables.as_mut().ok_or(StackError::OutOfMemory)?;
-        let pages = THREAD_STACK_SIZE / PAGE;
-        for n in 0..pages {
-            let page = VirtAddr::new(bottom + n * PAGE);
-            let mapped = frames::allocate().and_then(|frame| {
-                match tables.map(page, frame, Flags::WRITABLE | Flags::NO_EXECUTE) {
-                    Ok(()) => Some(()),
-                    Err(_) => {
-                        let _ = frames::free(frame);
-                        None
-                    }
-                }
-            });
-            if mapped.is_none() {
-                for done in 0..n {
-                    if let Ok(frame) = tables.unmap(VirtAddr::new(bottom + done * PAGE)) {
-                        let _ = frames::free(frame);
-                    }
-                }
-                return Err(StackError::OutOfMemory);
-            }
+        if mm::map_fresh_pages(
+            bottom,
+            THREAD_STACK_SIZE / PAGE,
+            Flags::WRITABLE | Flags::NO_EXECUTE,
+        ) {
+            Ok(Stack { bottom })
+        } else {
+            Err(StackError::OutOfMemory)
         }
-        Ok(Stack { bottom })
     }
 
     /// One past the highest byte: where the stack starts.
@@ -68,14 +52,6 @@ impl Stack {
 impl Drop for Stack {
     /// Unmaps the stack and gives its frames back. Only for a thread that will never run again.
     fn drop(&mut self) {
-        let mut tables = PAGE_TABLES.lock();
-        let Some(tables) = tables.as_mut() else {
-            return;
-        };
-        for n in 0..THREAD_STACK_SIZE / PAGE {
-            if let Ok(frame) = tables.unmap(VirtAddr::new(self.bottom + n * PAGE)) {
-                let _ = frames::free(frame);
-            }
-        }
+        mm::unmap_and_free(self.bottom, THREAD_STACK_SIZE / PAGE);
     }
 }
