@@ -88,7 +88,7 @@ def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.
 
 def test_help_lists_every_command(console: Console) -> None:
     reply = console.run("help")
-    for command in ("help", "echo", "uptime", "ticks", "mem", "cpu", "clear", "fault", "reboot", "shutdown"):
+    for command in ("help", "echo", "uptime", "ticks", "mem", "cpu", "clear", "ps", "spawn", "kill", "fault", "reboot", "shutdown"):
         assert re.search(rf"^  {command}\b", reply, re.MULTILINE), f"{command} missing from:\n{reply}"
 
 
@@ -165,6 +165,23 @@ def test_mem_and_memtest_report_frames_and_heap(console: Console) -> None:
     assert re.search(r"heap: \d+ KiB mapped of \d+ KiB", reply), reply
     reply = console.run("memtest")
     assert re.search(r"1024 frames written and checked \(0 bad\), 2000 heap blocks \(0 bad\)", reply), reply
+
+
+def test_spawn_ps_and_kill_manage_demo_threads(console: Console) -> None:
+    assert "started spinner" in console.run("spawn spinner")
+    # The spinner never yields; the console still answers because the timer preempts it.
+    listing = console.run("ps")
+    match = re.search(r"^\s+(\d+)\s+spinner\s+(ready|running)", listing, re.MULTILINE)
+    assert match, listing
+    assert re.search(r"^\s+1\s+idle", listing, re.MULTILINE), listing
+    assert f"asked thread {match.group(1)} to stop" in console.run(f"kill {match.group(1)}")
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while "spinner" in console.run("ps"):
+        assert time.monotonic() < deadline, "the spinner did not stop"
+        time.sleep(0.2)
+    assert "no thread 1 that can be stopped" in console.run("kill 1")
+    reply = console.type_until("spawn counters\r", r"\[counter-b\] 5")
+    assert reply.index("[counter-a] 1") < reply.index("[counter-b] 1") < reply.index("[counter-a] 2"), reply
 
 
 def test_ticks_count_the_serial_interrupts(console: Console) -> None:

@@ -103,7 +103,7 @@ pub fn request_stop(tid: ThreadId) -> bool {
             .and_then(|t| t.sched.thread(tid).map(|t| t.state))
             .is_some_and(|s| s != State::Exited)
     });
-    if tid < 2 || tid >= MAX_THREADS || !alive {
+    if !(2..MAX_THREADS).contains(&tid) || !alive {
         return false;
     }
     STOP[tid].store(true, core::sync::atomic::Ordering::Relaxed);
@@ -323,6 +323,22 @@ pub(crate) fn block_on_queue(enqueue: impl FnOnce(ThreadId) -> bool) {
             schedule();
         }
     });
+}
+
+/// Whether threads have been set up ([`init`] ran).
+pub fn started() -> bool {
+    interrupts::without_interrupts(|| KERNEL.lock().is_some())
+}
+
+/// Blocks the running thread until [`wake_thread`] (at once if a wake came first). Interrupts
+/// must be off, and the caller must have made sure someone will wake it.
+pub fn block_current() {
+    block_on_queue(|_| true);
+}
+
+/// Makes a blocked thread ready; safe from interrupt handlers.
+pub fn wake_thread(tid: ThreadId) {
+    wake(tid);
 }
 
 /// Makes a blocked thread ready.

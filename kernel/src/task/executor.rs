@@ -9,7 +9,9 @@
 //! interrupt handlers: pushing is done with interrupts off, which on one CPU makes every producer
 //! take its turn.
 //!
-//! Halting without losing a wake-up: the loop turns interrupts off, looks at the queue, and only
+//! When there is nothing to do, the executor's thread blocks (the idle thread then halts the
+//! CPU, and other threads run); a wake makes it ready again. Before threads exist it halts
+//! the CPU itself. Halting without losing a wake-up: the loop turns interrupts off, looks at the queue, and only
 //! if it is empty executes `sti; hlt`. An interrupt that arrives after the check is held until
 //! `sti` has taken effect, which is after `hlt` has started, so it wakes the CPU instead of being
 //! missed (the same pattern as [`crate::input::next_key`]).
@@ -90,8 +92,15 @@ pub(super) fn wake(slot: usize, generation: u32) {
         let tail = TAIL.load(Ordering::Relaxed);
         READY[tail].store(slot, Ordering::Relaxed);
         TAIL.store((tail + 1) % RING, Ordering::Release);
+        // The thread running the executor may be blocked waiting for work: make it ready.
+        if let Some(thread) = *EXECUTOR_THREAD.lock() {
+            crate::sched::wake_thread(thread);
+        }
     });
 }
+
+/// The thread that runs the executor's loop, once it has started (it blocks when idle).
+static EXECUTOR_THREAD: Mutex<Option<sched::ThreadId>> = Mutex::new(None);
 
 /// Takes the oldest ready slot.
 fn pop_ready() -> Option<usize> {
@@ -156,7 +165,16 @@ fn idle() {
     interrupts::disable();
     if HEAD.load(Ordering::Acquire) == TAIL.load(Ordering::Acquire) {
         HALTS.fetch_add(1, Ordering::Relaxed);
-        interrupts::enable_and_hlt();
+        if crate::sched::started() {
+            // Block this thread until a wake queues a task; the idle thread halts the CPU and
+            // other threads run meanwhile. Interrupts stay off from the check to the block, and
+            // a wake that comes first is remembered by the scheduler, so none is lost.
+            *EXECUTOR_THREAD.lock() = Some(crate::sched::current());
+            crate::sched::block_current();
+            interrupts::enable();
+        } else {
+            interrupts::enable_and_hlt();
+        }
     } else {
         interrupts::enable();
     }
