@@ -173,6 +173,7 @@ pub fn spurious_count() -> u64 {
 /// Handles every vector from 32 up; called by the trap entry with interrupts off.
 pub fn handle(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
+    let start = crate::arch::x86_64::read_tsc();
     match vector {
         vector::TIMER => {
             time::on_tick();
@@ -211,7 +212,7 @@ pub fn handle(frame: &mut TrapFrame) {
     end_of_interrupt();
     // After the EOI, so the next tick can arrive while another thread runs: maybe preempt.
     if vector == vector::TIMER {
-        crate::sched::on_tick();
+        crate::sched::on_tick(start);
     }
 }
 

@@ -151,3 +151,51 @@ fn exited_threads_return_their_frames_and_heap() {
         (heap_before.live_blocks, heap_before.requested_bytes)
     );
 }
+
+#[test_case]
+fn switch_costs_are_measured() {
+    // A thread-yield round trip: two threads handing the CPU back and forth.
+    const ROUNDS: u64 = 2_000;
+    let stop = Arc::new(AtomicBool::new(false));
+    let partner_stop = Arc::clone(&stop);
+    let partner = sched::spawn("partner", move || {
+        while !partner_stop.load(Ordering::Relaxed) {
+            sched::yield_now();
+        }
+    })
+    .unwrap();
+    sched::yield_now(); // let the partner start
+    let start = ferrite::arch::x86_64::read_tsc();
+    for _ in 0..ROUNDS {
+        sched::yield_now();
+    }
+    let round_trip = (ferrite::arch::x86_64::read_tsc() - start) / ROUNDS;
+    stop.store(true, Ordering::Relaxed);
+    partner.join();
+    ferrite::bench::report("thread.yield_round_trip", round_trip, "instructions");
+    // A preemptive switch: a spinner and this thread, switched by the timer.
+    let spin_stop = Arc::new(AtomicBool::new(false));
+    let spinner_stop = Arc::clone(&spin_stop);
+    let spinner = sched::spawn("spinner", move || {
+        while !spinner_stop.load(Ordering::Relaxed) {
+            core::hint::spin_loop();
+        }
+    })
+    .unwrap();
+    let until = time::uptime_ns() + 100_000_000;
+    while time::uptime_ns() < until {
+        core::hint::spin_loop();
+    }
+    spin_stop.store(true, Ordering::Relaxed);
+    spinner.join();
+    let preempt = sched::preempt_cost();
+    ferrite::bench::report("thread.preemptive_switch", preempt, "instructions");
+    assert!(
+        round_trip > 0 && preempt > 0,
+        "both paths ran: {round_trip}, {preempt}"
+    );
+    assert!(
+        round_trip < 50_000 && preempt < 50_000,
+        "debug-build bounds: {round_trip}, {preempt}"
+    );
+}

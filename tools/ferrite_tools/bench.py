@@ -107,8 +107,9 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
 
 
 #: Test kernels that measure in guest instructions, and the prefix of the BENCH lines each
-#: contributes: the heap (kernel/tests/heap_bench.rs) and async tasks (kernel/tests/async_tasks.rs).
-GUEST_BENCH_KERNELS = {"heap_bench": "heap.", "async_tasks": "task."}
+#: contributes: the heap (kernel/tests/heap_bench.rs), async tasks (kernel/tests/async_tasks.rs)
+#: and threads (kernel/tests/threads.rs).
+GUEST_BENCH_KERNELS = {"heap_bench": "heap.", "async_tasks": "task.", "threads": "thread."}
 
 
 def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:

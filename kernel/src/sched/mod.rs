@@ -276,16 +276,37 @@ pub fn schedule() {
         // stack pointer) and `next` was switched away from earlier or prepared by `spawn`, so
         // its slot holds a stack pointer `switch` can resume.
         unsafe { context::switch(SAVED_RSP.0[previous].get(), *SAVED_RSP.0[next].get()) };
+        // Running again. If a preemption brought us here, record what it cost.
+        let start = PREEMPT_START.swap(0, core::sync::atomic::Ordering::Relaxed);
+        if start != 0 {
+            let now = crate::arch::x86_64::read_tsc();
+            PREEMPT_COST.store(
+                now.saturating_sub(start),
+                core::sync::atomic::Ordering::Relaxed,
+            );
+        }
     });
 }
 
+/// TSC when the tick that is preempting began (0: none in flight), for [`preempt_cost`].
+static PREEMPT_START: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+/// TSC ticks from the start of the last preempting tick's handling to the next thread running.
+static PREEMPT_COST: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// Called by the timer interrupt after its EOI: charges the tick and preempts if the running
-/// thread's slice is over.
-pub fn on_tick() {
+/// thread's slice is over. `tick_start` is the TSC when the interrupt's handling began.
+pub fn on_tick(tick_start: u64) {
     let decision = KERNEL.lock().as_mut().map(|t| t.sched.tick());
     if decision == Some(Tick::Switch) {
+        PREEMPT_START.store(tick_start, core::sync::atomic::Ordering::Relaxed);
         schedule();
     }
+}
+
+/// The last preemption's cost, in TSC ticks (instructions under `-icount`): from the timer
+/// interrupt's handler starting in one thread to the next thread running.
+pub fn preempt_cost() -> u64 {
+    PREEMPT_COST.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// Gives the rest of the running thread's slice to the next ready thread.
