@@ -112,9 +112,10 @@ fn the_mutex_makes_increments_exact() {
 }
 
 #[test_case]
-fn printing_from_many_threads_finishes_without_deadlock() {
+fn printing_from_many_threads_finishes_without_deadlock_or_lost_lines() {
     const THREADS: usize = 4;
     const LINES: usize = 20;
+    let lines_before = ferrite::drivers::serial::lines_written();
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             sched::spawn("printer", move || {
@@ -128,6 +129,8 @@ fn printing_from_many_threads_finishes_without_deadlock() {
         .collect();
     let printed: usize = handles.into_iter().map(|h| h.join()).sum();
     assert_eq!(printed, THREADS * LINES);
+    // Every line reached the serial port (the timer kept preempting the printers meanwhile).
+    assert!(ferrite::drivers::serial::lines_written() - lines_before >= (THREADS * LINES) as u64);
 }
 
 #[test_case]

@@ -79,6 +79,14 @@ pub fn init() {
     COM1.lock().init();
 }
 
+/// Lines written to COM1 so far (line feeds sent), for tests that check nothing was lost.
+static LINES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// How many lines have been written to COM1.
+pub fn lines_written() -> u64 {
+    LINES.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Adds `\r` before each `\n` on its way to a UART.
 struct SerialWriter<'a>(&'a mut SerialPort);
 
@@ -87,6 +95,7 @@ impl Write for SerialWriter<'_> {
         for byte in s.bytes() {
             if byte == b'\n' {
                 self.0.send(b'\r');
+                LINES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             }
             self.0.send(byte);
         }
