@@ -224,7 +224,7 @@ fn mem(boot: &Boot) {
     }
     match crate::mm::heap::stats() {
         Some((s, (limit, mapped))) => println!(
-            "heap: {} KiB mapped of {} KiB; {} blocks live, {} bytes requested; pages: {} slab, {} large, {} free; {} failed allocations",
+            "heap: {} KiB mapped of {} KiB; {} blocks live, {} bytes requested; pages: {} slab, {} large, {} free; {} slabs set up; {} failed allocations",
             mapped as u64 / KIB,
             limit as u64 / KIB,
             s.live_blocks,
@@ -232,6 +232,7 @@ fn mem(boot: &Boot) {
             s.slab_pages,
             s.large_pages,
             s.free_pages,
+            s.slabs_created,
             s.failures
         ),
         None => println!("heap: not set up"),

@@ -31,7 +31,10 @@ fn cost_per_pair(layout: Layout) -> u64 {
     x86_64::instructions::interrupts::without_interrupts(|| {
         // SAFETY: a non-zero layout; each block is freed right after with the same layout.
         unsafe {
-            let warm = alloc::alloc::alloc(layout);
+            // `black_box`: without it the compiler may drop this allocation and its free as
+            // unused (Rust's allocator calls can be elided), and every pair below would then
+            // set up and tear down a whole slab.
+            let warm = core::hint::black_box(alloc::alloc::alloc(layout));
             assert!(!warm.is_null());
             let start = read_tsc();
             for _ in 0..PAIRS {

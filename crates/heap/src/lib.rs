@@ -166,6 +166,8 @@ pub struct Stats {
     pub large_pages: usize,
     /// Allocations that failed.
     pub failures: usize,
+    /// Slabs set up since the heap began (a slab is set up when its class has no free block).
+    pub slabs_created: usize,
 }
 
 /// Why a heap could not be made.
@@ -463,6 +465,7 @@ impl Heap {
                 next: NONE32,
             };
             self.stats.slab_pages += 1;
+            self.stats.slabs_created += 1;
             self.push_slab(page, class);
         }
         let page = self.partial[class] as usize;
