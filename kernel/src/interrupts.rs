@@ -178,6 +178,7 @@ pub fn handle(frame: &mut TrapFrame) {
         vector::TIMER => {
             time::on_tick();
             crate::task::timer::on_tick(time::uptime_ns());
+            time::jitter();
         }
         vector::KEYBOARD => {
             DEVICE_INTERRUPTS[0].fetch_add(1, Ordering::Relaxed);

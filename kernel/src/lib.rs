@@ -172,7 +172,7 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
             let calibration = time::calibration();
             if let Some(cal) = calibration {
                 log::info!(
-                    "timer: APIC timer {} Hz, TSC {} Hz ({}), tick {} Hz",
+                    "timer: APIC timer {} Hz, TSC {} Hz ({}), tick {} Hz{}",
                     cal.apic_timer_hz,
                     cal.tsc_hz,
                     if cal.invariant_tsc {
@@ -180,7 +180,13 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
                     } else {
                         "not invariant"
                     },
-                    time::TICK_HZ
+                    time::TICK_HZ,
+                    match time::timing() {
+                        ::fwcfg::Timing::Jitter { seed } => {
+                            alloc::format!(", jitter seed {seed}")
+                        }
+                        _ => alloc::string::String::new(),
+                    }
                 );
             }
             if let Err(e) = interrupts::enable_input() {

@@ -258,6 +258,7 @@ fn ps() {
             ::sched::State::Sleeping { .. } => "sleeping",
             ::sched::State::Exited => "exited",
             ::sched::State::Free => "free",
+            ::sched::State::New => "new",
         };
         let ms = t.cpu_ticks * 1000 / time::TICK_HZ;
         println!("  {:>2}  {:<12}  {:<12} {:>6} ms", t.id, t.name, state, ms);

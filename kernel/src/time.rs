@@ -21,6 +21,7 @@ use crate::arch::x86_64::apic::{LocalApic, TIMER_DIVISOR};
 use crate::drivers::pit;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
+use fwcfg::Timing;
 use spin::Once;
 
 /// Ticks per second of the periodic timer. 100 Hz (10 ms) is the classic Unix rate: coarse
@@ -69,6 +70,9 @@ fn has_invariant_tsc() -> bool {
 /// Measures the APIC timer and the TSC against the PIT, then starts the periodic tick on
 /// `vector`. Interrupts must be off; they may be enabled afterwards.
 pub fn init(apic: &LocalApic, vector: u8) -> Calibration {
+    if let Timing::Jitter { seed } = read_timing() {
+        JITTER_STATE.store(xorshift::Rng::new(seed).state(), Ordering::Relaxed);
+    }
     let mut tsc_start = 0;
     pit::wait(CALIBRATION_PIT_CYCLES, || {
         apic.start_timer(u32::MAX, None, false);
@@ -97,6 +101,62 @@ pub fn init(apic: &LocalApic, vector: u8) -> Calibration {
 /// Called by the timer interrupt, with interrupts off.
 pub fn on_tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How this run's ticks fall; read once from fw_cfg (see the `fwcfg` crate's `Timing`).
+static TIMING: Once<Timing> = Once::new();
+/// The jitter's xorshift64* state; 0 while there is no jitter. Only the tick handler changes it.
+static JITTER_STATE: AtomicU64 = AtomicU64::new(0);
+/// The most loop rounds a tick's jitter spins: a few hundred thousand instructions, a few per
+/// cent of a tick under icount (1 ns an instruction). Longer than any short stretch of code, so
+/// where the next tick lands within it varies. The spin counts rounds rather than reading the
+/// TSC, because under icount every `rdtsc` is slow to emulate.
+const JITTER_MAX_ROUNDS: u64 = 100_000;
+
+/// Reads the timing the host asked for (`opt/ferrite/timing`), once; called by [`init`].
+fn read_timing() -> Timing {
+    *TIMING.call_once(|| {
+        let mut buf = [0; 32];
+        let Some(text) = crate::drivers::fw_cfg::read_file(fwcfg::TIMING_FILE, &mut buf) else {
+            return Timing::Real;
+        };
+        match core::str::from_utf8(text).ok().and_then(Timing::parse) {
+            Some(timing) => timing,
+            None => {
+                log::warn!("timer: ignoring {} = {text:?}", fwcfg::TIMING_FILE);
+                Timing::Real
+            }
+        }
+    })
+}
+
+/// The timing this run was started with: `Exact` only when the host said the machine runs
+/// under `-icount` without jitter. Tests assert tight time bounds only then.
+pub fn timing() -> Timing {
+    TIMING.get().copied().unwrap_or(Timing::Real)
+}
+
+/// Whether virtual time follows the instructions executed (`-icount`, with or without jitter):
+/// then a time bound cannot be broken by the host being busy, only by the kernel.
+pub fn timing_is_deterministic() -> bool {
+    matches!(timing(), Timing::Exact | Timing::Jitter { .. })
+}
+
+/// With jitter on, spins for a random part of [`JITTER_MAX_ROUNDS`], drawn from the seeded
+/// sequence: every tick then hands the interrupted code a different share of the next tick.
+/// Called by the tick handler after it has counted the tick and woken timers, so deadlines are
+/// met as without jitter; only what runs next starts later.
+pub fn jitter() {
+    let state = JITTER_STATE.load(Ordering::Relaxed);
+    if state == 0 {
+        return;
+    }
+    let mut rng = xorshift::Rng::from_state(state);
+    let rounds = rng.below(JITTER_MAX_ROUNDS);
+    JITTER_STATE.store(rng.state(), Ordering::Relaxed);
+    for round in 0..rounds {
+        core::hint::black_box(round);
+    }
 }
 
 /// Ticks since the timer started.

@@ -100,11 +100,14 @@ fn timers_fire_in_deadline_order_no_earlier_than_asked() {
             "{ms} ms: woke {} ns early",
             deadline - woke
         );
-        assert!(
-            woke - deadline <= TICK_NS + SLACK_NS,
-            "{ms} ms: woke {} ns late",
-            woke - deadline
-        );
+        // How late is a matter of timing: bounded only under exact icount.
+        if time::timing().is_exact() {
+            assert!(
+                woke - deadline <= TICK_NS + SLACK_NS,
+                "{ms} ms: woke {} ns late",
+                woke - deadline
+            );
+        }
     }
 }
 
@@ -139,5 +142,7 @@ fn a_yield_round_trip_is_cheap() {
     .unwrap();
     // Under icount the TSC counts instructions (the tick handler's share included).
     ferrite::bench::report("task.yield_round_trip", cost, "instructions");
-    assert!(cost < 20_000, "{cost} instructions per yield (debug build)");
+    if time::timing().is_exact() {
+        assert!(cost < 20_000, "{cost} instructions per yield (debug build)");
+    }
 }

@@ -1,7 +1,9 @@
 //! A test kernel for kernel threads: spawn and join, preemption and fairness, blocking sleep,
 //! the blocking mutex, printing from many threads, and that exited threads leak nothing. The
-//! harness runs it under `-icount shift=0,align=off,sleep=off` (`EXACT_TIME`), so the timing
-//! bounds are exact.
+//! harness runs it first under `-icount shift=0,align=off,sleep=off` (`EXACT_TIME`), where the
+//! timing bounds are exact, then under real timing and under icount with seeded tick jitter
+//! (`RACE_TIMINGS`), where preemption lands elsewhere; tight time bounds are checked only in
+//! the exact run (`time::timing`).
 
 #![no_std]
 #![no_main]
@@ -34,6 +36,43 @@ fn join_returns_the_threads_value() {
     assert_eq!(handle.join(), 42);
 }
 
+/// Issue 9's race, made certain rather than lucky. `spawn` runs a pause between taking the new
+/// thread's slot and starting it; here the pause yields, and sleeps through timer ticks while a
+/// CPU-bound thread is ready, so both a voluntary switch and a preemptive one happen inside the
+/// window. Had the thread been made ready when its slot was taken (the old order), one of them
+/// would switch to it with no saved stack pointer: 0 in a fresh slot, a dead thread's stale one
+/// in a reused slot, as here.
+#[test_case]
+fn a_thread_is_never_switched_to_before_its_context_exists() {
+    fn pause() {
+        sched::yield_now();
+        sched::sleep(Duration::from_millis(30));
+        sched::yield_now();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner_stop = Arc::clone(&stop);
+    let spinner = sched::spawn("spinner", move || {
+        while !spinner_stop.load(Ordering::Relaxed) {
+            core::hint::spin_loop();
+        }
+    })
+    .unwrap();
+    for round in 0..3u64 {
+        // A thread that has come and gone leaves its slot (and once its stack pointer) behind.
+        let first = sched::spawn("first", move || round).unwrap();
+        let slot = first.id();
+        assert_eq!(first.join(), round);
+        sched::set_spawn_pause(Some(pause));
+        let second = sched::spawn("second", move || round + 100);
+        sched::set_spawn_pause(None);
+        let second = second.unwrap();
+        assert_eq!(second.id(), slot, "the slot was reused");
+        assert_eq!(second.join(), round + 100);
+    }
+    stop.store(true, Ordering::Relaxed);
+    spinner.join();
+}
+
 #[test_case]
 fn two_cpu_bound_threads_both_make_progress() {
     let stop = Arc::new(AtomicBool::new(false));
@@ -62,11 +101,14 @@ fn two_cpu_bound_threads_both_make_progress() {
         handle.join();
     }
     assert!(a > 0 && b > 0, "both threads ran: {a} and {b}");
-    let (low, high) = (a.min(b), a.max(b));
-    assert!(
-        high <= low * 2,
-        "round robin shares the CPU about evenly: {a} vs {b}"
-    );
+    // Under real timing a busy host can stretch one slice; only icount makes shares comparable.
+    if time::timing_is_deterministic() {
+        let (low, high) = (a.min(b), a.max(b));
+        assert!(
+            high <= low * 2,
+            "round robin shares the CPU about evenly: {a} vs {b}"
+        );
+    }
 }
 
 #[test_case]
@@ -77,10 +119,13 @@ fn sleep_wakes_no_earlier_than_asked_and_within_two_ticks() {
         let slept = time::uptime_ns() - start;
         let asked = ms * 1_000_000;
         assert!(slept >= asked, "asked {asked} ns, slept {slept} ns");
-        assert!(
-            slept <= asked + 2 * TICK_NS + 1_000_000,
-            "asked {asked} ns, slept {slept} ns"
-        );
+        // The upper bound holds when nothing but the kernel decides time (exact icount).
+        if time::timing().is_exact() {
+            assert!(
+                slept <= asked + 2 * TICK_NS + 1_000_000,
+                "asked {asked} ns, slept {slept} ns"
+            );
+        }
     }
 }
 
@@ -98,7 +143,7 @@ fn the_mutex_makes_increments_exact() {
                     // Read, yield (inviting a switch in the middle), write: only the lock makes
                     // this exact.
                     let seen = *value;
-                    core::hint::spin_loop();
+                    sched::yield_now();
                     *value = seen + 1;
                 }
             })
@@ -197,8 +242,11 @@ fn switch_costs_are_measured() {
         round_trip > 0 && preempt > 0,
         "both paths ran: {round_trip}, {preempt}"
     );
-    assert!(
-        round_trip < 50_000 && preempt < 50_000,
-        "debug-build bounds: {round_trip}, {preempt}"
-    );
+    // Counts are instructions only under exact icount (jitter adds its spin to a preemption).
+    if time::timing().is_exact() {
+        assert!(
+            round_trip < 50_000 && preempt < 50_000,
+            "debug-build bounds: {round_trip}, {preempt}"
+        );
+    }
 }

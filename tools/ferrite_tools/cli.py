@@ -53,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     test = sub_parser("test", help="run every test (or those whose name contains FILTER)")
     test.add_argument("filter", nargs="?", help="run only tests whose name contains this text")
     test.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="QEMU acceleration for kernel tests")
+    test.add_argument(
+        "--seed",
+        type=int,
+        action="append",
+        metavar="N",
+        help="run the concurrency test kernels with timer jitter seed N (repeatable; replaces the default seeds)",
+    )
+    test.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help=f"run them with jitter seeds 1..N (default: {', '.join(map(str, harness.DEFAULT_SEEDS))})",
+    )
 
     b = sub_parser("build", help="build the kernel")
     b.add_argument("--release", action="store_true", help="build with optimisations")
@@ -75,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
     runner.add_argument("elf", type=Path)
     runner.add_argument("args", nargs="*", help="ignored (cargo passes test-harness arguments)")
     return parser
+
+
+def _seeds(args: argparse.Namespace) -> tuple[int, ...]:
+    """The jitter seeds `test` was asked for."""
+    if args.seed and args.seeds is not None:
+        raise FerriteError("give either --seed (one or more times) or --seeds N, not both")
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise FerriteError(f"--seeds must be at least 1, not {args.seeds}")
+        return tuple(range(1, args.seeds + 1))
+    if args.seed:
+        if any(seed < 0 for seed in args.seed):
+            raise FerriteError("a jitter seed is a number from 0 up")
+        return tuple(args.seed)
+    return harness.DEFAULT_SEEDS
 
 
 def _has_display() -> bool:
@@ -234,7 +262,9 @@ def main(argv: list[str]) -> int:
         # x.py's bootstrap has just run set-up; find the toolchain it provided.
         tc = find_toolchain() or ensure()
         if args.command == "test":
-            return testcmd.run(tc, filter_text=args.filter, accel_request=args.accel, verbose=args.verbose)
+            return testcmd.run(
+                tc, filter_text=args.filter, accel_request=args.accel, verbose=args.verbose, seeds=_seeds(args)
+            )
         if args.command == "run":
             return cmd_run(tc, args)
         if args.command == "build":

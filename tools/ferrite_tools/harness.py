@@ -9,6 +9,11 @@ case only when all of these hold:
 * The KTAP report is complete: a plan, as many results as planned, in order, no restart.
 * The case's own line says `ok`.
 
+Concurrency test kernels (`RACE_TIMINGS`) boot several times, under several timings (see
+`Timing`): icount makes figures exact but lands every timer tick on the same instruction, so it
+proves one interleaving; real TCG timing and icount with seeded jitter on each tick try others.
+A failure under jitter names its seed and the command that replays it exactly.
+
 When a boot fails without a `not ok` line to blame (a hang, a triple fault), the harness names
 the test that was running from the kernel's `# test: NAME` line printed before each test, and
 reports the tail of the serial log and the log's path, which is kept.
@@ -16,7 +21,9 @@ reports the tail of the serial log and the log's path, which is kept.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ferrite_tools import contract, ktap, paths
@@ -35,12 +42,59 @@ DEFAULT_FIRMWARES = (Firmware.BIOS,)
 #: Test kernels that measure time: they run emulated with `-icount shift=0,align=off,sleep=off`,
 #: where virtual time is a pure function of the instructions executed, so their figures are
 #: exact and the same on every machine (and KVM, whose clock is the host's, is never used).
-EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads"})
+EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads", "stress"})
+#: Concurrency test kernels: besides their first run, they boot under real timing and under
+#: icount with seeded jitter, one boot per seed.
+RACE_TIMINGS = frozenset({"async_tasks", "threads", "stress"})
+#: The jitter seeds `./x.py test` uses unless told others (`--seed`, `--seeds`).
+DEFAULT_SEEDS = (1, 2)
+#: Where the kernel reads its timing (the `fwcfg` crate's `TIMING_FILE`).
+TIMING_FILE = "opt/ferrite/timing"
 #: Seconds a test kernel may run, boot included. An emulated boot takes 5-6 s on 2 cores.
 DEFAULT_TIMEOUT_S = 60.0
 #: The diagnostic prefix the kernel prints before running each test.
 RUNNING_PREFIX = "test: "
 SUITE = "kernel"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How a test kernel's timer ticks fall: `exact` (icount), `real` (no icount: whatever the
+    host's scheduling gives), or `jitter` (icount, and each tick's handler spins for a seeded
+    random time, so preemption lands elsewhere for each seed, the same for the same seed)."""
+
+    kind: str
+    seed: int | None = None
+
+    @property
+    def icount(self) -> bool:
+        return self.kind != "real"
+
+    def fw_cfg(self) -> str:
+        """The text the kernel reads from `TIMING_FILE`."""
+        return f"jitter={self.seed}" if self.kind == "jitter" else self.kind
+
+    def label(self) -> str:
+        return self.fw_cfg()
+
+
+EXACT = Timing("exact")
+REAL = Timing("real")
+
+
+def timings_for(kernel_name: str, seeds: tuple[int, ...] = DEFAULT_SEEDS) -> list[Timing]:
+    """Every timing a test kernel boots under, its first (the one its figures come from) first."""
+    first = EXACT if kernel_name in EXACT_TIME else REAL
+    if kernel_name not in RACE_TIMINGS:
+        return [first]
+    others = [REAL] if first is EXACT else []
+    return [first, *others, *(Timing("jitter", seed) for seed in seeds)]
+
+
+def reproduce_command(kernel_name: str, timing: Timing) -> str:
+    """The command that runs this test kernel under this timing again."""
+    seed = f" --seed {timing.seed}" if timing.seed is not None else ""
+    return f"./x.py test{seed} {kernel_name}"
 
 
 def firmwares_for(kernel_name: str) -> tuple[Firmware, ...]:
@@ -105,19 +159,24 @@ def run_kernel_test(
     *,
     accel: Accel,
     ovmf: Path | None,
+    timing: Timing | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     verbose: bool = False,
 ) -> list[TestResult]:
-    """Boots one test kernel under one firmware and judges the outcome."""
-    label = f"{kernel.name}[{firmware.value}]"
-    log = paths.LOG_DIR / "kernel-tests" / f"{kernel.name}-{firmware.value}.log"
-    exact = kernel.name in EXACT_TIME
+    """Boots one test kernel under one firmware and one timing (by default its first) and
+    judges the outcome."""
+    timing = timing or timings_for(kernel.name)[0]
+    first = timing == timings_for(kernel.name)[0]
+    tag = firmware.value if first else f"{firmware.value},{timing.label()}"
+    label = f"{kernel.name}[{tag}]"
+    log = paths.LOG_DIR / "kernel-tests" / f"{kernel.name}-{tag.replace(',', '-').replace('=', '')}.log"
     config = QemuConfig(
         image=images.for_firmware(firmware),
         firmware=firmware,
         ovmf=ovmf,
-        accel=Accel.TCG if exact else accel,
-        icount=exact,
+        accel=Accel.TCG if timing.icount else accel,
+        icount=timing.icount,
+        fw_cfg=((TIMING_FILE, timing.fw_cfg()),),
     )
     if verbose:
         print(f"$ {config.command()}", flush=True)
@@ -125,4 +184,8 @@ def run_kernel_test(
     with Machine(config, log) as machine:
         status = machine.wait_exit(timeout)
         output, tail = machine.output, machine.tail()
-    return judge(label, status, output, timeout, log, tail, time.monotonic() - started)
+    results = judge(label, status, output, timeout, log, tail, time.monotonic() - started)
+    if kernel.name in RACE_TIMINGS:
+        again = f"\nrun again: {reproduce_command(kernel.name, timing)}"
+        results = [r if r.status is not Status.FAIL else dataclasses.replace(r, detail=r.detail + again) for r in results]
+    return results

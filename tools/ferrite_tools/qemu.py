@@ -74,6 +74,8 @@ class QemuConfig:
     gdb_wait: bool = False
     #: Count instructions deterministically (one instruction = 1 ns of virtual time).
     icount: bool = False
+    #: Small named strings for the guest, through QEMU's fw_cfg device (`opt/...` names).
+    fw_cfg: tuple[tuple[str, str], ...] = ()
 
     def argv(self) -> list[str]:
         """The command line."""
@@ -102,6 +104,11 @@ class QemuConfig:
             ]
         if self.no_reboot:
             args.append("-no-reboot")
+        for name, value in self.fw_cfg:
+            # QEMU's option parser would split the value at a comma.
+            if "," in value or "," in name:
+                raise FerriteError(f"fw_cfg {name}={value!r}: commas cannot be passed")
+            args += ["-fw_cfg", f"name={name},string={value}"]
         if self.qmp_socket is not None:
             args += ["-qmp", f"unix:{self.qmp_socket},server=on,wait=off"]
         if self.gdb_port is not None:

@@ -42,8 +42,17 @@ _CARGO_RUNNING = re.compile(r"^\s*Running (?:unittests )?(\S+) \(.*?deps/([A-Za-
 class TestRun:
     """Collects results from every suite and prints them as they come."""
 
-    def __init__(self, tc: Toolchain, *, filter_text: str | None, accel: Accel, verbose: bool) -> None:
+    def __init__(
+        self,
+        tc: Toolchain,
+        *,
+        filter_text: str | None,
+        accel: Accel,
+        verbose: bool,
+        seeds: tuple[int, ...] = harness.DEFAULT_SEEDS,
+    ) -> None:
         self.tc = tc
+        self.seeds = seeds
         self.filter = filter_text
         self.accel = accel
         self.verbose = verbose
@@ -136,9 +145,10 @@ class TestRun:
                 continue
             firmwares = harness.firmwares_for(kernel.name)
             images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares))
-            for firmware in firmwares:
+            runs = [(f, t) for f in firmwares for t in harness.timings_for(kernel.name, self.seeds)]
+            for firmware, timing in runs:
                 results = harness.run_kernel_test(
-                    kernel, images, firmware, accel=self.accel, ovmf=ovmf, verbose=self.verbose
+                    kernel, images, firmware, accel=self.accel, ovmf=ovmf, timing=timing, verbose=self.verbose
                 )
                 for result in results:
                     if label_matches:
@@ -208,12 +218,22 @@ def choose_accel(requested: str) -> tuple[Accel, str]:
     return Accel.TCG, f"TCG (KVM not usable: {why})"
 
 
-def run(tc: Toolchain, *, filter_text: str | None, accel_request: str, verbose: bool) -> int:
+def run(
+    tc: Toolchain,
+    *,
+    filter_text: str | None,
+    accel_request: str,
+    verbose: bool,
+    seeds: tuple[int, ...] = harness.DEFAULT_SEEDS,
+) -> int:
     """Runs every suite; returns 0 only if nothing failed."""
     accel, accel_note = choose_accel(accel_request)
-    print(f"ferrite test: QEMU acceleration {accel_note}" + (f"; filter {filter_text!r}" if filter_text else ""))
+    print(
+        f"ferrite test: QEMU acceleration {accel_note}; jitter seeds {', '.join(map(str, seeds))}"
+        + (f"; filter {filter_text!r}" if filter_text else "")
+    )
     started = time.monotonic()
-    run_ = TestRun(tc, filter_text=filter_text, accel=accel, verbose=verbose)
+    run_ = TestRun(tc, filter_text=filter_text, accel=accel, verbose=verbose, seeds=seeds)
     # The image builder first: on a fresh machine its build is the longest step (it compiles the
     # bootloader's stages), and it says so; every later suite then finds it done.
     run_.suite("build", lambda: build.build_boot_tool(tc, verbose=verbose))

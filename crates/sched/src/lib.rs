@@ -34,6 +34,9 @@ pub type ThreadId = usize;
 pub enum State {
     /// No thread in this slot.
     Free,
+    /// The slot is taken but the thread cannot run yet: the kernel is still preparing its stack
+    /// and first context. Never in the run queue; [`Scheduler::start`] makes it ready.
+    New,
     /// Waiting in the run queue for its turn.
     Ready,
     /// On the CPU.
@@ -211,20 +214,48 @@ impl Scheduler {
         self.now
     }
 
-    /// Adds a new thread, ready to run; returns its id.
-    pub fn add(&mut self) -> Result<ThreadId, SchedError> {
+    /// Takes a free slot for a new thread, which cannot run until [`Scheduler::start`]; returns
+    /// its id.
+    ///
+    /// Creating a thread is two steps because the kernel has work to do between them (map a
+    /// stack, write the first context the switch will load) and the timer can interrupt that
+    /// work. A thread that became ready at once could be picked by a tick in between and be
+    /// switched to with no context at all. So the slot is reserved first (`New`, invisible to
+    /// [`Scheduler::switch`]) and the thread joins the run queue only when its context exists.
+    pub fn reserve(&mut self) -> Result<ThreadId, SchedError> {
         let tid = self
             .threads
             .iter()
             .position(|t| t.state == State::Free)
             .ok_or(SchedError::TooManyThreads)?;
         self.threads[tid] = Thread {
-            state: State::Ready,
+            state: State::New,
             cpu_ticks: 0,
             wake_pending: false,
         };
-        self.run_queue.push(tid);
         Ok(tid)
+    }
+
+    /// Makes a reserved thread ready to run: call once its first context is in place.
+    pub fn start(&mut self, tid: ThreadId) -> Result<(), SchedError> {
+        match self.threads.get(tid).map(|t| t.state) {
+            Some(State::New) => {
+                self.make_ready(tid);
+                Ok(())
+            }
+            _ => Err(SchedError::BadThread),
+        }
+    }
+
+    /// Gives back a reserved slot whose thread will never start (its stack could not be had).
+    pub fn abandon(&mut self, tid: ThreadId) -> Result<(), SchedError> {
+        match self.threads.get(tid).map(|t| t.state) {
+            Some(State::New) => {
+                self.threads[tid] = FREE;
+                Ok(())
+            }
+            _ => Err(SchedError::BadThread),
+        }
     }
 
     /// The timer interrupt: advances the clock, charges the tick to the running thread, wakes
@@ -248,7 +279,18 @@ impl Scheduler {
         }
     }
 
+    /// Puts `tid` in the run queue. A thread is ready at most once: queued twice, it would run
+    /// twice per round and, once it exits, a stale entry would switch to a dead thread. That is
+    /// a kernel bug, caught here where it happens rather than where it crashes.
     fn make_ready(&mut self, tid: ThreadId) {
+        assert!(
+            !matches!(
+                self.threads[tid].state,
+                State::Ready | State::Free | State::Exited
+            ),
+            "thread {tid} made ready while {:?}",
+            self.threads[tid].state
+        );
         self.threads[tid].state = State::Ready;
         if tid != self.idle {
             self.run_queue.push(tid);
@@ -312,7 +354,7 @@ impl Scheduler {
                 Ok(())
             }
             State::Ready => Ok(()),
-            State::Free | State::Exited => Err(SchedError::BadThread),
+            State::Free | State::New | State::Exited => Err(SchedError::BadThread),
         }
     }
 
@@ -401,6 +443,13 @@ mod tests {
 
     const POLICY: Policy = Policy { time_slice: 3 };
 
+    /// A new thread, reserved and started at once (its context is "ready" on the host).
+    fn add(s: &mut Scheduler) -> ThreadId {
+        let tid = s.reserve().unwrap();
+        s.start(tid).unwrap();
+        tid
+    }
+
     /// Runs `ticks` timer ticks, switching when the scheduler says so; returns who ran each tick.
     fn run(s: &mut Scheduler, ticks: usize) -> Vec<ThreadId> {
         (0..ticks)
@@ -418,7 +467,7 @@ mod tests {
     fn two_cpu_bound_threads_share_the_cpu_in_slices() {
         let mut s = Scheduler::new(POLICY);
         s.exit_current();
-        let (a, b) = (s.add().unwrap(), s.add().unwrap());
+        let (a, b) = (add(&mut s), add(&mut s));
         s.switch();
         let ran = run(&mut s, 30);
         assert_eq!(&ran[..9], &[a, a, a, b, b, b, a, a, a]);
@@ -438,7 +487,7 @@ mod tests {
         let (_, idle) = s.switch();
         assert_eq!(idle, s.idle());
         assert_eq!(run(&mut s, 5), [idle; 5]);
-        let t = s.add().unwrap();
+        let t = add(&mut s);
         assert_eq!(
             s.tick(),
             Tick::Switch,
@@ -450,10 +499,8 @@ mod tests {
     #[test]
     fn sleepers_wake_in_deadline_order_never_early() {
         let mut s = Scheduler::new(Policy { time_slice: 1 });
-        let sleepers: Vec<(ThreadId, u64)> = [7u64, 2, 5]
-            .iter()
-            .map(|&d| (s.add().unwrap(), d))
-            .collect();
+        let sleepers: Vec<(ThreadId, u64)> =
+            [7u64, 2, 5].iter().map(|&d| (add(&mut s), d)).collect();
         // Each sleeper runs once and goes to sleep for its duration.
         let mut woke_at = Vec::new();
         let mut asleep_since = [0u64; MAX_THREADS];
@@ -500,7 +547,7 @@ mod tests {
     fn wait_queues_are_first_come_first_served() {
         let mut s = Scheduler::new(POLICY);
         let mut queue = WaitQueue::new();
-        let threads: Vec<ThreadId> = (0..4).map(|_| s.add().unwrap()).collect();
+        let threads: Vec<ThreadId> = (0..4).map(|_| add(&mut s)).collect();
         for &t in &threads {
             let (_, next) = s.switch();
             assert_eq!(next, t);
@@ -521,8 +568,8 @@ mod tests {
     #[test]
     fn exit_reap_and_kill() {
         let mut s = Scheduler::new(POLICY);
-        let worker = s.add().unwrap();
-        let victim = s.add().unwrap();
+        let worker = add(&mut s);
+        let victim = add(&mut s);
         assert_eq!(s.kill(victim), Ok(()));
         assert_eq!(s.kill(s.idle()), Err(SchedError::BadThread));
         let (_, next) = s.switch();
@@ -535,16 +582,64 @@ mod tests {
             "reaped once"
         );
         assert_eq!(s.wake(worker), Err(SchedError::BadThread));
-        assert_eq!(s.add(), Ok(worker), "the slot is reused");
+        assert_eq!(s.reserve(), Ok(worker), "the slot is reused");
+    }
+
+    /// The spawn race of issue 9: a thread must not be chosen between taking its slot and
+    /// having a context to switch to, however many ticks and yields come in between.
+    #[test]
+    fn a_reserved_thread_never_runs_before_it_is_started() {
+        let mut s = Scheduler::new(POLICY);
+        let other = add(&mut s);
+        let new = s.reserve().unwrap();
+        assert_eq!(s.thread(new).unwrap().state, State::New);
+        assert_eq!(s.ready_count(), 1, "only the started thread is queued");
+        for _ in 0..20 {
+            if s.tick() == Tick::Switch {
+                s.switch();
+            }
+            assert_ne!(s.current(), new);
+            s.yield_now();
+            assert_ne!(s.current(), new);
+        }
+        assert_eq!(
+            s.wake(new),
+            Err(SchedError::BadThread),
+            "nobody can wake it early"
+        );
+        assert_eq!(s.kill(new), Err(SchedError::BadThread));
+        assert_eq!(s.start(new), Ok(()));
+        assert_eq!(s.start(new), Err(SchedError::BadThread), "started once");
+        let mut ran = Vec::new();
+        for _ in 0..4 {
+            ran.push(s.yield_now().1);
+        }
+        assert!(ran.contains(&new) && ran.contains(&other));
+    }
+
+    #[test]
+    fn an_abandoned_reservation_frees_the_slot() {
+        let mut s = Scheduler::new(POLICY);
+        let new = s.reserve().unwrap();
+        assert_eq!(s.abandon(new), Ok(()));
+        assert!(s.thread(new).is_none());
+        assert_eq!(s.abandon(new), Err(SchedError::BadThread));
+        assert_eq!(s.reserve(), Ok(new));
+        let started = add(&mut s);
+        assert_eq!(
+            s.abandon(started),
+            Err(SchedError::BadThread),
+            "only a New thread"
+        );
     }
 
     #[test]
     fn the_table_is_bounded() {
         let mut s = Scheduler::new(POLICY);
         for _ in 2..MAX_THREADS {
-            s.add().unwrap();
+            add(&mut s);
         }
-        assert_eq!(s.add(), Err(SchedError::TooManyThreads));
+        assert_eq!(s.reserve(), Err(SchedError::TooManyThreads));
     }
 
     /// Random mixes of ticks, yields, sleeps, blocks and wakes: the invariants hold after every
@@ -558,8 +653,9 @@ mod tests {
                 time_slice: 1 + rng.below(4) as u32,
             });
             let mut blocked: Vec<ThreadId> = Vec::new();
+            let mut reserved: Vec<ThreadId> = Vec::new();
             for _ in 0..6 {
-                s.add().unwrap();
+                add(&mut s);
             }
             let mut waited = [0u64; MAX_THREADS];
             for step in 0..3000 {
@@ -580,6 +676,24 @@ mod tests {
                         s.yield_now();
                         ran.push(s.current());
                     }
+                    // Threads being created: reserved, started some steps later.
+                    4 if reserved.len() < 3 => {
+                        if let Ok(t) = s.reserve() {
+                            reserved.push(t);
+                        }
+                    }
+                    5 if !reserved.is_empty() => {
+                        let t = reserved.swap_remove(rng.below(reserved.len() as u64) as usize);
+                        s.start(t).unwrap();
+                    }
+                    6 if s.current() != s.idle() && s.current() != 0 && s.ready_count() > 0 => {
+                        // The running thread exits and is reaped: slots get reused.
+                        let t = s.current();
+                        s.exit_current();
+                        s.switch();
+                        s.reap(t).unwrap();
+                        ran.push(s.current());
+                    }
                     _ => {}
                 }
                 let current_state = s.thread(s.current()).unwrap().state;
@@ -591,6 +705,10 @@ mod tests {
                     .filter(|&t| s.threads[t].state == State::Running)
                     .count();
                 assert_eq!(running, 1, "seed {seed} step {step}");
+                assert!(
+                    !reserved.contains(&s.current()),
+                    "seed {seed} step {step}: a reserved thread runs"
+                );
                 let ready = (0..MAX_THREADS)
                     .filter(|&t| t != s.idle() && s.threads[t].state == State::Ready)
                     .count();
@@ -604,7 +722,10 @@ mod tests {
                         *waited += 1;
                         // FIFO: at most every other thread ahead, each for a slice plus the
                         // step that switches away from it.
-                        let bound = 8 * (u64::from(s.policy.time_slice) + 1);
+                        let live = (0..MAX_THREADS)
+                            .filter(|&t| s.thread(t).is_some_and(|t| t.state != State::New))
+                            .count() as u64;
+                        let bound = (live + 1) * (u64::from(s.policy.time_slice) + 1);
                         assert!(
                             *waited <= bound,
                             "seed {seed}: thread {t} starved ({waited} steps)"

@@ -3,6 +3,7 @@
 //! Drivers know nothing of tasks or the console; the console uses them.
 
 pub mod framebuffer;
+pub mod fw_cfg;
 pub mod keyboard;
 pub mod pit;
 pub mod qemu_exit;

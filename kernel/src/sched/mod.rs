@@ -21,6 +21,7 @@ pub mod sync;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
+use core::sync::atomic::Ordering;
 use core::time::Duration;
 use sched::{Policy, Scheduler, State, ThreadId, Tick, MAX_THREADS};
 use spin::Mutex;
@@ -41,8 +42,20 @@ struct Threads {
     names: [&'static str; MAX_THREADS],
 }
 
-/// The scheduler and the thread records, once [`init`] has run. Taken only with interrupts off.
+/// The scheduler and the thread records, once [`init`] has run. Taken only with interrupts off,
+/// through [`locked`].
 static KERNEL: Mutex<Option<Threads>> = Mutex::new(None);
+
+/// Takes the scheduler lock. Interrupts must be off: a timer interrupt arriving while this CPU
+/// holds the lock would spin on it in [`on_tick`] for ever. Checked here, where the mistake is
+/// made, rather than found as a hang.
+fn locked() -> spin::MutexGuard<'static, Option<Threads>> {
+    debug_assert!(
+        !interrupts::are_enabled(),
+        "the scheduler lock taken with interrupts on"
+    );
+    KERNEL.lock()
+}
 
 /// Saved stack pointers, one per thread slot, written by the context switch.
 struct SavedStacks([UnsafeCell<u64>; MAX_THREADS]);
@@ -51,7 +64,21 @@ struct SavedStacks([UnsafeCell<u64>; MAX_THREADS]);
 // the thread that owns it or to it; no two accesses can overlap.
 unsafe impl Sync for SavedStacks {}
 
+/// Each slot holds the stack pointer to resume its thread at, or 0 when there is none: the
+/// thread is running (its pointer was consumed by the switch to it), or the slot is free or
+/// being prepared. [`schedule`] refuses to switch to a 0, so a switch to a thread without a
+/// saved context stops with a clear panic instead of running on a stale or null stack.
 static SAVED_RSP: SavedStacks = SavedStacks([const { UnsafeCell::new(0) }; MAX_THREADS]);
+
+/// A function [`spawn`] calls between reserving the new thread's slot and starting it, with
+/// interrupts on. Tests set it to yield there, which makes the window in which a
+/// timer tick could once switch to the half-made thread certain instead of rare (issue 9).
+static SPAWN_PAUSE: Mutex<Option<fn()>> = Mutex::new(None);
+
+/// Sets (or clears) the function [`spawn`] runs inside its window; for tests.
+pub fn set_spawn_pause(pause: Option<fn()>) {
+    *SPAWN_PAUSE.lock() = pause;
+}
 
 /// Why a thread could not be spawned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,8 +124,7 @@ static STOP: [core::sync::atomic::AtomicBool; MAX_THREADS] =
 /// a structure half-changed. Returns false if there is no such thread (or it is boot or idle).
 pub fn request_stop(tid: ThreadId) -> bool {
     let alive = interrupts::without_interrupts(|| {
-        KERNEL
-            .lock()
+        locked()
             .as_ref()
             .and_then(|t| t.sched.thread(tid).map(|t| t.state))
             .is_some_and(|s| s != State::Exited)
@@ -106,14 +132,14 @@ pub fn request_stop(tid: ThreadId) -> bool {
     if !(2..MAX_THREADS).contains(&tid) || !alive {
         return false;
     }
-    STOP[tid].store(true, core::sync::atomic::Ordering::Relaxed);
+    STOP[tid].store(true, Ordering::Relaxed);
     wake(tid); // a sleeping thread notices at once
     true
 }
 
 /// Whether the running thread has been asked to stop.
 pub fn should_stop() -> bool {
-    STOP[current()].load(core::sync::atomic::Ordering::Relaxed)
+    STOP[current()].load(Ordering::Relaxed)
 }
 
 /// Threads nobody joins yet (the console's demos): joined once they finish, by
@@ -177,7 +203,7 @@ pub fn init() -> Result<(), SpawnError> {
     interrupts::without_interrupts(|| {
         // SAFETY: interrupts are off and slot 1 is not running.
         unsafe { *SAVED_RSP.0[1].get() = idle_rsp };
-        *KERNEL.lock() = Some(threads);
+        *locked() = Some(threads);
     });
     Ok(())
 }
@@ -200,19 +226,29 @@ pub fn spawn<T: Send + 'static>(
         let joiner = theirs.joiner.lock().take();
         joiner
     });
-    // The slot is chosen and the stack mapped before the thread is made ready.
+    // Creating a thread takes three steps, and the order matters: a timer tick can preempt this
+    // code between any two of them. (1) Reserve a slot: the thread exists but is `New`, which
+    // the scheduler never picks. (2) Map its stack and write the first context the switch will
+    // load. (3) Only now make it ready. Made ready in step 1, as Ferrite once did, a tick during
+    // step 2 could switch to it with no stack pointer saved (issue 9's double fault).
     let tid = interrupts::without_interrupts(|| {
-        let mut guard = KERNEL.lock();
+        let mut guard = locked();
         let threads = guard.as_mut().ok_or(SpawnError::NotStarted)?;
-        threads.sched.add().map_err(|_| SpawnError::TooManyThreads)
+        threads
+            .sched
+            .reserve()
+            .map_err(|_| SpawnError::TooManyThreads)
     })?;
+    let pause = *SPAWN_PAUSE.lock();
+    if let Some(pause) = pause {
+        pause();
+    }
     let stack = match Stack::map(tid) {
         Ok(stack) => stack,
         Err(_) => {
             interrupts::without_interrupts(|| {
-                if let Some(threads) = KERNEL.lock().as_mut() {
-                    let _ = threads.sched.kill(tid);
-                    let _ = threads.sched.reap(tid);
+                if let Some(threads) = locked().as_mut() {
+                    let _ = threads.sched.abandon(tid);
                 }
             });
             return Err(SpawnError::OutOfMemory);
@@ -220,17 +256,20 @@ pub fn spawn<T: Send + 'static>(
     };
     // SAFETY: the stack was just mapped for this slot and nothing runs on it.
     let rsp = unsafe { context::prepare_stack(stack.top()) };
-    STOP[tid].store(false, core::sync::atomic::Ordering::Relaxed);
+    STOP[tid].store(false, Ordering::Relaxed);
     interrupts::without_interrupts(|| {
-        // SAFETY: interrupts are off; the slot's thread has not run yet, so nothing else reads
-        // its saved stack pointer before this write.
+        // SAFETY: interrupts are off; the slot's thread is `New`, so no switch reads its saved
+        // stack pointer before this write.
         unsafe { *SAVED_RSP.0[tid].get() = rsp };
-        let mut guard = KERNEL.lock();
-        if let Some(threads) = guard.as_mut() {
-            threads.entries[tid] = Some(entry);
-            threads.stacks[tid] = Some(stack);
-            threads.names[tid] = name;
-        }
+        let mut guard = locked();
+        let threads = guard.as_mut().expect("threads were started above");
+        threads.entries[tid] = Some(entry);
+        threads.stacks[tid] = Some(stack);
+        threads.names[tid] = name;
+        threads
+            .sched
+            .start(tid)
+            .expect("a reserved thread starts once");
     });
     Ok(JoinHandle { tid, packet })
 }
@@ -238,7 +277,7 @@ pub fn spawn<T: Send + 'static>(
 /// Where a new thread starts (through the trampoline of [`context`]), with interrupts off.
 extern "C" fn thread_entry() -> ! {
     let entry = interrupts::without_interrupts(|| {
-        let mut guard = KERNEL.lock();
+        let mut guard = locked();
         let threads = guard.as_mut().expect("threads exist once one runs");
         let current = threads.sched.current();
         threads.entries[current].take()
@@ -252,7 +291,7 @@ extern "C" fn thread_entry() -> ! {
 /// Ends the running thread, waking `joiner` if it waits. Never returns.
 fn exit(joiner: Option<ThreadId>) -> ! {
     interrupts::disable();
-    if let Some(threads) = KERNEL.lock().as_mut() {
+    if let Some(threads) = locked().as_mut() {
         threads.sched.exit_current();
         if let Some(joiner) = joiner {
             let _ = threads.sched.wake(joiner);
@@ -266,24 +305,28 @@ fn exit(joiner: Option<ThreadId>) -> ! {
 /// already be in the state it should wait in (ready, blocked, sleeping, exited).
 pub fn schedule() {
     interrupts::without_interrupts(|| {
-        let Some((previous, next)) = KERNEL.lock().as_mut().map(|t| t.sched.switch()) else {
+        let Some((previous, next)) = locked().as_mut().map(|t| t.sched.switch()) else {
             return;
         };
         if previous == next {
             return;
         }
+        // Take the next thread's saved stack pointer, leaving 0: while it runs, it has none.
+        // SAFETY: interrupts are off, and `next` is not running, so no switch touches its slot.
+        let next_rsp = unsafe { core::mem::replace(&mut *SAVED_RSP.0[next].get(), 0) };
+        assert!(
+            next_rsp != 0,
+            "switch from thread {previous} to thread {next}, which has no saved context"
+        );
         // SAFETY: interrupts are off; `previous` is the running thread (its slot receives the
-        // stack pointer) and `next` was switched away from earlier or prepared by `spawn`, so
-        // its slot holds a stack pointer `switch` can resume.
-        unsafe { context::switch(SAVED_RSP.0[previous].get(), *SAVED_RSP.0[next].get()) };
+        // stack pointer) and `next_rsp` was saved by a switch away from `next` or prepared by
+        // `spawn` (a slot is 0 otherwise, checked above).
+        unsafe { context::switch(SAVED_RSP.0[previous].get(), next_rsp) };
         // Running again. If a preemption brought us here, record what it cost.
-        let start = PREEMPT_START.swap(0, core::sync::atomic::Ordering::Relaxed);
+        let start = PREEMPT_START.swap(0, Ordering::Relaxed);
         if start != 0 {
             let now = crate::arch::x86_64::read_tsc();
-            PREEMPT_COST.store(
-                now.saturating_sub(start),
-                core::sync::atomic::Ordering::Relaxed,
-            );
+            PREEMPT_COST.store(now.saturating_sub(start), Ordering::Relaxed);
         }
     });
 }
@@ -296,9 +339,9 @@ static PREEMPT_COST: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU
 /// Called by the timer interrupt after its EOI: charges the tick and preempts if the running
 /// thread's slice is over. `tick_start` is the TSC when the interrupt's handling began.
 pub fn on_tick(tick_start: u64) {
-    let decision = KERNEL.lock().as_mut().map(|t| t.sched.tick());
+    let decision = locked().as_mut().map(|t| t.sched.tick());
     if decision == Some(Tick::Switch) {
-        PREEMPT_START.store(tick_start, core::sync::atomic::Ordering::Relaxed);
+        PREEMPT_START.store(tick_start, Ordering::Relaxed);
         schedule();
     }
 }
@@ -306,7 +349,7 @@ pub fn on_tick(tick_start: u64) {
 /// The last preemption's cost, in TSC ticks (instructions under `-icount`): from the timer
 /// interrupt's handler starting in one thread to the next thread running.
 pub fn preempt_cost() -> u64 {
-    PREEMPT_COST.load(core::sync::atomic::Ordering::Relaxed)
+    PREEMPT_COST.load(Ordering::Relaxed)
 }
 
 /// Gives the rest of the running thread's slice to the next ready thread.
@@ -320,7 +363,7 @@ pub fn sleep(duration: Duration) {
     // One tick more than the duration covers: the first tick may come at once.
     let ticks = (duration.as_nanos() as u64).div_ceil(tick_ns) + 1;
     interrupts::without_interrupts(|| {
-        if let Some(threads) = KERNEL.lock().as_mut() {
+        if let Some(threads) = locked().as_mut() {
             threads.sched.sleep_current(ticks);
         }
         schedule();
@@ -336,10 +379,7 @@ pub(crate) fn block_on_queue(enqueue: impl FnOnce(ThreadId) -> bool) {
         if !enqueue(me) {
             return;
         }
-        let blocked = KERNEL
-            .lock()
-            .as_mut()
-            .is_some_and(|t| t.sched.block_current());
+        let blocked = locked().as_mut().is_some_and(|t| t.sched.block_current());
         if blocked {
             schedule();
         }
@@ -348,7 +388,7 @@ pub(crate) fn block_on_queue(enqueue: impl FnOnce(ThreadId) -> bool) {
 
 /// Whether threads have been set up ([`init`] ran).
 pub fn started() -> bool {
-    interrupts::without_interrupts(|| KERNEL.lock().is_some())
+    interrupts::without_interrupts(|| locked().is_some())
 }
 
 /// Blocks the running thread until [`wake_thread`] (at once if a wake came first). Interrupts
@@ -365,7 +405,7 @@ pub fn wake_thread(tid: ThreadId) {
 /// Makes a blocked thread ready.
 pub(crate) fn wake(tid: ThreadId) {
     interrupts::without_interrupts(|| {
-        if let Some(threads) = KERNEL.lock().as_mut() {
+        if let Some(threads) = locked().as_mut() {
             let _ = threads.sched.wake(tid);
         }
     });
@@ -373,7 +413,7 @@ pub(crate) fn wake(tid: ThreadId) {
 
 /// The running thread's id (0 before [`init`]).
 pub fn current() -> ThreadId {
-    interrupts::without_interrupts(|| KERNEL.lock().as_ref().map_or(0, |t| t.sched.current()))
+    interrupts::without_interrupts(|| locked().as_ref().map_or(0, |t| t.sched.current()))
 }
 
 impl<T> JoinHandle<T> {
@@ -387,7 +427,7 @@ impl<T> JoinHandle<T> {
                     return Some(value);
                 }
                 *self.packet.joiner.lock() = Some(current());
-                if let Some(threads) = KERNEL.lock().as_mut() {
+                if let Some(threads) = locked().as_mut() {
                     threads.sched.block_current();
                 }
                 None
@@ -405,12 +445,16 @@ impl<T> JoinHandle<T> {
 fn reap(tid: ThreadId) {
     loop {
         let freed = interrupts::without_interrupts(|| {
-            let mut guard = KERNEL.lock();
+            let mut guard = locked();
             let threads = guard.as_mut()?;
             if threads.sched.thread(tid).map(|t| t.state) != Some(State::Exited) {
                 return None; // still finishing its last steps: try again after a yield
             }
             let _ = threads.sched.reap(tid);
+            // SAFETY: interrupts are off and the thread has exited for good: its last switch
+            // away wrote this slot, and nothing will read it. A stale pointer left here would
+            // resume a dead thread's unmapped stack if the slot were ever switched to unstarted.
+            unsafe { *SAVED_RSP.0[tid].get() = 0 };
             threads.entries[tid] = None;
             threads.names[tid] = "";
             Some(threads.stacks[tid].take())
@@ -429,7 +473,7 @@ fn reap(tid: ThreadId) {
 /// Every live thread, for `ps`.
 pub fn threads(mut visit: impl FnMut(ThreadInfo)) {
     let snapshot = interrupts::without_interrupts(|| {
-        let guard = KERNEL.lock();
+        let guard = locked();
         let mut list = [None; MAX_THREADS];
         if let Some(threads) = guard.as_ref() {
             for (tid, slot) in list.iter_mut().enumerate() {
