@@ -48,3 +48,9 @@ def test_ktap_version_line() -> None:
 
 def test_bench_prefix() -> None:
     assert rust_const("bench.rs", "PREFIX") == f'"{contract.BENCH_PREFIX}"'
+
+
+def test_timing_file_name() -> None:
+    text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
+    match = re.search(r'pub const TIMING_FILE: &str = "([^"]+)";', text)
+    assert match and match.group(1) == harness.TIMING_FILE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ferrite_tools import contract, harness
@@ -67,3 +68,20 @@ def test_a_kernel_that_never_reports() -> None:
 def test_firmware_table() -> None:
     assert harness.firmwares_for("uefi_boot") == (Firmware.UEFI,)
     assert harness.firmwares_for("anything_else") == harness.DEFAULT_FIRMWARES
+
+
+def test_concurrency_kernels_run_under_every_timing_and_others_once() -> None:
+    timings = harness.timings_for("threads", (7, 8))
+    assert [t.label() for t in timings] == ["exact", "real", "jitter=7", "jitter=8"]
+    assert timings[0].icount and not timings[1].icount and timings[2].icount
+    assert [t.label() for t in harness.timings_for("timer")] == ["exact"], "exact, no races to find"
+    assert [t.label() for t in harness.timings_for("boot_banner")] == ["real"]
+    assert harness.reproduce_command("stress", harness.Timing("jitter", 7)) == "./x.py test --seed 7 stress"
+    assert harness.reproduce_command("threads", harness.REAL) == "./x.py test threads"
+
+
+def test_the_kernel_parses_every_timing_the_harness_sends() -> None:
+    # The kernel's parser (crates/fwcfg, Timing::parse) accepts exactly: exact, real, jitter=N.
+    for timing in harness.timings_for("stress", (0, 12345)):
+        text = timing.fw_cfg()
+        assert text in ("exact", "real") or re.fullmatch(r"jitter=\d+", text), text

@@ -51,3 +51,18 @@ def test_command_is_shell_quoted() -> None:
     config = QemuConfig(image=IMAGE)
     assert shlex.split(config.command()) == config.argv()
     assert "'format=raw,file=/images/with space/bios.img" in config.command()
+
+
+def test_an_interactive_run_hands_every_key_to_the_guest_and_escapes_with_ctrl_bracket() -> None:
+    argv = QemuConfig(image=IMAGE, interactive=True, no_reboot=False).argv()
+    assert argv[argv.index("-chardev") + 1] == "stdio,id=terminal,mux=on,signal=off"
+    assert argv[argv.index("-serial") + 1] == "chardev:terminal"
+    assert argv[argv.index("-echr") + 1] == "29", "Ctrl-] (0x1D), not Ctrl-A, which the console uses"
+    assert "-no-reboot" not in argv, "reboot restarts the machine"
+
+
+def test_fw_cfg_strings_reach_the_guest_and_commas_are_refused() -> None:
+    argv = QemuConfig(image=IMAGE, fw_cfg=(("opt/ferrite/timing", "jitter=7"),)).argv()
+    assert argv[argv.index("-fw_cfg") + 1] == "name=opt/ferrite/timing,string=jitter=7"
+    with pytest.raises(FerriteError, match="comma"):
+        QemuConfig(image=IMAGE, fw_cfg=(("opt/x", "a,b"),)).argv()

@@ -10,8 +10,12 @@
 //! order of the atomic operations allows for: a slot is written before the tail that publishes
 //! it, and read before the head that frees it.
 //!
-//! When the queue is full a new key is dropped and counted: losing a key under a flood of input
-//! is better than blocking an interrupt handler.
+//! The queue never makes an interrupt handler wait. When it is full, the serial handler stops
+//! taking bytes from the UART and lets them wait there (back-pressure, see
+//! [`crate::drivers::serial::on_interrupt`]); the consumer turns receiving back on once the
+//! queue is half empty. The PS/2 keyboard has no such brake that would not lose keys anyway,
+//! so a key it delivers into a full queue is dropped and counted; nobody types 256 keys ahead
+//! of the console.
 //!
 //! A task waits for a key with `input::key().await`: the handlers wake it after each push.
 //! Code outside any task can use [`next_key`], which waits with the classic race-free idle: interrupts off, check the queue, and if
@@ -76,6 +80,25 @@ impl KeyQueue {
         Key::from_bits(bits)
     }
 
+    /// How many keys are waiting.
+    pub fn len(&self) -> usize {
+        let (head, tail) = (
+            self.head.load(Ordering::Acquire),
+            self.tail.load(Ordering::Acquire),
+        );
+        (tail + CAPACITY - head) % CAPACITY
+    }
+
+    /// Whether no key is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether another key fits.
+    pub fn has_room(&self) -> bool {
+        self.len() < CAPACITY - 1
+    }
+
     /// Keys dropped so far because the queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -94,6 +117,20 @@ pub static KEYS: KeyQueue = KeyQueue::new();
 /// The task waiting for a key, if one is. Taken by the input interrupt handlers (to wake it),
 /// and elsewhere only with interrupts off.
 static KEY_WAITER: Mutex<Option<Waker>> = Mutex::new(None);
+
+/// Whether the queue can take another key, for the serial handler's back-pressure.
+pub fn has_room() -> bool {
+    KEYS.has_room()
+}
+
+/// Takes the oldest key, and lets serial input flow again once half the queue is free.
+fn pop() -> Option<Key> {
+    let key = KEYS.pop();
+    if KEYS.len() < CAPACITY / 2 {
+        crate::drivers::serial::resume_receive();
+    }
+    key
+}
 
 /// Adds a key from an interrupt handler and wakes the task waiting for one.
 pub fn push_from_interrupt(key: Key) {
@@ -115,13 +152,13 @@ impl Future for NextKey {
     type Output = Key;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Key> {
-        if let Some(key) = KEYS.pop() {
+        if let Some(key) = pop() {
             return Poll::Ready(key);
         }
         // Register, then look again: a key pushed between the first look and the registration
         // would otherwise wake nobody.
         interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-        match KEYS.pop() {
+        match pop() {
             Some(key) => Poll::Ready(key),
             None => Poll::Pending,
         }
@@ -132,7 +169,7 @@ impl Future for NextKey {
 pub fn next_key() -> Key {
     loop {
         interrupts::disable();
-        if let Some(key) = KEYS.pop() {
+        if let Some(key) = pop() {
             interrupts::enable();
             return key;
         }

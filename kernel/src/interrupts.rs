@@ -186,7 +186,7 @@ pub fn handle(frame: &mut TrapFrame) {
         }
         vector::COM1 => {
             DEVICE_INTERRUPTS[1].fetch_add(1, Ordering::Relaxed);
-            serial::on_interrupt(input::push_from_interrupt);
+            serial::on_interrupt(input::has_room, input::push_from_interrupt);
         }
         vector::SPURIOUS => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);

@@ -57,7 +57,7 @@ impl LineBuffer {
 
 /// Runs the console: a task that awaits keys, forever.
 pub async fn run(boot: &'static Boot) {
-    let mut editor = LineEditor::new();
+    let mut editor = LineEditor::with_words(&shellcmd::NAMES);
     // Whether this line already got the "too long" message: once per line is enough.
     let mut warned = false;
     println!("Type 'help' for the commands.");
@@ -83,16 +83,27 @@ pub async fn run(boot: &'static Boot) {
             Outcome::TooLong if !warned => {
                 warned = true;
                 println!(
-                    "\n[a line holds at most {MAX_LINE} characters; further keys are not added]"
+                    "\n[a line holds at most {MAX_LINE} characters: this one will be discarded at Enter; Backspace or Ctrl-U to shorten it]"
                 );
                 print!("{PROMPT}");
                 let _ = editor.redraw(&mut Out);
             }
             Outcome::TooLong => {}
+            Outcome::Rejected(length) => {
+                warned = false;
+                println!(
+                    "[line of {length} characters discarded, not run: a line holds at most {MAX_LINE}]"
+                );
+                print!("{PROMPT}");
+            }
             Outcome::Cancelled => {
                 editor.clear();
                 warned = false;
                 print!("{PROMPT}");
+            }
+            Outcome::Listed => {
+                print!("{PROMPT}");
+                let _ = editor.redraw(&mut Out);
             }
         }
     }
@@ -114,9 +125,18 @@ fn run_command(command: Command<'_>, boot: &Boot) {
     match command {
         Command::Empty => {}
         Command::Help(None) => {
-            println!("Commands:");
+            /// The usage column's width; a longer usage puts its summary on the next line.
+            const USAGE_COLUMN: usize = 34;
+            println!("Commands (Tab completes a command name):");
             for entry in shellcmd::COMMANDS.iter() {
-                println!("  {:<46} {}", entry.usage, entry.summary);
+                if entry.usage.chars().count() < USAGE_COLUMN {
+                    println!("  {:<USAGE_COLUMN$} {}", entry.usage, entry.summary);
+                } else {
+                    println!(
+                        "  {}\n  {:<USAGE_COLUMN$} {}",
+                        entry.usage, "", entry.summary
+                    );
+                }
             }
         }
         Command::Help(Some(name)) => {
@@ -140,12 +160,21 @@ fn run_command(command: Command<'_>, boot: &Boot) {
                 "interrupts: keyboard {}, serial {}, spurious {}, APIC errors {}",
                 counts.keyboard, counts.com1, counts.spurious, counts.apic_errors
             );
-            println!("input: {} keys dropped (queue full)", input::KEYS.dropped());
+            println!(
+                "input: {} keys dropped (keyboard, queue full); serial input {}",
+                input::KEYS.dropped(),
+                if crate::drivers::serial::receive_paused() {
+                    "paused until the console catches up"
+                } else {
+                    "flowing"
+                }
+            );
         }
         Command::Mem => mem(boot),
         Command::Memtest => memtest(boot),
         Command::Cpu => cpu(boot),
-        Command::Clear => print!("\u{1b}[2J\u{1b}[H"),
+        // Home, erase the screen, and (xterm's extension) the terminal's scrollback too.
+        Command::Clear => print!("\u{1b}[H\u{1b}[2J\u{1b}[3J"),
         Command::Keymap(None) => {
             println!(
                 "layout: {} (available: {})",
@@ -157,7 +186,7 @@ fn run_command(command: Command<'_>, boot: &Boot) {
             if keyboard::set_layout(name) {
                 println!("layout: {name}");
             } else {
-                println!("keymap: unknown layout '{name}'; available: {}", Layouts);
+                println!("keymap: unknown layout \"{name}\"; available: {Layouts}");
             }
         }
         Command::Fault(kind) => fault(kind),
@@ -268,38 +297,66 @@ fn ps() {
 /// Starts a demo workload as detached threads (joined later by `ps`).
 fn spawn_demo(demo: &str) {
     crate::sched::reap_finished();
-    let started = match demo {
-        "counters" => ["counter-a", "counter-b"]
-            .into_iter()
-            .enumerate()
-            .map(|(n, name)| {
-                crate::sched::spawn(name, move || {
-                    // Two threads counting in turn: each prints, then sleeps, so their lines
-                    // interleave on screen.
-                    for count in 1..=5 {
-                        if crate::sched::should_stop() {
-                            break;
-                        }
-                        println!("[{name}] {count}");
-                        crate::sched::sleep(core::time::Duration::from_millis(100 + 50 * n as u64));
-                    }
-                })
-            })
-            .map(|spawned| spawned.map(crate::sched::detach))
-            .collect::<Result<alloc::vec::Vec<()>, _>>()
-            .map(|_| ()),
-        _ => crate::sched::spawn("spinner", || {
-            // CPU-bound until asked to stop: preemption keeps the console responsive.
-            let mut spins = 0u64;
-            while !crate::sched::should_stop() {
-                spins = core::hint::black_box(spins + 1);
-            }
+    let mut ids = alloc::vec::Vec::new();
+    let mut start = |name: &'static str, body: fn(usize)| {
+        let n = ids.len();
+        crate::sched::spawn(name, move || body(n)).map(|handle| {
+            ids.push(handle.id());
+            crate::sched::detach(handle);
         })
-        .map(crate::sched::detach),
     };
+    let started = match demo {
+        "counters" => {
+            // Two threads counting in turn: each prints, then sleeps, so their lines interleave
+            // on screen.
+            fn counter(n: usize) {
+                let name = if n == 0 { "counter-a" } else { "counter-b" };
+                for count in 1..=5 {
+                    if crate::sched::should_stop() {
+                        break;
+                    }
+                    println!("[{name}] {count}");
+                    crate::sched::sleep(core::time::Duration::from_millis(100 + 50 * n as u64));
+                }
+            }
+            start("counter-a", counter).and_then(|()| start("counter-b", counter))
+        }
+        _ => {
+            // CPU-bound until asked to stop: preemption keeps the console responsive.
+            fn spinner(_: usize) {
+                let mut spins = 0u64;
+                while !crate::sched::should_stop() {
+                    spins = core::hint::black_box(spins + 1);
+                }
+            }
+            start("spinner", spinner)
+        }
+    };
+    let list = Ids(&ids);
+    let noun = if ids.len() == 1 { "thread" } else { "threads" };
     match started {
-        Ok(()) => println!("spawn: started {demo}; 'ps' lists it"),
-        Err(e) => println!("spawn: could not start {demo}: {e:?}"),
+        Ok(()) => {
+            println!("spawn: started {demo} as {noun} {list}; 'ps' lists them, 'kill ID' stops one")
+        }
+        Err(e) => println!("spawn: could not start all of {demo}: {e:?} (started: {list})"),
+    }
+}
+
+/// Thread ids, comma-separated (or "none").
+struct Ids<'a>(&'a [usize]);
+
+impl fmt::Display for Ids<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, id) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{id}")?;
+        }
+        Ok(())
     }
 }
 
@@ -440,6 +497,9 @@ fn fault(kind: FaultKind) {
         }
         FaultKind::StackOverflow => {
             println!("recursing until the kernel stack runs into its guard page...");
+            println!(
+                "(this one is fatal: the machine halts for good; quit QEMU with Ctrl-] x under ./x.py run)"
+            );
             overflow(0);
         }
     }

@@ -66,3 +66,49 @@ def test_run_prints_the_banner_and_stops_on_ctrl_c(kernel_images: image.Images, 
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_run_reboots_in_place_and_ctrl_bracket_x_quits(kernel_images: image.Images, accel: Accel) -> None:
+    """An interactive run restarts the machine on `reboot` (tests use -no-reboot; a person at the
+    console expects a PC), passes control keys to the guest, and quits on QEMU's escape Ctrl-] x."""
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    cmd = [str(paths.ROOT / "x.py"), "run", "--accel", accel.value]
+    process = subprocess.Popen(
+        cmd, cwd=paths.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    seen = ""
+
+    def wait_for(text: str, count: int = 1, within: float = BANNER_WITHIN_S) -> None:
+        nonlocal seen
+        assert process.stdout is not None
+        deadline = time.monotonic() + within
+        while seen.count(text) < count:
+            assert time.monotonic() < deadline, f"no {text!r} (x{count}):\n{seen[-2000:]}"
+            seen += (process.stdout.read() or b"").decode(errors="replace")
+            time.sleep(0.1)
+
+    try:
+        assert process.stdout is not None and process.stdin is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        wait_for("ferrite> ")
+        # Ctrl-C and Ctrl-\ reach the guest (the line editor cancels the line), not QEMU.
+        process.stdin.write(b"echo gone\x03\x1c")
+        process.stdin.flush()
+        wait_for("^C")
+        process.stdin.write(b"reboot\r")
+        process.stdin.flush()
+        wait_for("boot complete", count=2)
+        assert process.poll() is None, "QEMU kept running across the reboot"
+        wait_for("ferrite> ", count=3)
+        process.stdin.write(b"\x1dx")
+        process.stdin.flush()
+        assert process.wait(timeout=15) == 0
+        seen += (process.stdout.read() or b"").decode(errors="replace")
+        assert "Ctrl-] x was typed" in seen, seen[-500:]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -12,6 +12,8 @@ import os
 import shlex
 import subprocess
 import sys
+import termios
+import threading
 import time
 from pathlib import Path
 
@@ -121,26 +123,67 @@ def _images(tc: Toolchain, release: bool, verbose: bool) -> image.Images:
     return image.make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI})
 
 
-def boot_interactive(config: QemuConfig, verbose: bool) -> int:
-    """Runs QEMU with the serial console on this terminal until it exits or Ctrl-C."""
-    if verbose:
-        print(f"$ {config.command()}", flush=True)
-    try:
-        process = subprocess.Popen(config.argv())
-    except FileNotFoundError:
-        raise FerriteError("qemu-system-x86_64 was not found; run ./x.py doctor", command=config.argv()) from None
-    try:
-        status = process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
+#: QEMU's log of CPU resets in an interactive run, which names a triple fault.
+RUN_QEMU_LOG = "run-qemu.log"
+
+
+def _watch_for_triple_faults(log: Path, process: subprocess.Popen[bytes]) -> None:
+    """Tells the person at the terminal when the guest triple-faults: QEMU then resets the machine,
+    which would otherwise look like an ordinary reboot. QEMU writes "Triple fault" to its log
+    (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`."""
+    seen = 0
+    while process.poll() is None:
+        time.sleep(0.2)
         try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        print("\nQEMU stopped (Ctrl-C)")
-        return 130
-    if status == 0:
+            count = log.read_text(errors="replace").count("Triple fault")
+        except OSError:
+            continue
+        if count > seen:
+            seen = count
+            sys.stderr.write(
+                f"\r\n[x.py] the guest triple-faulted (a fault while handling a double fault); "
+                f"QEMU resets the machine. CPU state: {log}\r\n"
+            )
+            sys.stderr.flush()
+
+
+def boot_interactive(config: QemuConfig, verbose: bool) -> int:
+    """Runs QEMU with the serial console on this terminal until it exits (Ctrl-] x, shutdown) or
+    this process gets SIGINT. The terminal's settings are restored on every way out."""
+    argv = config.argv()
+    log = paths.LOG_DIR / RUN_QEMU_LOG
+    if config.interactive:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        argv += ["-d", "cpu_reset", "-D", str(log)]
+    if verbose:
+        print(f"$ {shlex.join(argv)}", flush=True)
+    terminal = sys.stdin.fileno() if sys.stdin.isatty() else None
+    saved = termios.tcgetattr(terminal) if terminal is not None else None
+    try:
+        try:
+            process = subprocess.Popen(argv)
+        except FileNotFoundError:
+            raise FerriteError("qemu-system-x86_64 was not found; run ./x.py doctor", command=argv) from None
+        if config.interactive:
+            threading.Thread(target=_watch_for_triple_faults, args=(log, process), daemon=True).start()
+        try:
+            status = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            print("\nQEMU stopped (SIGINT)")
+            return 130
+    finally:
+        if terminal is not None and saved is not None:
+            termios.tcsetattr(terminal, termios.TCSADRAIN, saved)
+    if status == 0 and config.no_reboot:
         print("\nQEMU stopped by itself: the guest shut down, reset or triple-faulted (-no-reboot turns a reset into an exit)")
+    elif status == 0:
+        print("\nQEMU stopped: the guest powered off, or Ctrl-] x was typed")
     return 0 if status in (0, 33) else status
 
 
@@ -154,8 +197,15 @@ def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
         ovmf=find_ovmf(),
         accel=_accel(args.accel),
         display=Display.WINDOW if display == "window" else Display.NONE,
+        interactive=True,
+        # `reboot` restarts the machine, as on a PC; tests keep -no-reboot to see resets.
+        no_reboot=False,
     )
-    print(f"booting {config.image.name} ({firmware.value}); serial console below. Ctrl-C ends QEMU.", flush=True)
+    print(
+        f"booting {config.image.name} ({firmware.value}); serial console below. "
+        "Every key goes to Ferrite (Ctrl-C included); Ctrl-] x quits QEMU.",
+        flush=True,
+    )
     return boot_interactive(config, args.verbose)
 
 

@@ -74,6 +74,9 @@ class QemuConfig:
     gdb_wait: bool = False
     #: Count instructions deterministically (one instruction = 1 ns of virtual time).
     icount: bool = False
+    #: A person at the terminal (`./x.py run`): the serial line gets every key, Ctrl-C and
+    #: Ctrl-\\ included, and QEMU's own escape is Ctrl-] (see `INTERACTIVE_ESCAPE`).
+    interactive: bool = False
     #: Small named strings for the guest, through QEMU's fw_cfg device (`opt/...` names).
     fw_cfg: tuple[tuple[str, str], ...] = ()
 
@@ -96,7 +99,22 @@ class QemuConfig:
         if self.display is Display.NONE:
             args += ["-display", "none"]
         # COM1 is QEMU's stdin/stdout: a pipe for the tools, or the user's terminal for `run`.
-        args += ["-serial", "stdio", "-monitor", "none"]
+        if self.interactive:
+            # A multiplexed stdio chardev: QEMU puts the terminal in raw mode and, with
+            # signal=off, passes Ctrl-C and Ctrl-\\ to the guest as bytes. Its escape key
+            # (Ctrl-A by default, which the console uses for Home) becomes Ctrl-]: Ctrl-] x quits.
+            args += [
+                "-chardev",
+                "stdio,id=terminal,mux=on,signal=off",
+                "-serial",
+                "chardev:terminal",
+                "-echr",
+                str(INTERACTIVE_ESCAPE),
+                "-monitor",
+                "none",
+            ]
+        else:
+            args += ["-serial", "stdio", "-monitor", "none"]
         if self.exit_device:
             args += [
                 "-device",
@@ -120,6 +138,10 @@ class QemuConfig:
     def command(self) -> str:
         """The command line, shell-quoted, ready to paste."""
         return shlex.join(self.argv())
+
+
+#: QEMU's escape key in interactive runs: Ctrl-] (0x1D), as in telnet. Ctrl-] x quits QEMU.
+INTERACTIVE_ESCAPE = 0x1D
 
 
 class Machine:

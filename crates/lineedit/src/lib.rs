@@ -10,8 +10,14 @@
 //!
 //! The kernel has no heap when the console starts, so the line and the history live in
 //! fixed-size arrays: [`MAX_LINE`] characters per line, [`HISTORY`] remembered lines. A key that
-//! would make the line longer than that is refused with [`Outcome::TooLong`], so the console can
-//! say why instead of silently dropping it.
+//! would make the line longer than that is refused with [`Outcome::TooLong`], and the line is
+//! then *poisoned*: Enter rejects it as a whole ([`Outcome::Rejected`]) instead of running a
+//! truncated command, and the editor is ready for the next line. (A paste of a thousand
+//! characters must not run its first 120 as a command, nor leak its tail into the next line.)
+//!
+//! Cursor movements count display columns, not characters: an emoji or a CJK character takes
+//! two columns on a terminal and on Ferrite's screen alike ([`width`]), so erasing one moves the
+//! cursor two columns back.
 //!
 //! Everything here is pure and tested on the host.
 
@@ -51,10 +57,12 @@ pub enum Key {
     Cancel,
     /// Ctrl-U: erase the whole line.
     Kill,
+    /// Tab: complete the command name, or move to the next tab stop.
+    Tab,
 }
 
 /// Keys other than characters, in the order of their codes in [`Key::to_bits`].
-const NAMED_KEYS: [Key; 11] = [
+const NAMED_KEYS: [Key; 12] = [
     Key::Enter,
     Key::Backspace,
     Key::Delete,
@@ -66,6 +74,7 @@ const NAMED_KEYS: [Key; 11] = [
     Key::End,
     Key::Cancel,
     Key::Kill,
+    Key::Tab,
 ];
 /// Named keys are coded from this bit up; characters (at most 0x10FFFF) stay below it.
 const NAMED_SHIFT: u32 = 24;
@@ -100,10 +109,27 @@ pub enum Outcome {
     Editing,
     /// Enter: the line is complete; read it with [`LineEditor::line`].
     Submitted,
-    /// The key was refused because the line is full.
+    /// The key was refused because the line is full; the line will be rejected at Enter.
     TooLong,
+    /// Enter on a line that overflowed: it was discarded whole. Holds how many characters it
+    /// had, counting the refused ones. The editor is empty again.
+    Rejected(usize),
     /// Ctrl-C: the line was abandoned.
     Cancelled,
+    /// Tab found several completions and wrote them on a line of their own: print the prompt
+    /// and [`LineEditor::redraw`] the line.
+    Listed,
+}
+
+/// Columns a tab stop is apart.
+pub const TAB_STOP: usize = 8;
+
+/// Display columns a character takes; the screen console (`textgrid`) counts the same way.
+pub use textgrid::width;
+
+/// Display columns of `chars`.
+fn columns(chars: &[char]) -> usize {
+    chars.iter().map(|&c| width(c)).sum()
 }
 
 /// One line of text in a fixed array.
@@ -137,6 +163,10 @@ pub struct LineEditor {
     browsing: usize,
     /// The fresh line, kept while browsing so Down can return to it.
     draft: Line,
+    /// Characters refused since the line filled up; the line is rejected at Enter if any were.
+    overflow: usize,
+    /// Command names Tab completes.
+    words: &'static [&'static str],
 }
 
 impl Default for LineEditor {
@@ -170,7 +200,16 @@ impl LineEditor {
             newest: 0,
             browsing: 0,
             draft: Line::EMPTY,
+            overflow: 0,
+            words: &[],
         }
+    }
+
+    /// An empty editor whose Tab completes the first word of a line from `words`.
+    pub const fn with_words(words: &'static [&'static str]) -> Self {
+        let mut editor = Self::new();
+        editor.words = words;
+        editor
     }
 
     /// The current line's characters.
@@ -190,8 +229,30 @@ impl LineEditor {
 
     /// Applies `key`, writing what the display must do to `out`.
     pub fn feed(&mut self, key: Key, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
+        if self.overflow > 0 {
+            // Past the limit nothing refused is on the display: count, and uncount on Backspace.
+            match key {
+                Key::Char(c) if !c.is_control() => {
+                    self.overflow += 1;
+                    return Ok(Outcome::TooLong);
+                }
+                Key::Backspace => {
+                    self.overflow -= 1;
+                    return Ok(Outcome::Editing);
+                }
+                Key::Enter => {
+                    out.write_str("\n")?;
+                    let length = self.line.len + self.overflow;
+                    self.clear();
+                    return Ok(Outcome::Rejected(length));
+                }
+                Key::Kill | Key::Cancel => self.overflow = 0,
+                _ => {}
+            }
+        }
         match key {
             Key::Char(c) => return self.insert(c, out),
+            Key::Tab => return self.tab(out),
             Key::Enter => {
                 out.write_str("\n")?;
                 self.remember();
@@ -199,20 +260,20 @@ impl LineEditor {
             }
             Key::Backspace if self.cursor > 0 => {
                 self.cursor -= 1;
-                left(out, 1)?;
+                left(out, width(self.line.chars[self.cursor]))?;
                 self.remove_at_cursor(out)?;
             }
             Key::Delete if self.cursor < self.line.len => self.remove_at_cursor(out)?,
             Key::Left if self.cursor > 0 => {
                 self.cursor -= 1;
-                left(out, 1)?;
+                left(out, width(self.line.chars[self.cursor]))?;
             }
             Key::Right if self.cursor < self.line.len => {
                 out.write_char(self.line.chars[self.cursor])?;
                 self.cursor += 1;
             }
             Key::Home => {
-                left(out, self.cursor)?;
+                left(out, columns(&self.line.chars[..self.cursor]))?;
                 self.cursor = 0;
             }
             Key::End => {
@@ -248,18 +309,90 @@ impl LineEditor {
         Ok(Outcome::Editing)
     }
 
+    /// Tab: in the first word, completes it from the command names (as far as they agree;
+    /// listing them when they differ and nothing more can be added); elsewhere, spaces up to
+    /// the next tab stop.
+    fn tab(&mut self, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
+        let before = &self.line.chars[..self.cursor];
+        let in_first_word = !before.contains(&' ')
+            && self.line.chars[self.cursor..self.line.len]
+                .first()
+                .is_none_or(|&c| c == ' ');
+        if !in_first_word || self.words.is_empty() {
+            let spaces = TAB_STOP - columns(before) % TAB_STOP;
+            for _ in 0..spaces {
+                if self.insert(' ', out)? == Outcome::TooLong {
+                    return Ok(Outcome::TooLong);
+                }
+            }
+            return Ok(Outcome::Editing);
+        }
+        let mut prefix = [' '; MAX_LINE];
+        let typed = before.len();
+        prefix[..typed].copy_from_slice(before);
+        let prefix = &prefix[..typed];
+        let starts = |word: &str| {
+            word.chars().count() >= prefix.len() && word.chars().zip(prefix).all(|(a, &b)| a == b)
+        };
+        let words = self.words;
+        let mut matches = words.iter().filter(|w| starts(w));
+        let Some(first) = matches.next() else {
+            return Ok(Outcome::Editing);
+        };
+        // The longest prefix every match shares.
+        let mut common = first.chars().count();
+        let mut several = false;
+        for word in matches {
+            several = true;
+            common = common.min(
+                first
+                    .chars()
+                    .zip(word.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count(),
+            );
+        }
+        let addition = first.chars().skip(prefix.len()).take(common - prefix.len());
+        let mut added = 0;
+        for c in addition {
+            added += 1;
+            if self.insert(c, out)? == Outcome::TooLong {
+                return Ok(Outcome::TooLong);
+            }
+        }
+        if !several {
+            if self.cursor == self.line.len {
+                return self.insert(' ', out);
+            }
+            return Ok(Outcome::Editing);
+        }
+        if added > 0 {
+            return Ok(Outcome::Editing);
+        }
+        out.write_str("\n")?;
+        for (i, word) in words.iter().filter(|w| starts(w)).enumerate() {
+            if i > 0 {
+                out.write_str("  ")?;
+            }
+            out.write_str(word)?;
+        }
+        out.write_str("\n")?;
+        Ok(Outcome::Listed)
+    }
+
     /// Starts a fresh, empty line (after a submitted or cancelled one).
     pub fn clear(&mut self) {
         self.line = Line::EMPTY;
         self.cursor = 0;
         self.browsing = 0;
+        self.overflow = 0;
     }
 
     /// Writes the whole line and puts the cursor where it belongs, for redrawing after the
     /// console printed something else (an error message, say).
     pub fn redraw(&self, out: &mut impl Write) -> fmt::Result {
         put(out, self.line.as_slice())?;
-        left(out, self.line.len - self.cursor)
+        left(out, columns(&self.line.chars[self.cursor..self.line.len]))
     }
 
     fn insert(&mut self, c: char, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
@@ -267,6 +400,7 @@ impl LineEditor {
             return Ok(Outcome::Editing);
         }
         if self.line.len == MAX_LINE {
+            self.overflow += 1;
             return Ok(Outcome::TooLong);
         }
         self.line
@@ -277,7 +411,7 @@ impl LineEditor {
         // Print from the new character to the end, then step back over the tail.
         put(out, &self.line.chars[self.cursor..self.line.len])?;
         self.cursor += 1;
-        left(out, self.line.len - self.cursor)?;
+        left(out, columns(&self.line.chars[self.cursor..self.line.len]))?;
         Ok(Outcome::Editing)
     }
 
@@ -295,12 +429,12 @@ impl LineEditor {
     fn redraw_tail(&mut self, out: &mut impl Write) -> fmt::Result {
         put(out, &self.line.chars[self.cursor..self.line.len])?;
         out.write_str("\u{1b}[K")?;
-        left(out, self.line.len - self.cursor)
+        left(out, columns(&self.line.chars[self.cursor..self.line.len]))
     }
 
     /// Replaces the whole line with `line` on the display and in the editor, cursor at the end.
     fn replace(&mut self, line: Line, out: &mut impl Write) -> fmt::Result {
-        left(out, self.cursor)?;
+        left(out, columns(&self.line.chars[..self.cursor]))?;
         self.line = line;
         put(out, self.line.as_slice())?;
         out.write_str("\u{1b}[K")?;
@@ -323,6 +457,21 @@ impl LineEditor {
     }
 }
 
+/// Most numeric parameters of a control sequence the decoder keeps (more are read and ignored).
+const MAX_PARAMS: usize = 2;
+
+/// A control sequence (`ESC [` parameters, intermediates, final byte) being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Csi {
+    /// The numeric parameters so far (an empty one reads as 0).
+    params: [u16; MAX_PARAMS],
+    /// How many parameters have started (the one being read included).
+    count: usize,
+    /// A private marker (`<`, `=`, `>`, `?`) or an intermediate byte appeared: no key of ours
+    /// looks like that, so the sequence is read to its end and ignored.
+    foreign: bool,
+}
+
 /// Where the decoder is in a multi-byte sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DecodeState {
@@ -332,8 +481,10 @@ enum DecodeState {
     AfterCr,
     /// After ESC.
     Escape,
-    /// After ESC `[` or ESC `O`, with the numeric parameter so far.
-    Sequence(u16),
+    /// After ESC `O` (SS3): one final byte names the key.
+    Ss3,
+    /// Inside a control sequence, after ESC `[`.
+    Sequence(Csi),
     /// Inside a UTF-8 character: the bytes so far, how many, how many expected.
     Utf8([u8; 4], usize, usize),
 }
@@ -361,6 +512,7 @@ mod code {
     pub const CTRL_C: u8 = 0x03;
     pub const CTRL_E: u8 = 0x05;
     pub const BACKSPACE: u8 = 0x08;
+    pub const TAB: u8 = 0x09;
     pub const LINE_FEED: u8 = 0x0A;
     pub const CARRIAGE_RETURN: u8 = 0x0D;
     pub const CTRL_U: u8 = 0x15;
@@ -381,36 +533,69 @@ impl SerialDecoder {
         match self.state {
             DecodeState::Escape => {
                 self.state = match byte {
-                    b'[' | b'O' => DecodeState::Sequence(0),
+                    b'[' => DecodeState::Sequence(Csi {
+                        params: [0; MAX_PARAMS],
+                        count: 0,
+                        foreign: false,
+                    }),
+                    b'O' => DecodeState::Ss3,
+                    // ESC ESC: the first was a lone Escape key; the second starts a sequence.
+                    code::ESCAPE => DecodeState::Escape,
                     _ => DecodeState::Ground,
                 };
                 None
             }
-            DecodeState::Sequence(parameter) => {
-                if byte.is_ascii_digit() {
-                    let value = parameter
-                        .saturating_mul(10)
-                        .saturating_add(u16::from(byte - b'0'));
-                    self.state = DecodeState::Sequence(value);
-                    return None;
-                }
+            DecodeState::Ss3 => {
                 self.state = DecodeState::Ground;
-                match (byte, parameter) {
-                    (b'A', _) => Some(Key::Up),
-                    (b'B', _) => Some(Key::Down),
-                    (b'C', _) => Some(Key::Right),
-                    (b'D', _) => Some(Key::Left),
-                    (b'H', _) | (b'~', 1 | 7) => Some(Key::Home),
-                    (b'F', _) | (b'~', 4 | 8) => Some(Key::End),
-                    (b'~', 3) => Some(Key::Delete),
-                    (b';', _) => {
-                        // A modifier parameter follows (ESC [ 1 ; 5 C): keep reading.
-                        self.state = DecodeState::Sequence(0);
-                        None
-                    }
+                match byte {
+                    b'A' => Some(Key::Up),
+                    b'B' => Some(Key::Down),
+                    b'C' => Some(Key::Right),
+                    b'D' => Some(Key::Left),
+                    b'H' => Some(Key::Home),
+                    b'F' => Some(Key::End),
                     _ => None,
                 }
             }
+            DecodeState::Sequence(mut csi) => match byte {
+                // Parameter bytes (ECMA-48 5.4): digits and separators, then private markers.
+                b'0'..=b'9' => {
+                    csi.count = csi.count.max(1);
+                    if let Some(p) = csi.params.get_mut(csi.count - 1) {
+                        *p = p.saturating_mul(10).saturating_add(u16::from(byte - b'0'));
+                    }
+                    self.state = DecodeState::Sequence(csi);
+                    None
+                }
+                b';' | b':' => {
+                    csi.count = csi.count.max(1) + 1;
+                    self.state = DecodeState::Sequence(csi);
+                    None
+                }
+                0x3C..=0x3F | 0x20..=0x2F => {
+                    csi.foreign = true;
+                    self.state = DecodeState::Sequence(csi);
+                    None
+                }
+                // The final byte ends the sequence.
+                0x40..=0x7E => {
+                    self.state = DecodeState::Ground;
+                    if csi.foreign {
+                        return None;
+                    }
+                    Self::csi_key(byte, &csi)
+                }
+                // ESC inside a sequence: that one was cut short; a new one starts.
+                code::ESCAPE => {
+                    self.state = DecodeState::Escape;
+                    None
+                }
+                // Any other byte cannot be part of a sequence: drop the sequence, keep the byte.
+                _ => {
+                    self.state = DecodeState::Ground;
+                    self.feed(byte)
+                }
+            },
             DecodeState::Utf8(mut bytes, have, need) => {
                 if byte & 0xC0 != 0x80 {
                     // Not a continuation byte: the character was broken; start over with this.
@@ -451,6 +636,7 @@ impl SerialDecoder {
             code::CTRL_U => Some(Key::Kill),
             code::CTRL_A => Some(Key::Home),
             code::CTRL_E => Some(Key::End),
+            code::TAB => Some(Key::Tab),
             code::ESCAPE => {
                 self.state = DecodeState::Escape;
                 None
@@ -460,6 +646,30 @@ impl SerialDecoder {
             0xE0..=0xEF => self.start_utf8(byte, 3),
             0xF0..=0xF4 => self.start_utf8(byte, 4),
             // Other control codes and stray continuation bytes.
+            _ => None,
+        }
+    }
+
+    /// The key a complete control sequence stands for, if it is one of ours. Only these are
+    /// keys: arrows (`A`-`D`, any modifiers), Home and End (`H`, `F`, with no position or
+    /// position 1, as `ESC [ 1 ; 5 H` for Ctrl-Home), and `~` with 1/7 (Home), 3 (Delete), 4/8
+    /// (End). Everything else, such as a cursor position `ESC [ 9 ; 9 H`, a screen clear
+    /// `ESC [ 2 J` or Shift-Tab `ESC [ Z`, is read whole and ignored.
+    fn csi_key(last: u8, csi: &Csi) -> Option<Key> {
+        let first = if csi.count == 0 { 0 } else { csi.params[0] };
+        match last {
+            b'A' => Some(Key::Up),
+            b'B' => Some(Key::Down),
+            b'C' => Some(Key::Right),
+            b'D' => Some(Key::Left),
+            b'H' if first <= 1 => Some(Key::Home),
+            b'F' if first <= 1 => Some(Key::End),
+            b'~' => match first {
+                1 | 7 => Some(Key::Home),
+                3 => Some(Key::Delete),
+                4 | 8 => Some(Key::End),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -511,18 +721,23 @@ mod tests {
                 } else if c == '\n' {
                     self.col = 0;
                 } else {
-                    if self.col < self.cells.len() {
-                        self.cells[self.col] = c;
-                    } else {
-                        self.cells.push(c);
+                    // A wide character fills its cell and a filler cell after it.
+                    for cell in [Some(c), None].into_iter().take(width(c)) {
+                        let c = cell.unwrap_or('\0');
+                        if self.col < self.cells.len() {
+                            self.cells[self.col] = c;
+                        } else {
+                            self.cells.push(c);
+                        }
+                        self.col += 1;
                     }
-                    self.col += 1;
                 }
             }
         }
 
         fn text(&self) -> String {
-            self.cells.iter().collect::<String>().trim_end().into()
+            let text: String = self.cells.iter().filter(|&&c| c != '\0').collect();
+            text.trim_end().into()
         }
     }
 
@@ -535,7 +750,7 @@ mod tests {
             if last == Outcome::Editing {
                 assert_eq!(
                     screen.col,
-                    editor.cursor(),
+                    columns(&editor.chars()[..editor.cursor()]),
                     "display cursor follows the editor after {key:?}"
                 );
             }
@@ -632,17 +847,122 @@ mod tests {
     }
 
     #[test]
-    fn a_full_line_refuses_more() {
+    fn an_over_long_line_is_rejected_whole_and_the_next_line_works() {
         let (mut e, mut s) = (LineEditor::new(), Screen::default());
         let long: String = std::iter::repeat_n('x', MAX_LINE).collect();
         assert_eq!(feed(&mut e, &mut s, &typed(&long)), Outcome::Editing);
-        assert_eq!(feed(&mut e, &mut s, &[Key::Char('y')]), Outcome::TooLong);
-        assert_eq!(e.chars().len(), MAX_LINE);
+        assert_eq!(feed(&mut e, &mut s, &typed("yyyyy")), Outcome::TooLong);
         assert_eq!(
-            feed(&mut e, &mut s, &[Key::Backspace, Key::Char('z')]),
-            Outcome::Editing
+            e.chars().len(),
+            MAX_LINE,
+            "refused keys are not in the line"
         );
-        assert_eq!(e.chars().last(), Some(&'z'));
+        assert_eq!(
+            feed(&mut e, &mut s, &[Key::Backspace]),
+            Outcome::Editing,
+            "Backspace takes back a refused key first"
+        );
+        assert_eq!(feed(&mut e, &mut s, &[Key::Left]), Outcome::Editing);
+        assert_eq!(
+            feed(&mut e, &mut s, &[Key::Enter]),
+            Outcome::Rejected(MAX_LINE + 4)
+        );
+        assert_eq!(line(&e), "", "ready for the next line");
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &typed("help"));
+        assert_eq!(feed(&mut e, &mut s, &[Key::Enter]), Outcome::Submitted);
+        assert_eq!(line(&e), "help");
+        e.clear();
+        feed(&mut e, &mut s, &[Key::Up, Key::Up]);
+        assert_eq!(line(&e), "help", "the rejected line is not in the history");
+    }
+
+    #[test]
+    fn backspacing_below_the_limit_makes_the_line_good_again() {
+        let (mut e, mut s) = (LineEditor::new(), Screen::default());
+        let long: String = std::iter::repeat_n('x', MAX_LINE + 2).collect();
+        feed(&mut e, &mut s, &typed(&long));
+        feed(
+            &mut e,
+            &mut s,
+            &[Key::Backspace, Key::Backspace, Key::Backspace],
+        );
+        assert_eq!(e.chars().len(), MAX_LINE - 1);
+        assert_eq!(feed(&mut e, &mut s, &[Key::Enter]), Outcome::Submitted);
+        let mut s = Screen::default();
+        e.clear();
+        feed(&mut e, &mut s, &typed(&long));
+        assert_eq!(feed(&mut e, &mut s, &[Key::Kill]), Outcome::Editing);
+        feed(&mut e, &mut s, &typed("ok"));
+        assert_eq!(feed(&mut e, &mut s, &[Key::Enter]), Outcome::Submitted);
+        assert_eq!(line(&e), "ok", "Ctrl-U forgets the overflow too");
+    }
+
+    #[test]
+    fn tab_completes_command_names_and_otherwise_moves_to_a_tab_stop() {
+        const WORDS: &[&str] = &["echo", "help", "heap", "uptime"];
+        let mut e = LineEditor::with_words(WORDS);
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &[Key::Char('u'), Key::Tab]);
+        assert_eq!((line(&e), s.text()), ("uptime ".into(), "uptime".into()));
+        e.clear();
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &typed("h"));
+        assert_eq!(feed(&mut e, &mut s, &[Key::Tab]), Outcome::Editing);
+        assert_eq!(line(&e), "he", "as far as the matches agree");
+        let mut out = String::new();
+        assert_eq!(e.feed(Key::Tab, &mut out).unwrap(), Outcome::Listed);
+        assert_eq!(out, "\nhelp  heap\n");
+        assert_eq!(line(&e), "he", "listing changes nothing");
+        e.clear();
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &typed("zz"));
+        feed(&mut e, &mut s, &[Key::Tab]);
+        assert_eq!(line(&e), "zz", "no match: nothing happens");
+        e.clear();
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &typed("echo tab"));
+        feed(&mut e, &mut s, &[Key::Tab]);
+        feed(&mut e, &mut s, &typed("here"));
+        assert_eq!(line(&e), "echo tab        here", "to column 16");
+        let mut plain = LineEditor::new();
+        let mut s = Screen::default();
+        feed(
+            &mut plain,
+            &mut s,
+            &[Key::Char('a'), Key::Tab, Key::Char('b')],
+        );
+        assert_eq!(line(&plain), "a       b");
+    }
+
+    #[test]
+    fn wide_characters_are_erased_and_recalled_by_display_width() {
+        let (mut e, mut s) = (LineEditor::new(), Screen::default());
+        feed(&mut e, &mut s, &typed("echo 😀😀😀😀"));
+        assert_eq!(s.col, 5 + 8, "each emoji takes two columns");
+        feed(&mut e, &mut s, &[Key::Backspace; 4]);
+        assert_eq!((line(&e), s.text()), ("echo ".into(), "echo".into()));
+        feed(&mut e, &mut s, &typed("漢字x"));
+        feed(
+            &mut e,
+            &mut s,
+            &[Key::Home, Key::Right, Key::End, Key::Left],
+        );
+        feed(&mut e, &mut s, &[Key::Enter]);
+        e.clear();
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &typed("ab"));
+        feed(&mut e, &mut s, &[Key::Up]);
+        assert_eq!(
+            (line(&e), s.text()),
+            ("echo 漢字x".into(), "echo 漢字x".into())
+        );
+        feed(&mut e, &mut s, &[Key::Down]);
+        assert_eq!((line(&e), s.text()), ("ab".into(), "ab".into()));
+        assert_eq!(
+            (width('a'), width('😀'), width('字'), width('\u{301}')),
+            (1, 2, 2, 0)
+        );
     }
 
     #[test]
@@ -718,7 +1038,34 @@ mod tests {
             ]
         );
         assert_eq!(decode(b"\x1b[1;5C"), [Key::Right], "modifiers are ignored");
+        assert_eq!(decode(b"\x1b[1;5H\x1b[1;2F"), [Key::Home, Key::End]);
         assert_eq!(decode(b"\x1bx"), [], "an unknown escape is dropped");
+        assert_eq!(decode(b"a\tb"), [Key::Char('a'), Key::Tab, Key::Char('b')]);
+    }
+
+    #[test]
+    fn control_sequences_are_read_whole_and_unknown_ones_ignored() {
+        // Issue 9: a cursor position, a screen clear and Shift-Tab, then "end": only "end".
+        assert_eq!(decode(b"esc\x1b[999;999H\x1b[2J\x1b[Zend"), typed("escend"));
+        assert_eq!(decode(b"\x1b[?25h\x1b[>0c\x1b[5~\x1b[24~x"), typed("x"));
+        assert_eq!(decode(b"\x1b[1 q"), [], "an intermediate byte: not a key");
+        assert_eq!(
+            decode(b"\x1b[12;34;56;78Rz"),
+            typed("z"),
+            "more parameters than kept"
+        );
+        assert_eq!(
+            decode(b"\x1b[1\x03"),
+            [Key::Cancel],
+            "a control byte cuts a sequence short and counts"
+        );
+        assert_eq!(decode(b"\x1b\x1b[A"), [Key::Up], "ESC ESC [ A");
+        assert_eq!(decode(b"\x1b[3\x1b[3~"), [Key::Delete], "ESC restarts");
+        assert_eq!(
+            decode(b"\x1bOA\x1bOF\x1bOP"),
+            [Key::Up, Key::End],
+            "SS3 keys; F1 ignored"
+        );
     }
 
     #[test]

@@ -211,7 +211,7 @@ pub const COMMANDS: [HelpEntry; 16] = [
     HelpEntry {
         name: "fault",
         usage: "fault breakpoint|pagefault|divide|opcode|gpf|stackoverflow",
-        summary: "raise a CPU exception on purpose and show its diagnostic",
+        summary: "raise a CPU exception on purpose and show its diagnostic; stackoverflow is fatal: the machine halts for good",
     },
     HelpEntry {
         name: "reboot",
@@ -228,6 +228,12 @@ pub const COMMANDS: [HelpEntry; 16] = [
         usage: "up/down arrows",
         summary: "recall earlier lines (not a command)",
     },
+];
+
+/// Every command word, for Tab completion (the `history` entry of [`COMMANDS`] is not one).
+pub const NAMES: [&str; 15] = [
+    "help", "echo", "uptime", "ticks", "mem", "memtest", "cpu", "clear", "keymap", "ps", "spawn",
+    "kill", "fault", "reboot", "shutdown",
 ];
 
 /// The help entry for `name`, if it is a command.
@@ -373,6 +379,22 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
 mod tests {
     extern crate std;
     use super::*;
+
+    #[test]
+    fn the_completion_names_are_exactly_the_commands() {
+        for name in NAMES {
+            assert!(
+                !matches!(parse(name), Err(ParseError::Unknown(_))),
+                "{name}"
+            );
+        }
+        let documented = COMMANDS.iter().filter(|c| c.name != "history").count();
+        assert_eq!(documented, NAMES.len());
+        assert!(COMMANDS
+            .iter()
+            .filter(|c| c.name != "history")
+            .all(|c| NAMES.contains(&c.name)));
+    }
     use std::string::ToString;
 
     #[test]

@@ -105,6 +105,44 @@ pub enum Change {
 }
 
 /// The escape character that starts a control sequence.
+/// Display columns `c` takes on a terminal: 2 for East Asian wide and full-width characters and
+/// for emoji, 0 for combining marks, else 1. A compact form of Unicode's East Asian Width
+/// property (UAX #11), covering the blocks a console meets; rare characters outside them count
+/// as 1.
+pub fn width(c: char) -> usize {
+    const ZERO: [(u32, u32); 4] = [
+        (0x0300, 0x036F), // combining diacritical marks
+        (0x200B, 0x200F), // zero-width space, joiners, direction marks
+        (0x20D0, 0x20FF), // combining marks for symbols
+        (0xFE00, 0xFE0F), // variation selectors
+    ];
+    const WIDE: [(u32, u32); 14] = [
+        (0x1100, 0x115F),   // Hangul Jamo initials
+        (0x2E80, 0x303E),   // CJK radicals, punctuation
+        (0x3041, 0x33FF),   // kana, CJK compatibility
+        (0x3400, 0x4DBF),   // CJK extension A
+        (0x4E00, 0x9FFF),   // CJK unified ideographs
+        (0xA000, 0xA4CF),   // Yi
+        (0xAC00, 0xD7A3),   // Hangul syllables
+        (0xF900, 0xFAFF),   // CJK compatibility ideographs
+        (0xFE30, 0xFE4F),   // CJK compatibility forms
+        (0xFF00, 0xFF60),   // full-width forms
+        (0xFFE0, 0xFFE6),   // full-width signs
+        (0x1F300, 0x1F64F), // pictographs, emoticons
+        (0x1F900, 0x1F9FF), // supplemental symbols and pictographs
+        (0x20000, 0x3FFFD), // CJK extensions B and later
+    ];
+    let code = u32::from(c);
+    let within = |ranges: &[(u32, u32)]| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code));
+    if within(&ZERO) {
+        0
+    } else if within(&WIDE) {
+        2
+    } else {
+        1
+    }
+}
+
 const ESC: char = '\u{1b}';
 /// Most digits a sequence's parameter keeps (larger values saturate).
 const MAX_PARAMETER: u16 = 9999;
@@ -260,7 +298,20 @@ impl<'a> Grid<'a> {
                 Change::None
             }
             c if c.is_control() => Change::None,
-            c => self.put(c),
+            c => match width(c) {
+                0 => Change::None, // a combining mark: drawn by nothing, takes no cell
+                1 => self.put(c),
+                _ => {
+                    // Two columns, as on a terminal: the character, then a blank cell it
+                    // covers. One that does not fit at the end of a row starts the next.
+                    let mut change = Change::None;
+                    if self.col + 1 == self.cols {
+                        change = self.put(' ');
+                    }
+                    change = change.merge(self.put(c));
+                    change.merge(self.put(' '))
+                }
+            },
         }
     }
 
@@ -457,6 +508,19 @@ mod tests {
         let mut grid = Grid::new(&mut cells, 10, 1).unwrap();
         grid.write_str("ab\u{8}\u{8}\u{8}X");
         assert_eq!(text(&grid, 0), "Xb");
+    }
+
+    #[test]
+    fn wide_characters_take_two_cells_and_combining_marks_none() {
+        let mut storage = vec![BLANK; 6 * 2];
+        let mut grid = Grid::new(&mut storage, 6, 2).unwrap();
+        grid.write_str("a😀b\u{301}");
+        assert_eq!(grid.cursor(), (4, 0));
+        assert_eq!(text(&grid, 0), "a😀 b");
+        grid.write_str("c字");
+        assert_eq!(grid.cursor(), (2, 1), "the wide character wrapped whole");
+        assert_eq!(text(&grid, 1), "字");
+        assert_eq!(width('字'), 2);
     }
 
     #[test]

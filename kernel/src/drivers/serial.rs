@@ -20,10 +20,11 @@
 //! [`SerialWriter`] turns each `\n` into `\r\n`. The host tools drop the `\r` again.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
 use lineedit::{Key, SerialDecoder};
 use spin::Mutex;
 use uart_16550::SerialPort;
-use x86_64::instructions::port::PortReadOnly;
+use x86_64::instructions::port::{PortReadOnly, PortWriteOnly};
 
 /// I/O port base of COM1, fixed by the PC architecture.
 pub const COM1_BASE: u16 = 0x3F8;
@@ -37,6 +38,10 @@ static COM1: Mutex<SerialPort> = Mutex::new(unsafe { SerialPort::new(COM1_BASE) 
 
 /// Offset of the receive buffer register (reading it takes one received byte).
 const RECEIVE_BUFFER: u16 = 0;
+/// Offset of the interrupt enable register.
+const INTERRUPT_ENABLE: u16 = 1;
+/// Interrupt enable bit 0: interrupt when a received byte is waiting (the only one Ferrite uses).
+const RECEIVED_DATA_INTERRUPT: u8 = 1 << 0;
 /// Offset of the line status register.
 const LINE_STATUS: u16 = 5;
 /// Line status bit 0: a received byte is waiting.
@@ -48,30 +53,67 @@ const MAX_BYTES_PER_INTERRUPT: usize = 64;
 /// Decodes the terminal's bytes into keys. Only the COM1 interrupt handler touches it.
 static DECODER: Mutex<SerialDecoder> = Mutex::new(SerialDecoder::new());
 
+/// Whether receiving is paused because the consumer's queue was full (see [`on_interrupt`]).
+static RECEIVE_PAUSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes the interrupt enable register.
+fn set_receive_interrupt(on: bool) {
+    let mut enable = PortWriteOnly::<u8>::new(COM1_BASE + INTERRUPT_ENABLE);
+    // SAFETY: COM1's interrupt enable register; only its receive bit is ever set by Ferrite, and
+    // changing it only decides whether a waiting byte raises an interrupt.
+    unsafe { enable.write(if on { RECEIVED_DATA_INTERRUPT } else { 0 }) };
+}
+
 /// The COM1 interrupt handler's work: every waiting byte through the decoder, keys onto the
-/// input queue.
+/// input queue, for as long as `room` says the queue can take another key.
 ///
 /// This reads the receive registers directly rather than through the [`COM1`] lock: the
 /// interrupted code may be holding that lock in the middle of printing, and waiting for it here
 /// would never end. Reading the line status and receive buffer does not disturb a transmission
 /// in progress (transmitting only polls the line status and writes the transmit register).
-pub fn on_interrupt(push: impl Fn(Key)) {
+///
+/// **Back-pressure instead of loss.** When the queue is full, the handler stops reading and
+/// turns the receive interrupt off. The bytes wait in the UART's 16-byte FIFO; once that is
+/// full, the other end must wait too (QEMU stops reading its side of the line; a real terminal
+/// would be held by flow control). [`resume_receive`] turns the interrupt back on when the
+/// console has made room, and the UART interrupts at once for what is waiting. A paste of any
+/// length arrives whole, just no faster than the console reads it.
+pub fn on_interrupt(room: impl Fn() -> bool, push: impl Fn(Key)) {
     let mut status = PortReadOnly::<u8>::new(COM1_BASE + LINE_STATUS);
     let mut data = PortReadOnly::<u8>::new(COM1_BASE + RECEIVE_BUFFER);
     let mut decoder = DECODER.lock();
     for _ in 0..MAX_BYTES_PER_INTERRUPT {
-        // SAFETY: COM1's line status and receive buffer registers; reading the status has no
-        // side effects, reading the buffer when DATA_READY is set takes the waiting byte.
-        let byte = unsafe {
-            if status.read() & DATA_READY == 0 {
-                break;
-            }
-            data.read()
-        };
+        // SAFETY: COM1's line status register; reading it has no side effects.
+        if unsafe { status.read() } & DATA_READY == 0 {
+            break;
+        }
+        if !room() {
+            RECEIVE_PAUSED.store(true, Ordering::Relaxed);
+            set_receive_interrupt(false);
+            break;
+        }
+        // SAFETY: COM1's receive buffer with DATA_READY set: this takes the waiting byte.
+        let byte = unsafe { data.read() };
         if let Some(key) = decoder.feed(byte) {
             push(key);
         }
     }
+}
+
+/// Turns receiving back on if [`on_interrupt`] paused it; called by the consumer of the keys
+/// once it has room again.
+pub fn resume_receive() {
+    if RECEIVE_PAUSED.load(Ordering::Relaxed) {
+        ::x86_64::instructions::interrupts::without_interrupts(|| {
+            RECEIVE_PAUSED.store(false, Ordering::Relaxed);
+            set_receive_interrupt(true);
+        });
+    }
+}
+
+/// Whether receiving is paused for back-pressure (for the console's `ticks`).
+pub fn receive_paused() -> bool {
+    RECEIVE_PAUSED.load(Ordering::Relaxed)
 }
 
 /// Programs the UART (38400 8N1, FIFOs on). Call once, before the first write.
