@@ -80,3 +80,33 @@ def test_verbose_goes_before_or_after_the_command(argv: list[str], verbose: bool
 def test_bench_refuses_zero_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["bench", "--runs", "0"]) == 1
     assert "--runs must be at least 1" in capsys.readouterr().err
+
+
+def test_a_file_the_tools_cannot_write_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def read_only(*_: object) -> None:
+        raise PermissionError(13, "Permission denied", "build/images/debug/bios.img")
+
+    monkeypatch.setattr(cli, "_images", read_only)
+    assert cli.main(["image"]) == 1
+    err = capsys.readouterr().err
+    assert err == "x.py image: Permission denied: build/images/debug/bios.img\n"
+
+
+def test_every_tool_error_is_a_ferrite_error() -> None:
+    from ferrite_tools import psf
+    from ferrite_tools.errors import InvalidData
+
+    assert issubclass(setup.SetupError, FerriteError)
+    assert issubclass(psf.FontError, InvalidData) and issubclass(InvalidData, FerriteError)
+    assert issubclass(InvalidData, ValueError), "still a ValueError for data validation"
+
+
+def test_seeds_come_from_one_option_or_the_other(capsys: pytest.CaptureFixture[str]) -> None:
+    args = cli._parser().parse_args(["test", "--seeds", "3"])
+    assert cli._seeds(args) == (1, 2, 3)
+    args = cli._parser().parse_args(["test", "--seed", "9", "--seed", "4"])
+    assert cli._seeds(args) == (9, 4)
+    assert cli.main(["test", "--seed", "1", "--seeds", "2"]) == 1
+    assert "either --seed" in capsys.readouterr().err

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ferrite_tools import build, contract, image, paths
-from ferrite_tools.errors import FerriteError
+from ferrite_tools.errors import FerriteError, InvalidData
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
 
@@ -88,7 +88,7 @@ def summarise(name: str, unit: str, values: Iterable[float]) -> Summary:
     """Collects runs into a summary; refuses an empty list (a figure that was never measured)."""
     values = tuple(values)
     if not values:
-        raise ValueError(f"no runs of {name}")
+        raise InvalidData(f"no runs of {name}")
     return Summary(name, unit, values)
 
 

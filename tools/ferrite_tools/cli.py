@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import subprocess
 import sys
 import termios
 import threading
@@ -127,12 +126,12 @@ def _images(tc: Toolchain, release: bool, verbose: bool) -> image.Images:
 RUN_QEMU_LOG = "run-qemu.log"
 
 
-def _watch_for_triple_faults(log: Path, process: subprocess.Popen[bytes]) -> None:
+def _watch_for_triple_faults(log: Path, machine: Machine) -> None:
     """Tells the person at the terminal when the guest triple-faults: QEMU then resets the machine,
     which would otherwise look like an ordinary reboot. QEMU writes "Triple fault" to its log
     (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`."""
     seen = 0
-    while process.poll() is None:
+    while machine.exit_status is None:
         time.sleep(0.2)
         try:
             count = log.read_text(errors="replace").count("Triple fault")
@@ -149,34 +148,29 @@ def _watch_for_triple_faults(log: Path, process: subprocess.Popen[bytes]) -> Non
 
 def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     """Runs QEMU with the serial console on this terminal until it exits (Ctrl-] x, shutdown) or
-    this process gets SIGINT. The terminal's settings are restored on every way out."""
-    argv = config.argv()
-    log = paths.LOG_DIR / RUN_QEMU_LOG
+    this process gets SIGINT, through the same `Machine` lifecycle as the tests. The terminal's
+    settings are restored on every way out."""
+    qemu_log = paths.LOG_DIR / RUN_QEMU_LOG
+    extra: list[str] = []
     if config.interactive:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.unlink(missing_ok=True)
-        argv += ["-d", "cpu_reset", "-D", str(log)]
+        qemu_log.parent.mkdir(parents=True, exist_ok=True)
+        qemu_log.unlink(missing_ok=True)
+        extra = ["-d", "cpu_reset", "-D", str(qemu_log)]
+    machine = Machine(config, paths.LOG_DIR / "run.log", console=True, extra=extra)
     if verbose:
-        print(f"$ {shlex.join(argv)}", flush=True)
+        print(f"$ {shlex.join(machine.argv)}", flush=True)
     terminal = sys.stdin.fileno() if sys.stdin.isatty() else None
     saved = termios.tcgetattr(terminal) if terminal is not None else None
     try:
-        try:
-            process = subprocess.Popen(argv)
-        except FileNotFoundError:
-            raise FerriteError("qemu-system-x86_64 was not found; run ./x.py doctor", command=argv) from None
-        if config.interactive:
-            threading.Thread(target=_watch_for_triple_faults, args=(log, process), daemon=True).start()
-        try:
-            status = process.wait()
-        except KeyboardInterrupt:
-            process.terminate()
+        with machine:
+            if config.interactive:
+                threading.Thread(target=_watch_for_triple_faults, args=(qemu_log, machine), daemon=True).start()
             try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            print("\nQEMU stopped (SIGINT)")
-            return 130
+                status = machine.wait_exit(None)
+            except KeyboardInterrupt:
+                machine.stop()
+                print("\nQEMU stopped (SIGINT)")
+                return 130
     finally:
         if terminal is not None and saved is not None:
             termios.tcsetattr(terminal, termios.TCSADRAIN, saved)
@@ -184,7 +178,7 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
         print("\nQEMU stopped by itself: the guest shut down, reset or triple-faulted (-no-reboot turns a reset into an exit)")
     elif status == 0:
         print("\nQEMU stopped: the guest powered off, or Ctrl-] x was typed")
-    return 0 if status in (0, 33) else status
+    return 0 if status in (0, 33) else (status if status is not None else 1)
 
 
 def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
@@ -341,5 +335,10 @@ def main(argv: list[str]) -> int:
             return doctor()
     except FerriteError as e:
         print(f"x.py {args.command}: {e.render()}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        # A file the tools must write or read (a read-only build/, a full disk): one clear line.
+        where = f": {e.filename}" if e.filename else ""
+        print(f"x.py {args.command}: {e.strerror or e}{where}", file=sys.stderr)
         return 1
     raise AssertionError(f"unhandled command {args.command}")

@@ -43,3 +43,8 @@ class FerriteError(Exception):
             where = f"cd {shlex.quote(str(self.cwd))} && " if self.cwd is not None else ""
             parts.append(f"To reproduce: {where}{shlex.join(self.command)}")
         return "\n".join(parts)
+
+
+class InvalidData(FerriteError, ValueError):
+    """A file or a report the tools read is not what it should be (a font, a screenshot, a
+    benchmark's output). Still a `ValueError` for code that validates data."""

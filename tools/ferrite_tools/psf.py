@@ -14,6 +14,8 @@ import dataclasses
 import struct
 from pathlib import Path
 
+from ferrite_tools.errors import InvalidData
+
 PSF1_MAGIC = b"\x36\x04"
 PSF2_MAGIC = b"\x72\xb5\x4a\x86"
 _PSF1_MODE_512 = 0x01
@@ -23,7 +25,7 @@ _PSF2_FLAG_TABLE = 0x01
 _PSF2_END, _PSF2_SEQ = 0xFF, 0xFE
 
 
-class FontError(ValueError):
+class FontError(InvalidData):
     """The file is not a usable PSF font."""
 
 

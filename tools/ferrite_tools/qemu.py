@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Sequence
 
 from ferrite_tools import contract
 from ferrite_tools.errors import FerriteError
@@ -147,8 +147,13 @@ INTERACTIVE_ESCAPE = 0x1D
 class Machine:
     """A running QEMU whose serial output is collected; use it as a context manager."""
 
-    def __init__(self, config: QemuConfig, log: Path) -> None:
+    def __init__(self, config: QemuConfig, log: Path, *, console: bool = False, extra: Sequence[str] = ()) -> None:
+        """`console`: QEMU talks to this process's terminal directly (`./x.py run`), and the
+        log holds only the command line; otherwise the serial output is collected and logged.
+        `extra`: more QEMU arguments."""
         self.config = config
+        self.console = console
+        self.argv = [*config.argv(), *extra]
         self.log_path = log
         self._output = bytearray()
         self._changed = threading.Condition()
@@ -161,24 +166,26 @@ class Machine:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self._log_file = log
-        log.write(f"# {self.config.command()}\n".encode())
+        log.write(f"# {shlex.join(self.argv)}\n".encode())
         log.flush()
         self.started_at = time.monotonic()
+        pipe = None if self.console else subprocess.PIPE
         try:
             self._process = subprocess.Popen(
-                self.config.argv(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                self.argv,
+                stdin=pipe,
+                stdout=pipe,
+                stderr=None if self.console else subprocess.STDOUT,
             )
         except FileNotFoundError as e:
             log.close()
             raise FerriteError(
                 f"{QEMU} was not found. On Debian/Ubuntu: apt-get install qemu-system-x86 (or ./x.py setup)",
-                command=self.config.argv(),
+                command=self.argv,
             ) from e
-        self._reader = threading.Thread(target=self._read, name="qemu-serial", daemon=True)
-        self._reader.start()
+        if not self.console:
+            self._reader = threading.Thread(target=self._read, name="qemu-serial", daemon=True)
+            self._reader.start()
         return self
 
     def __exit__(
@@ -218,8 +225,9 @@ class Machine:
         """QEMU's exit status, or None while it runs."""
         return None if self._process is None else self._process.poll()
 
-    def wait_exit(self, timeout: float) -> int | None:
-        """Waits up to `timeout` seconds for QEMU to end; returns its status or None."""
+    def wait_exit(self, timeout: float | None) -> int | None:
+        """Waits up to `timeout` seconds (None: for as long as it runs) for QEMU to end; returns
+        its status or None."""
         assert self._process is not None
         try:
             status = self._process.wait(timeout=timeout)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from ferrite_tools.errors import InvalidData
 from ferrite_tools.psf import Font
 
 Rgb = tuple[int, int, int]
@@ -48,11 +49,11 @@ def read_ppm(path: Path) -> Image:
         fields.append(data[start:at])
     at += 1  # the single white-space byte after maxval
     if fields[0] != b"P6" or fields[3] != b"255":
-        raise ValueError(f"{path} is not an 8-bit P6 PPM")
+        raise InvalidData(f"{path} is not an 8-bit P6 PPM")
     width, height = int(fields[1]), int(fields[2])
     pixels = data[at : at + width * height * 3]
     if len(pixels) != width * height * 3:
-        raise ValueError(f"{path} is truncated")
+        raise InvalidData(f"{path} is truncated")
     return Image(width, height, pixels)
 
 

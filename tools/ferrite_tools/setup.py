@@ -27,6 +27,8 @@ import venv
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ferrite_tools.errors import FerriteError
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_DIR = ROOT / ".venv"
 REQUIREMENTS = ROOT / "tools" / "requirements.txt"
@@ -66,7 +68,7 @@ OVMF_CANDIDATES = (
 HOST_TRIPLE = "x86_64-unknown-linux-gnu"
 
 
-class SetupError(Exception):
+class SetupError(FerriteError):
     """Set-up could not provide a requirement; the message says what to run."""
 
 
