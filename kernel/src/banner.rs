@@ -12,7 +12,7 @@ use bootloader_api::info::{FrameBufferInfo, MemoryRegion, MemoryRegionKind};
 use bootloader_api::BootInfo;
 
 /// Bytes in a mebibyte.
-const MIB: u64 = 1024 * 1024;
+pub const MIB: u64 = 1024 * 1024;
 
 /// Which firmware started the machine, as far as the memory map tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

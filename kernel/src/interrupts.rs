@@ -24,11 +24,11 @@
 //! handler, then sends the EOI, in one place, except for spurious interrupts, which must not get
 //! one (SDM Vol. 3A §11.9): they were never "in service".
 
-use crate::acpi::{self, AcpiError, Platform};
+use crate::acpi::{AcpiError, Platform};
 use crate::arch::x86_64::apic::{self, LocalApic};
 use crate::arch::x86_64::ioapic::IoApic;
 use crate::arch::x86_64::pic;
-use crate::arch::x86_64::trap::TrapFrame;
+use crate::arch::x86_64::trap::{self, TrapFrame};
 use crate::drivers::{keyboard, serial};
 use crate::{input, time};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +52,14 @@ pub mod vector {
 pub const KEYBOARD_IRQ: u8 = 1;
 /// The ISA IRQ of COM1.
 pub const COM1_IRQ: u8 = 4;
+
+/// What the kernel gives the trap path in `arch`: this module's handler for vectors 32 and up,
+/// the console's lock-free diagnostic output, and the address space's guard pages.
+pub const TRAP_HOOKS: trap::Hooks = trap::Hooks {
+    interrupt: handle,
+    report: crate::console::write_diagnostic,
+    guard_page: crate::layout::guard_page,
+};
 
 /// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.
 static SPURIOUS: AtomicU64 = AtomicU64::new(0);
@@ -87,12 +95,13 @@ pub fn counts() -> Counts {
     }
 }
 
-/// Sets up the keyboard controller and routes the keyboard's and COM1's IRQs, so typed keys reach
-/// [`input::KEYS`]. Serial input works even if the keyboard controller does not answer.
-pub fn enable_input() -> Result<(), keyboard::KeyboardError> {
-    route_isa_irq(COM1_IRQ, vector::COM1);
+/// Sets up the keyboard controller and routes the keyboard's and COM1's IRQs through
+/// `controllers`, so typed keys reach the input queue. Serial input works even if the keyboard
+/// controller does not answer.
+pub fn enable_input(controllers: &'static Controllers) -> Result<(), keyboard::KeyboardError> {
+    controllers.route_isa_irq(COM1_IRQ, vector::COM1);
     keyboard::init()?;
-    route_isa_irq(KEYBOARD_IRQ, vector::KEYBOARD);
+    controllers.route_isa_irq(KEYBOARD_IRQ, vector::KEYBOARD);
     Ok(())
 }
 
@@ -108,15 +117,13 @@ pub struct Controllers {
 
 static CONTROLLERS: Once<Controllers> = Once::new();
 
-/// Silences the PICs, reads the MADT, enables the local APIC and the I/O APIC (every pin masked),
-/// and starts the timer tick. Interrupts stay off: the caller enables them when the handlers it
-/// wants are ready.
+/// Enables the local APIC and the first I/O APIC (every pin masked) that `platform`'s MADT
+/// names; returns them, for the timer and the input devices to be programmed through.
+/// Interrupts stay off: the caller enables them when the handlers it wants are ready.
 pub fn init(
-    rsdp: Option<u64>,
+    platform: Platform,
     physical_memory_offset: Option<u64>,
 ) -> Result<&'static Controllers, AcpiError> {
-    pic::remap_and_mask();
-    let platform = acpi::discover(rsdp, physical_memory_offset)?;
     let offset = physical_memory_offset.ok_or(AcpiError::NoPhysicalMapping)?;
     let local_apic = apic::init(
         platform.local_apic + offset,
@@ -132,7 +139,6 @@ pub fn init(
         local_apic,
         io_apic,
     });
-    time::init(controllers.local_apic, vector::TIMER);
     Ok(controllers)
 }
 
@@ -141,28 +147,28 @@ pub fn controllers() -> Option<&'static Controllers> {
     CONTROLLERS.get()
 }
 
-/// Routes ISA IRQ `isa_irq` to `vector` on this CPU, honouring the MADT's overrides.
-pub fn route_isa_irq(isa_irq: u8, vector: u8) -> irq::Route {
-    let controllers = CONTROLLERS.get().expect("interrupts::init ran");
-    let route = controllers.platform.route_isa_irq(isa_irq);
-    assert!(
-        controllers.io_apic.serves(route.gsi),
-        "GSI {} is not on the first I/O APIC",
-        route.gsi
-    );
-    let entry = irq::Redirection {
-        vector,
-        polarity: route.polarity,
-        trigger: route.trigger,
-        masked: false,
-        destination: controllers.local_apic.id(),
-    };
-    ::x86_64::instructions::interrupts::without_interrupts(|| {
-        controllers
-            .io_apic
-            .set_entry(route.gsi - controllers.io_apic.gsi_base, entry);
-    });
-    route
+impl Controllers {
+    /// Routes ISA IRQ `isa_irq` to `vector` on this CPU, honouring the MADT's overrides.
+    pub fn route_isa_irq(&self, isa_irq: u8, vector: u8) -> irq::Route {
+        let route = self.platform.route_isa_irq(isa_irq);
+        assert!(
+            self.io_apic.serves(route.gsi),
+            "GSI {} is not on the first I/O APIC",
+            route.gsi
+        );
+        let entry = irq::Redirection {
+            vector,
+            polarity: route.polarity,
+            trigger: route.trigger,
+            masked: false,
+            destination: self.local_apic.id(),
+        };
+        ::x86_64::instructions::interrupts::without_interrupts(|| {
+            self.io_apic
+                .set_entry(route.gsi - self.io_apic.gsi_base, entry);
+        });
+        route
+    }
 }
 
 /// How many spurious interrupts have arrived.

@@ -81,6 +81,15 @@ pub fn thread_stack_guard_of(address: u64) -> Option<usize> {
     (slot < sched::MAX_THREADS && offset % THREAD_STACK_SLOT < PAGE_SIZE).then_some(slot)
 }
 
+/// The guard page `address` lies in, if any: the trap path's `guard_page` hook.
+pub fn guard_page(address: u64) -> Option<crate::arch::x86_64::trap::GuardPage> {
+    use crate::arch::x86_64::trap::GuardPage;
+    if in_kernel_stack_guard(address) {
+        return Some(GuardPage::KernelStack);
+    }
+    thread_stack_guard_of(address).map(GuardPage::Thread)
+}
+
 /// Whether `address` lies in the kernel stack's guard page: an access there is a stack overflow.
 pub fn in_kernel_stack_guard(address: u64) -> bool {
     (KERNEL_STACK_GUARD..KERNEL_STACK_BOTTOM).contains(&address)

@@ -30,9 +30,18 @@
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
 //! 5. boot banner,
 //! 6. memory: the frame allocator, the page table API, the heap, the W^X audit,
-//! 7. interrupt controllers (PICs masked, MADT, local and I/O APIC) and the calibrated timer
-//!    tick,
-//! 8. threads (the boot thread and the idle thread); then interrupts on.
+//! 7. the legacy PICs remapped and masked,
+//! 8. ACPI: the MADT (interrupt controllers) and the FADT (power),
+//! 9. the local APIC and the first I/O APIC,
+//! 10. the timer, calibrated against the PIT, and its tick,
+//! 11. the COM1 and keyboard interrupts,
+//! 12. threads (the boot thread and the idle thread), which need the heap and the tick,
+//! 13. interrupts on, then a summary in the log.
+//!
+//! Each step returns what the next ones need (`mm::init` the memory, `interrupts::init` the
+//! controllers the timer and the input are programmed through), so a step that fails makes the
+//! steps that depend on it skip, and the summary says which. Without ACPI tables the kernel still
+//! boots and prints, but has no interrupts, so no timer, no input and no threads; the log says so.
 //!
 //! # Module map
 //!
@@ -125,94 +134,95 @@ pub struct Boot {
     pub memory: Option<mm::MemoryInfo>,
 }
 
-/// Brings the kernel up, in order. Everything that needs the boot information takes it from
-/// here; after `init` the console, the serial port and logging all work.
+/// Brings the kernel up, in order: one step a line, each handing the next what it needs. A step
+/// that cannot run (no ACPI tables, no memory) makes the steps that need it skip, visibly in the
+/// summary, instead of stopping the boot. After `init` the console, the serial port and logging
+/// all work.
 pub fn init(boot_info: &'static mut BootInfo) -> Boot {
-    // 1. Serial first: from here on a failure can be reported to the host.
-    drivers::serial::init();
-    // 2. The framebuffer console, if the firmware gave us a framebuffer.
-    console::init(boot_info.framebuffer.take());
-    // 3. The `log` facade, writing to both of the above.
-    logger::init();
-    // 4. The CPU's descriptor tables: from here an exception prints a diagnostic.
-    let segments = arch::x86_64::init();
-    // 5. Say who we are and what the machine looks like.
-    banner::print(boot_info);
-    // 6. Memory: frames, page tables, and a check that no page is writable and executable.
-    let memory = match mm::init(
-        &boot_info.memory_regions,
-        boot_info.physical_memory_offset.into_option(),
-    ) {
-        Ok(info) => {
-            let counts = info.frames_at_boot;
-            log::info!(
-                "memory: {} frames usable, {} free ({} MiB); W^X audit {}",
-                counts.usable,
-                counts.free,
-                counts.free as u64 * ::frames::FRAME_SIZE / (1024 * 1024),
-                if info.audit.passed() {
-                    "passed"
-                } else {
-                    "FAILED"
-                }
-            );
-            Some(info)
-        }
-        Err(e) => {
-            log::error!("memory management unavailable: {e:?}");
-            None
-        }
-    };
-    // 7. Interrupt controllers and the timer tick, then interrupts on. Without ACPI there are no
-    //    interrupts: the kernel still runs, and says so.
-    let rsdp_addr = boot_info.rsdp_addr.into_option();
-    let physical_memory_offset = boot_info.physical_memory_offset.into_option();
-    let calibration = match interrupts::init(rsdp_addr, physical_memory_offset) {
-        Ok(_) => {
-            let calibration = time::calibration();
-            if let Some(cal) = calibration {
-                log::info!(
-                    "timer: APIC timer {} Hz, TSC {} Hz ({}), tick {} Hz{}",
-                    cal.apic_timer_hz,
-                    cal.tsc_hz,
-                    if cal.invariant_tsc {
-                        "invariant"
-                    } else {
-                        "not invariant"
-                    },
-                    time::TICK_HZ,
-                    match time::timing() {
-                        ::fwcfg::Timing::Jitter { seed } => {
-                            alloc::format!(", jitter seed {seed}")
-                        }
-                        _ => alloc::string::String::new(),
-                    }
-                );
-            }
-            if let Err(e) = interrupts::enable_input() {
-                log::warn!("keyboard: {e:?}; serial input only");
-            }
-            // 8. Threads: this code becomes the boot thread, and the idle thread starts.
-            if let Err(e) = sched::init() {
-                log::error!("no threads: {e:?}");
-            }
-            ::x86_64::instructions::interrupts::enable();
-            calibration
-        }
-        Err(e) => {
-            log::error!("no interrupts: {e}");
-            None
-        }
-    };
+    drivers::serial::init(); // 1. serial first: from here a failure can be reported
+    console::init(boot_info.framebuffer.take()); // 2. the framebuffer console, if any
+    logger::init(); // 3. the `log` facade, writing to both
+    let segments = arch::x86_64::init(interrupts::TRAP_HOOKS); // 4. GDT, TSS, IDT: faults report
+    banner::print(boot_info); // 5. who we are, what the machine looks like
     let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
+    let offset = boot_info.physical_memory_offset.into_option();
+    let rsdp_addr = boot_info.rsdp_addr.into_option();
+    let memory = mm::init(memory_map, offset); // 6. frames, page tables, heap, W^X audit
+    arch::x86_64::pic::remap_and_mask(); // 7. the legacy PICs silenced, ACPI or not
+    let platform = acpi::discover(rsdp_addr, offset); // 8. the MADT and FADT
+    let controllers = platform.and_then(|p| interrupts::init(p, offset)); // 9. local and I/O APIC
+    let apics = controllers.as_ref().ok().copied();
+    let tick = apics.map(|c| time::init(c.local_apic, interrupts::vector::TIMER)); // 10. the tick
+    let keyboard = apics.map(interrupts::enable_input); // 11. COM1 and keyboard interrupts
+    let threads = (memory.is_ok() && tick.is_some()).then(sched::init); // 12. boot and idle threads
+    if apics.is_some() {
+        ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
+    }
+    log_summary(&memory, &controllers, tick.as_ref(), keyboard, threads);
     Boot {
         memory_map,
         firmware: banner::firmware(memory_map),
         rsdp_addr,
-        physical_memory_offset,
+        physical_memory_offset: offset,
         segments,
-        calibration,
-        memory,
+        calibration: tick,
+        memory: memory.ok(),
+    }
+}
+
+/// The boot's outcome in a few log lines: what each step found, and what was skipped for want
+/// of another.
+fn log_summary(
+    memory: &Result<mm::MemoryInfo, mm::MemoryError>,
+    controllers: &Result<&'static interrupts::Controllers, acpi::AcpiError>,
+    tick: Option<&time::Calibration>,
+    keyboard: Option<Result<(), drivers::keyboard::KeyboardError>>,
+    threads: Option<Result<(), sched::SpawnError>>,
+) {
+    match memory {
+        Ok(info) => {
+            let counts = info.frames_at_boot;
+            let audit = if info.audit.passed() {
+                "passed"
+            } else {
+                "FAILED"
+            };
+            log::info!(
+                "memory: {} frames usable, {} free ({} MiB); W^X audit {audit}",
+                counts.usable,
+                counts.free,
+                counts.free as u64 * ::frames::FRAME_SIZE / banner::MIB
+            );
+        }
+        Err(e) => log::error!("memory management unavailable: {e:?}"),
+    }
+    if let Err(e) = controllers {
+        log::error!("no interrupts: {e}; no timer, no keyboard, no threads");
+    }
+    if let Some(cal) = tick {
+        let invariant = if cal.invariant_tsc {
+            "invariant"
+        } else {
+            "not invariant"
+        };
+        let jitter = match time::timing() {
+            ::fwcfg::Timing::Jitter { seed } => alloc::format!(", jitter seed {seed}"),
+            _ => alloc::string::String::new(),
+        };
+        log::info!(
+            "timer: APIC timer {} Hz, TSC {} Hz ({invariant}), tick {} Hz{jitter}",
+            cal.apic_timer_hz,
+            cal.tsc_hz,
+            time::TICK_HZ
+        );
+    }
+    if let Some(Err(e)) = keyboard {
+        log::warn!("keyboard: {e:?}; serial input only");
+    }
+    match threads {
+        Some(Err(e)) => log::error!("no threads: {e:?}"),
+        None => log::warn!("no threads: they need both the heap and the timer"),
+        Some(Ok(())) => {}
     }
 }
 

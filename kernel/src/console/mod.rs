@@ -226,6 +226,18 @@ pub fn write_fmt_panicking(style: Style, args: fmt::Arguments<'_>) {
     }
 }
 
+/// Yellow on black: a diagnostic, not (yet) a panic.
+const DIAGNOSTIC_STYLE: Style = Style {
+    fg: textgrid::Rgb::new(0xFF, 0xD7, 0x00),
+    bg: textgrid::Rgb::new(0x00, 0x00, 0x00),
+};
+
+/// Prints an exception diagnostic (the trap path's `report` hook): like
+/// [`write_fmt_panicking`], never waiting for a lock, in the diagnostic colours.
+pub fn write_diagnostic(args: fmt::Arguments<'_>) {
+    write_fmt_panicking(DIAGNOSTIC_STYLE, args);
+}
+
 /// The framebuffer mode the console draws in, if it has a framebuffer.
 pub fn mode() -> Option<FrameBufferInfo> {
     CONSOLE

@@ -14,10 +14,10 @@
 //! closures) are released by [`join`], in ordinary thread context, never in the timer handler,
 //! where freeing memory could wait for an allocator lock the interrupted thread holds.
 
-pub mod context;
 pub mod stack;
 pub mod sync;
 
+use crate::arch::x86_64::context;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
@@ -183,7 +183,7 @@ pub struct ThreadInfo {
 pub fn init() -> Result<(), SpawnError> {
     let idle_stack = Stack::map(1).map_err(|_| SpawnError::OutOfMemory)?;
     // SAFETY: the stack was just mapped for slot 1 and nothing runs on it yet.
-    let idle_rsp = unsafe { context::prepare_stack(idle_stack.top()) };
+    let idle_rsp = unsafe { context::prepare_stack(idle_stack.top(), thread_entry) };
     let mut threads = Threads {
         sched: Scheduler::new(Policy {
             time_slice: TIME_SLICE_TICKS,
@@ -255,7 +255,7 @@ pub fn spawn<T: Send + 'static>(
         }
     };
     // SAFETY: the stack was just mapped for this slot and nothing runs on it.
-    let rsp = unsafe { context::prepare_stack(stack.top()) };
+    let rsp = unsafe { context::prepare_stack(stack.top(), thread_entry) };
     STOP[tid].store(false, Ordering::Relaxed);
     interrupts::without_interrupts(|| {
         // SAFETY: interrupts are off; the slot's thread is `New`, so no switch reads its saved

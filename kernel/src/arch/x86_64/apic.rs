@@ -17,7 +17,7 @@
 //!
 //! The timer (§11.5.4) counts down from an *initial count* at the bus clock divided by a
 //! configurable divisor, raising its LVT vector at zero, once or periodically. Its frequency is
-//! not architectural, which is why [`crate::time`] calibrates it against the PIT.
+//! not architectural, which is why the kernel's time module calibrates it against the PIT.
 
 use ::x86_64::registers::model_specific::Msr;
 use spin::Once;

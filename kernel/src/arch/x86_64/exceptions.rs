@@ -13,19 +13,10 @@
 //! own IST stack (see [`super::gdt`]) and can still print.
 
 use super::probe;
-use super::trap::TrapFrame;
-use crate::console;
-use crate::layout;
+use super::trap::{hooks, GuardPage, TrapFrame};
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
-use textgrid::{Rgb, Style};
 use traps::{vector, PageFaultCode, SelectorErrorCode};
-
-/// Yellow on black: a diagnostic, not (yet) a panic.
-const DIAGNOSTIC_STYLE: Style = Style {
-    fg: Rgb::new(0xFF, 0xD7, 0x00),
-    bg: Rgb::new(0x00, 0x00, 0x00),
-};
 
 /// How many `int3` breakpoints the kernel has taken and resumed.
 static BREAKPOINTS: AtomicU64 = AtomicU64::new(0);
@@ -55,14 +46,15 @@ pub fn handle(frame: &mut TrapFrame) {
         }
     }
     report(frame, cr2);
-    if vector == vector::DOUBLE_FAULT && layout::in_kernel_stack_guard(cr2) {
-        panic!(
-            "kernel stack overflow: the stack reached its guard page at {cr2:#x} (double fault)"
-        );
-    }
     if vector == vector::DOUBLE_FAULT {
-        if let Some(thread) = layout::thread_stack_guard_of(cr2) {
-            panic!("thread {thread} stack overflow: its stack reached its guard page at {cr2:#x} (double fault)");
+        match guard_page(cr2) {
+            Some(GuardPage::KernelStack) => panic!(
+                "kernel stack overflow: the stack reached its guard page at {cr2:#x} (double fault)"
+            ),
+            Some(GuardPage::Thread(thread)) => panic!(
+                "thread {thread} stack overflow: its stack reached its guard page at {cr2:#x} (double fault)"
+            ),
+            None => {}
         }
     }
     match traps::name(vector) {
@@ -73,12 +65,19 @@ pub fn handle(frame: &mut TrapFrame) {
     }
 }
 
-/// Prints the full diagnostic for a trap on both outputs, without waiting for any lock.
+/// The guard page `address` lies in, as the registered hooks say.
+fn guard_page(address: u64) -> Option<GuardPage> {
+    hooks().and_then(|hooks| (hooks.guard_page)(address))
+}
+
+/// Prints the full diagnostic for a trap through the registered hooks (on every output, without
+/// waiting for any lock). Before any are registered there is nowhere to print; the panic that
+/// follows an unexpected trap still reports it.
 pub fn report(frame: &TrapFrame, cr2: u64) {
-    console::write_fmt_panicking(
-        DIAGNOSTIC_STYLE,
-        format_args!("{}", Diagnostic { frame, cr2 }),
-    );
+    let guard = guard_page(cr2);
+    if let Some(hooks) = hooks() {
+        (hooks.report)(format_args!("{}", Diagnostic { frame, cr2, guard }));
+    }
 }
 
 /// A trap described for a person: see the module documentation for what it includes.
@@ -87,6 +86,8 @@ pub struct Diagnostic<'a> {
     pub frame: &'a TrapFrame,
     /// CR2 when the trap arrived.
     pub cr2: u64,
+    /// The guard page CR2 lies in, if any.
+    pub guard: Option<GuardPage>,
 }
 
 impl fmt::Display for Diagnostic<'_> {
@@ -99,21 +100,18 @@ impl fmt::Display for Diagnostic<'_> {
             }
             None => writeln!(f, "\nINTERRUPT vector {vector} (no handler)")?,
         }
-        if vector == vector::DOUBLE_FAULT && layout::in_kernel_stack_guard(self.cr2) {
-            writeln!(
+        match (vector, self.guard) {
+            (vector::DOUBLE_FAULT, Some(GuardPage::KernelStack)) => writeln!(
                 f,
                 "  kernel stack overflow: CR2 {:#x} is in the stack's guard page",
                 self.cr2
-            )?;
-        }
-        if vector == vector::DOUBLE_FAULT {
-            if let Some(thread) = layout::thread_stack_guard_of(self.cr2) {
-                writeln!(
-                    f,
-                    "  thread {thread} stack overflow: CR2 {:#x} is in its stack's guard page",
-                    self.cr2
-                )?;
-            }
+            )?,
+            (vector::DOUBLE_FAULT, Some(GuardPage::Thread(thread))) => writeln!(
+                f,
+                "  thread {thread} stack overflow: CR2 {:#x} is in its stack's guard page",
+                self.cr2
+            )?,
+            _ => {}
         }
         if vector == vector::PAGE_FAULT {
             let code = PageFaultCode(frame.error_code);
@@ -198,6 +196,7 @@ mod tests {
         let text = Diagnostic {
             frame: &frame,
             cr2: 0xdead_b000,
+            guard: None,
         };
         for expected in [
             "EXCEPTION #PF page fault (vector 14)",
@@ -220,6 +219,7 @@ mod tests {
         let text = Diagnostic {
             frame: &frame,
             cr2: 0,
+            guard: None,
         };
         assert!(message_contains(
             format_args!("{text}"),
@@ -233,7 +233,8 @@ mod tests {
         let frame = frame(vector::DOUBLE_FAULT, 0);
         let text = Diagnostic {
             frame: &frame,
-            cr2: layout::KERNEL_STACK_GUARD + 8,
+            cr2: 0xffff_ff00_0000_0008,
+            guard: Some(GuardPage::KernelStack),
         };
         assert!(message_contains(
             format_args!("{text}"),
@@ -242,6 +243,7 @@ mod tests {
         let elsewhere = Diagnostic {
             frame: &frame,
             cr2: 0x1000,
+            guard: None,
         };
         assert!(!message_contains(
             format_args!("{elsewhere}"),

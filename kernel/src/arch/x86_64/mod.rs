@@ -4,8 +4,13 @@
 //! [`init`] sets up what the CPU needs before anything can go wrong safely: the GDT and TSS
 //! (with the IST stacks) and the IDT that routes every vector to [`trap`]. After it, an exception
 //! is reported instead of resetting the machine.
+//!
+//! This module provides mechanisms (trap entry, context switch, port, MSR and MMIO access, the
+//! TSC) and depends on nothing above it but `crate::sync`'s primitives: the kernel registers
+//! what it wants done with traps ([`trap::Hooks`]) and calls down for the rest.
 
 pub mod apic;
+pub mod context;
 pub mod cpuid;
 pub mod exceptions;
 pub mod gdt;
@@ -17,8 +22,10 @@ pub mod trap;
 
 use ::x86_64::instructions::{hlt, interrupts};
 
-/// Loads the GDT and TSS, then the IDT. Interrupts stay off.
-pub fn init() -> gdt::Segments {
+/// Registers the kernel's trap hooks, then loads the GDT and TSS, then the IDT. Interrupts stay
+/// off.
+pub fn init(hooks: trap::Hooks) -> gdt::Segments {
+    trap::register(hooks);
     let segments = gdt::init();
     idt::init(&segments);
     segments

@@ -19,6 +19,10 @@
 //!    to the frame (a new RIP, say) takes effect then.
 //! 3. **[`trap_dispatch`]**, an ordinary Rust function that receives `&mut TrapFrame`.
 //!
+//! `arch` knows how traps arrive, not what the kernel above does with them: the layers above
+//! register [`Hooks`] once at boot (device interrupts, printing a diagnostic, naming a guard
+//! page), so the dependencies point one way, from the kernel down into `arch`, never back up.
+//!
 //! Pushing the registers ourselves, rather than using Rust's `x86-interrupt` calling convention,
 //! is what lets a diagnostic show every register, and it gives the scheduler, later, a complete
 //! saved state to switch between. The stack arithmetic: 5 CPU words + error code + vector + 15
@@ -26,6 +30,41 @@
 //! `call`, as the System V ABI requires.
 
 use core::arch::global_asm;
+use core::fmt;
+use spin::Once;
+
+/// A guard page a faulting address lies in, as the layers above know the address space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardPage {
+    /// Below the boot (kernel) stack.
+    KernelStack,
+    /// Below thread `n`'s stack.
+    Thread(usize),
+}
+
+/// What the kernel above `arch` provides to the trap path, registered once with [`register`].
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// Handles vectors 32 and up (device and APIC interrupts), with interrupts off.
+    pub interrupt: fn(&mut TrapFrame),
+    /// Prints a diagnostic on every output without waiting for any lock.
+    pub report: fn(fmt::Arguments<'_>),
+    /// The guard page `address` lies in, if any (to call a double fault a stack overflow).
+    pub guard_page: fn(u64) -> Option<GuardPage>,
+}
+
+static HOOKS: Once<Hooks> = Once::new();
+
+/// Registers the kernel's hooks; the first registration wins. Before it, every vector is
+/// handled as an unexpected exception.
+pub fn register(hooks: Hooks) {
+    HOOKS.call_once(|| hooks);
+}
+
+/// The registered hooks, if any.
+pub(super) fn hooks() -> Option<&'static Hooks> {
+    HOOKS.get()
+}
 
 /// Bytes between two entry stubs; the IDT finds stub `n` at `trap_stubs + n * STUB_SIZE`.
 pub const STUB_SIZE: usize = 16;
@@ -161,10 +200,11 @@ pub fn stubs_len() -> usize {
 /// Where every exception and interrupt arrives, on whatever stack the IDT gate chose, with
 /// interrupts off (every gate is an interrupt gate).
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    if frame.vector < u64::from(traps::EXCEPTION_VECTORS) {
-        super::exceptions::handle(frame);
-    } else {
-        crate::interrupts::handle(frame);
+    match hooks() {
+        Some(hooks) if frame.vector >= u64::from(traps::EXCEPTION_VECTORS) => {
+            (hooks.interrupt)(frame)
+        }
+        _ => super::exceptions::handle(frame),
     }
 }
 

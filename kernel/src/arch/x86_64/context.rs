@@ -14,8 +14,10 @@
 //! is switched back, `switch` returns into the handler, the handler returns into the trap entry,
 //! and the trap entry restores the rest and `iretq`s to where the thread was interrupted.
 //!
-//! A new thread's stack is prepared to look as if it had called `switch`: six zero registers and a
-//! return address, [`thread_trampoline`], which calls the Rust entry function.
+//! A new thread's stack is prepared to look as if it had called `switch`: zero registers but for
+//! RBX, which holds the thread's entry function, and a return address, the trampoline, which
+//! calls it. Passing the entry in a register keeps this file free of any knowledge of the
+//! scheduler above it: `arch` provides the mechanism, `sched` decides what runs.
 
 use core::arch::global_asm;
 
@@ -41,14 +43,14 @@ global_asm!(
     "    ret",
     "",
     // A new thread's first `ret` lands here, with its stack aligned as at a function's entry
-    // plus the return address that was popped: align it for a call, then enter Rust.
+    // plus the return address that was popped, and its entry function in RBX (see
+    // `prepare_stack`): align the stack for a call, then enter Rust. The entry never returns.
     ".global ferrite_thread_trampoline",
     "ferrite_thread_trampoline:",
     "    and rsp, -16",
-    "    call {entry}",
+    "    call rbx",
     "    ud2",
     ".text",
-    entry = sym super::thread_entry,
 );
 
 extern "C" {
@@ -56,8 +58,11 @@ extern "C" {
     fn ferrite_thread_trampoline();
 }
 
-/// The callee-saved registers `switch` pushes, in the order it pops them.
+/// The callee-saved registers `switch` pushes.
 const SAVED_REGISTERS: usize = 6;
+/// Where RBX sits among them, counted from the stack pointer: `switch` pops R15, R14, R13,
+/// R12, RBX, RBP, in that order.
+const RBX_SLOT: usize = 4;
 
 /// Switches stacks: saves the running thread's stack pointer to `*old_rsp` and continues the
 /// thread whose stack pointer is `new_rsp`. Returns when something switches back.
@@ -74,12 +79,13 @@ pub unsafe fn switch(old_rsp: *mut u64, new_rsp: u64) {
 }
 
 /// Writes a first frame for `switch` at the top of a fresh stack ending at `top` (16-byte
-/// aligned); returns the stack pointer to switch to.
+/// aligned), so that the first switch to it calls `entry` on that stack with interrupts as the
+/// switch left them (off); returns the stack pointer to switch to.
 ///
 /// # Safety
 ///
 /// `top - 8 * 8 .. top` must be writable memory of a stack no one uses.
-pub unsafe fn prepare_stack(top: u64) -> u64 {
+pub unsafe fn prepare_stack(top: u64, entry: extern "C" fn() -> !) -> u64 {
     let frame = top - 8 * (SAVED_REGISTERS as u64 + 2);
     let words = frame as *mut u64;
     // SAFETY: the caller guarantees these words are writable and unused.
@@ -87,6 +93,7 @@ pub unsafe fn prepare_stack(top: u64) -> u64 {
         for i in 0..SAVED_REGISTERS {
             words.add(i).write(0);
         }
+        words.add(RBX_SLOT).write(entry as usize as u64);
         words
             .add(SAVED_REGISTERS)
             .write(ferrite_thread_trampoline as usize as u64);
