@@ -125,15 +125,22 @@ pub fn init(
     physical_memory_offset: Option<u64>,
 ) -> Result<&'static Controllers, AcpiError> {
     let offset = physical_memory_offset.ok_or(AcpiError::NoPhysicalMapping)?;
-    let local_apic = apic::init(
-        platform.local_apic + offset,
-        vector::SPURIOUS,
-        vector::APIC_ERROR,
-    );
     let first = *platform.io_apics().next().ok_or(AcpiError::NoIoApic)?;
-    // SAFETY: the address comes from the MADT's I/O APIC entry and lies in the first 4 GiB, which
-    // the bootloader maps at `offset` for good; this is the only `IoApic` made for it.
-    let io_apic = unsafe { IoApic::new(first.address + offset, first.gsi_base) };
+    // The registers are mapped uncached (see `mm::map_mmio`); without page tables (memory
+    // management failed), the cacheable map of physical memory is the fallback.
+    // SAFETY: both addresses come from the MADT: the local APIC's and the I/O APIC's registers.
+    let (local_base, io_base) = unsafe {
+        (
+            crate::mm::map_mmio(platform.local_apic).unwrap_or(platform.local_apic + offset),
+            crate::mm::map_mmio(first.address).unwrap_or(first.address + offset),
+        )
+    };
+    // SAFETY: `local_base` maps the local APIC's register page for good (above), and this is
+    // the only call.
+    let local_apic = unsafe { apic::init(local_base, vector::SPURIOUS, vector::APIC_ERROR) };
+    // SAFETY: `io_base` maps the MADT's first I/O APIC for good; this is the only `IoApic` made
+    // for it.
+    let io_apic = unsafe { IoApic::new(io_base, first.gsi_base) };
     let controllers = CONTROLLERS.call_once(|| Controllers {
         platform,
         local_apic,

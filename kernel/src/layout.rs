@@ -25,6 +25,9 @@
 //!                       │ each a guard page (never mapped) and THREAD_STACK_SIZE bytes above it,
 //! 0xffff_fd00_0000_0000 ┘ mapped when the thread is spawned
 //!                         ...
+//! 0xffff_fc00_0000_0000 ┐ device registers (the local APIC, the I/O APIC), mapped uncached
+//!                       │ page by page as drivers ask ([`crate::mm::map_mmio`]); never RAM
+//!                         ...
 //!   (chosen by the bootloader, each in a free 512 GiB slot of the lower half:)
 //!                         all physical memory, mapped at `Boot::physical_memory_offset`
 //!                         boot information, framebuffer
@@ -37,8 +40,7 @@
 /// Where the kernel image is linked (`--image-base` in `kernel/.cargo/config.toml`).
 pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
 
-/// Size of one page, the unit of mapping.
-pub const PAGE_SIZE: u64 = 4096;
+use crate::mm::paging::PAGE_SIZE;
 
 /// Lowest address of the kernel stack's guard page. The bootloader leaves one unmapped page at
 /// the address it is given for the stack, and maps the stack right above it.
@@ -61,6 +63,12 @@ pub const KERNEL_HEAP_START: u64 = 0xffff_fe00_0000_0000;
 /// The most the kernel heap may grow to, in bytes. 64 MiB is a quarter of the 256 MiB test
 /// machine; the allocator's page table for it (20 bytes per page) takes 320 KiB, mapped at boot.
 pub const KERNEL_HEAP_MAX: u64 = 64 * 1024 * 1024;
+
+/// Where device registers are mapped, uncached: their own top-level slot (504), up to
+/// `MMIO_MAX` bytes.
+pub const MMIO_START: u64 = 0xffff_fc00_0000_0000;
+/// The most address space device mappings take.
+pub const MMIO_MAX: u64 = 1024 * 1024 * 1024;
 
 /// Where thread stacks are: their own top-level slot (506).
 pub const THREAD_STACKS_START: u64 = 0xffff_fd00_0000_0000;
@@ -86,6 +94,12 @@ pub fn guard_page(address: u64) -> Option<crate::arch::x86_64::trap::GuardPage> 
     use crate::arch::x86_64::trap::GuardPage;
     if in_kernel_stack_guard(address) {
         return Some(GuardPage::KernelStack);
+    }
+    let page = address & !(PAGE_SIZE - 1);
+    if let Some((slot, _)) =
+        crate::arch::x86_64::gdt::ist_guard_pages().find(|&(_, guard)| guard == page)
+    {
+        return Some(GuardPage::ExceptionStack(slot));
     }
     thread_stack_guard_of(address).map(GuardPage::Thread)
 }

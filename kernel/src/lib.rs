@@ -29,7 +29,8 @@
 //! 3. logger,
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
 //! 5. boot banner,
-//! 6. memory: the frame allocator, the page table API, the heap, the W^X audit,
+//! 6. memory: the frame allocator, the page table API, the heap, the W^X audit; then the guard
+//!    pages below the exception (IST) stacks are unmapped,
 //! 7. the legacy PICs remapped and masked,
 //! 8. ACPI: the MADT (interrupt controllers) and the FADT (power),
 //! 9. the local APIC and the first I/O APIC,
@@ -148,6 +149,10 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let offset = boot_info.physical_memory_offset.into_option();
     let rsdp_addr = boot_info.rsdp_addr.into_option();
     let memory = mm::init(memory_map, offset); // 6. frames, page tables, heap, W^X audit
+    let ist_guards = arch::x86_64::gdt::ist_guard_pages().map(|(_, page)| page);
+    let unguarded = ist_guards
+        .filter(|&page| !mm::unmap_guard_page(page))
+        .count(); // 6b. IST guards
     arch::x86_64::pic::remap_and_mask(); // 7. the legacy PICs silenced, ACPI or not
     let platform = acpi::discover(rsdp_addr, offset); // 8. the MADT and FADT
     let controllers = platform.and_then(|p| interrupts::init(p, offset)); // 9. local and I/O APIC
@@ -159,6 +164,9 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }
     log_summary(&memory, &controllers, tick.as_ref(), keyboard, threads);
+    if unguarded > 0 {
+        log::warn!("{unguarded} exception stacks have no guard page (it could not be unmapped)");
+    }
     Boot {
         memory_map,
         firmware: banner::firmware(memory_map),

@@ -11,17 +11,9 @@
 //! to deliver it) resets any x86 CPU. Under `./x.py`, QEMU runs with `-no-reboot`, so a reset
 //! ends QEMU instead of starting the firmware again.
 
+use crate::drivers::i8042::I8042;
 use crate::interrupts;
-use ::x86_64::instructions::port::{Port, PortWriteOnly};
-
-/// The keyboard controller's command port.
-const KEYBOARD_CONTROLLER_COMMAND: u16 = 0x64;
-/// Status bit 1: the controller's input buffer is still full.
-const KEYBOARD_CONTROLLER_BUSY: u8 = 1 << 1;
-/// The command that pulses the reset line.
-const PULSE_RESET: u8 = 0xFE;
-/// Status polls before sending the reset command anyway.
-const POLL_LIMIT: u32 = 100_000;
+use ::x86_64::instructions::port::PortWriteOnly;
 
 /// Why the machine could not be powered off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,17 +77,8 @@ pub fn shutdown(physical_memory_offset: u64) -> PowerError {
 pub fn reboot() -> ! {
     crate::println!("rebooting");
     ::x86_64::instructions::interrupts::disable();
-    let mut status = Port::<u8>::new(KEYBOARD_CONTROLLER_COMMAND);
-    // SAFETY: reading the 8042's status and writing the documented reset command; resetting the
-    // machine is what the user asked for.
-    unsafe {
-        for _ in 0..POLL_LIMIT {
-            if status.read() & KEYBOARD_CONTROLLER_BUSY == 0 {
-                break;
-            }
-        }
-        PortWriteOnly::<u8>::new(KEYBOARD_CONTROLLER_COMMAND).write(PULSE_RESET);
-    }
+    // SAFETY: a PC's 8042, with interrupts off; resetting the machine is what was asked for.
+    unsafe { I8042::new() }.pulse_reset();
     // If the pulse did not come, give the CPU an exception it cannot deliver.
     let empty = ::x86_64::structures::DescriptorTablePointer {
         limit: 0,

@@ -487,13 +487,17 @@ fn fault(kind: FaultKind) {
         }
         FaultKind::PageFault => {
             println!("reading address 0x0 (a null pointer)...");
-            report(probe::reporting(|| probe::read(0).0));
+            // SAFETY: address 0 is never mapped (the bootloader leaves the first page out), so
+            // the read faults and reads no device.
+            report(probe::reporting(|| unsafe { probe::read(0) }.0));
         }
         FaultKind::Divide => report(probe::reporting(probe::divide_by_zero)),
         FaultKind::InvalidOpcode => report(probe::reporting(probe::invalid_opcode)),
         FaultKind::GeneralProtection => {
             println!("reading the non-canonical address 0x8000000000000000...");
-            report(probe::reporting(|| probe::read(0x8000_0000_0000_0000).0));
+            const NON_CANONICAL: u64 = 0x8000_0000_0000_0000;
+            // SAFETY: a non-canonical address faults before any memory is touched.
+            report(probe::reporting(|| unsafe { probe::read(NON_CANONICAL) }.0));
         }
         FaultKind::StackOverflow => {
             println!("recursing until the kernel stack runs into its guard page...");

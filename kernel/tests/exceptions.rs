@@ -49,7 +49,8 @@ fn invalid_opcode_reports_the_faulting_instruction() {
 #[test_case]
 fn reading_the_guard_page_is_a_not_present_read_fault_at_that_address() {
     let address = layout::KERNEL_STACK_GUARD + 0x128;
-    let (probe, value) = probe::read(address);
+    // SAFETY: the guard page is never mapped: the read faults and touches nothing.
+    let (probe, value) = unsafe { probe::read(address) };
     assert_eq!(value, None);
     let fault = probe.fault.expect("the guard page is not mapped");
     assert_eq!(fault.vector, vector::PAGE_FAULT);
@@ -89,7 +90,8 @@ fn writing_kernel_code_is_a_protection_fault() {
 
 #[test_case]
 fn a_non_canonical_address_is_a_general_protection_fault() {
-    let (probe, _) = probe::read(0x8000_0000_0000_0000);
+    // SAFETY: a non-canonical address faults before any memory is touched.
+    let (probe, _) = unsafe { probe::read(0x8000_0000_0000_0000) };
     let fault = probe.fault.expect("a non-canonical address raises #GP");
     assert_eq!(fault.vector, vector::GENERAL_PROTECTION);
     assert_eq!(fault.error_code, 0, "no selector is involved");
@@ -97,9 +99,36 @@ fn a_non_canonical_address_is_a_general_protection_fault() {
 }
 
 #[test_case]
+fn every_exception_stack_has_an_unmapped_guard_page_below_it() {
+    let guards = ferrite::arch::x86_64::gdt::ist_guard_pages();
+    assert_eq!(
+        guards.clone().count(),
+        3,
+        "double fault, NMI, machine check"
+    );
+    for (slot, page) in guards {
+        let stack = ferrite::arch::x86_64::gdt::ist_stack_range(slot).unwrap();
+        assert_eq!(
+            page + 4096,
+            stack.start,
+            "the guard lies right below stack {slot}"
+        );
+        // SAFETY: the guard page is unmapped: the read faults and touches nothing.
+        let (probe, value) = unsafe { probe::read(page + 8) };
+        assert_eq!(value, None, "guard page of stack {slot} is mapped");
+        assert_eq!(probe.fault.unwrap().error_code, 0, "not present, read");
+        assert_eq!(
+            layout::guard_page(page + 8),
+            Some(ferrite::arch::x86_64::trap::GuardPage::ExceptionStack(slot))
+        );
+    }
+}
+
+#[test_case]
 fn a_mapped_read_works_and_reports_no_fault() {
     let value: u64 = 0x0123_4567_89AB_CDEF;
-    let (probe, read) = probe::read(core::ptr::addr_of!(value) as u64);
+    // SAFETY: the address is a local variable's: ordinary memory.
+    let (probe, read) = unsafe { probe::read(core::ptr::addr_of!(value) as u64) };
     assert!(probe.fault.is_none());
     assert_eq!(read, Some(value));
 }

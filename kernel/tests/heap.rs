@@ -98,7 +98,7 @@ fn the_heap_grows_past_its_initial_size_by_mapping_frames() {
     let free_frames = frames::counts().unwrap().free;
     // More than the free pages the heap already has, so it must map new ones.
     const GROWTH: usize = 4 * 1024 * 1024;
-    let size = stats.free_pages * ferrite::layout::PAGE_SIZE as usize + GROWTH;
+    let size = stats.free_pages * ferrite::mm::paging::PAGE_SIZE as usize + GROWTH;
     let big: Vec<u8> = alloc::vec![7; size];
     assert!(mapped_bytes() >= mapped + GROWTH, "the heap grew");
     assert!(

@@ -121,7 +121,8 @@ fn map_translate_protect_unmap() {
     );
     assert_eq!(with_tables(|t| t.unmap(page)), Ok(frame));
     assert_eq!(with_tables(|t| t.unmap(page)), Err(UnmapError::NotMapped));
-    let fault = probe::read(SCRATCH).0.fault.expect("unmapped");
+    // SAFETY: SCRATCH was just unmapped: the read faults and touches nothing.
+    let fault = unsafe { probe::read(SCRATCH) }.0.fault.expect("unmapped");
     assert_eq!(fault.error_code, 0, "not present, read");
     frames::free(frame).unwrap();
 }
@@ -178,6 +179,24 @@ fn the_wx_audit_passes_and_catches_a_violation() {
     with_tables(|t| t.unmap(page)).unwrap();
     frames::free(frame).unwrap();
     assert!(audit::run().passed());
+}
+
+#[test_case]
+fn the_apic_registers_are_mapped_uncached_in_the_device_region() {
+    let controllers = ferrite::interrupts::controllers().expect("interrupts are up");
+    let base = controllers.local_apic.registers();
+    assert!(
+        (ferrite::layout::MMIO_START..ferrite::layout::MMIO_START + ferrite::layout::MMIO_MAX)
+            .contains(&base),
+        "{base:#x}"
+    );
+    let t = with_tables(|t| t.translate(VirtAddr::new(base))).unwrap();
+    assert_eq!(t.phys.as_u64(), controllers.platform.local_apic);
+    assert!(
+        t.flags.contains(Flags::NO_CACHE | Flags::WRITE_THROUGH) && !t.executable,
+        "{t:?}"
+    );
+    assert_eq!(t.size, PageSize::Size4KiB);
 }
 
 #[test_case]

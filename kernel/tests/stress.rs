@@ -25,7 +25,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
-use ferrite::mm::{frames, heap};
+use ferrite::mm::{frames, heap, paging::PAGE_SIZE};
 use ferrite::sched::{self, sync::Mutex, JoinHandle};
 use xorshift::Rng;
 
@@ -39,8 +39,6 @@ const ROUNDS: u64 = 300;
 const MAX_CHILDREN: usize = 3;
 /// Rounds of the CPU-bound thread's loop between its yields (about a tenth of a tick).
 const SPINNER_BURST: u64 = 20_000;
-/// Bytes in a page: the heap grows by whole pages.
-const PAGE_SIZE: usize = 4096;
 /// Increments one mutex child makes.
 const INCREMENTS: u64 = 20;
 
@@ -228,7 +226,7 @@ fn thousands_of_thread_operations_leave_nothing_behind() {
     assert_eq!(live, 2, "only the boot and idle threads are left");
     // The heap may have grown for the peak of live threads (it keeps what it maps); every other
     // frame, every stack's among them, must be back.
-    let heap_grown_pages = (heap::stats().unwrap().1 .1 - heap_mapped_before) / PAGE_SIZE;
+    let heap_grown_pages = (heap::stats().unwrap().1 .1 - heap_mapped_before) / PAGE_SIZE as usize;
     assert_eq!(
         frames::counts().unwrap().free + heap_grown_pages,
         frames_before,

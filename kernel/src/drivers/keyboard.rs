@@ -13,33 +13,19 @@
 //! the input queue. The decoder's state is only touched there (and, for a layout change, with
 //! interrupts off), so its lock is never contended.
 
+use super::i8042::{command, NoAnswer, I8042};
 use crate::input;
-use ::x86_64::instructions::port::Port;
 use lineedit::Key;
 use pc_keyboard::layouts::{AnyLayout, Azerty, De105Key, Dvorak104Key, Uk105Key, Us104Key};
 use pc_keyboard::{DecodedKey, HandleControl, KeyCode, Keyboard, ScancodeSet1};
 use spin::Mutex;
 
-/// The controller's data port: scancodes in, data for commands.
-const DATA: u16 = 0x60;
-/// Reading: the status register. Writing: a controller command.
-const STATUS_COMMAND: u16 = 0x64;
-/// Status bit 0: a byte is waiting in the output buffer (for us to read).
-const OUTPUT_FULL: u8 = 1 << 0;
-/// Status bit 1: the input buffer is full (the controller has not taken our last byte yet).
-const INPUT_FULL: u8 = 1 << 1;
-/// Command: read the configuration byte.
-const READ_CONFIG: u8 = 0x20;
-/// Command: write the configuration byte.
-const WRITE_CONFIG: u8 = 0x60;
 /// Configuration bit 0: IRQ 1 when the first (keyboard) port has a byte.
 const CONFIG_IRQ1: u8 = 1 << 0;
 /// Configuration bit 4: the first port's clock is disabled.
 const CONFIG_CLOCK_DISABLED: u8 = 1 << 4;
 /// Configuration bit 6: translate to scancode set 1.
 const CONFIG_TRANSLATE: u8 = 1 << 6;
-/// How many status polls to wait for the controller before giving up.
-const POLL_LIMIT: u32 = 100_000;
 /// Most stale bytes drained from the buffer at start.
 const DRAIN_LIMIT: u32 = 32;
 
@@ -77,56 +63,31 @@ pub enum KeyboardError {
     UnknownLayout,
 }
 
-fn status() -> u8 {
-    // SAFETY: reading the 8042 status register has no side effects.
-    unsafe { Port::<u8>::new(STATUS_COMMAND).read() }
-}
-
-fn wait_until(ready: impl Fn(u8) -> bool) -> Result<(), KeyboardError> {
-    (0..POLL_LIMIT)
-        .find(|_| ready(status()))
-        .map(|_| ())
-        .ok_or(KeyboardError::NoController)
-}
-
-fn command(byte: u8) -> Result<(), KeyboardError> {
-    wait_until(|s| s & INPUT_FULL == 0)?;
-    // SAFETY: a documented 8042 command, written when the controller is ready for it.
-    unsafe { Port::<u8>::new(STATUS_COMMAND).write(byte) };
-    Ok(())
-}
-
-fn read_data() -> Result<u8, KeyboardError> {
-    wait_until(|s| s & OUTPUT_FULL != 0)?;
-    // SAFETY: a byte is waiting (status bit 0); reading port 0x60 takes it.
-    Ok(unsafe { Port::<u8>::new(DATA).read() })
-}
-
-fn write_data(byte: u8) -> Result<(), KeyboardError> {
-    wait_until(|s| s & INPUT_FULL == 0)?;
-    // SAFETY: the data byte of a command just sent, written when the controller is ready.
-    unsafe { Port::<u8>::new(DATA).write(byte) };
-    Ok(())
+impl From<NoAnswer> for KeyboardError {
+    fn from(_: NoAnswer) -> Self {
+        KeyboardError::NoController
+    }
 }
 
 /// Sets the controller up to interrupt on IRQ 1 with translated scancodes, and the decoder with
 /// the default layout. Call with interrupts off, before routing IRQ 1.
 pub fn init() -> Result<(), KeyboardError> {
     let default = layout(DEFAULT_LAYOUT).ok_or(KeyboardError::UnknownLayout)?;
+    // SAFETY: a PC's 8042; called at boot with interrupts off, before IRQ 1 is routed.
+    let mut controller = unsafe { I8042::new() };
     // Bytes left over from the firmware would decode as garbage.
     for _ in 0..DRAIN_LIMIT {
-        if status() & OUTPUT_FULL == 0 {
+        if !controller.has_data() {
             break;
         }
-        // SAFETY: a byte is waiting; reading it discards it.
-        unsafe { Port::<u8>::new(DATA).read() };
+        controller.take_data();
     }
-    command(READ_CONFIG)?;
-    let config = read_data()?;
+    controller.command(command::READ_CONFIG)?;
+    let config = controller.read_data()?;
     let wanted = (config | CONFIG_IRQ1 | CONFIG_TRANSLATE) & !CONFIG_CLOCK_DISABLED;
     if wanted != config {
-        command(WRITE_CONFIG)?;
-        write_data(wanted)?;
+        controller.command(command::WRITE_CONFIG)?;
+        controller.write_data(wanted)?;
     }
     *KEYBOARD.lock() = Some((
         Keyboard::new(
@@ -195,9 +156,9 @@ fn to_key(decoded: DecodedKey) -> Option<Key> {
 /// The IRQ 1 handler's work: one byte from the controller into the decoder, and a finished key
 /// onto the input queue.
 pub fn on_interrupt() {
-    // SAFETY: the controller raised IRQ 1, so a byte is waiting; reading port 0x60 takes it (and
-    // must, or the controller raises no further interrupts).
-    let byte = unsafe { Port::<u8>::new(DATA).read() };
+    // SAFETY: a PC's 8042, in its interrupt handler (interrupts off): the controller raised
+    // IRQ 1, so a byte is waiting, and taking it is what lets the next interrupt come.
+    let byte = unsafe { I8042::new() }.take_data();
     let mut guard = KEYBOARD.lock();
     let Some((keyboard, _)) = guard.as_mut() else {
         return;

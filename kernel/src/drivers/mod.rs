@@ -4,6 +4,7 @@
 
 pub mod framebuffer;
 pub mod fw_cfg;
+pub mod i8042;
 pub mod keyboard;
 pub mod pit;
 pub mod qemu_exit;

@@ -9,8 +9,10 @@ pub mod frames;
 pub mod heap;
 pub mod paging;
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use paging::PageTables;
 use spin::Mutex;
+use x86_64::structures::paging::PageTableFlags as Flags;
 
 /// The kernel's page tables, once [`init`] has run. The lock makes every change one at a time.
 pub static PAGE_TABLES: Mutex<Option<PageTables>> = Mutex::new(None);
@@ -53,6 +55,15 @@ pub fn init(
     })
 }
 
+/// Unmaps the page at `page` for good, to make it a guard page; its frame stays where it was
+/// (part of the kernel image, say) and is not freed. Whether it was mapped and is no more.
+pub fn unmap_guard_page(page: u64) -> bool {
+    PAGE_TABLES
+        .lock()
+        .as_mut()
+        .is_some_and(|tables| tables.unmap(x86_64::VirtAddr::new(page)).is_ok())
+}
+
 /// Maps `pages` pages from `start` to fresh frames with `flags`: all of them, or (if frames or
 /// page tables run out) none, with every frame taken along the way given back. For the heap's
 /// growth and thread stacks.
@@ -80,6 +91,37 @@ pub fn map_fresh_pages(
         }
     }
     true
+}
+
+/// The next free address in the device-register region.
+static NEXT_MMIO: AtomicU64 = AtomicU64::new(crate::layout::MMIO_START);
+
+/// Maps the page of device registers holding physical address `phys` into the device region,
+/// *uncached* (PCD and PWT set); returns the virtual address of `phys`, or `None` if the page
+/// tables are not up or the region is full.
+///
+/// Why not use the map of all physical memory? The bootloader maps it write-back cacheable, the
+/// right type for RAM and the wrong one for registers: a cached read can return a stale value,
+/// and a write can sit in the cache instead of reaching the device. On a real PC the firmware's
+/// MTRRs usually mark the APIC range uncacheable anyway, and QEMU ignores caching; the page's own
+/// flags make it right regardless (SDM Vol. 3A §12.12, "Memory type").
+///
+/// # Safety
+///
+/// `phys` must be the address of device registers, not RAM the kernel uses: a second, uncached
+/// mapping of cached memory has undefined results.
+pub unsafe fn map_mmio(phys: u64) -> Option<u64> {
+    let page_offset = phys % paging::PAGE_SIZE;
+    let frame = x86_64::PhysAddr::new(phys - page_offset);
+    let mut tables = PAGE_TABLES.lock();
+    let tables = tables.as_mut()?;
+    let virt = NEXT_MMIO.fetch_add(paging::PAGE_SIZE, Ordering::Relaxed);
+    if virt + paging::PAGE_SIZE > crate::layout::MMIO_START + crate::layout::MMIO_MAX {
+        return None;
+    }
+    let flags = Flags::WRITABLE | Flags::NO_EXECUTE | Flags::NO_CACHE | Flags::WRITE_THROUGH;
+    tables.map(x86_64::VirtAddr::new(virt), frame, flags).ok()?;
+    Some(virt + page_offset)
 }
 
 /// Unmaps `pages` pages from `start` and frees their frames (pages not mapped are skipped).

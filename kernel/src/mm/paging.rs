@@ -25,8 +25,10 @@ use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
 use x86_64::structures::paging::{PageTable, PageTableFlags as Flags};
 use x86_64::{PhysAddr, VirtAddr};
 
-/// Bytes in a page.
+/// Bytes in a page: the one definition in the kernel (the host crates for frames and the heap
+/// keep their own, checked equal below, since they build without the kernel).
 pub const PAGE_SIZE: u64 = 4096;
+const _: () = assert!(PAGE_SIZE == ::frames::FRAME_SIZE && PAGE_SIZE as usize == ::heap::PAGE_SIZE);
 
 /// Why a mapping could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,11 +9,8 @@
 //! [`crate::layout::thread_stack_guard_of`]).
 
 use crate::layout::{thread_stack_bottom, THREAD_STACK_SIZE};
-use crate::mm;
+use crate::mm::{self, paging::PAGE_SIZE};
 use x86_64::structures::paging::PageTableFlags as Flags;
-
-/// Bytes in a page.
-const PAGE: u64 = 4096;
 
 /// A mapped thread stack.
 #[derive(Debug)]
@@ -34,7 +31,7 @@ impl Stack {
         let bottom = thread_stack_bottom(slot);
         if mm::map_fresh_pages(
             bottom,
-            THREAD_STACK_SIZE / PAGE,
+            THREAD_STACK_SIZE / PAGE_SIZE,
             Flags::WRITABLE | Flags::NO_EXECUTE,
         ) {
             Ok(Stack { bottom })
@@ -52,6 +49,6 @@ impl Stack {
 impl Drop for Stack {
     /// Unmaps the stack and gives its frames back. Only for a thread that will never run again.
     fn drop(&mut self) {
-        mm::unmap_and_free(self.bottom, THREAD_STACK_SIZE / PAGE);
+        mm::unmap_and_free(self.bottom, THREAD_STACK_SIZE / PAGE_SIZE);
     }
 }

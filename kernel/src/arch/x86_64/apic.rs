@@ -5,9 +5,8 @@
 //! delivers them to the CPU, and waits for the handler to signal *end of interrupt* (EOI) before
 //! it delivers another of the same or lower priority. Its registers are memory-mapped, 16 bytes
 //! apart, in a 4 KiB page whose physical address the MADT gives (normally `0xFEE0_0000`); Ferrite
-//! reaches them through the bootloader's mapping of physical memory. (That mapping is cacheable;
-//! the MTRRs of real PCs make the APIC range uncacheable regardless, and QEMU does not care. A
-//! proper uncached mapping comes with the paging API.)
+//! maps that page uncached in its device region (`mm::map_mmio`), since a register read must
+//! reach the device, not a cache line.
 //!
 //! Three registers set it up: the *spurious interrupt vector* register, whose bit 8 enables the
 //! APIC and whose low byte is the vector for the spurious interrupts it may raise when an
@@ -90,6 +89,11 @@ impl LocalApic {
         unsafe { core::ptr::write_volatile((self.base + register as u64) as *mut u32, value) }
     }
 
+    /// The virtual address its registers are mapped at.
+    pub fn registers(&self) -> u64 {
+        self.base
+    }
+
     /// This CPU's APIC ID (bits 24-31 of the ID register).
     pub fn id(&self) -> u8 {
         (self.read(reg::ID) >> 24) as u8
@@ -140,7 +144,13 @@ impl LocalApic {
 /// Enables the local APIC whose registers are mapped at virtual address `base`: spurious
 /// interrupts on `spurious_vector`, errors on `error_vector`, every priority accepted, the timer
 /// and the LINT pins masked until someone wants them. Returns the APIC.
-pub fn init(base: u64, spurious_vector: u8, error_vector: u8) -> &'static LocalApic {
+///
+/// # Safety
+///
+/// `base` must be a mapping of this CPU's local APIC register page (uncached, as device
+/// registers want) that stays mapped for as long as the kernel runs. Only the first call
+/// takes effect.
+pub unsafe fn init(base: u64, spurious_vector: u8, error_vector: u8) -> &'static LocalApic {
     let mut msr = Msr::new(IA32_APIC_BASE);
     // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; setting its enable bit (normally
     // already set by the firmware) keeps the APIC at the address it already has.

@@ -54,6 +54,9 @@ pub fn handle(frame: &mut TrapFrame) {
             Some(GuardPage::Thread(thread)) => panic!(
                 "thread {thread} stack overflow: its stack reached its guard page at {cr2:#x} (double fault)"
             ),
+            Some(GuardPage::ExceptionStack(slot)) => panic!(
+                "exception stack {slot} overflow: it reached its guard page at {cr2:#x} (double fault)"
+            ),
             None => {}
         }
     }
@@ -109,6 +112,11 @@ impl fmt::Display for Diagnostic<'_> {
             (vector::DOUBLE_FAULT, Some(GuardPage::Thread(thread))) => writeln!(
                 f,
                 "  thread {thread} stack overflow: CR2 {:#x} is in its stack's guard page",
+                self.cr2
+            )?,
+            (vector::DOUBLE_FAULT, Some(GuardPage::ExceptionStack(slot))) => writeln!(
+                f,
+                "  exception stack {slot} overflow: CR2 {:#x} is in its guard page",
                 self.cr2
             )?,
             _ => {}

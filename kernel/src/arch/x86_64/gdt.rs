@@ -21,15 +21,19 @@
 //! * **machine check**: reports a hardware error, possibly in the very memory the current stack
 //!   lives in.
 //!
-//! The IST stacks are static arrays. They have no guard pages of their own (the kernel has no
-//! paging API yet to unmap one); each is far larger than a diagnostic needs.
+//! The IST stacks are static arrays, each page-aligned with one page below it that is not part
+//! of the stack: its *guard page*. Once the page-table API is up, the kernel unmaps those pages
+//! ([`ist_guard_pages`]), so a handler that overflows its IST stack faults at once instead of
+//! quietly writing over whatever lies below.
 
 use crate::sync::TakeOnce;
 use ::x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
 use ::x86_64::instructions::tables::load_tss;
 use ::x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use ::x86_64::structures::paging::{PageSize, Size4KiB};
 use ::x86_64::structures::tss::TaskStateSegment;
 use ::x86_64::VirtAddr;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// IST slot (0-based, as the TSS array counts) of the double-fault stack.
 pub const DOUBLE_FAULT_IST: u16 = 0;
@@ -42,14 +46,26 @@ const IST_STACKS: usize = 3;
 /// Size of each IST stack: enough for the trap frame and a formatted diagnostic.
 pub const IST_STACK_SIZE: usize = 32 * 1024;
 
-/// A stack: an aligned array of bytes. The CPU aligns the stack pointer to 16 bytes when it
-/// switches stacks for an exception, so the array is aligned to that too.
-#[repr(C, align(16))]
-struct Stack([u8; IST_STACK_SIZE]);
+/// Bytes in a page (the guard page's size).
+const PAGE: usize = Size4KiB::SIZE as usize;
+
+/// A stack and the guard page below it, page-aligned so the guard is a whole page of its own.
+/// (The CPU also aligns the stack pointer to 16 bytes when it switches stacks.)
+#[repr(C, align(4096))]
+struct Stack {
+    guard: [u8; PAGE],
+    stack: [u8; IST_STACK_SIZE],
+}
 
 /// The IST stacks, in `.bss`. Taken once by [`init`], whose TSS then owns them.
-static IST: TakeOnce<[Stack; IST_STACKS]> =
-    TakeOnce::new([const { Stack([0; IST_STACK_SIZE]) }; IST_STACKS]);
+static IST: TakeOnce<[Stack; IST_STACKS]> = TakeOnce::new(
+    [const {
+        Stack {
+            guard: [0; PAGE],
+            stack: [0; IST_STACK_SIZE],
+        }
+    }; IST_STACKS],
+);
 /// The task state segment. Written once in [`init`], then only read, by the CPU.
 static TSS: TakeOnce<TaskStateSegment> = TakeOnce::new(TaskStateSegment::new());
 /// The GDT. Written once in [`init`], then only read, by the CPU.
@@ -73,6 +89,17 @@ pub fn ist_stack_range(slot: u16) -> Option<core::ops::Range<u64>> {
     Some(top - IST_STACK_SIZE as u64..top)
 }
 
+/// The guard page of each IST stack, once [`init`] has placed them.
+static IST_GUARDS: [AtomicU64; IST_STACKS] = [const { AtomicU64::new(0) }; IST_STACKS];
+
+/// The guard pages below the IST stacks (for the kernel to unmap once it can, and to name a
+/// fault in one); empty before [`init`].
+pub fn ist_guard_pages() -> impl Iterator<Item = (u16, u64)> + Clone {
+    (0..IST_STACKS as u16)
+        .map(|slot| (slot, IST_GUARDS[usize::from(slot)].load(Ordering::Relaxed)))
+        .filter(|&(_, page)| page != 0)
+}
+
 /// The TSS once [`init`] has filled it, for [`ist_stack_range`].
 static TSS_READY: spin::Once<&'static TaskStateSegment> = spin::Once::new();
 
@@ -83,8 +110,9 @@ pub fn init() -> Segments {
     let tss = TSS.take().expect("gdt::init runs once");
     for (slot, stack) in stacks.iter_mut().enumerate() {
         // The top of the array: the first push goes just below it.
-        let top = VirtAddr::from_ptr(stack.0.as_ptr_range().end);
+        let top = VirtAddr::from_ptr(stack.stack.as_ptr_range().end);
         tss.interrupt_stack_table[slot] = top;
+        IST_GUARDS[slot].store(stack.guard.as_ptr() as u64, Ordering::Relaxed);
     }
     let tss: &'static TaskStateSegment = tss;
     TSS_READY.call_once(|| tss);

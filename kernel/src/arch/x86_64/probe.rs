@@ -162,7 +162,13 @@ pub fn breakpoint() {
 
 /// Reads the 8 bytes at `address`: a page fault if it is not mapped, a general protection fault
 /// if it is not canonical. Returns the value if the read worked.
-pub fn read(address: u64) -> (Probe, Option<u64>) {
+///
+/// # Safety
+///
+/// A read that does not fault really happens: `address` must not be a device register whose
+/// read has an effect (a receive buffer, an interrupt acknowledge). Unmapped, non-canonical and
+/// ordinary memory addresses are all fine.
+pub unsafe fn read(address: u64) -> (Probe, Option<u64>) {
     let value: u64;
     let vector = if is_canonical(address) {
         vector::PAGE_FAULT

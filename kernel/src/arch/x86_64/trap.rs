@@ -40,6 +40,8 @@ pub enum GuardPage {
     KernelStack,
     /// Below thread `n`'s stack.
     Thread(usize),
+    /// Below the exception stack in IST slot `n` (see `gdt`).
+    ExceptionStack(u16),
 }
 
 /// What the kernel above `arch` provides to the trap path, registered once with [`register`].
