@@ -5,7 +5,7 @@
 //! an I/O APIC, whose redirection entry turns it into a vector sent to a CPU's local APIC, which
 //! interrupts the CPU. The legacy 8259 PICs are still there for compatibility and must be
 //! silenced first (see [`crate::arch::x86_64::pic`]); where each ISA line arrives comes from the
-//! ACPI MADT (see [`crate::acpi`]).
+//! ACPI MADT (see [`crate::platform::acpi`]).
 //!
 //! Vectors 0-31 are the CPU's exceptions. Ferrite puts device interrupts just above them and the
 //! APIC's own vectors at the top, where the priority is highest (the APIC ranks vectors by their
@@ -24,13 +24,14 @@
 //! handler, then sends the EOI, in one place, except for spurious interrupts, which must not get
 //! one (SDM Vol. 3A §11.9): they were never "in service".
 
-use crate::acpi::{AcpiError, Platform};
 use crate::arch::x86_64::apic::{self, LocalApic};
 use crate::arch::x86_64::ioapic::IoApic;
 use crate::arch::x86_64::pic;
 use crate::arch::x86_64::trap::{self, TrapFrame};
+use crate::console::input;
 use crate::drivers::{keyboard, serial};
-use crate::{input, time};
+use crate::platform::acpi::{AcpiError, Platform};
+use crate::time;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 
@@ -58,7 +59,7 @@ pub const COM1_IRQ: u8 = 4;
 pub const TRAP_HOOKS: trap::Hooks = trap::Hooks {
     interrupt: handle,
     report: crate::console::write_diagnostic,
-    guard_page: crate::layout::guard_page,
+    guard_page: crate::mm::layout::guard_page,
 };
 
 /// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.

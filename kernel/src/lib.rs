@@ -46,25 +46,29 @@
 //!
 //! # Module map
 //!
-//! * [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions.
-//! * [`banner`]: the boot banner and the memory map summary.
-//! * [`bench`]: measurements reported to the host as `BENCH` lines.
-//! * [`layout`]: the map of the kernel's virtual address space.
-//! * [`acpi`]: the firmware's tables: MADT (interrupt controllers), FADT (power).
-//! * [`interrupts`]: vectors, routing through the APICs, the one EOI.
-//! * [`time`]: calibration against the PIT, the tick, `uptime`.
-//! * [`mm`]: physical frames, page tables, the W^X audit, the kernel heap.
-//! * [`drivers`]: devices: the 16550 serial port, the framebuffer, QEMU's exit device.
-//! * [`console`]: the text console on the framebuffer, mirrored to serial; `print!`.
-//! * [`logger`]: the `log` facade's back end.
-//! * [`panic`]: what a kernel panic prints and does.
-//! * [`sync`]: synchronisation building blocks for before there are threads.
-//! * [`input`]: the lock-free queue of keys from interrupt handlers to the console.
-//! * [`shell`]: the kernel console: line editor and built-in commands.
-//! * [`power`]: ACPI power-off and reboot.
+//! The folders follow the layers: `arch` at the bottom knows the CPU and nothing above it; the
+//! drivers, memory and platform code use it; time, interrupts and threads use those; the console
+//! sits on top. Each folder groups what a reader studies together.
+//!
+//! * [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions, the context
+//!   switch, the APICs' registers. Depends on nothing above it.
+//! * [`drivers`]: devices: the 16550 serial port, the 8042 and the PS/2 keyboard, the PIT, the
+//!   framebuffer, QEMU's exit device and firmware configuration.
+//! * [`mm`]: the address-space layout, physical frames, page tables, the W^X audit, the kernel
+//!   heap, device mappings.
+//! * [`platform`]: the machine as the firmware describes it: the boot banner, the ACPI tables
+//!   (MADT, FADT), ACPI power-off and reboot.
+//! * [`interrupts`]: vectors, routing through the APICs, the one EOI; the trap hooks `arch` calls.
+//! * [`time`]: calibration against the PIT, the tick, `uptime`, the test timing (jitter). One
+//!   file: it has no parts a reader would study apart.
 //! * [`sched`]: kernel threads: spawn, join, sleep, preemption, blocking locks.
 //! * [`task`]: async tasks: the executor, wakers, `sleep`.
-//! * [`testing`]: the in-kernel test runner that reports KTAP over serial.
+//! * [`console`]: the text console on the framebuffer mirrored to serial (`print!`), the input
+//!   queue, and the shell with its built-in commands.
+//!
+//! Crate-wide support stays at the top: [`logger`] (the `log` back end), [`panic`] (what a
+//! kernel panic prints and does), [`sync`] (primitives for before there are threads), [`bench`]
+//! (`BENCH` lines for the host) and [`testing`] (the in-kernel KTAP test runner).
 
 #![no_std]
 #![cfg_attr(test, no_main)]
@@ -75,21 +79,16 @@
 
 extern crate alloc;
 
-pub mod acpi;
 pub mod arch;
-pub mod banner;
 pub mod bench;
 pub mod console;
 pub mod drivers;
-pub mod input;
 pub mod interrupts;
-pub mod layout;
 pub mod logger;
 pub mod mm;
 pub mod panic;
-pub mod power;
+pub mod platform;
 pub mod sched;
-pub mod shell;
 pub mod sync;
 pub mod task;
 pub mod testing;
@@ -98,6 +97,8 @@ pub mod time;
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::info::MemoryRegion;
 use bootloader_api::BootInfo;
+use mm::layout;
+use platform::{acpi, banner};
 
 /// What the kernel asks of the bootloader. Every kernel binary (the real one and each test
 /// kernel) passes this to `entry_point!`, so all of them boot the same way.

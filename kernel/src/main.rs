@@ -18,7 +18,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let boot: &'static ferrite::Boot = BOOT.call_once(|| ferrite::init(boot_info));
     log::info!("boot complete");
     // The console is one task among others on the executor.
-    ferrite::task::executor::spawn(ferrite::shell::run(boot))
+    ferrite::task::executor::spawn(ferrite::console::shell::run(boot))
         .expect("the task table is empty at boot");
     ferrite::task::executor::run()
 }

@@ -12,7 +12,7 @@
 #![reexport_test_harness_main = "test_main"]
 
 use bootloader_api::info::MemoryRegion;
-use ferrite::banner::{self, MemorySummary};
+use ferrite::platform::banner::{self, MemorySummary};
 
 ferrite::test_kernel!(test_main);
 

@@ -13,7 +13,7 @@
 #![reexport_test_harness_main = "test_main"]
 
 use ferrite::arch::x86_64::{exceptions, probe};
-use ferrite::layout;
+use ferrite::mm::layout;
 use traps::{vector, PageFaultCode};
 
 ferrite::test_kernel!(test_main);

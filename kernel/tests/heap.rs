@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::alloc::Layout;
-use ferrite::layout::KERNEL_HEAP_MAX;
+use ferrite::mm::layout::KERNEL_HEAP_MAX;
 use ferrite::mm::{frames, heap};
 
 ferrite::test_kernel!(test_main);

@@ -186,7 +186,8 @@ fn the_apic_registers_are_mapped_uncached_in_the_device_region() {
     let controllers = ferrite::interrupts::controllers().expect("interrupts are up");
     let base = controllers.local_apic.registers();
     assert!(
-        (ferrite::layout::MMIO_START..ferrite::layout::MMIO_START + ferrite::layout::MMIO_MAX)
+        (ferrite::mm::layout::MMIO_START
+            ..ferrite::mm::layout::MMIO_START + ferrite::mm::layout::MMIO_MAX)
             .contains(&base),
         "{base:#x}"
     );

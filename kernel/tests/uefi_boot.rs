@@ -11,7 +11,7 @@
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
 
-use ferrite::banner::{self, Firmware};
+use ferrite::platform::banner::{self, Firmware};
 use ferrite::testing::boot;
 
 ferrite::test_kernel!(test_main);

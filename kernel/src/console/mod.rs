@@ -13,6 +13,12 @@
 //!
 //! The grid's cells live in a static array sized for the largest screen the console fills
 //! ([`MAX_COLS`] × [`MAX_ROWS`]); a larger screen shows the console in its top-left part.
+//!
+//! The folder holds the console's other two parts: [`input`], the queue that carries keys from
+//! the interrupt handlers, and [`shell`], the prompt and its commands.
+
+pub mod input;
+pub mod shell;
 
 use crate::drivers::framebuffer::Framebuffer;
 use crate::drivers::serial;

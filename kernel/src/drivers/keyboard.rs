@@ -14,7 +14,7 @@
 //! interrupts off), so its lock is never contended.
 
 use super::i8042::{command, NoAnswer, I8042};
-use crate::input;
+use crate::console::input;
 use lineedit::Key;
 use pc_keyboard::layouts::{AnyLayout, Azerty, De105Key, Dvorak104Key, Uk105Key, Us104Key};
 use pc_keyboard::{DecodedKey, HandleControl, KeyCode, Keyboard, ScancodeSet1};

@@ -2,8 +2,8 @@
 //! `heap` crate's allocator, and registered as Rust's global allocator so that `Box`, `Vec`,
 //! `String`, `BTreeMap` and `Arc` work in the kernel.
 //!
-//! The region starts at [`crate::layout::KERNEL_HEAP_START`] and may grow to
-//! [`crate::layout::KERNEL_HEAP_MAX`] bytes. Only the allocator's page table is mapped at boot;
+//! The region starts at [`crate::mm::layout::KERNEL_HEAP_START`] and may grow to
+//! [`crate::mm::layout::KERNEL_HEAP_MAX`] bytes. Only the allocator's page table is mapped at boot;
 //! data pages are mapped (writable, never executable) when the allocator asks to grow, and a
 //! growth either maps every page it asked for or, if frames run out, unmaps the ones it had
 //! mapped and fails, so the allocation returns null.
@@ -16,7 +16,7 @@
 //! The lock is never taken in an interrupt handler: handlers do not allocate.
 
 use super::PAGE_TABLES;
-use crate::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
+use crate::mm::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
 use heap::{Grow, Heap, HeapError, Stats};

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod frames;
 pub mod heap;
+pub mod layout;
 pub mod paging;
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -94,7 +95,7 @@ pub fn map_fresh_pages(
 }
 
 /// The next free address in the device-register region.
-static NEXT_MMIO: AtomicU64 = AtomicU64::new(crate::layout::MMIO_START);
+static NEXT_MMIO: AtomicU64 = AtomicU64::new(crate::mm::layout::MMIO_START);
 
 /// Maps the page of device registers holding physical address `phys` into the device region,
 /// *uncached* (PCD and PWT set); returns the virtual address of `phys`, or `None` if the page
@@ -116,7 +117,7 @@ pub unsafe fn map_mmio(phys: u64) -> Option<u64> {
     let mut tables = PAGE_TABLES.lock();
     let tables = tables.as_mut()?;
     let virt = NEXT_MMIO.fetch_add(paging::PAGE_SIZE, Ordering::Relaxed);
-    if virt + paging::PAGE_SIZE > crate::layout::MMIO_START + crate::layout::MMIO_MAX {
+    if virt + paging::PAGE_SIZE > crate::mm::layout::MMIO_START + crate::mm::layout::MMIO_MAX {
         return None;
     }
     let flags = Flags::WRITABLE | Flags::NO_EXECUTE | Flags::NO_CACHE | Flags::WRITE_THROUGH;

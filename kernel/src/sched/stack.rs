@@ -1,14 +1,14 @@
 //! Thread stacks: mapped on demand in their own region, each above an unmapped guard page.
 //!
 //! Thread *n*'s stack lives in slot *n* of a region reserved for them
-//! ([`crate::layout::THREAD_STACKS_START`]): a guard page that is never mapped, then
-//! [`crate::layout::THREAD_STACK_SIZE`] bytes of stack mapped to fresh frames, writable and
+//! ([`crate::mm::layout::THREAD_STACKS_START`]): a guard page that is never mapped, then
+//! [`crate::mm::layout::THREAD_STACK_SIZE`] bytes of stack mapped to fresh frames, writable and
 //! never executable. A thread that overflows its stack touches the guard page; the page fault
 //! cannot be delivered on the broken stack, the CPU raises a double fault on its own IST stack,
 //! and the handler recognises the address as a thread's guard page (see
-//! [`crate::layout::thread_stack_guard_of`]).
+//! [`crate::mm::layout::thread_stack_guard_of`]).
 
-use crate::layout::{thread_stack_bottom, THREAD_STACK_SIZE};
+use crate::mm::layout::{thread_stack_bottom, THREAD_STACK_SIZE};
 use crate::mm::{self, paging::PAGE_SIZE};
 use x86_64::structures::paging::PageTableFlags as Flags;
 

@@ -2,15 +2,18 @@
 //! built-in commands to look at the machine.
 //!
 //! Keys arrive from the PS/2 keyboard and from the serial terminal through one queue
-//! ([`crate::input`]); the line editor (`lineedit` crate) turns them into a line and tells the
+//! ([`crate::console::input`]); the line editor (`lineedit` crate) turns them into a line and tells the
 //! displays what to redraw; the parser (`shellcmd` crate) turns a finished line into a command
 //! or an error that says what was wrong. Only running the commands happens here. Later, when
 //! Ferrite runs programs, this loop becomes the user-space shell, and the parser goes with it.
 
 use crate::arch::x86_64::{cpuid, exceptions, probe};
-use crate::banner::MemorySummary;
+use crate::console::input;
 use crate::drivers::keyboard;
-use crate::{input, interrupts, layout, power, print, println, time, Boot};
+use crate::mm::layout;
+use crate::platform::banner::MemorySummary;
+use crate::platform::power;
+use crate::{interrupts, print, println, time, Boot};
 use core::fmt::{self, Write};
 use lineedit::{LineEditor, Outcome, MAX_LINE};
 use shellcmd::{Command, FaultKind, ParseError};
