@@ -110,3 +110,30 @@ def test_seeds_come_from_one_option_or_the_other(capsys: pytest.CaptureFixture[s
     assert cli._seeds(args) == (9, 4)
     assert cli.main(["test", "--seed", "1", "--seeds", "2"]) == 1
     assert "either --seed" in capsys.readouterr().err
+
+
+def test_an_interactive_run_reports_a_triple_fault(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QEMU resets the machine after a triple fault, which looks like a reboot; `./x.py run` reads
+    QEMU's reset log (`-d cpu_reset`, which writes "Triple fault" first) and says so."""
+    import threading
+    import time
+    from typing import cast
+
+    from ferrite_tools.qemu import Machine
+
+    class Running:
+        exit_status: int | None = None
+
+    machine = Running()
+    log = tmp_path / "run-qemu.log"
+    log.write_text("CPU Reset (CPU 0)\n")
+    watcher = threading.Thread(target=cli._watch_for_triple_faults, args=(log, cast(Machine, machine)))
+    watcher.start()
+    time.sleep(0.5)
+    log.write_text("CPU Reset (CPU 0)\nTriple fault\nCPU Reset (CPU 0)\n")
+    time.sleep(0.6)
+    machine.exit_status = 0
+    watcher.join(timeout=5)
+    err = capsys.readouterr().err
+    assert err.count("the guest triple-faulted") == 1, err
+    assert str(log) in err

@@ -112,16 +112,30 @@ impl PageTables {
         PageTables { offset }
     }
 
-    /// The table at physical address `phys`.
-    fn table(&self, phys: PhysAddr) -> &'static mut PageTable {
+    /// The table at physical address `phys`, to read. The reference borrows `self`, so no
+    /// table can be changed while it is held.
+    fn table(&self, phys: PhysAddr) -> &PageTable {
         // SAFETY: page tables live in physical memory, which is mapped at `offset` (the contract
         // of `active`); `phys` comes from CR3 or a present, non-huge entry, so it is a page
-        // table. The one `PageTables` is the only code that changes tables, through `&mut self`.
+        // table. The one `PageTables` is the only code that changes tables, and only through
+        // `table_mut`, which needs `&mut self`: while this shared borrow lives, none can.
+        unsafe { &*((phys.as_u64() + self.offset) as *const PageTable) }
+    }
+
+    /// The table at physical address `phys`, to change. The reference borrows `self` mutably,
+    /// so it is the only reference to any table while it is held.
+    fn table_mut(&mut self, phys: PhysAddr) -> &mut PageTable {
+        // SAFETY: as in `table`; `&mut self` makes this the only live reference to a table.
         unsafe { &mut *((phys.as_u64() + self.offset) as *mut PageTable) }
     }
 
-    fn level4(&self) -> &'static mut PageTable {
-        self.table(Cr3::read().0.start_address())
+    /// The top-level table's physical address (CR3).
+    fn level4_phys() -> PhysAddr {
+        Cr3::read().0.start_address()
+    }
+
+    fn level4(&self) -> &PageTable {
+        self.table(Self::level4_phys())
     }
 
     /// The physical address and flags `addr` translates to, or `None` if it is not mapped.
@@ -200,50 +214,50 @@ impl PageTables {
                 }
             }
         }
-        // Second pass: link the new tables and write the leaf.
+        // Second pass: link the new tables and write the leaf, walking by physical address so
+        // that each change borrows only the one table it touches.
         let parent_flags = Flags::PRESENT | Flags::WRITABLE | (flags & Flags::USER_ACCESSIBLE);
         let mut fresh = fresh[..missing].iter();
-        let mut table = self.level4();
+        let mut at = Self::level4_phys();
         for &i in &index[..3] {
-            let entry: &mut PageTableEntry = &mut table[i];
-            if !entry.flags().contains(Flags::PRESENT) {
+            let present = self.table(at)[i].flags();
+            if !present.contains(Flags::PRESENT) {
                 let new = *fresh.next().expect("one fresh table per missing level");
-                self.table(new).zero();
-                entry.set_addr(new, parent_flags);
+                self.table_mut(new).zero();
+                self.table_mut(at)[i].set_addr(new, parent_flags);
             } else if flags.contains(Flags::USER_ACCESSIBLE)
-                && !entry.flags().contains(Flags::USER_ACCESSIBLE)
+                && !present.contains(Flags::USER_ACCESSIBLE)
             {
-                entry.set_flags(entry.flags() | Flags::USER_ACCESSIBLE);
+                self.table_mut(at)[i].set_flags(present | Flags::USER_ACCESSIBLE);
             }
-            table = self.table(entry.addr());
+            at = self.table(at)[i].addr();
         }
-        table[index[3]].set_addr(frame, flags | Flags::PRESENT);
+        self.table_mut(at)[index[3]].set_addr(frame, flags | Flags::PRESENT);
         flush(page);
         Ok(())
     }
 
     /// The leaf entry for `page` at level 1, or why there is none.
-    fn leaf(&mut self, page: VirtAddr) -> Result<&'static mut PageTableEntry, UnmapError> {
+    fn leaf(&mut self, page: VirtAddr) -> Result<&mut PageTableEntry, UnmapError> {
         if !page.is_aligned(PAGE_SIZE) {
             return Err(UnmapError::Unaligned);
         }
         let index = indices(page);
-        let mut table = self.level4();
+        let mut at = Self::level4_phys();
         for &i in &index[..3] {
-            let entry = &table[i];
+            let entry = &self.table(at)[i];
             if !entry.flags().contains(Flags::PRESENT) {
                 return Err(UnmapError::NotMapped);
             }
             if entry.flags().contains(Flags::HUGE_PAGE) {
                 return Err(UnmapError::InsideHugePage);
             }
-            table = self.table(entry.addr());
+            at = entry.addr();
         }
-        let leaf = &mut table[index[3]];
-        if !leaf.flags().contains(Flags::PRESENT) {
+        if !self.table(at)[index[3]].flags().contains(Flags::PRESENT) {
             return Err(UnmapError::NotMapped);
         }
-        Ok(leaf)
+        Ok(&mut self.table_mut(at)[index[3]])
     }
 
     /// Removes the mapping of `page` and returns the frame it pointed to (which the caller may
