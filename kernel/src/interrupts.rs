@@ -121,7 +121,13 @@ static CONTROLLERS: Once<Controllers> = Once::new();
 /// Enables the local APIC and the first I/O APIC (every pin masked) that `platform`'s MADT
 /// names; returns them, for the timer and the input devices to be programmed through.
 /// Interrupts stay off: the caller enables them when the handlers it wants are ready.
-pub fn init(
+///
+/// # Safety
+///
+/// `platform` must describe this machine (from [`crate::platform::acpi::discover`]), and all
+/// physical memory must be mapped at `physical_memory_offset` for good (the fallback for the
+/// registers if the uncached device mapping cannot be made). Call once.
+pub unsafe fn init(
     platform: Platform,
     physical_memory_offset: Option<u64>,
 ) -> Result<&'static Controllers, AcpiError> {

@@ -149,14 +149,17 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
     let offset = boot_info.physical_memory_offset.into_option();
     let rsdp_addr = boot_info.rsdp_addr.into_option();
-    let memory = mm::init(memory_map, offset); // 6. frames, page tables, heap, W^X audit
+    // SAFETY: the memory map and offset are the bootloader's; all memory is mapped there.
+    let memory = unsafe { mm::init(memory_map, offset) }; // 6. frames, page tables, heap, W^X
     let ist_guards = arch::x86_64::gdt::ist_guard_pages().map(|(_, page)| page);
     let unguarded = ist_guards
         .filter(|&page| !mm::unmap_guard_page(page))
         .count(); // 6b. IST guards
     arch::x86_64::pic::remap_and_mask(); // 7. the legacy PICs silenced, ACPI or not
-    let platform = acpi::discover(rsdp_addr, offset); // 8. the MADT and FADT
-    let controllers = platform.and_then(|p| interrupts::init(p, offset)); // 9. local and I/O APIC
+                                         // SAFETY: the RSDP address is the firmware's, through the bootloader; memory as above.
+    let platform = unsafe { acpi::discover(rsdp_addr, offset) }; // 8. the MADT and FADT
+                                                                 // SAFETY: the platform was just read from this machine's tables; memory as above.
+    let controllers = platform.and_then(|p| unsafe { interrupts::init(p, offset) }); // 9. APICs
     let apics = controllers.as_ref().ok().copied();
     let tick = apics.map(|c| time::init(c.local_apic, interrupts::vector::TIMER)); // 10. the tick
     let keyboard = apics.map(interrupts::enable_input); // 11. COM1 and keyboard interrupts

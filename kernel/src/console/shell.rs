@@ -204,7 +204,7 @@ fn run_command(command: Command<'_>, boot: &Boot) {
         }
         Command::Reboot => power::reboot(),
         Command::Shutdown => {
-            let error = power::shutdown(boot.physical_memory_offset.unwrap_or(0));
+            let error = power::shutdown();
             println!("shutdown: cannot power off: {error}");
         }
     }

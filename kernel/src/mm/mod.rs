@@ -39,14 +39,19 @@ pub struct MemoryInfo {
 }
 
 /// Sets up the frame allocator, the page table API and the heap, then audits the protections.
-pub fn init(
+///
+/// # Safety
+///
+/// `map` must be the firmware's memory map as the bootloader passed it, and all physical memory
+/// must be mapped at `physical_memory_offset` for as long as the kernel runs. Call once.
+pub unsafe fn init(
     map: &[bootloader_api::info::MemoryRegion],
     physical_memory_offset: Option<u64>,
 ) -> Result<MemoryInfo, MemoryError> {
     let offset = physical_memory_offset.ok_or(MemoryError::NoPhysicalMapping)?;
     let frames_at_boot = frames::init(map, offset).map_err(MemoryError::Frames)?;
-    // SAFETY: the bootloader mapped all physical memory at `offset` (checked above), and this is
-    // the one `PageTables` the kernel makes.
+    // SAFETY: all physical memory is mapped at `offset` (this function's contract), and this is
+    // the one `PageTables` the kernel makes (it is called once).
     *PAGE_TABLES.lock() = Some(unsafe { PageTables::active(offset) });
     heap::init().map_err(MemoryError::Heap)?;
     let audit = audit::run();

@@ -75,8 +75,9 @@ pub struct Platform {
     overrides: [Option<irq::Override>; MAX_OVERRIDES],
     /// The PM1a control register's I/O port, for power-off (FADT).
     pub pm1a_control: Option<u16>,
-    /// Physical address of the DSDT, whose AML holds the sleep-state values.
-    pub dsdt: Option<(u64, u32)>,
+    /// The DSDT's bytecode (AML), which holds the sleep-state values; firmware memory, mapped
+    /// for good.
+    pub dsdt: Option<&'static [u8]>,
 }
 
 impl Platform {
@@ -132,7 +133,13 @@ impl AcpiHandler for OffsetMapper {
 }
 
 /// Reads the MADT and FADT through the RSDP the bootloader found.
-pub fn discover(
+///
+/// # Safety
+///
+/// `rsdp`, if given, must be the RSDP's physical address as the firmware reported it, and all
+/// physical memory must be mapped at `physical_memory_offset` for as long as the kernel runs
+/// (the DSDT's bytecode is kept as a slice of that mapping).
+pub unsafe fn discover(
     rsdp: Option<u64>,
     physical_memory_offset: Option<u64>,
 ) -> Result<Platform, AcpiError> {
@@ -195,7 +202,15 @@ pub fn discover(
             .map(|block| block.address as u16);
     }
     if let Ok(dsdt) = tables.dsdt() {
-        platform.dsdt = Some((dsdt.address as u64, dsdt.length));
+        // SAFETY: the FADT gave the DSDT's address and length; its bytecode lies in firmware
+        // memory, which the mapping at `offset` covers for good (this function's contract), and
+        // the slice is only ever read.
+        platform.dsdt = Some(unsafe {
+            core::slice::from_raw_parts(
+                (dsdt.address as u64 + offset) as *const u8,
+                dsdt.length as usize,
+            )
+        });
     }
     Ok(platform)
 }

@@ -38,7 +38,7 @@ impl core::fmt::Display for PowerError {
 
 /// Powers the machine off through ACPI S5. Returns only if that was impossible; if the write
 /// happens and the machine still runs, halts.
-pub fn shutdown(physical_memory_offset: u64) -> PowerError {
+pub fn shutdown() -> PowerError {
     let Some(controllers) = interrupts::controllers() else {
         return PowerError::NoAcpi;
     };
@@ -46,17 +46,8 @@ pub fn shutdown(physical_memory_offset: u64) -> PowerError {
     let Some(port) = platform.pm1a_control else {
         return PowerError::NoPm1aControl;
     };
-    let Some((address, length)) = platform.dsdt else {
+    let Some(aml) = platform.dsdt else {
         return PowerError::NoS5;
-    };
-    // SAFETY: the DSDT's bytecode lies in firmware memory below 4 GiB, which the bootloader
-    // maps at the offset for the kernel's life; the FADT gave its address and length, and the
-    // slice is only read.
-    let aml = unsafe {
-        core::slice::from_raw_parts(
-            (address + physical_memory_offset) as *const u8,
-            length as usize,
-        )
     };
     let Some(sleep) = acpi_s5::find_s5(aml) else {
         return PowerError::NoS5;
