@@ -110,6 +110,8 @@ def test_seeds_come_from_one_option_or_the_other(capsys: pytest.CaptureFixture[s
     assert cli._seeds(args) == (9, 4)
     assert cli.main(["test", "--seed", "1", "--seeds", "2"]) == 1
     assert "either --seed" in capsys.readouterr().err
+    assert cli.main(["test", "--seed", str(2**64)]) == 1, "the kernel keeps a seed in 64 bits"
+    assert "2^64" in capsys.readouterr().err
 
 
 def test_an_interactive_run_reports_a_triple_fault(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

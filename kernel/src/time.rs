@@ -107,11 +107,12 @@ pub fn on_tick() {
 static TIMING: Once<Timing> = Once::new();
 /// The jitter's xorshift64* state; 0 while there is no jitter. Only the tick handler changes it.
 static JITTER_STATE: AtomicU64 = AtomicU64::new(0);
-/// The most loop rounds a tick's jitter spins: a few hundred thousand instructions, a few per
-/// cent of a tick under icount (1 ns an instruction). Longer than any short stretch of code, so
-/// where the next tick lands within it varies. The spin counts rounds rather than reading the
-/// TSC, because under icount every `rdtsc` is slow to emulate.
-const JITTER_MAX_ROUNDS: u64 = 100_000;
+/// The most loop rounds a tick's jitter spins: in the debug builds the tests use, a round is
+/// some tens of instructions, so at most several hundred thousand instructions, a few per cent
+/// of a 10 ms tick under icount (1 ns an instruction). Longer than any short stretch of code,
+/// so where the next tick lands within it varies. The spin counts rounds rather than reading
+/// the TSC, because under icount every `rdtsc` is slow to emulate.
+const JITTER_MAX_ROUNDS: u64 = 20_000;
 
 /// Reads the timing the host asked for (`opt/ferrite/timing`), once; called by [`init`].
 fn read_timing() -> Timing {

@@ -100,8 +100,8 @@ def _seeds(args: argparse.Namespace) -> tuple[int, ...]:
             raise FerriteError(f"--seeds must be at least 1, not {args.seeds}")
         return tuple(range(1, args.seeds + 1))
     if args.seed:
-        if any(seed < 0 for seed in args.seed):
-            raise FerriteError("a jitter seed is a number from 0 up")
+        if any(not 0 <= seed < 2**64 for seed in args.seed):
+            raise FerriteError("a jitter seed is a number from 0 to 2^64 - 1 (the kernel keeps it in 64 bits)")
         return tuple(args.seed)
     return harness.DEFAULT_SEEDS
 

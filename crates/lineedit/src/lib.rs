@@ -434,6 +434,8 @@ impl LineEditor {
 
     /// Replaces the whole line with `line` on the display and in the editor, cursor at the end.
     fn replace(&mut self, line: Line, out: &mut impl Write) -> fmt::Result {
+        // A whole new line (history, Ctrl-U): whatever overflowed the old one is gone with it.
+        self.overflow = 0;
         left(out, columns(&self.line.chars[..self.cursor]))?;
         self.line = line;
         put(out, self.line.as_slice())?;
@@ -875,6 +877,14 @@ mod tests {
         e.clear();
         feed(&mut e, &mut s, &[Key::Up, Key::Up]);
         assert_eq!(line(&e), "help", "the rejected line is not in the history");
+        // Recalling history over an overflowed line replaces it whole: Enter runs the recalled one.
+        e.clear();
+        let mut s = Screen::default();
+        let long: String = std::iter::repeat_n('y', MAX_LINE + 3).collect();
+        feed(&mut e, &mut s, &typed(&long));
+        feed(&mut e, &mut s, &[Key::Up]);
+        assert_eq!(feed(&mut e, &mut s, &[Key::Enter]), Outcome::Submitted);
+        assert_eq!(line(&e), "help");
     }
 
     #[test]

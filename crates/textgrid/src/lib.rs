@@ -104,7 +104,6 @@ pub enum Change {
     All,
 }
 
-/// The escape character that starts a control sequence.
 /// Display columns `c` takes on a terminal: 2 for East Asian wide and full-width characters and
 /// for emoji, 0 for combining marks, else 1. A compact form of Unicode's East Asian Width
 /// property (UAX #11), covering the blocks a console meets; rare characters outside them count
@@ -143,6 +142,7 @@ pub fn width(c: char) -> usize {
     }
 }
 
+/// The escape character that starts a control sequence.
 const ESC: char = '\u{1b}';
 /// Most digits a sequence's parameter keeps (larger values saturate).
 const MAX_PARAMETER: u16 = 9999;

@@ -142,6 +142,7 @@ fn to_key(decoded: DecodedKey) -> Option<Key> {
         DecodedKey::Unicode(CTRL_U) => Some(Key::Kill),
         DecodedKey::Unicode(CTRL_A) => Some(Key::Home),
         DecodedKey::Unicode(CTRL_E) => Some(Key::End),
+        DecodedKey::Unicode('\t') => Some(Key::Tab),
         DecodedKey::Unicode(c) if !c.is_control() => Some(Key::Char(c)),
         DecodedKey::RawKey(KeyCode::ArrowUp) => Some(Key::Up),
         DecodedKey::RawKey(KeyCode::ArrowDown) => Some(Key::Down),

@@ -8,8 +8,8 @@
 //! **Reboot** asks the keyboard controller to pulse the CPU's reset line (command 0xFE to port
 //! 0x64), the way PCs have restarted since the IBM PC/AT, which every PC chipset and QEMU still
 //! honour. If the machine is still running after that, a triple fault (an exception with no IDT
-//! to deliver it) resets any x86 CPU. Under `./x.py`, QEMU runs with `-no-reboot`, so a reset
-//! ends QEMU instead of starting the firmware again.
+//! to deliver it) resets any x86 CPU. The tests run QEMU with `-no-reboot`, so a reset ends QEMU
+//! where they can see it; `./x.py run` lets it restart the machine, as a PC would.
 
 use crate::drivers::i8042::I8042;
 use crate::interrupts;

@@ -111,7 +111,7 @@ impl<T> JoinHandle<T> {
 
     /// Whether the thread has produced its result (`join` will then not block for long).
     pub fn is_finished(&self) -> bool {
-        self.packet.result.lock().is_some()
+        interrupts::without_interrupts(|| self.packet.result.lock().is_some())
     }
 }
 
@@ -123,18 +123,28 @@ static STOP: [core::sync::atomic::AtomicBool; MAX_THREADS] =
 /// cooperative, because a thread stopped at an arbitrary instruction could leave a lock held or
 /// a structure half-changed. Returns false if there is no such thread (or it is boot or idle).
 pub fn request_stop(tid: ThreadId) -> bool {
-    let alive = interrupts::without_interrupts(|| {
-        locked()
-            .as_ref()
-            .and_then(|t| t.sched.thread(tid).map(|t| t.state))
-            .is_some_and(|s| s != State::Exited)
-    });
-    if !(2..MAX_THREADS).contains(&tid) || !alive {
+    if !(2..MAX_THREADS).contains(&tid) {
         return false;
     }
-    STOP[tid].store(true, Ordering::Relaxed);
-    wake(tid); // a sleeping thread notices at once
-    true
+    interrupts::without_interrupts(|| {
+        let mut guard = locked();
+        let Some(threads) = guard.as_mut() else {
+            return false;
+        };
+        match threads.sched.thread(tid).map(|t| t.state) {
+            None | Some(State::Exited) => false,
+            Some(state) => {
+                STOP[tid].store(true, Ordering::Relaxed);
+                // A sleeping thread notices at once. A thread blocked on a lock or a join is
+                // left alone: woken, it would queue itself a second time, and a later release
+                // would wake the stale entry instead of a real waiter.
+                if matches!(state, State::Sleeping { .. }) {
+                    let _ = threads.sched.wake(tid);
+                }
+                true
+            }
+        }
+    })
 }
 
 /// Whether the running thread has been asked to stop.
@@ -222,9 +232,13 @@ pub fn spawn<T: Send + 'static>(
     let theirs = Arc::clone(&packet);
     let entry: Entry = Box::new(move || {
         let value = f();
-        *theirs.result.lock() = Some(value);
-        let joiner = theirs.joiner.lock().take();
-        joiner
+        // With interrupts off, like every taker of these two locks: a thread preempted while
+        // holding one would leave `join`, which spins on them with interrupts off, spinning
+        // for ever on one CPU.
+        interrupts::without_interrupts(|| {
+            *theirs.result.lock() = Some(value);
+            theirs.joiner.lock().take()
+        })
     });
     // Creating a thread takes three steps, and the order matters: a timer tick can preempt this
     // code between any two of them. (1) Reserve a slot: the thread exists but is `New`, which
@@ -444,29 +458,35 @@ impl<T> JoinHandle<T> {
 /// Frees an exited thread's slot and stack (from thread context, see the module notes).
 fn reap(tid: ThreadId) {
     loop {
-        let freed = interrupts::without_interrupts(|| {
+        // First the stack, while the slot stays taken (`Exited`): were the slot freed first, a
+        // `spawn` in between could take it and find the old stack still mapped there.
+        let stack = interrupts::without_interrupts(|| {
             let mut guard = locked();
             let threads = guard.as_mut()?;
             if threads.sched.thread(tid).map(|t| t.state) != Some(State::Exited) {
                 return None; // still finishing its last steps: try again after a yield
             }
-            let _ = threads.sched.reap(tid);
-            // SAFETY: interrupts are off and the thread has exited for good: its last switch
-            // away wrote this slot, and nothing will read it. A stale pointer left here would
-            // resume a dead thread's unmapped stack if the slot were ever switched to unstarted.
-            unsafe { *SAVED_RSP.0[tid].get() = 0 };
-            threads.entries[tid] = None;
-            threads.names[tid] = "";
             Some(threads.stacks[tid].take())
         });
-        match freed {
-            // The stack is dropped (unmapped, frames freed) here, with interrupts on.
-            Some(stack) => {
-                drop(stack);
-                return;
+        let Some(stack) = stack else {
+            yield_now();
+            continue;
+        };
+        // The stack is dropped (unmapped, frames freed) here, with interrupts on.
+        drop(stack);
+        interrupts::without_interrupts(|| {
+            if let Some(threads) = locked().as_mut() {
+                let _ = threads.sched.reap(tid);
+                // SAFETY: interrupts are off and the thread has exited for good: its last
+                // switch away wrote this slot, and nothing will read it. A stale pointer left
+                // here would resume a dead thread's unmapped stack if the slot were ever
+                // switched to unstarted.
+                unsafe { *SAVED_RSP.0[tid].get() = 0 };
+                threads.entries[tid] = None;
+                threads.names[tid] = "";
             }
-            None => yield_now(),
-        }
+        });
+        return;
     }
 }
 
