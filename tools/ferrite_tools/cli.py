@@ -130,15 +130,19 @@ def _watch_for_triple_faults(log: Path, machine: Machine) -> None:
     """Tells the person at the terminal when the guest triple-faults: QEMU then resets the machine,
     which would otherwise look like an ordinary reboot. QEMU writes "Triple fault" to its log
     (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`."""
-    seen = 0
+    read = 0  # bytes of the log already looked at: each poll reads only what is new
     while machine.exit_status is None:
         time.sleep(0.2)
         try:
-            count = log.read_text(errors="replace").count("Triple fault")
+            with log.open("rb") as file:
+                file.seek(read)
+                new = file.read()
         except OSError:
             continue
-        if count > seen:
-            seen = count
+        # A line cut at the end of the read is read again whole next time.
+        complete = new[: new.rfind(b"\n") + 1]
+        read += len(complete)
+        if b"Triple fault" in complete:
             sys.stderr.write(
                 f"\r\n[x.py] the guest triple-faulted (a fault while handling a double fault); "
                 f"QEMU resets the machine. CPU state: {log}\r\n"

@@ -182,14 +182,17 @@ fn run_command(command: Command<'_>, boot: &Boot) {
             println!(
                 "layout: {} (available: {})",
                 keyboard::layout_name(),
-                Layouts
+                Commas(&keyboard::LAYOUTS)
             );
         }
         Command::Keymap(Some(name)) => {
             if keyboard::set_layout(name) {
                 println!("layout: {name}");
             } else {
-                println!("keymap: unknown layout \"{name}\"; available: {Layouts}");
+                println!(
+                    "keymap: unknown layout \"{name}\"; available: {}",
+                    Commas(&keyboard::LAYOUTS)
+                );
             }
         }
         Command::Fault(kind) => fault(kind),
@@ -210,16 +213,19 @@ fn run_command(command: Command<'_>, boot: &Boot) {
     }
 }
 
-/// The layout names, comma-separated.
-struct Layouts;
+/// Items, comma-separated (or "none"): layout names, thread ids.
+struct Commas<'a, T>(&'a [T]);
 
-impl fmt::Display for Layouts {
+impl<T: fmt::Display> fmt::Display for Commas<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, name) in keyboard::LAYOUTS.iter().enumerate() {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
+        for (i, item) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            f.write_str(name)?;
+            write!(f, "{item}")?;
         }
         Ok(())
     }
@@ -335,31 +341,13 @@ fn spawn_demo(demo: &str) {
             start("spinner", spinner)
         }
     };
-    let list = Ids(&ids);
+    let list = Commas(&ids);
     let noun = if ids.len() == 1 { "thread" } else { "threads" };
     match started {
         Ok(()) => {
             println!("spawn: started {demo} as {noun} {list}; 'ps' lists them, 'kill ID' stops one")
         }
         Err(e) => println!("spawn: could not start all of {demo}: {e:?} (started: {list})"),
-    }
-}
-
-/// Thread ids, comma-separated (or "none").
-struct Ids<'a>(&'a [usize]);
-
-impl fmt::Display for Ids<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("none");
-        }
-        for (i, id) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{id}")?;
-        }
-        Ok(())
     }
 }
 

@@ -36,18 +36,19 @@ pub fn handle(frame: &mut TrapFrame) {
         return;
     }
     let cr2 = ::x86_64::registers::control::Cr2::read_raw();
+    let guard = guard_page(cr2);
     if probe::armed() {
         if let Some(resume) = probe::catch(vector, frame.error_code, frame.rip, cr2) {
             if probe::report_caught() {
-                report(frame, cr2);
+                print(&Diagnostic { frame, cr2, guard });
             }
             frame.rip = resume;
             return;
         }
     }
-    report(frame, cr2);
+    print(&Diagnostic { frame, cr2, guard });
     if vector == vector::DOUBLE_FAULT {
-        match guard_page(cr2) {
+        match guard {
             Some(GuardPage::KernelStack) => panic!(
                 "kernel stack overflow: the stack reached its guard page at {cr2:#x} (double fault)"
             ),
@@ -77,9 +78,17 @@ fn guard_page(address: u64) -> Option<GuardPage> {
 /// waiting for any lock). Before any are registered there is nowhere to print; the panic that
 /// follows an unexpected trap still reports it.
 pub fn report(frame: &TrapFrame, cr2: u64) {
-    let guard = guard_page(cr2);
+    print(&Diagnostic {
+        frame,
+        cr2,
+        guard: guard_page(cr2),
+    });
+}
+
+/// Prints a diagnostic through the registered `report` hook, if there is one.
+fn print(diagnostic: &Diagnostic<'_>) {
     if let Some(hooks) = hooks() {
-        (hooks.report)(format_args!("{}", Diagnostic { frame, cr2, guard }));
+        (hooks.report)(format_args!("{diagnostic}"));
     }
 }
 
