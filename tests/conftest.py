@@ -42,4 +42,5 @@ def kernel_images(toolchain: Toolchain) -> image.Images:
     """BIOS and UEFI images of the debug kernel."""
     build.build_boot_tool(toolchain, verbose=False)
     elf = build.build_kernel(toolchain, release=False, verbose=False)
-    return image.make_images(toolchain, elf, "debug", {Firmware.BIOS, Firmware.UEFI})
+    ramdisk = image.make_ramdisk(build.build_programs(toolchain, verbose=False))
+    return image.make_images(toolchain, elf, "debug", {Firmware.BIOS, Firmware.UEFI}, ramdisk)

@@ -15,7 +15,11 @@
 //! Python tools call this program (`./x.py image`); it is a Rust program only because the image
 //! builder is a Rust library.
 //!
-//! Usage: `ferrite-boot KERNEL [--bios OUT] [--uefi OUT]`. Exit status 0 on success, 1 when an
+//! With `--ramdisk FILE`, both images also carry FILE (the user programs, packed by the Python
+//! tools as a cpio archive) as the file `ramdisk`; the bootloader loads it into memory next to
+//! the kernel and tells the kernel where (`BootInfo::ramdisk_addr`).
+//!
+//! Usage: `ferrite-boot KERNEL [--bios OUT] [--uefi OUT] [--ramdisk FILE]`. Exit status 0 on success, 1 when an
 //! image could not be written, 2 for a usage error.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +31,7 @@ struct Request {
     kernel: PathBuf,
     bios: Option<PathBuf>,
     uefi: Option<PathBuf>,
+    ramdisk: Option<PathBuf>,
 }
 
 /// Why the command line could not be understood.
@@ -46,7 +51,7 @@ impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UsageError::MissingKernel => write!(f, "no kernel ELF file given"),
-            UsageError::MissingValue(option) => write!(f, "{option} needs an output path"),
+            UsageError::MissingValue(option) => write!(f, "{option} needs a path"),
             UsageError::Unknown(arg) => write!(f, "unknown argument {arg:?}"),
             UsageError::NothingToDo => write!(f, "give --bios OUT, --uefi OUT or both"),
         }
@@ -55,12 +60,13 @@ impl std::fmt::Display for UsageError {
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Request, UsageError> {
     let mut kernel = None;
-    let (mut bios, mut uefi) = (None, None);
+    let (mut bios, mut uefi, mut ramdisk) = (None, None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let slot = match arg.as_str() {
             "--bios" => &mut bios,
             "--uefi" => &mut uefi,
+            "--ramdisk" => &mut ramdisk,
             other if other.starts_with('-') => return Err(UsageError::Unknown(arg)),
             _ if kernel.is_none() => {
                 kernel = Some(PathBuf::from(arg));
@@ -75,7 +81,12 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Request, UsageError> 
     if bios.is_none() && uefi.is_none() {
         return Err(UsageError::NothingToDo);
     }
-    Ok(Request { kernel, bios, uefi })
+    Ok(Request {
+        kernel,
+        bios,
+        uefi,
+        ramdisk,
+    })
 }
 
 fn build(request: &Request) -> Result<(), String> {
@@ -83,14 +94,25 @@ fn build(request: &Request) -> Result<(), String> {
     if !kernel.is_file() {
         return Err(format!("kernel {} does not exist", kernel.display()));
     }
+    if let Some(ramdisk) = &request.ramdisk {
+        if !ramdisk.is_file() {
+            return Err(format!("ramdisk {} does not exist", ramdisk.display()));
+        }
+    }
     if let Some(out) = &request.bios {
-        bootloader::BiosBoot::new(kernel)
-            .create_disk_image(out)
+        let mut bios = bootloader::BiosBoot::new(kernel);
+        if let Some(ramdisk) = &request.ramdisk {
+            bios.set_ramdisk(ramdisk);
+        }
+        bios.create_disk_image(out)
             .map_err(|e| format!("BIOS image {}: {e:#}", out.display()))?;
     }
     if let Some(out) = &request.uefi {
-        bootloader::UefiBoot::new(kernel)
-            .create_disk_image(out)
+        let mut uefi = bootloader::UefiBoot::new(kernel);
+        if let Some(ramdisk) = &request.ramdisk {
+            uefi.set_ramdisk(ramdisk);
+        }
+        uefi.create_disk_image(out)
             .map_err(|e| format!("UEFI image {}: {e:#}", out.display()))?;
     }
     Ok(())
@@ -100,7 +122,7 @@ fn main() -> ExitCode {
     let request = match parse(std::env::args().skip(1)) {
         Ok(request) => request,
         Err(e) => {
-            eprintln!("ferrite-boot: {e}\nusage: ferrite-boot KERNEL [--bios OUT] [--uefi OUT]");
+            eprintln!("ferrite-boot: {e}\nusage: ferrite-boot KERNEL [--bios OUT] [--uefi OUT] [--ramdisk FILE]");
             return ExitCode::from(2);
         }
     };
@@ -127,6 +149,9 @@ mod tests {
         assert_eq!(request.kernel, PathBuf::from("k.elf"));
         assert_eq!(request.bios, Some(PathBuf::from("b.img")));
         assert_eq!(request.uefi, Some(PathBuf::from("u.img")));
+        assert_eq!(request.ramdisk, None);
+        let request = parse(args(&["k", "--bios", "b", "--ramdisk", "r.cpio"])).unwrap();
+        assert_eq!(request.ramdisk, Some(PathBuf::from("r.cpio")));
     }
 
     #[test]

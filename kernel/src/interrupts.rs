@@ -60,6 +60,9 @@ pub const TRAP_HOOKS: trap::Hooks = trap::Hooks {
     interrupt: handle,
     report: crate::console::write_diagnostic,
     guard_page: crate::mm::layout::guard_page,
+    user_exception: crate::proc::user_exception,
+    returning_to_user: crate::proc::returning_to_user,
+    resolve_user_write: crate::mm::space::resolve_write_fault,
 };
 
 /// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.

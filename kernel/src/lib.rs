@@ -28,6 +28,7 @@
 //! 2. framebuffer console,
 //! 3. logger,
 //! 4. CPU tables: GDT, TSS with the IST stacks, IDT (from here a fault is reported, not a reset),
+//!    then `syscall` and the CPU's protections (SMEP, SMAP, UMIP),
 //! 5. boot banner,
 //! 6. memory: the frame allocator, the page table API, the heap, the W^X audit; then the guard
 //!    pages below the exception (IST) stacks are unmapped,
@@ -36,7 +37,8 @@
 //! 9. the local APIC and the first I/O APIC,
 //! 10. the timer, calibrated against the PIT, and its tick,
 //! 11. the COM1 and keyboard interrupts,
-//! 12. threads (the boot thread and the idle thread), which need the heap and the tick,
+//! 12. threads (the boot thread and the idle thread), which need the heap and the tick; then the
+//!     system-call handler and the ramdisk of user programs,
 //! 13. interrupts on, then a summary in the log.
 //!
 //! Each step returns what the next ones need (`mm::init` the memory, `interrupts::init` the
@@ -51,17 +53,20 @@
 //! sits on top. Each folder groups what a reader studies together.
 //!
 //! * [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions, the context
-//!   switch, the APICs' registers. Depends on nothing above it.
+//!   switch, entering ring 3 and the `syscall` entry, the user-copy routine, the APICs' registers.
+//!   Depends on nothing above it.
 //! * [`drivers`]: devices: the 16550 serial port, the 8042 and the PS/2 keyboard, the PIT, the
 //!   framebuffer, QEMU's exit device and firmware configuration.
-//! * [`mm`]: the address-space layout, physical frames, page tables, the W^X audit, the kernel
-//!   heap, device mappings.
+//! * [`mm`]: the address-space layout, physical frames, page tables, per-process address spaces,
+//!   the W^X audit, the kernel heap, device mappings.
 //! * [`platform`]: the machine as the firmware describes it: the boot banner, the ACPI tables
 //!   (MADT, FADT), ACPI power-off and reboot.
 //! * [`interrupts`]: vectors, routing through the APICs, the one EOI; the trap hooks `arch` calls.
 //! * [`time`]: calibration against the PIT, the tick, `uptime`, the test timing (jitter). One
 //!   file: it has no parts a reader would study apart.
 //! * [`sched`]: kernel threads: spawn, join, sleep, preemption, blocking locks.
+//! * [`proc`]: processes: the ramdisk, the ELF loader, the process table, copies to and from user
+//!   memory, and the system calls (Linux's numbers and conventions).
 //! * [`task`]: async tasks: the executor, wakers, `sleep`.
 //! * [`console`]: the text console on the framebuffer mirrored to serial (`print!`), the input
 //!   queue, and the shell with its built-in commands.
@@ -88,6 +93,7 @@ pub mod logger;
 pub mod mm;
 pub mod panic;
 pub mod platform;
+pub mod proc;
 pub mod sched;
 pub mod sync;
 pub mod task;
@@ -107,6 +113,10 @@ pub const BOOTLOADER_CONFIG: BootloaderConfig = {
     // Map all physical memory at an offset the bootloader chooses; the memory manager will use
     // it to reach page tables and frames.
     config.mappings.physical_memory = Some(Mapping::Dynamic);
+    // Everything the bootloader places itself goes in the kernel half, below the kernel's own
+    // regions, so the lower half stays free for user programs (see `layout`).
+    config.mappings.dynamic_range_start = Some(layout::DYNAMIC_START);
+    config.mappings.dynamic_range_end = Some(layout::DYNAMIC_END);
     // The kernel stack at a fixed place, above an unmapped guard page (see `layout`).
     config.mappings.kernel_stack = Mapping::FixedAddress(layout::KERNEL_STACK_GUARD);
     config.kernel_stack_size = layout::KERNEL_STACK_SIZE;
@@ -164,10 +174,19 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let tick = apics.map(|c| time::init(c.local_apic, interrupts::vector::TIMER)); // 10. the tick
     let keyboard = apics.map(interrupts::enable_input); // 11. COM1 and keyboard interrupts
     let threads = (memory.is_ok() && tick.is_some()).then(sched::init); // 12. boot and idle threads
+    arch::x86_64::user::register(proc::syscall::handle); // 12b. system calls reach the kernel
+    let (ramdisk_addr, ramdisk_len) = (boot_info.ramdisk_addr.into_option(), boot_info.ramdisk_len);
+    // SAFETY: the address and length are the bootloader's mapping of the ramdisk, kept for ever.
+    let ramdisk = unsafe { proc::ramdisk::init(ramdisk_addr, ramdisk_len) }; // 12c. the programs
     if apics.is_some() {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }
     log_summary(&memory, &controllers, tick.as_ref(), keyboard, threads);
+    match ramdisk {
+        Ok(entries) => log::info!("ramdisk: {entries} entries, {} KiB", ramdisk_len / 1024),
+        Err(proc::ramdisk::RamdiskError::Missing) => log::warn!("no ramdisk: no user programs"),
+        Err(proc::ramdisk::RamdiskError::Invalid(e)) => log::error!("ramdisk refused: {e}"),
+    }
     if unguarded > 0 {
         log::warn!("{unguarded} exception stacks have no guard page (it could not be unmapped)");
     }

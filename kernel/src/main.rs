@@ -16,6 +16,11 @@ static BOOT: spin::Once<ferrite::Boot> = spin::Once::new();
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let boot: &'static ferrite::Boot = BOOT.call_once(|| ferrite::init(boot_info));
+    // Process 1, which adopts orphans, if the ramdisk has it; the console works without.
+    match ferrite::proc::start_init() {
+        Ok(pid) => log::info!("init: started as pid {pid}"),
+        Err(e) => log::warn!("init: not started ({e}); orphans are collected by the kernel"),
+    }
     log::info!("boot complete");
     // The console is one task among others on the executor.
     ferrite::task::executor::spawn(ferrite::console::shell::run(boot))

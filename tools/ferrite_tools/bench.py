@@ -106,10 +106,16 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
         return elapsed, parse_lines(machine.output)
 
 
-#: Test kernels that measure in guest instructions, and the prefix of the BENCH lines each
-#: contributes: the heap (kernel/tests/heap_bench.rs), async tasks (kernel/tests/async_tasks.rs)
-#: and threads (kernel/tests/threads.rs).
-GUEST_BENCH_KERNELS = {"heap_bench": "heap.", "async_tasks": "task.", "threads": "thread."}
+#: Test kernels that measure in guest instructions, and the prefixes of the BENCH lines each
+#: contributes: the heap (kernel/tests/heap_bench.rs), async tasks (kernel/tests/async_tasks.rs),
+#: threads (kernel/tests/threads.rs) and user space (kernel/tests/user_bench.rs, which runs
+#: user/programs/src/bin/bench.rs).
+GUEST_BENCH_KERNELS: dict[str, tuple[str, ...]] = {
+    "heap_bench": ("heap.",),
+    "async_tasks": ("task.",),
+    "threads": ("thread.",),
+    "user_bench": ("syscall.", "process."),
+}
 
 
 def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
@@ -118,7 +124,8 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
     summaries = []
     for name, prefix in GUEST_BENCH_KERNELS.items():
         (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=name)
-        images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS})
+        ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=verbose))
+        images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS}, ramdisk)
         config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
         log = paths.LOG_DIR / f"bench-{name}.log"
         with Machine(config, log) as machine:

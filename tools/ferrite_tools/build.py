@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -143,3 +145,72 @@ def build_test_kernels(
     if not kernels:
         raise FerriteError("cargo built no test kernels", log=paths.LOG_DIR / "build-test-kernels.log")
     return sorted(kernels, key=lambda k: (k.name != "unit", k.name))
+
+
+#: The user-space workspace: the runtime and the programs (see user/Cargo.toml).
+USER_DIR = paths.ROOT / "user"
+
+
+def user_program_names() -> list[str]:
+    """The user programs: one per file in user/programs/src/bin/, by name."""
+    return sorted(p.stem for p in (USER_DIR / "programs" / "src" / "bin").glob("*.rs"))
+
+
+def build_user(tc: Toolchain, *, verbose: bool) -> list[Path]:
+    """Builds every user program (always optimised: small programs load faster, and nobody
+    debugs them at source level yet); returns their ELF files."""
+    print("building the user programs", flush=True)
+    run_logged(
+        [str(tc.cargo), "build", "--release"],
+        cwd=USER_DIR,
+        env=tc.env(),
+        log=paths.LOG_DIR / "build-user.log",
+        what="Building the user programs",
+        stream=verbose,
+    )
+    out = USER_DIR / "target" / paths.KERNEL_TARGET / "release"
+    programs = [out / name for name in user_program_names()]
+    missing = [p.name for p in programs if not p.is_file()]
+    if missing:
+        raise FerriteError(f"cargo built no binary for {', '.join(missing)}", log=paths.LOG_DIR / "build-user.log")
+    return programs
+
+
+#: C programs that know nothing of Ferrite, built with musl's static toolchain: user/c/NAME.c.
+C_DIR = USER_DIR / "c"
+#: Where they are built.
+C_OUT_DIR = paths.BUILD_DIR / "user-c"
+#: The compiler driver of Debian's musl-tools.
+MUSL_GCC = "musl-gcc"
+
+
+def build_c_programs(*, verbose: bool) -> list[Path]:
+    """Builds each user/c/NAME.c into a static Linux executable with `musl-gcc -static`; returns
+    them. Without musl-gcc it says so once and returns none (the tests that need them fail with
+    the fix)."""
+    sources = sorted(C_DIR.glob("*.c"))
+    compiler = shutil.which(MUSL_GCC)
+    if compiler is None:
+        if sources:
+            print(f"note: {MUSL_GCC} not found, so the C programs are left out (apt-get install musl-tools)")
+        return []
+    C_OUT_DIR.mkdir(parents=True, exist_ok=True)
+    programs = []
+    for source in sources:
+        out = C_OUT_DIR / source.stem
+        if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+            run_logged(
+                [compiler, "-static", "-O2", "-o", str(out), str(source)],
+                cwd=paths.ROOT,
+                env=dict(os.environ),
+                log=paths.LOG_DIR / f"build-c-{source.stem}.log",
+                what=f"Building {source.name} with {MUSL_GCC}",
+                stream=verbose,
+            )
+        programs.append(out)
+    return programs
+
+
+def build_programs(tc: Toolchain, *, verbose: bool) -> list[Path]:
+    """Every program for the ramdisk: Ferrite's own (Rust) and the C ones (musl)."""
+    return build_user(tc, verbose=verbose) + build_c_programs(verbose=verbose)

@@ -14,6 +14,7 @@ import sys
 import termios
 import threading
 import time
+from typing import Sequence
 from pathlib import Path
 
 from ferrite_tools import bench as bench_tool
@@ -47,8 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--release", action="store_true", help="build the kernel with optimisations")
         p.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="KVM, emulation, or KVM when it works (default)")
 
+    def add_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--add",
+            type=Path,
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="put a host program (a static x86-64 ELF) into the ramdisk's /bin (repeatable)",
+        )
+
     run = sub_parser("run", help="build and boot Ferrite in QEMU")
     boot_options(run)
+    add_option(run)
     run.add_argument("--display", choices=["auto", "window", "none"], default="auto", help="show the framebuffer in a window (default: when a display is available)")
 
     test = sub_parser("test", help="run every test (or those whose name contains FILTER)")
@@ -68,11 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"run them with jitter seeds 1..N (default: {', '.join(map(str, harness.DEFAULT_SEEDS))})",
     )
 
-    b = sub_parser("build", help="build the kernel")
+    b = sub_parser("build", help="build the kernel and the user programs")
     b.add_argument("--release", action="store_true", help="build with optimisations")
 
     img = sub_parser("image", help="write the BIOS and UEFI disk images")
     img.add_argument("--release", action="store_true", help="build the kernel with optimisations")
+    add_option(img)
 
     dbg = sub_parser("debug", help="boot in QEMU paused, waiting for GDB")
     boot_options(dbg)
@@ -116,10 +129,11 @@ def _accel(request: str) -> Accel:
     return accel
 
 
-def _images(tc: Toolchain, release: bool, verbose: bool) -> image.Images:
+def _images(tc: Toolchain, release: bool, verbose: bool, added: Sequence[Path] = ()) -> image.Images:
     build.build_boot_tool(tc, verbose=verbose)
     elf = build.build_kernel(tc, release=release, verbose=verbose)
-    return image.make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI})
+    ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=verbose), added)
+    return image.make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI}, ramdisk)
 
 
 #: QEMU's log of CPU resets in an interactive run, which names a triple fault.
@@ -186,7 +200,7 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
 
 
 def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
-    images = _images(tc, args.release, args.verbose)
+    images = _images(tc, args.release, args.verbose, args.add)
     firmware = Firmware.UEFI if args.uefi else Firmware.BIOS
     display = args.display if args.display != "auto" else ("window" if _has_display() else "none")
     config = QemuConfig(
@@ -210,12 +224,15 @@ def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
 def cmd_build(tc: Toolchain, args: argparse.Namespace) -> int:
     started = time.monotonic()
     elf = build.build_kernel(tc, release=args.release, verbose=True)
+    programs = build.build_programs(tc, verbose=True)
     print(f"kernel: {elf} ({elf.stat().st_size // 1024} KiB) in {time.monotonic() - started:.1f} s")
+    sizes = ", ".join(f"{p.name} {p.stat().st_size // 1024} KiB" for p in programs)
+    print(f"user programs: {sizes}")
     return 0
 
 
 def cmd_image(tc: Toolchain, args: argparse.Namespace) -> int:
-    images = _images(tc, args.release, args.verbose)
+    images = _images(tc, args.release, args.verbose, args.add)
     for firmware in Firmware:
         path = images.for_firmware(firmware)
         print(f"{firmware.value.upper():4} image: {path} ({path.stat().st_size / 2**20:.1f} MiB)")
@@ -291,7 +308,8 @@ def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
     name = elf.name.rsplit("-", 1)[0]
     kernel = build.TestKernel("unit" if name == "ferrite" else name, elf)
     firmwares = harness.firmwares_for(kernel.name)
-    images = image.make_images(tc, elf, f"test-{kernel.name}", set(firmwares))
+    ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=False))
+    images = image.make_images(tc, elf, f"test-{kernel.name}", set(firmwares), ramdisk)
     accel = _accel("auto")
     results = []
     for firmware in firmwares:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 from pathlib import Path
+from typing import Sequence
 
-from ferrite_tools import paths
+from ferrite_tools import initrd, paths
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Firmware
 from ferrite_tools.setup import Toolchain
@@ -36,8 +37,35 @@ def _newer(target: Path, *sources: Path) -> bool:
     return target.exists() and all(target.stat().st_mtime >= s.stat().st_mtime for s in sources)
 
 
-def make_images(tc: Toolchain, elf: Path, name: str, firmwares: set[Firmware]) -> Images:
-    """Writes build/images/NAME/{bios,uefi}.img for `elf`, unless they are newer than it."""
+#: The ramdisk `./x.py image` and `run` pack: the user programs under bin/.
+RAMDISK = paths.BUILD_DIR / "ramdisk.cpio"
+
+
+def make_ramdisk(programs: Sequence[Path], added: Sequence[Path] = (), out: Path = RAMDISK) -> Path:
+    """Packs `programs` (Ferrite's own) and `added` (a learner's, checked first to be static
+    x86-64 ELF executables) into a cpio archive, each as bin/NAME; rewrites `out` only when its
+    bytes change, so an unchanged ramdisk does not make the images stale."""
+    for path in added:
+        initrd.check_static_elf(path)
+    members = {p.name: p for p in programs}
+    for path in added:
+        if path.name in members and path not in programs:
+            raise FerriteError(f"--add {path}: a program named {path.name} is already in the ramdisk")
+        members[path.name] = path
+    data = initrd.pack(
+        [initrd.Member(f"bin/{name}", path.read_bytes(), initrd.EXECUTABLE_MODE) for name, path in sorted(members.items())]
+    )
+    if not out.exists() or out.read_bytes() != data:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    return out
+
+
+def make_images(
+    tc: Toolchain, elf: Path, name: str, firmwares: set[Firmware], ramdisk: Path | None = None
+) -> Images:
+    """Writes build/images/NAME/{bios,uefi}.img for `elf` (with `ramdisk` if given), unless they
+    are newer than both."""
     out_dir = paths.IMAGE_DIR / name
     out_dir.mkdir(parents=True, exist_ok=True)
     stripped = out_dir / "kernel.elf"
@@ -53,10 +81,13 @@ def make_images(tc: Toolchain, elf: Path, name: str, firmwares: set[Firmware]) -
         Firmware.UEFI: out_dir / "uefi.img" if Firmware.UEFI in firmwares else None,
     }
     cmd = [str(tool), str(stripped)]
+    inputs = (stripped, tool) + ((ramdisk,) if ramdisk is not None else ())
     for firmware, image in wanted.items():
-        if image is not None and not _newer(image, stripped, tool):
+        if image is not None and not _newer(image, *inputs):
             cmd += [f"--{firmware.value}", str(image)]
-    if len(cmd) > 2:
+    if ramdisk is not None:
+        cmd += ["--ramdisk", str(ramdisk)]
+    if any(arg in ("--bios", "--uefi") for arg in cmd):
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise FerriteError(f"making the disk image failed: {result.stderr.strip()}", command=cmd)

@@ -93,7 +93,9 @@ class QemuConfig:
         if self.accel is Accel.KVM:
             args += ["-accel", "kvm", "-cpu", "host"]
         else:
-            args += ["-accel", "tcg"]
+            # `max`: every feature TCG emulates, SMEP, SMAP and UMIP among them (the default
+            # qemu64 model has none of the three).
+            args += ["-accel", "tcg", "-cpu", "max"]
             if self.icount:
                 args += ["-icount", "shift=0,align=off,sleep=off"]
         if self.display is Display.NONE:

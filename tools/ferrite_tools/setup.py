@@ -50,7 +50,20 @@ DEBIAN_RUST_PACKAGES = (
 )
 #: Other Debian packages: the linker and LLVM tools of rustc 1.85's LLVM, QEMU (with its window
 #: front ends, for `run` on a desktop) and UEFI firmware.
-DEBIAN_OTHER_PACKAGES = ("lld-19", "llvm-19", "qemu-system-x86", "qemu-system-gui", "ovmf")
+DEBIAN_OTHER_PACKAGES = (
+    "lld-19",
+    "llvm-19",
+    "qemu-system-x86",
+    "qemu-system-gui",
+    "ovmf",
+    # The Linux headers the `abi` crate's test checks Ferrite's system-call numbers against.
+    "linux-libc-dev",
+    "libc6-dev",
+    # musl-gcc, which builds the C programs of user/c/ as static Linux executables.
+    "musl-tools",
+)
+#: Where linux-libc-dev puts the system-call numbers.
+LINUX_UNISTD_HEADER = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
 #: LLVM 19's binaries on Debian.
 LLVM_BIN = Path("/usr/lib/llvm-19/bin")
 #: Tools rustup would ship inside the sysroot that Debian's rustc has to be pointed at.
@@ -218,6 +231,16 @@ def requirements(tc: Toolchain | None) -> list[Requirement]:
             "UEFI firmware (OVMF)",
             lambda: str(find_ovmf()) if find_ovmf() else None,
             "apt-get install ovmf   (Fedora: dnf install edk2-ovmf)",
+        ),
+        Requirement(
+            "Linux headers (system-call numbers)",
+            lambda: str(LINUX_UNISTD_HEADER) if LINUX_UNISTD_HEADER.is_file() else None,
+            "apt-get install linux-libc-dev libc6-dev",
+        ),
+        Requirement(
+            "musl-gcc (C programs for the ramdisk)",
+            lambda: _which("musl-gcc"),
+            "apt-get install musl-tools",
         ),
         Requirement(
             "Python tools (.venv)",

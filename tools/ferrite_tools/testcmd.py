@@ -96,6 +96,7 @@ class TestRun:
         cargo = str(self.tc.cargo)
         self.check("lint", "cargo fmt (host crates)", [cargo, "fmt", "--all", "--check"], paths.ROOT)
         self.check("lint", "cargo fmt (kernel)", [cargo, "fmt", "--check"], paths.KERNEL_DIR)
+        self.check("lint", "cargo fmt (user)", [cargo, "fmt", "--all", "--check"], build.USER_DIR)
         # Host crates build in the release profile everywhere (here, in `host` and for the image
         # builder), so the bootloader's build script, which compiles its boot stages and takes
         # minutes, runs once and is shared.
@@ -106,6 +107,10 @@ class TestRun:
             paths.ROOT,
         )
         self.check("lint", "cargo clippy (kernel)", [cargo, "clippy", "--all-targets", "--", "-D", "warnings"], paths.KERNEL_DIR)
+        # The user programs build in release (see build.build_user); lint the same profile.
+        self.check(
+            "lint", "cargo clippy (user)", [cargo, "clippy", "--release", "--", "-D", "warnings"], build.USER_DIR
+        )
         self.check(
             "lint", "mypy --strict", [sys.executable, "-m", "mypy", "--strict", "tools", "tests", "x.py"], paths.ROOT
         )
@@ -138,13 +143,15 @@ class TestRun:
 
     def kernel(self) -> None:
         kernels = build.build_test_kernels(self.tc, verbose=self.verbose)
+        # Test kernels carry the same ramdisk as the real one, so they can run user programs.
+        ramdisk = image.make_ramdisk(build.build_programs(self.tc, verbose=self.verbose))
         ovmf = find_ovmf()
         for kernel in kernels:
             label_matches = self.wanted(f"kernel: {kernel.name}")
             if not label_matches and self.filter is not None and self.filter.encode() not in kernel.elf.read_bytes():
                 continue
             firmwares = harness.firmwares_for(kernel.name)
-            images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares))
+            images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares), ramdisk)
             runs = [(f, t) for f in firmwares for t in harness.timings_for(kernel.name, self.seeds)]
             for firmware, timing in runs:
                 results = harness.run_kernel_test(

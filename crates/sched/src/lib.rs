@@ -23,8 +23,10 @@
 
 #![no_std]
 
-/// Most threads alive at once (the idle thread included).
-pub const MAX_THREADS: usize = 64;
+/// Most threads alive at once (the idle thread included). Each process is a thread, so this is
+/// also the most processes: 128 lets `forktest` keep 100 children alive beside the console,
+/// `init` and the kernel's own threads, while the timer's scan of all slots stays short.
+pub const MAX_THREADS: usize = 128;
 
 /// A thread's number: its slot in the table.
 pub type ThreadId = usize;

@@ -66,8 +66,12 @@ pub enum Command<'a> {
     Ps,
     /// `spawn demo`: start a demo workload.
     Spawn(&'a str),
-    /// `kill id`: ask a thread to stop.
+    /// `kill id`: end a process, or ask a kernel thread to stop.
     Kill(usize),
+    /// `run program [args...]`: the program's name and arguments, as typed.
+    Run(&'a str),
+    /// `trace program [args...]`: run it, printing each system call it makes.
+    Trace(&'a str),
     /// `reboot`.
     Reboot,
     /// `shutdown`.
@@ -147,7 +151,7 @@ pub struct HelpEntry {
 }
 
 /// Every command, in the order `help` lists them.
-pub const COMMANDS: [HelpEntry; 16] = [
+pub const COMMANDS: [HelpEntry; 18] = [
     HelpEntry {
         name: "help",
         usage: "help [command]",
@@ -204,9 +208,19 @@ pub const COMMANDS: [HelpEntry; 16] = [
         summary: "start a demo: two counters printing in turn, or a CPU-bound spinner",
     },
     HelpEntry {
+        name: "run",
+        usage: "run <program> [arguments...]",
+        summary: "run a user program from the ramdisk's /bin and wait for it to end",
+    },
+    HelpEntry {
+        name: "trace",
+        usage: "trace <program> [arguments...]",
+        summary: "run a program, printing each system call it makes and its result",
+    },
+    HelpEntry {
         name: "kill",
-        usage: "kill <thread id>",
-        summary: "ask a thread to stop (it stops at its next check)",
+        usage: "kill <process id>|<thread id>",
+        summary: "end a process; for a kernel thread id, ask the thread to stop",
     },
     HelpEntry {
         name: "fault",
@@ -231,9 +245,9 @@ pub const COMMANDS: [HelpEntry; 16] = [
 ];
 
 /// Every command word, for Tab completion (the `history` entry of [`COMMANDS`] is not one).
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 17] = [
     "help", "echo", "uptime", "ticks", "mem", "memtest", "cpu", "clear", "keymap", "ps", "spawn",
-    "kill", "fault", "reboot", "shutdown",
+    "run", "trace", "kill", "fault", "reboot", "shutdown",
 ];
 
 /// The help entry for `name`, if it is a command.
@@ -280,6 +294,14 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
     }
     match name {
         "echo" => Ok(Command::Echo(rest_after_first_word(line))),
+        "run" | "trace" => match rest_after_first_word(line) {
+            "" => Err(ParseError::MissingArgument {
+                command: if name == "run" { "run" } else { "trace" },
+                expected: "a program name",
+            }),
+            program if name == "run" => Ok(Command::Run(program)),
+            program => Ok(Command::Trace(program)),
+        },
         "help" => {
             let topic = args.next();
             if let Some(extra) = args.next() {
@@ -352,7 +374,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
             }
         }
         "kill" => {
-            const EXPECTED: &str = "a thread id (see ps)";
+            const EXPECTED: &str = "a process or thread id (see ps)";
             let id = args.next().ok_or(ParseError::MissingArgument {
                 command: "kill",
                 expected: EXPECTED,
@@ -489,6 +511,8 @@ mod tests {
                 "fault" => "fault divide",
                 "spawn" => "spawn counters",
                 "kill" => "kill 3",
+                "run" => "run hello",
+                "trace" => "trace hello",
                 name => name,
             };
             assert!(parse(line).is_ok(), "{line}");
@@ -513,6 +537,12 @@ mod tests {
             })
         ));
         assert_eq!(parse("kill 7"), Ok(Command::Kill(7)));
+        assert_eq!(parse("run hello"), Ok(Command::Run("hello")));
+        assert_eq!(parse("  run  args a  b "), Ok(Command::Run("args a  b")));
+        assert!(matches!(
+            parse("run"),
+            Err(ParseError::MissingArgument { command: "run", .. })
+        ));
         assert!(matches!(
             parse("kill seven"),
             Err(ParseError::BadArgument {

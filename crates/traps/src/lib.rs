@@ -37,6 +37,12 @@ pub mod vector {
     pub const GENERAL_PROTECTION: u8 = 13;
     /// #PF: the page tables do not allow the access.
     pub const PAGE_FAULT: u8 = 14;
+    /// #MF: an unmasked x87 floating-point error.
+    pub const X87_FLOATING_POINT: u8 = 16;
+    /// #XM: an unmasked SSE floating-point error.
+    pub const SIMD_FLOATING_POINT: u8 = 19;
+    /// #AC: a misaligned access in ring 3 with alignment checking on.
+    pub const ALIGNMENT_CHECK: u8 = 17;
     /// #MC: the CPU detected an internal hardware error.
     pub const MACHINE_CHECK: u8 = 18;
 }

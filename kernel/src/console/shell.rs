@@ -81,6 +81,7 @@ pub async fn run(boot: &'static Boot) {
                 editor.clear();
                 warned = false;
                 execute(line.as_str(), boot);
+                report_background();
                 print!("{PROMPT}");
             }
             Outcome::TooLong if !warned => {
@@ -198,13 +199,26 @@ fn run_command(command: Command<'_>, boot: &Boot) {
         Command::Fault(kind) => fault(kind),
         Command::Ps => ps(),
         Command::Spawn(demo) => spawn_demo(demo),
+        Command::Kill(id)
+            if id == crate::proc::INIT_PID as usize
+                && crate::proc::exists(crate::proc::INIT_PID) =>
+        {
+            println!("kill: process 1 is init, which no signal ends (as on Linux)");
+        }
         Command::Kill(id) => {
-            if crate::sched::request_stop(id) {
+            let process = u32::try_from(id)
+                .ok()
+                .filter(|&pid| crate::proc::kill(pid, abi::signal::SIGKILL));
+            if process.is_some() {
+                println!("kill: process {id} is ended");
+            } else if crate::sched::request_stop(id) {
                 println!("kill: asked thread {id} to stop");
             } else {
-                println!("kill: no thread {id} that can be stopped (see ps; boot and idle cannot)");
+                println!("kill: no process or thread {id} that can be stopped (see ps; boot and idle cannot)");
             }
         }
+        Command::Run(line) => run_program(line, false),
+        Command::Trace(line) => run_program(line, true),
         Command::Reboot => power::reboot(),
         Command::Shutdown => {
             let error = power::shutdown();
@@ -284,9 +298,97 @@ fn mem(boot: &Boot) {
     }
 }
 
-/// Lists the threads.
+/// Programs started in the background (`run ... &`), by pid and name, until they are reported.
+static BACKGROUND: spin::Mutex<alloc::vec::Vec<(crate::proc::Pid, alloc::string::String)>> =
+    spin::Mutex::new(alloc::vec::Vec::new());
+
+/// Runs a user program: in the foreground (waits for it and prints how it ended), or with a
+/// final `&` in the background (prints its pid; how it ended is reported before a later
+/// command).
+fn run_program(line: &str, trace: bool) {
+    let (line, background) = match line.strip_suffix('&') {
+        Some(rest) => (rest.trim_end(), true),
+        None => (line, false),
+    };
+    let argv: alloc::vec::Vec<&str> = line.split_whitespace().collect();
+    let Some(&name) = argv.first() else {
+        println!("run: missing program name; see 'help run'");
+        return;
+    };
+    // The threads of programs that ended earlier are joined now, freeing their stacks.
+    crate::sched::reap_finished();
+    let path = crate::proc::program_path(name);
+    let pid = match crate::proc::spawn(&path, &argv, &[], 0, trace) {
+        Ok(pid) => pid,
+        Err(e) => {
+            println!("run: {path}: {e}");
+            return;
+        }
+    };
+    if background {
+        println!("[{name}: pid {pid} started in the background]");
+        BACKGROUND
+            .lock()
+            .push((pid, alloc::string::String::from(name)));
+        return;
+    }
+    match crate::proc::wait(pid) {
+        Some(status) => report_end(name, pid, status),
+        None => println!("run: process {pid} vanished"),
+    }
+}
+
+/// Prints how a program ended.
+fn report_end(name: &str, pid: crate::proc::Pid, status: i32) {
+    if abi::wait::exited(status) {
+        println!(
+            "[{name}: pid {pid} exited with status {}]",
+            abi::wait::exit_code(status)
+        );
+    } else {
+        let signal = abi::wait::term_signal(status);
+        let signal_name = abi::signal::signal_name(signal).unwrap_or("?");
+        println!("[{name}: pid {pid} killed by signal {signal} ({signal_name})]");
+    }
+}
+
+/// Reports (and collects) every background program that has ended.
+pub fn report_background() {
+    let ended: alloc::vec::Vec<_> = {
+        let mut list = BACKGROUND.lock();
+        let mut ended = alloc::vec::Vec::new();
+        list.retain(|(pid, name)| match crate::proc::try_wait(*pid) {
+            Some(status) => {
+                ended.push((*pid, name.clone(), status));
+                false
+            }
+            None => true,
+        });
+        ended
+    };
+    for (pid, name, status) in ended {
+        report_end(&name, pid, status);
+    }
+}
+
+/// Lists the processes, then the threads.
 fn ps() {
     crate::sched::reap_finished();
+    let processes = crate::proc::list();
+    if !processes.is_empty() {
+        println!(" PID PPID  TID  NAME          STATE      PAGES");
+        for p in &processes {
+            let state = if p.status.is_some() {
+                "zombie"
+            } else {
+                "running"
+            };
+            println!(
+                "{:>4} {:>4} {:>4}  {:<12}  {:<8} {:>7}",
+                p.pid, p.parent, p.thread, p.name, state, p.resident
+            );
+        }
+    }
     println!("  ID  NAME          STATE          CPU");
     crate::sched::threads(|t| {
         let state = match t.state {
@@ -446,6 +548,20 @@ fn cpu(boot: &Boot) {
         }
     }
     println!();
+    let on = crate::arch::x86_64::usercopy::enabled();
+    let state = |enabled: bool| {
+        if enabled {
+            "on"
+        } else {
+            "off (the CPU lacks it)"
+        }
+    };
+    println!(
+        "protections: SMEP {}, SMAP {}, UMIP {}",
+        state(on.smep),
+        state(on.smap),
+        state(on.umip)
+    );
     if let Some(cal) = boot.calibration {
         println!(
             "TSC {} Hz, APIC timer {} Hz (calibrated against the PIT)",

@@ -21,21 +21,36 @@
 //!                       │ kernel heap: KERNEL_HEAP_MAX bytes reserved, mapped as it grows
 //! 0xffff_fe00_0000_0000 ┘ (the allocator's page table first, then data pages)
 //!                         ...
-//! 0xffff_fd00_00ff_ffff ┐ thread stacks: slot n at THREAD_STACKS_START + n * THREAD_STACK_SLOT,
+//! 0xffff_fd00_01ff_ffff ┐ thread stacks: slot n at THREAD_STACKS_START + n * THREAD_STACK_SLOT,
 //!                       │ each a guard page (never mapped) and THREAD_STACK_SIZE bytes above it,
 //! 0xffff_fd00_0000_0000 ┘ mapped when the thread is spawned
 //!                         ...
 //! 0xffff_fc00_0000_0000 ┐ device registers (the local APIC, the I/O APIC), mapped uncached
 //!                       │ page by page as drivers ask ([`crate::mm::map_mmio`]); never RAM
 //!                         ...
-//!   (chosen by the bootloader, each in a free 512 GiB slot of the lower half:)
+//!   (chosen by the bootloader, each in a free 512 GiB slot from 0xffff_8000_0000_0000 up:)
 //!                         all physical memory, mapped at `Boot::physical_memory_offset`
-//!                         boot information, framebuffer
-//! 0x0000_0000_0000_0000
+//!                         boot information, framebuffer, the ramdisk
+//! 0xffff_8000_0000_0000
+//!                         (non-canonical hole)
+//! 0x0000_7fff_ffff_efff ┐ user space: each process's own (see `mm::space`), from page 1 to
+//!                       │ one page below the boundary
+//! 0x0000_0000_0000_1000 ┘
 //! ```
+//!
+//! The bootloader is told to keep all its mappings in the upper half
+//! (`dynamic_range_start` in `BOOTLOADER_CONFIG`), so the whole lower half is free for user
+//! programs. (It still identity-maps a few pages of its own low in the kernel's tables; those
+//! are not copied into any process.)
 //!
 //! The stack's place is fixed (rather than left to the bootloader) so the double-fault handler
 //! can tell a stack overflow from other faults by the faulting address alone.
+
+/// Where the bootloader may place its own mappings (physical memory, boot information,
+/// framebuffer, ramdisk): the start of the kernel half...
+pub const DYNAMIC_START: u64 = 0xffff_8000_0000_0000;
+/// ... up to just below the device-register region.
+pub const DYNAMIC_END: u64 = MMIO_START - 1;
 
 /// Where the kernel image is linked (`--image-base` in `kernel/.cargo/config.toml`).
 pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
@@ -76,6 +91,11 @@ pub const THREAD_STACKS_START: u64 = 0xffff_fd00_0000_0000;
 pub const THREAD_STACK_SLOT: u64 = 256 * 1024;
 /// Bytes of stack a thread gets. 64 KiB: a quarter of the slot, plenty for kernel work.
 pub const THREAD_STACK_SIZE: u64 = 64 * 1024;
+
+/// A kernel address in each top-level slot the kernel maps into after boot: the heap, thread
+/// stacks and device registers. Their top-level tables are made at boot, so every address
+/// space that copies the kernel half sees what is mapped there later (see `mm::space`).
+pub const KERNEL_TOP_LEVEL_SLOTS: &[u64] = &[KERNEL_HEAP_START, THREAD_STACKS_START, MMIO_START];
 
 /// The lowest address of thread slot `slot`'s stack (just above its guard page).
 pub fn thread_stack_bottom(slot: usize) -> u64 {

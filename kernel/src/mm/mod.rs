@@ -9,6 +9,7 @@ pub mod frames;
 pub mod heap;
 pub mod layout;
 pub mod paging;
+pub mod space;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use paging::PageTables;
@@ -27,6 +28,8 @@ pub enum MemoryError {
     Frames(frames::FramesError),
     /// The heap could not be set up.
     Heap(heap::KernelHeapError),
+    /// No frame was left for the kernel half's top-level tables.
+    KernelHalf,
 }
 
 /// What memory management found at boot.
@@ -52,13 +55,31 @@ pub unsafe fn init(
     let frames_at_boot = frames::init(map, offset).map_err(MemoryError::Frames)?;
     // SAFETY: all physical memory is mapped at `offset` (this function's contract), and this is
     // the one `PageTables` the kernel makes (it is called once).
-    *PAGE_TABLES.lock() = Some(unsafe { PageTables::active(offset) });
+    let mut tables = unsafe { PageTables::active(offset) };
+    // Every top-level table the kernel half will ever need, now, before any process copies the
+    // kernel half (see `space`).
+    for &slot in layout::KERNEL_TOP_LEVEL_SLOTS {
+        if !tables.reserve_top_level(x86_64::VirtAddr::new(slot)) {
+            return Err(MemoryError::KernelHalf);
+        }
+    }
+    KERNEL_ROOT.store(tables.root().as_u64(), Ordering::Relaxed);
+    *PAGE_TABLES.lock() = Some(tables);
     heap::init().map_err(MemoryError::Heap)?;
     let audit = audit::run();
     Ok(MemoryInfo {
         frames_at_boot,
         audit,
     })
+}
+
+/// The physical address of the kernel's top-level page table (what CR3 holds for kernel
+/// threads), once [`init`] has run; 0 before.
+static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+/// The kernel's top-level page table, for CR3 when a kernel thread runs.
+pub fn kernel_root() -> u64 {
+    KERNEL_ROOT.load(Ordering::Relaxed)
 }
 
 /// Unmaps the page at `page` for good, to make it a guard page; its frame stays where it was

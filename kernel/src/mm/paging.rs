@@ -22,6 +22,7 @@
 use super::frames;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
+use x86_64::structures::paging::{Page, PageTableIndex, Size4KiB};
 use x86_64::structures::paging::{PageTable, PageTableFlags as Flags};
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -29,6 +30,11 @@ use x86_64::{PhysAddr, VirtAddr};
 /// keep their own, checked equal below, since they build without the kernel).
 pub const PAGE_SIZE: u64 = 4096;
 const _: () = assert!(PAGE_SIZE == ::frames::FRAME_SIZE && PAGE_SIZE as usize == ::heap::PAGE_SIZE);
+
+/// Entries in one page table.
+pub const ENTRIES: usize = 512;
+/// The first top-level entry of the kernel half (address bit 47 set): 256.
+pub const KERNEL_HALF_FIRST_ENTRY: usize = ENTRIES / 2;
 
 /// Why a mapping could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +86,11 @@ pub struct Translation {
     pub size: PageSize,
 }
 
-/// The kernel's page tables, reached through the physical memory mapping.
+/// One tree of page tables, reached through the physical memory mapping: the kernel's (the one
+/// CR3 held at boot) or a process's (see [`super::space`]).
 pub struct PageTables {
     offset: u64,
+    root: PhysAddr,
 }
 
 /// Invalidates the TLB entry for `page`: the one place that does, after every change to a
@@ -109,7 +117,61 @@ impl PageTables {
     /// All physical memory must be mapped at `offset`, and only one `PageTables` may exist (it
     /// hands out mutable references to the tables).
     pub unsafe fn active(offset: u64) -> PageTables {
-        PageTables { offset }
+        PageTables {
+            offset,
+            root: Cr3::read().0.start_address(),
+        }
+    }
+
+    /// The tree whose top-level table is at `root`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`PageTables::active`]; `root` must be a top-level table, and while this value
+    /// lives nothing else may change the tables only it reaches. Tables shared with another tree
+    /// (the kernel half) must not be changed through it.
+    pub unsafe fn with_root(offset: u64, root: PhysAddr) -> PageTables {
+        PageTables { offset, root }
+    }
+
+    /// The physical address of the top-level table: what CR3 holds while this tree is in use.
+    pub fn root(&self) -> PhysAddr {
+        self.root
+    }
+
+    /// The physical memory mapping's offset these tables are reached through.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Copies the kernel-half entries (256-511) of `other`'s top-level table into this tree's,
+    /// so both share the kernel's lower-level tables.
+    pub fn share_kernel_half(&mut self, other: &PageTables) {
+        let theirs = other.table(other.root).clone();
+        let ours = self.table_mut(self.root);
+        for index in KERNEL_HALF_FIRST_ENTRY..ENTRIES {
+            ours[index] = theirs[index].clone();
+        }
+    }
+
+    /// Makes sure the top-level entry covering `addr` points at a table (a new, empty one if
+    /// need be), so that everything later mapped under it is shared by every tree that copied
+    /// the entry. Returns false if no frame was left.
+    pub fn reserve_top_level(&mut self, addr: VirtAddr) -> bool {
+        let index = usize::from(addr.p4_index());
+        if self.table(self.root)[index]
+            .flags()
+            .contains(Flags::PRESENT)
+        {
+            return true;
+        }
+        let Some(new) = frames::allocate() else {
+            return false;
+        };
+        self.table_mut(new).zero();
+        let root = self.root;
+        self.table_mut(root)[index].set_addr(new, Flags::PRESENT | Flags::WRITABLE);
+        true
     }
 
     /// The table at physical address `phys`, to read. The reference borrows `self`, so no
@@ -129,13 +191,8 @@ impl PageTables {
         unsafe { &mut *((phys.as_u64() + self.offset) as *mut PageTable) }
     }
 
-    /// The top-level table's physical address (CR3).
-    fn level4_phys() -> PhysAddr {
-        Cr3::read().0.start_address()
-    }
-
     fn level4(&self) -> &PageTable {
-        self.table(Self::level4_phys())
+        self.table(self.root)
     }
 
     /// The physical address and flags `addr` translates to, or `None` if it is not mapped.
@@ -218,7 +275,7 @@ impl PageTables {
         // that each change borrows only the one table it touches.
         let parent_flags = Flags::PRESENT | Flags::WRITABLE | (flags & Flags::USER_ACCESSIBLE);
         let mut fresh = fresh[..missing].iter();
-        let mut at = Self::level4_phys();
+        let mut at = self.root;
         for &i in &index[..3] {
             let present = self.table(at)[i].flags();
             if !present.contains(Flags::PRESENT) {
@@ -243,7 +300,7 @@ impl PageTables {
             return Err(UnmapError::Unaligned);
         }
         let index = indices(page);
-        let mut at = Self::level4_phys();
+        let mut at = self.root;
         for &i in &index[..3] {
             let entry = &self.table(at)[i];
             if !entry.flags().contains(Flags::PRESENT) {
@@ -276,6 +333,78 @@ impl PageTables {
         leaf.set_flags(flags | Flags::PRESENT);
         flush(page);
         Ok(())
+    }
+
+    /// Calls `visit` with every 4 KiB page mapped in the user half (top-level entries 0-255):
+    /// its address, its frame and its leaf entry's flags. (The user half holds only 4 KiB pages:
+    /// Ferrite never maps huge pages there.)
+    pub fn walk_user_pages(&self, mut visit: impl FnMut(VirtAddr, PhysAddr, Flags)) {
+        let present = |entry: &PageTableEntry| entry.flags().contains(Flags::PRESENT);
+        let level4 = self.table(self.root);
+        for (i4, e4) in level4.iter().enumerate().take(KERNEL_HALF_FIRST_ENTRY) {
+            if !present(e4) {
+                continue;
+            }
+            for (i3, e3) in self.table(e4.addr()).iter().enumerate() {
+                if !present(e3) || e3.flags().contains(Flags::HUGE_PAGE) {
+                    continue;
+                }
+                for (i2, e2) in self.table(e3.addr()).iter().enumerate() {
+                    if !present(e2) || e2.flags().contains(Flags::HUGE_PAGE) {
+                        continue;
+                    }
+                    for (i1, e1) in self.table(e2.addr()).iter().enumerate() {
+                        if present(e1) {
+                            let index = |i: usize| PageTableIndex::new(i as u16);
+                            let page = Page::<Size4KiB>::from_page_table_indices(
+                                index(i4),
+                                index(i3),
+                                index(i2),
+                                index(i1),
+                            );
+                            visit(page.start_address(), e1.addr(), e1.flags());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unmaps everything in the user half (top-level entries 0-255): each mapped 4 KiB page's
+    /// frame goes to `release`, each page table below the top level back to the frame
+    /// allocator, and the top-level entries are cleared. For tearing down a process's tree.
+    pub fn clear_user_half(&mut self, mut release: impl FnMut(PhysAddr)) {
+        let root = self.root;
+        for index in 0..KERNEL_HALF_FIRST_ENTRY {
+            let entry = self.table(root)[index].clone();
+            if entry.flags().contains(Flags::PRESENT) {
+                self.free_subtree(entry.addr(), PageTableLevel::Three, &mut release);
+                self.table_mut(root)[index].set_unused();
+            }
+        }
+        // The whole user half changed; reloading CR3 (if this tree is live) is the caller's.
+    }
+
+    /// Frees the table at `table` (at `level`) and everything below it.
+    fn free_subtree(
+        &mut self,
+        table: PhysAddr,
+        level: PageTableLevel,
+        release: &mut impl FnMut(PhysAddr),
+    ) {
+        for index in 0..ENTRIES {
+            let entry = self.table(table)[index].clone();
+            if !entry.flags().contains(Flags::PRESENT) {
+                continue;
+            }
+            match level.next_lower_level() {
+                Some(lower) if !entry.flags().contains(Flags::HUGE_PAGE) => {
+                    self.free_subtree(entry.addr(), lower, release)
+                }
+                _ => release(entry.addr()),
+            }
+        }
+        let _ = frames::free(table);
     }
 
     /// Calls `visit` with every present leaf mapping: its first virtual address, its size in

@@ -18,6 +18,7 @@ pub mod stack;
 pub mod sync;
 
 use crate::arch::x86_64::context;
+use crate::arch::x86_64::fpu::FpuState;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
@@ -69,6 +70,99 @@ unsafe impl Sync for SavedStacks {}
 /// being prepared. [`schedule`] refuses to switch to a 0, so a switch to a thread without a
 /// saved context stops with a clear panic instead of running on a stale or null stack.
 static SAVED_RSP: SavedStacks = SavedStacks([const { UnsafeCell::new(0) }; MAX_THREADS]);
+
+/// What the switch installs for a thread that runs user code: its address space, the kernel
+/// stack its traps enter on, and its FS base (thread-local storage). All 0 for a kernel thread,
+/// which runs in the kernel's own address space.
+struct UserContext {
+    /// The physical address of the thread's top-level page table (CR3), or 0.
+    root: core::sync::atomic::AtomicU64,
+    /// Where its traps from user mode start on its kernel stack (TSS `rsp0`), or 0.
+    kernel_entry: core::sync::atomic::AtomicU64,
+    /// Its FS base.
+    fs_base: core::sync::atomic::AtomicU64,
+}
+
+/// Per thread slot. Written by the thread itself (through [`set_address_space`] and friends),
+/// read by the switch to it.
+static USER: [UserContext; MAX_THREADS] = [const {
+    UserContext {
+        root: core::sync::atomic::AtomicU64::new(0),
+        kernel_entry: core::sync::atomic::AtomicU64::new(0),
+        fs_base: core::sync::atomic::AtomicU64::new(0),
+    }
+}; MAX_THREADS];
+
+/// Makes the running thread run in the address space whose root table is at `root` (0: the
+/// kernel's), from now on and whenever it is switched to.
+pub fn set_address_space(root: u64) {
+    interrupts::without_interrupts(|| {
+        USER[current()].root.store(root, Ordering::Relaxed);
+        load_root(root);
+    });
+}
+
+/// Makes `top` the running thread's kernel entry stack for traps from user mode, now and
+/// whenever it is switched to. For `arch::x86_64::user::enter`'s callback.
+pub extern "C" fn set_kernel_entry(top: u64) {
+    interrupts::without_interrupts(|| {
+        USER[current()].kernel_entry.store(top, Ordering::Relaxed);
+        crate::arch::x86_64::user::set_kernel_stack(top);
+    });
+}
+
+/// Sets the running thread's FS base (the user's thread pointer), now and whenever it is
+/// switched to.
+pub fn set_fs_base(base: u64) {
+    interrupts::without_interrupts(|| {
+        USER[current()].fs_base.store(base, Ordering::Relaxed);
+        x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::new_truncate(base));
+    });
+}
+
+/// Loads `root` (0: the kernel's tables) into CR3 unless it is there already: a CR3 write
+/// flushes the TLB, which the next thread would pay for in misses.
+fn load_root(root: u64) {
+    use x86_64::registers::control::Cr3;
+    let root = if root == 0 {
+        crate::mm::kernel_root()
+    } else {
+        root
+    };
+    let (current, flags) = Cr3::read();
+    if root != 0 && current.start_address().as_u64() != root {
+        let frame =
+            x86_64::structures::paging::PhysFrame::containing_address(x86_64::PhysAddr::new(root));
+        // SAFETY: `root` is the kernel's top-level table or a process's, whose kernel half is the
+        // kernel's (see `mm::space`), so the code running now stays mapped at the same address.
+        unsafe { Cr3::write(frame, flags) };
+    }
+}
+
+/// Installs what thread `next` runs with (see [`UserContext`]); with interrupts off, just
+/// before the switch to it.
+fn install(next: ThreadId) {
+    let user = &USER[next];
+    load_root(user.root.load(Ordering::Relaxed));
+    let entry = user.kernel_entry.load(Ordering::Relaxed);
+    if entry != 0 {
+        crate::arch::x86_64::user::set_kernel_stack(entry);
+        x86_64::registers::model_specific::FsBase::write(x86_64::VirtAddr::new_truncate(
+            user.fs_base.load(Ordering::Relaxed),
+        ));
+    }
+}
+
+/// Each thread's x87/SSE registers while it is not running (see `arch::x86_64::fpu`).
+struct FpuStates([UnsafeCell<FpuState>; MAX_THREADS]);
+
+// SAFETY: as for `SavedStacks`: a slot is touched only with interrupts off, on the one CPU, by
+// the switch away from or to its thread, or by `spawn` before its thread exists.
+unsafe impl Sync for FpuStates {}
+
+/// Zeroed, so in `.bss`; each slot gets `FpuState::initial` when its thread is made (the boot
+/// thread's is saved from the CPU at its first switch).
+static FPU: FpuStates = FpuStates([const { UnsafeCell::new(FpuState::zeroed()) }; MAX_THREADS]);
 
 /// A function [`spawn`] calls between reserving the new thread's slot and starting it, with
 /// interrupts on. Tests set it to yield there, which makes the window in which a
@@ -212,7 +306,10 @@ pub fn init() -> Result<(), SpawnError> {
     threads.stacks[1] = Some(idle_stack);
     interrupts::without_interrupts(|| {
         // SAFETY: interrupts are off and slot 1 is not running.
-        unsafe { *SAVED_RSP.0[1].get() = idle_rsp };
+        unsafe {
+            *SAVED_RSP.0[1].get() = idle_rsp;
+            *FPU.0[1].get() = FpuState::initial();
+        }
         *locked() = Some(threads);
     });
     Ok(())
@@ -271,10 +368,17 @@ pub fn spawn<T: Send + 'static>(
     // SAFETY: the stack was just mapped for this slot and nothing runs on it.
     let rsp = unsafe { context::prepare_stack(stack.top(), thread_entry) };
     STOP[tid].store(false, Ordering::Relaxed);
+    let user = &USER[tid];
+    user.root.store(0, Ordering::Relaxed);
+    user.kernel_entry.store(0, Ordering::Relaxed);
+    user.fs_base.store(0, Ordering::Relaxed);
     interrupts::without_interrupts(|| {
         // SAFETY: interrupts are off; the slot's thread is `New`, so no switch reads its saved
-        // stack pointer before this write.
-        unsafe { *SAVED_RSP.0[tid].get() = rsp };
+        // stack pointer or its FPU state before these writes.
+        unsafe {
+            *SAVED_RSP.0[tid].get() = rsp;
+            *FPU.0[tid].get() = FpuState::initial();
+        }
         let mut guard = locked();
         let threads = guard.as_mut().expect("threads were started above");
         threads.entries[tid] = Some(entry);
@@ -332,6 +436,13 @@ pub fn schedule() {
             next_rsp != 0,
             "switch from thread {previous} to thread {next}, which has no saved context"
         );
+        install(next);
+        // SAFETY: interrupts are off and `previous` runs, `next` does not: no one else touches
+        // either slot (see `FpuStates`).
+        unsafe {
+            (*FPU.0[previous].get()).save();
+            (*FPU.0[next].get()).restore();
+        }
         // SAFETY: interrupts are off; `previous` is the running thread (its slot receives the
         // stack pointer) and `next_rsp` was saved by a switch away from `next` or prepared by
         // `spawn` (a slot is 0 otherwise, checked above).

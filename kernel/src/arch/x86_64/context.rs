@@ -21,25 +21,30 @@
 
 use core::arch::global_asm;
 
+/// The assembly that pushes the callee-saved registers (what a function call must preserve),
+/// in the order [`SAVED_REGISTERS`] and [`RBX_SLOT`] describe. Shared with `user::enter`.
+macro_rules! save_callee_saved {
+    () => {
+        "push rbp\n push rbx\n push r12\n push r13\n push r14\n push r15"
+    };
+}
+/// The assembly that pops what [`save_callee_saved`] pushed.
+macro_rules! restore_callee_saved {
+    () => {
+        "pop r15\n pop r14\n pop r13\n pop r12\n pop rbx\n pop rbp"
+    };
+}
+pub(super) use {restore_callee_saved, save_callee_saved};
+
 global_asm!(
     ".section .text.ferrite_switch, \"ax\"",
     ".global ferrite_switch",
     // rdi: where to store the old stack pointer; rsi: the new stack pointer.
     "ferrite_switch:",
-    "    push rbp",
-    "    push rbx",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
+    save_callee_saved!(),
     "    mov [rdi], rsp",
     "    mov rsp, rsi",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop rbx",
-    "    pop rbp",
+    restore_callee_saved!(),
     "    ret",
     "",
     // A new thread's first `ret` lands here, with its stack aligned as at a function's entry

@@ -36,6 +36,27 @@ pub fn handle(frame: &mut TrapFrame) {
         return;
     }
     let cr2 = ::x86_64::registers::control::Cr2::read_raw();
+    if vector == vector::PAGE_FAULT {
+        if let Some(fixup) = super::usercopy::fault_fixup(frame.rip) {
+            // A copy to or from user memory met a page it may not touch. A write to a
+            // copy-on-write page is resolved and retried; anything else the copy reports.
+            let code = PageFaultCode(frame.error_code);
+            if code.write() && code.present() {
+                if let Some(hooks) = hooks() {
+                    // The copy runs in a system call, with interrupts on: resolving may take
+                    // locks that a preempted thread holds, so it must be preemptible too.
+                    ::x86_64::instructions::interrupts::enable();
+                    let resolved = (hooks.resolve_user_write)(cr2);
+                    ::x86_64::instructions::interrupts::disable();
+                    if resolved {
+                        return;
+                    }
+                }
+            }
+            frame.rip = fixup;
+            return;
+        }
+    }
     let guard = guard_page(cr2);
     if probe::armed() {
         if let Some(resume) = probe::catch(vector, frame.error_code, frame.rip, cr2) {

@@ -3,10 +3,18 @@
 //!
 //! In 64-bit mode segmentation is mostly switched off: code and data segments still exist, but
 //! their base and limit are ignored (SDM Vol. 3A §3.2.4). The GDT is still needed for two
-//! things. The code segment's descriptor says "64-bit code, ring 0", and `CS` must select it.
-//! And the GDT holds the descriptor of the *task state segment*, whose only jobs in long mode
-//! are to name the stack for entering ring 0 from user mode (later, for user programs) and the
-//! seven stacks of the *interrupt stack table* (IST, SDM §6.14.5).
+//! things. A code segment's descriptor says "64-bit code" and at which *privilege level* (ring 0
+//! for the kernel, ring 3 for user programs), and `CS` must select one: the low two bits of the
+//! selector in `CS` are the privilege the CPU runs at. And the GDT holds the descriptor of the
+//! *task state segment*, whose only jobs in long mode are to name the stack for entering ring 0
+//! from user mode (`rsp0`, which [`set_kernel_stack`] points at the running thread's kernel
+//! stack on every switch) and the seven stacks of the *interrupt stack table* (IST, SDM
+//! §6.14.5).
+//!
+//! The order of the descriptors is not free: `syscall` and `sysret` do not read the GDT but
+//! compute the selectors from one base in the STAR register (SDM Vol. 2B, SYSRET): the kernel's
+//! code at base, its data at base + 8; the user's data at base' + 8 and code at base' + 16. So
+//! the table is null, kernel code, kernel data, user data, user code, TSS.
 //!
 //! An IDT gate that names an IST slot makes the CPU load that stack before it pushes the
 //! exception frame, whatever the stack pointer was. Ferrite gives three exceptions their own:
@@ -33,7 +41,7 @@ use ::x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelect
 use ::x86_64::structures::paging::{PageSize, Size4KiB};
 use ::x86_64::structures::tss::TaskStateSegment;
 use ::x86_64::VirtAddr;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// IST slot (0-based, as the TSS array counts) of the double-fault stack.
 pub const DOUBLE_FAULT_IST: u16 = 0;
@@ -78,16 +86,22 @@ pub struct Segments {
     pub kernel_code: SegmentSelector,
     /// The kernel's data segment (also the stack segment).
     pub kernel_data: SegmentSelector,
+    /// The user's data and stack segment (ring 3).
+    pub user_data: SegmentSelector,
+    /// The user's 64-bit code segment (ring 3).
+    pub user_code: SegmentSelector,
     /// The task state segment.
     pub tss: SegmentSelector,
 }
 
 /// Where the IST stack in `slot` starts (its top: stacks grow down), for diagnostics.
 pub fn ist_stack_range(slot: u16) -> Option<core::ops::Range<u64>> {
-    let tss = TSS_READY.get()?;
-    let top = tss.interrupt_stack_table[usize::from(slot)].as_u64();
-    Some(top - IST_STACK_SIZE as u64..top)
+    let top = IST_TOPS.get(usize::from(slot))?.load(Ordering::Relaxed);
+    (top != 0).then(|| top - IST_STACK_SIZE as u64..top)
 }
+
+/// The top of each IST stack, once [`init`] has placed them.
+static IST_TOPS: [AtomicU64; IST_STACKS] = [const { AtomicU64::new(0) }; IST_STACKS];
 
 /// The guard page of each IST stack, once [`init`] has placed them.
 static IST_GUARDS: [AtomicU64; IST_STACKS] = [const { AtomicU64::new(0) }; IST_STACKS];
@@ -100,8 +114,29 @@ pub fn ist_guard_pages() -> impl Iterator<Item = (u16, u64)> + Clone {
         .filter(|&(_, page)| page != 0)
 }
 
-/// The TSS once [`init`] has filled it, for [`ist_stack_range`].
-static TSS_READY: spin::Once<&'static TaskStateSegment> = spin::Once::new();
+/// The TSS once [`init`] has loaded it, for [`set_kernel_stack`]. The CPU reads it, so after
+/// `init` no Rust reference to it is kept: the one field that changes is written through this
+/// pointer. (The TSS is a packed structure, so `rsp0` sits at offset 4, not 8-aligned: the
+/// write must be an unaligned one.)
+static TSS_LOADED: AtomicPtr<TaskStateSegment> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Makes `top` the stack the CPU switches to when an interrupt or exception arrives in ring 3
+/// (`rsp0` in the TSS). The scheduler calls it on every switch with the next thread's kernel
+/// stack, so a user program interrupted on this CPU lands on its own thread's stack.
+pub fn set_kernel_stack(top: u64) {
+    let tss = TSS_LOADED.load(Ordering::Relaxed);
+    if tss.is_null() {
+        return;
+    }
+    // SAFETY: `tss` is the static TSS `init` loaded, which lives for ever and to which no Rust
+    // reference exists after `init`; the CPU only reads `rsp0` on a privilege change, which
+    // cannot happen while the kernel runs this write with interrupts in whatever state: an
+    // interrupt taken meanwhile arrives from ring 0 and does not read it.
+    unsafe {
+        core::ptr::addr_of_mut!((*tss).privilege_stack_table[0])
+            .write_unaligned(VirtAddr::new(top));
+    }
+}
 
 /// Builds the TSS and GDT, loads them, and reloads every segment register. Call once, with
 /// interrupts off (as they are at boot).
@@ -112,17 +147,22 @@ pub fn init() -> Segments {
         // The top of the array: the first push goes just below it.
         let top = VirtAddr::from_ptr(stack.stack.as_ptr_range().end);
         tss.interrupt_stack_table[slot] = top;
+        IST_TOPS[slot].store(top.as_u64(), Ordering::Relaxed);
         IST_GUARDS[slot].store(stack.guard.as_ptr() as u64, Ordering::Relaxed);
     }
-    let tss: &'static TaskStateSegment = tss;
-    TSS_READY.call_once(|| tss);
+    let tss: *mut TaskStateSegment = tss;
 
     let gdt = GDT.take().expect("gdt::init runs once");
     let segments = Segments {
         kernel_code: gdt.append(Descriptor::kernel_code_segment()),
         kernel_data: gdt.append(Descriptor::kernel_data_segment()),
-        tss: gdt.append(Descriptor::tss_segment(tss)),
+        user_data: gdt.append(Descriptor::user_data_segment()),
+        user_code: gdt.append(Descriptor::user_code_segment()),
+        // SAFETY: `tss` comes from a `&'static mut` just above; the descriptor only records its
+        // address and the CPU reads the TSS from there.
+        tss: gdt.append(Descriptor::tss_segment(unsafe { &*tss })),
     };
+    TSS_LOADED.store(tss, Ordering::Relaxed);
     let gdt: &'static GlobalDescriptorTable = gdt;
     gdt.load();
     // SAFETY: the GDT just loaded holds these descriptors at these selectors, and it is a static

@@ -13,21 +13,28 @@ pub mod apic;
 pub mod context;
 pub mod cpuid;
 pub mod exceptions;
+pub mod fpu;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;
 pub mod pic;
 pub mod probe;
 pub mod trap;
+pub mod user;
+pub mod usercopy;
 
 use ::x86_64::instructions::{hlt, interrupts};
 
-/// Registers the kernel's trap hooks, then loads the GDT and TSS, then the IDT. Interrupts stay
-/// off.
+/// Registers the kernel's trap hooks, then loads the GDT and TSS, then the IDT, then turns on
+/// `syscall`, the CPU's protections against the kernel touching user memory, and SSE for user
+/// programs. Interrupts stay off.
 pub fn init(hooks: trap::Hooks) -> gdt::Segments {
     trap::register(hooks);
     let segments = gdt::init();
     idt::init(&segments);
+    user::init(&segments);
+    usercopy::enable_protections();
+    fpu::enable();
     segments
 }
 

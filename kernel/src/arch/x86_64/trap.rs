@@ -53,6 +53,15 @@ pub struct Hooks {
     pub report: fn(fmt::Arguments<'_>),
     /// The guard page `address` lies in, if any (to call a double fault a stack overflow).
     pub guard_page: fn(u64) -> Option<GuardPage>,
+    /// Handles an exception raised in ring 3 (a user program's fault: the kernel ends the
+    /// program, or resolves the fault and returns to retry it). Gets the frame and CR2.
+    pub user_exception: fn(&mut TrapFrame, u64),
+    /// Runs last before any return to ring 3 from an interrupt: where a program is stopped for
+    /// a `kill` that arrived while it ran.
+    pub returning_to_user: fn(&mut TrapFrame),
+    /// Tries to resolve a write fault at a user address (copy-on-write) hit by the kernel's
+    /// user-copy routine; true if the copy may retry. Called with interrupts on.
+    pub resolve_user_write: fn(u64) -> bool,
 }
 
 static HOOKS: Once<Hooks> = Once::new();
@@ -107,6 +116,21 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
+/// The assembly that pushes the fifteen general registers in the order [`TrapFrame`] lays them
+/// out (RAX first, so it ends up highest). Shared by the trap entry and the `syscall` entry.
+macro_rules! save_registers {
+    () => {
+        "push rax\n push rbx\n push rcx\n push rdx\n push rsi\n push rdi\n push rbp\n push r8\n push r9\n push r10\n push r11\n push r12\n push r13\n push r14\n push r15"
+    };
+}
+/// The assembly that pops what [`save_registers`] pushed.
+macro_rules! restore_registers {
+    () => {
+        "pop r15\n pop r14\n pop r13\n pop r12\n pop r11\n pop r10\n pop r9\n pop r8\n pop rbp\n pop rdi\n pop rsi\n pop rdx\n pop rcx\n pop rbx\n pop rax"
+    };
+}
+pub(super) use {restore_registers, save_registers};
+
 /// The 22 words the entry path leaves on the stack; checked against the assembly's arithmetic.
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == 22 * 8);
 
@@ -134,41 +158,13 @@ global_asm!(
     "trap_stubs_end:",
     "",
     "trap_common:",
-    "    push rax",
-    "    push rbx",
-    "    push rcx",
-    "    push rdx",
-    "    push rsi",
-    "    push rdi",
-    "    push rbp",
-    "    push r8",
-    "    push r9",
-    "    push r10",
-    "    push r11",
-    "    push r12",
-    "    push r13",
-    "    push r14",
-    "    push r15",
+    save_registers!(),
     // The ABI wants the direction flag clear on entry to a function; the interrupted code may
     // have set it.
     "    cld",
     "    mov rdi, rsp",
     "    call {dispatch}",
-    "    pop r15",
-    "    pop r14",
-    "    pop r13",
-    "    pop r12",
-    "    pop r11",
-    "    pop r10",
-    "    pop r9",
-    "    pop r8",
-    "    pop rbp",
-    "    pop rdi",
-    "    pop rsi",
-    "    pop rdx",
-    "    pop rcx",
-    "    pop rbx",
-    "    pop rax",
+    restore_registers!(),
     // Drop the vector and the error code; iretq expects RIP on top.
     "    add rsp, 16",
     "    iretq",
@@ -202,9 +198,18 @@ pub fn stubs_len() -> usize {
 /// Where every exception and interrupt arrives, on whatever stack the IDT gate chose, with
 /// interrupts off (every gate is an interrupt gate).
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let from_user = super::user::from_user(frame);
     match hooks() {
         Some(hooks) if frame.vector >= u64::from(traps::EXCEPTION_VECTORS) => {
-            (hooks.interrupt)(frame)
+            (hooks.interrupt)(frame);
+            if from_user {
+                (hooks.returning_to_user)(frame);
+            }
+        }
+        Some(hooks) if from_user => {
+            let cr2 = ::x86_64::registers::control::Cr2::read_raw();
+            (hooks.user_exception)(frame, cr2);
+            (hooks.returning_to_user)(frame);
         }
         _ => super::exceptions::handle(frame),
     }

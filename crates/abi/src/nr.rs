@@ -1,0 +1,186 @@
+//! System-call numbers: the value user space puts in `rax` before `syscall`.
+//!
+//! Linux numbers its x86_64 calls in `arch/x86/entry/syscalls/syscall_64.tbl`; Debian ships the
+//! result as `/usr/include/x86_64-linux-gnu/asm/unistd_64.h`. Ferrite keeps Linux's numbers so
+//! that an unmodified static musl or glibc binary finds the call it expects. The constants below
+//! are the calls Ferrite implements or is about to; [`name`] knows every Linux call, so the
+//! kernel can say by name which unimplemented call a program tried (it answers `ENOSYS`).
+//!
+//! The arguments go in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (not `rcx`: `syscall` overwrites it
+//! with the return address, and `r11` with `rflags`); the result comes back in `rax`, see
+//! [`crate::errno::encode`].
+
+mod table;
+
+pub use table::COUNT;
+
+/// Declares the numbers and, from the same lines, [`IMPLEMENTED`], so the list that the header
+/// test walks can never miss a constant.
+macro_rules! numbers {
+    ($( $(#[$doc:meta])* $name:ident = $value:literal, )*) => {
+        $( $(#[$doc])* pub const $name: usize = $value; )*
+
+        /// Every constant of this module as (upper-case name, number), in source order.
+        pub const IMPLEMENTED: &[(&str, usize)] = &[$( (stringify!($name), $name) ),*];
+    };
+}
+
+numbers! {
+    /// Read bytes from a file descriptor.
+    READ = 0,
+    /// Write bytes to a file descriptor.
+    WRITE = 1,
+    /// Open a file by path, relative to the working directory.
+    OPEN = 2,
+    /// Close a file descriptor.
+    CLOSE = 3,
+    /// File status by path, following a final symbolic link.
+    STAT = 4,
+    /// File status of an open file descriptor.
+    FSTAT = 5,
+    /// Move the file offset (`SEEK_SET`, `SEEK_CUR`, `SEEK_END`).
+    LSEEK = 8,
+    /// Map memory: anonymous or file-backed pages at a chosen or free address.
+    MMAP = 9,
+    /// Change the protection (`PROT_*`) of mapped pages.
+    MPROTECT = 10,
+    /// Remove a mapping.
+    MUNMAP = 11,
+    /// Move the end of the data segment (the heap's break); returns the new break.
+    BRK = 12,
+    /// Install or query a signal handler.
+    RT_SIGACTION = 13,
+    /// Block, unblock or query the set of blocked signals.
+    RT_SIGPROCMASK = 14,
+    /// Return from a signal handler, restoring the interrupted context.
+    RT_SIGRETURN = 15,
+    /// Device-specific control, such as terminal settings and window size.
+    IOCTL = 16,
+    /// Write several buffers (`Iovec`s) in one call.
+    WRITEV = 20,
+    /// Create a pipe: two descriptors, read end first.
+    PIPE = 22,
+    /// Give up the processor to another runnable thread.
+    SCHED_YIELD = 24,
+    /// Duplicate a descriptor onto the lowest free number.
+    DUP = 32,
+    /// Duplicate a descriptor onto a chosen number, closing what was there.
+    DUP2 = 33,
+    /// Sleep for a `Timespec`.
+    NANOSLEEP = 35,
+    /// The caller's process id (its thread-group id).
+    GETPID = 39,
+    /// Copy bytes from one file to another inside the kernel (busybox `cat` tries it first).
+    SENDFILE = 40,
+    /// Create a process or thread, with `CLONE_*` flags choosing what is shared.
+    CLONE = 56,
+    /// Create a child process that is a copy of the caller.
+    FORK = 57,
+    /// Create a child that borrows the parent's memory until it calls `execve` or exits.
+    VFORK = 58,
+    /// Replace the program of the calling process.
+    EXECVE = 59,
+    /// End the calling thread.
+    EXIT = 60,
+    /// Wait for a child to change state; reports a wait status and optionally `Rusage`.
+    WAIT4 = 61,
+    /// Send a signal to a process or process group.
+    KILL = 62,
+    /// System identification into a `Utsname`.
+    UNAME = 63,
+    /// Descriptor control: duplicate, close-on-exec flag, status flags.
+    FCNTL = 72,
+    /// The working directory's path.
+    GETCWD = 79,
+    /// Change the working directory.
+    CHDIR = 80,
+    /// Rename a file.
+    RENAME = 82,
+    /// Create a directory.
+    MKDIR = 83,
+    /// Remove an empty directory.
+    RMDIR = 84,
+    /// Remove a name from a directory.
+    UNLINK = 87,
+    /// The target of a symbolic link.
+    READLINK = 89,
+    /// The real user id.
+    GETUID = 102,
+    /// The real group id.
+    GETGID = 104,
+    /// The effective user id.
+    GETEUID = 107,
+    /// The effective group id.
+    GETEGID = 108,
+    /// The parent's process id.
+    GETPPID = 110,
+    /// Process controls (thread name, dumpable flag, ...); glibc's start-up calls it.
+    PRCTL = 157,
+    /// x86_64 thread state: set or get the `fs` and `gs` base (`ARCH_SET_FS` for TLS).
+    ARCH_PRCTL = 158,
+    /// The caller's thread id.
+    GETTID = 186,
+    /// Read directory entries as `LinuxDirent64` records.
+    GETDENTS64 = 217,
+    /// Register the word the kernel clears (and wakes) when the thread exits; returns the tid.
+    SET_TID_ADDRESS = 218,
+    /// Read a clock (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`) into a `Timespec`.
+    CLOCK_GETTIME = 228,
+    /// End every thread of the calling process.
+    EXIT_GROUP = 231,
+    /// Open a file by path, relative to a directory descriptor or `AT_FDCWD`.
+    OPENAT = 257,
+    /// File status by path relative to a directory descriptor (glibc's `stat` and `fstat`).
+    NEWFSTATAT = 262,
+    /// Register the thread's robust-futex list; may fail with `ENOSYS`.
+    SET_ROBUST_LIST = 273,
+    /// Create a pipe with `O_CLOEXEC` or `O_NONBLOCK`.
+    PIPE2 = 293,
+    /// Get or set a resource limit of a process.
+    PRLIMIT64 = 302,
+    /// Fill a buffer with random bytes.
+    GETRANDOM = 318,
+    /// Register restartable-sequence data; may fail with `ENOSYS`.
+    RSEQ = 334,
+}
+
+/// The Linux name of system call `nr` ("openat"), or `None` if Linux has no call with that
+/// number; for reporting a call that Ferrite does not implement.
+pub fn name(nr: usize) -> Option<&'static str> {
+    table::NAMES.get(nr).copied().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_constant_is_named_by_the_table() {
+        for &(constant, nr) in IMPLEMENTED {
+            assert_eq!(
+                name(nr).map(str::to_ascii_uppercase).as_deref(),
+                Some(constant),
+                "nr::{constant}"
+            );
+        }
+    }
+
+    #[test]
+    fn constants_are_unique() {
+        for (i, &(a, x)) in IMPLEMENTED.iter().enumerate() {
+            for &(b, y) in &IMPLEMENTED[i + 1..] {
+                assert!(a != b && x != y, "{a} = {x} and {b} = {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn gaps_and_out_of_range_numbers_have_no_name() {
+        assert_eq!(name(READ), Some("read"));
+        assert_eq!(name(RSEQ), Some("rseq"));
+        assert_eq!(name(335), None); // between rseq and the 424.. block
+        assert!(name(COUNT - 1).is_some());
+        assert_eq!(name(COUNT), None);
+        assert_eq!(name(usize::MAX), None);
+    }
+}

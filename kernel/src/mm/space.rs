@@ -1,0 +1,271 @@
+//! Address spaces: one tree of page tables per process, the kernel half shared by all.
+//!
+//! Each process sees its own lower half (addresses below [`USER_END`]): its program, heap and
+//! stack, mapped user-accessible. The upper half is the kernel's, identical in every process:
+//! a new address space copies the kernel's 256 top-level entries, so it points at the very same
+//! lower-level tables, and a kernel mapping made later (the heap growing, a thread stack) is
+//! seen by every process at once. That only works if the kernel never adds a *top-level* entry
+//! after processes exist, so [`super::init`] creates every top-level table the kernel half will
+//! use at boot ([`super::layout::KERNEL_TOP_LEVEL_SLOTS`]).
+//!
+//! Switching processes is loading another root into CR3 (the scheduler does it when the next
+//! thread belongs to another process). The kernel's code and data stay mapped across the
+//! switch, at the same addresses, so the switch can happen anywhere in kernel code.
+//!
+//! **Copy-on-write.** `fork` must give the child a copy of every page of the parent, and most of
+//! those pages will never be written by either before the child calls `exec` and throws them
+//! all away. So [`AddressSpace::fork`] copies none: it maps the parent's frames into the child
+//! too, counts each frame's extra user ([`frames::share`]), and makes every writable page
+//! read-only in both, marked [`COPY_ON_WRITE`] (a bit the CPU ignores and leaves to the OS). The
+//! first write to such a page, by either process, faults; [`resolve_write_fault`] then gives the
+//! writer its own copy (or, if no one else maps the frame any more, simply makes the page
+//! writable again) and the write is retried. Read-only pages (code) are shared for good.
+
+use super::paging::{MapError, PageTables, PAGE_SIZE};
+use super::{frames, PAGE_TABLES};
+use x86_64::structures::paging::PageTableFlags as Flags;
+use x86_64::{PhysAddr, VirtAddr};
+
+/// One past the highest user address: the lower half ends at 2^47, and the last page below it
+/// stays unmapped, so no instruction can end exactly at the boundary (where `syscall` would
+/// hand `sysret` a non-canonical return address; see `arch::x86_64::user`).
+pub const USER_END: u64 = (1 << 47) - PAGE_SIZE;
+/// The page-table bit Ferrite uses to mark a page that the program may write but that is
+/// mapped read-only until its first write copies it (bit 9, one of three the CPU leaves to
+/// the OS; SDM Vol. 3A §4.5, table 4-19).
+pub const COPY_ON_WRITE: Flags = Flags::BIT_9;
+
+/// The lowest address a program may use: page 0 stays unmapped so a null pointer faults.
+pub const USER_START: u64 = PAGE_SIZE;
+
+/// Why an address space could not be made or changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceError {
+    /// No frame was left for a page or a page table.
+    OutOfMemory,
+    /// The range is not page-aligned, is empty, or leaves the user half.
+    BadRange,
+    /// A page in the range is already mapped.
+    Overlap,
+}
+
+/// A process's page tables.
+pub struct AddressSpace {
+    tables: PageTables,
+    /// User pages mapped (resident: Ferrite maps eagerly and never swaps).
+    pages: usize,
+}
+
+impl AddressSpace {
+    /// A new address space with an empty user half and the kernel half shared.
+    pub fn new() -> Result<AddressSpace, SpaceError> {
+        let guard = PAGE_TABLES.lock();
+        let kernel = guard.as_ref().ok_or(SpaceError::OutOfMemory)?;
+        let root = frames::allocate().ok_or(SpaceError::OutOfMemory)?;
+        let offset = kernel.offset();
+        zero_frame(offset, root);
+        // SAFETY: all physical memory is mapped at `offset` (the kernel tables are reached the
+        // same way); `root` is a fresh, zeroed frame that only this tree reaches, and this tree
+        // only ever changes its user half (`map_user` refuses other addresses).
+        let mut tables = unsafe { PageTables::with_root(offset, root) };
+        tables.share_kernel_half(kernel);
+        Ok(AddressSpace { tables, pages: 0 })
+    }
+
+    /// The root table's physical address, for CR3.
+    pub fn root(&self) -> u64 {
+        self.tables.root().as_u64()
+    }
+
+    /// User pages mapped.
+    pub fn resident_pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Maps `pages` pages from `start` to fresh zeroed frames with `flags` (USER added): all of
+    /// them, or none.
+    pub fn map_zeroed(&mut self, start: u64, pages: u64, flags: Flags) -> Result<(), SpaceError> {
+        let end = pages
+            .checked_mul(PAGE_SIZE)
+            .and_then(|bytes| start.checked_add(bytes))
+            .ok_or(SpaceError::BadRange)?;
+        if start % PAGE_SIZE != 0 || start < USER_START || end > USER_END || pages == 0 {
+            return Err(SpaceError::BadRange);
+        }
+        let offset = self.tables.offset();
+        for n in 0..pages {
+            let page = VirtAddr::new(start + n * PAGE_SIZE);
+            let result = match frames::allocate() {
+                None => Err(SpaceError::OutOfMemory),
+                Some(frame) => {
+                    zero_frame(offset, frame);
+                    self.tables
+                        .map(page, frame, flags | Flags::USER_ACCESSIBLE)
+                        .map_err(|e| {
+                            let _ = frames::free(frame);
+                            match e {
+                                MapError::AlreadyMapped(_) => SpaceError::Overlap,
+                                _ => SpaceError::OutOfMemory,
+                            }
+                        })
+                }
+            };
+            if let Err(e) = result {
+                self.unmap(start, n);
+                return Err(e);
+            }
+            self.pages += 1;
+        }
+        Ok(())
+    }
+
+    /// Unmaps `pages` pages from `start` and frees their frames (unmapped pages are skipped).
+    pub fn unmap(&mut self, start: u64, pages: u64) {
+        for n in 0..pages {
+            let Some(page) = start.checked_add(n * PAGE_SIZE).filter(|&p| p < USER_END) else {
+                return;
+            };
+            if let Ok(frame) = self.tables.unmap(VirtAddr::new(page)) {
+                frames::release(frame);
+                self.pages -= 1;
+            }
+        }
+    }
+
+    /// Whether the page at `page` is mapped.
+    pub fn is_mapped(&self, page: u64) -> bool {
+        page < USER_END && self.tables.translate(VirtAddr::new(page)).is_some()
+    }
+
+    /// Copies `bytes` to user address `at` through the physical mapping, whatever the pages'
+    /// protection (the loader fills read-only and executable pages this way). False if a page
+    /// is not mapped.
+    pub fn write(&mut self, mut at: u64, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            if at >= USER_END {
+                return false;
+            }
+            let Some(translation) = self.tables.translate(VirtAddr::new(at)) else {
+                return false;
+            };
+            let room = (PAGE_SIZE - at % PAGE_SIZE) as usize;
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            let target = translation.phys.as_u64() + self.tables.offset();
+            // SAFETY: `target` is the physical-map address of a frame this address space owns
+            // (it maps it user-accessible), and `now` stays inside that page; no Rust reference
+            // to user frames exists.
+            unsafe { core::ptr::copy_nonoverlapping(now.as_ptr(), target as *mut u8, now.len()) };
+            at += now.len() as u64;
+            bytes = rest;
+        }
+        true
+    }
+}
+
+impl AddressSpace {
+    /// A child's address space for `fork`: every page of this one, shared copy-on-write (see
+    /// the module notes). This space's writable pages become read-only and marked too, and the
+    /// TLB is flushed for each, so the parent's next write to one faults as well.
+    pub fn fork(&mut self) -> Result<AddressSpace, SpaceError> {
+        let mut child = AddressSpace::new()?;
+        let mut pages = alloc::vec::Vec::with_capacity(self.pages);
+        self.tables
+            .walk_user_pages(|page, frame, flags| pages.push((page, frame, flags)));
+        for (page, frame, flags) in pages {
+            let writable = flags.contains(Flags::WRITABLE) || flags.contains(COPY_ON_WRITE);
+            let shared_flags = if writable {
+                (flags - Flags::WRITABLE) | COPY_ON_WRITE
+            } else {
+                flags
+            };
+            // Dropping `child` on an error releases what it has mapped so far.
+            frames::share(frame).map_err(|_| SpaceError::OutOfMemory)?;
+            if child.tables.map(page, frame, shared_flags).is_err() {
+                frames::release(frame);
+                return Err(SpaceError::OutOfMemory);
+            }
+            child.pages += 1;
+            if flags.contains(Flags::WRITABLE) {
+                // The page was mapped a moment ago, so it is there to change.
+                let _ = self.tables.set_flags(page, shared_flags);
+            }
+        }
+        Ok(child)
+    }
+}
+
+/// Resolves a write to a copy-on-write page at `addr` in the address space CR3 holds: the
+/// writer gets its own copy of the page (or the page back writable, if no other address space
+/// shares its frame any more). Returns false if the fault is not a copy-on-write one (the
+/// page is not mapped, or really read-only), or memory ran out.
+///
+/// Call with interrupts on, from the thread of the process that faulted (it takes the frame
+/// allocator's lock).
+pub fn resolve_write_fault(addr: u64) -> bool {
+    if addr >= USER_END {
+        return false;
+    }
+    let root = x86_64::registers::control::Cr3::read().0.start_address();
+    let Some(offset) = PAGE_TABLES.lock().as_ref().map(PageTables::offset) else {
+        return false;
+    };
+    if root.as_u64() == super::kernel_root() {
+        return false;
+    }
+    // SAFETY: all physical memory is mapped at `offset`; `root` is the running process's tree
+    // (CR3), which only its own thread changes, and that thread is here, in a fault taken
+    // outside every method of its `AddressSpace`. Only the user half is touched.
+    let mut tables = unsafe { PageTables::with_root(offset, root) };
+    let page = VirtAddr::new(addr & !(PAGE_SIZE - 1));
+    let Some(found) = tables.translate(page) else {
+        return false;
+    };
+    if !found.flags.contains(COPY_ON_WRITE) {
+        return false;
+    }
+    let frame = found.phys;
+    let flags = (found.flags - COPY_ON_WRITE) | Flags::WRITABLE;
+    if !frames::is_shared(frame) {
+        // The last user of the frame: it is ours now.
+        return tables.set_flags(page, flags).is_ok();
+    }
+    let Some(copy) = frames::allocate() else {
+        return false;
+    };
+    // SAFETY: both frames are mapped at `offset`; `frame` is a page of this process (shared,
+    // so no one writes it: every sharer maps it read-only), `copy` was just allocated.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            (frame.as_u64() + offset) as *const u8,
+            (copy.as_u64() + offset) as *mut u8,
+            PAGE_SIZE as usize,
+        );
+    }
+    if tables.unmap(page).is_err() || tables.map(page, copy, flags).is_err() {
+        let _ = frames::free(copy);
+        return false;
+    }
+    frames::release(frame);
+    true
+}
+
+impl Drop for AddressSpace {
+    /// Frees every user page, every user-half page table and the root. The tree must not be in
+    /// CR3 (the scheduler switches away from a process before its space is dropped).
+    fn drop(&mut self) {
+        debug_assert_ne!(
+            x86_64::registers::control::Cr3::read().0.start_address(),
+            self.tables.root(),
+            "an address space dropped while in use"
+        );
+        self.tables.clear_user_half(frames::release);
+        let _ = frames::free(self.tables.root());
+    }
+}
+
+/// Fills the frame at `frame` with zeros: a process must never see another's old data.
+fn zero_frame(offset: u64, frame: PhysAddr) {
+    // SAFETY: all physical memory is mapped at `offset`, and the frame was just allocated, so
+    // nothing else uses it.
+    unsafe { core::ptr::write_bytes((frame.as_u64() + offset) as *mut u8, 0, PAGE_SIZE as usize) };
+}

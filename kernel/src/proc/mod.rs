@@ -1,0 +1,693 @@
+//! Processes: a program in its own address space, run by one kernel thread.
+//!
+//! A process is three things. An **address space** ([`crate::mm::space`]) holding its program,
+//! heap and stack. A **kernel thread** that runs it: the thread enters ring 3 with the
+//! program's registers, and whenever the program makes a system call or is interrupted, the same
+//! thread continues in ring 0 on its own kernel stack; so processes are scheduled and preempted
+//! exactly like kernel threads, by the same code. And a **record** in the process table
+//! ([`TABLE`]): pid, parent, name, and, once it has ended, its exit status, kept (a *zombie*)
+//! until someone collects it with [`wait`].
+//!
+//! What only the running program's own thread uses (its address space, program break, the
+//! point to return to when it ends) is in a [`Task`] that lives on that thread's stack; the
+//! thread reaches it through [`current_task`]. What others read (`ps`, `wait`, `kill`) is in
+//! the table, behind a lock.
+//!
+//! A program ends in one of three ways: it calls `exit`/`exit_group`; it faults (the kernel
+//! prints one line naming it and the fault); or it is killed. Each ends the same way: the
+//! kernel abandons the program's kernel frames with `arch::x86_64::user::leave`, which returns
+//! to the thread's own code in [`spawn`], and that code frees the address space, records the
+//! status and wakes whoever waits.
+
+pub mod exec;
+pub mod ramdisk;
+pub mod syscall;
+pub mod uaccess;
+
+use crate::arch::x86_64::fpu::FpuState;
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::arch::x86_64::user;
+use crate::mm::space::AddressSpace;
+use crate::sched;
+use ::sched::ThreadId;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use x86_64::instructions::interrupts;
+
+/// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
+pub type Pid = u32;
+
+/// A process's entry in the table.
+struct Record {
+    /// Its parent's pid (0: started by the kernel console).
+    parent: Pid,
+    /// Its program's name.
+    name: String,
+    /// The thread running it.
+    thread: ThreadId,
+    /// `Some(wait status)` once it has ended: a zombie until waited for.
+    status: Option<i32>,
+    /// Threads blocked in [`wait`] for it.
+    waiters: Vec<ThreadId>,
+    /// Pages of user memory it has mapped (updated at start and by `brk`/`mmap`).
+    resident: usize,
+    /// Its thread, while it is blocked in `wait4` for a child to end.
+    child_waiter: Option<ThreadId>,
+    /// Whether its record goes as soon as it ends: an orphan with no `init` to adopt it.
+    reap_on_exit: bool,
+}
+
+impl Record {
+    /// A new, running process's record.
+    fn new(parent: Pid, name: String, resident: usize) -> Record {
+        Record {
+            parent,
+            name,
+            thread: 0,
+            status: None,
+            waiters: Vec::new(),
+            resident,
+            child_waiter: None,
+            reap_on_exit: false,
+        }
+    }
+}
+
+/// The pid of `init`, which adopts orphans.
+pub const INIT_PID: Pid = 1;
+
+/// The process table and the next pid.
+struct Table {
+    processes: BTreeMap<Pid, Record>,
+    next_pid: Pid,
+}
+
+/// The process table. Taken with interrupts off (briefly, never across a block).
+static TABLE: spin::Mutex<Table> = spin::Mutex::new(Table {
+    processes: BTreeMap::new(),
+    next_pid: 1,
+});
+
+/// Runs `f` on the table with interrupts off.
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    interrupts::without_interrupts(|| f(&mut TABLE.lock()))
+}
+
+/// What only the running program's thread uses.
+pub struct Task {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its program's name.
+    pub name: String,
+    /// Its address space.
+    pub space: AddressSpace,
+    /// Where the heap began (the page after the program's segments).
+    pub brk_start: u64,
+    /// The program break: the end of the heap.
+    pub brk: u64,
+    /// The lowest address `mmap` has handed out; the next mapping goes below it.
+    pub mmap_low: u64,
+    /// The wait status to report once the program has left ring 3 for good.
+    pub status: i32,
+    /// Whether each system call is printed with its result (the console's `trace`).
+    pub trace: bool,
+    /// The exception that ended the program, if one did.
+    pub fault: Option<Fault>,
+    /// Written by `user::enter`: where `user::leave` returns to.
+    resume: u64,
+}
+
+/// Per thread slot: the task its thread runs, or null for a kernel thread.
+static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; ::sched::MAX_THREADS];
+
+/// The running thread's task, if it runs a program.
+///
+/// # Safety
+///
+/// Only the task's own thread may hold the reference, one at a time: the system-call handler
+/// and the trap hooks, which never nest on one thread (an interrupt during a system call does
+/// not call them).
+unsafe fn current_task<'a>() -> Option<&'a mut Task> {
+    let task = TASKS[sched::current()].load(Ordering::Relaxed);
+    // SAFETY: the pointer was set by this thread in `run` to its own `Task`, which outlives
+    // every trap of the program; the caller makes this the only reference.
+    unsafe { task.as_mut() }
+}
+
+/// Ends the running program with wait status `status` and returns to its thread's own code.
+///
+/// # Safety
+///
+/// `task` must be the running thread's task, and the kernel frames above `user::enter` must
+/// own nothing that needs dropping (true for the system-call handler and the trap hooks).
+unsafe fn finish(task: &mut Task, status: i32) -> ! {
+    task.status = status;
+    let resume = task.resume;
+    // SAFETY: the caller's contract; `resume` was written by this thread's `user::enter`.
+    unsafe { user::leave(resume) }
+}
+
+/// Why a program could not be started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnError {
+    /// No such file in the ramdisk.
+    NotFound,
+    /// The file is not a program Ferrite can run.
+    Exec(exec::ExecError),
+    /// No memory for its address space.
+    OutOfMemory,
+    /// No thread could be started for it.
+    Thread(sched::SpawnError),
+}
+
+impl core::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpawnError::NotFound => f.write_str("no such program in the ramdisk"),
+            SpawnError::Exec(exec::ExecError::Elf(e)) => {
+                write!(f, "not a program Ferrite can run: {e}")
+            }
+            SpawnError::Exec(exec::ExecError::OutOfMemory) | SpawnError::OutOfMemory => {
+                f.write_str("out of memory")
+            }
+            SpawnError::Exec(exec::ExecError::ArgumentsTooLong) => {
+                f.write_str("arguments too long")
+            }
+            SpawnError::Thread(e) => write!(f, "no thread for it: {e:?}"),
+        }
+    }
+}
+
+/// Where `init` is in the ramdisk.
+pub const INIT_PATH: &str = "/bin/init";
+
+/// Starts `init` as process 1; call once at boot, before any other process.
+pub fn start_init() -> Result<Pid, SpawnError> {
+    let pid = spawn(INIT_PATH, &["init"], &[], 0, false)?;
+    debug_assert_eq!(pid, INIT_PID, "init must be the first process");
+    Ok(pid)
+}
+
+/// The path of program `name`: as given if it contains a `/`, else under `/bin`.
+pub fn program_path(name: &str) -> String {
+    if name.contains('/') {
+        String::from(name)
+    } else {
+        alloc::format!("/bin/{name}")
+    }
+}
+
+/// Starts the program at `path` in the ramdisk with arguments `argv` (its name first) and
+/// environment `envp`, as a child of `parent`; returns its pid. With `trace`, each of its system
+/// calls is printed with its result.
+pub fn spawn(
+    path: &str,
+    argv: &[&str],
+    envp: &[&str],
+    parent: Pid,
+    trace: bool,
+) -> Result<Pid, SpawnError> {
+    let file = ramdisk::find(path).ok_or(SpawnError::NotFound)?;
+    let mut space = AddressSpace::new().map_err(|_| SpawnError::OutOfMemory)?;
+    let argv_bytes: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
+    let envp_bytes: Vec<&[u8]> = envp.iter().map(|s| s.as_bytes()).collect();
+    let seed = crate::arch::x86_64::read_tsc();
+    let image = exec::load(&mut space, file.data, &argv_bytes, &envp_bytes, seed)
+        .map_err(SpawnError::Exec)?;
+    let name = String::from(path.rsplit('/').next().unwrap_or(path));
+    let pid = new_pid();
+    let resident = space.resident_pages();
+    let task = Task {
+        pid,
+        name: name.clone(),
+        space,
+        brk_start: image.brk,
+        brk: image.brk,
+        mmap_low: exec::MMAP_TOP,
+        status: 0,
+        trace,
+        fault: None,
+        resume: 0,
+    };
+    let start = Start {
+        frame: user::initial_frame(image.entry, image.stack_pointer),
+        fpu: FpuState::initial(),
+        fs_base: 0,
+    };
+    start_thread(task, start, Record::new(parent, name, resident))
+}
+
+/// The next unused pid.
+fn new_pid() -> Pid {
+    with_table(|table| {
+        let pid = table.next_pid;
+        table.next_pid += 1;
+        pid
+    })
+}
+
+/// The user-mode state a process's thread starts with.
+struct Start {
+    /// Its registers.
+    frame: TrapFrame,
+    /// Its x87/SSE registers.
+    fpu: FpuState,
+    /// Its FS base (thread pointer).
+    fs_base: u64,
+}
+
+/// Enters `record` in the table and starts a thread that runs `task` from `start`.
+fn start_thread(task: Task, start: Start, record: Record) -> Result<Pid, SpawnError> {
+    let pid = task.pid;
+    // The threads of processes that have ended are joined now, so their slots and stacks can
+    // serve this one.
+    sched::reap_finished();
+    // The record first, so the table knows the process before it runs; the thread id is filled
+    // in just below.
+    with_table(|table| table.processes.insert(pid, record));
+    match sched::spawn("process", move || run(task, start)) {
+        Ok(handle) => {
+            let tid = handle.id();
+            with_table(|table| {
+                if let Some(record) = table.processes.get_mut(&pid) {
+                    record.thread = tid;
+                }
+            });
+            sched::detach(handle);
+            Ok(pid)
+        }
+        Err(e) => {
+            with_table(|table| table.processes.remove(&pid));
+            Err(SpawnError::Thread(e))
+        }
+    }
+}
+
+/// `fork`: a child process with a copy-on-write copy of `task`'s address space and a copy of
+/// its registers (`frame`, the system call's), in which the call returns 0. Returns its pid.
+pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
+    let space = task.space.fork().map_err(|_| abi::Errno::ENOMEM)?;
+    let pid = new_pid();
+    let resident = space.resident_pages();
+    let child = Task {
+        pid,
+        name: task.name.clone(),
+        space,
+        brk_start: task.brk_start,
+        brk: task.brk,
+        mmap_low: task.mmap_low,
+        status: 0,
+        trace: task.trace,
+        fault: None,
+        resume: 0,
+    };
+    let mut child_frame = *frame;
+    child_frame.rax = 0;
+    // The parent's x87/SSE registers are still in the CPU (the kernel never touches them).
+    let mut fpu = FpuState::zeroed();
+    fpu.save();
+    let start = Start {
+        frame: child_frame,
+        fpu,
+        fs_base: x86_64::registers::model_specific::FsBase::read().as_u64(),
+    };
+    let record = Record::new(task.pid, task.name.clone(), resident);
+    start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
+}
+
+/// The body of a process's thread: run the program until it ends, then clean up.
+fn run(mut task: Task, start: Start) {
+    let tid = sched::current();
+    KILL_SIGNAL[tid].store(abi::signal::SIGKILL, Ordering::Relaxed);
+    let task_ptr: *mut Task = &mut task;
+    TASKS[tid].store(task_ptr, Ordering::Relaxed);
+    // SAFETY: `task_ptr` points at `task`, alive until this function returns.
+    sched::set_address_space(unsafe { (*task_ptr).space.root() });
+    sched::set_fs_base(start.fs_base);
+    // From here until the program ends, only this thread's own switches touch these registers.
+    start.fpu.restore();
+    // SAFETY: the address space just installed maps the program at the frame's RIP and its
+    // stack (`exec::load`, or the parent's, copied); the frame has user selectors; `resume`
+    // lives in `task`, which outlives the excursion, and only this thread calls `leave` with it
+    // (`finish`).
+    unsafe {
+        user::enter(
+            &start.frame,
+            core::ptr::addr_of_mut!((*task_ptr).resume),
+            sched::set_kernel_entry,
+        )
+    };
+    // The program has ended (through `finish`), possibly from a trap with interrupts off.
+    interrupts::enable();
+    TASKS[tid].store(core::ptr::null_mut(), Ordering::Relaxed);
+    sched::set_address_space(0);
+    let Task {
+        pid,
+        space,
+        status,
+        fault,
+        name,
+        ..
+    } = task;
+    drop(space);
+    if let Some(fault) = fault {
+        report_fault(pid, &name, &fault);
+    }
+    for waiter in with_table(|table| record_end(table, pid, status)) {
+        sched::wake_thread(waiter);
+    }
+}
+
+/// Records that `pid` ended with `status`: its children go to `init` (or, without one, are
+/// reaped as they end), it becomes a zombie (or goes, if it is such an orphan itself). Returns
+/// the threads to wake: those waiting for it, its parent if blocked in `wait4`, and `init` if
+/// it adopted a zombie.
+fn record_end(table: &mut Table, pid: Pid, status: i32) -> Vec<ThreadId> {
+    let mut wake = Vec::new();
+    let init_alive = pid != INIT_PID
+        && table
+            .processes
+            .get(&INIT_PID)
+            .is_some_and(|init| init.status.is_none());
+    let mut adopted_zombie = false;
+    let mut gone = Vec::new();
+    for (&child, record) in table.processes.iter_mut() {
+        if record.parent != pid {
+            continue;
+        }
+        if init_alive {
+            record.parent = INIT_PID;
+            adopted_zombie |= record.status.is_some();
+        } else {
+            record.parent = 0;
+            record.reap_on_exit = true;
+            if record.status.is_some() {
+                gone.push(child);
+            }
+        }
+    }
+    for child in gone {
+        table.processes.remove(&child);
+    }
+    let Some(record) = table.processes.get_mut(&pid) else {
+        return wake;
+    };
+    record.status = Some(status);
+    record.resident = 0;
+    wake.append(&mut record.waiters);
+    let parent = record.parent;
+    if record.reap_on_exit {
+        table.processes.remove(&pid);
+    }
+    let mut take_waiter = |pid: Pid| {
+        table
+            .processes
+            .get_mut(&pid)
+            .and_then(|p| p.child_waiter.take())
+    };
+    wake.extend(take_waiter(parent));
+    if adopted_zombie {
+        wake.extend(take_waiter(INIT_PID));
+    }
+    wake
+}
+
+/// `wait4`'s core: the first ended child of `me` that `pid` selects (-1 or below 0: any; Ferrite
+/// has no process groups yet), removed from the table, as (pid, status). Blocks until one ends,
+/// unless `nohang` (then `Ok(None)`). `ECHILD` if `me` has no such child, `EINTR` if `me` was
+/// killed while waiting.
+pub fn wait_child(me: Pid, pid: i32, nohang: bool) -> Result<Option<(Pid, i32)>, abi::Errno> {
+    let selects = |child: Pid| pid <= 0 || child == pid as Pid;
+    loop {
+        let mut outcome = None;
+        sched::block_on_queue(|thread| {
+            with_table(|table| {
+                let mut any = false;
+                let mut ended = None;
+                for (&child, record) in &table.processes {
+                    if record.parent == me && selects(child) {
+                        any = true;
+                        if let Some(status) = record.status {
+                            ended = Some((child, status));
+                            break;
+                        }
+                    }
+                }
+                if let Some((child, status)) = ended {
+                    table.processes.remove(&child);
+                    outcome = Some(Ok(Some((child, status))));
+                    return false;
+                }
+                if !any {
+                    outcome = Some(Err(abi::Errno::ECHILD));
+                    return false;
+                }
+                if nohang {
+                    outcome = Some(Ok(None));
+                    return false;
+                }
+                if let Some(record) = table.processes.get_mut(&me) {
+                    record.child_waiter = Some(thread);
+                }
+                true
+            })
+        });
+        if let Some(outcome) = outcome {
+            return outcome;
+        }
+        if sched::should_stop() {
+            return Err(abi::Errno::EINTR);
+        }
+    }
+}
+
+/// Waits until process `pid` has ended, removes its record, and returns its wait status;
+/// `None` if there is no such process.
+pub fn wait(pid: Pid) -> Option<i32> {
+    loop {
+        let mut result = None;
+        sched::block_on_queue(|me| {
+            with_table(|table| match table.processes.get_mut(&pid) {
+                None => {
+                    result = Some(None);
+                    false
+                }
+                Some(record) => match record.status {
+                    Some(status) => {
+                        table.processes.remove(&pid);
+                        result = Some(Some(status));
+                        false
+                    }
+                    None => {
+                        record.waiters.push(me);
+                        true
+                    }
+                },
+            })
+        });
+        if let Some(result) = result {
+            return result;
+        }
+    }
+}
+
+/// If process `pid` has ended, removes its record and returns `Some(status)`; `None` while it
+/// runs or if there is no such process.
+pub fn try_wait(pid: Pid) -> Option<i32> {
+    with_table(|table| {
+        let status = table.processes.get(&pid)?.status?;
+        table.processes.remove(&pid);
+        Some(status)
+    })
+}
+
+/// Per thread slot: the signal a pending stop ends its program with (see [`kill`]).
+static KILL_SIGNAL: [AtomicI32; ::sched::MAX_THREADS] =
+    [const { AtomicI32::new(abi::signal::SIGKILL) }; ::sched::MAX_THREADS];
+
+/// Ends process `pid` with `signal` (its default action, termination): a program in user mode
+/// stops at its next trap (the timer's at the latest), one inside a system call when the call
+/// returns, one asleep or waiting for a child at once. Returns false if there is no such
+/// running process.
+pub fn kill(pid: Pid, signal: i32) -> bool {
+    let found = with_table(|table| {
+        let record = table
+            .processes
+            .get_mut(&pid)
+            .filter(|record| record.status.is_none() && record.thread != 0)?;
+        Some((record.thread, record.child_waiter.take()))
+    });
+    let Some((thread, waiting)) = found else {
+        return false;
+    };
+    KILL_SIGNAL[thread].store(signal, Ordering::Relaxed);
+    let stopped = sched::request_stop(thread);
+    if let Some(waiter) = waiting {
+        // Blocked in `wait4`: woken, it sees the stop and returns.
+        sched::wake_thread(waiter);
+    }
+    stopped
+}
+
+/// Whether process `pid` exists (running or a zombie).
+pub fn exists(pid: Pid) -> bool {
+    with_table(|table| table.processes.contains_key(&pid))
+}
+
+/// The wait status for the running thread's pending stop.
+pub(super) fn killed_status() -> i32 {
+    abi::wait::wait_status_signaled(KILL_SIGNAL[sched::current()].load(Ordering::Relaxed))
+}
+
+/// One process, for `ps`.
+#[derive(Debug, Clone)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its parent's pid.
+    pub parent: Pid,
+    /// Its program.
+    pub name: String,
+    /// The thread running it.
+    pub thread: ThreadId,
+    /// Its wait status if it has ended.
+    pub status: Option<i32>,
+    /// Pages of user memory.
+    pub resident: usize,
+}
+
+/// Every process, by pid.
+pub fn list() -> Vec<ProcessInfo> {
+    with_table(|table| {
+        table
+            .processes
+            .iter()
+            .map(|(&pid, r)| ProcessInfo {
+                pid,
+                parent: r.parent,
+                name: r.name.clone(),
+                thread: r.thread,
+                status: r.status,
+                resident: r.resident,
+            })
+            .collect()
+    })
+}
+
+/// Renames process `pid` in the table (after `execve`).
+fn rename(pid: Pid, name: &str) {
+    with_table(|table| {
+        if let Some(record) = table.processes.get_mut(&pid) {
+            record.name = String::from(name);
+        }
+    });
+}
+
+/// Records `task`'s resident pages in the table (after `brk`/`mmap`/`munmap`).
+fn update_resident(task: &Task) {
+    let (pid, pages) = (task.pid, task.space.resident_pages());
+    with_table(|table| {
+        if let Some(record) = table.processes.get_mut(&pid) {
+            record.resident = pages;
+        }
+    });
+}
+
+/// The parent of `pid` (0 if none).
+pub fn parent_of(pid: Pid) -> Pid {
+    with_table(|table| table.processes.get(&pid).map_or(0, |r| r.parent))
+}
+
+/// The signal a user-mode exception raises, as Linux maps them.
+fn signal_for(vector: u8) -> i32 {
+    use abi::signal::*;
+    use traps::vector as v;
+    match vector {
+        v::DIVIDE_ERROR | v::X87_FLOATING_POINT | v::SIMD_FLOATING_POINT => SIGFPE,
+        v::INVALID_OPCODE => SIGILL,
+        v::BREAKPOINT | v::DEBUG => SIGTRAP,
+        v::ALIGNMENT_CHECK => SIGBUS,
+        _ => SIGSEGV,
+    }
+}
+
+/// An exception that ended a program, kept to be reported once the program is gone.
+#[derive(Debug, Clone, Copy)]
+pub struct Fault {
+    /// The exception vector.
+    pub vector: u8,
+    /// Where the program was.
+    pub rip: u64,
+    /// The error code the CPU pushed (for a page fault, what kind of access failed).
+    pub error_code: u64,
+    /// CR2: the address a page fault was about.
+    pub cr2: u64,
+}
+
+/// The trap hook for exceptions in ring 3: the program is ended, and its thread prints one line
+/// of explanation afterwards ([`report_fault`]). Printing here could wait for the console lock,
+/// which the thread this exception interrupted may hold, with interrupts off: for ever.
+pub fn user_exception(frame: &mut TrapFrame, cr2: u64) {
+    // SAFETY: called by the trap path on the program's own thread, not nested in a system call.
+    let Some(task) = (unsafe { current_task() }) else {
+        panic!("an exception from ring 3 on a thread that runs no program");
+    };
+    let vector = frame.vector as u8;
+    let code = traps::PageFaultCode(frame.error_code);
+    if vector == traps::vector::PAGE_FAULT && code.write() && code.present() {
+        // Perhaps a copy-on-write page: resolved, the write is retried. The program was in
+        // ring 3 with interrupts on, so this may be preempted like the program itself.
+        interrupts::enable();
+        let resolved = crate::mm::space::resolve_write_fault(cr2);
+        interrupts::disable();
+        if resolved {
+            return;
+        }
+    }
+    task.fault = Some(Fault {
+        vector,
+        rip: frame.rip,
+        error_code: frame.error_code,
+        cr2,
+    });
+    // SAFETY: `task` is this thread's; the trap frames being abandoned own nothing.
+    unsafe { finish(task, abi::wait::wait_status_signaled(signal_for(vector))) }
+}
+
+/// Prints the line that says why program `name` (`pid`) was ended by `fault`.
+fn report_fault(pid: Pid, name: &str, fault: &Fault) {
+    let (mnemonic, exception) = traps::name(fault.vector).unwrap_or(("#??", "unknown exception"));
+    let signal = signal_for(fault.vector);
+    let signal_name = abi::signal::signal_name(signal).unwrap_or("?");
+    let rip = fault.rip;
+    if fault.vector == traps::vector::PAGE_FAULT {
+        let code = traps::PageFaultCode(fault.error_code);
+        let cr2 = fault.cr2;
+        let guard = if cr2 & !(crate::mm::paging::PAGE_SIZE - 1) == exec::STACK_GUARD {
+            " (the stack's guard page: a stack overflow)"
+        } else {
+            ""
+        };
+        crate::println!(
+            "pid {pid} ({name}): {exception} ({mnemonic}) at {rip:#x}, {code} at {cr2:#x}{guard}; killed ({signal_name})"
+        );
+    } else {
+        crate::println!(
+            "pid {pid} ({name}): {exception} ({mnemonic}) at {rip:#x}; killed ({signal_name})"
+        );
+    }
+}
+
+/// The trap hook run before every return to ring 3 from an interrupt: a kill takes effect.
+pub fn returning_to_user(_frame: &mut TrapFrame) {
+    if sched::should_stop() {
+        // SAFETY: as in `user_exception`.
+        if let Some(task) = unsafe { current_task() } {
+            // SAFETY: as in `user_exception`.
+            unsafe { finish(task, killed_status()) }
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! The system-call dispatcher: Linux's numbers and conventions, Ferrite's implementations.
+//!
+//! The `syscall` entry (`arch::x86_64::user`) saves the program's registers in a trap frame on
+//! its thread's kernel stack and calls [`handle`]. The call's number is in RAX and its arguments
+//! in RDI, RSI, RDX, R10, R8 and R9; the result goes back in RAX, a negated errno for a failure.
+//! Every number, flag and structure here is Linux x86_64's (the `abi` crate, checked against
+//! Debian's kernel headers), so a static Linux program that keeps to these calls runs
+//! unchanged. A call Ferrite does not have returns `ENOSYS` and is reported once by name, so a
+//! learner sees what a program wanted.
+//!
+//! Interrupts are on while a call runs: a long call (`nanosleep`) is preempted like anything
+//! else, and a call may block.
+
+use super::{current_task, finish, uaccess, Task};
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::mm::paging::PAGE_SIZE;
+use crate::mm::space::USER_END;
+use crate::sched;
+use abi::{nr, Errno};
+use core::sync::atomic::{AtomicU64, Ordering};
+use x86_64::instructions::interrupts;
+use x86_64::structures::paging::PageTableFlags as Flags;
+
+/// Bytes copied from the program per step of a `write`.
+const WRITE_CHUNK: usize = 256;
+/// Nanoseconds in a second: the bound of `tv_nsec`.
+const NANOS_PER_SECOND: u64 = 1_000_000_000;
+/// What Backspace reads as (DEL, as a terminal sends it).
+const ASCII_DELETE: char = '\u{7f}';
+/// What Ctrl-C reads as (ETX) while there is no line discipline to turn it into a signal.
+const ASCII_END_OF_TEXT: char = '\u{3}';
+/// Standard input, output and error: the descriptors bound to the console.
+const STDIN: u64 = 0;
+const STDOUT: u64 = 1;
+const STDERR: u64 = 2;
+
+/// What a call asks of the dispatcher.
+enum Outcome {
+    /// Return this result to the program.
+    Return(Result<usize, Errno>),
+    /// End the program with this wait status.
+    Exit(i32),
+}
+
+/// The registered system-call handler: runs the call in RAX and writes its result there.
+pub fn handle(frame: &mut TrapFrame) {
+    interrupts::enable();
+    // SAFETY: the handler runs on the program's own thread and nothing else holds its task.
+    let Some(task) = (unsafe { current_task() }) else {
+        frame.rax = abi::encode(Err(Errno::ENOSYS)) as u64;
+        return;
+    };
+    let args = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    let number = frame.rax as usize;
+    let outcome = dispatch(task, frame, number, args);
+    if task.trace {
+        trace(task, number, &args, &outcome);
+    }
+    match outcome {
+        Outcome::Return(result) => frame.rax = abi::encode(result) as u64,
+        Outcome::Exit(status) => {
+            interrupts::disable();
+            // SAFETY: this handler's frames and the entry's own hold nothing to drop.
+            unsafe { finish(task, status) }
+        }
+    }
+    if sched::should_stop() {
+        interrupts::disable();
+        // SAFETY: as above.
+        unsafe { finish(task, super::killed_status()) }
+    }
+    interrupts::disable();
+}
+
+/// Runs call `number`. `frame` is the program's registers, for the calls that copy them
+/// (`fork`) or replace them (`execve`).
+fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize, a: [u64; 6]) -> Outcome {
+    use Outcome::{Exit, Return};
+    let result = match number {
+        nr::FORK | nr::VFORK => super::fork(task, frame).map(|pid| pid as usize),
+        nr::CLONE => clone(task, frame, a[0]),
+        nr::EXECVE => execve(task, frame, a[0], a[1], a[2]),
+        nr::WAIT4 => wait4(task, a[0] as i32, a[1], a[2] as u32, a[3]),
+        nr::KILL => kill(a[0] as i32, a[1] as i32),
+        nr::READ => read(a[0], a[1], a[2] as usize),
+        nr::WRITE => write(a[0], a[1], a[2] as usize),
+        nr::WRITEV => writev(a[0], a[1], a[2] as usize),
+        nr::EXIT | nr::EXIT_GROUP => return Exit(abi::wait::wait_status_exited(a[0] as u8)),
+        nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
+        nr::GETPPID => Ok(super::parent_of(task.pid) as usize),
+        nr::SCHED_YIELD => {
+            sched::yield_now();
+            Ok(0)
+        }
+        nr::NANOSLEEP => nanosleep(a[0]),
+        nr::CLOCK_GETTIME => clock_gettime(a[0] as i32, a[1]),
+        nr::BRK => Ok(brk(task, a[0]) as usize),
+        nr::MMAP => mmap(task, a),
+        nr::MUNMAP => munmap(task, a[0], a[1]),
+        nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
+        nr::IOCTL => Err(Errno::ENOTTY),
+        _ => {
+            report_unimplemented(task, number);
+            Err(Errno::ENOSYS)
+        }
+    };
+    Return(result)
+}
+
+/// Arguments shown in a trace line: the first three (most calls' meaningful ones; a trace is a
+/// learner's view, not a full `strace`).
+const TRACED_ARGS: usize = 3;
+
+/// Prints one trace line for a call: `[pid 3] write(0x1, 0x401000, 0xe) = 14`.
+fn trace(task: &Task, number: usize, args: &[u64; 6], outcome: &Outcome) {
+    let name = abi::nr::name(number).unwrap_or("unknown");
+    crate::print!("[pid {}] {name}(", task.pid);
+    for (i, arg) in args[..TRACED_ARGS].iter().enumerate() {
+        let separator = if i == 0 { "" } else { ", " };
+        crate::print!("{separator}{arg:#x}");
+    }
+    match outcome {
+        Outcome::Return(Ok(value)) => crate::println!(") = {value}"),
+        Outcome::Return(Err(e)) => crate::println!(") = -{} {}", *e as i32, e.name()),
+        Outcome::Exit(status) => crate::println!(") = ? (exits, status {status:#x})"),
+    }
+}
+
+/// One bit per call number already reported as missing.
+static REPORTED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// Reports, once per call number, that a program asked for a call Ferrite does not have.
+fn report_unimplemented(task: &Task, number: usize) {
+    // Numbers beyond the table share its last bit, so a fuzzer's random numbers are reported
+    // once in all, not once each.
+    let index = number.min(REPORTED.len() * 64 - 1);
+    let (word, bit) = (index / 64, 1u64 << (index % 64));
+    let first = REPORTED[word].fetch_or(bit, Ordering::Relaxed) & bit == 0;
+    if first {
+        let name = abi::nr::name(number).unwrap_or("unknown");
+        crate::println!(
+            "pid {} ({}): system call {number} ({name}) is not implemented; it returns ENOSYS",
+            task.pid,
+            task.name
+        );
+    }
+}
+
+/// `write(fd, buf, count)` on the console's descriptors.
+fn write(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
+    if fd != STDOUT && fd != STDERR {
+        return Err(Errno::EBADF);
+    }
+    uaccess::check_range(buffer, count)?;
+    let mut chunk = [0u8; WRITE_CHUNK];
+    let mut done = 0;
+    // Bytes of a UTF-8 sequence split across two chunks, carried to the next.
+    let mut carry = 0;
+    while done < count {
+        let n = (count - done).min(WRITE_CHUNK - carry);
+        if let Err(e) = uaccess::read(buffer + done as u64, &mut chunk[carry..carry + n]) {
+            // Bytes written so far count, as on Linux; none written is the error.
+            return if done == 0 { Err(e) } else { Ok(done) };
+        }
+        let filled = carry + n;
+        let last = n == count - done;
+        carry = print_utf8(&chunk[..filled], last);
+        chunk.copy_within(filled - carry..filled, 0);
+        done += n;
+    }
+    Ok(done)
+}
+
+/// Prints `bytes` as text (invalid sequences as U+FFFD); returns how many trailing bytes form an
+/// incomplete sequence that the next chunk may complete (0 if `last`).
+fn print_utf8(bytes: &[u8], last: bool) -> usize {
+    let mut rest = bytes;
+    for piece in bytes.utf8_chunks() {
+        crate::print!("{}", piece.valid());
+        let invalid = piece.invalid();
+        rest = invalid;
+        if !invalid.is_empty() {
+            // An incomplete sequence at the very end may finish in the next chunk.
+            let at_end = core::ptr::eq(invalid.as_ptr_range().end, bytes.as_ptr_range().end);
+            if at_end && !last && invalid.len() < 4 {
+                return invalid.len();
+            }
+            crate::print!("\u{fffd}");
+        }
+    }
+    let _ = rest;
+    0
+}
+
+/// `writev(fd, iov, iovcnt)`.
+fn writev(fd: u64, iov: u64, count: usize) -> Result<usize, Errno> {
+    if count > abi::uio::UIO_MAXIOV {
+        return Err(Errno::EINVAL);
+    }
+    let mut total = 0usize;
+    for i in 0..count as u64 {
+        let entry: abi::Iovec =
+            uaccess::read_value(iov + i * core::mem::size_of::<abi::Iovec>() as u64)?;
+        if entry.len == 0 {
+            continue;
+        }
+        match write(fd, entry.base, entry.len as usize) {
+            Ok(n) => total += n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+/// `read(fd, buf, count)`: standard input is the console's keyboard and serial line, one key
+/// at a time; Ferrite has no line discipline yet (issue 11), so it returns what is there, at
+/// least one byte, blocking until then.
+fn read(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
+    if fd != STDIN {
+        return Err(Errno::EBADF);
+    }
+    uaccess::check_range(buffer, count)?;
+    if count == 0 {
+        return Ok(0);
+    }
+    let character = loop {
+        use lineedit::Key;
+        match crate::console::input::next_key() {
+            Key::Char(c) => break c,
+            Key::Enter => break '\n',
+            Key::Backspace => break ASCII_DELETE,
+            Key::Cancel => break ASCII_END_OF_TEXT,
+            _ => continue, // editing keys mean nothing without a line discipline
+        }
+    };
+    let mut bytes = [0u8; 4];
+    let text = character.encode_utf8(&mut bytes);
+    let n = text.len().min(count);
+    uaccess::write(buffer, &text.as_bytes()[..n])?;
+    Ok(n)
+}
+
+/// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
+fn nanosleep(request: u64) -> Result<usize, Errno> {
+    let time: abi::Timespec = uaccess::read_value(request)?;
+    if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    let duration = core::time::Duration::new(time.tv_sec as u64, time.tv_nsec as u32);
+    sched::sleep(duration);
+    Ok(0)
+}
+
+/// `clock_gettime(clock, tp)`: both clocks count from boot (Ferrite has no real-time clock).
+fn clock_gettime(clock: i32, out: u64) -> Result<usize, Errno> {
+    if clock != abi::time::CLOCK_MONOTONIC && clock != abi::time::CLOCK_REALTIME {
+        return Err(Errno::EINVAL);
+    }
+    let now = crate::time::uptime_ns();
+    let time = abi::Timespec {
+        tv_sec: (now / NANOS_PER_SECOND) as i64,
+        tv_nsec: (now % NANOS_PER_SECOND) as i64,
+    };
+    uaccess::write_value(out, &time)?;
+    Ok(0)
+}
+
+/// The most the heap may grow to.
+const MAX_HEAP: u64 = 256 * 1024 * 1024;
+
+/// `brk(addr)`: moves the program break to `addr` if it can, and returns the break in force
+/// (Linux's convention: the unchanged break means failure).
+fn brk(task: &mut Task, addr: u64) -> u64 {
+    if addr < task.brk_start || addr > task.brk_start + MAX_HEAP {
+        return task.brk;
+    }
+    let old_end = task.brk.next_multiple_of(PAGE_SIZE);
+    let new_end = addr.next_multiple_of(PAGE_SIZE);
+    match new_end.cmp(&old_end) {
+        core::cmp::Ordering::Greater => {
+            let pages = (new_end - old_end) / PAGE_SIZE;
+            let flags = Flags::WRITABLE | Flags::NO_EXECUTE;
+            if task.space.map_zeroed(old_end, pages, flags).is_err() {
+                return task.brk;
+            }
+        }
+        core::cmp::Ordering::Less => task.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE),
+        core::cmp::Ordering::Equal => {}
+    }
+    task.brk = addr;
+    super::update_resident(task);
+    addr
+}
+
+/// `mmap(addr, length, prot, flags, fd, offset)`: private anonymous mappings only, placed by
+/// the kernel (the address is a hint Ferrite ignores; `MAP_FIXED` is refused).
+fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
+    use abi::mman::*;
+    let (length, prot, flags) = (a[1], a[2] as u32, a[3] as u32);
+    if length == 0 || length > MAX_HEAP {
+        return Err(Errno::EINVAL);
+    }
+    if flags & MAP_ANONYMOUS == 0 {
+        return Err(Errno::ENODEV); // no files yet (issue 11)
+    }
+    if flags & MAP_TYPE != MAP_PRIVATE || flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if prot & PROT_WRITE != 0 && prot & PROT_EXEC != 0 {
+        // Ferrite keeps every page writable or executable, never both (W^X).
+        return Err(Errno::EACCES);
+    }
+    let length = length.next_multiple_of(PAGE_SIZE);
+    let start = task.mmap_low.checked_sub(length).ok_or(Errno::ENOMEM)?;
+    if start < super::exec::PROGRAM_END {
+        return Err(Errno::ENOMEM);
+    }
+    let mut page_flags = Flags::empty();
+    if prot & PROT_WRITE != 0 {
+        page_flags |= Flags::WRITABLE;
+    }
+    if prot & PROT_EXEC == 0 {
+        page_flags |= Flags::NO_EXECUTE;
+    }
+    // PROT_NONE pages are mapped too (x86 cannot map a page unreadable); good enough for the
+    // guard pages programs make that way, which they never touch.
+    task.space
+        .map_zeroed(start, length / PAGE_SIZE, page_flags)
+        .map_err(|_| Errno::ENOMEM)?;
+    task.mmap_low = start;
+    super::update_resident(task);
+    Ok(start as usize)
+}
+
+/// `munmap(addr, length)`.
+fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
+    if addr % PAGE_SIZE != 0 || length == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr
+        .checked_add(length.next_multiple_of(PAGE_SIZE))
+        .filter(|&end| end <= USER_END)
+        .ok_or(Errno::EINVAL)?;
+    task.space.unmap(addr, (end - addr) / PAGE_SIZE);
+    super::update_resident(task);
+    Ok(0)
+}
+
+/// `arch_prctl(code, addr)`: the FS base (thread-local storage).
+fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
+    use abi::arch_prctl::*;
+    match code {
+        ARCH_SET_FS => {
+            if addr >= USER_END {
+                return Err(Errno::EPERM);
+            }
+            sched::set_fs_base(addr);
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            let base = x86_64::registers::model_specific::FsBase::read().as_u64();
+            uaccess::write_value(addr, &base)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `clone(flags, ...)`: only the fork-like form (no sharing, `SIGCHLD` on exit), which is how
+/// C libraries implement `fork`; threads (`CLONE_VM` and friends) are not supported.
+fn clone(task: &mut Task, frame: &TrapFrame, flags: u64) -> Result<usize, Errno> {
+    if flags != abi::signal::SIGCHLD as u64 {
+        return Err(Errno::EINVAL);
+    }
+    super::fork(task, frame).map(|pid| pid as usize)
+}
+
+/// The longest path `execve` accepts, NUL included (Linux's `PATH_MAX`).
+const PATH_MAX: usize = 4096;
+/// The most arguments plus environment strings `execve` accepts.
+const MAX_STRINGS: usize = 1024;
+
+/// `execve(path, argv, envp)`: replaces the program. Everything is read and the new image built
+/// before the old one is touched, so a failure returns to the old program with an error.
+fn execve(
+    task: &mut Task,
+    frame: &mut TrapFrame,
+    path: u64,
+    argv: u64,
+    envp: u64,
+) -> Result<usize, Errno> {
+    let path = uaccess::read_c_string(path, PATH_MAX)?;
+    let path = core::str::from_utf8(&path).map_err(|_| Errno::ENOENT)?;
+    let mut budget = super::exec::MAX_ARG_BYTES;
+    let argv = uaccess::read_string_array(argv, MAX_STRINGS, &mut budget)?;
+    let envp = uaccess::read_string_array(envp, MAX_STRINGS, &mut budget)?;
+    let file = super::ramdisk::find(path).ok_or(Errno::ENOENT)?;
+    if !file.is_executable() {
+        return Err(Errno::EACCES);
+    }
+    let mut space = crate::mm::space::AddressSpace::new().map_err(|_| Errno::ENOMEM)?;
+    let argv: alloc::vec::Vec<&[u8]> = argv.iter().map(|s| s.as_slice()).collect();
+    let envp: alloc::vec::Vec<&[u8]> = envp.iter().map(|s| s.as_slice()).collect();
+    let seed = crate::arch::x86_64::read_tsc();
+    let image =
+        super::exec::load(&mut space, file.data, &argv, &envp, seed).map_err(|e| match e {
+            super::exec::ExecError::Elf(_) => Errno::ENOEXEC,
+            super::exec::ExecError::OutOfMemory => Errno::ENOMEM,
+            super::exec::ExecError::ArgumentsTooLong => Errno::E2BIG,
+        })?;
+    // Past the point of no return: switch to the new image, then free the old.
+    sched::set_address_space(space.root());
+    drop(core::mem::replace(&mut task.space, space));
+    task.brk_start = image.brk;
+    task.brk = image.brk;
+    task.mmap_low = super::exec::MMAP_TOP;
+    task.name = alloc::string::String::from(path.rsplit('/').next().unwrap_or(path));
+    super::rename(task.pid, &task.name);
+    super::update_resident(task);
+    sched::set_fs_base(0);
+    crate::arch::x86_64::fpu::FpuState::initial().restore();
+    *frame = crate::arch::x86_64::user::initial_frame(image.entry, image.stack_pointer);
+    Ok(0)
+}
+
+/// `wait4(pid, wstatus, options, rusage)`: collects an ended child. `rusage`, if given, is
+/// written as zeros (Ferrite does not account resources per process yet).
+fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Result<usize, Errno> {
+    use abi::wait::{WCONTINUED, WNOHANG, WUNTRACED};
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Check the pointers first, so a bad one does not cost the child's status.
+    if status != 0 {
+        uaccess::check_range(status, core::mem::size_of::<i32>())?;
+    }
+    if rusage != 0 {
+        uaccess::write_value(rusage, &abi::Rusage::default())?;
+    }
+    match super::wait_child(task.pid, pid, options & WNOHANG != 0)? {
+        None => Ok(0),
+        Some((child, wait_status)) => {
+            if status != 0 {
+                uaccess::write(status, &wait_status.to_le_bytes())?;
+            }
+            Ok(child as usize)
+        }
+    }
+}
+
+/// `kill(pid, sig)`: the default action of each signal, since Ferrite has no handlers yet:
+/// signal 0 only checks that the process exists; the signals whose default is to be ignored
+/// (`SIGCHLD`, `SIGURG`, `SIGWINCH`, `SIGCONT`) and the stop signals (no job control yet) do
+/// nothing; every other one ends the process, except `init`'s.
+fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
+    use abi::signal::*;
+    if !(0..=SIGRTMAX).contains(&signal) {
+        return Err(Errno::EINVAL);
+    }
+    if pid <= 0 {
+        // Process groups (0, below -1) and "everyone" (-1) come with job control.
+        return Err(Errno::EINVAL);
+    }
+    let pid = pid as super::Pid;
+    if !super::exists(pid) {
+        return Err(Errno::ESRCH);
+    }
+    let ignored = [
+        SIGCHLD, SIGURG, SIGWINCH, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+    ];
+    if signal == 0 || ignored.contains(&signal) {
+        return Ok(0);
+    }
+    // A zombie exists but cannot be killed again; that is not an error.
+    super::kill(pid, signal);
+    Ok(0)
+}

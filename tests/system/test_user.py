@@ -1,0 +1,204 @@
+"""User space, end to end: programs from the ramdisk run in ring 3 under the kernel console's
+`run`, print through system calls, and end with a status; each kind of crash ends only the
+program that crashed, with one line naming it; `ps` and `kill` see and end processes.
+
+All checks share one booted machine, as the console tests do.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from consolelib import BOOT_TIMEOUT_S, PROMPT, Console, boot
+
+from ferrite_tools import image, ktap
+from ferrite_tools.qemu import Accel
+
+
+@pytest.fixture(scope="module")
+def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    machine, socket = boot(kernel_images, accel, tmp_path_factory.mktemp("user"), "user")
+    with machine:
+        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        yield Console(machine, socket)
+
+
+#: The fewest cases `usertests` must report (it grows with each system call).
+USERTESTS_MINIMUM = 40
+
+
+def test_init_runs_as_process_1_and_no_kill_ends_it(console: Console) -> None:
+    assert re.search(r"^\s+1\s+0\s+\d+\s+init\s+running", console.run("ps"), re.MULTILINE)
+    assert "kill: process 1 is init, which no signal ends" in console.run("kill 1")
+    assert re.search(r"^\s+1\s+0\s+\d+\s+init\s+running", console.run("ps"), re.MULTILINE)
+
+
+def test_cpu_shows_the_protections_on(console: Console) -> None:
+    # QEMU runs with -cpu max, which emulates all three.
+    assert "protections: SMEP on, SMAP on, UMIP on" in console.run("cpu")
+
+
+def test_usertests_passes_every_case(console: Console) -> None:
+    reply = console.run("run usertests")
+    report = ktap.parse(reply)
+    failures = [f"{c.name}: {' '.join(c.diagnostics)}" for c in report.cases if c.status is ktap.CaseStatus.NOT_OK]
+    assert not failures, "\n".join(failures)
+    assert report.complete, f"{report.problems}\n{reply[-2000:]}"
+    assert len(report.cases) >= USERTESTS_MINIMUM
+    assert re.search(r"\[usertests: pid \d+ exited with status 0\]", reply), reply[-500:]
+    # The one call it makes that Ferrite lacks is named once, so a learner sees what it wanted.
+    assert "system call 63 (uname) is not implemented; it returns ENOSYS" in reply
+
+
+def test_hello_prints_from_ring_3_and_exits_with_status_0(console: Console) -> None:
+    reply = console.run("run hello")
+    assert re.search(r"Hello from ring 3! I am process (\d+)\.", reply), reply
+    assert re.search(r"\[hello: pid \d+ exited with status 0\]", reply), reply
+
+
+def test_arguments_reach_the_program_on_the_start_up_stack(console: Console) -> None:
+    reply = console.run("run args first  second third")
+    assert "argc=4\n" in reply, reply
+    for i, word in enumerate(["args", "first", "second", "third"]):
+        assert f"argv[{i}]={word}\n" in reply, reply
+
+
+#: Each crash kind, the exception the kernel must name, and the signal the program dies of.
+CRASHES = [
+    ("null", r"page fault \(#PF\) at 0x[0-9a-f]+, not present, write, user mode, data access at 0x0;", "SIGSEGV"),
+    ("kernel", r"page fault \(#PF\) at 0x[0-9a-f]+, protection violation, read, user mode, data access at 0xffffffff80000000;", "SIGSEGV"),
+    ("nx", r"page fault \(#PF\) at (0x[0-9a-f]+), protection violation, read, user mode, instruction fetch at \1;", "SIGSEGV"),
+    ("ud2", r"invalid opcode \(#UD\) at 0x[0-9a-f]+;", "SIGILL"),
+    ("divide", r"divide error \(#DE\) at 0x[0-9a-f]+;", "SIGFPE"),
+    ("hlt", r"general protection fault \(#GP\) at 0x[0-9a-f]+;", "SIGSEGV"),
+    ("cli", r"general protection fault \(#GP\) at 0x[0-9a-f]+;", "SIGSEGV"),
+    ("stack", r"page fault \(#PF\) at 0x[0-9a-f]+, not present, write, user mode, data access at 0x[0-9a-f]+ \(the stack's guard page: a stack overflow\);", "SIGSEGV"),
+    ("wild", r"general protection fault \(#GP\) at 0x8000000000000000;", "SIGSEGV"),
+    # -cpu max has UMIP, so even reading the GDT's address is refused in ring 3.
+    ("sgdt", r"general protection fault \(#GP\) at 0x[0-9a-f]+;", "SIGSEGV"),
+]
+
+
+@pytest.mark.parametrize(("kind", "diagnostic", "signal"), CRASHES, ids=[c[0] for c in CRASHES])
+def test_each_crash_ends_only_that_program_with_one_line(console: Console, kind: str, diagnostic: str, signal: str) -> None:
+    reply = console.run(f"run crash {kind}")
+    pid = re.search(r"pid (\d+) \(crash\): ", reply)
+    assert pid, reply
+    assert re.search(rf"pid {pid.group(1)} \(crash\): {diagnostic} killed \({signal}\)", reply), reply
+    assert re.search(rf"\[crash: pid {pid.group(1)} killed by signal \d+ \({signal}\)\]", reply), reply
+    assert "PANIC" not in reply
+    assert "still here\n" in console.run("echo still here")
+
+
+def test_a_bad_crash_kind_prints_usage_and_exits_2(console: Console) -> None:
+    reply = console.run("run crash lightning")
+    assert "usage: crash KIND" in reply
+    assert re.search(r"\[crash: pid \d+ exited with status 2\]", reply), reply
+
+
+def test_a_missing_program_is_a_clear_error(console: Console) -> None:
+    assert "run: /bin/nosuch: no such program in the ramdisk" in console.run("run nosuch")
+    assert "run: missing argument, expected a program name" in console.run("run")
+
+
+def test_a_spinning_program_does_not_starve_the_console_and_kill_ends_it(console: Console) -> None:
+    started = console.run("run spin &")
+    match = re.search(r"\[spin: pid (\d+) started in the background\]", started)
+    assert match, started
+    pid = match.group(1)
+    # The console answers while the program burns CPU in ring 3: the timer preempts it.
+    for _ in range(3):
+        assert "responsive\n" in console.run("echo responsive")
+    listing = console.run("ps")
+    assert re.search(rf"^\s+{pid}\s+0\s+\d+\s+spin\s+running\s+\d+$", listing, re.MULTILINE), listing
+    killed = console.run(f"kill {pid}")
+    assert f"kill: process {pid} is ended" in killed
+    # The end is reported before the next prompt once the program has stopped (which may
+    # already be before the prompt after `kill`).
+    reply = killed + console.run("echo after") + console.run("echo again")
+    assert re.search(rf"\[spin: pid {pid} killed by signal 9 \(SIGKILL\)\]", reply), reply
+    assert not re.search(rf"^\s+{pid}\s", console.run("ps"), re.MULTILINE), "the process is gone"
+
+
+def free_frames(console: Console) -> int:
+    """The free frame count `mem` reports, plus the frames the kernel heap has mapped (which it
+    keeps once mapped), after `ps` has joined the ended programs' threads."""
+    console.run("ps")
+    reply = console.run("mem")
+    free = re.search(r"frames: .*?(\d+) free", reply)
+    heap = re.search(r"heap: (\d+) KiB mapped", reply)
+    assert free and heap, f"mem reports free frames and the heap:\n{reply}"
+    return int(free.group(1)) + int(heap.group(1)) // 4
+
+
+def test_a_thousand_fork_exit_wait_cycles_leave_every_frame(console: Console) -> None:
+    # Warm up: a hundred processes at once make the kernel map the page tables of a hundred
+    # thread-stack slots, which it keeps for the next threads.
+    console.run_slow("run forktest 200", 60.0)
+    before = free_frames(console)
+    reply = console.run_slow("run forktest 1000", 120.0)
+    assert "forktest: 1000 children forked, exited and collected" in reply, reply[-800:]
+    assert "forktest: the child wrote 9, the parent still sees 7" in reply, reply[-800:]
+    assert re.search(r"\[forktest: pid \d+ exited with status 0\]", reply), reply[-500:]
+    assert free_frames(console) == before, "1000 forks leaked frames"
+
+
+def test_running_programs_returns_every_frame(console: Console) -> None:
+
+    console.run("run hello")  # warm up: the heap and page tables the console itself needs
+    before = free_frames(console)
+    for _ in range(20):
+        console.run("run hello")
+        console.run("run crash null")
+    assert free_frames(console) == before, "twenty programs and twenty crashes leaked frames"
+
+
+def test_a_static_c_program_built_with_musl_runs_unchanged(console: Console) -> None:
+    # user/c/hello-musl.c knows nothing of Ferrite; ./x.py builds it with `musl-gcc -static`.
+    assert shutil.which("musl-gcc"), "musl-gcc is missing: apt-get install musl-tools (./x.py setup does)"
+    reply = console.run("trace hello-musl one")
+    assert "Hello from C, built with musl-gcc -static: hello-musl with 1 argument(s)\n" in reply, reply
+    assert re.search(r"\[hello-musl: pid \d+ exited with status 0\]", reply), reply
+    # Every system call it made, in order, as the trace names them.
+    calls = re.findall(r"^\[pid \d+\] (\w+)\(", reply, re.MULTILINE)
+    assert calls == MUSL_HELLO_CALLS, calls
+
+
+#: What musl's start-up, stdio and exit ask of the kernel for a hello world (see
+#: ../shared/LINUX_ABI.md): the thread pointer, the thread id, "is stdout a terminal?", the
+#: output, the exit.
+MUSL_HELLO_CALLS = ["arch_prctl", "set_tid_address", "ioctl", "writev", "exit_group"]
+
+
+def test_trace_shows_each_call_with_its_result(console: Console) -> None:
+    reply = console.run("trace hello")
+    assert re.search(r"^\[pid \d+\] getpid\(0x0, 0x0, 0x0\) = \d+$", reply, re.MULTILINE), reply
+    assert re.search(r"^\[pid \d+\] write\(0x1, 0x[0-9a-f]+, 0x[0-9a-f]+\) = \d+$", reply, re.MULTILINE), reply
+    assert re.search(r"^\[pid \d+\] exit_group\(0x0, ", reply, re.MULTILINE), reply
+
+
+def heap_blocks(console: Console) -> int:
+    """The kernel heap's live blocks, as `mem` reports them."""
+    match = re.search(r"(\d+) blocks live", console.run("mem"))
+    assert match, "mem reports the heap's live blocks"
+    return int(match.group(1))
+
+
+#: The seeds `sysfuzz` runs with in the suite; `run sysfuzz SEED` replays one.
+SYSFUZZ_SEEDS = (1, 2, 3)
+
+
+def test_sysfuzz_random_calls_neither_crash_nor_leak(console: Console) -> None:
+    console.run_slow("run forktest 200", 60.0)  # warm up, as for the fork leak check
+    console.run_slow("run sysfuzz 99 300", 60.0)  # and the heap's slabs for the fuzzed calls
+    frames, blocks = free_frames(console), heap_blocks(console)
+    for seed in SYSFUZZ_SEEDS:
+        reply = console.run_slow(f"run sysfuzz {seed}", 180.0)
+        assert f"sysfuzz: seed {seed}: 10000 calls in 100 children" in reply, f"seed {seed}:\n{reply[-1500:]}"
+        assert re.search(r"\[sysfuzz: pid \d+ exited with status 0\]", reply), f"seed {seed}:\n{reply[-800:]}"
+        assert "PANIC" not in reply
+    assert free_frames(console) == frames, f"sysfuzz with seeds {SYSFUZZ_SEEDS} leaked frames"
+    assert heap_blocks(console) == blocks, f"sysfuzz with seeds {SYSFUZZ_SEEDS} leaked kernel heap blocks"

@@ -1,0 +1,151 @@
+//! `sysfuzz [SEED] [CALLS]`: makes CALLS (default 10,000) random system calls with random
+//! arguments, in children of [`BATCH`] calls each, from SEED (default 1). The kernel must
+//! survive every one: answer with a result or an error, or end the child that did something
+//! fatal to itself (unmapped its own code, say); never panic, never hang, never leak. The same
+//! seed makes the same calls, so a failure is reproduced by its seed, which the first line names.
+//!
+//! The arguments are drawn from values that find bugs: 0, small numbers, -1, boundaries of the
+//! address space, pointers into a buffer of this program's (filled with random bytes), into
+//! unmapped memory and into the kernel. A few calls would wait for ever and are kept from doing
+//! so: `read` never from standard input (nobody types), `nanosleep` a microsecond, and `kill`
+//! never aimed at the parent.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use runtime::abi::{nr, wait, Timespec};
+use runtime::{println, sys};
+use xorshift::Rng;
+
+runtime::entry!(main);
+
+/// Calls per child: a child that dies early (it may `exit`, or unmap its own stack) takes only
+/// its batch with it.
+const BATCH: u32 = 100;
+/// Calls when no count is given.
+const DEFAULT_CALLS: u32 = 10_000;
+/// The highest Linux call number worth trying, and a little beyond.
+const HIGHEST_CALL: u64 = 460;
+/// Bytes of the buffer that "valid" pointers point into.
+const BUFFER_BYTES: usize = 8192;
+/// Kernel addresses: the kernel image and the physical memory map.
+const KERNEL_ADDRESSES: [u64; 2] = [0xffff_ffff_8000_0000, 0xffff_8000_0000_0000];
+/// User addresses nothing maps.
+const UNMAPPED: [u64; 3] = [0x1000, 0x5000_0000_0000, 0x7fff_ffff_f000];
+/// The first non-canonical address.
+const NON_CANONICAL: u64 = 0x8000_0000_0000;
+
+/// The buffer valid pointers point into.
+static mut BUFFER: [u8; BUFFER_BYTES] = [0; BUFFER_BYTES];
+
+fn main() -> i32 {
+    let mut args = runtime::args().skip(1);
+    let seed: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let calls: u32 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_CALLS);
+    println!("sysfuzz: seed {seed}, {calls} calls in batches of {BATCH} (replay: run sysfuzz {seed} {calls})");
+    let me = sys::getpid();
+    let (mut made, mut batches, mut died) = (0u32, 0u32, 0u32);
+    while made < calls {
+        let count = BATCH.min(calls - made);
+        let batch_seed = seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(u64::from(batches));
+        match sys::fork() {
+            Ok(0) => sys::exit_group(fuzz(batch_seed, count, me)),
+            Ok(child) => {
+                // Collect this batch's child and whatever it forked that has ended.
+                while let Ok(Some((pid, status))) = sys::wait4(-1, 0) {
+                    if pid == child {
+                        died += u32::from(!wait::exited(status));
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                println!("sysfuzz: fork failed: {e:?}");
+                return 1;
+            }
+        }
+        made += count;
+        batches += 1;
+    }
+    // Children the fuzzed calls forked: collect the rest.
+    while let Ok(Some(_)) = sys::wait4(-1, 0) {}
+    println!("sysfuzz: seed {seed}: {made} calls in {batches} children ({died} ended by a fault or signal); the kernel survived");
+    0
+}
+
+/// One child's work: `count` random calls from `seed`. Never returns if a call ends it.
+fn fuzz(seed: u64, count: u32, parent: u32) -> i32 {
+    let mut rng = Rng::new(seed);
+    // SAFETY: the child is single-threaded and this is the only reference to the buffer.
+    let buffer = unsafe { &mut *core::ptr::addr_of_mut!(BUFFER) };
+    for _ in 0..count {
+        for chunk in buffer.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next_u64().to_le_bytes()[..chunk.len()]);
+        }
+        let number = rng.below(HIGHEST_CALL) as usize;
+        let mut args = [0u64; 6];
+        for arg in &mut args {
+            *arg = argument(&mut rng, buffer);
+        }
+        tame(number, &mut args, buffer, parent);
+        let args = args.map(|a| a as usize);
+        // SAFETY: none: that is the point. Whatever the call does to this child's memory, the
+        // kernel must cope; the child may die, the parent carries on.
+        let _ = unsafe { sys::raw(number, args) };
+    }
+    0
+}
+
+/// A random argument: one of the values that find bugs.
+fn argument(rng: &mut Rng, buffer: &[u8]) -> u64 {
+    let base = buffer.as_ptr() as u64;
+    match rng.below(10) {
+        0 => 0,
+        1 => rng.below(16),
+        2 => u64::MAX,
+        3 => base + rng.below(BUFFER_BYTES as u64),
+        4 => base,
+        5 => UNMAPPED[rng.below(UNMAPPED.len() as u64) as usize],
+        6 => KERNEL_ADDRESSES[rng.below(KERNEL_ADDRESSES.len() as u64) as usize] + rng.below(4096),
+        7 => NON_CANONICAL - rng.below(16),
+        8 => 1 << rng.below(64),
+        _ => rng.next_u64(),
+    }
+}
+
+/// Keeps the few calls that could wait for ever (or end the run) from doing so.
+fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
+    match number {
+        // Nobody types: reading standard input would wait for ever.
+        nr::READ if args[0] == 0 => args[0] = 5,
+        nr::NANOSLEEP => {
+            let nap = Timespec {
+                tv_sec: 0,
+                tv_nsec: 1000,
+            };
+            let bytes: [u8; 16] = timespec_bytes(&nap);
+            buffer[..16].copy_from_slice(&bytes);
+            args[0] = buffer.as_ptr() as u64;
+        }
+        nr::KILL if args[0] as u32 == parent || args[0] as i32 == -1 => args[0] = 0,
+        // A successful exec of a real program would run it to its end (`spin` never ends); the
+        // path is always this buffer's random bytes.
+        nr::EXECVE => args[0] = buffer.as_ptr() as u64,
+        _ => {}
+    }
+}
+
+/// The bytes of a timespec, as the kernel reads them.
+fn timespec_bytes(time: &Timespec) -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&time.tv_sec.to_le_bytes());
+    bytes[8..].copy_from_slice(&time.tv_nsec.to_le_bytes());
+    bytes
+}

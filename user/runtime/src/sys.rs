@@ -1,0 +1,224 @@
+//! System calls: the `syscall` instruction, and one safe wrapper per call.
+//!
+//! The convention is Linux's (and so Ferrite's): the call's number in RAX, up to six arguments
+//! in RDI, RSI, RDX, R10, R8, R9 (R10, not RCX, because `syscall` itself overwrites RCX with the
+//! return address and R11 with the flags), the result in RAX. A result between -4095 and -1 is
+//! a negated error number; [`abi::decode`] turns it into a `Result`.
+//!
+//! Pointers cross the boundary as plain integers: the kernel treats each as an allegation and
+//! checks it, so a wrapper here may pass any address, and a wrong one gets `EFAULT`, not a
+//! crash. `sysfuzz` relies on that.
+
+use abi::{nr, Errno, Timespec};
+use core::arch::asm;
+
+/// Makes system call `number` with six arguments (unused ones are ignored by the kernel) and
+/// returns the raw result.
+///
+/// # Safety
+///
+/// The call may read or write memory at any address among the arguments, as the call defines:
+/// the caller must make sure that memory is valid for that, or accept what the kernel does
+/// with it (for `sysfuzz`, an error).
+#[inline(always)]
+pub unsafe fn raw(number: usize, args: [usize; 6]) -> usize {
+    let result: usize;
+    // SAFETY: `syscall` enters the kernel, which preserves every register but RAX (the result),
+    // RCX and R11 (clobbered by the instruction itself); memory effects are the caller's
+    // contract.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") number => result,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            in("r8") args[4],
+            in("r9") args[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    result
+}
+
+/// A call that touches no memory of ours.
+fn call(number: usize, args: [usize; 6]) -> Result<usize, Errno> {
+    // SAFETY: every caller passes a call that reads or writes no user memory.
+    abi::decode(unsafe { raw(number, args) })
+}
+
+/// Writes `bytes` to descriptor `fd`; returns how many were written.
+pub fn write(fd: i32, bytes: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel reads `bytes.len()` bytes at `bytes`, a valid slice.
+    abi::decode(unsafe {
+        raw(
+            nr::WRITE,
+            [fd as usize, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0],
+        )
+    })
+}
+
+/// Reads into `buffer` from descriptor `fd`; returns how many bytes arrived (0: end of file).
+pub fn read(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buffer.len()` bytes into `buffer`, a valid slice.
+    abi::decode(unsafe {
+        raw(
+            nr::READ,
+            [
+                fd as usize,
+                buffer.as_mut_ptr() as usize,
+                buffer.len(),
+                0,
+                0,
+                0,
+            ],
+        )
+    })
+}
+
+/// Ends the whole process with `status`.
+pub fn exit_group(status: i32) -> ! {
+    let _ = call(nr::EXIT_GROUP, [status as usize, 0, 0, 0, 0, 0]);
+    // Only a broken kernel returns from exit_group; `exit` is the last resort.
+    let _ = call(nr::EXIT, [status as usize, 0, 0, 0, 0, 0]);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// This process's id.
+pub fn getpid() -> u32 {
+    call(nr::GETPID, [0; 6]).unwrap_or(0) as u32
+}
+
+/// The parent's process id.
+pub fn getppid() -> u32 {
+    call(nr::GETPPID, [0; 6]).unwrap_or(0) as u32
+}
+
+/// Gives the CPU to another ready thread, if any.
+pub fn sched_yield() -> Result<(), Errno> {
+    call(nr::SCHED_YIELD, [0; 6]).map(drop)
+}
+
+/// Sleeps for `duration`.
+pub fn nanosleep(duration: &Timespec) -> Result<(), Errno> {
+    // SAFETY: the kernel reads one `Timespec` at `duration`; the remainder pointer is null.
+    abi::decode(unsafe {
+        raw(
+            nr::NANOSLEEP,
+            [duration as *const Timespec as usize, 0, 0, 0, 0, 0],
+        )
+    })
+    .map(drop)
+}
+
+/// Reads clock `clock` (for example [`abi::time::CLOCK_MONOTONIC`]).
+pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
+    let mut now = Timespec::default();
+    // SAFETY: the kernel writes one `Timespec` into `now`.
+    abi::decode(unsafe {
+        raw(
+            nr::CLOCK_GETTIME,
+            [
+                clock as usize,
+                &mut now as *mut Timespec as usize,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )
+    })?;
+    Ok(now)
+}
+
+/// Sets the program break to `address` (0: just ask); returns the break now in force.
+pub fn brk(address: usize) -> usize {
+    // brk never fails in the usual sense: it returns the old break when it cannot move it.
+    call(nr::BRK, [address, 0, 0, 0, 0, 0]).unwrap_or(0)
+}
+
+/// Maps `length` bytes of fresh, zeroed, private memory with `prot`; returns its address.
+pub fn mmap_anonymous(length: usize, prot: u32) -> Result<usize, Errno> {
+    let flags = (abi::mman::MAP_PRIVATE | abi::mman::MAP_ANONYMOUS) as usize;
+    call(nr::MMAP, [0, length, prot as usize, flags, usize::MAX, 0])
+}
+
+/// Unmaps `length` bytes at `address`.
+///
+/// # Safety
+///
+/// Nothing may use that memory afterwards.
+pub unsafe fn munmap(address: usize, length: usize) -> Result<(), Errno> {
+    call(nr::MUNMAP, [address, length, 0, 0, 0, 0]).map(drop)
+}
+
+/// Sets the FS base, the thread pointer thread-local storage is addressed through.
+pub fn set_fs_base(address: usize) -> Result<(), Errno> {
+    call(
+        nr::ARCH_PRCTL,
+        [abi::arch_prctl::ARCH_SET_FS as usize, address, 0, 0, 0, 0],
+    )
+    .map(drop)
+}
+
+/// Creates a child process, a copy of this one; returns the child's pid in the parent and 0
+/// in the child.
+pub fn fork() -> Result<u32, Errno> {
+    call(nr::FORK, [0; 6]).map(|pid| pid as u32)
+}
+
+/// Waits for a child (`pid`, or any with -1) to end; returns its pid and wait status
+/// (decode it with `abi::wait`), or `Ok(None)` with `WNOHANG` when none has ended yet.
+pub fn wait4(pid: i32, options: u32) -> Result<Option<(u32, i32)>, Errno> {
+    let mut status: i32 = 0;
+    // SAFETY: the kernel writes one i32 into `status`; no rusage is asked for.
+    let child = abi::decode(unsafe {
+        raw(
+            nr::WAIT4,
+            [
+                pid as usize,
+                &mut status as *mut i32 as usize,
+                options as usize,
+                0,
+                0,
+                0,
+            ],
+        )
+    })?;
+    Ok((child != 0).then_some((child as u32, status)))
+}
+
+/// Sends `signal` to process `pid`.
+pub fn kill(pid: u32, signal: i32) -> Result<(), Errno> {
+    call(nr::KILL, [pid as usize, signal as usize, 0, 0, 0, 0]).map(drop)
+}
+
+/// Replaces this program with the one at `path`, with arguments `argv` and environment `envp`
+/// (each string NUL-terminated: `b"hello\0"`). Returns only on failure.
+pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
+    let mut argv_pointers: alloc::vec::Vec<usize> =
+        argv.iter().map(|s| s.as_ptr() as usize).collect();
+    argv_pointers.push(0);
+    let mut envp_pointers: alloc::vec::Vec<usize> =
+        envp.iter().map(|s| s.as_ptr() as usize).collect();
+    envp_pointers.push(0);
+    let args = [
+        path.as_ptr() as usize,
+        argv_pointers.as_ptr() as usize,
+        envp_pointers.as_ptr() as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads the NUL-terminated strings and the null-terminated pointer
+    // arrays, all alive for the call.
+    match abi::decode(unsafe { raw(nr::EXECVE, args) }) {
+        Ok(_) => Errno::EIO, // execve does not return on success
+        Err(e) => e,
+    }
+}
