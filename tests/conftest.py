@@ -42,5 +42,13 @@ def kernel_images(toolchain: Toolchain) -> image.Images:
     """BIOS and UEFI images of the debug kernel."""
     build.build_boot_tool(toolchain, verbose=False)
     elf = build.build_kernel(toolchain, release=False, verbose=False)
-    ramdisk = image.make_ramdisk(build.build_programs(toolchain, verbose=False))
+    ramdisk = image.build_ramdisk(toolchain, verbose=False)
     return image.make_images(toolchain, elf, "debug", {Firmware.BIOS, Firmware.UEFI}, ramdisk)
+
+
+@pytest.fixture(scope="session")
+def corpus_images(toolchain: Toolchain, kernel_images: image.Images) -> image.Images:
+    """A BIOS image of the debug kernel whose ramdisk also carries the malformed ELF corpus."""
+    elf = build.build_kernel(toolchain, release=False, verbose=False)
+    ramdisk = image.build_ramdisk(toolchain, verbose=False, with_corpus=True)
+    return image.make_images(toolchain, elf, "debug-corpus", {Firmware.BIOS}, ramdisk)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ferrite_tools import initrd, paths
+from ferrite_tools import image, initrd, paths
 from ferrite_tools.errors import FerriteError, InvalidData
 from ferrite_tools.initrd import Member
 
@@ -347,3 +347,32 @@ if __name__ == "__main__":
         sys.exit(f"usage: {sys.argv[0]} --write-fixture")
     write_fixture()
     print(f"wrote {FIXTURE}")
+
+
+# --- the ramdisk `./x.py image --add` packs ----------------------------------------------------
+
+
+def test_added_programs_go_into_bin_beside_ferrites_own(tmp_path: Path) -> None:
+    own = tmp_path / "hello"
+    own.write_bytes(elf64())
+    mine = tmp_path / "mine"
+    mine.write_bytes(elf64())
+    out = image.make_ramdisk([own], [mine], out=tmp_path / "ramdisk.cpio")
+    names = [member.name for member in initrd.unpack(out.read_bytes())]
+    assert names == ["bin", "bin/hello", "bin/mine"]
+
+
+def test_adding_a_dynamic_program_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(InvalidData, match="dynamically linked"):
+        image.make_ramdisk([], [Path("/bin/ls")], out=tmp_path / "ramdisk.cpio")
+    assert not (tmp_path / "ramdisk.cpio").exists(), "nothing is written for a refused program"
+
+
+def test_adding_a_program_under_a_name_ferrite_uses_is_refused(tmp_path: Path) -> None:
+    own = tmp_path / "own" / "hello"
+    own.parent.mkdir()
+    own.write_bytes(elf64())
+    theirs = tmp_path / "hello"
+    theirs.write_bytes(elf64())
+    with pytest.raises(FerriteError, match="already in the ramdisk"):
+        image.make_ramdisk([own], [theirs], out=tmp_path / "ramdisk.cpio")

@@ -124,7 +124,7 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
     summaries = []
     for name, prefix in GUEST_BENCH_KERNELS.items():
         (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=name)
-        ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=verbose))
+        ramdisk = image.build_ramdisk(tc, verbose=verbose)
         images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS}, ramdisk)
         config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
         log = paths.LOG_DIR / f"bench-{name}.log"

@@ -214,3 +214,26 @@ def build_c_programs(*, verbose: bool) -> list[Path]:
 def build_programs(tc: Toolchain, *, verbose: bool) -> list[Path]:
     """Every program for the ramdisk: Ferrite's own (Rust) and the C ones (musl)."""
     return build_user(tc, verbose=verbose) + build_c_programs(verbose=verbose)
+
+
+#: Where the ELF crate's malformed corpus is written for the ramdisk.
+ELF_CORPUS_DIR = paths.BUILD_DIR / "elf-corpus"
+
+
+def build_elf_corpus(tc: Toolchain, *, verbose: bool) -> list[Path]:
+    """Writes the `elf` crate's corpus of malformed files (crates/elf/src/corpus) to
+    build/elf-corpus/, one NAME.elf per case; returns them. The ramdisk carries them so that the
+    kernel's exec is tested on exactly the files the parser's own tests refuse."""
+    if ELF_CORPUS_DIR.exists():
+        for old in ELF_CORPUS_DIR.glob("*.elf"):
+            old.unlink()
+    run_logged(
+        [str(tc.cargo), "run", "--release", "-q", "-p", "elf", "--features", "corpus", "--example", "write_corpus",
+         "--", str(ELF_CORPUS_DIR)],
+        cwd=paths.ROOT,
+        env=tc.env(),
+        log=paths.LOG_DIR / "build-elf-corpus.log",
+        what="Writing the ELF corpus",
+        stream=verbose,
+    )
+    return sorted(ELF_CORPUS_DIR.glob("*.elf"))

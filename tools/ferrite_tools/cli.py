@@ -132,7 +132,7 @@ def _accel(request: str) -> Accel:
 def _images(tc: Toolchain, release: bool, verbose: bool, added: Sequence[Path] = ()) -> image.Images:
     build.build_boot_tool(tc, verbose=verbose)
     elf = build.build_kernel(tc, release=release, verbose=verbose)
-    ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=verbose), added)
+    ramdisk = image.build_ramdisk(tc, verbose=verbose, added=added)
     return image.make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI}, ramdisk)
 
 
@@ -308,7 +308,7 @@ def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
     name = elf.name.rsplit("-", 1)[0]
     kernel = build.TestKernel("unit" if name == "ferrite" else name, elf)
     firmwares = harness.firmwares_for(kernel.name)
-    ramdisk = image.make_ramdisk(build.build_programs(tc, verbose=False))
+    ramdisk = image.build_ramdisk(tc, verbose=False)
     images = image.make_images(tc, elf, f"test-{kernel.name}", set(firmwares), ramdisk)
     accel = _accel("auto")
     results = []

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from ferrite_tools import initrd, paths
+from ferrite_tools import build, initrd, paths
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Firmware
 from ferrite_tools.setup import Toolchain
@@ -41,10 +41,33 @@ def _newer(target: Path, *sources: Path) -> bool:
 RAMDISK = paths.BUILD_DIR / "ramdisk.cpio"
 
 
-def make_ramdisk(programs: Sequence[Path], added: Sequence[Path] = (), out: Path = RAMDISK) -> Path:
+#: The folder of the ramdisk that holds the malformed ELF files (see `build.build_elf_corpus`).
+CORPUS_FOLDER = "elf-corpus"
+
+
+#: The ramdisk of the test image that also carries the ELF corpus.
+CORPUS_RAMDISK = paths.BUILD_DIR / "ramdisk-corpus.cpio"
+
+
+def build_ramdisk(tc: Toolchain, *, verbose: bool, added: Sequence[Path] = (), with_corpus: bool = False) -> Path:
+    """Builds the programs and packs them, with `added`, into the ramdisk. `with_corpus` adds the
+    ELF corpus (for the test that execs it) in a ramdisk of its own: its 60 files are nearly half
+    a megabyte, which the BIOS loader reads slowly enough to double an emulated boot."""
+    programs = build.build_programs(tc, verbose=verbose)
+    if not with_corpus:
+        return make_ramdisk(programs, added)
+    corpus = build.build_elf_corpus(tc, verbose=verbose)
+    return make_ramdisk(programs, added, out=CORPUS_RAMDISK, corpus=corpus)
+
+
+def make_ramdisk(
+    programs: Sequence[Path], added: Sequence[Path] = (), out: Path = RAMDISK, corpus: Sequence[Path] = ()
+) -> Path:
     """Packs `programs` (Ferrite's own) and `added` (a learner's, checked first to be static
-    x86-64 ELF executables) into a cpio archive, each as bin/NAME; rewrites `out` only when its
-    bytes change, so an unchanged ramdisk does not make the images stale."""
+    x86-64 ELF executables) into a cpio archive, each as bin/NAME, and the malformed `corpus`
+    files as elf-corpus/NAME (executable, so that exec reads them and must refuse them);
+    rewrites `out` only when its bytes change, so an unchanged ramdisk does not make the images
+    stale."""
     for path in added:
         initrd.check_static_elf(path)
     members = {p.name: p for p in programs}
@@ -52,9 +75,9 @@ def make_ramdisk(programs: Sequence[Path], added: Sequence[Path] = (), out: Path
         if path.name in members and path not in programs:
             raise FerriteError(f"--add {path}: a program named {path.name} is already in the ramdisk")
         members[path.name] = path
-    data = initrd.pack(
-        [initrd.Member(f"bin/{name}", path.read_bytes(), initrd.EXECUTABLE_MODE) for name, path in sorted(members.items())]
-    )
+    entries = [initrd.Member(f"bin/{name}", path.read_bytes(), initrd.EXECUTABLE_MODE) for name, path in sorted(members.items())]
+    entries += [initrd.Member(f"{CORPUS_FOLDER}/{path.name}", path.read_bytes(), initrd.EXECUTABLE_MODE) for path in corpus]
+    data = initrd.pack(entries)
     if not out.exists() or out.read_bytes() != data:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)

@@ -144,7 +144,7 @@ class TestRun:
     def kernel(self) -> None:
         kernels = build.build_test_kernels(self.tc, verbose=self.verbose)
         # Test kernels carry the same ramdisk as the real one, so they can run user programs.
-        ramdisk = image.make_ramdisk(build.build_programs(self.tc, verbose=self.verbose))
+        ramdisk = image.build_ramdisk(self.tc, verbose=self.verbose)
         ovmf = find_ovmf()
         for kernel in kernels:
             label_matches = self.wanted(f"kernel: {kernel.name}")

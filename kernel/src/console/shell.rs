@@ -376,33 +376,42 @@ fn ps() {
     crate::sched::reap_finished();
     let processes = crate::proc::list();
     if !processes.is_empty() {
-        println!(" PID PPID  TID  NAME          STATE      PAGES");
+        let mut threads = alloc::vec::Vec::new();
+        crate::sched::threads(|t| threads.push(t));
+        println!(" PID PPID THREADS  TID  NAME          STATE      PAGES        CPU");
         for p in &processes {
-            let state = if p.status.is_some() {
-                "zombie"
-            } else {
-                "running"
+            let thread = threads.iter().find(|t| t.id == p.thread);
+            let (state, ticks, count) = match (p.status, thread) {
+                (Some(_), _) => ("zombie", 0, 0),
+                (None, Some(t)) => (thread_state(t.state), t.cpu_ticks, 1),
+                (None, None) => ("starting", 0, 1),
             };
+            let ms = ticks * 1000 / time::TICK_HZ;
             println!(
-                "{:>4} {:>4} {:>4}  {:<12}  {:<8} {:>7}",
-                p.pid, p.parent, p.thread, p.name, state, p.resident
+                "{:>4} {:>4} {:>7} {:>4}  {:<12}  {:<8} {:>7} {:>7} ms",
+                p.pid, p.parent, count, p.thread, p.name, state, p.resident, ms
             );
         }
     }
     println!("  ID  NAME          STATE          CPU");
     crate::sched::threads(|t| {
-        let state = match t.state {
-            ::sched::State::Running => "running",
-            ::sched::State::Ready => "ready",
-            ::sched::State::Blocked => "blocked",
-            ::sched::State::Sleeping { .. } => "sleeping",
-            ::sched::State::Exited => "exited",
-            ::sched::State::Free => "free",
-            ::sched::State::New => "new",
-        };
+        let state = thread_state(t.state);
         let ms = t.cpu_ticks * 1000 / time::TICK_HZ;
         println!("  {:>2}  {:<12}  {:<12} {:>6} ms", t.id, t.name, state, ms);
     });
+}
+
+/// A thread state in `ps`'s words.
+fn thread_state(state: ::sched::State) -> &'static str {
+    match state {
+        ::sched::State::Running => "running",
+        ::sched::State::Ready => "ready",
+        ::sched::State::Blocked => "blocked",
+        ::sched::State::Sleeping { .. } => "sleeping",
+        ::sched::State::Exited => "exited",
+        ::sched::State::Free => "free",
+        ::sched::State::New => "new",
+    }
 }
 
 /// Starts a demo workload as detached threads (joined later by `ps`).

@@ -17,9 +17,9 @@
 //! The locks are never taken in an interrupt handler (they do not allocate); the page-fault
 //! handler that resolves copy-on-write runs with interrupts on, as thread code.
 
+use crate::sync::IrqMutex as Mutex;
 use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
 use frames::{Counts, FrameBitmap, FreeError, FRAME_SIZE};
-use spin::Mutex;
 use x86_64::PhysAddr;
 
 /// Frames below this physical address are never handed out (see the module documentation).

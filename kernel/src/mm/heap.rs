@@ -17,10 +17,10 @@
 
 use super::PAGE_TABLES;
 use crate::mm::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
+use crate::sync::IrqMutex as Mutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
 use heap::{Grow, Heap, HeapError, Stats};
-use spin::Mutex;
 use x86_64::structures::paging::PageTableFlags as Flags;
 use x86_64::VirtAddr;
 

@@ -33,9 +33,9 @@
 //!                         boot information, framebuffer, the ramdisk
 //! 0xffff_8000_0000_0000
 //!                         (non-canonical hole)
-//! 0x0000_7fff_ffff_efff ┐ user space: each process's own (see `mm::space`), from page 1 to
+//! 0x0000_7fff_ffff_efff ┐ user space: each process's own (see `mm::space`), from 64 KiB to
 //!                       │ one page below the boundary
-//! 0x0000_0000_0000_1000 ┘
+//! 0x0000_0000_0001_0000 ┘
 //! ```
 //!
 //! The bootloader is told to keep all its mappings in the upper half

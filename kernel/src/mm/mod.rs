@@ -11,9 +11,9 @@ pub mod layout;
 pub mod paging;
 pub mod space;
 
+use crate::sync::IrqMutex as Mutex;
 use core::sync::atomic::{AtomicU64, Ordering};
 use paging::PageTables;
-use spin::Mutex;
 use x86_64::structures::paging::PageTableFlags as Flags;
 
 /// The kernel's page tables, once [`init`] has run. The lock makes every change one at a time.
@@ -28,7 +28,7 @@ pub enum MemoryError {
     Frames(frames::FramesError),
     /// The heap could not be set up.
     Heap(heap::KernelHeapError),
-    /// No frame was left for the kernel half's top-level tables.
+    /// No frame was left for the kernel half's top-level tables or the thread stacks' tables.
     KernelHalf,
 }
 
@@ -63,6 +63,7 @@ pub unsafe fn init(
             return Err(MemoryError::KernelHalf);
         }
     }
+    prepare_thread_stack_tables(&mut tables)?;
     KERNEL_ROOT.store(tables.root().as_u64(), Ordering::Relaxed);
     *PAGE_TABLES.lock() = Some(tables);
     heap::init().map_err(MemoryError::Heap)?;
@@ -71,6 +72,30 @@ pub unsafe fn init(
         frames_at_boot,
         audit,
     })
+}
+
+/// Bytes one level-1 page table maps: 512 pages.
+const LEVEL1_SPAN: u64 = paging::ENTRIES as u64 * paging::PAGE_SIZE;
+
+/// Makes every page table the thread-stack region will need (16 for 128 threads, 64 KiB), by
+/// mapping and unmapping one page in each table's span. Spawning a thread then never allocates a
+/// page table, and the free frame count after threads (and processes) come and go is exactly
+/// what it was before, which the leak tests check; made on demand, the tables stayed allocated
+/// from whichever thread slot was first used, and the count depended on timing.
+fn prepare_thread_stack_tables(tables: &mut PageTables) -> Result<(), MemoryError> {
+    let end = layout::THREAD_STACKS_START + ::sched::MAX_THREADS as u64 * layout::THREAD_STACK_SLOT;
+    let mut at = layout::thread_stack_bottom(0);
+    while at < end {
+        let frame = frames::allocate().ok_or(MemoryError::KernelHalf)?;
+        let page = x86_64::VirtAddr::new(at);
+        tables
+            .map(page, frame, Flags::WRITABLE | Flags::NO_EXECUTE)
+            .map_err(|_| MemoryError::KernelHalf)?;
+        let _ = tables.unmap(page);
+        let _ = frames::free(frame);
+        at += LEVEL1_SPAN;
+    }
+    Ok(())
 }
 
 /// The physical address of the kernel's top-level page table (what CR3 holds for kernel

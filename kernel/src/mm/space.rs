@@ -35,8 +35,10 @@ pub const USER_END: u64 = (1 << 47) - PAGE_SIZE;
 /// the OS; SDM Vol. 3A §4.5, table 4-19).
 pub const COPY_ON_WRITE: Flags = Flags::BIT_9;
 
-/// The lowest address a program may use: page 0 stays unmapped so a null pointer faults.
-pub const USER_START: u64 = PAGE_SIZE;
+/// The lowest address a program may map: the first 64 KiB stay unmapped, so that a null pointer,
+/// or a null pointer to a structure plus a field's offset, faults. The same as Linux's default
+/// `vm.mmap_min_addr`, so that a program that loads on Linux loads here.
+pub const USER_START: u64 = 0x1_0000;
 
 /// Why an address space could not be made or changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -131,7 +131,17 @@ static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
 /// and the trap hooks, which never nest on one thread (an interrupt during a system call does
 /// not call them).
 unsafe fn current_task<'a>() -> Option<&'a mut Task> {
-    let task = TASKS[sched::current()].load(Ordering::Relaxed);
+    // SAFETY: the caller's contract, for the running thread.
+    unsafe { task_of(sched::current()) }
+}
+
+/// Thread `tid`'s task, if it runs a program.
+///
+/// # Safety
+///
+/// `tid` must be the running thread; otherwise as for [`current_task`].
+unsafe fn task_of<'a>(tid: ThreadId) -> Option<&'a mut Task> {
+    let task = TASKS.get(tid)?.load(Ordering::Relaxed);
     // SAFETY: the pointer was set by this thread in `run` to its own `Task`, which outlives
     // every trap of the program; the caller makes this the only reference.
     unsafe { task.as_mut() }

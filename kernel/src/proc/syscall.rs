@@ -10,8 +10,11 @@
 //!
 //! Interrupts are on while a call runs: a long call (`nanosleep`) is preempted like anything
 //! else, and a call may block.
+//!
+//! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
+//! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{current_task, finish, uaccess, Task};
+use super::{finish, task_of, uaccess, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::USER_END;
@@ -34,51 +37,55 @@ const STDIN: u64 = 0;
 const STDOUT: u64 = 1;
 const STDERR: u64 = 2;
 
-/// What a call asks of the dispatcher.
-enum Outcome {
-    /// Return this result to the program.
-    Return(Result<usize, Errno>),
-    /// End the program with this wait status.
-    Exit(i32),
-}
-
 /// The registered system-call handler: runs the call in RAX and writes its result there.
 pub fn handle(frame: &mut TrapFrame) {
     interrupts::enable();
+    let me = sched::current();
     // SAFETY: the handler runs on the program's own thread and nothing else holds its task.
-    let Some(task) = (unsafe { current_task() }) else {
+    let Some(task) = (unsafe { task_of(me) }) else {
         frame.rax = abi::encode(Err(Errno::ENOSYS)) as u64;
         return;
     };
-    let args = [
-        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
-    ];
     let number = frame.rax as usize;
-    let outcome = dispatch(task, frame, number, args);
+    let result = dispatch(task, frame, number);
     if task.trace {
-        trace(task, number, &args, &outcome);
+        trace(task, number, frame, Some(result));
     }
-    match outcome {
-        Outcome::Return(result) => frame.rax = abi::encode(result) as u64,
-        Outcome::Exit(status) => {
-            interrupts::disable();
-            // SAFETY: this handler's frames and the entry's own hold nothing to drop.
-            unsafe { finish(task, status) }
-        }
-    }
-    if sched::should_stop() {
-        interrupts::disable();
-        // SAFETY: as above.
-        unsafe { finish(task, super::killed_status()) }
+    frame.rax = abi::encode(result) as u64;
+    if sched::stop_requested(me) {
+        killed(task);
     }
     interrupts::disable();
 }
 
-/// Runs call `number`. `frame` is the program's registers, for the calls that copy them
-/// (`fork`) or replace them (`execve`).
-fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize, a: [u64; 6]) -> Outcome {
-    use Outcome::{Exit, Return};
-    let result = match number {
+/// Ends the running program for a pending `kill`, from the end of a system call.
+#[cold]
+fn killed(task: &mut Task) -> ! {
+    interrupts::disable();
+    // SAFETY: this handler's frames and the entry's own hold nothing to drop.
+    unsafe { finish(task, super::killed_status()) }
+}
+
+/// `exit(status)` and `exit_group(status)`: the program ends (one thread per process, so the
+/// two are the same).
+#[cold]
+fn exit(task: &mut Task, frame: &TrapFrame, number: usize) -> ! {
+    if task.trace {
+        trace(task, number, frame, None);
+    }
+    let status = abi::wait::wait_status_exited(frame.rdi as u8);
+    interrupts::disable();
+    // SAFETY: as in `killed`.
+    unsafe { finish(task, status) }
+}
+
+/// Runs call `number` with the arguments in `frame` (RDI, RSI, RDX, R10, R8, R9). `frame` is
+/// also there for the calls that copy the registers (`fork`) or replace them (`execve`).
+fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usize, Errno> {
+    let a = [
+        frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+    ];
+    match number {
         nr::FORK | nr::VFORK => super::fork(task, frame).map(|pid| pid as usize),
         nr::CLONE => clone(task, frame, a[0]),
         nr::EXECVE => execve(task, frame, a[0], a[1], a[2]),
@@ -87,7 +94,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize, a: [u64; 6]) 
         nr::READ => read(a[0], a[1], a[2] as usize),
         nr::WRITE => write(a[0], a[1], a[2] as usize),
         nr::WRITEV => writev(a[0], a[1], a[2] as usize),
-        nr::EXIT | nr::EXIT_GROUP => return Exit(abi::wait::wait_status_exited(a[0] as u8)),
+        nr::EXIT | nr::EXIT_GROUP => exit(task, frame, number),
         nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
         nr::GETPPID => Ok(super::parent_of(task.pid) as usize),
         nr::SCHED_YIELD => {
@@ -105,26 +112,31 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize, a: [u64; 6]) 
             report_unimplemented(task, number);
             Err(Errno::ENOSYS)
         }
-    };
-    Return(result)
+    }
 }
 
 /// Arguments shown in a trace line: the first three (most calls' meaningful ones; a trace is a
 /// learner's view, not a full `strace`).
 const TRACED_ARGS: usize = 3;
 
-/// Prints one trace line for a call: `[pid 3] write(0x1, 0x401000, 0xe) = 14`.
-fn trace(task: &Task, number: usize, args: &[u64; 6], outcome: &Outcome) {
+/// Prints one trace line for a call: `[pid 3] write(0x1, 0x401000, 0xe) = 14`; `None` for a
+/// call that does not return (`exit`).
+#[cold]
+#[inline(never)]
+fn trace(task: &Task, number: usize, frame: &TrapFrame, result: Option<Result<usize, Errno>>) {
     let name = abi::nr::name(number).unwrap_or("unknown");
     crate::print!("[pid {}] {name}(", task.pid);
-    for (i, arg) in args[..TRACED_ARGS].iter().enumerate() {
+    for (i, arg) in [frame.rdi, frame.rsi, frame.rdx][..TRACED_ARGS]
+        .iter()
+        .enumerate()
+    {
         let separator = if i == 0 { "" } else { ", " };
         crate::print!("{separator}{arg:#x}");
     }
-    match outcome {
-        Outcome::Return(Ok(value)) => crate::println!(") = {value}"),
-        Outcome::Return(Err(e)) => crate::println!(") = -{} {}", *e as i32, e.name()),
-        Outcome::Exit(status) => crate::println!(") = ? (exits, status {status:#x})"),
+    match result {
+        Some(Ok(value)) => crate::println!(") = {value}"),
+        Some(Err(e)) => crate::println!(") = -{} {}", e as i32, e.name()),
+        None => crate::println!(") = ? (exits, status {:#x})", frame.rdi as u8),
     }
 }
 
@@ -132,6 +144,8 @@ fn trace(task: &Task, number: usize, args: &[u64; 6], outcome: &Outcome) {
 static REPORTED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
 /// Reports, once per call number, that a program asked for a call Ferrite does not have.
+#[cold]
+#[inline(never)]
 fn report_unimplemented(task: &Task, number: usize) {
     // Numbers beyond the table share its last bit, so a fuzzer's random numbers are reported
     // once in all, not once each.
@@ -149,6 +163,7 @@ fn report_unimplemented(task: &Task, number: usize) {
 }
 
 /// `write(fd, buf, count)` on the console's descriptors.
+#[inline(never)]
 fn write(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
     if fd != STDOUT && fd != STDERR {
         return Err(Errno::EBADF);
@@ -195,6 +210,7 @@ fn print_utf8(bytes: &[u8], last: bool) -> usize {
 }
 
 /// `writev(fd, iov, iovcnt)`.
+#[inline(never)]
 fn writev(fd: u64, iov: u64, count: usize) -> Result<usize, Errno> {
     if count > abi::uio::UIO_MAXIOV {
         return Err(Errno::EINVAL);
@@ -218,6 +234,7 @@ fn writev(fd: u64, iov: u64, count: usize) -> Result<usize, Errno> {
 /// `read(fd, buf, count)`: standard input is the console's keyboard and serial line, one key
 /// at a time; Ferrite has no line discipline yet (issue 11), so it returns what is there, at
 /// least one byte, blocking until then.
+#[inline(never)]
 fn read(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
     if fd != STDIN {
         return Err(Errno::EBADF);
@@ -244,6 +261,7 @@ fn read(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
 }
 
 /// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
+#[inline(never)]
 fn nanosleep(request: u64) -> Result<usize, Errno> {
     let time: abi::Timespec = uaccess::read_value(request)?;
     if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {
@@ -255,6 +273,7 @@ fn nanosleep(request: u64) -> Result<usize, Errno> {
 }
 
 /// `clock_gettime(clock, tp)`: both clocks count from boot (Ferrite has no real-time clock).
+#[inline(never)]
 fn clock_gettime(clock: i32, out: u64) -> Result<usize, Errno> {
     if clock != abi::time::CLOCK_MONOTONIC && clock != abi::time::CLOCK_REALTIME {
         return Err(Errno::EINVAL);
@@ -273,6 +292,7 @@ const MAX_HEAP: u64 = 256 * 1024 * 1024;
 
 /// `brk(addr)`: moves the program break to `addr` if it can, and returns the break in force
 /// (Linux's convention: the unchanged break means failure).
+#[inline(never)]
 fn brk(task: &mut Task, addr: u64) -> u64 {
     if addr < task.brk_start || addr > task.brk_start + MAX_HEAP {
         return task.brk;
@@ -297,6 +317,7 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
 
 /// `mmap(addr, length, prot, flags, fd, offset)`: private anonymous mappings only, placed by
 /// the kernel (the address is a hint Ferrite ignores; `MAP_FIXED` is refused).
+#[inline(never)]
 fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     use abi::mman::*;
     let (length, prot, flags) = (a[1], a[2] as u32, a[3] as u32);
@@ -339,6 +360,7 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
 }
 
 /// `munmap(addr, length)`.
+#[inline(never)]
 fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
     if addr % PAGE_SIZE != 0 || length == 0 {
         return Err(Errno::EINVAL);
@@ -353,6 +375,7 @@ fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
 }
 
 /// `arch_prctl(code, addr)`: the FS base (thread-local storage).
+#[inline(never)]
 fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
     use abi::arch_prctl::*;
     match code {
@@ -374,6 +397,7 @@ fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
 
 /// `clone(flags, ...)`: only the fork-like form (no sharing, `SIGCHLD` on exit), which is how
 /// C libraries implement `fork`; threads (`CLONE_VM` and friends) are not supported.
+#[inline(never)]
 fn clone(task: &mut Task, frame: &TrapFrame, flags: u64) -> Result<usize, Errno> {
     if flags != abi::signal::SIGCHLD as u64 {
         return Err(Errno::EINVAL);
@@ -388,6 +412,7 @@ const MAX_STRINGS: usize = 1024;
 
 /// `execve(path, argv, envp)`: replaces the program. Everything is read and the new image built
 /// before the old one is touched, so a failure returns to the old program with an error.
+#[inline(never)]
 fn execve(
     task: &mut Task,
     frame: &mut TrapFrame,
@@ -431,6 +456,7 @@ fn execve(
 
 /// `wait4(pid, wstatus, options, rusage)`: collects an ended child. `rusage`, if given, is
 /// written as zeros (Ferrite does not account resources per process yet).
+#[inline(never)]
 fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Result<usize, Errno> {
     use abi::wait::{WCONTINUED, WNOHANG, WUNTRACED};
     if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 {
@@ -458,6 +484,7 @@ fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Resul
 /// signal 0 only checks that the process exists; the signals whose default is to be ignored
 /// (`SIGCHLD`, `SIGURG`, `SIGWINCH`, `SIGCONT`) and the stop signals (no job control yet) do
 /// nothing; every other one ends the process, except `init`'s.
+#[inline(never)]
 fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
     use abi::signal::*;
     if !(0..=SIGRTMAX).contains(&signal) {

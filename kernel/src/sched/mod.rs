@@ -243,7 +243,13 @@ pub fn request_stop(tid: ThreadId) -> bool {
 
 /// Whether the running thread has been asked to stop.
 pub fn should_stop() -> bool {
-    STOP[current()].load(Ordering::Relaxed)
+    stop_requested(current())
+}
+
+/// Whether thread `tid` has been asked to stop (for a caller that already knows its own id).
+pub fn stop_requested(tid: ThreadId) -> bool {
+    STOP.get(tid)
+        .is_some_and(|stop| stop.load(Ordering::Relaxed))
 }
 
 /// Threads nobody joins yet (the console's demos): joined once they finish, by
@@ -437,6 +443,7 @@ pub fn schedule() {
             "switch from thread {previous} to thread {next}, which has no saved context"
         );
         install(next);
+        CURRENT.store(next, Ordering::Relaxed);
         // SAFETY: interrupts are off and `previous` runs, `next` does not: no one else touches
         // either slot (see `FpuStates`).
         unsafe {
@@ -536,9 +543,14 @@ pub(crate) fn wake(tid: ThreadId) {
     });
 }
 
+/// The running thread's id, kept beside the scheduler's own record so that reading it takes no
+/// lock: the system-call path asks for it on every call. Written only by [`schedule`], with
+/// interrupts off, just before the switch to the thread it names.
+static CURRENT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
 /// The running thread's id (0 before [`init`]).
 pub fn current() -> ThreadId {
-    interrupts::without_interrupts(|| locked().as_ref().map_or(0, |t| t.sched.current()))
+    CURRENT.load(Ordering::Relaxed)
 }
 
 impl<T> JoinHandle<T> {

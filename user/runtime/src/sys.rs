@@ -44,6 +44,24 @@ pub unsafe fn raw(number: usize, args: [usize; 6]) -> usize {
     result
 }
 
+/// Makes system call `number`, which takes no arguments: only RAX is set, which makes the
+/// cheapest calls (`getpid`) a few instructions cheaper than through [`raw`].
+#[inline(always)]
+fn call0(number: usize) -> Result<usize, Errno> {
+    let result: usize;
+    // SAFETY: as in `raw`; the call reads no argument and touches no memory of ours.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") number => result,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    abi::decode(result)
+}
+
 /// A call that touches no memory of ours.
 fn call(number: usize, args: [usize; 6]) -> Result<usize, Errno> {
     // SAFETY: every caller passes a call that reads or writes no user memory.
@@ -91,17 +109,17 @@ pub fn exit_group(status: i32) -> ! {
 
 /// This process's id.
 pub fn getpid() -> u32 {
-    call(nr::GETPID, [0; 6]).unwrap_or(0) as u32
+    call0(nr::GETPID).unwrap_or(0) as u32
 }
 
 /// The parent's process id.
 pub fn getppid() -> u32 {
-    call(nr::GETPPID, [0; 6]).unwrap_or(0) as u32
+    call0(nr::GETPPID).unwrap_or(0) as u32
 }
 
 /// Gives the CPU to another ready thread, if any.
 pub fn sched_yield() -> Result<(), Errno> {
-    call(nr::SCHED_YIELD, [0; 6]).map(drop)
+    call0(nr::SCHED_YIELD).map(drop)
 }
 
 /// Sleeps for `duration`.
@@ -169,7 +187,7 @@ pub fn set_fs_base(address: usize) -> Result<(), Errno> {
 /// Creates a child process, a copy of this one; returns the child's pid in the parent and 0
 /// in the child.
 pub fn fork() -> Result<u32, Errno> {
-    call(nr::FORK, [0; 6]).map(|pid| pid as u32)
+    call0(nr::FORK).map(|pid| pid as u32)
 }
 
 /// Waits for a child (`pid`, or any with -1) to end; returns its pid and wait status

@@ -116,6 +116,27 @@ fn write_to_a_bad_descriptor_is_ebadf() -> Outcome {
     )
 }
 
+fn read_into_a_kernel_address_is_efault() -> Outcome {
+    // Refused before it would wait for a key: the range is checked first.
+    expect_err(
+        call(nr::READ, &[0, KERNEL_ADDRESS, 16]),
+        Errno::EFAULT,
+        "read(0) into the kernel",
+    )?;
+    expect_err(
+        call(nr::READ, &[0, USER_SPACE_END - 4, 16]),
+        Errno::EFAULT,
+        "read across 2^47",
+    )
+}
+
+fn read_from_a_bad_descriptor_is_ebadf() -> Outcome {
+    let mut buffer = [0u8; 4];
+    let got = sys::read(9, &mut buffer);
+    check!(got == Err(Errno::EBADF), "read(9) returned {got:?}");
+    Ok(())
+}
+
 fn writev_gathers_every_buffer() -> Outcome {
     let (a, b) = (b"usertests: writev ", b"in two pieces\n");
     let iov = [
@@ -706,6 +727,8 @@ const TESTS: &[Test] = tests![
     write_across_the_end_of_user_space_is_efault,
     write_with_a_wrapping_length_is_efault,
     write_to_a_bad_descriptor_is_ebadf,
+    read_into_a_kernel_address_is_efault,
+    read_from_a_bad_descriptor_is_ebadf,
     writev_gathers_every_buffer,
     writev_with_a_bad_vector_is_efault,
     writev_with_too_many_buffers_is_einval,
