@@ -32,10 +32,14 @@ const NANOS_PER_SECOND: u64 = 1_000_000_000;
 const ASCII_DELETE: char = '\u{7f}';
 /// What Ctrl-C reads as (ETX) while there is no line discipline to turn it into a signal.
 const ASCII_END_OF_TEXT: char = '\u{3}';
-/// Standard input, output and error: the descriptors bound to the console.
-const STDIN: u64 = 0;
-const STDOUT: u64 = 1;
+/// The highest descriptor bound to the console: standard input (0), output (1) and error (2) are
+/// all the console, readable and writable, as a terminal is on Linux.
 const STDERR: u64 = 2;
+
+/// Whether `fd` is one of the console's descriptors.
+fn is_console(fd: u64) -> bool {
+    fd <= STDERR
+}
 
 /// The registered system-call handler: runs the call in RAX and writes its result there.
 pub fn handle(frame: &mut TrapFrame) {
@@ -165,7 +169,7 @@ fn report_unimplemented(task: &Task, number: usize) {
 /// `write(fd, buf, count)` on the console's descriptors.
 #[inline(never)]
 fn write(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
-    if fd != STDOUT && fd != STDERR {
+    if !is_console(fd) {
         return Err(Errno::EBADF);
     }
     uaccess::check_range(buffer, count)?;
@@ -231,12 +235,12 @@ fn writev(fd: u64, iov: u64, count: usize) -> Result<usize, Errno> {
     Ok(total)
 }
 
-/// `read(fd, buf, count)`: standard input is the console's keyboard and serial line, one key
+/// `read(fd, buf, count)`: the console's keyboard and serial line, one key
 /// at a time; Ferrite has no line discipline yet (issue 11), so it returns what is there, at
 /// least one byte, blocking until then.
 #[inline(never)]
 fn read(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
-    if fd != STDIN {
+    if !is_console(fd) {
         return Err(Errno::EBADF);
     }
     uaccess::check_range(buffer, count)?;
