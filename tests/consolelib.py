@@ -11,6 +11,7 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 
 from ferrite_tools import image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
+from ferrite_tools.setup import find_ovmf
 
 PROMPT = "ferrite> "
 BOOT_TIMEOUT_S = 60.0
@@ -73,3 +74,12 @@ def boot(images: image.Images, accel: Accel, tmp_path: Path, name: str) -> tuple
     socket = tmp_path / f"{name}.qmp"
     config = QemuConfig(image=images.for_firmware(Firmware.BIOS), accel=accel, qmp_socket=socket)
     return Machine(config, paths.LOG_DIR / f"console-{name}.log"), socket
+
+
+def boot_uefi(images: image.Images, accel: Accel, tmp_path: Path, name: str) -> tuple[Machine, Path]:
+    """As `boot`, through UEFI firmware (OVMF)."""
+    socket = tmp_path / f"{name}.qmp"
+    config = QemuConfig(
+        image=images.for_firmware(Firmware.UEFI), firmware=Firmware.UEFI, ovmf=find_ovmf(), accel=accel, qmp_socket=socket
+    )
+    return Machine(config, paths.LOG_DIR / f"{name}.log"), socket

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, MAX_LINE, PROMPT, REPLY_TIMEOUT_S, Console, boot
+from consolelib import BOOT_TIMEOUT_S, MAX_LINE, PROMPT, REPLY_TIMEOUT_S, Console, boot, boot_uefi
 
-from ferrite_tools import image, paths
-from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
-from ferrite_tools.setup import find_ovmf
+from ferrite_tools import image
+from ferrite_tools.qemu import Accel
 
 @pytest.fixture(scope="module")
 def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
@@ -252,15 +251,8 @@ def test_reboot_resets_the_machine(kernel_images: image.Images, accel: Accel, tm
 
 def test_the_keyboard_works_under_uefi(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
     # OVMF polls the keyboard and may leave the controller's IRQ off; the driver turns it on.
-    socket = tmp_path / "uefi.qmp"
-    config = QemuConfig(
-        image=kernel_images.for_firmware(Firmware.UEFI),
-        firmware=Firmware.UEFI,
-        ovmf=find_ovmf(),
-        accel=accel,
-        qmp_socket=socket,
-    )
-    with Machine(config, paths.LOG_DIR / "console-uefi.log") as machine:
+    machine, socket = boot_uefi(kernel_images, accel, tmp_path, "console-uefi")
+    with machine:
         assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
         Console(machine, socket).send_keys([["t"], ["i"], ["c"], ["k"], ["s"], ["ret"]])
         assert machine.wait_for("at 100 Hz", REPLY_TIMEOUT_S), machine.tail()

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, PROMPT, Console, boot
+from consolelib import BOOT_TIMEOUT_S, PROMPT, Console, boot, boot_uefi
 
 from ferrite_tools import build, image, ktap, paths
-from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
-from ferrite_tools.setup import find_ovmf
+from ferrite_tools.qemu import Accel
 
 
 @pytest.fixture(scope="module")
@@ -259,15 +258,8 @@ def check_corpus(console: Console) -> None:
 def test_programs_run_under_uefi_too(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
     # Under UEFI the bootloader loads the ramdisk through the firmware's file protocol and the
     # memory map differs: the same programs must run.
-    socket = tmp_path / "uefi-user.qmp"
-    config = QemuConfig(
-        image=kernel_images.for_firmware(Firmware.UEFI),
-        firmware=Firmware.UEFI,
-        ovmf=find_ovmf(),
-        accel=accel,
-        qmp_socket=socket,
-    )
-    with Machine(config, paths.LOG_DIR / "user-uefi.log") as machine:
+    machine, socket = boot_uefi(kernel_images, accel, tmp_path, "user-uefi")
+    with machine:
         assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
         console = Console(machine, socket)
         assert re.search(r"\[hello: pid \d+ exited with status 0\]", console.run("run hello"))

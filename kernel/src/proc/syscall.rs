@@ -195,11 +195,9 @@ fn write(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
 /// Prints `bytes` as text (invalid sequences as U+FFFD); returns how many trailing bytes form an
 /// incomplete sequence that the next chunk may complete (0 if `last`).
 fn print_utf8(bytes: &[u8], last: bool) -> usize {
-    let mut rest = bytes;
     for piece in bytes.utf8_chunks() {
         crate::print!("{}", piece.valid());
         let invalid = piece.invalid();
-        rest = invalid;
         if !invalid.is_empty() {
             // An incomplete sequence at the very end may finish in the next chunk.
             let at_end = core::ptr::eq(invalid.as_ptr_range().end, bytes.as_ptr_range().end);
@@ -209,7 +207,6 @@ fn print_utf8(bytes: &[u8], last: bool) -> usize {
             crate::print!("\u{fffd}");
         }
     }
-    let _ = rest;
     0
 }
 
