@@ -72,7 +72,9 @@ def test_a_ten_thousand_character_paste_loses_no_key(console: Console) -> None:
     # while the console catches up, so every key arrives: the line is rejected whole, by its
     # exact length, and the next command runs.
     pasted = "echo " + "p" * 10_000
-    reply = console.type_until(pasted + "\recho after\r", r"\nafter\n")
+    # Wait for the prompt after "after" too: counted by the next `run`, a late one would end its
+    # reply before the reply began.
+    reply = console.type_until(pasted + "\recho after\r", r"\nafter\n" + re.escape(PROMPT))
     assert f"[line of {len(pasted)} characters discarded, not run" in reply, reply[-500:]
     assert "input: 0 keys dropped" in console.run("ticks")
 
