@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import consolelib
 from ferrite_tools import contract, harness, paths
 
 SRC = paths.KERNEL_DIR / "src"
@@ -54,3 +55,10 @@ def test_timing_file_name() -> None:
     text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
     match = re.search(r'pub const TIMING_FILE: &str = "([^"]+)";', text)
     assert match and match.group(1) == harness.TIMING_FILE
+
+
+
+def test_session_file_name() -> None:
+    text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
+    match = re.search(r'pub const SESSION_FILE: &str = "([^"]+)";', text)
+    assert match and match.group(1) == consolelib.SESSION_FILE

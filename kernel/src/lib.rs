@@ -38,7 +38,8 @@
 //! 10. the timer, calibrated against the PIT, and its tick,
 //! 11. the COM1 and keyboard interrupts,
 //! 12. threads (the boot thread and the idle thread), which need the heap and the tick; then the
-//!     system-call handler and the ramdisk of user programs,
+//!     system-call handler, the ramdisk of user programs, the file tree built on it, and the
+//!     console terminal's worker thread,
 //! 13. interrupts on, then a summary in the log.
 //!
 //! Each step returns what the next ones need (`mm::init` the memory, `interrupts::init` the
@@ -88,6 +89,7 @@ pub mod arch;
 pub mod bench;
 pub mod console;
 pub mod drivers;
+pub mod fs;
 pub mod interrupts;
 pub mod logger;
 pub mod mm;
@@ -178,6 +180,8 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let (ramdisk_addr, ramdisk_len) = (boot_info.ramdisk_addr.into_option(), boot_info.ramdisk_len);
     // SAFETY: the address and length are the bootloader's mapping of the ramdisk, kept for ever.
     let ramdisk = unsafe { proc::ramdisk::init(ramdisk_addr, ramdisk_len) }; // 12c. the programs
+    let files = memory.is_ok().then(fs::init); // 12d. the file tree: ramdisk, /dev, /tmp, /proc
+    let terminal = matches!(threads, Some(Ok(()))).then(console::tty::start); // 12e. its worker
     if apics.is_some() {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }
@@ -186,6 +190,18 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         Ok(entries) => log::info!("ramdisk: {entries} entries, {} KiB", ramdisk_len / 1024),
         Err(proc::ramdisk::RamdiskError::Missing) => log::warn!("no ramdisk: no user programs"),
         Err(proc::ramdisk::RamdiskError::Invalid(e)) => log::error!("ramdisk refused: {e}"),
+    }
+    if let Some(Err(e)) = terminal {
+        log::error!("no terminal worker ({e:?}): programs cannot read the console");
+    }
+    match files {
+        Some(Ok(info)) => log::info!(
+            "files: / from the ramdisk ({} files, {} KiB, borrowed), /dev, /tmp, /proc",
+            info.files,
+            info.bytes / 1024
+        ),
+        Some(Err(e)) => log::error!("no file tree: {}", e.description()),
+        None => log::warn!("no file tree: no memory management"),
     }
     if unguarded > 0 {
         log::warn!("{unguarded} exception stacks have no guard page (it could not be unmapped)");

@@ -16,10 +16,25 @@ static BOOT: spin::Once<ferrite::Boot> = spin::Once::new();
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     let boot: &'static ferrite::Boot = BOOT.call_once(|| ferrite::init(boot_info));
-    // Process 1, which adopts orphans, if the ramdisk has it; the console works without.
-    match ferrite::proc::start_init() {
-        Ok(pid) => log::info!("init: started as pid {pid}"),
-        Err(e) => log::warn!("init: not started ({e}); orphans are collected by the kernel"),
+    // Who gets the console: the shell (through init), or the kernel's own console, when the
+    // host asked for it or there is no shell to run.
+    let shell =
+        ferrite::console::session() == fwcfg::Session::Shell && ferrite::console::shell_exists();
+    // Process 1, which adopts orphans and starts the shell, if the ramdisk has it; the kernel
+    // console works without.
+    let session = match ferrite::proc::start_init(shell) {
+        Ok(pid) => {
+            log::info!("init: started as pid {pid}");
+            shell
+        }
+        Err(e) => {
+            log::warn!("init: not started ({e}); orphans are collected by the kernel");
+            false
+        }
+    };
+    if session {
+        // The keys go to the shell's terminal from the start; the kernel console waits.
+        ferrite::console::tty::attach(0);
     }
     log::info!("boot complete");
     // The console is one task among others on the executor.

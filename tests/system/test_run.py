@@ -27,7 +27,7 @@ def test_run_prints_the_banner_and_stops_on_ctrl_c(kernel_images: image.Images, 
     env = dict(os.environ)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    cmd = [str(paths.ROOT / "x.py"), "run", "--accel", accel.value] + (["--uefi"] if uefi else [])
+    cmd = [str(paths.ROOT / "x.py"), "run", "--session", "kernel", "--accel", accel.value] + (["--uefi"] if uefi else [])
     started = time.monotonic()
     process = subprocess.Popen(
         cmd, cwd=paths.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -74,7 +74,7 @@ def test_run_reboots_in_place_and_ctrl_bracket_x_quits(kernel_images: image.Imag
     env = dict(os.environ)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    cmd = [str(paths.ROOT / "x.py"), "run", "--accel", accel.value]
+    cmd = [str(paths.ROOT / "x.py"), "run", "--session", "kernel", "--accel", accel.value]
     process = subprocess.Popen(
         cmd, cwd=paths.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -43,37 +43,77 @@ def test_cpu_shows_the_protections_on(console: Console) -> None:
     assert "protections: SMEP on, SMAP on, UMIP on" in console.run("cpu")
 
 
-def usertests_cases() -> list[str]:
-    """The names of `usertests`' cases, in order, read from its source (its `tests!` list)."""
-    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "usertests.rs").read_text()
-    listing = source[source.index("const TESTS: &[Test] = tests!["):]
+def program_cases(program: str) -> list[str]:
+    """The names of a test program's cases, in order, read from its source (its `cases!` list)."""
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / f"{program}.rs").read_text()
+    listing = source[source.index("cases![") :]
     return re.findall(r"^\s+(\w+),$", listing[: listing.index("];")], re.MULTILINE)
+
+
+def run_test_program(console: Console, program: str) -> tuple[str, ktap.Report]:
+    """One run of a KTAP test program: what the console printed, and its report."""
+    reply = console.run_slow(f"run {program}", 120.0)
+    return reply, ktap.parse(reply)
+
+
+def check_complete_run(program: str, run: tuple[str, ktap.Report], minimum: int) -> None:
+    reply, report = run
+    assert report.complete, f"{report.problems}\n{reply[-2000:]}"
+    assert len(report.cases) >= minimum
+    assert [case.name for case in report.cases] == program_cases(program)
+    assert re.search(rf"\[{program}: pid \d+ exited with status 0\]", reply), reply[-500:]
+
+
+def check_case(program: str, run: tuple[str, ktap.Report], case: str) -> None:
+    # Each case of a user-space suite is a result of its own here, as a kernel test's are.
+    _, report = run
+    found = [c for c in report.cases if c.name == case]
+    assert found, f"{program} did not report {case}"
+    assert found[0].status is ktap.CaseStatus.OK, " ".join(found[0].diagnostics)
 
 
 @pytest.fixture(scope="module")
 def usertests(console: Console) -> tuple[str, ktap.Report]:
-    """One run of `usertests`: what the console printed, and its KTAP report."""
-    reply = console.run_slow("run usertests", 60.0)
-    return reply, ktap.parse(reply)
+    return run_test_program(console, "usertests")
 
 
 def test_usertests_reports_a_complete_run(usertests: tuple[str, ktap.Report]) -> None:
-    reply, report = usertests
-    assert report.complete, f"{report.problems}\n{reply[-2000:]}"
-    assert len(report.cases) >= USERTESTS_MINIMUM
-    assert [case.name for case in report.cases] == usertests_cases()
-    assert re.search(r"\[usertests: pid \d+ exited with status 0\]", reply), reply[-500:]
+    check_complete_run("usertests", usertests, USERTESTS_MINIMUM)
     # The one call it makes that Ferrite lacks is named once, so a learner sees what it wanted.
-    assert "system call 63 (uname) is not implemented; it returns ENOSYS" in reply
+    assert "system call 63 (uname) is not implemented; it returns ENOSYS" in usertests[0]
 
 
-@pytest.mark.parametrize("case", usertests_cases())
+@pytest.mark.parametrize("case", program_cases("usertests"))
 def test_usertests_case(usertests: tuple[str, ktap.Report], case: str) -> None:
-    # Each case of the user-space suite is a result of its own here, as a kernel test's are.
-    _, report = usertests
-    found = [c for c in report.cases if c.name == case]
-    assert found, f"usertests did not report {case}"
-    assert found[0].status is ktap.CaseStatus.OK, " ".join(found[0].diagnostics)
+    check_case("usertests", usertests, case)
+
+
+#: The fewest cases `filetests` must report.
+FILETESTS_MINIMUM = 21
+
+
+@pytest.fixture(scope="module")
+def filetests(console: Console) -> tuple[str, ktap.Report]:
+    return run_test_program(console, "filetests")
+
+
+def test_filetests_reports_a_complete_run(filetests: tuple[str, ktap.Report]) -> None:
+    check_complete_run("filetests", filetests, FILETESTS_MINIMUM)
+
+
+@pytest.mark.parametrize("case", program_cases("filetests"))
+def test_filetests_case(filetests: tuple[str, ktap.Report], case: str) -> None:
+    check_case("filetests", filetests, case)
+
+
+def test_files_pipes_and_descriptors_are_all_given_back(console: Console, filetests: tuple[str, ktap.Report]) -> None:
+    # The fixture's run warmed the heap's slabs up; a second run must leave every frame and
+    # every kernel heap block as it found them: ten thousand tmpfs files, pipes, descriptors.
+    frames, blocks = free_frames(console), heap_blocks(console)
+    reply, report = run_test_program(console, "filetests")
+    assert report.passed, reply[-1500:]
+    assert free_frames(console) == frames, "filetests leaked frames"
+    assert heap_blocks(console) == blocks, "filetests leaked kernel heap blocks"
 
 
 def test_hello_prints_from_ring_3_and_exits_with_status_0(console: Console) -> None:
@@ -123,7 +163,7 @@ def test_a_bad_crash_kind_prints_usage_and_exits_2(console: Console) -> None:
 
 
 def test_a_missing_program_is_a_clear_error(console: Console) -> None:
-    assert "run: /bin/nosuch: no such program in the ramdisk" in console.run("run nosuch")
+    assert "run: /bin/nosuch: no such program" in console.run("run nosuch")
     assert "run: missing argument, expected a program name" in console.run("run")
 
 

@@ -114,7 +114,7 @@ GUEST_BENCH_KERNELS: dict[str, tuple[str, ...]] = {
     "heap_bench": ("heap.",),
     "async_tasks": ("task.",),
     "threads": ("thread.",),
-    "user_bench": ("syscall.", "process."),
+    "user_bench": ("syscall.", "process.", "pipe.", "file."),
 }
 
 

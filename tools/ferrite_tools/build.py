@@ -152,8 +152,12 @@ USER_DIR = paths.ROOT / "user"
 
 
 def user_program_names() -> list[str]:
-    """The user programs: one per file in user/programs/src/bin/, by name."""
-    return sorted(p.stem for p in (USER_DIR / "programs" / "src" / "bin").glob("*.rs"))
+    """The user programs, by name: one per file in user/programs/src/bin/, and one per folder
+    there with a main.rs (a program of several modules, as Cargo lays them out)."""
+    bin_dir = USER_DIR / "programs" / "src" / "bin"
+    files = [p.stem for p in bin_dir.glob("*.rs")]
+    folders = [p.parent.name for p in bin_dir.glob("*/main.rs")]
+    return sorted(files + folders)
 
 
 def build_user(tc: Toolchain, *, verbose: bool) -> list[Path]:

@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     boot_options(run)
     add_option(run)
     run.add_argument("--display", choices=["auto", "window", "none"], default="auto", help="show the framebuffer in a window (default: when a display is available)")
+    run.add_argument(
+        "--session",
+        choices=["shell", "kernel"],
+        default="shell",
+        help="who gets the console: the user-space shell (default) or the kernel's own console",
+    )
 
     test = sub_parser("test", help="run every test (or those whose name contains FILTER)")
     test.add_argument("filter", nargs="?", help="run only tests whose name contains this text")
@@ -164,6 +170,10 @@ def _watch_for_triple_faults(log: Path, machine: Machine) -> None:
             sys.stderr.flush()
 
 
+#: Where the kernel reads who gets the console (the `fwcfg` crate's `SESSION_FILE`).
+SESSION_FILE = "opt/ferrite/session"
+
+
 def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     """Runs QEMU with the serial console on this terminal until it exits (Ctrl-] x, shutdown) or
     this process gets SIGINT, through the same `Machine` lifecycle as the tests. The terminal's
@@ -212,6 +222,7 @@ def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
         interactive=True,
         # `reboot` restarts the machine, as on a PC; tests keep -no-reboot to see resets.
         no_reboot=False,
+        fw_cfg=((SESSION_FILE, args.session),),
     )
     print(
         f"booting {config.image.name} ({firmware.value}); serial console below. "

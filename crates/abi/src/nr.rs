@@ -38,6 +38,8 @@ numbers! {
     STAT = 4,
     /// File status of an open file descriptor.
     FSTAT = 5,
+    /// Status of a file by path, not following a final symbolic link.
+    LSTAT = 6,
     /// Move the file offset (`SEEK_SET`, `SEEK_CUR`, `SEEK_END`).
     LSEEK = 8,
     /// Map memory: anonymous or file-backed pages at a chosen or free address.
@@ -56,8 +58,16 @@ numbers! {
     RT_SIGRETURN = 15,
     /// Device-specific control, such as terminal settings and window size.
     IOCTL = 16,
+    /// Read at an offset, leaving the file position alone.
+    PREAD64 = 17,
+    /// Write at an offset, leaving the file position alone.
+    PWRITE64 = 18,
+    /// Read into several buffers.
+    READV = 19,
     /// Write several buffers (`Iovec`s) in one call.
     WRITEV = 20,
+    /// Check that a file exists (and may be accessed).
+    ACCESS = 21,
     /// Create a pipe: two descriptors, read end first.
     PIPE = 22,
     /// Give up the processor to another runnable thread.
@@ -90,20 +100,32 @@ numbers! {
     UNAME = 63,
     /// Descriptor control: duplicate, close-on-exec flag, status flags.
     FCNTL = 72,
+    /// Make a file's data durable.
+    FSYNC = 74,
+    /// Set a file's size by path.
+    TRUNCATE = 76,
+    /// Set an open file's size.
+    FTRUNCATE = 77,
     /// The working directory's path.
     GETCWD = 79,
     /// Change the working directory.
     CHDIR = 80,
+    /// Change the working directory to an open directory.
+    FCHDIR = 81,
     /// Rename a file.
     RENAME = 82,
     /// Create a directory.
     MKDIR = 83,
     /// Remove an empty directory.
     RMDIR = 84,
+    /// Create a file (open with O_CREAT|O_WRONLY|O_TRUNC).
+    CREAT = 85,
     /// Remove a name from a directory.
     UNLINK = 87,
     /// The target of a symbolic link.
     READLINK = 89,
+    /// Set the mask of permissions new files lose.
+    UMASK = 95,
     /// The real user id.
     GETUID = 102,
     /// The real group id.
@@ -112,8 +134,18 @@ numbers! {
     GETEUID = 107,
     /// The effective group id.
     GETEGID = 108,
+    /// Put a process in a process group.
+    SETPGID = 109,
     /// The parent's process id.
     GETPPID = 110,
+    /// The caller's process group.
+    GETPGRP = 111,
+    /// Start a new session.
+    SETSID = 112,
+    /// A process's process group.
+    GETPGID = 121,
+    /// A process's session.
+    GETSID = 124,
     /// Process controls (thread name, dumpable flag, ...); glibc's start-up calls it.
     PRCTL = 157,
     /// x86_64 thread state: set or get the `fs` and `gs` base (`ARCH_SET_FS` for TLS).
@@ -130,18 +162,32 @@ numbers! {
     EXIT_GROUP = 231,
     /// Open a file by path, relative to a directory descriptor or `AT_FDCWD`.
     OPENAT = 257,
+    /// Make a directory, relative to a directory descriptor.
+    MKDIRAT = 258,
     /// File status by path relative to a directory descriptor (glibc's `stat` and `fstat`).
     NEWFSTATAT = 262,
+    /// Remove a name or an empty directory, relative to a directory descriptor.
+    UNLINKAT = 263,
+    /// Rename, relative to directory descriptors.
+    RENAMEAT = 264,
+    /// Check access, relative to a directory descriptor.
+    FACCESSAT = 269,
     /// Register the thread's robust-futex list; may fail with `ENOSYS`.
     SET_ROBUST_LIST = 273,
+    /// Duplicate a descriptor onto another, with flags.
+    DUP3 = 292,
     /// Create a pipe with `O_CLOEXEC` or `O_NONBLOCK`.
     PIPE2 = 293,
     /// Get or set a resource limit of a process.
     PRLIMIT64 = 302,
+    /// Rename, relative to directory descriptors, with flags.
+    RENAMEAT2 = 316,
     /// Fill a buffer with random bytes.
     GETRANDOM = 318,
     /// Register restartable-sequence data; may fail with `ENOSYS`.
     RSEQ = 334,
+    /// Check access, relative to a directory descriptor, with flags.
+    FACCESSAT2 = 439,
 }
 
 /// The Linux name of system call `nr` ("openat"), or `None` if Linux has no call with that

@@ -29,6 +29,9 @@ pub const TIOCSWINSZ: u32 = 0x5414;
 /// Get the number of bytes ready to read into an `int`.
 pub const FIONREAD: u32 = 0x541B;
 
+/// A `c_cc` slot holding this value is switched off (POSIX's `_POSIX_VDISABLE`, 0 on Linux),
+/// so NUL is never a special character.
+pub const DISABLED: u8 = 0;
 /// Number of control characters in the kernel's `struct termios`.
 pub const NCCS: usize = 19;
 
@@ -67,6 +70,10 @@ pub const VLNEXT: usize = 15;
 /// `c_cc` index: a second extra end-of-line character.
 pub const VEOL2: usize = 16;
 
+/// Input flag: turn newline into carriage return.
+pub const INLCR: u32 = 0o100;
+/// Input flag: drop carriage returns.
+pub const IGNCR: u32 = 0o200;
 /// Input flag: turn carriage return into newline.
 pub const ICRNL: u32 = 0x100;
 /// Input flag: honour the start and stop characters.
@@ -87,6 +94,8 @@ pub const HUPCL: u32 = 0x400;
 pub const ISIG: u32 = 0x1;
 /// Local flag: canonical mode; input is edited and delivered a line at a time.
 pub const ICANON: u32 = 0x2;
+/// Local flag: keep pending input when a signal key is typed.
+pub const NOFLSH: u32 = 0o200;
 /// Local flag: echo input.
 pub const ECHO: u32 = 0x8;
 /// Local flag: show erase as backspace, space, backspace.

@@ -110,6 +110,31 @@ impl Timing {
     }
 }
 
+/// The fw_cfg file that says who gets the console at boot (see [`Session`]).
+pub const SESSION_FILE: &str = "opt/ferrite/session";
+
+/// Who owns the console after boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// `init` starts `/bin/sh` on the console, as a real system does (the default, and what a
+    /// machine without fw_cfg gets).
+    Shell,
+    /// The kernel's own console keeps the keys (`init` only collects orphans): what the tests
+    /// of the kernel's commands ask for, and the fallback when there is no shell.
+    Kernel,
+}
+
+impl Session {
+    /// Parses the file's text: `shell` or `kernel`.
+    pub fn parse(text: &str) -> Option<Session> {
+        match text.trim() {
+            "shell" => Some(Session::Shell),
+            "kernel" => Some(Session::Kernel),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -122,6 +147,14 @@ mod tests {
         r[4..6].copy_from_slice(&select.to_be_bytes());
         r[8..8 + name.len()].copy_from_slice(name.as_bytes());
         r
+    }
+
+    #[test]
+    fn sessions_parse_and_nothing_else_does() {
+        assert_eq!(Session::parse("shell\n"), Some(Session::Shell));
+        assert_eq!(Session::parse("kernel"), Some(Session::Kernel));
+        assert_eq!(Session::parse("Kernel"), None);
+        assert_eq!(Session::parse(""), None);
     }
 
     #[test]

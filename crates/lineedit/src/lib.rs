@@ -59,6 +59,9 @@ pub enum Key {
     Kill,
     /// Tab: complete the command name, or move to the next tab stop.
     Tab,
+    /// Any other control code (Ctrl-D is 0x04, Ctrl-Z 0x1A): the line editor ignores it, a
+    /// terminal passes it on to its line discipline.
+    Control(u8),
 }
 
 /// Keys other than characters, in the order of their codes in [`Key::to_bits`].
@@ -78,6 +81,9 @@ const NAMED_KEYS: [Key; 12] = [
 ];
 /// Named keys are coded from this bit up; characters (at most 0x10FFFF) stay below it.
 const NAMED_SHIFT: u32 = 24;
+/// The code of [`Key::Control`] above [`NAMED_SHIFT`] (after the named keys); its byte sits in
+/// the low bits.
+const CONTROL_CODE: u32 = NAMED_KEYS.len() as u32 + 1;
 
 impl Key {
     /// The key as one 32-bit word, so an interrupt handler can pass it through a lock-free
@@ -86,6 +92,7 @@ impl Key {
     pub fn to_bits(self) -> u32 {
         match self {
             Key::Char(c) => u32::from(c),
+            Key::Control(byte) => (CONTROL_CODE << NAMED_SHIFT) | u32::from(byte),
             named => {
                 let index = NAMED_KEYS.iter().position(|&k| k == named).unwrap_or(0);
                 (index as u32 + 1) << NAMED_SHIFT
@@ -97,6 +104,7 @@ impl Key {
     pub fn from_bits(bits: u32) -> Option<Key> {
         match bits >> NAMED_SHIFT {
             0 => char::from_u32(bits).map(Key::Char),
+            CONTROL_CODE => u8::try_from(bits & 0xff).ok().map(Key::Control),
             index => NAMED_KEYS.get(index as usize - 1).copied(),
         }
     }
@@ -643,6 +651,7 @@ impl SerialDecoder {
                 self.state = DecodeState::Escape;
                 None
             }
+            0x00..=0x1F => Some(Key::Control(byte)),
             0x20..=0x7E => Some(Key::Char(char::from(byte))),
             0xC2..=0xDF => self.start_utf8(byte, 2),
             0xE0..=0xEF => self.start_utf8(byte, 3),
@@ -999,6 +1008,7 @@ mod tests {
     fn keys_survive_coding_as_words() {
         let mut keys: Vec<Key> = NAMED_KEYS.to_vec();
         keys.extend(['a', 'ä', '€', '\u{10FFFF}'].map(Key::Char));
+        keys.extend([0, 4, 0x1F].map(Key::Control));
         for key in keys {
             assert_eq!(Key::from_bits(key.to_bits()), Some(key), "{key:?}");
         }
@@ -1086,6 +1096,19 @@ mod tests {
             [Key::Char('a')],
             "a broken character is dropped"
         );
-        assert_eq!(decode(&[0x80, 0x00, b'z']), [Key::Char('z')]);
+        assert_eq!(decode(&[0x80, b'z']), [Key::Char('z')]);
+    }
+
+    #[test]
+    fn other_control_codes_pass_through_and_the_editor_ignores_them() {
+        assert_eq!(
+            decode(&[0x04, 0x00, 0x1A]),
+            [Key::Control(4), Key::Control(0), Key::Control(0x1A)]
+        );
+        let mut editor = LineEditor::new();
+        let mut out = String::new();
+        editor.feed(Key::Char('a'), &mut out).unwrap();
+        assert_eq!(editor.feed(Key::Control(4), &mut out), Ok(Outcome::Editing));
+        assert_eq!(editor.chars(), ['a']);
     }
 }

@@ -124,17 +124,37 @@ pub fn has_room() -> bool {
 }
 
 /// Takes the oldest key, and lets serial input flow again once half the queue is free.
-fn pop() -> Option<Key> {
-    let key = KEYS.pop();
-    if KEYS.len() < CAPACITY / 2 {
-        crate::drivers::serial::resume_receive();
-    }
-    key
+///
+/// There is one consumer at a time (the kernel console, or the terminal's worker while a
+/// program session owns the console), but the two can overlap for a moment when the console
+/// changes hands; interrupts off make each take atomic on one CPU.
+pub fn pop() -> Option<Key> {
+    interrupts::without_interrupts(|| {
+        let key = KEYS.pop();
+        if KEYS.len() < CAPACITY / 2 {
+            crate::drivers::serial::resume_receive();
+        }
+        key
+    })
 }
 
-/// Adds a key from an interrupt handler and wakes the task waiting for one.
+/// Wakes the kernel console's task (when the console is handed back to it).
+pub fn wake_console() {
+    interrupts::without_interrupts(|| {
+        if let Some(waker) = KEY_WAITER.lock().as_ref() {
+            waker.wake_by_ref();
+        }
+    });
+}
+
+/// Adds a key from an interrupt handler and wakes whoever reads keys now: the terminal's worker
+/// while a program session owns the console, else the kernel console's task.
 pub fn push_from_interrupt(key: Key) {
     KEYS.push(key);
+    if super::tty::attached() {
+        super::tty::kick();
+        return;
+    }
     if let Some(waker) = KEY_WAITER.lock().as_ref() {
         waker.wake_by_ref();
     }
@@ -145,6 +165,30 @@ pub fn key() -> NextKey {
     NextKey
 }
 
+/// Waits until no program session owns the console: `input::console_free().await`.
+pub fn console_free() -> ConsoleFree {
+    ConsoleFree
+}
+
+/// The future of [`console_free`].
+pub struct ConsoleFree;
+
+impl Future for ConsoleFree {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !super::tty::attached() {
+            return Poll::Ready(());
+        }
+        interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
+        if super::tty::attached() {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    }
+}
+
 /// The future of [`key`].
 pub struct NextKey;
 
@@ -152,6 +196,13 @@ impl Future for NextKey {
     type Output = Key;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Key> {
+        if super::tty::attached() {
+            // A program session owns the keys; `tty::detach` wakes this task again.
+            interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
+            if super::tty::attached() {
+                return Poll::Pending;
+            }
+        }
         if let Some(key) = pop() {
             return Poll::Ready(key);
         }

@@ -19,6 +19,7 @@
 
 pub mod input;
 pub mod shell;
+pub mod tty;
 
 use crate::drivers::framebuffer::Framebuffer;
 use crate::drivers::serial;
@@ -28,6 +29,27 @@ use core::fmt::{self, Write};
 use psf::Font;
 use spin::Mutex;
 use textgrid::{Cell, Change, Grid, Rgb, Style};
+
+/// Who owns the console after boot, as the host asked through fw_cfg (the `fwcfg` crate's
+/// `SESSION_FILE`); the shell when nobody said.
+pub fn session() -> fwcfg::Session {
+    let mut buf = [0; 16];
+    let Some(text) = crate::drivers::fw_cfg::read_file(fwcfg::SESSION_FILE, &mut buf) else {
+        return fwcfg::Session::Shell;
+    };
+    core::str::from_utf8(text)
+        .ok()
+        .and_then(fwcfg::Session::parse)
+        .unwrap_or_else(|| {
+            log::warn!("console: ignoring {} = {text:?}", fwcfg::SESSION_FILE);
+            fwcfg::Session::Shell
+        })
+}
+
+/// Whether there is a shell to run.
+pub fn shell_exists() -> bool {
+    crate::fs::resolve("/", crate::proc::SHELL_PATH.as_bytes()).is_ok()
+}
 
 /// The console font, a PC Screen Font file.
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/Lat15-Terminus16.psf");

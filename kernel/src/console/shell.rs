@@ -63,6 +63,8 @@ pub async fn run(boot: &'static Boot) {
     let mut editor = LineEditor::with_words(&shellcmd::NAMES);
     // Whether this line already got the "too long" message: once per line is enough.
     let mut warned = false;
+    // While a program session (the shell) owns the console, this console waits its turn.
+    input::console_free().await;
     println!("Type 'help' for the commands.");
     print!("{PROMPT}");
     loop {
@@ -332,7 +334,12 @@ fn run_program(line: &str, trace: bool) {
             .push((pid, alloc::string::String::from(name)));
         return;
     }
-    match crate::proc::wait(pid) {
+    // The program owns the keys while it runs: it reads them through its terminal, and Ctrl-C
+    // ends it (it leads a process group of its own).
+    super::tty::attach(pid as i32);
+    let status = crate::proc::wait(pid);
+    super::tty::detach();
+    match status {
         Some(status) => report_end(name, pid, status),
         None => println!("run: process {pid} vanished"),
     }
@@ -348,6 +355,9 @@ fn report_end(name: &str, pid: crate::proc::Pid, status: i32) {
     } else {
         let signal = abi::wait::term_signal(status);
         let signal_name = abi::signal::signal_name(signal).unwrap_or("?");
+        if signal == abi::signal::SIGINT {
+            println!(); // after the terminal's "^C"
+        }
         println!("[{name}: pid {pid} killed by signal {signal} ({signal_name})]");
     }
 }

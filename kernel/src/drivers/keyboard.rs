@@ -144,6 +144,8 @@ fn to_key(decoded: DecodedKey) -> Option<Key> {
         DecodedKey::Unicode(CTRL_E) => Some(Key::End),
         DecodedKey::Unicode('\t') => Some(Key::Tab),
         DecodedKey::Unicode(c) if !c.is_control() => Some(Key::Char(c)),
+        // Other Ctrl-letters (Ctrl-D, Ctrl-Z, ...): for a program's terminal.
+        DecodedKey::Unicode(c) if c < ' ' => Some(Key::Control(c as u8)),
         DecodedKey::RawKey(KeyCode::ArrowUp) => Some(Key::Up),
         DecodedKey::RawKey(KeyCode::ArrowDown) => Some(Key::Down),
         DecodedKey::RawKey(KeyCode::ArrowLeft) => Some(Key::Left),

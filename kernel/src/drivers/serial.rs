@@ -136,10 +136,12 @@ impl Write for SerialWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         for byte in s.bytes() {
             if byte == b'\n' {
-                self.0.send(b'\r');
+                self.0.send_raw(b'\r');
                 LINES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             }
-            self.0.send(byte);
+            // `send_raw`, not `send`: the crate's `send` turns a backspace into "\x08 \x08",
+            // and a terminal's erase is already that, so every erased character took two.
+            self.0.send_raw(byte);
         }
         Ok(())
     }

@@ -20,6 +20,7 @@
 //! status and wakes whoever waits.
 
 pub mod exec;
+pub mod files;
 pub mod ramdisk;
 pub mod syscall;
 pub mod uaccess;
@@ -27,13 +28,14 @@ pub mod uaccess;
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user;
+use crate::fs::file::FdTable;
 use crate::mm::space::AddressSpace;
 use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -57,12 +59,19 @@ struct Record {
     child_waiter: Option<ThreadId>,
     /// Whether its record goes as soon as it ends: an orphan with no `init` to adopt it.
     reap_on_exit: bool,
+    /// Its process group: the processes a terminal's Ctrl-C reaches together (a shell puts
+    /// each pipeline in one).
+    group: Pid,
+    /// Its session (the group of groups a login shell starts); only `getsid` reports it.
+    session: Pid,
 }
 
 impl Record {
-    /// A new, running process's record.
-    fn new(parent: Pid, name: String, resident: usize) -> Record {
+    /// A new, running process's record, in process group `group` and session `session`.
+    fn new(parent: Pid, name: String, resident: usize, (group, session): (Pid, Pid)) -> Record {
         Record {
+            group,
+            session,
             parent,
             name,
             thread: 0,
@@ -115,6 +124,10 @@ pub struct Task {
     pub trace: bool,
     /// The exception that ended the program, if one did.
     pub fault: Option<Fault>,
+    /// Its open files, by descriptor.
+    pub files: FdTable,
+    /// Its working directory: a canonical absolute path.
+    pub cwd: String,
     /// Written by `user::enter`: where `user::leave` returns to.
     resume: u64,
 }
@@ -122,6 +135,16 @@ pub struct Task {
 /// Per thread slot: the task its thread runs, or null for a kernel thread.
 static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
     [const { AtomicPtr::new(core::ptr::null_mut()) }; ::sched::MAX_THREADS];
+
+/// Per thread slot: the pid of the process it runs (0 for a kernel thread).
+static PIDS: [AtomicU32; ::sched::MAX_THREADS] =
+    [const { AtomicU32::new(0) }; ::sched::MAX_THREADS];
+
+/// The pid of the process the running thread runs, if any (for `/proc/self`).
+pub fn current_pid() -> Option<Pid> {
+    let pid = PIDS.get(sched::current())?.load(Ordering::Relaxed);
+    (pid != 0).then_some(pid)
+}
 
 /// The running thread's task, if it runs a program.
 ///
@@ -163,8 +186,10 @@ unsafe fn finish(task: &mut Task, status: i32) -> ! {
 /// Why a program could not be started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpawnError {
-    /// No such file in the ramdisk.
+    /// No such file.
     NotFound,
+    /// The file could not be read as a program (not executable, a directory, ...).
+    File(abi::Errno),
     /// The file is not a program Ferrite can run.
     Exec(exec::ExecError),
     /// No memory for its address space.
@@ -176,7 +201,8 @@ pub enum SpawnError {
 impl core::fmt::Display for SpawnError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            SpawnError::NotFound => f.write_str("no such program in the ramdisk"),
+            SpawnError::NotFound => f.write_str("no such program"),
+            SpawnError::File(e) => write!(f, "cannot run it: {}", e.description()),
             SpawnError::Exec(exec::ExecError::Elf(e)) => {
                 write!(f, "not a program Ferrite can run: {e}")
             }
@@ -191,12 +217,21 @@ impl core::fmt::Display for SpawnError {
     }
 }
 
-/// Where `init` is in the ramdisk.
+/// Where `init` is in the file tree (the ramdisk puts it there).
 pub const INIT_PATH: &str = "/bin/init";
 
-/// Starts `init` as process 1; call once at boot, before any other process.
-pub fn start_init() -> Result<Pid, SpawnError> {
-    let pid = spawn(INIT_PATH, &["init"], &[], 0, false)?;
+/// Where the shell is.
+pub const SHELL_PATH: &str = "/bin/sh";
+
+/// Starts `init` as process 1; call once at boot, before any other process. With `shell`, init
+/// starts the shell on the console (and again if it ends); without, it only collects orphans.
+pub fn start_init(shell: bool) -> Result<Pid, SpawnError> {
+    let argv: &[&str] = if shell {
+        &["init"]
+    } else {
+        &["init", "--no-shell"]
+    };
+    let pid = spawn(INIT_PATH, argv, &[], 0, false)?;
     debug_assert_eq!(pid, INIT_PID, "init must be the first process");
     Ok(pid)
 }
@@ -210,7 +245,7 @@ pub fn program_path(name: &str) -> String {
     }
 }
 
-/// Starts the program at `path` in the ramdisk with arguments `argv` (its name first) and
+/// Starts the program at `path` in the file tree with arguments `argv` (its name first) and
 /// environment `envp`, as a child of `parent`; returns its pid. With `trace`, each of its system
 /// calls is printed with its result.
 pub fn spawn(
@@ -220,12 +255,16 @@ pub fn spawn(
     parent: Pid,
     trace: bool,
 ) -> Result<Pid, SpawnError> {
-    let file = ramdisk::find(path).ok_or(SpawnError::NotFound)?;
+    let file = crate::fs::read_program("/", path.as_bytes()).map_err(|e| match e {
+        abi::Errno::ENOENT => SpawnError::NotFound,
+        e => SpawnError::File(e),
+    })?;
+    let files = FdTable::console().map_err(SpawnError::File)?;
     let mut space = AddressSpace::new().map_err(|_| SpawnError::OutOfMemory)?;
     let argv_bytes: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
     let envp_bytes: Vec<&[u8]> = envp.iter().map(|s| s.as_bytes()).collect();
     let seed = crate::arch::x86_64::read_tsc();
-    let image = exec::load(&mut space, file.data, &argv_bytes, &envp_bytes, seed)
+    let image = exec::load(&mut space, &file[..], &argv_bytes, &envp_bytes, seed)
         .map_err(SpawnError::Exec)?;
     let name = String::from(path.rsplit('/').next().unwrap_or(path));
     let pid = new_pid();
@@ -240,6 +279,8 @@ pub fn spawn(
         status: 0,
         trace,
         fault: None,
+        files,
+        cwd: String::from("/"),
         resume: 0,
     };
     let start = Start {
@@ -247,7 +288,8 @@ pub fn spawn(
         fpu: FpuState::initial(),
         fs_base: 0,
     };
-    start_thread(task, start, Record::new(parent, name, resident))
+    // A program the kernel starts leads a group and a session of its own.
+    start_thread(task, start, Record::new(parent, name, resident, (pid, pid)))
 }
 
 /// The next unused pid.
@@ -312,6 +354,8 @@ pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
         status: 0,
         trace: task.trace,
         fault: None,
+        files: task.files.clone(),
+        cwd: task.cwd.clone(),
         resume: 0,
     };
     let mut child_frame = *frame;
@@ -324,14 +368,23 @@ pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
         fpu,
         fs_base: x86_64::registers::model_specific::FsBase::read().as_u64(),
     };
-    let record = Record::new(task.pid, task.name.clone(), resident);
+    // The child is in its parent's group and session until it moves (`setpgid`, `setsid`).
+    let ids = with_table(|table| {
+        table
+            .processes
+            .get(&task.pid)
+            .map_or((task.pid, task.pid), |r| (r.group, r.session))
+    });
+    let record = Record::new(task.pid, task.name.clone(), resident, ids);
     start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
 }
 
 /// The body of a process's thread: run the program until it ends, then clean up.
 fn run(mut task: Task, start: Start) {
     let tid = sched::current();
-    KILL_SIGNAL[tid].store(abi::signal::SIGKILL, Ordering::Relaxed);
+    // KILL_SIGNAL[tid] is not reset here: a `kill` may already have come, between `fork` and
+    // this thread's first instruction. It is reset when the program ends, below.
+    PIDS[tid].store(task.pid, Ordering::Relaxed);
     let task_ptr: *mut Task = &mut task;
     TASKS[tid].store(task_ptr, Ordering::Relaxed);
     // SAFETY: `task_ptr` points at `task`, alive until this function returns.
@@ -353,6 +406,8 @@ fn run(mut task: Task, start: Start) {
     // The program has ended (through `finish`), possibly from a trap with interrupts off.
     interrupts::enable();
     TASKS[tid].store(core::ptr::null_mut(), Ordering::Relaxed);
+    PIDS[tid].store(0, Ordering::Relaxed);
+    KILL_SIGNAL[tid].store(abi::signal::SIGKILL, Ordering::Relaxed);
     sched::set_address_space(0);
     let Task {
         pid,
@@ -360,14 +415,23 @@ fn run(mut task: Task, start: Start) {
         status,
         fault,
         name,
+        files,
         ..
     } = task;
     drop(space);
+    // Its files close before anyone learns it ended: a parent that waits and then looks finds
+    // the pipes closed and the counts back.
+    drop(files);
     if let Some(fault) = fault {
         report_fault(pid, &name, &fault);
     }
     for waiter in with_table(|table| record_end(table, pid, status)) {
         sched::wake_thread(waiter);
+    }
+    if pid == INIT_PID && crate::console::tty::attached() {
+        // Init ran the console's session; with it gone, the kernel console takes over.
+        crate::console::tty::detach();
+        crate::println!("init ended; the kernel console takes over");
     }
 }
 
@@ -540,6 +604,92 @@ pub fn kill(pid: Pid, signal: i32) -> bool {
         sched::wake_thread(waiter);
     }
     stopped
+}
+
+/// Sends `signal` to every running process in group `group` but `init` (which no signal
+/// ends, as on Linux); returns how many it reached.
+pub fn kill_group(group: Pid, signal: i32) -> usize {
+    let members: Vec<Pid> = with_table(|table| {
+        table
+            .processes
+            .iter()
+            .filter(|(&pid, r)| pid != INIT_PID && r.group == group && r.status.is_none())
+            .map(|(&pid, _)| pid)
+            .collect()
+    });
+    members.into_iter().filter(|&pid| kill(pid, signal)).count()
+}
+
+/// Sends `signal` to every running process but `init` and `except`; returns how many it reached
+/// (`kill(-1, sig)`).
+pub fn kill_all(signal: i32, except: Pid) -> usize {
+    let everyone: Vec<Pid> = with_table(|table| {
+        table
+            .processes
+            .iter()
+            .filter(|(&pid, r)| pid != INIT_PID && pid != except && r.status.is_none())
+            .map(|(&pid, _)| pid)
+            .collect()
+    });
+    everyone
+        .into_iter()
+        .filter(|&pid| kill(pid, signal))
+        .count()
+}
+
+/// Process `pid`'s (group, session), if it exists.
+pub fn group_of(pid: Pid) -> Option<(Pid, Pid)> {
+    with_table(|table| table.processes.get(&pid).map(|r| (r.group, r.session)))
+}
+
+/// `setpgid(pid, group)` for the caller `me`: moves `pid` (`me` or a child of it in its session)
+/// into `group` (a new one named after `pid`, or an existing one in the same session).
+pub fn set_group(me: Pid, pid: Pid, group: Pid) -> Result<(), abi::Errno> {
+    use abi::Errno;
+    with_table(|table| {
+        let (my_session, my_group) = {
+            let r = table.processes.get(&me).ok_or(Errno::ESRCH)?;
+            (r.session, r.group)
+        };
+        let target = table.processes.get(&pid).ok_or(Errno::ESRCH)?;
+        if pid != me && target.parent != me {
+            return Err(Errno::ESRCH);
+        }
+        if target.session != my_session {
+            return Err(Errno::EPERM);
+        }
+        if target.session == pid {
+            return Err(Errno::EPERM); // a session leader stays in its group
+        }
+        let joins_existing = group != pid;
+        if joins_existing
+            && group != my_group
+            && !table
+                .processes
+                .values()
+                .any(|r| r.group == group && r.session == my_session)
+        {
+            return Err(Errno::EPERM);
+        }
+        if let Some(record) = table.processes.get_mut(&pid) {
+            record.group = group;
+        }
+        Ok(())
+    })
+}
+
+/// `setsid()` for `me`: a new session and group, both named after it; `EPERM` if it already
+/// leads a group.
+pub fn new_session(me: Pid) -> Result<Pid, abi::Errno> {
+    with_table(|table| {
+        if table.processes.values().any(|r| r.group == me) {
+            return Err(abi::Errno::EPERM);
+        }
+        let record = table.processes.get_mut(&me).ok_or(abi::Errno::ESRCH)?;
+        record.group = me;
+        record.session = me;
+        Ok(me)
+    })
 }
 
 /// Whether process `pid` exists (running or a zombie).

@@ -4,8 +4,8 @@
 //! Linux's initramfs uses) and hands it to the bootloader, which loads it into memory and maps
 //! it in the kernel half (`BootInfo::ramdisk_addr`). The kernel validates the whole archive
 //! once, here, with the host-tested `initrd` crate, and then finds programs in it by path. The
-//! bytes are never changed or freed: a read-only file system in its simplest form. (Issue 11
-//! puts it under the VFS.)
+//! bytes are never changed or freed: the VFS's root borrows every file's bytes from here
+//! (`crate::fs::memory`).
 
 use initrd::{Archive, Entry};
 use spin::Once;
@@ -38,11 +38,6 @@ pub unsafe fn init(addr: Option<u64>, len: u64) -> Result<usize, RamdiskError> {
     let count = archive.len();
     RAMDISK.call_once(|| archive);
     Ok(count)
-}
-
-/// The entry at `path` ("/bin/hello" or "bin/hello"), if the ramdisk has it.
-pub fn find(path: &str) -> Option<Entry<'static>> {
-    RAMDISK.get()?.find(path)
 }
 
 /// Every entry, in archive order.

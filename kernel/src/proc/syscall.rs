@@ -14,33 +14,19 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{finish, task_of, uaccess, Task};
+use super::{files, finish, task_of, uaccess, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::USER_END;
 use crate::sched;
+use abi::fcntl::{AT_FDCWD, AT_REMOVEDIR, O_CREAT, O_TRUNC, O_WRONLY};
 use abi::{nr, Errno};
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::instructions::interrupts;
 use x86_64::structures::paging::PageTableFlags as Flags;
 
-/// Bytes copied from the program per step of a `write`.
-const WRITE_CHUNK: usize = 256;
 /// Nanoseconds in a second: the bound of `tv_nsec`.
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
-/// What Backspace reads as (DEL, as a terminal sends it).
-const ASCII_DELETE: char = '\u{7f}';
-/// What Ctrl-C reads as (ETX) while there is no line discipline to turn it into a signal.
-const ASCII_END_OF_TEXT: char = '\u{3}';
-/// The highest descriptor bound to the console: standard input (0), output (1) and error (2) are
-/// all the console, readable and writable, as a terminal is on Linux.
-const STDERR: u64 = 2;
-
-/// Whether `fd` is one of the console's descriptors.
-fn is_console(fd: u64) -> bool {
-    fd <= STDERR
-}
-
 /// The registered system-call handler: runs the call in RAX and writes its result there.
 pub fn handle(frame: &mut TrapFrame) {
     interrupts::enable();
@@ -94,10 +80,86 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::CLONE => clone(task, frame, a[0]),
         nr::EXECVE => execve(task, frame, a[0], a[1], a[2]),
         nr::WAIT4 => wait4(task, a[0] as i32, a[1], a[2] as u32, a[3]),
-        nr::KILL => kill(a[0] as i32, a[1] as i32),
-        nr::READ => read(a[0], a[1], a[2] as usize),
-        nr::WRITE => write(a[0], a[1], a[2] as usize),
-        nr::WRITEV => writev(a[0], a[1], a[2] as usize),
+        nr::KILL => kill(task, a[0] as i32, a[1] as i32),
+        nr::SETPGID => {
+            let pid = if a[0] == 0 {
+                task.pid
+            } else {
+                a[0] as super::Pid
+            };
+            let group = if a[1] == 0 { pid } else { a[1] as super::Pid };
+            if (a[1] as i32) < 0 {
+                return Err(Errno::EINVAL);
+            }
+            super::set_group(task.pid, pid, group).map(|()| 0)
+        }
+        nr::GETPGID | nr::GETSID => {
+            let pid = if a[0] == 0 {
+                task.pid
+            } else {
+                a[0] as super::Pid
+            };
+            let (group, session) = super::group_of(pid).ok_or(Errno::ESRCH)?;
+            Ok((if number == nr::GETPGID {
+                group
+            } else {
+                session
+            }) as usize)
+        }
+        nr::GETPGRP => Ok(super::group_of(task.pid).map_or(0, |(group, _)| group) as usize),
+        nr::SETSID => super::new_session(task.pid).map(|pid| pid as usize),
+        nr::READ => files::read(task, a[0] as i32, a[1], a[2] as usize),
+        nr::WRITE => files::write(task, a[0] as i32, a[1], a[2] as usize),
+        nr::READV => files::vectored(task, a[0] as i32, a[1], a[2] as usize, false),
+        nr::WRITEV => files::vectored(task, a[0] as i32, a[1], a[2] as usize, true),
+        nr::PREAD64 => {
+            files::positioned(task, a[0] as i32, a[1], a[2] as usize, a[3] as i64, false)
+        }
+        nr::PWRITE64 => {
+            files::positioned(task, a[0] as i32, a[1], a[2] as usize, a[3] as i64, true)
+        }
+        nr::OPEN => files::openat(task, AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
+        nr::CREAT => files::openat(
+            task,
+            AT_FDCWD,
+            a[0],
+            O_CREAT | O_WRONLY | O_TRUNC,
+            a[1] as u32,
+        ),
+        nr::OPENAT => files::openat(task, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        nr::CLOSE => files::close(task, a[0] as i32),
+        nr::LSEEK => files::lseek(task, a[0] as i32, a[1] as i64, a[2] as u32),
+        nr::STAT | nr::LSTAT => files::fstatat(task, AT_FDCWD, a[0], a[1], 0),
+        nr::FSTAT => files::fstat(task, a[0] as i32, a[1]),
+        nr::NEWFSTATAT => files::fstatat(task, a[0] as i32, a[1], a[2], a[3] as u32),
+        nr::ACCESS => files::faccessat(task, AT_FDCWD, a[0], a[1] as u32),
+        nr::FACCESSAT | nr::FACCESSAT2 => files::faccessat(task, a[0] as i32, a[1], a[2] as u32),
+        nr::GETDENTS64 => files::getdents64(task, a[0] as i32, a[1], a[2] as usize),
+        nr::MKDIR => files::mkdirat(task, AT_FDCWD, a[0], a[1] as u32),
+        nr::MKDIRAT => files::mkdirat(task, a[0] as i32, a[1], a[2] as u32),
+        nr::RMDIR => files::unlinkat(task, AT_FDCWD, a[0], AT_REMOVEDIR),
+        nr::UNLINK => files::unlinkat(task, AT_FDCWD, a[0], 0),
+        nr::UNLINKAT => files::unlinkat(task, a[0] as i32, a[1], a[2] as u32),
+        nr::RENAME => {
+            let fd = AT_FDCWD as u64;
+            files::renameat(task, [fd, a[0], fd, a[1], 0, 0])
+        }
+        nr::RENAMEAT => files::renameat(task, [a[0], a[1], a[2], a[3], 0, 0]),
+        nr::RENAMEAT2 => files::renameat(task, a),
+        nr::DUP => files::dup(task, a[0] as i32),
+        nr::DUP2 => files::dup3(task, a[0] as i32, a[1] as i32, 0, true),
+        nr::DUP3 => files::dup3(task, a[0] as i32, a[1] as i32, a[2] as u32, false),
+        nr::PIPE => files::pipe2(task, a[0], 0),
+        nr::PIPE2 => files::pipe2(task, a[0], a[1] as u32),
+        nr::CHDIR => files::chdir(task, a[0]),
+        nr::FCHDIR => files::fchdir(task, a[0] as i32),
+        nr::GETCWD => files::getcwd(task, a[0], a[1] as usize),
+        nr::FCNTL => files::fcntl(task, a[0] as i32, a[1] as u32, a[2]),
+        nr::IOCTL => files::ioctl(task, a[0] as i32, a[1] as u32, a[2]),
+        nr::FTRUNCATE => files::ftruncate(task, a[0] as i32, a[1] as i64),
+        nr::TRUNCATE => files::truncate(task, a[0], a[1] as i64),
+        nr::FSYNC => task.files.get(a[0] as i32).map(|_| 0), // memory is as durable as it gets
+        nr::UMASK => Ok(crate::fs::file::UMASK as usize),
         nr::EXIT | nr::EXIT_GROUP => exit(task, frame, number),
         nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
         nr::GETPPID => Ok(super::parent_of(task.pid) as usize),
@@ -111,7 +173,6 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::MMAP => mmap(task, a),
         nr::MUNMAP => munmap(task, a[0], a[1]),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
-        nr::IOCTL => Err(Errno::ENOTTY),
         _ => {
             report_unimplemented(task, number);
             Err(Errno::ENOSYS)
@@ -164,101 +225,6 @@ fn report_unimplemented(task: &Task, number: usize) {
             task.name
         );
     }
-}
-
-/// `write(fd, buf, count)` on the console's descriptors.
-#[inline(never)]
-fn write(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    uaccess::check_range(buffer, count)?;
-    let mut chunk = [0u8; WRITE_CHUNK];
-    let mut done = 0;
-    // Bytes of a UTF-8 sequence split across two chunks, carried to the next.
-    let mut carry = 0;
-    while done < count {
-        let n = (count - done).min(WRITE_CHUNK - carry);
-        if let Err(e) = uaccess::read(buffer + done as u64, &mut chunk[carry..carry + n]) {
-            // Bytes written so far count, as on Linux; none written is the error.
-            return if done == 0 { Err(e) } else { Ok(done) };
-        }
-        let filled = carry + n;
-        let last = n == count - done;
-        carry = print_utf8(&chunk[..filled], last);
-        chunk.copy_within(filled - carry..filled, 0);
-        done += n;
-    }
-    Ok(done)
-}
-
-/// Prints `bytes` as text (invalid sequences as U+FFFD); returns how many trailing bytes form an
-/// incomplete sequence that the next chunk may complete (0 if `last`).
-fn print_utf8(bytes: &[u8], last: bool) -> usize {
-    for piece in bytes.utf8_chunks() {
-        crate::print!("{}", piece.valid());
-        let invalid = piece.invalid();
-        if !invalid.is_empty() {
-            // An incomplete sequence at the very end may finish in the next chunk.
-            let at_end = core::ptr::eq(invalid.as_ptr_range().end, bytes.as_ptr_range().end);
-            if at_end && !last && invalid.len() < 4 {
-                return invalid.len();
-            }
-            crate::print!("\u{fffd}");
-        }
-    }
-    0
-}
-
-/// `writev(fd, iov, iovcnt)`.
-#[inline(never)]
-fn writev(fd: u64, iov: u64, count: usize) -> Result<usize, Errno> {
-    if count > abi::uio::UIO_MAXIOV {
-        return Err(Errno::EINVAL);
-    }
-    let mut total = 0usize;
-    for i in 0..count as u64 {
-        let entry: abi::Iovec =
-            uaccess::read_value(iov + i * core::mem::size_of::<abi::Iovec>() as u64)?;
-        if entry.len == 0 {
-            continue;
-        }
-        match write(fd, entry.base, entry.len as usize) {
-            Ok(n) => total += n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
-}
-
-/// `read(fd, buf, count)`: the console's keyboard and serial line, one key
-/// at a time; Ferrite has no line discipline yet (issue 11), so it returns what is there, at
-/// least one byte, blocking until then.
-#[inline(never)]
-fn read(fd: u64, buffer: u64, count: usize) -> Result<usize, Errno> {
-    if !is_console(fd) {
-        return Err(Errno::EBADF);
-    }
-    uaccess::check_range(buffer, count)?;
-    if count == 0 {
-        return Ok(0);
-    }
-    let character = loop {
-        use lineedit::Key;
-        match crate::console::input::next_key() {
-            Key::Char(c) => break c,
-            Key::Enter => break '\n',
-            Key::Backspace => break ASCII_DELETE,
-            Key::Cancel => break ASCII_END_OF_TEXT,
-            _ => continue, // editing keys mean nothing without a line discipline
-        }
-    };
-    let mut bytes = [0u8; 4];
-    let text = character.encode_utf8(&mut bytes);
-    let n = text.len().min(count);
-    uaccess::write(buffer, &text.as_bytes()[..n])?;
-    Ok(n)
 }
 
 /// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
@@ -326,7 +292,7 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         return Err(Errno::EINVAL);
     }
     if flags & MAP_ANONYMOUS == 0 {
-        return Err(Errno::ENODEV); // no files yet (issue 11)
+        return Err(Errno::ENODEV); // mapping files: not yet (files are read with `read`)
     }
     if flags & MAP_TYPE != MAP_PRIVATE || flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
         return Err(Errno::EINVAL);
@@ -406,8 +372,6 @@ fn clone(task: &mut Task, frame: &TrapFrame, flags: u64) -> Result<usize, Errno>
     super::fork(task, frame).map(|pid| pid as usize)
 }
 
-/// The longest path `execve` accepts, NUL included (Linux's `PATH_MAX`).
-const PATH_MAX: usize = 4096;
 /// The most arguments plus environment strings `execve` accepts.
 const MAX_STRINGS: usize = 1024;
 
@@ -421,21 +385,17 @@ fn execve(
     argv: u64,
     envp: u64,
 ) -> Result<usize, Errno> {
-    let path = uaccess::read_c_string(path, PATH_MAX)?;
-    let path = core::str::from_utf8(&path).map_err(|_| Errno::ENOENT)?;
+    let path = uaccess::read_c_string(path, crate::fs::PATH_MAX)?;
     let mut budget = super::exec::MAX_ARG_BYTES;
     let argv = uaccess::read_string_array(argv, MAX_STRINGS, &mut budget)?;
     let envp = uaccess::read_string_array(envp, MAX_STRINGS, &mut budget)?;
-    let file = super::ramdisk::find(path).ok_or(Errno::ENOENT)?;
-    if !file.is_executable() {
-        return Err(Errno::EACCES);
-    }
+    let file = crate::fs::read_program(&task.cwd, &path)?;
     let mut space = crate::mm::space::AddressSpace::new().map_err(|_| Errno::ENOMEM)?;
     let argv: alloc::vec::Vec<&[u8]> = argv.iter().map(|s| s.as_slice()).collect();
     let envp: alloc::vec::Vec<&[u8]> = envp.iter().map(|s| s.as_slice()).collect();
     let seed = crate::arch::x86_64::read_tsc();
     let image =
-        super::exec::load(&mut space, file.data, &argv, &envp, seed).map_err(|e| match e {
+        super::exec::load(&mut space, &file[..], &argv, &envp, seed).map_err(|e| match e {
             super::exec::ExecError::Elf(_) => Errno::ENOEXEC,
             super::exec::ExecError::OutOfMemory => Errno::ENOMEM,
             super::exec::ExecError::ArgumentsTooLong => Errno::E2BIG,
@@ -446,7 +406,9 @@ fn execve(
     task.brk_start = image.brk;
     task.brk = image.brk;
     task.mmap_low = super::exec::MMAP_TOP;
-    task.name = alloc::string::String::from(path.rsplit('/').next().unwrap_or(path));
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
+    task.name = alloc::string::String::from_utf8_lossy(name).into_owned();
+    task.files.exec();
     super::rename(task.pid, &task.name);
     super::update_resident(task);
     sched::set_fs_base(0);
@@ -482,30 +444,57 @@ fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Resul
 }
 
 /// `kill(pid, sig)`: the default action of each signal, since Ferrite has no handlers yet:
-/// signal 0 only checks that the process exists; the signals whose default is to be ignored
+/// signal 0 only checks that the target exists; the signals whose default is to be ignored
 /// (`SIGCHLD`, `SIGURG`, `SIGWINCH`, `SIGCONT`) and the stop signals (no job control yet) do
-/// nothing; every other one ends the process, except `init`'s.
+/// nothing; every other one ends the process, except `init`, whom none ends. `pid` 0 is the caller's process
+/// group, -1 every process but `init` and the caller, below -1 the group `-pid`.
 #[inline(never)]
-fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
+fn kill(task: &Task, pid: i32, signal: i32) -> Result<usize, Errno> {
     use abi::signal::*;
     if !(0..=SIGRTMAX).contains(&signal) {
         return Err(Errno::EINVAL);
     }
-    if pid <= 0 {
-        // Process groups (0, below -1) and "everyone" (-1) come with job control.
-        return Err(Errno::EINVAL);
-    }
-    let pid = pid as super::Pid;
-    if !super::exists(pid) {
-        return Err(Errno::ESRCH);
-    }
     let ignored = [
         SIGCHLD, SIGURG, SIGWINCH, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
     ];
-    if signal == 0 || ignored.contains(&signal) {
-        return Ok(0);
+    let effective = signal != 0 && !ignored.contains(&signal);
+    match pid {
+        -1 => {
+            if effective {
+                super::kill_all(signal, task.pid);
+            }
+            Ok(0)
+        }
+        i32::MIN => Err(Errno::ESRCH),
+        pid if pid <= 0 => {
+            let group = if pid == 0 {
+                super::group_of(task.pid).map_or(0, |(group, _)| group)
+            } else {
+                pid.unsigned_abs()
+            };
+            if !super::list()
+                .iter()
+                .any(|p| super::group_of(p.pid).is_some_and(|(g, _)| g == group))
+            {
+                return Err(Errno::ESRCH);
+            }
+            if effective {
+                super::kill_group(group, signal);
+            }
+            Ok(0)
+        }
+        pid => {
+            let pid = pid as super::Pid;
+            if !super::exists(pid) {
+                return Err(Errno::ESRCH);
+            }
+            // A zombie exists but cannot be killed again; that is not an error. Nor is a signal
+            // to `init`, which ignores every signal it has no handler for (Linux's rule: the
+            // machine's first process must not be killed by accident).
+            if effective && pid != super::INIT_PID {
+                super::kill(pid, signal);
+            }
+            Ok(0)
+        }
     }
-    // A zombie exists but cannot be killed again; that is not an error.
-    super::kill(pid, signal);
-    Ok(0)
 }

@@ -54,6 +54,14 @@ unsafe impl Plain for abi::Iovec {}
 unsafe impl Plain for u64 {}
 // SAFETY: two `Timeval`s (two i64s each) and fourteen i64s, no padding.
 unsafe impl Plain for abi::Rusage {}
+// SAFETY: an integer.
+unsafe impl Plain for i32 {}
+// SAFETY: four u32s, a u8 and 19 u8s: 36 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::tty::Termios {}
+// SAFETY: four u16s, no padding.
+unsafe impl Plain for abi::tty::Winsize {}
+// SAFETY: u64s, u32s in pairs and i64s, with the explicit `pad0`: 144 bytes, no padding.
+unsafe impl Plain for abi::Stat {}
 
 /// Reads one `T` from user address `from`.
 pub fn read_value<T: Plain>(from: u64) -> Result<T, Errno> {

@@ -213,6 +213,27 @@ impl<T> JoinHandle<T> {
 static STOP: [core::sync::atomic::AtomicBool; MAX_THREADS] =
     [const { core::sync::atomic::AtomicBool::new(false) }; MAX_THREADS];
 
+/// Per thread slot: blocked in [`block_interruptible`], so a stop request wakes it.
+static INTERRUPTIBLE: [core::sync::atomic::AtomicBool; MAX_THREADS] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; MAX_THREADS];
+
+/// As [`block_on_queue`], but a [`request_stop`] wakes the thread too. The caller must take
+/// itself off its wait queue after waking (whoever woke it), and then check [`should_stop`].
+/// Returns at once, without blocking, if a stop is already pending.
+pub(crate) fn block_interruptible(enqueue: impl FnOnce(ThreadId) -> bool) {
+    let me = current();
+    if stop_requested(me) {
+        return;
+    }
+    INTERRUPTIBLE[me].store(true, Ordering::Relaxed);
+    block_on_queue(|me| {
+        // Checked again with interrupts off: a stop requested after the check above, but
+        // before the thread is marked blocked, would otherwise find it running and not wake it.
+        !stop_requested(me) && enqueue(me)
+    });
+    INTERRUPTIBLE[me].store(false, Ordering::Relaxed);
+}
+
 /// Asks thread `tid` to stop at its next check of [`should_stop`]: Ferrite's `kill` is
 /// cooperative, because a thread stopped at an arbitrary instruction could leave a lock held or
 /// a structure half-changed. Returns false if there is no such thread (or it is boot or idle).
@@ -229,10 +250,14 @@ pub fn request_stop(tid: ThreadId) -> bool {
             None | Some(State::Exited) => false,
             Some(state) => {
                 STOP[tid].store(true, Ordering::Relaxed);
-                // A sleeping thread notices at once. A thread blocked on a lock or a join is
-                // left alone: woken, it would queue itself a second time, and a later release
-                // would wake the stale entry instead of a real waiter.
-                if matches!(state, State::Sleeping { .. }) {
+                // A sleeping thread notices at once, and so does one blocked interruptibly
+                // (a pipe, a terminal), which takes itself off its queue when it wakes. A
+                // thread blocked on a lock or a join is left alone: woken, it would queue itself
+                // a second time, and a later release would wake the stale entry instead of a
+                // real waiter.
+                let interruptible =
+                    state == State::Blocked && INTERRUPTIBLE[tid].load(Ordering::Relaxed);
+                if matches!(state, State::Sleeping { .. }) || interruptible {
                     let _ = threads.sched.wake(tid);
                 }
                 true

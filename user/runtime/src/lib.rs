@@ -21,7 +21,10 @@
 
 extern crate alloc;
 
+pub mod cli;
+pub mod fs;
 pub mod heap;
+pub mod ktap;
 pub mod print;
 pub mod start;
 pub mod sys;

@@ -187,6 +187,8 @@ pub fn set_fs_base(address: usize) -> Result<(), Errno> {
 /// Creates a child process, a copy of this one; returns the child's pid in the parent and 0
 /// in the child.
 pub fn fork() -> Result<u32, Errno> {
+    // Buffered output goes out first, or both processes would print it.
+    crate::print::flush();
     call0(nr::FORK).map(|pid| pid as u32)
 }
 
@@ -219,6 +221,8 @@ pub fn kill(pid: u32, signal: i32) -> Result<(), Errno> {
 /// Replaces this program with the one at `path`, with arguments `argv` and environment `envp`
 /// (each string NUL-terminated: `b"hello\0"`). Returns only on failure.
 pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
+    // Buffered output goes out first: the new program starts with an empty buffer.
+    crate::print::flush();
     let mut argv_pointers: alloc::vec::Vec<usize> =
         argv.iter().map(|s| s.as_ptr() as usize).collect();
     argv_pointers.push(0);
@@ -239,4 +243,240 @@ pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
         Ok(_) => Errno::EIO, // execve does not return on success
         Err(e) => e,
     }
+}
+
+/// A path as the kernel wants it: the bytes and a NUL. `EINVAL` for a path with a NUL inside,
+/// which the kernel would cut short.
+pub struct CPath(alloc::vec::Vec<u8>);
+
+impl CPath {
+    /// `path` with a NUL added.
+    pub fn new(path: &str) -> Result<CPath, Errno> {
+        if path.as_bytes().contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut bytes = alloc::vec::Vec::with_capacity(path.len() + 1);
+        bytes.extend_from_slice(path.as_bytes());
+        bytes.push(0);
+        Ok(CPath(bytes))
+    }
+
+    /// The address to pass the kernel.
+    pub fn as_arg(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+}
+
+/// A call whose only memory argument is the NUL-terminated path in `args[at]`.
+fn path_call(number: usize, path: &str, at: usize, mut args: [usize; 6]) -> Result<usize, Errno> {
+    let path = CPath::new(path)?;
+    args[at] = path.as_arg();
+    // SAFETY: the kernel reads the NUL-terminated string `path`, alive for the call; no other
+    // argument is an address.
+    abi::decode(unsafe { raw(number, args) })
+}
+
+/// Opens (or with `O_CREAT` creates, with permissions `mode`) the file at `path`; returns the
+/// new descriptor.
+pub fn open(path: &str, flags: u32, mode: u32) -> Result<i32, Errno> {
+    let args = [
+        abi::fcntl::AT_FDCWD as usize,
+        0,
+        flags as usize,
+        mode as usize,
+        0,
+        0,
+    ];
+    path_call(nr::OPENAT, path, 1, args).map(|fd| fd as i32)
+}
+
+/// Closes descriptor `fd`.
+pub fn close(fd: i32) -> Result<(), Errno> {
+    call(nr::CLOSE, [fd as usize, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Moves `fd`'s position (`whence`: `SEEK_SET`, `SEEK_CUR`, `SEEK_END`); returns the new one.
+pub fn lseek(fd: i32, offset: i64, whence: u32) -> Result<u64, Errno> {
+    call(
+        nr::LSEEK,
+        [fd as usize, offset as usize, whence as usize, 0, 0, 0],
+    )
+    .map(|p| p as u64)
+}
+
+/// What the kernel knows about the file open on `fd`.
+pub fn fstat(fd: i32) -> Result<abi::Stat, Errno> {
+    let mut stat = abi::Stat::zeroed();
+    // SAFETY: the kernel writes one `struct stat` into `stat`.
+    abi::decode(unsafe {
+        raw(
+            nr::FSTAT,
+            [
+                fd as usize,
+                &mut stat as *mut abi::Stat as usize,
+                0,
+                0,
+                0,
+                0,
+            ],
+        )
+    })?;
+    Ok(stat)
+}
+
+/// What the kernel knows about the file at `path`.
+pub fn stat(path: &str) -> Result<abi::Stat, Errno> {
+    let mut stat = abi::Stat::zeroed();
+    let path = CPath::new(path)?;
+    let args = [
+        abi::fcntl::AT_FDCWD as usize,
+        path.as_arg(),
+        &mut stat as *mut abi::Stat as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads the path and writes one `struct stat` into `stat`.
+    abi::decode(unsafe { raw(nr::NEWFSTATAT, args) })?;
+    Ok(stat)
+}
+
+/// Fills `buffer` with `linux_dirent64` records of the directory open on `fd`; 0 at the end.
+pub fn getdents64(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let args = [
+        fd as usize,
+        buffer.as_mut_ptr() as usize,
+        buffer.len(),
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel writes at most `buffer.len()` bytes into `buffer`.
+    abi::decode(unsafe { raw(nr::GETDENTS64, args) })
+}
+
+/// Makes the directory `path`.
+pub fn mkdir(path: &str, mode: u32) -> Result<(), Errno> {
+    path_call(nr::MKDIR, path, 0, [0, mode as usize, 0, 0, 0, 0]).map(drop)
+}
+
+/// Removes the empty directory `path`.
+pub fn rmdir(path: &str) -> Result<(), Errno> {
+    path_call(nr::RMDIR, path, 0, [0; 6]).map(drop)
+}
+
+/// Removes the name `path` (a file's data goes when it is no longer open).
+pub fn unlink(path: &str) -> Result<(), Errno> {
+    path_call(nr::UNLINK, path, 0, [0; 6]).map(drop)
+}
+
+/// Renames `from` to `to`, replacing what `to` named.
+pub fn rename(from: &str, to: &str) -> Result<(), Errno> {
+    let (from, to) = (CPath::new(from)?, CPath::new(to)?);
+    // SAFETY: the kernel reads the two NUL-terminated paths, alive for the call.
+    abi::decode(unsafe { raw(nr::RENAME, [from.as_arg(), to.as_arg(), 0, 0, 0, 0]) }).map(drop)
+}
+
+/// A second descriptor for what `fd` is open on; returns it.
+pub fn dup(fd: i32) -> Result<i32, Errno> {
+    call(nr::DUP, [fd as usize, 0, 0, 0, 0, 0]).map(|fd| fd as i32)
+}
+
+/// Makes `new` a copy of `old` (closing what `new` was).
+pub fn dup2(old: i32, new: i32) -> Result<i32, Errno> {
+    call(nr::DUP2, [old as usize, new as usize, 0, 0, 0, 0]).map(|fd| fd as i32)
+}
+
+/// A new pipe with `flags` (`O_CLOEXEC`, `O_NONBLOCK`): (reading end, writing end).
+pub fn pipe2(flags: u32) -> Result<(i32, i32), Errno> {
+    let mut fds = [0i32; 2];
+    // SAFETY: the kernel writes two i32s into `fds`.
+    abi::decode(unsafe {
+        raw(
+            nr::PIPE2,
+            [fds.as_mut_ptr() as usize, flags as usize, 0, 0, 0, 0],
+        )
+    })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// A new pipe: (reading end, writing end).
+pub fn pipe() -> Result<(i32, i32), Errno> {
+    pipe2(0)
+}
+
+/// Changes the working directory to `path`.
+pub fn chdir(path: &str) -> Result<(), Errno> {
+    path_call(nr::CHDIR, path, 0, [0; 6]).map(drop)
+}
+
+/// The working directory, written into `buffer`.
+pub fn getcwd(buffer: &mut [u8]) -> Result<&str, Errno> {
+    let args = [buffer.as_mut_ptr() as usize, buffer.len(), 0, 0, 0, 0];
+    // SAFETY: the kernel writes at most `buffer.len()` bytes into `buffer`.
+    let len = abi::decode(unsafe { raw(nr::GETCWD, args) })?;
+    let path = buffer.get(..len.saturating_sub(1)).ok_or(Errno::ERANGE)?;
+    core::str::from_utf8(path).map_err(|_| Errno::EILSEQ)
+}
+
+/// `fcntl(fd, command, arg)` for the commands whose argument is a number.
+pub fn fcntl(fd: i32, command: u32, arg: usize) -> Result<usize, Errno> {
+    call(nr::FCNTL, [fd as usize, command as usize, arg, 0, 0, 0])
+}
+
+/// Sets the size of the file open on `fd`.
+pub fn ftruncate(fd: i32, length: u64) -> Result<(), Errno> {
+    call(nr::FTRUNCATE, [fd as usize, length as usize, 0, 0, 0, 0]).map(drop)
+}
+
+/// Reads a `T` a terminal `ioctl` request writes (`TCGETS`, `TIOCGWINSZ`, ...).
+pub fn ioctl_get<T: Default>(fd: i32, request: u32) -> Result<T, Errno> {
+    let mut value = T::default();
+    let args = [
+        fd as usize,
+        request as usize,
+        &mut value as *mut T as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the request writes one `T` at the address; the caller names a request whose
+    // argument is a `T`.
+    abi::decode(unsafe { raw(nr::IOCTL, args) })?;
+    Ok(value)
+}
+
+/// Makes a terminal `ioctl` request that reads a `T` (`TCSETS`, `TIOCSPGRP`, ...).
+pub fn ioctl_set<T>(fd: i32, request: u32, value: &T) -> Result<(), Errno> {
+    let args = [
+        fd as usize,
+        request as usize,
+        value as *const T as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the request reads one `T` at the address.
+    abi::decode(unsafe { raw(nr::IOCTL, args) }).map(drop)
+}
+
+/// Starts a new session and process group led by this process; returns its id.
+pub fn setsid() -> Result<u32, Errno> {
+    call0(nr::SETSID).map(|id| id as u32)
+}
+
+/// Moves process `pid` (0: this one) into process group `group` (0: a new one named after it).
+pub fn setpgid(pid: u32, group: u32) -> Result<(), Errno> {
+    call(nr::SETPGID, [pid as usize, group as usize, 0, 0, 0, 0]).map(drop)
+}
+
+/// This process's process group.
+pub fn getpgrp() -> u32 {
+    call0(nr::GETPGRP).map_or(0, |id| id as u32)
+}
+
+/// Sends `signal` to every process in `group`.
+pub fn kill_group(group: u32, signal: i32) -> Result<(), Errno> {
+    let pid = (group as i32).wrapping_neg();
+    call(nr::KILL, [pid as usize, signal as usize, 0, 0, 0, 0]).map(drop)
 }

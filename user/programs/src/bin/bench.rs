@@ -7,11 +7,14 @@
 //! * `process.switch_round_trip`: two processes taking turns with `sched_yield` (each turn
 //!   switches threads and page tables);
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
-//! * `process.spawn_hello`: the same with an `execve` of `hello` in the child.
+//! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
+//! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
+//! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
 
 #![no_std]
 #![no_main]
 
+use runtime::abi::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
 use runtime::{println, sys};
 
 runtime::entry!(main);
@@ -88,5 +91,74 @@ fn main() -> i32 {
         }
     }
     report("process.spawn_hello", (tsc() - start) / SPAWN_ROUNDS);
+
+    match pipe_ping_pong() {
+        Some(cost) => report("pipe.ping_pong_round_trip", cost),
+        None => return 1,
+    }
+    match tmpfs_write_read() {
+        Some(cost) => report("file.tmpfs_write_read_4k", cost),
+        None => return 1,
+    }
     0
+}
+
+/// One byte to a child and back, through two pipes; the cost of a round trip.
+fn pipe_ping_pong() -> Option<u64> {
+    let (to_child, from_parent) = sys::pipe().ok()?;
+    let (to_parent, from_child) = sys::pipe().ok()?;
+    let child = sys::fork().ok()?;
+    let mut byte = [0u8; 1];
+    if child == 0 {
+        // The child echoes every byte until its input ends.
+        while sys::read(from_parent, &mut byte) == Ok(1) {
+            if sys::write(to_parent, &byte) != Ok(1) {
+                break;
+            }
+        }
+        sys::exit_group(0);
+    }
+    let _ = sys::close(from_parent);
+    let _ = sys::close(to_parent);
+    // A warm-up round trip: both sides have touched their pages and pipes.
+    let _ = sys::write(to_child, b"w");
+    let _ = sys::read(from_child, &mut byte);
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        let _ = sys::write(to_child, b"p");
+        let _ = sys::read(from_child, &mut byte);
+    }
+    let cost = (tsc() - start) / ROUNDS;
+    let _ = sys::close(to_child);
+    let _ = sys::wait4(child as i32, 0);
+    let _ = sys::close(from_child);
+    Some(cost)
+}
+
+/// Bytes written and read back per round of the tmpfs figure.
+const FILE_BLOCK: usize = 4096;
+/// Rounds of the tmpfs figure.
+const FILE_ROUNDS: u64 = 200;
+
+/// A 4 KiB write at the start of a tmpfs file, then a positioned read of it back.
+fn tmpfs_write_read() -> Option<u64> {
+    let path = "/tmp/bench.dat";
+    let fd = sys::open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600).ok()?;
+    let block = [0x5au8; FILE_BLOCK];
+    let mut back = [0u8; FILE_BLOCK];
+    let mut round = || -> Option<()> {
+        sys::lseek(fd, 0, runtime::abi::fcntl::SEEK_SET).ok()?;
+        (sys::write(fd, &block).ok()? == FILE_BLOCK).then_some(())?;
+        sys::lseek(fd, 0, runtime::abi::fcntl::SEEK_SET).ok()?;
+        (sys::read(fd, &mut back).ok()? == FILE_BLOCK).then_some(())
+    };
+    round()?; // warm-up: the file's buffer exists from here on
+    let start = tsc();
+    for _ in 0..FILE_ROUNDS {
+        round()?;
+    }
+    let cost = (tsc() - start) / FILE_ROUNDS;
+    let _ = sys::close(fd);
+    let _ = sys::unlink(path);
+    (back == block).then_some(cost)
 }

@@ -120,11 +120,31 @@ fn argument(rng: &mut Rng, buffer: &[u8]) -> u64 {
     }
 }
 
+/// A pid nobody has.
+const NO_SUCH_PID: u64 = i32::MAX as u64;
+/// A descriptor the fuzzer never has open.
+const CLOSED_FD: u64 = 5;
+
 /// Keeps the few calls that could wait for ever (or end the run) from doing so.
 fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
     match number {
-        // Nobody types: reading standard input would wait for ever.
-        nr::READ if args[0] <= 2 => args[0] = 5,
+        // Descriptors 0-2 are the console, shared with the shell that runs this. Nobody types,
+        // so a read would wait for ever; new settings or flags would change the terminal for
+        // everyone; a copy could be read later. Calls on them go to a closed descriptor.
+        nr::READ
+        | nr::READV
+        | nr::PREAD64
+        | nr::IOCTL
+        | nr::FCNTL
+        | nr::DUP
+        | nr::DUP2
+        | nr::DUP3
+            if (0..=2).contains(&(args[0] as i32)) =>
+        {
+            args[0] = CLOSED_FD
+        }
+        // A pipe's reader would wait for ever for this process, its only writer.
+        nr::PIPE | nr::PIPE2 => args[0] = 0,
         nr::NANOSLEEP => {
             let nap = Timespec {
                 tv_sec: 0,
@@ -134,7 +154,8 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
             buffer[..16].copy_from_slice(&bytes);
             args[0] = buffer.as_ptr() as u64;
         }
-        nr::KILL if args[0] as u32 == parent || args[0] as i32 == -1 => args[0] = 0,
+        // Not the parent, not everyone (-1), not a whole group (0 and below).
+        nr::KILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
         // A successful exec of a real program would run it to its end (`spin` never ends); the
         // path is always this buffer's random bytes.
         nr::EXECVE => args[0] = buffer.as_ptr() as u64,

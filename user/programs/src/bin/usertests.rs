@@ -15,22 +15,11 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use runtime::abi::{self, nr, wait, Errno, Iovec, Timespec};
-use runtime::println;
+use runtime::ktap::{expect_exit, nap, spawn_child, wait_for, Case, Outcome};
 use runtime::sys;
+use runtime::{cases, check};
 
 runtime::entry!(main);
-
-/// A test's verdict: `Err` carries what went wrong.
-type Outcome = Result<(), alloc::string::String>;
-
-/// Fails the test with a formatted message unless `cond` holds.
-macro_rules! check {
-    ($cond:expr, $($msg:tt)*) => {
-        if !$cond {
-            return Err(alloc::format!($($msg)*));
-        }
-    };
-}
 
 /// A kernel address: the kernel image's base.
 const KERNEL_ADDRESS: usize = 0xffff_ffff_8000_0000;
@@ -389,42 +378,6 @@ fn the_start_up_stack_holds_argv_and_auxv() -> Outcome {
     Ok(())
 }
 
-/// Forks a child that runs `body` and exits with its result; returns the child's pid.
-fn spawn_child(body: impl FnOnce() -> i32) -> Result<u32, alloc::string::String> {
-    match sys::fork() {
-        Ok(0) => sys::exit_group(body()),
-        Ok(pid) => Ok(pid),
-        Err(e) => Err(alloc::format!("fork failed: {e:?}")),
-    }
-}
-
-/// Waits for `pid` and returns its wait status.
-fn wait_for(pid: u32) -> Result<i32, alloc::string::String> {
-    match sys::wait4(pid as i32, 0) {
-        Ok(Some((got, status))) if got == pid => Ok(status),
-        other => Err(alloc::format!("wait4({pid}) returned {other:?}")),
-    }
-}
-
-/// Waits for `pid` and checks that it exited with `code`.
-fn expect_exit(pid: u32, code: u8) -> Outcome {
-    let status = wait_for(pid)?;
-    check!(
-        wait::exited(status) && wait::exit_code(status) == code,
-        "child {pid}: status {status:#x}, want exit {code}"
-    );
-    Ok(())
-}
-
-/// Sleeps `ms` milliseconds.
-fn nap(ms: i64) {
-    let time = Timespec {
-        tv_sec: ms / 1000,
-        tv_nsec: (ms % 1000) * 1_000_000,
-    };
-    let _ = sys::nanosleep(&time);
-}
-
 fn fork_returns_zero_in_the_child_and_its_pid_in_the_parent() -> Outcome {
     let me = sys::getpid();
     let child = spawn_child(|| i32::from(sys::getppid() == me) + 40)?;
@@ -641,6 +594,80 @@ fn kill_checks_its_arguments() -> Outcome {
     )
 }
 
+fn process_groups_follow_setpgid_and_setsid() -> Outcome {
+    let me = sys::getpid();
+    let group = sys::getpgrp();
+    let child = spawn_child(move || {
+        // A child starts in its parent's group; it may move into a group of its own, but a
+        // new session is refused to a group leader.
+        if sys::getpgrp() != group {
+            return 1;
+        }
+        if sys::setpgid(0, 0).is_err() || sys::getpgrp() != sys::getpid() {
+            return 2;
+        }
+        if sys::setsid() != Err(Errno::EPERM) {
+            return 3;
+        }
+        0
+    })?;
+    expect_exit(child, 0)?;
+    expect_err(
+        call(nr::SETPGID, &[999_999, 0]),
+        Errno::ESRCH,
+        "setpgid of a process that does not exist",
+    )?;
+    expect_err(
+        call(nr::SETPGID, &[me as usize, 999_999]),
+        Errno::EPERM,
+        "setpgid into a group that does not exist",
+    )
+}
+
+fn kill_of_a_group_reaches_every_member_and_no_one_else() -> Outcome {
+    let mut members = Vec::new();
+    let leader = spawn_child(|| {
+        let _ = sys::setpgid(0, 0);
+        loop {
+            nap(1000);
+        }
+    })?;
+    let _ = sys::setpgid(leader, leader);
+    members.push(leader);
+    let follower = spawn_child(|| loop {
+        nap(1000);
+    })?;
+    sys::setpgid(follower, leader).map_err(|e| alloc::format!("setpgid: {e:?}"))?;
+    members.push(follower);
+    let bystander = spawn_child(|| {
+        nap(300);
+        7
+    })?;
+    sys::kill_group(leader, abi::signal::SIGTERM).map_err(|e| alloc::format!("kill: {e:?}"))?;
+    for pid in members {
+        let status = wait_for(pid)?;
+        check!(
+            wait::signaled(status) && wait::term_signal(status) == abi::signal::SIGTERM,
+            "member {pid}: status {status:#x}"
+        );
+    }
+    expect_exit(bystander, 7)
+}
+
+fn no_signal_ends_init() -> Outcome {
+    check!(
+        sys::kill(1, abi::signal::SIGKILL).is_ok(),
+        "kill(1, SIGKILL) is allowed and ignored"
+    );
+    nap(50);
+    check!(sys::kill(1, 0).is_ok(), "init is still there");
+    check!(
+        runtime::fs::read_file("/proc/1/status").is_ok_and(|s| s.starts_with(b"Name:\tinit")),
+        "init is still running"
+    );
+    Ok(())
+}
+
 fn an_orphan_is_adopted_and_collected_by_init() -> Outcome {
     let child = spawn_child(|| {
         let me = sys::getpid();
@@ -708,18 +735,8 @@ fn a_crashing_child_is_reported_to_its_parent() -> Outcome {
     Ok(())
 }
 
-/// The list of tests: each function with its name.
-macro_rules! tests {
-    ($($test:ident),* $(,)?) => {
-        &[$((stringify!($test), $test as fn() -> Outcome)),*]
-    };
-}
-
-/// A test: its name and its function.
-type Test = (&'static str, fn() -> Outcome);
-
 /// Every test, by name, in the order they run.
-const TESTS: &[Test] = tests![
+const TESTS: &[Case] = cases![
     write_returns_its_length,
     write_from_a_null_pointer_is_efault,
     write_from_a_kernel_address_is_efault,
@@ -759,24 +776,14 @@ const TESTS: &[Test] = tests![
     kill_ends_a_running_child,
     kill_ends_a_sleeping_child_at_once,
     kill_checks_its_arguments,
+    process_groups_follow_setpgid_and_setsid,
+    kill_of_a_group_reaches_every_member_and_no_one_else,
+    no_signal_ends_init,
     an_orphan_is_adopted_and_collected_by_init,
     many_processes_at_once,
     a_crashing_child_is_reported_to_its_parent,
 ];
 
 fn main() -> i32 {
-    println!("KTAP version 1");
-    println!("1..{}", TESTS.len());
-    let mut failed = 0;
-    for (number, (name, test)) in TESTS.iter().enumerate() {
-        match test() {
-            Ok(()) => println!("ok {} {name}", number + 1),
-            Err(why) => {
-                failed += 1;
-                println!("# {why}");
-                println!("not ok {} {name}", number + 1);
-            }
-        }
-    }
-    i32::from(failed > 0)
+    runtime::ktap::run(TESTS)
 }

@@ -1,0 +1,374 @@
+//! The console as a terminal: `/dev/console`, with a line discipline between the keys and the
+//! programs that read them.
+//!
+//! A terminal is more than a wire. Between the keyboard and `read` sits the *line discipline*
+//! (the host-tested `tty` crate): in canonical mode it collects a line, echoes it, lets the user
+//! erase and fix it, and hands it to a reader only at Enter; Ctrl-D at the start of a line is end
+//! of file; Ctrl-C is not input at all but a signal, SIGINT, to the terminal's *foreground
+//! process group*. A program that wants every key at once (the shell's own line editor) turns
+//! canonical mode and echo off with `TCSETS`, as on Linux.
+//!
+//! Who owns the keys. The console's keys arrive in one queue ([`super::input`]). While a program
+//! session owns the console (the shell that `init` starts, or a program the kernel console runs
+//! in the foreground) the terminal is *attached*: a kernel thread, the terminal's worker, takes
+//! each key from the queue, turns it into the bytes a terminal sends (arrows as escape
+//! sequences), feeds them to the line discipline, prints the echo, sends the signals and wakes
+//! the readers. The work is done in a thread and not in the interrupt handler because echoing
+//! prints, and printing takes the console's lock, which the interrupted code may hold. While
+//! the terminal is detached, the kernel console reads the queue itself.
+
+use crate::fs::device::{ioctl_reply, Device};
+use crate::proc::uaccess;
+use crate::sched;
+use crate::sync::IrqMutex;
+use ::sched::ThreadId;
+use ::tty::{LineDiscipline, Read, ReadTimer};
+use abi::tty::{Termios, Winsize};
+use abi::Errno;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use lineedit::Key;
+
+/// Columns reported when there is no framebuffer (the serial line's usual width).
+const SERIAL_COLS: u16 = 80;
+/// Rows reported when there is no framebuffer.
+const SERIAL_ROWS: u16 = 24;
+/// The longest UTF-8 sequence.
+const UTF8_MAX: usize = 4;
+/// The most bytes one key turns into (`ESC [ 3 ~` for Delete).
+const KEY_BYTES: usize = 4;
+/// Nanoseconds in a tenth of a second, the unit of `VTIME`.
+const TENTH_NS: u64 = 100_000_000;
+
+/// The line discipline. Taken by the worker and by readers, briefly, never by an interrupt
+/// handler; interrupts off so a holder is never preempted.
+static LDISC: IrqMutex<LineDiscipline> = IrqMutex::new(LineDiscipline::new());
+/// Threads blocked in `read` until the line discipline has something for them.
+static READERS: IrqMutex<Vec<ThreadId>> = IrqMutex::new(Vec::new());
+/// Whether a program session owns the keys (see the module notes).
+static ATTACHED: AtomicBool = AtomicBool::new(false);
+/// The worker thread's id, once started (0: none).
+static WORKER: AtomicUsize = AtomicUsize::new(0);
+/// The foreground process group: whom Ctrl-C signals (`TIOCSPGRP` sets it); 0 for none.
+static FOREGROUND: AtomicI32 = AtomicI32::new(0);
+/// The start of a UTF-8 sequence the last write ended in, and its length.
+static CARRY: spin::Mutex<([u8; UTF8_MAX], usize)> = spin::Mutex::new(([0; UTF8_MAX], 0));
+
+/// The console terminal.
+pub struct ConsoleTty;
+
+/// The one console terminal, behind `/dev/console` and `/dev/tty`.
+pub static CONSOLE_TTY: ConsoleTty = ConsoleTty;
+
+/// Starts the terminal's worker thread; once, at boot, after the scheduler.
+pub fn start() -> Result<(), sched::SpawnError> {
+    let handle = sched::spawn("tty", worker)?;
+    WORKER.store(handle.id(), Ordering::Relaxed);
+    sched::detach(handle);
+    Ok(())
+}
+
+/// Gives the keys to a program session whose foreground group is `group`, with the settings a
+/// new terminal has (a program that changed them and ended must not leave them changed).
+pub fn attach(group: i32) {
+    {
+        let mut ldisc = LDISC.lock();
+        ldisc.set_termios(Termios::linux_default());
+        ldisc.flush_input();
+    }
+    FOREGROUND.store(group, Ordering::Relaxed);
+    ATTACHED.store(true, Ordering::Release);
+    kick();
+}
+
+/// Gives the keys back to the kernel console.
+pub fn detach() {
+    ATTACHED.store(false, Ordering::Release);
+    FOREGROUND.store(0, Ordering::Relaxed);
+    LDISC.lock().flush_input();
+    super::input::wake_console();
+}
+
+/// Whether a program session owns the keys.
+pub fn attached() -> bool {
+    ATTACHED.load(Ordering::Acquire)
+}
+
+/// Wakes the worker: a key has arrived, or the terminal was attached. Safe from interrupt
+/// handlers.
+pub fn kick() {
+    let worker = WORKER.load(Ordering::Relaxed);
+    if worker != 0 && attached() {
+        sched::wake_thread(worker);
+    }
+}
+
+/// The worker: while attached, every key goes through the line discipline.
+fn worker() {
+    let mut echo: Vec<u8> = Vec::new();
+    loop {
+        // Block until attached and a key is there; the check and the block happen with
+        // interrupts off, so the handler's wake cannot fall in between.
+        sched::block_on_queue(|_| !attached() || super::input::KEYS.is_empty());
+        if !attached() {
+            continue;
+        }
+        while let Some(key) = super::input::pop() {
+            receive_key(key, &mut echo);
+        }
+    }
+}
+
+/// The bytes a terminal sends for `key` (an xterm's, for the keys that have no byte).
+fn key_bytes(key: Key, out: &mut [u8; KEY_BYTES]) -> &[u8] {
+    /// Backspace, as terminals send it (DEL).
+    const DEL: u8 = 0x7f;
+    /// Ctrl-C.
+    const ETX: u8 = 0x03;
+    /// Ctrl-U.
+    const NAK: u8 = 0x15;
+    let sequence: &[u8] = match key {
+        Key::Char(c) => return c.encode_utf8(out).as_bytes(),
+        Key::Control(byte) => {
+            out[0] = byte;
+            return &out[..1];
+        }
+        Key::Enter => b"\r",
+        Key::Tab => b"\t",
+        Key::Backspace => &[DEL],
+        Key::Cancel => &[ETX],
+        Key::Kill => &[NAK],
+        Key::Delete => b"\x1b[3~",
+        Key::Up => b"\x1b[A",
+        Key::Down => b"\x1b[B",
+        Key::Right => b"\x1b[C",
+        Key::Left => b"\x1b[D",
+        Key::Home => b"\x1b[H",
+        Key::End => b"\x1b[F",
+    };
+    out[..sequence.len()].copy_from_slice(sequence);
+    &out[..sequence.len()]
+}
+
+/// Feeds one key to the line discipline; prints the echo, sends a signal, wakes readers.
+fn receive_key(key: Key, echo: &mut Vec<u8>) {
+    let mut buffer = [0u8; KEY_BYTES];
+    let bytes = key_bytes(key, &mut buffer);
+    echo.clear();
+    let (signal, readable) = {
+        let mut ldisc = LDISC.lock();
+        let mut signal = None;
+        for &byte in bytes {
+            signal = ldisc
+                .receive(byte, &mut |out: &[u8]| echo.extend_from_slice(out))
+                .or(signal);
+        }
+        (signal, ldisc.can_read())
+    };
+    if !echo.is_empty() {
+        // The line discipline ends an echoed line with "\r\n" (ONLCR); the console's writers
+        // add the "\r" themselves.
+        drop_cr_before_lf(echo);
+        print_utf8(echo);
+    }
+    if let Some(signal) = signal {
+        let group = FOREGROUND.load(Ordering::Relaxed);
+        if group > 0 {
+            crate::proc::kill_group(group as crate::proc::Pid, signal.number());
+        }
+    }
+    if readable || signal.is_some() {
+        wake_readers();
+    }
+}
+
+/// Removes each `\r` that comes right before a `\n`.
+fn drop_cr_before_lf(bytes: &mut Vec<u8>) {
+    let mut kept = 0;
+    for i in 0..bytes.len() {
+        let byte = bytes[i];
+        if byte == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        bytes[kept] = byte;
+        kept += 1;
+    }
+    bytes.truncate(kept);
+}
+
+/// Wakes every blocked reader (each looks again, and blocks again if there is nothing for it).
+fn wake_readers() {
+    let readers = core::mem::take(&mut *READERS.lock());
+    for reader in readers {
+        sched::wake_thread(reader);
+    }
+}
+
+/// Prints `bytes` as text; an incomplete sequence at the end is kept for the next call.
+fn print_utf8(bytes: &[u8]) -> usize {
+    for piece in bytes.utf8_chunks() {
+        crate::print!("{}", piece.valid());
+        let invalid = piece.invalid();
+        if !invalid.is_empty() {
+            let at_end = core::ptr::eq(invalid.as_ptr_range().end, bytes.as_ptr_range().end);
+            if at_end && invalid.len() < UTF8_MAX {
+                return invalid.len();
+            }
+            crate::print!("\u{fffd}");
+        }
+    }
+    0
+}
+
+impl ConsoleTty {
+    /// The window size: the screen's grid, or a serial terminal's usual size.
+    fn window_size() -> Winsize {
+        let (cols, rows) = super::with_grid(|grid| (grid.cols() as u16, grid.rows() as u16))
+            .unwrap_or((SERIAL_COLS, SERIAL_ROWS));
+        Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ..Winsize::zeroed()
+        }
+    }
+
+    /// Blocks until the line discipline may have something to read, or `deadline` (uptime in
+    /// nanoseconds) passes. `EINTR` if the reader is being stopped.
+    fn wait_for_input(deadline: Option<u64>) -> Result<(), Errno> {
+        match deadline {
+            Some(deadline) => {
+                // A timed raw-mode read (VTIME): look every tick until the deadline.
+                let now = crate::time::uptime_ns();
+                if now < deadline && !LDISC.lock().can_read() {
+                    sched::sleep(core::time::Duration::from_nanos(
+                        (deadline - now).min(TENTH_NS),
+                    ));
+                }
+            }
+            None => {
+                sched::block_interruptible(|me| {
+                    if LDISC.lock().can_read() {
+                        return false;
+                    }
+                    READERS.lock().push(me);
+                    true
+                });
+                let me = sched::current();
+                READERS.lock().retain(|&t| t != me);
+            }
+        }
+        if sched::should_stop() {
+            return Err(Errno::EINTR);
+        }
+        Ok(())
+    }
+}
+
+impl Device for ConsoleTty {
+    fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let timer = LDISC.lock().read_timer();
+        let mut deadline = match timer {
+            ReadTimer::Overall { tenths } => {
+                Some(crate::time::uptime_ns() + u64::from(tenths) * TENTH_NS)
+            }
+            ReadTimer::None | ReadTimer::InterByte { .. } => None,
+        };
+        loop {
+            let available_before = LDISC.lock().available();
+            match LDISC.lock().read(buf) {
+                Read::Data(n) => return Ok(n),
+                Read::EndOfFile => return Ok(0),
+                Read::WouldBlock if nonblocking => return Err(Errno::EAGAIN),
+                Read::WouldBlock => {}
+            }
+            if let ReadTimer::InterByte { tenths } = timer {
+                // The clock starts with the first byte and restarts with each one.
+                if available_before > 0 && deadline.is_none() {
+                    deadline = Some(crate::time::uptime_ns() + u64::from(tenths) * TENTH_NS);
+                }
+            }
+            if deadline.is_some_and(|d| crate::time::uptime_ns() >= d) {
+                return Ok(LDISC.lock().read_after_timeout(buf));
+            }
+            Self::wait_for_input(deadline)?;
+        }
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        // The line discipline counts columns (to erase a tab correctly later); the bytes are
+        // printed as they are, since the console already ends lines as a terminal expects.
+        LDISC.lock().write(data, &mut |_| {});
+        let mut carry = CARRY.lock();
+        let (mut pending, carried) = *carry;
+        let mut rest = data;
+        if carried > 0 {
+            // Complete the sequence the last write ended in, a byte at a time.
+            let mut filled = carried;
+            while filled < UTF8_MAX && !rest.is_empty() {
+                pending[filled] = rest[0];
+                rest = &rest[1..];
+                filled += 1;
+                if core::str::from_utf8(&pending[..filled]).is_ok() {
+                    break;
+                }
+            }
+            let left = print_utf8(&pending[..filled]);
+            if left == filled && rest.is_empty() {
+                *carry = (pending, filled);
+                return Ok(data.len());
+            }
+            if left > 0 {
+                crate::print!("\u{fffd}");
+            }
+        }
+        let left = print_utf8(rest);
+        let mut kept = [0u8; UTF8_MAX];
+        kept[..left].copy_from_slice(&rest[rest.len() - left..]);
+        *carry = (kept, left);
+        Ok(data.len())
+    }
+
+    fn ioctl(&self, request: u32, arg: u64) -> Result<usize, Errno> {
+        use abi::tty::*;
+        match request {
+            TCGETS => {
+                let termios = *LDISC.lock().termios();
+                ioctl_reply(arg, &termios)
+            }
+            TCSETS | TCSETSW | TCSETSF => {
+                let termios: Termios = uaccess::read_value(arg)?;
+                let mut ldisc = LDISC.lock();
+                if request == TCSETSF {
+                    ldisc.flush_input();
+                }
+                ldisc.set_termios(termios);
+                drop(ldisc);
+                wake_readers(); // a mode change may make input readable
+                Ok(0)
+            }
+            TIOCGWINSZ => ioctl_reply(arg, &Self::window_size()),
+            TIOCGPGRP => ioctl_reply(arg, &FOREGROUND.load(Ordering::Relaxed)),
+            TIOCSPGRP => {
+                let group: i32 = uaccess::read_value(arg)?;
+                if group <= 0 {
+                    return Err(Errno::EINVAL);
+                }
+                FOREGROUND.store(group, Ordering::Relaxed);
+                Ok(0)
+            }
+            TIOCSCTTY => Ok(0), // the console is every session's terminal
+            FIONREAD => {
+                let available = LDISC.lock().available() as i32;
+                ioctl_reply(arg, &available)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn seekable(&self) -> bool {
+        false
+    }
+}

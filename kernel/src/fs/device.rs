@@ -1,0 +1,111 @@
+//! Character devices and `/dev`: the files that are drivers.
+//!
+//! On Unix a device is a file: `/dev/null` is opened, read and written like any other, and what
+//! happens is up to a driver. The link between the two is the *device number* a device node
+//! carries (`st_rdev`, a major number for the driver and a minor for the unit): opening a node
+//! finds the driver registered for its number, and the open file talks to that driver instead
+//! of the file system. So `/dev` is an ordinary `memfs` tree holding nothing but such nodes,
+//! and the numbers are Linux's, so `ls -l /dev` reads as it would there.
+
+use super::memory::MemFs;
+use super::Kind;
+use crate::proc::uaccess;
+use abi::Errno;
+
+/// Linux's encoding of a device number for small majors and minors (`makedev`).
+pub const fn device_number(major: u64, minor: u64) -> u64 {
+    (major << 8) | minor
+}
+
+/// Memory devices' major number (`/dev/null`, `/dev/zero`).
+const MEMORY_MAJOR: u64 = 1;
+/// Terminals' major number for `/dev/tty` and `/dev/console`.
+const TTY_MAJOR: u64 = 5;
+
+/// `/dev/null`: reads end at once, writes vanish.
+pub const NULL: u64 = device_number(MEMORY_MAJOR, 3);
+/// `/dev/zero`: reads give zeros, writes vanish.
+pub const ZERO: u64 = device_number(MEMORY_MAJOR, 5);
+/// `/dev/tty`: the process's terminal (Ferrite has one, the console).
+pub const TTY: u64 = device_number(TTY_MAJOR, 0);
+/// `/dev/console`: the system console, keyboard and screen plus the serial line.
+pub const CONSOLE: u64 = device_number(TTY_MAJOR, 1);
+
+/// A driver behind a device node.
+pub trait Device: Sync {
+    /// Reads into `buf`; may block.
+    fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno>;
+    /// Writes `data`.
+    fn write(&self, data: &[u8]) -> Result<usize, Errno>;
+    /// A device-specific request with an argument (often a user pointer).
+    fn ioctl(&self, _request: u32, _arg: u64) -> Result<usize, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Whether `lseek` works (and does nothing): true for the memory devices, false for
+    /// terminals, as on Linux.
+    fn seekable(&self) -> bool {
+        true
+    }
+}
+
+/// `/dev/null`.
+struct Null;
+
+impl Device for Null {
+    fn read(&self, _buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
+        Ok(0)
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        Ok(data.len())
+    }
+}
+
+/// `/dev/zero`.
+struct Zero;
+
+impl Device for Zero {
+    fn read(&self, buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
+        buf.fill(0);
+        Ok(buf.len())
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        Ok(data.len())
+    }
+}
+
+/// The driver registered for device number `number`.
+pub fn driver(number: u64) -> Option<&'static dyn Device> {
+    match number {
+        NULL => Some(&Null),
+        ZERO => Some(&Zero),
+        TTY | CONSOLE => Some(&crate::console::tty::CONSOLE_TTY),
+        _ => None,
+    }
+}
+
+/// The nodes of `/dev`: (name, number, permissions).
+const NODES: [(&str, u64, u32); 4] = [
+    ("console", CONSOLE, 0o600),
+    ("null", NULL, 0o666),
+    ("tty", TTY, 0o666),
+    ("zero", ZERO, 0o666),
+];
+
+/// A fresh, read-only `/dev`.
+pub fn devfs() -> Result<MemFs, Errno> {
+    MemFs::sealed("devfs", |fs| {
+        fs.set_read_only(false);
+        for (name, number, perm) in NODES {
+            fs.create(memfs::ROOT, name.as_bytes(), Kind::CharDevice(number), perm)?;
+        }
+        Ok(())
+    })
+}
+
+/// Copies a `T` the kernel answers an `ioctl` with to the program's `arg`.
+pub fn ioctl_reply<T: uaccess::Plain>(arg: u64, value: &T) -> Result<usize, Errno> {
+    uaccess::write_value(arg, value)?;
+    Ok(0)
+}

@@ -1,0 +1,473 @@
+//! Open files and descriptor tables: what a program's small integers stand for.
+//!
+//! Three layers, as in every Unix. A **descriptor** is an index into the process's
+//! [`FdTable`]; it has one flag of its own, close-on-exec. It points at an **open file
+//! description** ([`OpenFile`]): what `open` made, holding the position and the status flags
+//! (`O_APPEND`, `O_NONBLOCK`). The description points at the **object**: an inode, a device or
+//! one end of a pipe.
+//!
+//! The middle layer is what makes shells work. `dup2` and `fork` copy descriptors, not
+//! descriptions, so the copies share one position: a parent and child writing to the same file
+//! through inherited descriptors append after each other instead of overwriting each other, and
+//! `(echo a; echo b) > f` writes both lines. The description closes (and a pipe's end with it)
+//! when its last descriptor in any process closes, which is why a shell must close the pipe ends
+//! it does not use, or the reader never sees end of file.
+
+use super::device::{self, Device};
+use super::pipe::Pipe;
+use super::{Kind, Vnode};
+use crate::sched::sync::Mutex;
+use abi::fcntl::*;
+use abi::Errno;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// What an open file description refers to.
+pub enum Object {
+    /// A file or directory in some file system.
+    Inode(Vnode),
+    /// A device node, and its driver.
+    Device(Vnode, &'static dyn Device),
+    /// A pipe's reading end.
+    PipeReader(Arc<Pipe>),
+    /// A pipe's writing end.
+    PipeWriter(Arc<Pipe>),
+}
+
+/// Status flags `fcntl(F_SETFL)` may change; the rest of the open flags are fixed at `open`.
+const CHANGEABLE_FLAGS: u32 = O_APPEND | O_NONBLOCK;
+
+/// An open file description.
+pub struct OpenFile {
+    /// What it is open on.
+    object: Object,
+    /// The access mode and status flags (`O_RDWR | O_APPEND ...`).
+    flags: AtomicU32,
+    /// The position: a byte offset in a file, an entry index in a directory. Held across each
+    /// read or write so that two processes sharing the description never use the same offset.
+    position: Mutex<u64>,
+    /// For a directory: its canonical path when opened, where `openat` and friends start a
+    /// relative path (a walk needs a path, see the VFS's module notes).
+    path: Option<alloc::string::String>,
+}
+
+impl OpenFile {
+    /// A description of `object` opened with `flags`.
+    pub fn new(object: Object, flags: u32) -> OpenFile {
+        OpenFile {
+            object,
+            flags: AtomicU32::new(flags),
+            position: Mutex::new(0),
+            path: None,
+        }
+    }
+
+    /// A directory's canonical path, if this description is on a directory.
+    pub fn directory_path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The two ends of a new pipe: (reader, writer).
+    pub fn pipe(flags: u32) -> Result<(OpenFile, OpenFile), Errno> {
+        let pipe = Arc::new(Pipe::new()?);
+        let status = flags & O_NONBLOCK;
+        Ok((
+            OpenFile::new(Object::PipeReader(pipe.clone()), O_RDONLY | status),
+            OpenFile::new(Object::PipeWriter(pipe), O_WRONLY | status),
+        ))
+    }
+
+    /// What it is open on.
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+
+    /// Its access mode and status flags.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Changes its status flags (`F_SETFL`): only `O_APPEND` and `O_NONBLOCK`.
+    pub fn set_status_flags(&self, flags: u32) {
+        let kept = self.flags() & !CHANGEABLE_FLAGS;
+        self.flags
+            .store(kept | (flags & CHANGEABLE_FLAGS), Ordering::Relaxed);
+    }
+
+    fn readable(&self) -> bool {
+        self.flags() & O_ACCMODE != O_WRONLY
+    }
+
+    fn writable(&self) -> bool {
+        self.flags() & O_ACCMODE != O_RDONLY
+    }
+
+    fn nonblocking(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+
+    /// Reads into `buf` from the position (for a file), advancing it.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.object {
+            Object::Inode(node) => {
+                let mut position = self.position.lock();
+                let n = node.mount.fs.read(node.ino, *position, buf)?;
+                *position += n as u64;
+                Ok(n)
+            }
+            Object::Device(_, driver) => driver.read(buf, self.nonblocking()),
+            Object::PipeReader(pipe) => pipe.read(buf, self.nonblocking()),
+            Object::PipeWriter(_) => Err(Errno::EBADF),
+        }
+    }
+
+    /// Reads into `buf` at `offset`, leaving the position alone (`pread64`).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.object {
+            Object::Inode(node) => node.mount.fs.read(node.ino, offset, buf),
+            _ => Err(Errno::ESPIPE),
+        }
+    }
+
+    /// Writes `data` at the position (at the end with `O_APPEND`), advancing it.
+    pub fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.object {
+            Object::Inode(node) => {
+                let mut position = self.position.lock();
+                if self.flags() & O_APPEND != 0 {
+                    *position = node.stat()?.size;
+                }
+                let n = node.mount.fs.write(node.ino, *position, data)?;
+                *position += n as u64;
+                Ok(n)
+            }
+            Object::Device(_, driver) => driver.write(data),
+            Object::PipeWriter(pipe) => pipe.write(data, self.nonblocking()),
+            Object::PipeReader(_) => Err(Errno::EBADF),
+        }
+    }
+
+    /// Writes `data` at `offset`, leaving the position alone (`pwrite64`).
+    pub fn write_at(&self, data: &[u8], offset: u64) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.object {
+            Object::Inode(node) => node.mount.fs.write(node.ino, offset, data),
+            _ => Err(Errno::ESPIPE),
+        }
+    }
+
+    /// Moves the position (`lseek`); returns the new one.
+    pub fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let node = match &self.object {
+            Object::Inode(node) => node,
+            Object::Device(_, driver) if driver.seekable() => return Ok(0),
+            _ => return Err(Errno::ESPIPE),
+        };
+        let mut position = self.position.lock();
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => *position as i64,
+            SEEK_END => node.stat()?.size as i64,
+            _ => return Err(Errno::EINVAL),
+        };
+        let target = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
+        if target < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *position = target as u64;
+        Ok(*position)
+    }
+
+    /// Cuts or extends the file (`ftruncate`).
+    pub fn truncate(&self, len: u64) -> Result<(), Errno> {
+        match &self.object {
+            Object::Inode(node) if self.writable() => node.mount.fs.truncate(node.ino, len),
+            Object::Inode(_) => Err(Errno::EBADF),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// What `fstat` reports.
+    pub fn stat(&self) -> Result<abi::Stat, Errno> {
+        match &self.object {
+            Object::Inode(node) | Object::Device(node, _) => {
+                Ok(super::to_stat(node.mount.id, &node.stat()?))
+            }
+            Object::PipeReader(pipe) | Object::PipeWriter(pipe) => Ok(abi::Stat {
+                st_ino: Arc::as_ptr(pipe) as u64,
+                st_mode: abi::stat::S_IFIFO | 0o600,
+                st_nlink: 1,
+                st_blksize: super::pipe::PIPE_BUF as i64,
+                ..abi::Stat::zeroed()
+            }),
+        }
+    }
+
+    /// A device request (`ioctl`); `ENOTTY` for anything but a device, and for pipes except
+    /// `FIONREAD`.
+    pub fn ioctl(&self, request: u32, arg: u64) -> Result<usize, Errno> {
+        match &self.object {
+            Object::Device(_, driver) => driver.ioctl(request, arg),
+            Object::PipeReader(pipe) if request == abi::tty::FIONREAD => {
+                device::ioctl_reply(arg, &(pipe.available() as i32))
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    /// Fills `buf` with `linux_dirent64` records from the position on, advancing it; returns
+    /// the bytes used (0 at the end). `EINVAL` if not even one record fits.
+    pub fn read_directory(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        let Object::Inode(node) = &self.object else {
+            return Err(Errno::ENOTDIR);
+        };
+        let mut position = self.position.lock();
+        let mut used = 0;
+        loop {
+            let Some(entry) = node.mount.fs.entry(node.ino, *position as usize)? else {
+                break;
+            };
+            let len = abi::LinuxDirent64::record_len(entry.name.len());
+            if used + len > buf.len() {
+                if used == 0 {
+                    return Err(Errno::EINVAL);
+                }
+                break;
+            }
+            let header = abi::LinuxDirent64 {
+                d_ino: entry.ino,
+                d_off: (*position + 1) as i64,
+                d_reclen: len as u16,
+                d_type: abi::dirent::dt_from_mode(entry.kind.type_bits()),
+            };
+            let record = &mut buf[used..used + len];
+            record[..abi::dirent::NAME_OFFSET].copy_from_slice(&header.header_bytes());
+            let name_end = abi::dirent::NAME_OFFSET + entry.name.len();
+            record[abi::dirent::NAME_OFFSET..name_end].copy_from_slice(&entry.name);
+            record[name_end..].fill(0);
+            used += len;
+            *position += 1;
+        }
+        Ok(used)
+    }
+
+    /// Whether it is a directory (for `fchdir` and `O_DIRECTORY`).
+    pub fn directory(&self) -> Option<&Vnode> {
+        match &self.object {
+            Object::Inode(node) if node.is_directory() => Some(node),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        match &self.object {
+            Object::Inode(node) | Object::Device(node, _) => node.mount.fs.close(node.ino),
+            Object::PipeReader(pipe) => pipe.close_end(true),
+            Object::PipeWriter(pipe) => pipe.close_end(false),
+        }
+    }
+}
+
+/// The permissions a new file's requested mode loses (the process's umask; fixed at Linux's
+/// usual 022 until Ferrite has `umask`).
+pub const UMASK: u32 = 0o022;
+
+/// Opens the file at `path` as `open(2)` does with `flags` and, for a new file, `mode`.
+pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, Errno> {
+    let node = match super::resolve(cwd, path) {
+        Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+        Ok(node) => node,
+        Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
+            let (dir, name) = super::resolve_parent(cwd, path)?;
+            if path.ends_with(b"/") {
+                return Err(Errno::EISDIR);
+            }
+            let perm = mode & 0o7777 & !UMASK;
+            let ino = dir.mount.fs.create(dir.ino, &name, Kind::Regular, perm)?;
+            Vnode {
+                mount: dir.mount,
+                ino,
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let attr = node.stat()?;
+    let access = flags & O_ACCMODE;
+    if access == O_ACCMODE {
+        return Err(Errno::EINVAL);
+    }
+    let object = match attr.kind {
+        Kind::Directory if access != O_RDONLY || flags & O_CREAT != 0 => return Err(Errno::EISDIR),
+        _ if flags & O_DIRECTORY != 0 && attr.kind != Kind::Directory => {
+            return Err(Errno::ENOTDIR)
+        }
+        Kind::CharDevice(number) => {
+            let driver = device::driver(number).ok_or(Errno::ENXIO)?;
+            Object::Device(node, driver)
+        }
+        Kind::Regular | Kind::Directory => Object::Inode(node),
+    };
+    let (Object::Inode(node) | Object::Device(node, _)) = &object else {
+        return Err(Errno::EINVAL);
+    };
+    node.mount.fs.open(node.ino)?;
+    // From here the description exists, and dropping it closes the inode again.
+    let mut file = OpenFile::new(object, flags & (O_ACCMODE | CHANGEABLE_FLAGS));
+    if attr.kind == Kind::Directory {
+        file.path = Some(super::resolve_directory(cwd, path)?.0);
+    }
+    if flags & O_TRUNC != 0 && attr.kind == Kind::Regular && access != O_RDONLY {
+        file.truncate(0)?;
+    }
+    Ok(file)
+}
+
+/// The most descriptors a process may have open (Linux's default `RLIMIT_NOFILE`).
+pub const MAX_FDS: usize = 1024;
+
+/// One slot of a descriptor table.
+#[derive(Clone)]
+struct Descriptor {
+    file: Arc<OpenFile>,
+    close_on_exec: bool,
+}
+
+/// A process's descriptors. Copied by `fork` (the copies share descriptions); only the
+/// process's own thread uses it.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Descriptor>>,
+}
+
+impl FdTable {
+    /// An empty table.
+    pub const fn new() -> FdTable {
+        FdTable { slots: Vec::new() }
+    }
+
+    /// A table with descriptors 0, 1 and 2 on the console, one description shared, as a
+    /// terminal's login gives a shell.
+    pub fn console() -> Result<FdTable, Errno> {
+        let file = Arc::new(open("/", b"/dev/console", O_RDWR, 0)?);
+        let mut table = FdTable::new();
+        for _ in 0..3 {
+            table.add(file.clone(), false, 0)?;
+        }
+        Ok(table)
+    }
+
+    /// The description behind `fd`.
+    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        let slot = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        match self.slots.get(slot) {
+            Some(Some(descriptor)) => Ok(descriptor.file.clone()),
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    /// Puts `file` in the lowest free slot at or above `lowest`; returns the descriptor.
+    pub fn add(
+        &mut self,
+        file: Arc<OpenFile>,
+        close_on_exec: bool,
+        lowest: usize,
+    ) -> Result<i32, Errno> {
+        if lowest >= MAX_FDS {
+            return Err(Errno::EINVAL);
+        }
+        let free = (lowest..self.slots.len()).find(|&i| self.slots[i].is_none());
+        let slot = match free {
+            Some(slot) => slot,
+            None => {
+                let slot = self.slots.len().max(lowest);
+                if slot >= MAX_FDS {
+                    return Err(Errno::EMFILE);
+                }
+                self.slots.resize(slot + 1, None);
+                slot
+            }
+        };
+        self.slots[slot] = Some(Descriptor {
+            file,
+            close_on_exec,
+        });
+        Ok(slot as i32)
+    }
+
+    /// Makes `fd` refer to `file` (closing what it referred to), as `dup2` does.
+    pub fn set(&mut self, fd: i32, file: Arc<OpenFile>, close_on_exec: bool) -> Result<(), Errno> {
+        let slot = usize::try_from(fd)
+            .ok()
+            .filter(|&slot| slot < MAX_FDS)
+            .ok_or(Errno::EBADF)?;
+        if slot >= self.slots.len() {
+            self.slots.resize(slot + 1, None);
+        }
+        // The old description (if this was its last descriptor) closes when this drops.
+        let _old = self.slots[slot].replace(Descriptor {
+            file,
+            close_on_exec,
+        });
+        Ok(())
+    }
+
+    /// Closes `fd`.
+    pub fn close(&mut self, fd: i32) -> Result<(), Errno> {
+        let slot = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let descriptor = self.slots.get_mut(slot).and_then(Option::take);
+        descriptor.map(drop).ok_or(Errno::EBADF)?;
+        while self.slots.last().is_some_and(Option::is_none) {
+            self.slots.pop();
+        }
+        Ok(())
+    }
+
+    /// `fd`'s close-on-exec flag.
+    pub fn close_on_exec(&self, fd: i32) -> Result<bool, Errno> {
+        let slot = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        match self.slots.get(slot) {
+            Some(Some(descriptor)) => Ok(descriptor.close_on_exec),
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    /// Sets `fd`'s close-on-exec flag.
+    pub fn set_close_on_exec(&mut self, fd: i32, on: bool) -> Result<(), Errno> {
+        let slot = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        match self.slots.get_mut(slot) {
+            Some(Some(descriptor)) => {
+                descriptor.close_on_exec = on;
+                Ok(())
+            }
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    /// Closes every descriptor marked close-on-exec (what `execve` does once it cannot fail).
+    pub fn exec(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|d| d.close_on_exec) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// How many descriptors are open.
+    pub fn count(&self) -> usize {
+        self.slots.iter().filter(|slot| slot.is_some()).count()
+    }
+}

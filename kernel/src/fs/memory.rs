@@ -1,0 +1,163 @@
+//! The in-memory file systems: the read-only root filled from the ramdisk, and tmpfs.
+//!
+//! Both are the host-tested `memfs` crate behind a lock. The lock is the scheduler's blocking
+//! mutex, not a spin lock: creating a file in a directory of ten thousand, or copying a large
+//! write, takes long enough that a thread preempted while holding the lock must not make the
+//! others spin. Every call takes the lock once and copies through kernel buffers (the system
+//! calls copy to and from the program outside it), so a page fault on a program's buffer never
+//! happens with the lock held.
+
+use super::{Attr, DirEntry, FileSystem, FsInfo, Ino, Kind};
+use crate::sched::sync::Mutex;
+use abi::Errno;
+use memfs::Fs;
+
+/// How much a tmpfs holds: a quarter of the kernel heap, whose pages hold the files.
+pub const TMPFS_CAPACITY: usize = crate::mm::layout::KERNEL_HEAP_MAX as usize / 4;
+
+/// Permissions of the directories made for the tree (`rwxr-xr-x`).
+const DIRECTORY_PERM: u32 = 0o755;
+/// Permissions of `/tmp` (`rwxrwxrwt`: anyone may create, only the owner may remove).
+const TMP_PERM: u32 = 0o1777;
+/// The directories every root has, as mount points.
+const MOUNT_POINTS: [&[u8]; 3] = [b"dev", b"proc", b"tmp"];
+
+/// A `memfs` file system behind a blocking lock.
+pub struct MemFs {
+    /// Its type's name (`ramfs` or `tmpfs`).
+    name: &'static str,
+    /// The tree; the lock guards all of it.
+    fs: Mutex<Fs<'static>>,
+}
+
+impl MemFs {
+    /// An empty writable tmpfs.
+    pub fn tmpfs() -> MemFs {
+        MemFs {
+            name: "tmpfs",
+            fs: Mutex::new(Fs::new(TMPFS_CAPACITY, TMP_PERM)),
+        }
+    }
+
+    /// An empty file system of type `name` that `fill` fills before it is sealed read-only.
+    pub fn sealed(
+        name: &'static str,
+        fill: impl FnOnce(&mut Fs<'static>) -> Result<(), Errno>,
+    ) -> Result<MemFs, Errno> {
+        let mut fs = Fs::new(usize::MAX, DIRECTORY_PERM);
+        fill(&mut fs)?;
+        fs.set_read_only(true);
+        Ok(MemFs {
+            name,
+            fs: Mutex::new(fs),
+        })
+    }
+
+    /// The read-only root: every file and directory of the ramdisk, borrowed in place, plus the
+    /// mount points.
+    pub fn from_ramdisk(
+        entries: impl Iterator<Item = initrd::Entry<'static>>,
+    ) -> Result<(MemFs, FsInfo), Errno> {
+        let mut info = FsInfo { files: 0, bytes: 0 };
+        let root = MemFs::sealed("ramfs", |fs| {
+            for name in MOUNT_POINTS {
+                fs.ensure_directory(memfs::ROOT, name, DIRECTORY_PERM)?;
+            }
+            for entry in entries {
+                if entry.kind() == initrd::Kind::Other {
+                    continue; // links and devices: Ferrite's writer never makes them
+                }
+                // The archive's names are canonical and relative ("bin/sh"), checked at boot.
+                let mut parts = entry.name.split('/').peekable();
+                let mut dir = memfs::ROOT;
+                while let Some(part) = parts.next() {
+                    let last = parts.peek().is_none();
+                    if !last || entry.kind() == initrd::Kind::Directory {
+                        dir = fs.ensure_directory(dir, part.as_bytes(), DIRECTORY_PERM)?;
+                    } else {
+                        let perm = entry.mode & 0o7777;
+                        fs.add_borrowed(dir, part.as_bytes(), entry.data, perm)?;
+                        info.files += 1;
+                        info.bytes += entry.data.len();
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok((root, info))
+    }
+
+    /// Runs `f` on the tree with the lock held and the clock set.
+    fn with<R>(&self, f: impl FnOnce(&mut Fs<'static>) -> R) -> R {
+        let mut fs = self.fs.lock();
+        fs.set_clock(crate::time::uptime_ns());
+        f(&mut fs)
+    }
+
+    /// Bytes held and the capacity, for `/proc` and the leak checks.
+    pub fn usage(&self) -> (usize, usize) {
+        self.with(|fs| (fs.used(), fs.capacity()))
+    }
+}
+
+impl FileSystem for MemFs {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+
+    fn root(&self) -> Ino {
+        memfs::ROOT
+    }
+
+    fn lookup(&self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
+        self.with(|fs| fs.lookup(dir, name))
+    }
+
+    fn stat(&self, ino: Ino) -> Result<Attr, Errno> {
+        self.with(|fs| fs.stat(ino))
+    }
+
+    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.with(|fs| fs.read(ino, offset, buf))
+    }
+
+    fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.with(|fs| fs.write(ino, offset, data))
+    }
+
+    fn truncate(&self, ino: Ino, len: u64) -> Result<(), Errno> {
+        self.with(|fs| fs.truncate(ino, len))
+    }
+
+    fn create(&self, dir: Ino, name: &[u8], kind: Kind, perm: u32) -> Result<Ino, Errno> {
+        self.with(|fs| fs.create(dir, name, kind, perm))
+    }
+
+    fn unlink(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        self.with(|fs| fs.unlink(dir, name))
+    }
+
+    fn rmdir(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        self.with(|fs| fs.rmdir(dir, name))
+    }
+
+    fn rename(&self, from: Ino, from_name: &[u8], to: Ino, to_name: &[u8]) -> Result<(), Errno> {
+        self.with(|fs| fs.rename(from, from_name, to, to_name))
+    }
+
+    fn entry(&self, dir: Ino, index: usize) -> Result<Option<DirEntry>, Errno> {
+        self.with(|fs| fs.entry(dir, index))
+    }
+
+    fn open(&self, ino: Ino) -> Result<(), Errno> {
+        self.with(|fs| fs.open(ino))
+    }
+
+    fn close(&self, ino: Ino) {
+        self.with(|fs| fs.close(ino))
+    }
+
+    fn borrowed(&self, ino: Ino) -> Option<&'static [u8]> {
+        self.with(|fs| fs.borrowed(ino))
+    }
+}

@@ -1,0 +1,434 @@
+//! The virtual file system: one tree of names over several file systems, and the open files
+//! programs hold.
+//!
+//! A program names a file by a path, `/tmp/notes.txt`, and never learns which file system holds
+//! it. The VFS makes that so. Each file system implements one small interface,
+//! [`FileSystem`], in terms of *inode numbers*: look a name up in a directory, read or write an
+//! inode, create, remove, rename, list. The VFS does the rest once, for all of them: it walks
+//! paths component by component ([`resolve`]), crosses from one file system into another where
+//! one is *mounted* on a directory of another ([`mount`]), and keeps the *open file
+//! descriptions* ([`file::OpenFile`]) that a program's descriptors point at.
+//!
+//! Ferrite's tree at boot:
+//!
+//! ```text
+//! /            the ramdisk's programs, read-only (memfs, filled without copying a byte)
+//! ├── bin/     init, sh, the utilities
+//! ├── dev/     devfs: console, null, zero (memfs device nodes; drivers in `device`)
+//! ├── proc/    procfs: what the kernel knows, as text files made when read
+//! └── tmp/     tmpfs: writable, in memory, gone at reboot
+//! ```
+//!
+//! Why walk with a stack: Ferrite has no symbolic links, so `..` always means "the directory this
+//! walk came from". Keeping the directories walked so far on a stack makes `..` a pop, and makes
+//! it cross back out of a mounted file system without the mount table having to remember where
+//! each mount's root came from. A relative path is walked from the process's working directory,
+//! kept as a canonical absolute path (`getcwd` returns it as it is).
+//!
+//! Designed for the disk to come: a disk file system implements the same [`FileSystem`], and
+//! [`mount`] puts it on any directory.
+
+pub mod device;
+pub mod file;
+pub mod memory;
+pub mod pipe;
+pub mod procfs;
+
+use abi::Errno;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+pub use memfs::{Attr, DirEntry, Ino, Kind, NAME_MAX};
+use spin::{Once, RwLock};
+
+/// The longest path a system call accepts, its NUL included (Linux's `PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+
+/// What every file system gives the VFS. Names are bytes, as on Linux; errors are the errno a
+/// program sees.
+pub trait FileSystem: Send + Sync {
+    /// Its type's name, as `/proc/mounts` shows it (`tmpfs`, `proc`, ...).
+    fn type_name(&self) -> &'static str;
+    /// Its root directory's inode.
+    fn root(&self) -> Ino;
+    /// The inode `name` names in directory `dir`.
+    fn lookup(&self, dir: Ino, name: &[u8]) -> Result<Ino, Errno>;
+    /// What `stat` reports.
+    fn stat(&self, ino: Ino) -> Result<Attr, Errno>;
+    /// Reads from `offset` into `buf`; 0 at the end.
+    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Writes `data` at `offset`.
+    fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno>;
+    /// Sets a regular file's size.
+    fn truncate(&self, ino: Ino, len: u64) -> Result<(), Errno>;
+    /// Makes a new inode `name` in `dir`.
+    fn create(&self, dir: Ino, name: &[u8], kind: Kind, perm: u32) -> Result<Ino, Errno>;
+    /// Removes a non-directory's name.
+    fn unlink(&self, dir: Ino, name: &[u8]) -> Result<(), Errno>;
+    /// Removes an empty directory.
+    fn rmdir(&self, dir: Ino, name: &[u8]) -> Result<(), Errno>;
+    /// Renames within this file system.
+    fn rename(&self, from: Ino, from_name: &[u8], to: Ino, to_name: &[u8]) -> Result<(), Errno>;
+    /// Entry `index` of directory `dir` (`.` and `..` first), `None` past the end.
+    fn entry(&self, dir: Ino, index: usize) -> Result<Option<DirEntry>, Errno>;
+    /// A description was opened on `ino`.
+    fn open(&self, ino: Ino) -> Result<(), Errno>;
+    /// A description on `ino` was closed.
+    fn close(&self, ino: Ino);
+    /// The file's bytes in place, if they never move (the ramdisk's): `exec` then copies nothing.
+    fn borrowed(&self, _ino: Ino) -> Option<&'static [u8]> {
+        None
+    }
+}
+
+/// A file system in the tree.
+pub struct Mount {
+    /// Its device number, reported as `st_dev` (unique per mount).
+    pub id: u64,
+    /// Where it is mounted.
+    pub path: String,
+    /// The file system.
+    pub fs: Box<dyn FileSystem>,
+    /// The directory it covers: (the covered mount's id, the directory's inode); `None` for `/`.
+    covers: Option<(u64, Ino)>,
+}
+
+/// An inode somewhere in the tree: which mount, which inode.
+#[derive(Clone)]
+pub struct Vnode {
+    /// The file system it is in.
+    pub mount: Arc<Mount>,
+    /// Its inode there.
+    pub ino: Ino,
+}
+
+impl Vnode {
+    /// What `stat` reports about it.
+    pub fn stat(&self) -> Result<Attr, Errno> {
+        self.mount.fs.stat(self.ino)
+    }
+
+    /// Whether it is a directory.
+    pub fn is_directory(&self) -> bool {
+        self.stat().is_ok_and(|a| a.kind == Kind::Directory)
+    }
+}
+
+/// The root file system, once [`init`] has mounted it.
+static ROOT: Once<Arc<Mount>> = Once::new();
+
+/// Every mount but the root, in the order they were made. Read on every path step that lands
+/// on a directory; written only by [`mount`].
+static MOUNTS: RwLock<Vec<Arc<Mount>>> = RwLock::new(Vec::new());
+
+/// Device numbers handed to mounts: Linux gives in-memory file systems major 0 ("unnamed").
+static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+/// Makes `fs` the root of the tree; once, at boot.
+pub fn mount_root(fs: Box<dyn FileSystem>) {
+    ROOT.call_once(|| {
+        Arc::new(Mount {
+            id: NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
+            path: String::from("/"),
+            fs,
+            covers: None,
+        })
+    });
+}
+
+/// Mounts `fs` on the directory at `path` (absolute).
+pub fn mount(path: &str, fs: Box<dyn FileSystem>) -> Result<(), Errno> {
+    let dir = resolve("/", path.as_bytes())?;
+    if !dir.is_directory() {
+        return Err(Errno::ENOTDIR);
+    }
+    let mount = Arc::new(Mount {
+        id: NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
+        path: String::from(path),
+        fs,
+        covers: Some((dir.mount.id, dir.ino)),
+    });
+    let mut mounts = MOUNTS.write();
+    if mounts.iter().any(|m| m.covers == mount.covers) {
+        return Err(Errno::EBUSY);
+    }
+    mounts.push(mount);
+    Ok(())
+}
+
+/// Every mount, the root first: (where, type).
+pub fn mounts() -> Vec<(String, &'static str)> {
+    let mut list: Vec<(String, &'static str)> = ROOT
+        .get()
+        .map(|root| (root.path.clone(), root.fs.type_name()))
+        .into_iter()
+        .collect();
+    list.extend(
+        MOUNTS
+            .read()
+            .iter()
+            .map(|m| (m.path.clone(), m.fs.type_name())),
+    );
+    list
+}
+
+/// The root directory (`ENOENT` before a root is mounted).
+pub fn root() -> Result<Vnode, Errno> {
+    let mount = ROOT.get().ok_or(Errno::ENOENT)?.clone();
+    let ino = mount.fs.root();
+    Ok(Vnode { mount, ino })
+}
+
+/// Whether a file system is mounted on inode `ino` of mount `mount_id`.
+pub fn is_covered(mount_id: u64, ino: Ino) -> bool {
+    let key = Some((mount_id, ino));
+    MOUNTS.read().iter().any(|m| m.covers == key)
+}
+
+/// The root of what is mounted on `node`, or `node` itself.
+fn cross_mounts(node: Vnode) -> Vnode {
+    let key = Some((node.mount.id, node.ino));
+    let mounts = MOUNTS.read();
+    match mounts.iter().rev().find(|m| m.covers == key) {
+        Some(mount) => Vnode {
+            mount: mount.clone(),
+            ino: mount.fs.root(),
+        },
+        None => node,
+    }
+}
+
+/// A walk in progress: the directories from the root down, each with the name it was reached by.
+struct Walk {
+    stack: Vec<(Vnode, Vec<u8>)>,
+}
+
+impl Walk {
+    /// A walk starting at the root, then down `cwd` (a canonical absolute path) if `path` is
+    /// relative.
+    fn start(cwd: &str, path: &[u8]) -> Result<Walk, Errno> {
+        let mut walk = Walk {
+            stack: alloc::vec![(root()?, Vec::new())],
+        };
+        if path.first() != Some(&b'/') {
+            for name in cwd.as_bytes().split(|&b| b == b'/') {
+                walk.step(name)?;
+            }
+        }
+        Ok(walk)
+    }
+
+    fn top(&self) -> &Vnode {
+        &self.stack[self.stack.len() - 1].0
+    }
+
+    /// Takes one step: `name` in the directory on top.
+    fn step(&mut self, name: &[u8]) -> Result<(), Errno> {
+        match name {
+            b"" | b"." => {
+                if !self.top().is_directory() {
+                    return Err(Errno::ENOTDIR);
+                }
+            }
+            b".." => {
+                if !self.top().is_directory() {
+                    return Err(Errno::ENOTDIR);
+                }
+                if self.stack.len() > 1 {
+                    self.stack.pop();
+                }
+            }
+            _ => {
+                if name.len() > NAME_MAX {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                let dir = self.top().clone();
+                let ino = dir.mount.fs.lookup(dir.ino, name)?;
+                let next = cross_mounts(Vnode {
+                    mount: dir.mount,
+                    ino,
+                });
+                self.stack.push((next, name.to_vec()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The canonical absolute path of the walk so far.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for (_, name) in &self.stack[1..] {
+            path.push('/');
+            path.push_str(&String::from_utf8_lossy(name));
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        path
+    }
+}
+
+/// Checks a path from a program: not empty, not over-long.
+fn check_path(path: &[u8]) -> Result<(), Errno> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if path.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(())
+}
+
+/// The inode at `path`, relative paths starting at `cwd`.
+pub fn resolve(cwd: &str, path: &[u8]) -> Result<Vnode, Errno> {
+    check_path(path)?;
+    let mut walk = Walk::start(cwd, path)?;
+    for name in path.split(|&b| b == b'/') {
+        walk.step(name)?;
+    }
+    Ok(walk.top().clone())
+}
+
+/// The canonical absolute path of the directory at `path` (for `chdir`), and the directory.
+pub fn resolve_directory(cwd: &str, path: &[u8]) -> Result<(String, Vnode), Errno> {
+    check_path(path)?;
+    let mut walk = Walk::start(cwd, path)?;
+    for name in path.split(|&b| b == b'/') {
+        walk.step(name)?;
+    }
+    if !walk.top().is_directory() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((walk.path(), walk.top().clone()))
+}
+
+/// The directory that would hold `path`'s last component, and that component: what `open`
+/// with `O_CREAT`, `mkdir`, `unlink` and `rename` work on. A path ending in `/` or naming `.`
+/// or `..` has its last component returned as it is, for the caller to refuse as it must.
+pub fn resolve_parent(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno> {
+    check_path(path)?;
+    let trimmed = match path.iter().rposition(|&b| b != b'/') {
+        Some(end) => &path[..=end],
+        None => return Ok((root()?, b".".to_vec())), // "/" or "///"
+    };
+    let (dir_part, name) = match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => (&trimmed[..slash], &trimmed[slash + 1..]),
+        None => (&b""[..], trimmed),
+    };
+    if name.len() > NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let mut walk = Walk::start(cwd, path)?;
+    for component in dir_part.split(|&b| b == b'/') {
+        walk.step(component)?;
+    }
+    let dir = walk.top().clone();
+    if !dir.is_directory() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((dir, name.to_vec()))
+}
+
+/// The contents of a program file: borrowed in place, or copied out of its file system.
+pub enum ProgramBytes {
+    /// Bytes that never move (the ramdisk's).
+    Borrowed(&'static [u8]),
+    /// A copy.
+    Copied(Vec<u8>),
+}
+
+impl core::ops::Deref for ProgramBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            ProgramBytes::Borrowed(bytes) => bytes,
+            ProgramBytes::Copied(bytes) => bytes,
+        }
+    }
+}
+
+/// The largest program `exec` reads (a bigger file is refused with `ENOMEM`).
+pub const MAX_PROGRAM: u64 = 64 * 1024 * 1024;
+
+/// The bytes of the program at `path`, for `exec`: `EACCES` unless it is a regular file with
+/// an execute bit.
+pub fn read_program(cwd: &str, path: &[u8]) -> Result<ProgramBytes, Errno> {
+    let node = resolve(cwd, path)?;
+    let attr = node.stat()?;
+    if attr.kind != Kind::Regular || attr.perm & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    if let Some(bytes) = node.mount.fs.borrowed(node.ino) {
+        return Ok(ProgramBytes::Borrowed(bytes));
+    }
+    if attr.size > MAX_PROGRAM {
+        return Err(Errno::ENOMEM);
+    }
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(attr.size as usize)
+        .map_err(|_| Errno::ENOMEM)?;
+    bytes.resize(attr.size as usize, 0);
+    let n = node.mount.fs.read(node.ino, 0, &mut bytes)?;
+    bytes.truncate(n);
+    Ok(ProgramBytes::Copied(bytes))
+}
+
+/// Fills `stat` for a program from `attr` of an inode on mount `mount_id`.
+pub fn to_stat(mount_id: u64, attr: &Attr) -> abi::Stat {
+    /// The block size `stat` reports: the page, the unit tmpfs allocates in.
+    const BLOCK_SIZE: i64 = 4096;
+    /// `st_blocks` counts 512-byte units, whatever the file system's block size.
+    const STAT_BLOCK: i64 = 512;
+    let (seconds, nanos) = (
+        (attr.modified / 1_000_000_000) as i64,
+        (attr.modified % 1_000_000_000) as i64,
+    );
+    let (changed_seconds, changed_nanos) = (
+        (attr.changed / 1_000_000_000) as i64,
+        (attr.changed % 1_000_000_000) as i64,
+    );
+    let rdev = match attr.kind {
+        Kind::CharDevice(number) => number,
+        _ => 0,
+    };
+    abi::Stat {
+        st_dev: mount_id,
+        st_ino: attr.ino,
+        st_nlink: attr.links as u64,
+        st_mode: attr.mode(),
+        st_rdev: rdev,
+        st_size: attr.size as i64,
+        st_blksize: BLOCK_SIZE,
+        st_blocks: (attr.size.div_ceil(BLOCK_SIZE as u64) as i64) * (BLOCK_SIZE / STAT_BLOCK),
+        st_atime: seconds,
+        st_atime_nsec: nanos,
+        st_mtime: seconds,
+        st_mtime_nsec: nanos,
+        st_ctime: changed_seconds,
+        st_ctime_nsec: changed_nanos,
+        ..abi::Stat::zeroed()
+    }
+}
+
+/// What [`init`] built.
+#[derive(Debug, Clone, Copy)]
+pub struct FsInfo {
+    /// Files taken from the ramdisk.
+    pub files: usize,
+    /// Bytes in them (borrowed, not copied).
+    pub bytes: usize,
+}
+
+/// Builds the tree: the ramdisk's files as a read-only root, then `/dev`, `/tmp` and `/proc`.
+/// Without a ramdisk the root is an empty read-only directory with just the mount points.
+pub fn init() -> Result<FsInfo, Errno> {
+    let (root, info) = memory::MemFs::from_ramdisk(crate::proc::ramdisk::entries())?;
+    mount_root(Box::new(root));
+    mount("/dev", Box::new(device::devfs()?))?;
+    mount("/tmp", Box::new(memory::MemFs::tmpfs()))?;
+    mount("/proc", Box::new(procfs::ProcFs))?;
+    Ok(info)
+}

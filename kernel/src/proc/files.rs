@@ -1,0 +1,457 @@
+//! The file system calls: Linux's numbers and rules over Ferrite's VFS.
+//!
+//! Each call checks and copies its arguments from the program (paths as NUL-terminated
+//! strings of at most `PATH_MAX` bytes, buffers through [`uaccess`]), does its work on the
+//! process's descriptor table and the VFS ([`crate::fs`]), and copies results back. Data moves
+//! through a kernel buffer of at most [`CHUNK`] bytes at a time, so that no file-system lock is
+//! ever held while the program's memory is touched (a page fault there may block).
+//!
+//! The `*at` calls take a directory descriptor that a relative path starts from; `AT_FDCWD`
+//! means the working directory, and the old calls (`open`, `mkdir`, ...) are the `*at` calls
+//! with `AT_FDCWD`.
+
+use super::{uaccess, Task};
+use crate::fs::file::{self, OpenFile};
+use crate::fs::{self as vfs, Kind, PATH_MAX};
+use abi::fcntl::*;
+use abi::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// The most bytes moved per step of a read or write.
+const CHUNK: usize = 64 * 1024;
+/// `access` mode: the file exists.
+const F_OK: u32 = 0;
+/// `access` modes' mask: read (4), write (2), execute (1).
+const ACCESS_MASK: u32 = 0o7;
+
+/// Reads the path at user address `addr`.
+fn read_path(addr: u64) -> Result<Vec<u8>, Errno> {
+    uaccess::read_c_string(addr, PATH_MAX)
+}
+
+/// Where a relative path given with directory descriptor `dirfd` starts.
+fn base(task: &Task, dirfd: i32, path: &[u8]) -> Result<String, Errno> {
+    if dirfd == AT_FDCWD || path.first() == Some(&b'/') {
+        return Ok(task.cwd.clone());
+    }
+    let file = task.files.get(dirfd)?;
+    file.directory_path()
+        .map(String::from)
+        .ok_or(Errno::ENOTDIR)
+}
+
+/// `read(fd, buf, count)`.
+pub fn read(task: &Task, fd: i32, buf: u64, count: usize) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    read_into(&file, buf, count, None)
+}
+
+/// Reads up to `count` bytes from `file` (at `offset`, or its position) to user `buf`.
+fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> Result<usize, Errno> {
+    uaccess::check_range(buf, count)?;
+    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    // One step for a pipe or a terminal (a read returns what is there); more steps only for
+    // a file, whose read never blocks.
+    loop {
+        let want = (count - done).min(CHUNK);
+        let step = &mut kernel[..want];
+        let n = match offset {
+            Some(at) => file.read_at(step, at + done as u64),
+            None => file.read(step),
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        uaccess::write(buf + done as u64, &step[..n])?;
+        done += n;
+        let is_file = matches!(file.object(), file::Object::Inode(_));
+        if n < want || done == count || !is_file {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// `write(fd, buf, count)`.
+pub fn write(task: &Task, fd: i32, buf: u64, count: usize) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    write_from(task, &file, buf, count, None)
+}
+
+/// Writes `count` bytes from user `buf` to `file` (at `offset`, or its position).
+fn write_from(
+    task: &Task,
+    file: &OpenFile,
+    buf: u64,
+    count: usize,
+    offset: Option<u64>,
+) -> Result<usize, Errno> {
+    uaccess::check_range(buf, count)?;
+    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count || count == 0 {
+        let want = (count - done).min(CHUNK);
+        let step = &mut kernel[..want];
+        if let Err(e) = uaccess::read(buf + done as u64, step) {
+            return if done == 0 { Err(e) } else { Ok(done) };
+        }
+        let n = match offset {
+            Some(at) => file.write_at(step, at + done as u64),
+            None => file.write(step),
+        };
+        match n {
+            Ok(n) => done += n,
+            Err(Errno::EPIPE) => {
+                // No reader is left: the writer gets SIGPIPE, whose default ends it (when
+                // this call returns), as well as the error.
+                super::kill(task.pid, abi::signal::SIGPIPE);
+                return if done == 0 {
+                    Err(Errno::EPIPE)
+                } else {
+                    Ok(done)
+                };
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+        if count == 0 {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// `readv`/`writev(fd, iov, iovcnt)`: each buffer in turn, stopping at a short transfer.
+pub fn vectored(
+    task: &Task,
+    fd: i32,
+    iov: u64,
+    count: usize,
+    writing: bool,
+) -> Result<usize, Errno> {
+    if count > abi::uio::UIO_MAXIOV {
+        return Err(Errno::EINVAL);
+    }
+    let file = task.files.get(fd)?;
+    let mut total = 0usize;
+    for i in 0..count as u64 {
+        let entry: abi::Iovec =
+            uaccess::read_value(iov + i * core::mem::size_of::<abi::Iovec>() as u64)?;
+        if entry.len == 0 {
+            continue;
+        }
+        let len = entry.len as usize;
+        let result = if writing {
+            write_from(task, &file, entry.base, len, None)
+        } else {
+            read_into(&file, entry.base, len, None)
+        };
+        match result {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+/// `pread64`/`pwrite64(fd, buf, count, offset)`.
+pub fn positioned(
+    task: &Task,
+    fd: i32,
+    buf: u64,
+    count: usize,
+    offset: i64,
+    writing: bool,
+) -> Result<usize, Errno> {
+    let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
+    let file = task.files.get(fd)?;
+    if writing {
+        write_from(task, &file, buf, count, Some(offset))
+    } else {
+        read_into(&file, buf, count, Some(offset))
+    }
+}
+
+/// `openat(dirfd, path, flags, mode)`.
+pub fn openat(
+    task: &mut Task,
+    dirfd: i32,
+    path: u64,
+    flags: u32,
+    mode: u32,
+) -> Result<usize, Errno> {
+    let path = read_path(path)?;
+    let cwd = base(task, dirfd, &path)?;
+    let file = file::open(&cwd, &path, flags, mode)?;
+    let fd = task.files.add(Arc::new(file), flags & O_CLOEXEC != 0, 0)?;
+    Ok(fd as usize)
+}
+
+/// `close(fd)`.
+pub fn close(task: &mut Task, fd: i32) -> Result<usize, Errno> {
+    task.files.close(fd).map(|()| 0)
+}
+
+/// `lseek(fd, offset, whence)`.
+pub fn lseek(task: &Task, fd: i32, offset: i64, whence: u32) -> Result<usize, Errno> {
+    task.files.get(fd)?.seek(offset, whence).map(|p| p as usize)
+}
+
+/// `fstat(fd, statbuf)`.
+pub fn fstat(task: &Task, fd: i32, out: u64) -> Result<usize, Errno> {
+    let stat = task.files.get(fd)?.stat()?;
+    uaccess::write_value(out, &stat)?;
+    Ok(0)
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)` (and `stat`/`lstat`: there are no symbolic links,
+/// so the two are the same).
+pub fn fstatat(task: &Task, dirfd: i32, path: u64, out: u64, flags: u32) -> Result<usize, Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return fstat(task, dirfd, out);
+    }
+    let cwd = base(task, dirfd, &path)?;
+    let node = vfs::resolve(&cwd, &path)?;
+    let stat = vfs::to_stat(node.mount.id, &node.stat()?);
+    uaccess::write_value(out, &stat)?;
+    Ok(0)
+}
+
+/// `faccessat(dirfd, path, mode)`: the file exists (one user, who may do anything, so only
+/// existence and, for execute, an execute bit are checked).
+pub fn faccessat(task: &Task, dirfd: i32, path: u64, mode: u32) -> Result<usize, Errno> {
+    if mode & !ACCESS_MASK != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    let cwd = base(task, dirfd, &path)?;
+    let attr = vfs::resolve(&cwd, &path)?.stat()?;
+    /// `access` mode: execute (search, for a directory).
+    const X_OK: u32 = 1;
+    if mode != F_OK && mode & X_OK != 0 && attr.perm & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+/// `getdents64(fd, dirp, count)`.
+pub fn getdents64(task: &Task, fd: i32, out: u64, count: usize) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    uaccess::check_range(out, count)?;
+    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let n = file.read_directory(&mut kernel)?;
+    uaccess::write(out, &kernel[..n])?;
+    Ok(n)
+}
+
+/// `mkdirat(dirfd, path, mode)`.
+pub fn mkdirat(task: &Task, dirfd: i32, path: u64, mode: u32) -> Result<usize, Errno> {
+    let path = read_path(path)?;
+    let cwd = base(task, dirfd, &path)?;
+    let (dir, name) = vfs::resolve_parent(&cwd, &path)?;
+    let perm = mode & 0o7777 & !file::UMASK;
+    dir.mount.fs.create(dir.ino, &name, Kind::Directory, perm)?;
+    Ok(0)
+}
+
+/// `unlinkat(dirfd, path, flags)` (`AT_REMOVEDIR`: `rmdir`).
+pub fn unlinkat(task: &Task, dirfd: i32, path: u64, flags: u32) -> Result<usize, Errno> {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    let cwd = base(task, dirfd, &path)?;
+    let (dir, name) = vfs::resolve_parent(&cwd, &path)?;
+    if flags & AT_REMOVEDIR != 0 {
+        if is_mount_point(&dir, &name) {
+            return Err(Errno::EBUSY);
+        }
+        dir.mount.fs.rmdir(dir.ino, &name)?;
+    } else {
+        if path.ends_with(b"/") {
+            // "file/" names a directory or nothing.
+            let node = vfs::resolve(&cwd, &path)?;
+            return Err(if node.is_directory() {
+                Errno::EISDIR
+            } else {
+                Errno::ENOTDIR
+            });
+        }
+        dir.mount.fs.unlink(dir.ino, &name)?;
+    }
+    Ok(0)
+}
+
+/// Whether `name` in `dir` has a file system mounted on it.
+fn is_mount_point(dir: &vfs::Vnode, name: &[u8]) -> bool {
+    let Ok(ino) = dir.mount.fs.lookup(dir.ino, name) else {
+        return false;
+    };
+    vfs::is_covered(dir.mount.id, ino)
+}
+
+/// `renameat2(olddirfd, oldpath, newdirfd, newpath, flags)`; no flags are supported.
+pub fn renameat(task: &Task, a: [u64; 6]) -> Result<usize, Errno> {
+    if a[4] != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (from_path, to_path) = (read_path(a[1])?, read_path(a[3])?);
+    let from_cwd = base(task, a[0] as i32, &from_path)?;
+    let to_cwd = base(task, a[2] as i32, &to_path)?;
+    let (from, from_name) = vfs::resolve_parent(&from_cwd, &from_path)?;
+    let (to, to_name) = vfs::resolve_parent(&to_cwd, &to_path)?;
+    if from.mount.id != to.mount.id {
+        return Err(Errno::EXDEV);
+    }
+    if is_mount_point(&from, &from_name) || is_mount_point(&to, &to_name) {
+        return Err(Errno::EBUSY);
+    }
+    from.mount
+        .fs
+        .rename(from.ino, &from_name, to.ino, &to_name)?;
+    Ok(0)
+}
+
+/// `dup(fd)`.
+pub fn dup(task: &mut Task, fd: i32) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    task.files.add(file, false, 0).map(|fd| fd as usize)
+}
+
+/// `dup3(old, new, flags)` (and `dup2`, which allows `old == new`).
+pub fn dup3(
+    task: &mut Task,
+    old: i32,
+    new: i32,
+    flags: u32,
+    is_dup2: bool,
+) -> Result<usize, Errno> {
+    if flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = task.files.get(old)?;
+    if old == new {
+        return if is_dup2 {
+            Ok(new as usize)
+        } else {
+            Err(Errno::EINVAL)
+        };
+    }
+    task.files.set(new, file, flags & O_CLOEXEC != 0)?;
+    Ok(new as usize)
+}
+
+/// `pipe2(fds, flags)`.
+pub fn pipe2(task: &mut Task, out: u64, flags: u32) -> Result<usize, Errno> {
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    uaccess::check_range(out, 2 * core::mem::size_of::<i32>())?;
+    let (reader, writer) = OpenFile::pipe(flags)?;
+    let cloexec = flags & O_CLOEXEC != 0;
+    let read_fd = task.files.add(Arc::new(reader), cloexec, 0)?;
+    let write_fd = match task.files.add(Arc::new(writer), cloexec, 0) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = task.files.close(read_fd);
+            return Err(e);
+        }
+    };
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&read_fd.to_le_bytes());
+    bytes[4..].copy_from_slice(&write_fd.to_le_bytes());
+    if let Err(e) = uaccess::write(out, &bytes) {
+        let _ = task.files.close(read_fd);
+        let _ = task.files.close(write_fd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// `chdir(path)`.
+pub fn chdir(task: &mut Task, path: u64) -> Result<usize, Errno> {
+    let path = read_path(path)?;
+    let (canonical, _) = vfs::resolve_directory(&task.cwd, &path)?;
+    task.cwd = canonical;
+    Ok(0)
+}
+
+/// `fchdir(fd)`.
+pub fn fchdir(task: &mut Task, fd: i32) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    let path = file.directory_path().ok_or(Errno::ENOTDIR)?;
+    task.cwd = String::from(path);
+    Ok(0)
+}
+
+/// `getcwd(buf, size)`: returns the length with the NUL, as the raw call does.
+pub fn getcwd(task: &Task, out: u64, size: usize) -> Result<usize, Errno> {
+    let bytes = task.cwd.as_bytes();
+    if bytes.len() + 1 > size {
+        return Err(Errno::ERANGE);
+    }
+    uaccess::write(out, bytes)?;
+    uaccess::write(out + bytes.len() as u64, &[0])?;
+    Ok(bytes.len() + 1)
+}
+
+/// `fcntl(fd, cmd, arg)`: duplication, close-on-exec and the status flags.
+pub fn fcntl(task: &mut Task, fd: i32, command: u32, arg: u64) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    match command {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let lowest = usize::try_from(arg as i32).map_err(|_| Errno::EINVAL)?;
+            let fd = task.files.add(file, command == F_DUPFD_CLOEXEC, lowest)?;
+            Ok(fd as usize)
+        }
+        F_GETFD => Ok(if task.files.close_on_exec(fd)? {
+            FD_CLOEXEC as usize
+        } else {
+            0
+        }),
+        F_SETFD => task
+            .files
+            .set_close_on_exec(fd, arg as u32 & FD_CLOEXEC != 0)
+            .map(|()| 0),
+        F_GETFL => Ok(file.flags() as usize),
+        F_SETFL => {
+            file.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `ioctl(fd, request, arg)`.
+pub fn ioctl(task: &Task, fd: i32, request: u32, arg: u64) -> Result<usize, Errno> {
+    task.files.get(fd)?.ioctl(request, arg)
+}
+
+/// `ftruncate(fd, length)`.
+pub fn ftruncate(task: &Task, fd: i32, length: i64) -> Result<usize, Errno> {
+    let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
+    task.files.get(fd)?.truncate(length).map(|()| 0)
+}
+
+/// `truncate(path, length)`.
+pub fn truncate(task: &Task, path: u64, length: i64) -> Result<usize, Errno> {
+    let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
+    let path = read_path(path)?;
+    let file = file::open(&task.cwd, &path, O_WRONLY, 0)?;
+    file.truncate(length).map(|()| 0)
+}

@@ -1,0 +1,240 @@
+"""The user-space shell over the serial line, as `./x.py run` boots: pipelines, redirections,
+`&&`/`||`, background jobs, Ctrl-C, the terminal's line editing, scripts, and the utilities'
+answers to bad input. Results that can be computed on the host are (a word count through
+`cat | grep | wc` is compared with Python's count of the same text).
+
+All checks share one booted machine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from consolelib import BOOT_TIMEOUT_S, SHELL_PROMPT, Console, boot_shell
+
+from ferrite_tools import image, paths
+from ferrite_tools.qemu import Accel
+
+
+
+def describe(errno: str) -> str:
+    """How Ferrite's programs describe error `errno` (its line in the `abi` crate)."""
+    source = (paths.ROOT / "crates" / "abi" / "src" / "errno.rs").read_text()
+    match = re.search(rf'^\s*{errno} = \d+, "([^"]+)";', source, re.MULTILINE)
+    assert match, errno
+    return match.group(1)
+
+
+NO_SUCH_FILE = describe("ENOENT")
+READ_ONLY = describe("EROFS")
+NOT_EMPTY = describe("ENOTEMPTY")
+
+#: Ctrl-C, Ctrl-D and Backspace (DEL), as a terminal sends them.
+CTRL_C = "\x03"
+CTRL_D = "\x04"
+BACKSPACE = "\x7f"
+
+
+@pytest.fixture(scope="module")
+def shell(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    machine, socket = boot_shell(kernel_images, accel, tmp_path_factory.mktemp("shell"), "shell")
+    with machine:
+        assert machine.wait_for("Ferrite shell.", BOOT_TIMEOUT_S), machine.tail()
+        assert machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        yield Console(machine, socket, prompt=SHELL_PROMPT)
+
+
+def lines(reply: str) -> list[str]:
+    """The reply's lines between the echoed command line and the next prompt's directory."""
+    parts = reply.replace("\r\n", "\n").split("\n")
+    return [line.rstrip("\r") for line in parts[1:-1] if line.strip()]
+
+
+def test_the_issue_example_counts_six_bytes(shell: Console) -> None:
+    assert lines(shell.run("echo hello > /tmp/hello.txt")) == []
+    assert lines(shell.run("cat /tmp/hello.txt | wc -c")) == ["6"]
+
+
+#: Text for the pipeline test: some lines mention rust, some do not.
+POEM = [
+    "rust never sleeps",
+    "iron and oxygen",
+    "a rust belt of old towns",
+    "nothing here",
+    "trust the process",
+    "rust rust rust",
+]
+
+
+def test_a_pipeline_counts_what_python_counts(shell: Console) -> None:
+    shell.run("rm -f /tmp/poem")
+    for line in POEM:
+        shell.run(f"echo '{line}' >> /tmp/poem")
+    expected_words = sum(len(line.split()) for line in POEM if "rust" in line)
+    expected_lines = sum("rust" in line for line in POEM)
+    assert lines(shell.run("cat /tmp/poem | grep rust | wc -w")) == [str(expected_words)]
+    assert lines(shell.run("grep -c rust /tmp/poem")) == [str(expected_lines)]
+    assert lines(shell.run("cat /tmp/poem | grep -v rust | head -n 1")) == ["iron and oxygen"]
+    assert lines(shell.run("tail -n 2 /tmp/poem")) == POEM[-2:]
+
+
+def test_redirections_write_append_read_and_error(shell: Console) -> None:
+    shell.run("echo one > /tmp/r; echo two >> /tmp/r")
+    assert lines(shell.run("wc -l < /tmp/r")) == ["2"]
+    assert lines(shell.run("cat /nosuch 2> /tmp/err; cat /tmp/err")) == [f"cat: /nosuch: {NO_SUCH_FILE}"]
+    assert lines(shell.run("cat /nosuch /tmp/r 2>&1 | wc -l")) == ["3"]
+    assert lines(shell.run("echo replaced > /tmp/r; cat /tmp/r")) == ["replaced"]
+
+
+def test_and_or_and_the_status(shell: Console) -> None:
+    assert lines(shell.run("false && echo no || echo yes")) == ["yes"]
+    assert lines(shell.run("true && echo a; echo $?")) == ["a", "0"]
+    assert lines(shell.run("false; echo $?")) == ["1"]
+    assert lines(shell.run("! false && echo negated")) == ["negated"]
+
+
+def test_quoting_and_variables(shell: Console) -> None:
+    shell.run("X=5")
+    assert lines(shell.run("echo 'a  b' \"c $X\" d\\ e")) == ["a  b c 5 d e"]
+    assert lines(shell.run("Y='two words'; echo $Y | wc -w")) == ["2"]
+    assert lines(shell.run("echo \"$Y\" > /tmp/q; cat /tmp/q")) == ["two words"]
+    assert lines(shell.run("export Z=exported; env | grep Z=")) == ["Z=exported"]
+    assert lines(shell.run("W=local env | grep W=")) == ["W=local"]
+
+
+def test_cd_and_pwd_and_relative_paths(shell: Console) -> None:
+    reply = shell.run("mkdir -p /tmp/a/b && cd /tmp/a/b && pwd")
+    assert lines(reply)[-1] == "/tmp/a/b"
+    assert "/tmp/a/b $ " in shell.machine.output[-40:]
+    assert lines(shell.run("cd ..; touch here; ls")) == ["b", "here"]
+    assert lines(shell.run("cd /; rm -r /tmp/a; ls /tmp/a")) == [f"ls: /tmp/a: {NO_SUCH_FILE}"]
+
+
+def test_background_jobs_jobs_and_wait(shell: Console) -> None:
+    reply = shell.run("sleep 1 &")
+    match = re.search(r"\[(\d+)\] (\d+)", reply)
+    assert match, reply
+    job, pid = match.groups()
+    assert re.search(rf"\[{job}\] {pid} Running\s+sleep 1", shell.run("jobs"))
+    assert lines(shell.run("echo $!")) == [pid]
+    assert lines(shell.run("wait; echo waited")) == ["waited"]
+    assert lines(shell.run("jobs")) == []
+
+
+def test_ctrl_c_stops_the_program_in_front_and_the_shell_answers(shell: Console) -> None:
+    shell.type_until("spin\r", r"spinning")
+    reply = shell.type_and_wait(CTRL_C)
+    assert "^C" in reply
+    assert lines(shell.run("echo $?")) == ["130"]
+    assert lines(shell.run("echo alive")) == ["alive"]
+
+
+def test_ctrl_c_stops_a_pipeline_that_floods_the_console(shell: Console) -> None:
+    # Both ends are in the job's process group: one Ctrl-C ends them both.
+    shell.type_until("cat /dev/zero | hexdump\r", r"00000000  00 00")
+    shell.type_and_wait(CTRL_C, timeout_s=30.0)
+    assert lines(shell.run("echo alive")) == ["alive"]
+    assert "hexdump" not in shell.run("ps")
+
+
+def test_ctrl_c_stops_a_program_that_floods_a_pipe(shell: Console) -> None:
+    shell.machine.send("cat /dev/zero | wc -c\r")
+    shell.type_until("", r"wc -c\r?\n")
+    shell.type_and_wait(CTRL_C, timeout_s=30.0)
+    reply = shell.run("ps")
+    assert " cat" not in reply and " wc" not in reply, reply
+
+
+def test_the_terminal_edits_a_line_and_ctrl_d_ends_input(shell: Console) -> None:
+    # `cat` reads the terminal in canonical mode: the line discipline echoes, erases, and
+    # hands cat the line only at Enter; Ctrl-D at the start of a line is end of file.
+    shell.type_until("cat\r", r"cat\r?\n")
+    typed = "hello wor" + BACKSPACE * 3 + "world\r"
+    # The echo shows the erasing ("\b \b" three times); cat's copy is the corrected line.
+    reply = shell.type_until(typed, r"\nhello world\r?\n")
+    assert "wor\b \b\b \b\b \bworld" in reply, repr(reply)
+    shell.type_and_wait(CTRL_D)
+    assert lines(shell.run("echo after")) == ["after"]
+
+
+def test_bad_input_gets_one_clear_line_and_the_shell_goes_on(shell: Console) -> None:
+    reply = lines(shell.run("echo |"))
+    assert len(reply) == 1 and reply[0].startswith("sh: syntax error"), reply
+    assert lines(shell.run("echo 'open")) == ["sh: syntax error: unterminated single quote"]
+    assert lines(shell.run("frobnicate")) == ["sh: frobnicate: command not found"]
+    assert lines(shell.run("echo $?")) == ["127"]
+    assert lines(shell.run("cat /missing")) == [f"cat: /missing: {NO_SUCH_FILE}"]
+    assert lines(shell.run("echo still here")) == ["still here"]
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ("head -x", "usage: head [-n N] [FILE...]"),
+        ("tail -n", "usage: tail [-n N] [FILE...]"),
+        ("wc -q", "usage: wc [-lwc] [FILE...]"),
+        ("ls -z", "usage: ls [-la] [PATH...]"),
+        ("mkdir", "usage: mkdir [-p] DIR..."),
+        ("rmdir", "usage: rmdir DIR..."),
+        ("rm", "usage: rm [-rf] FILE..."),
+        ("mv a", "usage: mv SOURCE... TARGET"),
+        ("cp a", "usage: cp SOURCE... TARGET"),
+        ("touch", "usage: touch FILE..."),
+        ("kill", "usage: kill [-SIGNAL] PID..."),
+        ("sleep", "usage: sleep SECONDS"),
+        ("cat -v", "usage: cat [FILE...]"),
+        ("tee -x", "usage: tee [-a] [FILE...]"),
+        ("hexdump -x", "usage: hexdump [-C] [FILE...]"),
+        ("ps -e", "usage: ps"),
+        ("free -h", "usage: free"),
+        ("uptime -p", "usage: uptime"),
+        ("env -i", "usage: env [NAME=VALUE...] [PROGRAM [ARG...]]"),
+    ],
+)
+def test_each_utility_answers_bad_arguments_with_its_usage(shell: Console, command: str, usage: str) -> None:
+    reply = lines(shell.run(f"{command}; echo status $?"))
+    assert usage in reply, reply
+    status = int(reply[-1].split()[-1])
+    assert status != 0
+
+
+def test_grep_answers_bad_arguments_with_status_2(shell: Console) -> None:
+    assert lines(shell.run("grep; echo $?"))[-1] == "2"
+
+
+def test_files_utilities_work_together(shell: Console) -> None:
+    shell.run("mkdir /tmp/u; echo data > /tmp/u/f")
+    assert lines(shell.run("cp /tmp/u/f /tmp/u/g; mv /tmp/u/g /tmp/u/h; ls /tmp/u")) == ["f", "h"]
+    assert lines(shell.run("cat /tmp/u/h")) == ["data"]
+    assert lines(shell.run("mv /tmp/u/h /; echo $?")) == [f"mv: /tmp/u/h: {READ_ONLY}", "1"]
+    assert lines(shell.run("rmdir /tmp/u; echo $?")) == [f"rmdir: /tmp/u: {NOT_EMPTY}", "1"]
+    assert lines(shell.run("rm -r /tmp/u; ls /tmp/u")) == [f"ls: /tmp/u: {NO_SUCH_FILE}"]
+    assert lines(shell.run("echo abc | tee /tmp/tee.txt | wc -c; cat /tmp/tee.txt")) == ["4", "abc"]
+
+
+def test_ps_kill_uptime_and_free_read_proc(shell: Console) -> None:
+    reply = shell.run("sleep 30 &")
+    pid = re.search(r"\[\d+\] (\d+)", reply)
+    assert pid, reply
+    assert re.search(rf"^\s*{pid.group(1)}\s+\d+\s+R\s+\d+\s+sleep$", shell.run("ps"), re.MULTILINE)
+    shell.run(f"kill {pid.group(1)}")
+    assert "Running" not in shell.run("wait; jobs")
+    assert re.search(r"up \d+:\d\d:\d\d \(\d+\.\d\d s\)", shell.run("uptime"))
+    assert re.search(r"Mem \(KiB\):\s+\d+\s+\d+\s+\d+", shell.run("free"))
+
+
+def test_scripts_run_with_arguments(shell: Console) -> None:
+    shell.run("echo 'echo script $1 $#' > /tmp/s.sh; echo 'echo \"line 2\" | wc -w' >> /tmp/s.sh")
+    assert lines(shell.run("sh /tmp/s.sh first second")) == ["script first 2", "2"]
+    assert lines(shell.run("sh -c 'echo $0 $1' zero one")) == ["zero one"]
+    shell.run("echo 'echo |' > /tmp/bad.sh")
+    reply = lines(shell.run("sh /tmp/bad.sh; echo status $?"))
+    assert reply[-1] == "status 2" and "line 1" in reply[0], reply
+
+
+def test_exit_ends_the_shell_and_init_starts_another(shell: Console) -> None:
+    reply = shell.run("exit 3")
+    assert "init: the shell exited with status 3; starting a new one" in reply + shell.machine.output[-300:]
+    assert lines(shell.run("echo reborn")) == ["reborn"]

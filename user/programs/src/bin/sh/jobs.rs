@@ -1,0 +1,103 @@
+//! Background jobs: what `&` started, listed by `jobs`, collected by `wait` or, when they end
+//! on their own, announced before the next prompt.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use runtime::sys;
+
+/// A job: its number, its processes (the last one's status is the job's), and its text.
+pub struct Job {
+    /// The number `jobs` shows and `wait %N` takes.
+    pub number: usize,
+    /// Its processes, still running or not yet collected.
+    pub pids: Vec<u32>,
+    /// The last process's pid.
+    pub last: u32,
+    /// The last process's wait status, once collected.
+    pub status: Option<i32>,
+    /// The command line that started it.
+    pub text: String,
+}
+
+/// Every job not yet reported as done.
+#[derive(Default)]
+pub struct Jobs {
+    jobs: Vec<Job>,
+}
+
+impl Jobs {
+    /// Adds a job of `pids`; returns its number (the lowest free one, from 1).
+    pub fn add(&mut self, pids: Vec<u32>, text: String) -> usize {
+        let number = (1..)
+            .find(|n| self.jobs.iter().all(|j| j.number != *n))
+            .unwrap_or(1);
+        let last = *pids.last().unwrap_or(&0);
+        self.jobs.push(Job {
+            number,
+            pids,
+            last,
+            status: None,
+            text,
+        });
+        number
+    }
+
+    /// Collects whatever has ended, without waiting.
+    pub fn poll(&mut self) {
+        for job in &mut self.jobs {
+            job.pids.retain(
+                |&pid| match sys::wait4(pid as i32, runtime::abi::wait::WNOHANG) {
+                    Ok(Some((_, status))) => {
+                        if pid == job.last {
+                            job.status = Some(status);
+                        }
+                        false
+                    }
+                    Ok(None) => true,
+                    Err(_) => false,
+                },
+            );
+        }
+    }
+
+    /// Removes and returns the jobs that have ended.
+    pub fn take_done(&mut self) -> Vec<Job> {
+        let (done, running) = core::mem::take(&mut self.jobs)
+            .into_iter()
+            .partition(|j| j.pids.is_empty());
+        self.jobs = running;
+        done
+    }
+
+    /// Every job, in number order.
+    pub fn list(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter()
+    }
+
+    /// Waits for job `number` (or every job if `None`); returns the last one's status, or
+    /// `None` if there is no such job.
+    pub fn wait(&mut self, number: Option<usize>) -> Option<i32> {
+        let mut last = Some(0);
+        for job in &mut self.jobs {
+            if number.is_some_and(|n| n != job.number) {
+                continue;
+            }
+            for &pid in &job.pids {
+                if let Ok(Some((_, status))) = sys::wait4(pid as i32, 0) {
+                    if pid == job.last {
+                        job.status = Some(status);
+                    }
+                }
+            }
+            job.pids.clear();
+            last = Some(job.status.map_or(0, crate::run::status_code));
+        }
+        let found = number.is_none_or(|n| self.jobs.iter().any(|j| j.number == n));
+        self.jobs.retain(|j| !j.pids.is_empty());
+        if found {
+            last
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! `sh`: Ferrite's shell.
+//!
+//! `sh` reads commands from the terminal, with line editing and history; `sh FILE [ARGS]` runs
+//! a script; `sh -c COMMANDS` runs one line. The language (pipelines, redirections, `;`, `&&`,
+//! `||`, `&`, quoting, variables) is parsed by the host-tested `shsyntax` crate; this program
+//! runs what it parses ([`run`]), keeps background jobs ([`jobs`]) and the builtins that change
+//! the shell itself ([`builtins`]), and reads lines ([`editor`]).
+//!
+//! A line with a syntax error is refused as a whole, with one line saying where and why, and
+//! the shell goes on; a script stops at its first syntax error, as POSIX shells do.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod builtins;
+mod editor;
+mod jobs;
+mod run;
+mod vars;
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use editor::{Editor, Line, Plain};
+use run::Shell;
+use runtime::{eprintln, println, sys};
+
+runtime::entry!(main);
+
+/// The status for a syntax error (and for being called wrongly), as in other shells.
+const SYNTAX: i32 = 2;
+
+fn main() -> i32 {
+    let args: Vec<String> = runtime::args().map(String::from).collect();
+    let pid = sys::getpid();
+    let mut shell = Shell {
+        vars: vars::Vars::from_environment(pid),
+        jobs: jobs::Jobs::default(),
+        interactive: false,
+        exit: None,
+        group: sys::getpgrp(),
+        history: Vec::new(),
+    };
+    match args.get(1).map(String::as_str) {
+        Some("-c") => {
+            let Some(line) = args.get(2) else {
+                eprintln!("usage: sh [-c COMMANDS | FILE [ARGS...]]");
+                return SYNTAX;
+            };
+            // As in every POSIX shell, the word after the commands is `$0`, then `$1`...
+            if let Some(name) = args.get(3) {
+                shell.vars.name = name.clone();
+                shell.vars.positional = args[4..].to_vec();
+            }
+            run_line(&mut shell, line);
+            shell.exit.unwrap_or(shell.vars.status)
+        }
+        Some(path) => {
+            let fd = match sys::open(path, runtime::abi::fcntl::O_RDONLY, 0) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    eprintln!("sh: {path}: {}", e.description());
+                    return run::NOT_FOUND;
+                }
+            };
+            shell.vars.name = String::from(path);
+            shell.vars.positional = args[2..].to_vec();
+            script(&mut shell, Plain::new(fd), path)
+        }
+        None => match Editor::new(program_names()) {
+            Some(editor) => interactive(&mut shell, editor),
+            None => script(&mut shell, Plain::new(0), "standard input"),
+        },
+    }
+}
+
+/// Parses and runs one line; a syntax error is reported and the line skipped.
+fn run_line(shell: &mut Shell, line: &str) {
+    match shsyntax::parse(line) {
+        Ok(list) => {
+            shell.run_list(&list);
+        }
+        Err(e) => {
+            eprintln!("sh: {e}");
+            shell.vars.status = SYNTAX;
+        }
+    }
+}
+
+/// The interactive loop: prompt, read, run, report finished jobs.
+fn interactive(shell: &mut Shell, mut editor: Editor) -> i32 {
+    shell.interactive = true;
+    println!("Ferrite shell. 'help' lists the builtins, 'ls /bin' the programs; Ctrl-D leaves.");
+    while shell.exit.is_none() {
+        report_jobs(shell);
+        let prompt = prompt();
+        let line = match editor.read(&prompt) {
+            Line::Text(line) => line,
+            Line::End => break,
+        };
+        if !line.trim().is_empty() {
+            shell.history.push(line.clone());
+        }
+        run_line(shell, &line);
+    }
+    shell.exit.unwrap_or(0)
+}
+
+/// Announces background jobs that have ended.
+fn report_jobs(shell: &mut Shell) {
+    shell.jobs.poll();
+    for job in shell.jobs.take_done() {
+        let how = match job.status {
+            Some(status) if runtime::abi::wait::exited(status) => {
+                match runtime::abi::wait::exit_code(status) {
+                    0 => String::from("Done"),
+                    code => format!("Exit {code}"),
+                }
+            }
+            Some(status) => {
+                let signal = runtime::abi::wait::term_signal(status);
+                String::from(runtime::abi::signal::signal_name(signal).unwrap_or("Killed"))
+            }
+            None => String::from("Done"),
+        };
+        println!("[{}] {how}  {}", job.number, job.text);
+    }
+}
+
+/// The prompt: the working directory, then `$`.
+fn prompt() -> String {
+    let mut buf = [0u8; 4096];
+    let cwd = sys::getcwd(&mut buf).unwrap_or("?");
+    format!("{cwd} $ ")
+}
+
+/// Runs a script's lines; a line left incomplete (an open quote, a trailing `|`) continues on
+/// the next. Stops at the first syntax error.
+fn script(shell: &mut Shell, mut lines: Plain, name: &str) -> i32 {
+    let mut pending = String::new();
+    let mut number = 0;
+    // The line the command being collected started on (for the message if it never ends).
+    let mut first = 1;
+    while shell.exit.is_none() {
+        let line = match lines.read() {
+            Line::Text(line) => line,
+            Line::End => break,
+        };
+        number += 1;
+        if pending.is_empty() {
+            first = number;
+        } else {
+            pending.push('\n');
+        }
+        pending.push_str(&line);
+        match shsyntax::parse(&pending) {
+            Ok(list) => {
+                shell.run_list(&list);
+                pending.clear();
+            }
+            Err(e) if e.is_incomplete() => {}
+            Err(e) => {
+                eprintln!("sh: {name}: line {number}: {e}");
+                return SYNTAX;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        if let Err(e) = shsyntax::parse(&pending) {
+            eprintln!("sh: {name}: line {first}: {e} (at the end of the file)");
+            return SYNTAX;
+        }
+    }
+    shell.exit.unwrap_or(shell.vars.status)
+}
+
+/// The builtins and the programs in `/bin`, for Tab to complete (kept for the shell's life).
+fn program_names() -> &'static [&'static str] {
+    let mut names: Vec<&'static str> = [
+        "cd", "exit", "export", "unset", "jobs", "wait", "pwd", "history", "help",
+    ]
+    .to_vec();
+    if let Ok(entries) = runtime::fs::read_dir("/bin") {
+        for entry in entries {
+            if entry.name != "." && entry.name != ".." {
+                names.push(Box::leak(entry.name.into_boxed_str()));
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    Box::leak(names.into_boxed_slice())
+}
