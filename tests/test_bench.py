@@ -50,3 +50,10 @@ def test_exactly_repeatable_figure_has_no_spread() -> None:
 def test_a_figure_with_no_runs_is_an_error() -> None:
     with pytest.raises(ValueError):
         bench.summarise("never", "tsc", [])
+
+
+def test_the_shell_prompt_milestone_is_read_from_proc_boot() -> None:
+    output = "/ $ cat /proc/boot\r\ninit_started_ns 151000000\r\nfirst_terminal_read_ns 163500000\r\n/ $ "
+    assert bench.prompt_milestone(output.replace("\r", "")) == bench.Measurement("boot.to_shell_prompt", 163500000, "ns")
+    assert bench.prompt_milestone("first_terminal_read_ns 0\n") is None
+    assert bench.prompt_milestone("no milestones here") is None

@@ -213,3 +213,40 @@ pub fn busy_sleep(duration: Duration) {
 pub fn apic_bus_hz() -> Option<u64> {
     calibration().map(|cal| cal.apic_timer_hz * u64::from(TIMER_DIVISOR))
 }
+
+/// The boot's milestones that happen after `init`: when `init` was started, and when a program
+/// first read the console terminal (the shell, waiting at its first prompt). Nanoseconds of
+/// uptime; 0 until reached. `/proc/boot` shows them, and `./x.py bench` reads the second as the
+/// time to the shell prompt.
+static MILESTONES: [AtomicU64; MILESTONE_NAMES.len()] =
+    [const { AtomicU64::new(0) }; MILESTONE_NAMES.len()];
+
+/// The milestones' names, in the order they are reached.
+const MILESTONE_NAMES: [&str; 2] = ["init_started_ns", "first_terminal_read_ns"];
+
+/// A boot milestone.
+#[derive(Debug, Clone, Copy)]
+pub enum Milestone {
+    /// `init` was started.
+    InitStarted = 0,
+    /// A program first read the console terminal.
+    FirstTerminalRead = 1,
+}
+
+/// Records that `milestone` was reached now, unless it was reached before.
+pub fn reached(milestone: Milestone) {
+    let _ = MILESTONES[milestone as usize].compare_exchange(
+        0,
+        uptime_ns(),
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+}
+
+/// Every milestone with its time (0: not reached).
+pub fn milestones() -> impl Iterator<Item = (&'static str, u64)> {
+    MILESTONE_NAMES
+        .iter()
+        .zip(&MILESTONES)
+        .map(|(&name, at)| (name, at.load(Ordering::Relaxed)))
+}

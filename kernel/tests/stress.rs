@@ -226,7 +226,10 @@ fn thousands_of_thread_operations_leave_nothing_behind() {
     assert!(spun > 0, "the CPU-bound thread ran too");
     let mut live = 0;
     sched::threads(|_| live += 1);
-    assert_eq!(live, threads_before, "only the threads from before are left");
+    assert_eq!(
+        live, threads_before,
+        "only the threads from before are left"
+    );
     // The heap may have grown for the peak of live threads (it keeps what it maps); every other
     // frame, every stack's among them, must be back.
     let heap_grown_pages = (heap::stats().unwrap().1 .1 - heap_mapped_before) / PAGE_SIZE as usize;

@@ -92,8 +92,26 @@ def summarise(name: str, unit: str, values: Iterable[float]) -> Summary:
     return Summary(name, unit, values)
 
 
+#: What the shell's prompt ends with; the boot is at the prompt once it appears.
+SHELL_PROMPT = " $ "
+#: The kernel's record of the boot's later milestones (kernel/src/fs/procfs.rs).
+MILESTONES_FILE = "/proc/boot"
+#: The milestone that marks the shell waiting at its first prompt.
+PROMPT_MILESTONE = "first_terminal_read_ns"
+_MILESTONE = re.compile(rf"^{PROMPT_MILESTONE} (\d+)\s*$", re.MULTILINE)
+
+
+def prompt_milestone(output: str) -> Measurement | None:
+    """The time to the shell's first prompt, from the `/proc/boot` a shell printed."""
+    match = _MILESTONE.search(output)
+    if not match or int(match.group(1)) == 0:
+        return None
+    return Measurement("boot.to_shell_prompt", int(match.group(1)), "ns")
+
+
 def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
-    """Boots once; returns the wall time to the "boot complete" line and the BENCH lines."""
+    """Boots once; returns the wall time to the "boot complete" line and the BENCH lines, and,
+    when the shell comes up, the time to its first prompt (read from `/proc/boot`)."""
     with Machine(config, log) as machine:
         if not machine.wait_for(BOOT_DONE, BOOT_TIMEOUT_S):
             raise FerriteError(
@@ -103,7 +121,14 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
                 command=config.argv(),
             )
         elapsed = time.monotonic() - machine.started_at
-        return elapsed, parse_lines(machine.output)
+        measured = parse_lines(machine.output)
+        if machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S):
+            machine.send(f"cat {MILESTONES_FILE}\r")
+            if machine.wait_for(PROMPT_MILESTONE, BOOT_TIMEOUT_S):
+                prompt = prompt_milestone(machine.output)
+                if prompt is not None:
+                    measured.append(prompt)
+        return elapsed, measured
 
 
 #: Test kernels that measure in guest instructions, and the prefixes of the BENCH lines each

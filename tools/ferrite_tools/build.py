@@ -241,3 +241,54 @@ def build_elf_corpus(tc: Toolchain, *, verbose: bool) -> list[Path]:
         stream=verbose,
     )
     return sorted(ELF_CORPUS_DIR.glob("*.elf"))
+
+
+#: Debian's statically linked BusyBox: a Linux program Ferrite must run unchanged.
+BUSYBOX_PACKAGE = "busybox-static"
+#: Where it is downloaded and unpacked (not installed: nothing on the host changes).
+BUSYBOX_DIR = paths.BUILD_DIR / "busybox"
+
+
+def fetch_busybox(*, verbose: bool) -> Path:
+    """Downloads Debian's `busybox-static` package into build/busybox/ and unpacks it there
+    (`apt-get download`, `dpkg-deb -x`); returns the `busybox` binary. Done once."""
+    binary = BUSYBOX_DIR / "root" / "bin" / "busybox"
+    if binary.is_file():
+        return binary
+    for tool in ("apt-get", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            raise FerriteError(f"{tool} is missing: BusyBox comes from Debian's {BUSYBOX_PACKAGE} package, so this needs Debian or Ubuntu")
+    BUSYBOX_DIR.mkdir(parents=True, exist_ok=True)
+    for old in BUSYBOX_DIR.glob("*.deb"):
+        old.unlink()
+    download = ["apt-get", "download", BUSYBOX_PACKAGE]
+    if subprocess.run(download, cwd=BUSYBOX_DIR, capture_output=True).returncode != 0:
+        # A fresh machine may not have the package lists yet.
+        run_logged(
+            ["apt-get", "update"],
+            cwd=BUSYBOX_DIR,
+            env=dict(os.environ),
+            log=paths.LOG_DIR / "busybox-apt-update.log",
+            what="Updating the package lists (apt-get update)",
+            stream=verbose,
+        )
+        run_logged(
+            download,
+            cwd=BUSYBOX_DIR,
+            env=dict(os.environ),
+            log=paths.LOG_DIR / "busybox-download.log",
+            what=f"Downloading {BUSYBOX_PACKAGE}",
+            stream=verbose,
+        )
+    (package,) = sorted(BUSYBOX_DIR.glob("*.deb"))
+    run_logged(
+        ["dpkg-deb", "-x", str(package), str(BUSYBOX_DIR / "root")],
+        cwd=BUSYBOX_DIR,
+        env=dict(os.environ),
+        log=paths.LOG_DIR / "busybox-unpack.log",
+        what=f"Unpacking {package.name}",
+        stream=verbose,
+    )
+    if not binary.is_file():
+        raise FerriteError(f"{package.name} holds no bin/busybox", log=paths.LOG_DIR / "busybox-unpack.log")
+    return binary

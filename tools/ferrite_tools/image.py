@@ -47,15 +47,19 @@ CORPUS_FOLDER = "elf-corpus"
 
 #: The ramdisk of the test image that also carries the ELF corpus.
 CORPUS_RAMDISK = paths.BUILD_DIR / "ramdisk-corpus.cpio"
+#: The ramdisk of the image that also carries Debian's BusyBox (two megabytes: a test's own).
+BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 
 
-def build_ramdisk(tc: Toolchain, *, verbose: bool, added: Sequence[Path] = (), with_corpus: bool = False) -> Path:
+def build_ramdisk(
+    tc: Toolchain, *, verbose: bool, added: Sequence[Path] = (), with_corpus: bool = False, out: Path = RAMDISK
+) -> Path:
     """Builds the programs and packs them, with `added`, into the ramdisk. `with_corpus` adds the
     ELF corpus (for the test that execs it) in a ramdisk of its own: its 60 files are nearly half
     a megabyte, which the BIOS loader reads slowly enough to double an emulated boot."""
     programs = build.build_programs(tc, verbose=verbose)
     if not with_corpus:
-        return make_ramdisk(programs, added)
+        return make_ramdisk(programs, added, out=out)
     corpus = build.build_elf_corpus(tc, verbose=verbose)
     return make_ramdisk(programs, added, out=CORPUS_RAMDISK, corpus=corpus)
 

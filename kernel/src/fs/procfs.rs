@@ -37,10 +37,13 @@ enum File {
     Mounts,
     /// `/proc/PID/status`: one process.
     Status,
+    /// `/proc/boot`: when the boot's milestones were reached.
+    Boot,
 }
 
 /// The top-level files, with their names; their inode is their index plus 2.
-const TOP: [(&str, File); 3] = [
+const TOP: [(&str, File); 4] = [
+    ("boot", File::Boot),
     ("meminfo", File::Meminfo),
     ("mounts", File::Mounts),
     ("uptime", File::Uptime),
@@ -102,6 +105,11 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
                     stats.requested_bytes as u64 / KIB
                 );
                 let _ = writeln!(text, "HeapBlocks:{:>10}", stats.live_blocks);
+            }
+        }
+        File::Boot => {
+            for (name, at) in crate::time::milestones() {
+                let _ = writeln!(text, "{name} {at}");
             }
         }
         File::Uptime => {

@@ -49,6 +49,8 @@ pub enum SpaceError {
     BadRange,
     /// A page in the range is already mapped.
     Overlap,
+    /// A page in the range is not mapped.
+    NotMapped,
 }
 
 /// A process's page tables.
@@ -132,6 +134,48 @@ impl AddressSpace {
                 self.pages -= 1;
             }
         }
+    }
+
+    /// Changes the protection of `pages` pages from `start` (`mprotect`): writable or not,
+    /// executable or not. A copy-on-write page asked to be writable stays read-only with its
+    /// mark, so its first write still copies it; one made read-only loses the mark, so no write
+    /// can make it writable again. Fails, changing nothing, if a page in the range is unmapped.
+    pub fn protect(
+        &mut self,
+        start: u64,
+        pages: u64,
+        writable: bool,
+        executable: bool,
+    ) -> Result<(), SpaceError> {
+        let range = (0..pages).map(|n| start + n * PAGE_SIZE);
+        if start
+            .checked_add(pages * PAGE_SIZE)
+            .is_none_or(|end| end > USER_END)
+            || !range.clone().all(|page| self.is_mapped(page))
+        {
+            return Err(SpaceError::NotMapped);
+        }
+        for page in range {
+            let address = VirtAddr::new(page);
+            let Some(found) = self.tables.translate(address) else {
+                continue;
+            };
+            let copy_on_write = found.flags.contains(COPY_ON_WRITE);
+            let mut flags = found.flags - Flags::WRITABLE - Flags::NO_EXECUTE - COPY_ON_WRITE;
+            if writable {
+                flags |= if copy_on_write {
+                    COPY_ON_WRITE
+                } else {
+                    Flags::WRITABLE
+                };
+            }
+            if !executable {
+                flags |= Flags::NO_EXECUTE;
+            }
+            // The page was found mapped just above.
+            let _ = self.tables.set_flags(address, flags);
+        }
+        Ok(())
     }
 
     /// Whether the page at `page` is mapped.

@@ -287,6 +287,7 @@ pub fn spawn(
         frame: user::initial_frame(image.entry, image.stack_pointer),
         fpu: FpuState::initial(),
         fs_base: 0,
+        child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
     start_thread(task, start, Record::new(parent, name, resident, (pid, pid)))
@@ -309,6 +310,8 @@ struct Start {
     fpu: FpuState,
     /// Its FS base (thread pointer).
     fs_base: u64,
+    /// Where it writes its own pid before starting, if anywhere (`CLONE_CHILD_SETTID`).
+    child_tid: Option<u64>,
 }
 
 /// Enters `record` in the table and starts a thread that runs `task` from `start`.
@@ -341,6 +344,16 @@ fn start_thread(task: Task, start: Start, record: Record) -> Result<Pid, SpawnEr
 /// `fork`: a child process with a copy-on-write copy of `task`'s address space and a copy of
 /// its registers (`frame`, the system call's), in which the call returns 0. Returns its pid.
 pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
+    fork_with(task, frame, None)
+}
+
+/// [`fork`], and the child writes its pid at `child_tid` in its own memory before it starts
+/// (`clone`'s `CLONE_CHILD_SETTID`).
+pub fn fork_with(
+    task: &mut Task,
+    frame: &TrapFrame,
+    child_tid: Option<u64>,
+) -> Result<Pid, abi::Errno> {
     let space = task.space.fork().map_err(|_| abi::Errno::ENOMEM)?;
     let pid = new_pid();
     let resident = space.resident_pages();
@@ -367,6 +380,7 @@ pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
         frame: child_frame,
         fpu,
         fs_base: x86_64::registers::model_specific::FsBase::read().as_u64(),
+        child_tid,
     };
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`).
     let ids = with_table(|table| {
@@ -390,6 +404,12 @@ fn run(mut task: Task, start: Start) {
     // SAFETY: `task_ptr` points at `task`, alive until this function returns.
     sched::set_address_space(unsafe { (*task_ptr).space.root() });
     sched::set_fs_base(start.fs_base);
+    if let Some(at) = start.child_tid {
+        // In its own address space now: a copy-on-write page is copied by the write. A bad
+        // address is the program's problem, as on Linux.
+        let pid = task.pid as i32;
+        let _ = uaccess::write_value(at, &pid);
+    }
     // From here until the program ends, only this thread's own switches touch these registers.
     start.fpu.restore();
     // SAFETY: the address space just installed maps the program at the frame's RIP and its

@@ -77,7 +77,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
     ];
     match number {
         nr::FORK | nr::VFORK => super::fork(task, frame).map(|pid| pid as usize),
-        nr::CLONE => clone(task, frame, a[0]),
+        nr::CLONE => clone(task, frame, a),
         nr::EXECVE => execve(task, frame, a[0], a[1], a[2]),
         nr::WAIT4 => wait4(task, a[0] as i32, a[1], a[2] as u32, a[3]),
         nr::KILL => kill(task, a[0] as i32, a[1] as i32),
@@ -172,6 +172,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::BRK => Ok(brk(task, a[0]) as usize),
         nr::MMAP => mmap(task, a),
         nr::MUNMAP => munmap(task, a[0], a[1]),
+        nr::MPROTECT => mprotect(task, a[0], a[1], a[2] as u32),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
         _ => {
             report_unimplemented(task, number);
@@ -341,6 +342,25 @@ fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
     Ok(0)
 }
 
+/// `mprotect(addr, length, prot)`: changes the protection of mapped pages (C libraries make
+/// their relocated data read-only this way). Never writable and executable at once (W^X);
+/// `PROT_NONE` pages stay readable (x86 cannot map a page unreadable), as for `mmap`.
+#[inline(never)]
+fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize, Errno> {
+    use abi::mman::*;
+    if addr % PAGE_SIZE != 0 || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if prot & PROT_WRITE != 0 && prot & PROT_EXEC != 0 {
+        return Err(Errno::EACCES);
+    }
+    let pages = length.next_multiple_of(PAGE_SIZE) / PAGE_SIZE;
+    task.space
+        .protect(addr, pages, prot & PROT_WRITE != 0, prot & PROT_EXEC != 0)
+        .map_err(|_| Errno::ENOMEM)?;
+    Ok(0)
+}
+
 /// `arch_prctl(code, addr)`: the FS base (thread-local storage).
 #[inline(never)]
 fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
@@ -362,14 +382,25 @@ fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
     }
 }
 
-/// `clone(flags, ...)`: only the fork-like form (no sharing, `SIGCHLD` on exit), which is how
-/// C libraries implement `fork`; threads (`CLONE_VM` and friends) are not supported.
+/// `clone(flags, stack, parent_tid, child_tid, tls)`: only the fork-like form (no sharing,
+/// `SIGCHLD` on exit, and the tid bookkeeping flags), which is how C libraries implement
+/// `fork`; threads (`CLONE_VM` and friends) are not supported.
 #[inline(never)]
-fn clone(task: &mut Task, frame: &TrapFrame, flags: u64) -> Result<usize, Errno> {
-    if flags != abi::signal::SIGCHLD as u64 {
+fn clone(task: &mut Task, frame: &TrapFrame, a: [u64; 6]) -> Result<usize, Errno> {
+    use abi::sched::{CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID};
+    let (flags, parent_tid, child_tid) = (a[0], a[2], a[3]);
+    // glibc's `fork` asks for the tid bookkeeping flags too; they are honoured (the clear at
+    // exit is moot without threads: nobody waits on that futex).
+    let bookkeeping = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
+    if flags & !bookkeeping != abi::signal::SIGCHLD as u64 {
         return Err(Errno::EINVAL);
     }
-    super::fork(task, frame).map(|pid| pid as usize)
+    let set_child_tid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
+    let pid = super::fork_with(task, frame, set_child_tid)?;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        uaccess::write_value(parent_tid, &(pid as i32))?;
+    }
+    Ok(pid as usize)
 }
 
 /// The most arguments plus environment strings `execve` accepts.
