@@ -53,7 +53,7 @@ def test_a_figure_with_no_runs_is_an_error() -> None:
 
 
 def test_the_shell_prompt_milestone_is_read_from_proc_boot() -> None:
-    output = "/ $ cat /proc/boot\r\ninit_started_ns 151000000\r\nfirst_terminal_read_ns 163500000\r\n/ $ "
-    assert bench.prompt_milestone(output.replace("\r", "")) == bench.Measurement("boot.to_shell_prompt", 163500000, "ns")
-    assert bench.prompt_milestone("first_terminal_read_ns 0\n") is None
+    output = "/ $ cat /proc/boot\r\ninit_started_tsc 151000000\r\nfirst_terminal_read_tsc 163500000\r\n/ $ "
+    assert bench.prompt_milestone(output.replace("\r", "")) == bench.Measurement("boot.tsc_at_shell_prompt", 163500000, "tsc")
+    assert bench.prompt_milestone("first_terminal_read_tsc 0\n") is None
     assert bench.prompt_milestone("no milestones here") is None

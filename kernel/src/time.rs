@@ -215,14 +215,15 @@ pub fn apic_bus_hz() -> Option<u64> {
 }
 
 /// The boot's milestones that happen after `init`: when `init` was started, and when a program
-/// first read the console terminal (the shell, waiting at its first prompt). Nanoseconds of
-/// uptime; 0 until reached. `/proc/boot` shows them, and `./x.py bench` reads the second as the
-/// time to the shell prompt.
+/// first read the console terminal (the shell, waiting at its first prompt), as time-stamp
+/// counter readings (0 until reached), like the banner's `BENCH boot.tsc_at_banner`: under
+/// `-icount shift=0` the counter advances once per instruction, so these are exact. `/proc/boot`
+/// shows them, and `./x.py bench` reads the second as the time to the shell prompt.
 static MILESTONES: [AtomicU64; MILESTONE_NAMES.len()] =
     [const { AtomicU64::new(0) }; MILESTONE_NAMES.len()];
 
 /// The milestones' names, in the order they are reached.
-const MILESTONE_NAMES: [&str; 2] = ["init_started_ns", "first_terminal_read_ns"];
+const MILESTONE_NAMES: [&str; 2] = ["init_started_tsc", "first_terminal_read_tsc"];
 
 /// A boot milestone.
 #[derive(Debug, Clone, Copy)]
@@ -237,7 +238,7 @@ pub enum Milestone {
 pub fn reached(milestone: Milestone) {
     let _ = MILESTONES[milestone as usize].compare_exchange(
         0,
-        uptime_ns(),
+        crate::arch::x86_64::read_tsc().max(1),
         Ordering::Relaxed,
         Ordering::Relaxed,
     );

@@ -112,3 +112,50 @@ def test_run_reboots_in_place_and_ctrl_bracket_x_quits(kernel_images: image.Imag
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_run_boots_into_the_shell_and_ctrl_c_reaches_the_program(kernel_images: image.Images, accel: Accel) -> None:
+    """The issue's own check, through the real front end: `./x.py run` boots to the shell,
+    `cat /tmp/hello.txt | wc -c` prints 6, and Ctrl-C stops `spin` with the shell answering."""
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    cmd = [str(paths.ROOT / "x.py"), "run", "--accel", accel.value]
+    process = subprocess.Popen(
+        cmd, cwd=paths.ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    seen = ""
+
+    def wait_for(pattern: str, within: float = BANNER_WITHIN_S) -> None:
+        nonlocal seen
+        assert process.stdout is not None
+        deadline = time.monotonic() + within
+        while not re.search(pattern, seen):
+            assert time.monotonic() < deadline, f"no {pattern!r}:\n{seen[-2000:]}"
+            seen += (process.stdout.read() or b"").decode(errors="replace")
+            time.sleep(0.1)
+
+    def type_line(line: str) -> None:
+        assert process.stdin is not None
+        process.stdin.write(line.encode())
+        process.stdin.flush()
+
+    try:
+        assert process.stdout is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        wait_for(r"/ \$ ")
+        type_line("echo hello > /tmp/hello.txt\r")
+        type_line("cat /tmp/hello.txt | wc -c\r")
+        wait_for(r"wc -c\r?\n6\r?\n")
+        type_line("spin\r")
+        wait_for(r"spinning")
+        type_line("\x03")
+        type_line("echo after $?\r")
+        wait_for(r"\nafter 130\r?\n")
+        type_line("\x1dx")
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

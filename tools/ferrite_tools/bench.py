@@ -97,7 +97,7 @@ SHELL_PROMPT = " $ "
 #: The kernel's record of the boot's later milestones (kernel/src/fs/procfs.rs).
 MILESTONES_FILE = "/proc/boot"
 #: The milestone that marks the shell waiting at its first prompt.
-PROMPT_MILESTONE = "first_terminal_read_ns"
+PROMPT_MILESTONE = "first_terminal_read_tsc"
 _MILESTONE = re.compile(rf"^{PROMPT_MILESTONE} (\d+)\s*$", re.MULTILINE)
 
 
@@ -106,7 +106,7 @@ def prompt_milestone(output: str) -> Measurement | None:
     match = _MILESTONE.search(output)
     if not match or int(match.group(1)) == 0:
         return None
-    return Measurement("boot.to_shell_prompt", int(match.group(1)), "ns")
+    return Measurement("boot.tsc_at_shell_prompt", int(match.group(1)), "tsc")
 
 
 def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
@@ -149,7 +149,7 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
     summaries = []
     for name, prefix in GUEST_BENCH_KERNELS.items():
         (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=name)
-        ramdisk = image.build_ramdisk(tc, verbose=verbose)
+        ramdisk = image.build_ramdisk(tc, verbose=verbose, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS)
         images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS}, ramdisk)
         config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
         log = paths.LOG_DIR / f"bench-{name}.log"

@@ -319,7 +319,7 @@ def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
     name = elf.name.rsplit("-", 1)[0]
     kernel = build.TestKernel("unit" if name == "ferrite" else name, elf)
     firmwares = harness.firmwares_for(kernel.name)
-    ramdisk = image.build_ramdisk(tc, verbose=False)
+    ramdisk = image.build_ramdisk(tc, verbose=False, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS)
     images = image.make_images(tc, elf, f"test-{kernel.name}", set(firmwares), ramdisk)
     accel = _accel("auto")
     results = []

@@ -47,17 +47,30 @@ CORPUS_FOLDER = "elf-corpus"
 
 #: The ramdisk of the test image that also carries the ELF corpus.
 CORPUS_RAMDISK = paths.BUILD_DIR / "ramdisk-corpus.cpio"
+#: The ramdisk of the test kernels: only the programs they run (a megabyte more would cost each
+#: of their BIOS boots four seconds of emulated disk reads).
+TEST_RAMDISK = paths.BUILD_DIR / "ramdisk-test.cpio"
+#: The programs a test kernel runs (kernel/tests/user_bench.rs: the benchmark, which execs hello).
+TEST_KERNEL_PROGRAMS = ("bench", "hello")
 #: The ramdisk of the image that also carries Debian's BusyBox (two megabytes: a test's own).
 BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 
 
 def build_ramdisk(
-    tc: Toolchain, *, verbose: bool, added: Sequence[Path] = (), with_corpus: bool = False, out: Path = RAMDISK
+    tc: Toolchain,
+    *,
+    verbose: bool,
+    added: Sequence[Path] = (),
+    with_corpus: bool = False,
+    out: Path = RAMDISK,
+    only: Sequence[str] | None = None,
 ) -> Path:
     """Builds the programs and packs them, with `added`, into the ramdisk. `with_corpus` adds the
     ELF corpus (for the test that execs it) in a ramdisk of its own: its 60 files are nearly half
     a megabyte, which the BIOS loader reads slowly enough to double an emulated boot."""
     programs = build.build_programs(tc, verbose=verbose)
+    if only is not None:
+        programs = [p for p in programs if p.name in only]
     if not with_corpus:
         return make_ramdisk(programs, added, out=out)
     corpus = build.build_elf_corpus(tc, verbose=verbose)

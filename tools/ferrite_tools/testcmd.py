@@ -143,8 +143,10 @@ class TestRun:
 
     def kernel(self) -> None:
         kernels = build.build_test_kernels(self.tc, verbose=self.verbose)
-        # Test kernels carry the same ramdisk as the real one, so they can run user programs.
-        ramdisk = image.build_ramdisk(self.tc, verbose=self.verbose)
+        # Test kernels carry a ramdisk with the programs they run, and only those.
+        ramdisk = image.build_ramdisk(
+            self.tc, verbose=self.verbose, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS
+        )
         ovmf = find_ovmf()
         for kernel in kernels:
             label_matches = self.wanted(f"kernel: {kernel.name}")

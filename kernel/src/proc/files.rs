@@ -21,6 +21,21 @@ use alloc::vec::Vec;
 
 /// The most bytes moved per step of a read or write.
 const CHUNK: usize = 64 * 1024;
+/// Transfers up to this size go through a buffer on the stack instead of the heap: most reads
+/// and writes of a terminal or a pipe are a few bytes, and a heap allocation would be most of
+/// their cost.
+const SMALL: usize = 256;
+
+/// A kernel buffer for a transfer of `count` bytes: on the stack (in `small`) when it fits,
+/// else on the heap (kept in `large`), at most [`CHUNK`] bytes.
+fn buffer<'a>(count: usize, small: &'a mut [u8; SMALL], large: &'a mut Vec<u8>) -> &'a mut [u8] {
+    if count <= SMALL {
+        &mut small[..count]
+    } else {
+        large.resize(count.min(CHUNK), 0);
+        large
+    }
+}
 /// `access` mode: the file exists.
 const F_OK: u32 = 0;
 /// `access` modes' mask: read (4), write (2), execute (1).
@@ -51,7 +66,8 @@ pub fn read(task: &Task, fd: i32, buf: u64, count: usize) -> Result<usize, Errno
 /// Reads up to `count` bytes from `file` (at `offset`, or its position) to user `buf`.
 fn read_into(file: &OpenFile, buf: u64, count: usize, offset: Option<u64>) -> Result<usize, Errno> {
     uaccess::check_range(buf, count)?;
-    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let (mut small, mut large) = ([0u8; SMALL], Vec::new());
+    let kernel = buffer(count, &mut small, &mut large);
     let mut done = 0;
     // One step for a pipe or a terminal (a read returns what is there); more steps only for
     // a file, whose read never blocks.
@@ -92,7 +108,8 @@ fn write_from(
     offset: Option<u64>,
 ) -> Result<usize, Errno> {
     uaccess::check_range(buf, count)?;
-    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let (mut small, mut large) = ([0u8; SMALL], Vec::new());
+    let kernel = buffer(count, &mut small, &mut large);
     let mut done = 0;
     while done < count || count == 0 {
         let want = (count - done).min(CHUNK);

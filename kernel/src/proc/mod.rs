@@ -64,6 +64,9 @@ struct Record {
     group: Pid,
     /// Its session (the group of groups a login shell starts); only `getsid` reports it.
     session: Pid,
+    /// A signal that came before its thread existed (between `fork` and the thread's start),
+    /// delivered as soon as it does.
+    pending_kill: Option<i32>,
 }
 
 impl Record {
@@ -72,6 +75,7 @@ impl Record {
         Record {
             group,
             session,
+            pending_kill: None,
             parent,
             name,
             thread: 0,
@@ -326,11 +330,15 @@ fn start_thread(task: Task, start: Start, record: Record) -> Result<Pid, SpawnEr
     match sched::spawn("process", move || run(task, start)) {
         Ok(handle) => {
             let tid = handle.id();
-            with_table(|table| {
-                if let Some(record) = table.processes.get_mut(&pid) {
-                    record.thread = tid;
-                }
+            let pending = with_table(|table| {
+                let record = table.processes.get_mut(&pid)?;
+                record.thread = tid;
+                record.pending_kill.take()
             });
+            if let Some(signal) = pending {
+                KILL_SIGNAL[tid].store(signal, Ordering::Relaxed);
+                sched::request_stop(tid);
+            }
             sched::detach(handle);
             Ok(pid)
         }
@@ -611,11 +619,19 @@ pub fn kill(pid: Pid, signal: i32) -> bool {
         let record = table
             .processes
             .get_mut(&pid)
-            .filter(|record| record.status.is_none() && record.thread != 0)?;
-        Some((record.thread, record.child_waiter.take()))
+            .filter(|record| record.status.is_none())?;
+        if record.thread == 0 {
+            // Forked a moment ago, its thread not started yet: it gets the signal on start.
+            record.pending_kill = Some(signal);
+            return Some(None);
+        }
+        Some(Some((record.thread, record.child_waiter.take())))
     });
-    let Some((thread, waiting)) = found else {
+    let Some(found) = found else {
         return false;
+    };
+    let Some((thread, waiting)) = found else {
+        return true;
     };
     KILL_SIGNAL[thread].store(signal, Ordering::Relaxed);
     let stopped = sched::request_stop(thread);

@@ -8,7 +8,8 @@
 //!   switches threads and page tables);
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
 //! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
-//! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
+//! * `pipe.ping_pong_round_trip` (`bench pingpong` only, for now): a byte to a child through
+//!   one pipe and back through another;
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
 
 #![no_std]
@@ -39,6 +40,17 @@ fn report(name: &str, value: u64) {
 }
 
 fn main() -> i32 {
+    // `bench pingpong`: only the pipe round trip, which is left out of the full run while two
+    // processes blocking on each other's pipes can still both end up blocked (a known bug).
+    if runtime::args().nth(1) == Some("pingpong") {
+        return match pipe_ping_pong() {
+            Some(cost) => {
+                report("pipe.ping_pong_round_trip", cost);
+                0
+            }
+            None => 1,
+        };
+    }
     // A warm-up call: the first touches pages the later ones find mapped.
     let _ = sys::getpid();
     let start = tsc();
@@ -92,10 +104,6 @@ fn main() -> i32 {
     }
     report("process.spawn_hello", (tsc() - start) / SPAWN_ROUNDS);
 
-    match pipe_ping_pong() {
-        Some(cost) => report("pipe.ping_pong_round_trip", cost),
-        None => return 1,
-    }
     match tmpfs_write_read() {
         Some(cost) => report("file.tmpfs_write_read_4k", cost),
         None => return 1,
@@ -105,8 +113,9 @@ fn main() -> i32 {
 
 /// One byte to a child and back, through two pipes; the cost of a round trip.
 fn pipe_ping_pong() -> Option<u64> {
-    let (to_child, from_parent) = sys::pipe().ok()?;
-    let (to_parent, from_child) = sys::pipe().ok()?;
+    // `pipe` gives (reading end, writing end).
+    let (from_parent, to_child) = sys::pipe().ok()?;
+    let (from_child, to_parent) = sys::pipe().ok()?;
     let child = sys::fork().ok()?;
     let mut byte = [0u8; 1];
     if child == 0 {
@@ -124,15 +133,19 @@ fn pipe_ping_pong() -> Option<u64> {
     let _ = sys::write(to_child, b"w");
     let _ = sys::read(from_child, &mut byte);
     let start = tsc();
+    let mut echoed = 0;
     for _ in 0..ROUNDS {
         let _ = sys::write(to_child, b"p");
-        let _ = sys::read(from_child, &mut byte);
+        if sys::read(from_child, &mut byte) == Ok(1) && byte == *b"p" {
+            echoed += 1;
+        }
     }
     let cost = (tsc() - start) / ROUNDS;
     let _ = sys::close(to_child);
     let _ = sys::wait4(child as i32, 0);
     let _ = sys::close(from_child);
-    Some(cost)
+    // Every round must have been a real round trip, or the figure means nothing.
+    (echoed == ROUNDS).then_some(cost)
 }
 
 /// Bytes written and read back per round of the tmpfs figure.
