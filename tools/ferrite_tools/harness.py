@@ -42,10 +42,10 @@ DEFAULT_FIRMWARES = (Firmware.BIOS,)
 #: Test kernels that measure time: they run emulated with `-icount shift=0,align=off,sleep=off`,
 #: where virtual time is a pure function of the instructions executed, so their figures are
 #: exact and the same on every machine (and KVM, whose clock is the host's, is never used).
-EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads", "stress", "user_bench"})
+EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads", "stress", "user_bench", "user_pipes"})
 #: Concurrency test kernels: besides their first run, they boot under real timing and under
 #: icount with seeded jitter, one boot per seed.
-RACE_TIMINGS = frozenset({"async_tasks", "threads", "stress"})
+RACE_TIMINGS = frozenset({"async_tasks", "threads", "stress", "user_pipes"})
 #: The jitter seeds `./x.py test` uses unless told others (`--seed`, `--seeds`).
 DEFAULT_SEEDS = (1, 2)
 #: Where the kernel reads its timing (the `fwcfg` crate's `TIMING_FILE`).

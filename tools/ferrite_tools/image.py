@@ -50,8 +50,9 @@ CORPUS_RAMDISK = paths.BUILD_DIR / "ramdisk-corpus.cpio"
 #: The ramdisk of the test kernels: only the programs they run (a megabyte more would cost each
 #: of their BIOS boots four seconds of emulated disk reads).
 TEST_RAMDISK = paths.BUILD_DIR / "ramdisk-test.cpio"
-#: The programs a test kernel runs (kernel/tests/user_bench.rs: the benchmark, which execs hello).
-TEST_KERNEL_PROGRAMS = ("bench", "hello")
+#: The programs test kernels run (kernel/tests/user_bench.rs: the benchmark, which execs hello;
+#: kernel/tests/user_pipes.rs: filetests).
+TEST_KERNEL_PROGRAMS = ("bench", "filetests", "hello")
 #: The ramdisk of the image that also carries Debian's BusyBox (two megabytes: a test's own).
 BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 

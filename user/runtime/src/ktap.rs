@@ -52,6 +52,28 @@ pub fn run(cases: &[Case]) -> i32 {
     i32::from(failed > 0)
 }
 
+/// Runs the cases whose names contain one of `words` and prints only what fails, as KTAP
+/// diagnostic lines (`# name: why`), for a test kernel that runs the program inside its own
+/// KTAP report; returns the exit status (1 if any case failed, 2 if `words` chose none).
+pub fn run_quiet(cases: &[Case], words: &[&str]) -> i32 {
+    let chosen: alloc::vec::Vec<&Case> = cases
+        .iter()
+        .filter(|(name, _)| words.iter().any(|word| name.contains(word)))
+        .collect();
+    if chosen.is_empty() {
+        println!("# no case matches {words:?}");
+        return 2;
+    }
+    let mut failed = 0;
+    for (name, case) in chosen {
+        if let Err(why) = case() {
+            failed += 1;
+            println!("# {name}: {why}");
+        }
+    }
+    i32::from(failed > 0)
+}
+
 /// Forks a child that runs `body` and exits with its result; returns the child's pid.
 pub fn spawn_child(body: impl FnOnce() -> i32) -> Result<u32, alloc::string::String> {
     match sys::fork() {

@@ -6,7 +6,9 @@
 //!
 //! `filetests child-write FD TEXT` and `filetests child-check-closed FD` are not cases: the
 //! exec cases run the program again with them, to see descriptors from the other side of an
-//! `execve`.
+//! `execve`. `filetests --quiet WORD...` runs only the cases whose names contain a WORD and
+//! prints only failures: the `user_pipes` test kernel runs the pipe cases so, under several
+//! timings.
 
 #![no_std]
 #![no_main]
@@ -615,6 +617,41 @@ fn pipes_refuse_seeks_and_wrong_directions() -> Outcome {
     Ok(())
 }
 
+fn a_ping_pong_through_two_pipes_completes_every_round() -> Outcome {
+    /// Round trips: each blocks both processes in turn.
+    const ROUNDS: u32 = 1000;
+    let (from_parent, to_child) = sys::pipe().context("pipe")?;
+    let (from_child, to_parent) = sys::pipe().context("pipe")?;
+    let child = spawn_child(|| {
+        let _ = sys::close(to_child);
+        let _ = sys::close(from_child);
+        let mut byte = [0u8; 1];
+        while sys::read(from_parent, &mut byte) == Ok(1) {
+            byte[0] = byte[0].wrapping_add(1);
+            if sys::write(to_parent, &byte) != Ok(1) {
+                return 1;
+            }
+        }
+        0
+    })?;
+    sys::close(from_parent).context("close")?;
+    sys::close(to_parent).context("close")?;
+    let mut byte = [0u8; 1];
+    for round in 0..ROUNDS {
+        let sent = (round % 200) as u8;
+        sys::write(to_child, &[sent]).context("write")?;
+        let n = sys::read(from_child, &mut byte).context("read")?;
+        check!(
+            n == 1 && byte[0] == sent.wrapping_add(1),
+            "round {round}: got {n} bytes {byte:?}"
+        );
+    }
+    sys::close(to_child).context("close")?;
+    let result = expect_exit(child, 0);
+    sys::close(from_child).context("close")?;
+    result
+}
+
 fn two_writers_appending_at_once_lose_nothing() -> Outcome {
     let dir = Scratch::new("writers")?;
     let path = dir.at("shared");
@@ -717,6 +754,7 @@ const CASES: &[Case] = cases![
     a_pipe_carries_bytes_and_ends_when_the_writer_closes,
     writing_to_a_pipe_without_readers_is_epipe_and_sigpipe,
     pipes_refuse_seeks_and_wrong_directions,
+    a_ping_pong_through_two_pipes_completes_every_round,
     two_writers_appending_at_once_lose_nothing,
     ten_thousand_files_in_one_directory,
     a_process_runs_out_of_descriptors_with_emfile,
@@ -744,8 +782,9 @@ fn main() -> i32 {
         [_, "child-write", fd, text] => child_write(fd, text),
         [_, "child-check-closed", fd] => child_check_closed(fd),
         [_] => runtime::ktap::run(CASES),
+        [_, "--quiet", words @ ..] => runtime::ktap::run_quiet(CASES, words),
         _ => {
-            runtime::eprintln!("usage: filetests");
+            runtime::eprintln!("usage: filetests [--quiet WORD...]");
             2
         }
     }
