@@ -96,7 +96,6 @@ const NODES: [(&str, u64, u32); 4] = [
 /// A fresh, read-only `/dev`.
 pub fn devfs() -> Result<MemFs, Errno> {
     MemFs::sealed("devfs", |fs| {
-        fs.set_read_only(false);
         for (name, number, perm) in NODES {
             fs.create(memfs::ROOT, name.as_bytes(), Kind::CharDevice(number), perm)?;
         }

@@ -32,13 +32,8 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 
 /// Writes all of `bytes` to `fd`, retrying short writes; errors are dropped (there is nowhere
 /// to report them).
-pub fn write_all(fd: i32, mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        match crate::sys::write(fd, bytes) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => bytes = &bytes[n.min(bytes.len())..],
-        }
-    }
+pub fn write_all(fd: i32, bytes: &[u8]) {
+    let _ = crate::fs::write_all(fd, bytes);
 }
 
 /// Runs `f` with the buffer, or returns false if it is busy (re-entry).
