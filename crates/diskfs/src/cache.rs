@@ -1,0 +1,189 @@
+//! The block cache: recently used blocks kept in memory, and the blocks the running
+//! transaction changed, held until the log commits them.
+//!
+//! Every block the file system touches goes through here. Reading a directory block twice costs
+//! one disk read; changing an inode marks its block *dirty*, and a dirty block stays in memory,
+//! unwritten, until [`crate::journal`] writes it to the log and then home. That is the
+//! write-ahead rule: a changed block must never reach its home before the transaction that
+//! changed it is committed, or a crash could leave half an operation on the disk. So the cache
+//! may only evict clean blocks, and the journal commits before the dirty ones could fill it
+//! (the cache is always larger than the log).
+//!
+//! Eviction takes the least recently used clean block. The index is a B-tree from block number
+//! to slot; the scan for a victim is linear, which at a few thousand slots costs less than the
+//! disk read it precedes.
+
+use crate::device::{BlockDevice, IoError};
+use crate::layout::{Block, ZERO_BLOCK};
+use abi::Errno;
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// One cached block.
+struct Slot {
+    /// Which block.
+    block: u32,
+    /// Its bytes.
+    data: Box<Block>,
+    /// Changed by the running transaction, not yet written anywhere.
+    dirty: bool,
+    /// When it was last used (a counter).
+    used: u64,
+}
+
+/// The cache in front of device `D`.
+pub struct Cache<D> {
+    /// The disk.
+    device: D,
+    /// The cached blocks.
+    slots: Vec<Slot>,
+    /// Block number → slot.
+    index: BTreeMap<u32, usize>,
+    /// The most slots.
+    capacity: usize,
+    /// Counts uses, for least-recently-used eviction.
+    clock: u64,
+    /// Disk reads so far.
+    pub reads: u64,
+    /// Reads answered from memory.
+    pub hits: u64,
+}
+
+/// A device error, as a program sees it.
+pub fn io(_: IoError) -> Errno {
+    Errno::EIO
+}
+
+impl<D: BlockDevice> Cache<D> {
+    /// An empty cache of `capacity` blocks in front of `device`.
+    pub fn new(device: D, capacity: usize) -> Cache<D> {
+        Cache {
+            device,
+            slots: Vec::new(),
+            index: BTreeMap::new(),
+            capacity: capacity.max(1),
+            clock: 0,
+            reads: 0,
+            hits: 0,
+        }
+    }
+
+    /// The device.
+    pub fn device(&mut self) -> &mut D {
+        &mut self.device
+    }
+
+    /// Gives the device back.
+    pub fn into_device(self) -> D {
+        self.device
+    }
+
+    /// The slot holding `block`, reading it from the disk if needed (or zeroing it, when the
+    /// caller is about to overwrite all of it).
+    fn slot(&mut self, block: u32, zeroed: bool) -> Result<usize, Errno> {
+        self.clock += 1;
+        if let Some(&slot) = self.index.get(&block) {
+            self.hits += 1;
+            self.slots[slot].used = self.clock;
+            if zeroed {
+                self.slots[slot].data.fill(0);
+            }
+            return Ok(slot);
+        }
+        let slot = if self.slots.len() < self.capacity {
+            self.slots.push(Slot {
+                block,
+                data: Box::new(ZERO_BLOCK),
+                dirty: false,
+                used: 0,
+            });
+            self.slots.len() - 1
+        } else {
+            let victim = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.dirty)
+                .min_by_key(|(_, s)| s.used)
+                .map(|(i, _)| i)
+                .ok_or(Errno::ENOMEM)?;
+            self.index.remove(&self.slots[victim].block);
+            victim
+        };
+        let entry = &mut self.slots[slot];
+        entry.block = block;
+        entry.used = self.clock;
+        if zeroed {
+            entry.data.fill(0);
+        } else if let Err(e) = self.device.read(block, &mut entry.data) {
+            // Leave the slot out of the index, free for the next block.
+            entry.block = u32::MAX;
+            return Err(io(e));
+        } else {
+            self.reads += 1;
+        }
+        self.index.insert(block, slot);
+        Ok(slot)
+    }
+
+    /// Block `block`'s bytes.
+    pub fn get(&mut self, block: u32) -> Result<&Block, Errno> {
+        let slot = self.slot(block, false)?;
+        Ok(&self.slots[slot].data)
+    }
+
+    /// Block `block`'s bytes, to change: the block is dirty until [`Cache::clean`].
+    pub fn get_mut(&mut self, block: u32) -> Result<&mut Block, Errno> {
+        let slot = self.slot(block, false)?;
+        self.slots[slot].dirty = true;
+        Ok(&mut self.slots[slot].data)
+    }
+
+    /// Block `block` as zeros, to fill: nothing is read from the disk.
+    pub fn zeroed_mut(&mut self, block: u32) -> Result<&mut Block, Errno> {
+        let slot = self.slot(block, true)?;
+        self.slots[slot].dirty = true;
+        Ok(&mut self.slots[slot].data)
+    }
+
+    /// A dirty block's bytes (for the journal, which writes it out).
+    pub fn peek(&self, block: u32) -> Option<&Block> {
+        self.index.get(&block).map(|&slot| &*self.slots[slot].data)
+    }
+
+    /// Writes cached block `block` to device block `at` (its home, or a log slot).
+    pub fn store(&mut self, block: u32, at: u32) -> Result<(), IoError> {
+        let slot = *self.index.get(&block).ok_or(IoError)?;
+        self.device.write(at, &self.slots[slot].data)
+    }
+
+    /// Marks `block` as written home.
+    pub fn clean(&mut self, block: u32) {
+        if let Some(&slot) = self.index.get(&block) {
+            self.slots[slot].dirty = false;
+        }
+    }
+
+    /// Forgets every block (after a failed commit, memory no longer matches any disk state
+    /// worth keeping, so later reads go to the disk).
+    pub fn forget(&mut self) {
+        self.slots.clear();
+        self.index.clear();
+    }
+
+    /// Blocks held now.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The most blocks it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}

@@ -1,0 +1,138 @@
+//! What the file system needs of a disk: read a block, write a block, and make the writes so far
+//! durable. The kernel's virtio-blk driver implements it; so does [`MemoryDisk`], the disk the
+//! host tests use, which can also forget what was never flushed, as a power cut does.
+
+use crate::layout::{Block, ZERO_BLOCK};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// The device failed a request (the driver has logged what it said).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoError;
+
+/// A disk of 4 KiB blocks.
+pub trait BlockDevice {
+    /// Its size in blocks.
+    fn block_count(&self) -> u64;
+    /// Reads block `block` into `buf`.
+    fn read(&mut self, block: u32, buf: &mut Block) -> Result<(), IoError>;
+    /// Writes `buf` to block `block`. It may reach the medium at any time until the next
+    /// [`flush`](BlockDevice::flush), in any order with the other unflushed writes.
+    fn write(&mut self, block: u32, buf: &Block) -> Result<(), IoError>;
+    /// Returns once every write before it is durable.
+    fn flush(&mut self) -> Result<(), IoError>;
+}
+
+/// A disk in memory that remembers which writes were flushed, so a test can cut the power.
+#[derive(Clone)]
+pub struct MemoryDisk {
+    /// What a read returns: every write so far.
+    blocks: Vec<Block>,
+    /// What survives a power cut: every write before the last flush.
+    durable: Vec<Block>,
+    /// Writes since the last flush, in order: (block, bytes).
+    unflushed: Vec<(u32, Block)>,
+    /// Writes (and flushes) left before the device stops working, if a test set a limit.
+    budget: Option<u64>,
+    /// Block writes so far.
+    pub writes: u64,
+    /// Flushes so far.
+    pub flushes: u64,
+}
+
+impl MemoryDisk {
+    /// A zeroed disk of `count` blocks.
+    pub fn new(count: u32) -> MemoryDisk {
+        MemoryDisk {
+            blocks: vec![ZERO_BLOCK; count as usize],
+            durable: vec![ZERO_BLOCK; count as usize],
+            unflushed: Vec::new(),
+            budget: None,
+            writes: 0,
+            flushes: 0,
+        }
+    }
+
+    /// After `n` more writes or flushes, every request fails (a device error, or the moment
+    /// of a power cut).
+    pub fn fail_after(&mut self, n: u64) {
+        self.budget = Some(n);
+    }
+
+    /// The disk after a power cut now: what was flushed, plus those unflushed writes for which
+    /// `keep(index)` says yes (the device may have written any of them).
+    pub fn crash(&self, mut keep: impl FnMut(usize) -> bool) -> MemoryDisk {
+        let mut blocks = self.durable.clone();
+        for (i, (block, bytes)) in self.unflushed.iter().enumerate() {
+            if keep(i) {
+                blocks[*block as usize] = *bytes;
+            }
+        }
+        MemoryDisk {
+            durable: blocks.clone(),
+            blocks,
+            unflushed: Vec::new(),
+            budget: None,
+            writes: 0,
+            flushes: 0,
+        }
+    }
+
+    /// Unflushed writes.
+    pub fn unflushed(&self) -> usize {
+        self.unflushed.len()
+    }
+
+    /// Block `block` as a read would return it.
+    pub fn block(&self, block: u32) -> &Block {
+        &self.blocks[block as usize]
+    }
+
+    /// Overwrites block `block` at once and durably (for tests that corrupt a disk).
+    pub fn poke(&mut self, block: u32, bytes: &Block) {
+        self.blocks[block as usize] = *bytes;
+        self.durable[block as usize] = *bytes;
+    }
+
+    /// Takes one request from the budget.
+    fn spend(&mut self) -> Result<(), IoError> {
+        match &mut self.budget {
+            Some(0) => Err(IoError),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl BlockDevice for MemoryDisk {
+    fn block_count(&self) -> u64 {
+        self.blocks.len() as u64
+    }
+
+    fn read(&mut self, block: u32, buf: &mut Block) -> Result<(), IoError> {
+        let bytes = self.blocks.get(block as usize).ok_or(IoError)?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn write(&mut self, block: u32, buf: &Block) -> Result<(), IoError> {
+        self.spend()?;
+        let slot = self.blocks.get_mut(block as usize).ok_or(IoError)?;
+        slot.copy_from_slice(buf);
+        self.unflushed.push((block, *buf));
+        self.writes += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), IoError> {
+        self.spend()?;
+        for (block, bytes) in self.unflushed.drain(..) {
+            self.durable[block as usize] = bytes;
+        }
+        self.flushes += 1;
+        Ok(())
+    }
+}
