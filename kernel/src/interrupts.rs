@@ -16,6 +16,7 @@
 //! | 0x20        | local APIC timer: the tick                                    |
 //! | 0x21        | keyboard (ISA IRQ 1)                                          |
 //! | 0x24        | COM1 (ISA IRQ 4)                                              |
+//! | 0x30        | the virtio-blk disk (MSI-X: a message, no I/O APIC pin)       |
 //! | 0xE0-0xEF   | the masked 8259 PICs (only spurious IRQ 7 / 15 can arrive)    |
 //! | 0xFE        | local APIC error                                              |
 //! | 0xFF        | local APIC spurious interrupt                                 |
@@ -43,6 +44,8 @@ pub mod vector {
     pub const KEYBOARD: u8 = 0x21;
     /// The COM1 serial port.
     pub const COM1: u8 = 0x24;
+    /// The virtio-blk disk's queue.
+    pub const DISK: u8 = 0x30;
     /// Local APIC error interrupt.
     pub const APIC_ERROR: u8 = 0xFE;
     /// Local APIC spurious interrupt.
@@ -70,8 +73,9 @@ static SPURIOUS: AtomicU64 = AtomicU64::new(0);
 /// How many local APIC error interrupts arrived, and the last error status.
 static APIC_ERRORS: AtomicU64 = AtomicU64::new(0);
 static LAST_APIC_ERROR: AtomicU64 = AtomicU64::new(0);
-/// Interrupts taken from the keyboard (0) and COM1 (1).
-static DEVICE_INTERRUPTS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// Interrupts taken from the keyboard (0), COM1 (1) and the disk (2).
+static DEVICE_INTERRUPTS: [AtomicU64; 3] =
+    [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 /// Counts of what [`handle`] has seen, for the console's `ticks` command.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +84,8 @@ pub struct Counts {
     pub keyboard: u64,
     /// COM1 interrupts.
     pub com1: u64,
+    /// Disk interrupts.
+    pub disk: u64,
     /// Spurious interrupts (APIC and PIC).
     pub spurious: u64,
     /// Local APIC error interrupts.
@@ -93,6 +99,7 @@ pub fn counts() -> Counts {
     Counts {
         keyboard: DEVICE_INTERRUPTS[0].load(Ordering::Relaxed),
         com1: DEVICE_INTERRUPTS[1].load(Ordering::Relaxed),
+        disk: DEVICE_INTERRUPTS[2].load(Ordering::Relaxed),
         spurious: SPURIOUS.load(Ordering::Relaxed),
         apic_errors: APIC_ERRORS.load(Ordering::Relaxed),
         last_apic_error: LAST_APIC_ERROR.load(Ordering::Relaxed),
@@ -210,6 +217,10 @@ pub fn handle(frame: &mut TrapFrame) {
         vector::COM1 => {
             DEVICE_INTERRUPTS[1].fetch_add(1, Ordering::Relaxed);
             serial::on_interrupt(input::has_room, input::push_from_interrupt);
+        }
+        vector::DISK => {
+            DEVICE_INTERRUPTS[2].fetch_add(1, Ordering::Relaxed);
+            crate::drivers::virtio_blk::on_interrupt();
         }
         vector::SPURIOUS => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);

@@ -38,8 +38,9 @@
 //! 10. the timer, calibrated against the PIT, and its tick,
 //! 11. the COM1 and keyboard interrupts,
 //! 12. threads (the boot thread and the idle thread), which need the heap and the tick; then the
-//!     system-call handler, the ramdisk of user programs, the file tree built on it, and the
-//!     console terminal's worker thread,
+//!     system-call handler, the ramdisk of user programs, the PCI bus and the virtio-blk disk on
+//!     it, the file tree (the disk as `/` when it mounts, else the ramdisk), and the console
+//!     terminal's worker thread,
 //! 13. interrupts on, then a summary in the log.
 //!
 //! Each step returns what the next ones need (`mm::init` the memory, `interrupts::init` the
@@ -180,8 +181,13 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let (ramdisk_addr, ramdisk_len) = (boot_info.ramdisk_addr.into_option(), boot_info.ramdisk_len);
     // SAFETY: the address and length are the bootloader's mapping of the ramdisk, kept for ever.
     let ramdisk = unsafe { proc::ramdisk::init(ramdisk_addr, ramdisk_len) }; // 12c. the programs
-    let files = memory.is_ok().then(fs::init); // 12d. the file tree: ramdisk, /dev, /tmp, /proc
-    let terminal = matches!(threads, Some(Ok(()))).then(console::tty::start); // 12e. its worker
+    let disk = apics.filter(|_| memory.is_ok()).map(|c| {
+        let devices = drivers::pci::enumerate(); // 12d. the PCI bus, and on it the disk
+        drivers::virtio_blk::probe(&devices, c.local_apic.id(), interrupts::vector::DISK)
+    });
+    let device = disk.and_then(|d| d.map_err(|e| log_disk_error(&e)).ok());
+    let files = memory.is_ok().then(|| fs::init(device)); // 12e. the tree: disk or ramdisk, ...
+    let terminal = matches!(threads, Some(Ok(()))).then(console::tty::start); // 12f. tty worker
     if apics.is_some() {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }
@@ -195,11 +201,7 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         log::error!("no terminal worker ({e:?}): programs cannot read the console");
     }
     match files {
-        Some(Ok(info)) => log::info!(
-            "files: / from the ramdisk ({} files, {} KiB, borrowed), /dev, /tmp, /proc",
-            info.files,
-            info.bytes / 1024
-        ),
+        Some(Ok(info)) => log_files(&info),
         Some(Err(e)) => log::error!("no file tree: {}", e.description()),
         None => log::warn!("no file tree: no memory management"),
     }
@@ -214,6 +216,52 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
         segments,
         calibration: tick,
         memory: memory.ok(),
+    }
+}
+
+/// Says why the disk cannot be used (no disk at all is not worth a line).
+fn log_disk_error(e: &drivers::virtio_blk::VirtioError) {
+    if *e != drivers::virtio_blk::VirtioError::NotFound {
+        log::error!("disk: virtio-blk unusable: {e:?}");
+    }
+}
+
+/// What the file tree was built from.
+fn log_files(info: &fs::FsInfo) {
+    let programs = alloc::format!("{} files, {} KiB, borrowed", info.files, info.bytes / 1024);
+    match &info.disk {
+        fs::DiskOutcome::Mounted { bytes, report } => {
+            log::info!(
+                "disk: {} MiB, mounted on / ({} files, {} directories, {} of {} blocks used)",
+                bytes / banner::MIB,
+                report.check.files,
+                report.check.directories,
+                report.check.blocks_used,
+                bytes / diskfs::BLOCK_SIZE as u64
+            );
+            if report.replay.blocks > 0 {
+                log::info!(
+                    "disk: the log held a committed transaction: {} blocks replayed",
+                    report.replay.blocks
+                );
+            }
+            if report.orphans_freed > 0 {
+                log::info!(
+                    "disk: {} orphan files freed (unlinked while open at the crash)",
+                    report.orphans_freed
+                );
+            }
+            log::info!("files: / on disk, /bin from the ramdisk ({programs}), /dev, /tmp, /proc");
+        }
+        fs::DiskOutcome::Refused(refusal) => {
+            log::error!("disk refused: {refusal}");
+            log::info!(
+                "files: / from the ramdisk ({programs}, read-only), /dev, /tmp (writable), /proc"
+            );
+        }
+        fs::DiskOutcome::Absent => {
+            log::info!("files: / from the ramdisk ({programs}), /dev, /tmp, /proc");
+        }
     }
 }
 

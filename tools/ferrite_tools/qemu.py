@@ -79,6 +79,8 @@ class QemuConfig:
     interactive: bool = False
     #: Small named strings for the guest, through QEMU's fw_cfg device (`opt/...` names).
     fw_cfg: tuple[tuple[str, str], ...] = ()
+    #: A disk image for the guest's virtio-blk disk (written in place: it is the guest's disk).
+    disk: Path | None = None
 
     def argv(self) -> list[str]:
         """The command line."""
@@ -86,6 +88,11 @@ class QemuConfig:
         # snapshot=on: the guest's writes (there are none yet) go to a temporary overlay, so the
         # image stays as built and several machines can boot it at once.
         args += ["-drive", f"format=raw,file={self.image},if=ide,index=0,media=disk,snapshot=on"]
+        if self.disk is not None:
+            # The guest's own disk, on virtio-blk (modern only: no legacy I/O BAR). Writes go to
+            # the file through the host's page cache, so a killed QEMU loses none it completed.
+            args += ["-drive", f"format=raw,file={self.disk},if=none,id=disk,cache=writeback"]
+            args += ["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]
         if self.firmware is Firmware.UEFI:
             if self.ovmf is None:
                 raise FerriteError("UEFI boot needs OVMF firmware; run ./x.py doctor")

@@ -102,6 +102,8 @@ numbers! {
     FCNTL = 72,
     /// Make a file's data durable.
     FSYNC = 74,
+    /// Make a file's data durable (its metadata only as far as reading the data needs).
+    FDATASYNC = 75,
     /// Set a file's size by path.
     TRUNCATE = 76,
     /// Set an open file's size.
@@ -148,6 +150,10 @@ numbers! {
     GETSID = 124,
     /// Process controls (thread name, dumpable flag, ...); glibc's start-up calls it.
     PRCTL = 157,
+    /// Make every file system's changes durable.
+    SYNC = 162,
+    /// Restart, halt or power off the machine (with the two magic numbers).
+    REBOOT = 169,
     /// x86_64 thread state: set or get the `fs` and `gs` base (`ARCH_SET_FS` for TLS).
     ARCH_PRCTL = 158,
     /// The caller's thread id.
@@ -180,6 +186,8 @@ numbers! {
     PIPE2 = 293,
     /// Get or set a resource limit of a process.
     PRLIMIT64 = 302,
+    /// Make the changes of the file system holding a descriptor durable.
+    SYNCFS = 306,
     /// Rename, relative to directory descriptors, with flags.
     RENAMEAT2 = 316,
     /// Fill a buffer with random bytes.

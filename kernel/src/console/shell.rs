@@ -221,11 +221,22 @@ fn run_command(command: Command<'_>, boot: &Boot) {
         }
         Command::Run(line) => run_program(line, false),
         Command::Trace(line) => run_program(line, true),
-        Command::Reboot => power::reboot(),
+        Command::Reboot => {
+            sync_disk();
+            power::reboot()
+        }
         Command::Shutdown => {
+            sync_disk();
             let error = power::shutdown();
             println!("shutdown: cannot power off: {error}");
         }
+    }
+}
+
+/// Commits the disk's log before the machine stops, saying so if it cannot.
+fn sync_disk() {
+    if let Err(e) = crate::fs::sync_all() {
+        println!("the disk could not be synced: {}", e.description());
     }
 }
 

@@ -236,7 +236,7 @@ impl OpenFile {
         let mut position = self.position.lock();
         let mut used = 0;
         loop {
-            let Some(entry) = node.mount.fs.entry(node.ino, *position as usize)? else {
+            let Some((entry, next)) = node.mount.fs.entry(node.ino, *position as usize)? else {
                 break;
             };
             let len = abi::LinuxDirent64::record_len(entry.name.len());
@@ -248,7 +248,7 @@ impl OpenFile {
             }
             let header = abi::LinuxDirent64 {
                 d_ino: entry.ino,
-                d_off: (*position + 1) as i64,
+                d_off: next as i64,
                 d_reclen: len as u16,
                 d_type: abi::dirent::dt_from_mode(entry.kind.type_bits()),
             };
@@ -258,9 +258,20 @@ impl OpenFile {
             record[abi::dirent::NAME_OFFSET..name_end].copy_from_slice(&entry.name);
             record[name_end..].fill(0);
             used += len;
-            *position += 1;
+            *position = next as u64;
         }
         Ok(used)
+    }
+
+    /// Makes the changes of the file's file system durable (`fsync`; the disk's log commits all
+    /// of them at once, so one file's are never durable without the others'). `EINVAL` for a
+    /// pipe, as on Linux; devices have nothing to write back.
+    pub fn sync(&self) -> Result<(), Errno> {
+        match &self.object {
+            Object::Inode(node) => node.mount.fs.sync(),
+            Object::Device(..) => Ok(()),
+            _ => Err(Errno::EINVAL),
+        }
     }
 
     /// Whether it is a directory (for `fchdir` and `O_DIRECTORY`).

@@ -53,22 +53,37 @@ impl MemFs {
         })
     }
 
-    /// The read-only root: every file and directory of the ramdisk, borrowed in place, plus the
-    /// mount points.
+    /// The ramdisk's files and directories, borrowed in place, read-only: all of them with
+    /// the mount points when `subtree` is `None` (the root without a disk), or those under
+    /// `subtree/` alone, as the root of a tree of their own (`/bin` above a disk root).
     pub fn from_ramdisk(
         entries: impl Iterator<Item = initrd::Entry<'static>>,
+        subtree: Option<&str>,
     ) -> Result<(MemFs, FsInfo), Errno> {
-        let mut info = FsInfo { files: 0, bytes: 0 };
+        let mut info = FsInfo::default();
         let root = MemFs::sealed("ramfs", |fs| {
-            for name in MOUNT_POINTS {
-                fs.ensure_directory(memfs::ROOT, name, DIRECTORY_PERM)?;
+            if subtree.is_none() {
+                for name in MOUNT_POINTS {
+                    fs.ensure_directory(memfs::ROOT, name, DIRECTORY_PERM)?;
+                }
             }
             for entry in entries {
                 if entry.kind() == initrd::Kind::Other {
                     continue; // links and devices: Ferrite's writer never makes them
                 }
                 // The archive's names are canonical and relative ("bin/sh"), checked at boot.
-                let mut parts = entry.name.split('/').peekable();
+                let name = match subtree {
+                    None => entry.name,
+                    Some(prefix) => match entry
+                        .name
+                        .strip_prefix(prefix)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                    {
+                        Some(rest) => rest,
+                        None => continue,
+                    },
+                };
+                let mut parts = name.split('/').peekable();
                 let mut dir = memfs::ROOT;
                 while let Some(part) = parts.next() {
                     let last = parts.peek().is_none();
@@ -101,6 +116,8 @@ impl MemFs {
 }
 
 impl FileSystem for MemFs {
+    super::forward_locked_calls!();
+
     fn type_name(&self) -> &'static str {
         self.name
     }
@@ -109,48 +126,9 @@ impl FileSystem for MemFs {
         memfs::ROOT
     }
 
-    fn lookup(&self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
-        self.with(|fs| fs.lookup(dir, name))
-    }
-
-    fn stat(&self, ino: Ino) -> Result<Attr, Errno> {
-        self.with(|fs| fs.stat(ino))
-    }
-
-    fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.with(|fs| fs.read(ino, offset, buf))
-    }
-
-    fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        self.with(|fs| fs.write(ino, offset, data))
-    }
-
-    fn truncate(&self, ino: Ino, len: u64) -> Result<(), Errno> {
-        self.with(|fs| fs.truncate(ino, len))
-    }
-
-    fn create(&self, dir: Ino, name: &[u8], kind: Kind, perm: u32) -> Result<Ino, Errno> {
-        self.with(|fs| fs.create(dir, name, kind, perm))
-    }
-
-    fn unlink(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
-        self.with(|fs| fs.unlink(dir, name))
-    }
-
-    fn rmdir(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
-        self.with(|fs| fs.rmdir(dir, name))
-    }
-
-    fn rename(&self, from: Ino, from_name: &[u8], to: Ino, to_name: &[u8]) -> Result<(), Errno> {
-        self.with(|fs| fs.rename(from, from_name, to, to_name))
-    }
-
-    fn entry(&self, dir: Ino, index: usize) -> Result<Option<DirEntry>, Errno> {
+    fn entry(&self, dir: Ino, index: usize) -> Result<Option<(DirEntry, usize)>, Errno> {
         self.with(|fs| fs.entry(dir, index))
-    }
-
-    fn open(&self, ino: Ino) -> Result<(), Errno> {
-        self.with(|fs| fs.open(ino))
+            .map(|e| e.map(|e| (e, index + 1)))
     }
 
     fn close(&self, ino: Ino) {

@@ -29,6 +29,7 @@
 //! [`mount`] puts it on any directory.
 
 pub mod device;
+pub mod disk;
 pub mod file;
 pub mod memory;
 pub mod pipe;
@@ -70,17 +71,78 @@ pub trait FileSystem: Send + Sync {
     fn rmdir(&self, dir: Ino, name: &[u8]) -> Result<(), Errno>;
     /// Renames within this file system.
     fn rename(&self, from: Ino, from_name: &[u8], to: Ino, to_name: &[u8]) -> Result<(), Errno>;
-    /// Entry `index` of directory `dir` (`.` and `..` first), `None` past the end.
-    fn entry(&self, dir: Ino, index: usize) -> Result<Option<DirEntry>, Errno>;
+    /// The first entry of directory `dir` at position `index` or after (`.` and `..` first),
+    /// with the position after it; `None` past the end. (A disk directory has empty slots, so
+    /// the next position is not always `index + 1`.)
+    fn entry(&self, dir: Ino, index: usize) -> Result<Option<(DirEntry, usize)>, Errno>;
     /// A description was opened on `ino`.
     fn open(&self, ino: Ino) -> Result<(), Errno>;
     /// A description on `ino` was closed.
     fn close(&self, ino: Ino);
+    /// Makes every change so far durable (`fsync`, `sync`); in-memory file systems have
+    /// nothing to do.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
     /// The file's bytes in place, if they never move (the ramdisk's): `exec` then copies nothing.
     fn borrowed(&self, _ino: Ino) -> Option<&'static [u8]> {
         None
     }
 }
+
+/// The [`FileSystem`] calls that a file system behind a lock answers by taking the lock
+/// (its `with` method) and calling the method of the same name on what it guards: the
+/// in-memory and the disk file systems share these lines.
+macro_rules! forward_locked_calls {
+    () => {
+        fn lookup(&self, dir: Ino, name: &[u8]) -> Result<Ino, Errno> {
+            self.with(|fs| fs.lookup(dir, name))
+        }
+
+        fn stat(&self, ino: Ino) -> Result<Attr, Errno> {
+            self.with(|fs| fs.stat(ino))
+        }
+
+        fn read(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+            self.with(|fs| fs.read(ino, offset, buf))
+        }
+
+        fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+            self.with(|fs| fs.write(ino, offset, data))
+        }
+
+        fn truncate(&self, ino: Ino, len: u64) -> Result<(), Errno> {
+            self.with(|fs| fs.truncate(ino, len))
+        }
+
+        fn create(&self, dir: Ino, name: &[u8], kind: Kind, perm: u32) -> Result<Ino, Errno> {
+            self.with(|fs| fs.create(dir, name, kind, perm))
+        }
+
+        fn unlink(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+            self.with(|fs| fs.unlink(dir, name))
+        }
+
+        fn rmdir(&self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+            self.with(|fs| fs.rmdir(dir, name))
+        }
+
+        fn rename(
+            &self,
+            from: Ino,
+            from_name: &[u8],
+            to: Ino,
+            to_name: &[u8],
+        ) -> Result<(), Errno> {
+            self.with(|fs| fs.rename(from, from_name, to, to_name))
+        }
+
+        fn open(&self, ino: Ino) -> Result<(), Errno> {
+            self.with(|fs| fs.open(ino))
+        }
+    };
+}
+pub(crate) use forward_locked_calls;
 
 /// A file system in the tree.
 pub struct Mount {
@@ -171,6 +233,20 @@ pub fn mounts() -> Vec<(String, &'static str)> {
             .map(|m| (m.path.clone(), m.fs.type_name())),
     );
     list
+}
+
+/// Makes every mounted file system's changes durable (`sync`, and before a reboot); the first
+/// error, after trying them all.
+pub fn sync_all() -> Result<(), Errno> {
+    let mut all: Vec<Arc<Mount>> = ROOT.get().cloned().into_iter().collect();
+    all.extend(MOUNTS.read().iter().cloned());
+    let mut result = Ok(());
+    for mount in all {
+        if let Err(e) = mount.fs.sync() {
+            result = result.and(Err(e));
+        }
+    }
+    result
 }
 
 /// The root directory (`ENOENT` before a root is mounted).
@@ -414,21 +490,87 @@ pub fn to_stat(mount_id: u64, attr: &Attr) -> abi::Stat {
 }
 
 /// What [`init`] built.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Default)]
 pub struct FsInfo {
     /// Files taken from the ramdisk.
     pub files: usize,
     /// Bytes in them (borrowed, not copied).
     pub bytes: usize,
+    /// What became of the disk.
+    pub disk: DiskOutcome,
 }
 
-/// Builds the tree: the ramdisk's files as a read-only root, then `/dev`, `/tmp` and `/proc`.
-/// Without a ramdisk the root is an empty read-only directory with just the mount points.
-pub fn init() -> Result<FsInfo, Errno> {
-    let (root, info) = memory::MemFs::from_ramdisk(crate::proc::ramdisk::entries())?;
-    mount_root(Box::new(root));
+/// What became of the disk at boot.
+#[derive(Debug, Default)]
+pub enum DiskOutcome {
+    /// There is none.
+    #[default]
+    Absent,
+    /// It is the root.
+    Mounted {
+        /// Its size.
+        bytes: u64,
+        /// What the mount found.
+        report: diskfs::MountReport,
+    },
+    /// It was not mounted: why.
+    Refused(diskfs::Refusal),
+}
+
+/// The directories a disk root needs as mount points.
+const DISK_MOUNT_POINTS: [&[u8]; 4] = [b"bin", b"dev", b"proc", b"tmp"];
+
+/// Builds the tree. With a disk that mounts, the disk is the root and the ramdisk's programs
+/// are mounted on `/bin`; without one (or with one refused), the ramdisk is a read-only root.
+/// Either way `/dev`, `/tmp` and `/proc` follow.
+pub fn init(device: Option<crate::drivers::virtio_blk::VirtioBlk>) -> Result<FsInfo, Errno> {
+    let entries = crate::proc::ramdisk::entries;
+    let outcome = match device {
+        None => DiskOutcome::Absent,
+        Some(device) => {
+            let bytes = device.bytes();
+            match disk::mount(device) {
+                Ok((disk, report)) => {
+                    match DISK_MOUNT_POINTS
+                        .iter()
+                        .try_for_each(|name| disk.ensure_directory(name))
+                        .and_then(|_| disk.sync())
+                    {
+                        Ok(()) => DiskOutcome::Mounted { bytes, report },
+                        Err(e) => DiskOutcome::Refused(diskfs::Refusal {
+                            first: diskfs::Violation::new(
+                                "io-error",
+                                alloc::format!("making the mount points: {}", e.name()),
+                            ),
+                            count: 1,
+                        }),
+                    }
+                }
+                Err(refusal) => DiskOutcome::Refused(refusal),
+            }
+        }
+    };
+    let info = if matches!(outcome, DiskOutcome::Mounted { .. }) {
+        let disk = disk::mounted().ok_or(Errno::EIO)?;
+        mount_root(Box::new(disk));
+        let (programs, info) = memory::MemFs::from_ramdisk(entries(), Some("bin"))?;
+        mount("/bin", Box::new(programs))?;
+        if crate::sched::started() {
+            if let Ok(handle) = crate::sched::spawn("disk-flush", disk::flusher) {
+                crate::sched::detach(handle);
+            }
+        }
+        info
+    } else {
+        let (root, info) = memory::MemFs::from_ramdisk(entries(), None)?;
+        mount_root(Box::new(root));
+        info
+    };
     mount("/dev", Box::new(device::devfs()?))?;
     mount("/tmp", Box::new(memory::MemFs::tmpfs()))?;
     mount("/proc", Box::new(procfs::ProcFs))?;
-    Ok(info)
+    Ok(FsInfo {
+        disk: outcome,
+        ..info
+    })
 }

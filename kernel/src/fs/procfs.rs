@@ -234,7 +234,7 @@ impl FileSystem for ProcFs {
         Err(Errno::EACCES)
     }
 
-    fn entry(&self, dir: Ino, index: usize) -> Result<Option<DirEntry>, Errno> {
+    fn entry(&self, dir: Ino, index: usize) -> Result<Option<(DirEntry, usize)>, Errno> {
         let mut names: Vec<(String, Ino, Kind)> = match decode(dir)? {
             Node::Root => {
                 let mut list: Vec<(String, Ino, Kind)> = TOP
@@ -264,14 +264,14 @@ impl FileSystem for ProcFs {
         };
         names.insert(0, (String::from("."), dir, Kind::Directory));
         names.insert(1, (String::from(".."), ROOT, Kind::Directory));
-        Ok(names
-            .into_iter()
-            .nth(index)
-            .map(|(name, ino, kind)| DirEntry {
+        Ok(names.into_iter().nth(index).map(|(name, ino, kind)| {
+            let entry = DirEntry {
                 name: name.into_bytes(),
                 ino,
                 kind,
-            }))
+            };
+            (entry, index + 1)
+        }))
     }
 
     fn open(&self, ino: Ino) -> Result<(), Errno> {

@@ -176,6 +176,57 @@ pub unsafe fn map_mmio(phys: u64) -> Option<u64> {
     Some(virt + page_offset)
 }
 
+/// Maps `len` bytes of device registers from physical address `phys` into the device region,
+/// uncached, as [`map_mmio`] does for one page; returns the virtual address of `phys`.
+///
+/// # Safety
+///
+/// As for [`map_mmio`]: the range must be device registers, not RAM.
+pub unsafe fn map_mmio_range(phys: u64, len: u64) -> Option<u64> {
+    let page_offset = phys % paging::PAGE_SIZE;
+    let pages = (page_offset + len.max(1)).div_ceil(paging::PAGE_SIZE);
+    let mut tables = PAGE_TABLES.lock();
+    let tables = tables.as_mut()?;
+    let virt = NEXT_MMIO.fetch_add(pages * paging::PAGE_SIZE, Ordering::Relaxed);
+    let end = crate::mm::layout::MMIO_START + crate::mm::layout::MMIO_MAX;
+    if virt + pages * paging::PAGE_SIZE > end {
+        return None;
+    }
+    let flags = Flags::WRITABLE | Flags::NO_EXECUTE | Flags::NO_CACHE | Flags::WRITE_THROUGH;
+    for n in 0..pages {
+        let frame = x86_64::PhysAddr::new(phys - page_offset + n * paging::PAGE_SIZE);
+        let page = x86_64::VirtAddr::new(virt + n * paging::PAGE_SIZE);
+        tables.map(page, frame, flags).ok()?;
+    }
+    Some(virt + page_offset)
+}
+
+/// A zeroed page of RAM a device reads and writes directly (DMA): its physical address for the
+/// device, its virtual one for the kernel (in the map of all physical memory). x86 keeps caches
+/// coherent with device accesses, so ordinary cached memory is right here.
+#[derive(Debug)]
+pub struct DmaPage {
+    /// The address the device uses.
+    pub phys: u64,
+    /// The address the kernel uses.
+    pub virt: u64,
+}
+
+/// A fresh, zeroed page for DMA; `None` if memory is not up or no frame is free. Kept for good:
+/// drivers take theirs at boot.
+pub fn dma_page() -> Option<DmaPage> {
+    let offset = PAGE_TABLES.lock().as_ref()?.offset();
+    let frame = frames::allocate()?;
+    let page = DmaPage {
+        phys: frame.as_u64(),
+        virt: frame.as_u64() + offset,
+    };
+    // SAFETY: the frame was just allocated, so nothing else uses it, and all physical memory
+    // is mapped at `offset`, so `virt` maps exactly this page.
+    unsafe { core::ptr::write_bytes(page.virt as *mut u8, 0, paging::PAGE_SIZE as usize) };
+    Some(page)
+}
+
 /// Unmaps `pages` pages from `start` and frees their frames (pages not mapped are skipped).
 pub fn unmap_and_free(start: u64, pages: u64) {
     if let Some(tables) = PAGE_TABLES.lock().as_mut() {

@@ -459,6 +459,11 @@ pub fn ioctl(task: &Task, fd: i32, request: u32, arg: u64) -> Result<usize, Errn
     task.files.get(fd)?.ioctl(request, arg)
 }
 
+/// `fsync(fd)`, `fdatasync(fd)`, `syncfs(fd)`: all commit the file system's log.
+pub fn fsync(task: &Task, fd: i32) -> Result<usize, Errno> {
+    task.files.get(fd)?.sync().map(|()| 0)
+}
+
 /// `ftruncate(fd, length)`.
 pub fn ftruncate(task: &Task, fd: i32, length: i64) -> Result<usize, Errno> {
     let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;

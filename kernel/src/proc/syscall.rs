@@ -158,7 +158,15 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::IOCTL => files::ioctl(task, a[0] as i32, a[1] as u32, a[2]),
         nr::FTRUNCATE => files::ftruncate(task, a[0] as i32, a[1] as i64),
         nr::TRUNCATE => files::truncate(task, a[0], a[1] as i64),
-        nr::FSYNC => task.files.get(a[0] as i32).map(|_| 0), // memory is as durable as it gets
+        nr::FSYNC | nr::FDATASYNC | nr::SYNCFS => files::fsync(task, a[0] as i32),
+        nr::SYNC => {
+            // Linux's sync(2) reports nothing; errors reach the log.
+            if let Err(e) = crate::fs::sync_all() {
+                log::error!("sync: {}", e.name());
+            }
+            Ok(0)
+        }
+        nr::REBOOT => reboot(a),
         nr::UMASK => Ok(crate::fs::file::UMASK as usize),
         nr::EXIT | nr::EXIT_GROUP => exit(task, frame, number),
         nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
@@ -230,6 +238,32 @@ fn report_unimplemented(task: &Task, number: usize) {
 
 /// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
 #[inline(never)]
+/// `reboot(magic1, magic2, cmd, arg)`: commits every file system, then restarts or powers off.
+fn reboot(a: [u64; 6]) -> Result<usize, Errno> {
+    use abi::reboot::*;
+    let (magic1, magic2, command) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    if magic1 != LINUX_REBOOT_MAGIC1 || !is_magic2(magic2) {
+        return Err(Errno::EINVAL);
+    }
+    if !matches!(
+        command,
+        LINUX_REBOOT_CMD_RESTART | LINUX_REBOOT_CMD_HALT | LINUX_REBOOT_CMD_POWER_OFF
+    ) {
+        return Err(Errno::EINVAL);
+    }
+    if let Err(e) = crate::fs::sync_all() {
+        log::error!("reboot: the disk could not be synced: {}", e.name());
+    }
+    match command {
+        LINUX_REBOOT_CMD_RESTART => crate::platform::power::reboot(),
+        _ => {
+            let error = crate::platform::power::shutdown();
+            log::error!("power off failed: {error}");
+            Err(Errno::EIO)
+        }
+    }
+}
+
 fn nanosleep(request: u64) -> Result<usize, Errno> {
     let time: abi::Timespec = uaccess::read_value(request)?;
     if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {

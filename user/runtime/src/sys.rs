@@ -424,6 +424,34 @@ pub fn fcntl(fd: i32, command: u32, arg: usize) -> Result<usize, Errno> {
     call(nr::FCNTL, [fd as usize, command as usize, arg, 0, 0, 0])
 }
 
+/// Makes the changes of the file system holding `fd` durable (the disk's log commits).
+pub fn fsync(fd: i32) -> Result<(), Errno> {
+    call(nr::FSYNC, [fd as usize, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Makes every file system's changes durable.
+pub fn sync() {
+    let _ = call0(nr::SYNC);
+}
+
+/// Restarts or powers off the machine (`abi::reboot::LINUX_REBOOT_CMD_*`), after the kernel
+/// has synced the disk; returns only on failure.
+pub fn reboot(command: u32) -> Errno {
+    use abi::reboot::{LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2};
+    let args = [
+        LINUX_REBOOT_MAGIC1 as usize,
+        LINUX_REBOOT_MAGIC2 as usize,
+        command as usize,
+        0,
+        0,
+        0,
+    ];
+    match call(nr::REBOOT, args) {
+        Ok(_) => Errno::EIO,
+        Err(e) => e,
+    }
+}
+
 /// Sets the size of the file open on `fd`.
 pub fn ftruncate(fd: i32, length: u64) -> Result<(), Errno> {
     call(nr::FTRUNCATE, [fd as usize, length as usize, 0, 0, 0, 0]).map(drop)

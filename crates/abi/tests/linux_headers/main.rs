@@ -250,6 +250,16 @@ fn terminal_values_match_ioctls_and_termbits() {
 }
 
 #[test]
+fn reboot_values_match_linux_reboot() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/reboot.h"]);
+    defines.check(&crate_values!(reboot::{
+        LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_MAGIC2A, LINUX_REBOOT_MAGIC2B,
+        LINUX_REBOOT_MAGIC2C, LINUX_REBOOT_CMD_RESTART, LINUX_REBOOT_CMD_HALT,
+        LINUX_REBOOT_CMD_POWER_OFF,
+    }));
+}
+
+#[test]
 fn file_types_match_linux_stat_and_dirent_types_follow() {
     let defines = Defines::load(KERNEL_HEADERS, &["linux/stat.h"]);
     defines.check(&crate_values!(stat::{
