@@ -164,6 +164,62 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
     return summaries
 
 
+#: The disk the disk figures use (made afresh for each run).
+BENCH_DISK_SIZE = 32 * 2**20
+
+
+def with_committed_log(disk: Path) -> int:
+    """Writes a committed transaction that fills the log of the empty file system in `disk`:
+    one zeroed block for each of the last free data blocks (replaying it changes nothing a
+    program sees, but costs a full replay). Returns how many blocks it holds."""
+    from ferrite_tools.fs import layout
+
+    with disk.open("r+b") as f:
+        sb = layout.Superblock.unpack(f.read(layout.BLOCK_SIZE))
+        count = sb.log_blocks - 1
+        targets = tuple(range(sb.block_count - count, sb.block_count))
+        slot = bytes(layout.BLOCK_SIZE)
+        header = layout.LogHeader(
+            sequence=1, count=count, targets=targets, data_checksum=layout.crc32(slot * count)
+        )
+        for i in range(count):
+            f.seek((sb.log_start + 1 + i) * layout.BLOCK_SIZE)
+            f.write(slot)
+        f.seek(sb.log_start * layout.BLOCK_SIZE)
+        f.write(header.pack())
+    return count
+
+
+def disk_counts(images: image.Images, verbose: bool) -> list[Summary]:
+    """The disk figures under icount: the mount of an empty disk, the replay of a full log, and
+    `bench disk` (a 4 KiB write with fsync, 1 MiB written and read back) in the shell."""
+    from ferrite_tools import fs
+
+    work = paths.BUILD_DIR / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    disk = work / "disk.img"
+    measured: list[Measurement] = []
+    for replay in (False, True):
+        fs.mkfs(disk, BENCH_DISK_SIZE, directories=("bin", "dev", "proc", "tmp"))
+        if replay:
+            blocks = with_committed_log(disk)
+            print(f"  disk: a committed transaction of {blocks} blocks to replay", flush=True)
+        config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True, disk=disk)
+        if verbose:
+            print(f"$ {config.command()}", flush=True)
+        log = paths.LOG_DIR / f"bench-disk{'-replay' if replay else ''}.log"
+        with Machine(config, log) as machine:
+            if not machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S):
+                raise FerriteError("the shell did not start on the disk", log=log, tail=machine.tail())
+            if not replay:
+                machine.send("cd /; bench disk; echo bench-done $?\r")
+                if not machine.wait_for("bench-done", 10 * BOOT_TIMEOUT_S) or "bench-done 0" not in machine.output:
+                    raise FerriteError("bench disk failed", log=log, tail=machine.tail())
+            found = [m for m in parse_lines(machine.output) if m.name.startswith("disk.")]
+        measured += [m for m in found if replay == (m.name == "disk.log_replay")]
+    return [summarise(f"guest.{m.name}", m.unit[:4], [m.value]) for m in measured]
+
+
 def host_heap(tc: Toolchain, verbose: bool) -> str:
     """Runs the host allocator comparison (crates/heapbench) and returns its report."""
     print("running the host heap benchmark (about half a minute)", flush=True)
@@ -182,7 +238,8 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
     instruction counts, and the host allocator comparison."""
     build.build_boot_tool(tc, verbose=verbose)
     elf = build.build_kernel(tc, release=True, verbose=verbose)
-    images = image.make_images(tc, elf, "release", set(Firmware))
+    ramdisk = image.build_ramdisk(tc, verbose=verbose)
+    images = image.make_images(tc, elf, "release", set(Firmware), ramdisk)
     ovmf = find_ovmf()
     summaries: list[Summary] = []
     for firmware in Firmware:
@@ -207,6 +264,7 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
             summaries.append(summarise(f"{firmware.value}.{name}", units[name], values))
         summaries.append(summarise(f"{firmware.value}.boot.wall_to_banner ({accel.value})", "s", walls))
     summaries += guest_counts(tc, verbose)
+    summaries += disk_counts(images, verbose)
     print(f"\nrelease images, median of {runs} runs; counts under -icount shift=0,align=off,sleep=off")
     for summary in summaries:
         print(summary.row())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import stat
 import sys
 import termios
 import threading
@@ -18,14 +19,22 @@ from typing import Sequence
 from pathlib import Path
 
 from ferrite_tools import bench as bench_tool
-from ferrite_tools import build, harness, image, paths, printer, testcmd
+from ferrite_tools import build, fs, harness, image, paths, printer, testcmd
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Accel, Display, Firmware, Machine, QemuConfig
 from ferrite_tools.results import Status
-from ferrite_tools.setup import Toolchain, ensure, find_ovmf, find_toolchain
+from ferrite_tools.setup import NO_SETUP_COMMANDS, Toolchain, ensure, find_ovmf, find_toolchain
 
 #: GDB's port for `./x.py debug`.
 GDB_PORT = 1234
+#: The disk `./x.py run` attaches: made on first use, kept across runs, so files written in one
+#: session are there in the next.
+RUN_DISK = paths.BUILD_DIR / "disk.img"
+#: Its size when it is made.
+RUN_DISK_SIZE = 64 * 2**20
+#: The directories the kernel mounts things on when the disk is the root (it makes missing ones
+#: itself; making them here keeps a fresh disk's first boot from writing).
+MOUNT_POINTS = ("bin", "dev", "proc", "tmp")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         default="shell",
         help="who gets the console: the user-space shell (default) or the kernel's own console",
     )
+    run.add_argument(
+        "--fresh-disk",
+        action="store_true",
+        help=f"replace the persistent disk ({RUN_DISK.relative_to(paths.ROOT)}) with a new, empty one first",
+    )
+    run.add_argument("--no-disk", action="store_true", help="boot without a disk (the ramdisk is then the root)")
 
     test = sub_parser("test", help="run every test (or those whose name contains FILTER)")
     test.add_argument("filter", nargs="?", help="run only tests whose name contains this text")
@@ -107,6 +122,30 @@ def _parser() -> argparse.ArgumentParser:
     runner = sub_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
     runner.add_argument("elf", type=Path)
     runner.add_argument("args", nargs="*", help="ignored (cargo passes test-harness arguments)")
+
+    mkfs = sub_parser("mkfs", help="write a new Ferrite file system into an image file")
+    mkfs.add_argument("image", type=Path)
+    mkfs.add_argument("--size", default="64M", help="the image's size in bytes, or with K, M, G: 64M, 1G (default 64M)")
+    mkfs.add_argument(
+        "--inodes", type=int, metavar="N", help="files and directories it can hold (default: one per 16 KiB, at least 64)"
+    )
+    mkfs.add_argument("--from", dest="source", type=Path, metavar="DIR", help="copy this host directory's tree in")
+
+    fsck = sub_parser("fsck", help="check an image against docs/disk-format.md (without writing to it)")
+    fsck.add_argument("image", type=Path)
+
+    fs_parser = sub_parser("fs", help="look inside an image: ls, cat, extract")
+    fs_actions = fs_parser.add_subparsers(dest="fs_action", required=True, metavar="ACTION")
+    ls = fs_actions.add_parser("ls", help="list a directory's tree, like ls -l", parents=[common])
+    ls.add_argument("image", type=Path)
+    ls.add_argument("path", nargs="?", default="/", help="where in the image (default /)")
+    cat = fs_actions.add_parser("cat", help="write a file's bytes to standard output", parents=[common])
+    cat.add_argument("image", type=Path)
+    cat.add_argument("path")
+    extract = fs_actions.add_parser("extract", help="copy a file or a directory tree out to the host", parents=[common])
+    extract.add_argument("image", type=Path)
+    extract.add_argument("path")
+    extract.add_argument("dest", type=Path)
     return parser
 
 
@@ -209,8 +248,17 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     return 0 if status in (0, 33) else (status if status is not None else 1)
 
 
+def run_disk(fresh: bool) -> Path:
+    """The persistent disk of `./x.py run`, made if it is missing (or `fresh`)."""
+    if fresh or not RUN_DISK.exists():
+        made = fs.mkfs(RUN_DISK, RUN_DISK_SIZE, directories=MOUNT_POINTS)
+        print(f"made a new {RUN_DISK_SIZE // 2**20} MiB disk: {RUN_DISK} ({made.superblock.inode_count} inodes)")
+    return RUN_DISK
+
+
 def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
     images = _images(tc, args.release, args.verbose, args.add)
+    disk = None if args.no_disk else run_disk(args.fresh_disk)
     firmware = Firmware.UEFI if args.uefi else Firmware.BIOS
     display = args.display if args.display != "auto" else ("window" if _has_display() else "none")
     config = QemuConfig(
@@ -223,6 +271,7 @@ def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
         # `reboot` restarts the machine, as on a PC; tests keep -no-reboot to see resets.
         no_reboot=False,
         fw_cfg=((SESSION_FILE, args.session),),
+        disk=disk,
     )
     print(
         f"booting {config.image.name} ({firmware.value}); serial console below. "
@@ -333,9 +382,63 @@ def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
     return 1 if any(r.status is Status.FAIL for r in results) else 0
 
 
+def cmd_mkfs(args: argparse.Namespace) -> int:
+    size = fs.parse_size(args.size)
+    made = fs.mkfs(args.image, size, inodes=args.inodes, source=args.source)
+    sb = made.superblock
+    print(
+        f"{args.image}: {size / 2**20:g} MiB, {sb.block_count} blocks, {sb.inode_count} inodes, a log of "
+        f"{sb.log_blocks} blocks; {made.files} files and {made.directories} directories, "
+        f"{made.blocks_used} blocks used"
+    )
+    return 0
+
+
+def cmd_fsck(args: argparse.Namespace) -> int:
+    report = fs.fsck(args.image)
+    where = args.image
+    log = report.log
+    if log is not None and log.replayed:
+        replayed = f"transaction {log.sequence} ({log.replayed} blocks)"
+        print(f"{where}: log: replayed {replayed} in memory; the image is unchanged")
+    if log is not None and log.stale:
+        print(f"{where}: log: ignored a transaction that never committed (its data checksum does not match)")
+    for violation in report.violations:
+        print(f"{where}: {violation.name}: {violation.message}")
+    if report.omitted:
+        print(f"{where}: ... and {report.omitted} more violations")
+    for orphan in report.orphans:
+        print(f"{where}: orphan: {orphan}")
+    if report.clean and report.counts is not None:
+        counts = report.counts
+        print(
+            f"{where}: clean: {counts.files} files, {counts.directories} directories, "
+            f"{counts.blocks_used} of {counts.blocks} blocks used"
+        )
+        return 0
+    total = len(report.violations) + report.omitted
+    print(f"{where}: {total} violation{'' if total == 1 else 's'}")
+    return 1
+
+
+def cmd_fs(args: argparse.Namespace) -> int:
+    if args.fs_action == "ls":
+        for item in fs.list_tree(args.image, args.path):
+            print(f"{stat.filemode(item.mode)} {item.size:>12} {item.path}")
+    elif args.fs_action == "cat":
+        sys.stdout.buffer.write(fs.read_file(args.image, args.path))
+        sys.stdout.buffer.flush()
+    else:
+        written = fs.extract(args.image, args.path, args.dest)
+        print(f"{args.path}: {written} files and directories extracted to {args.dest}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command in NO_SETUP_COMMANDS:
+            return {"mkfs": cmd_mkfs, "fsck": cmd_fsck, "fs": cmd_fs}[args.command](args)
         # x.py's bootstrap has just run set-up; find the toolchain it provided.
         tc = find_toolchain() or ensure()
         if args.command == "test":

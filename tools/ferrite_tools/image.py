@@ -55,6 +55,11 @@ TEST_RAMDISK = paths.BUILD_DIR / "ramdisk-test.cpio"
 TEST_KERNEL_PROGRAMS = ("bench", "filetests", "hello")
 #: The ramdisk of the image that also carries Debian's BusyBox (two megabytes: a test's own).
 BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
+#: The ramdisk of the disk tests' images: a shell, what the tests type, and the disk workloads
+#: (small, so that the many boots of the crash test stay quick).
+DISK_RAMDISK = paths.BUILD_DIR / "ramdisk-disk.cpio"
+#: The programs in it.
+DISK_TEST_PROGRAMS = ("cat", "diskstress", "echo", "init", "ls", "mkdir", "reboot", "rm", "sh", "sync", "wc")
 
 
 def build_ramdisk(

@@ -264,6 +264,13 @@ class Machine:
         self._process.stdin.write(text.encode())
         self._process.stdin.flush()
 
+    def kill(self) -> None:
+        """Kills QEMU at once (SIGKILL): the machine stops between two instructions, as at a
+        power cut, with whatever its disk had written so far."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
     def stop(self) -> None:
         """Ends QEMU if it still runs, and releases everything. Safe to call twice."""
         process = self._process

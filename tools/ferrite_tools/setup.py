@@ -11,7 +11,8 @@ the standard library. It answers three questions, each from data rather than sca
   installs the packages itself; anywhere else it stops and prints the commands.
 
 When everything is present this costs a few file checks and one `rustc --version`, well under
-a second, so every `./x.py` command runs it.
+a second, so every `./x.py` command runs it, except the disk image tools (NO_SETUP_COMMANDS),
+which need nothing it provides.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ OVMF_CANDIDATES = (
     Path("/usr/share/qemu/OVMF.fd"),
 )
 HOST_TRIPLE = "x86_64-unknown-linux-gnu"
+#: Commands that run on the standard library alone (the disk image tools: they read and write
+#: files, and need no Rust toolchain, QEMU or virtual environment), so they skip set-up.
+NO_SETUP_COMMANDS = frozenset({"mkfs", "fsck", "fs"})
 
 
 class SetupError(FerriteError):
@@ -399,11 +403,18 @@ def ensure() -> Toolchain:
 
 
 def bootstrap(argv: list[str]) -> int:
-    """The stdlib half of ./x.py: `doctor` and `setup` run here; everything else is handed, after
-    set-up, to the full tools in the virtual environment."""
+    """The stdlib half of ./x.py: `doctor` and `setup` run here, and so do the commands that need
+    nothing set-up provides; everything else is handed, after set-up, to the full tools in the
+    virtual environment."""
     command = argv[0] if argv else ""
     if command == "doctor":
         return doctor()
+    if next((arg for arg in argv if not arg.startswith("-")), "") in NO_SETUP_COMMANDS:
+        # Imported here because the command line imports this module. It imports nothing but the
+        # standard library (a test checks), so this Python, without the virtual environment, runs it.
+        from ferrite_tools.cli import main
+
+        return main(argv)
     try:
         ensure()
     except SetupError as e:

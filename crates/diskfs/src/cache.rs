@@ -158,6 +158,47 @@ impl<D: BlockDevice> Cache<D> {
         self.device.write(at, &self.slots[slot].data)
     }
 
+    /// Writes the cached `blocks` (each in the cache) to consecutive device blocks from `at` on,
+    /// in runs as long as the device takes.
+    pub fn store_run(&mut self, blocks: &[u32], at: u32) -> Result<(), IoError> {
+        let run = self.device.max_run().max(1);
+        for (n, chunk) in blocks.chunks(run).enumerate() {
+            let mut data: Vec<&Block> = Vec::with_capacity(chunk.len());
+            for block in chunk {
+                let slot = *self.index.get(block).ok_or(IoError)?;
+                data.push(&self.slots[slot].data);
+            }
+            self.device.write_run(at + (n * run) as u32, &data)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `block` is cached.
+    pub fn contains(&self, block: u32) -> bool {
+        self.index.contains_key(&block)
+    }
+
+    /// Reads the `count` blocks from `first` on (none of them cached) into the cache with one
+    /// device request: read-ahead for a sequential read.
+    pub fn fill_run(&mut self, first: u32, count: usize) -> Result<(), Errno> {
+        let count = count.min(self.device.max_run()).min(self.capacity / 2);
+        if count <= 1 {
+            return self.get(first).map(drop);
+        }
+        let mut bytes = alloc::vec![0u8; count * crate::layout::BLOCK_SIZE];
+        self.device.read_run(first, &mut bytes).map_err(io)?;
+        self.reads += count as u64;
+        for (i, chunk) in bytes.chunks_exact(crate::layout::BLOCK_SIZE).enumerate() {
+            let block = first + i as u32;
+            if self.index.contains_key(&block) {
+                continue;
+            }
+            let slot = self.slot(block, true)?;
+            self.slots[slot].data.copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+
     /// Marks `block` as written home.
     pub fn clean(&mut self, block: u32) {
         if let Some(&slot) = self.index.get(&block) {

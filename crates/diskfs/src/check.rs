@@ -84,6 +84,8 @@ impl Bits {
 /// What the check keeps of an inode.
 #[derive(Clone, Copy, Default)]
 struct Seen {
+    /// In use (a non-zero mode), whatever its type.
+    in_use: bool,
     /// In use, with a valid type.
     valid: bool,
     /// A directory.
@@ -301,6 +303,7 @@ fn check_inode<D: BlockDevice>(
             format!("inode {ino} is in use but free in the bitmap"),
         );
     }
+    seen[ino as usize].in_use = true;
     let Some(inode) = Inode::decode(&raw) else {
         report.add(
             "bad-inode",
@@ -339,6 +342,7 @@ fn check_inode<D: BlockDevice>(
         );
     }
     seen[ino as usize] = Seen {
+        in_use: true,
         valid: true,
         directory: inode.is_directory(),
         links: inode.links,
@@ -523,7 +527,29 @@ fn walk_tree<D: BlockDevice>(
                     report.add("bad-entry", format!("{at} is malformed (name {name:?})"));
                     continue;
                 }
-                let Some(target) = seen.get(entry.ino as usize).copied().filter(|s| s.valid) else {
+                let Some(target) = seen.get(entry.ino as usize).copied() else {
+                    report.add(
+                        "bad-entry",
+                        format!(
+                            "{at} ({}) names inode {}, past the last",
+                            show(name),
+                            entry.ino
+                        ),
+                    );
+                    continue;
+                };
+                if target.in_use && !target.valid {
+                    report.add(
+                        "bad-entry",
+                        format!(
+                            "{at} ({}) names inode {}, which is neither a file nor a directory",
+                            show(name),
+                            entry.ino
+                        ),
+                    );
+                    continue;
+                }
+                if !target.valid {
                     report.add(
                         "entry-to-free-inode",
                         format!(
@@ -533,7 +559,7 @@ fn walk_tree<D: BlockDevice>(
                         ),
                     );
                     continue;
-                };
+                }
                 let expected_kind = if target.directory {
                     KIND_DIRECTORY
                 } else {

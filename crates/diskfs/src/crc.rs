@@ -2,9 +2,15 @@
 //! so Python's `zlib.crc32` computes the identical value).
 //!
 //! A CRC treats the bytes as a long polynomial over GF(2) and keeps the remainder of dividing it
-//! by a fixed polynomial. The table holds that remainder for each possible byte, so the loop
-//! consumes a byte per step. It detects every burst error shorter than 32 bits, which is what a
-//! torn or misdirected block write looks like; it is not a defence against someone forging data.
+//! by a fixed polynomial. The table holds that remainder for each possible byte, so the simple
+//! loop consumes a byte per step. It detects every burst error shorter than 32 bits, which is
+//! what a torn or misdirected block write looks like; it is not a defence against someone
+//! forging data.
+//!
+//! The log checksums every block it commits, so this loop runs over megabytes: it consumes eight
+//! bytes per step ("slicing by eight", Intel's 2006 method). Table `k` holds the remainder of a
+//! byte followed by `k` zero bytes, so the eight lookups of one step are independent of each
+//! other and the CPU can do them at once; a byte at a time, each lookup waits for the last.
 
 /// The reflected generator polynomial (IEEE 802.3).
 const POLYNOMIAL: u32 = 0xEDB8_8320;
@@ -30,6 +36,23 @@ const TABLE: [u32; 256] = {
     table
 };
 
+/// `TABLES[k][b]`: the remainder of byte `b` followed by `k` zero bytes.
+const TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
+    tables[0] = TABLE;
+    let mut k = 1;
+    while k < 8 {
+        let mut byte = 0;
+        while byte < 256 {
+            let previous = tables[k - 1][byte];
+            tables[k][byte] = (previous >> 8) ^ TABLE[(previous & 0xFF) as usize];
+            byte += 1;
+        }
+        k += 1;
+    }
+    tables
+};
+
 /// A CRC-32 computed over several pieces, as if they were one string.
 #[derive(Debug, Clone, Copy)]
 pub struct Crc32(u32);
@@ -46,9 +69,24 @@ impl Crc32 {
         Crc32(!0)
     }
 
-    /// Consumes `bytes`.
+    /// Consumes `bytes`: eight at a time, then the rest one by one.
     pub fn update(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let low = self.0 ^ u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            let high = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
+            let t =
+                |k: usize, value: u32, shift: u32| TABLES[k][((value >> shift) & 0xFF) as usize];
+            self.0 = t(7, low, 0)
+                ^ t(6, low, 8)
+                ^ t(5, low, 16)
+                ^ t(4, low, 24)
+                ^ t(3, high, 0)
+                ^ t(2, high, 8)
+                ^ t(1, high, 16)
+                ^ t(0, high, 24);
+        }
+        for &byte in chunks.remainder() {
             self.0 = TABLE[((self.0 ^ byte as u32) & 0xFF) as usize] ^ (self.0 >> 8);
         }
     }
@@ -79,5 +117,19 @@ mod tests {
         split.update(b"1234");
         split.update(b"56789");
         assert_eq!(split.value(), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn eight_at_a_time_equals_one_at_a_time() {
+        let bytes: alloc::vec::Vec<u8> = (0..1000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
+            let mut slow = !0u32;
+            for &byte in &bytes[..len] {
+                slow = TABLE[((slow ^ byte as u32) & 0xFF) as usize] ^ (slow >> 8);
+            }
+            assert_eq!(crc32(&bytes[..len]), !slow, "{len} bytes");
+        }
     }
 }

@@ -16,6 +16,7 @@
 use crate::cache::{io, Cache};
 use crate::check::{self, Report};
 use crate::device::BlockDevice;
+use crate::index::DirIndex;
 use crate::journal::{Journal, Replay};
 use crate::layout::{
     get32, put32, Block, Entry, Inode, Superblock, Violation, BITS_PER_BLOCK, BLOCK_SIZE, DIRECT,
@@ -35,6 +36,10 @@ use memfs::{Attr, DirEntry, Ino, Kind};
 const METADATA_RESERVE: usize = 16;
 /// The most data blocks one step of a write changes.
 const MAX_WRITE_STEP: u64 = 16;
+/// A directory of this many blocks or more gets an in-memory index when it is searched.
+const INDEX_MIN_BLOCKS: u64 = 4;
+/// The most names all the indexes hold (about 150 bytes each); past it they are dropped.
+const INDEX_LIMIT: usize = 50_000;
 /// The most blocks one step of a truncation frees.
 const MAX_FREE_STEP: u64 = 1024;
 /// Indirect blocks one step can touch: the indirect, the double indirect and two of its
@@ -50,6 +55,10 @@ pub struct MountReport {
     pub check: Report,
     /// Orphans freed.
     pub orphans_freed: usize,
+    /// Clock ticks the log replay took (by the clock given to [`DiskFs::mount`]).
+    pub replay_ticks: u64,
+    /// Clock ticks the check took.
+    pub check_ticks: u64,
 }
 
 /// Why a disk was not mounted.
@@ -115,6 +124,10 @@ pub struct DiskFs<D: BlockDevice> {
     changes: u64,
     /// Poisoned: nothing more is written.
     failed: bool,
+    /// Indexes of the large directories searched so far (a cache of what their blocks hold).
+    indexes: BTreeMap<u32, DirIndex>,
+    /// Names in all of them.
+    indexed: usize,
 }
 
 /// Blocks one truncation step of `step` blocks may change, on a disk of `bitmap` bitmap blocks:
@@ -149,8 +162,13 @@ fn check_name(name: &[u8]) -> Result<(), Errno> {
 
 impl<D: BlockDevice> DiskFs<D> {
     /// Mounts the file system on `device`: reads the superblock, replays the log, checks every
-    /// rule, and frees orphans. `cache_blocks` is the cache's size (raised to hold twice the log).
-    pub fn mount(mut device: D, cache_blocks: usize) -> Result<(DiskFs<D>, MountReport), Refusal> {
+    /// rule, and frees orphans. `cache_blocks` is the cache's size (raised to hold twice the log);
+    /// `clock` times the phases for the report (the kernel passes its time-stamp counter).
+    pub fn mount(
+        mut device: D,
+        cache_blocks: usize,
+        clock: &dyn Fn() -> u64,
+    ) -> Result<(DiskFs<D>, MountReport), Refusal> {
         let refuse = |first: Violation| Refusal { first, count: 1 };
         let mut block = ZERO_BLOCK;
         device.read(0, &mut block).map_err(|_| {
@@ -160,7 +178,9 @@ impl<D: BlockDevice> DiskFs<D> {
             ))
         })?;
         let sb = Superblock::decode(&block, device.block_count()).map_err(refuse)?;
+        let started = clock();
         let (journal, replay) = Journal::replay(&mut device, &sb).map_err(refuse)?;
+        let replayed = clock();
         let capacity = cache_blocks.max(2 * journal.capacity() + 64);
         let mut cache = Cache::new(device, capacity);
         let report = check::check(&mut cache, &sb).map_err(|_| {
@@ -169,6 +189,7 @@ impl<D: BlockDevice> DiskFs<D> {
                 String::from("the device failed during the check"),
             ))
         })?;
+        let checked = clock();
         if let Some(first) = report.violations.first() {
             return Err(Refusal {
                 first: first.clone(),
@@ -199,6 +220,8 @@ impl<D: BlockDevice> DiskFs<D> {
             free_step,
             changes: 0,
             failed: false,
+            indexes: BTreeMap::new(),
+            indexed: 0,
         };
         let orphans = report.orphans.clone();
         for &ino in &orphans {
@@ -223,6 +246,8 @@ impl<D: BlockDevice> DiskFs<D> {
                 replay,
                 check: report,
                 orphans_freed: orphans.len(),
+                replay_ticks: replayed - started,
+                check_ticks: checked - replayed,
             },
         ))
     }
@@ -288,6 +313,8 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Stops all writing after a failure in the middle of a change.
     fn poison(&mut self) {
+        self.indexes.clear();
+        self.indexed = 0;
         self.failed = true;
         self.journal.abandon();
         self.cache.forget();
@@ -558,22 +585,46 @@ impl<D: BlockDevice> DiskFs<D> {
         Ok(Entry::decode(&self.cache.get(block)?[at..at + ENTRY_SIZE]))
     }
 
-    /// Writes entry `slot` of a directory.
-    fn put_entry(&mut self, dir: &Inode, slot: u64, entry: &Entry) -> Result<(), Errno> {
-        let block = self.map(dir, slot / ENTRIES_PER_BLOCK as u64)?;
+    /// Writes entry `slot` of directory `dir` (and its index, if it has one).
+    fn put_entry(&mut self, dir: u32, slot: u64, entry: &Entry) -> Result<(), Errno> {
+        let inode = self.inode(dir.into())?;
+        let block = self.map(&inode, slot / ENTRIES_PER_BLOCK as u64)?;
         if block == 0 {
             return Err(Errno::EIO);
         }
         let at = (slot % ENTRIES_PER_BLOCK as u64) as usize * ENTRY_SIZE;
         entry.encode(&mut self.modify(block)?[at..at + ENTRY_SIZE]);
+        if slot >= 2 {
+            if let Some(index) = self.indexes.get_mut(&dir) {
+                let before = index.len();
+                index.set(slot, entry);
+                self.indexed = (self.indexed + index.len()).saturating_sub(before);
+                if self.indexed > INDEX_LIMIT {
+                    // Memory before speed: the next searches scan (and index) afresh.
+                    self.indexes.clear();
+                    self.indexed = 0;
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Looks `name` up in a directory: (its slot and entry if found, the first empty slot).
-    fn find(&mut self, dir: &Inode, name: &[u8]) -> Result<Search, Errno> {
+    /// Looks `name` up in directory `dir`: its slot and entry if found, and an empty slot.
+    fn find(&mut self, dir: u32, inode: &Inode, name: &[u8]) -> Result<Search, Errno> {
+        if let Some(index) = self.indexes.get(&dir) {
+            return Ok(index.find(name));
+        }
+        let blocks = inode.size / BLOCK_SIZE as u64;
+        if blocks >= INDEX_MIN_BLOCKS && self.indexed < INDEX_LIMIT {
+            let index = self.build_index(inode)?;
+            let found = index.find(name);
+            self.indexed += index.len();
+            self.indexes.insert(dir, index);
+            return Ok(found);
+        }
         let mut empty = None;
-        for index in 0..dir.size / BLOCK_SIZE as u64 {
-            let block = self.map(dir, index)?;
+        for index in 0..blocks {
+            let block = self.map(inode, index)?;
             if block == 0 {
                 return Err(Errno::EIO);
             }
@@ -588,13 +639,35 @@ impl<D: BlockDevice> DiskFs<D> {
                     empty = empty.or(Some(slot));
                     continue;
                 }
-                let entry = Entry::decode(bytes);
-                if entry.name() == name {
-                    return Ok((Some((slot, entry)), empty));
+                // The length and the name in place: no copy for the entries that differ.
+                if bytes[4] as usize == name.len() && &bytes[8..8 + name.len()] == name {
+                    return Ok((Some((slot, Entry::decode(bytes))), empty));
                 }
             }
         }
         Ok((None, empty))
+    }
+
+    /// Reads every entry of a directory into an index.
+    fn build_index(&mut self, inode: &Inode) -> Result<DirIndex, Errno> {
+        let mut index = DirIndex::default();
+        for i in 0..inode.size / BLOCK_SIZE as u64 {
+            let block = self.map(inode, i)?;
+            if block == 0 {
+                return Err(Errno::EIO);
+            }
+            let data = self.cache.get(block)?;
+            for s in 0..ENTRIES_PER_BLOCK {
+                let slot = i * ENTRIES_PER_BLOCK as u64 + s as u64;
+                if slot >= 2 {
+                    index.set(
+                        slot,
+                        &Entry::decode(&data[s * ENTRY_SIZE..(s + 1) * ENTRY_SIZE]),
+                    );
+                }
+            }
+        }
+        Ok(index)
     }
 
     /// Adds an entry to directory `dir` in slot `empty`, or in a new block at its end.
@@ -606,17 +679,26 @@ impl<D: BlockDevice> DiskFs<D> {
                 let index = inode.size / BLOCK_SIZE as u64;
                 self.map_alloc(&mut inode, index)?;
                 inode.size += BLOCK_SIZE as u64;
-                index * ENTRIES_PER_BLOCK as u64
+                let first = index * ENTRIES_PER_BLOCK as u64;
+                if let Some(dir_index) = self.indexes.get_mut(&dir) {
+                    for slot in first..first + ENTRIES_PER_BLOCK as u64 {
+                        dir_index.set(slot, &Entry::new(0, 0, b""));
+                    }
+                }
+                first
             }
         };
         inode.modified = self.clock;
         inode.changed = self.clock;
         self.put_inode(dir, &inode)?;
-        self.put_entry(&inode, slot, entry)
+        self.put_entry(dir, slot, entry)
     }
 
-    /// Whether a directory has entries besides `.` and `..`.
-    fn has_entries(&mut self, dir: &Inode) -> Result<bool, Errno> {
+    /// Whether directory `ino` has entries besides `.` and `..`.
+    fn has_entries(&mut self, ino: u32, dir: &Inode) -> Result<bool, Errno> {
+        if let Some(index) = self.indexes.get(&ino) {
+            return Ok(!index.is_empty());
+        }
         for slot in 2..dir.size / ENTRY_SIZE as u64 {
             if self.dir_entry(dir, slot)?.ino != 0 {
                 return Ok(true);
@@ -673,6 +755,9 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Frees an inode and its blocks, in steps.
     fn release(&mut self, ino: u32) -> Result<(), Errno> {
+        if let Some(index) = self.indexes.remove(&ino) {
+            self.indexed = self.indexed.saturating_sub(index.len());
+        }
         self.shrink(ino, 0)?;
         self.reserve(2)?;
         self.put_inode(ino, &Inode::default())?;
@@ -783,7 +868,7 @@ impl<D: BlockDevice> DiskFs<D> {
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
-        match self.find(&inode, name)? {
+        match self.find(dir as u32, &inode, name)? {
             (Some((_, entry)), _) => Ok(entry.ino.into()),
             (None, _) => Err(Errno::ENOENT),
         }
@@ -824,6 +909,9 @@ impl<D: BlockDevice> DiskFs<D> {
             let at = (position % BLOCK_SIZE as u64) as usize;
             let len = (BLOCK_SIZE - at).min(n - done);
             let block = self.map(&inode, index)?;
+            if block != 0 && !self.cache.contains(block) {
+                self.read_ahead(&inode, index, block)?;
+            }
             let out = &mut buf[done..done + len];
             if block == 0 {
                 out.fill(0);
@@ -833,6 +921,23 @@ impl<D: BlockDevice> DiskFs<D> {
             done += len;
         }
         Ok(n)
+    }
+
+    /// Reads file block `index` (on disk block `block`, not cached) together with the blocks
+    /// after it that lie next to it on the disk and are not cached either, up to the device's
+    /// longest run: a file written in one go is mostly contiguous, so reading it costs one
+    /// request per run instead of one per block.
+    fn read_ahead(&mut self, inode: &Inode, index: u64, block: u32) -> Result<(), Errno> {
+        let limit = self.cache.device().max_run() as u64;
+        let mut count = 1u64;
+        while count < limit && index + count < inode.blocks() {
+            let next = self.map(inode, index + count)?;
+            if next != block + count as u32 || self.cache.contains(next) {
+                break;
+            }
+            count += 1;
+        }
+        self.cache.fill_run(block, count as usize)
     }
 
     /// Writes `data` at `offset`; a full disk cuts the write short (`ENOSPC` if nothing fit).
@@ -932,7 +1037,7 @@ impl<D: BlockDevice> DiskFs<D> {
             if parent.links == 0 {
                 return Err(Errno::ENOENT);
             }
-            let (found, empty) = fs.find(&parent, name)?;
+            let (found, empty) = fs.find(dir as u32, &parent, name)?;
             if found.is_some() {
                 return Err(Errno::EEXIST);
             }
@@ -977,7 +1082,7 @@ impl<D: BlockDevice> DiskFs<D> {
     pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         self.guard(|fs| {
             let parent = fs.directory(dir)?;
-            let (slot, entry) = match fs.find(&parent, name)? {
+            let (slot, entry) = match fs.find(dir as u32, &parent, name)? {
                 (Some(found), _) => found,
                 (None, _) if name == b"." || name == b".." => return Err(Errno::EISDIR),
                 (None, _) => return Err(Errno::ENOENT),
@@ -986,7 +1091,7 @@ impl<D: BlockDevice> DiskFs<D> {
                 return Err(Errno::EISDIR);
             }
             fs.reserve(METADATA_RESERVE)?;
-            fs.put_entry(&parent, slot, &Entry::new(0, 0, b""))?;
+            fs.put_entry(dir as u32, slot, &Entry::new(0, 0, b""))?;
             fs.touch(dir as u32)?;
             fs.add_links(entry.ino, -1)?;
             fs.release_if_unused(entry.ino)
@@ -1010,13 +1115,13 @@ impl<D: BlockDevice> DiskFs<D> {
         }
         self.guard(|fs| {
             let parent = fs.directory(dir)?;
-            let (slot, entry) = fs.find(&parent, name)?.0.ok_or(Errno::ENOENT)?;
+            let (slot, entry) = fs.find(dir as u32, &parent, name)?.0.ok_or(Errno::ENOENT)?;
             let target = fs.directory(entry.ino.into())?;
-            if fs.has_entries(&target)? {
+            if fs.has_entries(entry.ino, &target)? {
                 return Err(Errno::ENOTEMPTY);
             }
             fs.reserve(METADATA_RESERVE)?;
-            fs.put_entry(&parent, slot, &Entry::new(0, 0, b""))?;
+            fs.put_entry(dir as u32, slot, &Entry::new(0, 0, b""))?;
             fs.touch(dir as u32)?;
             fs.add_links(dir as u32, -1)?;
             let mut target = fs.inode(entry.ino.into())?;
@@ -1043,7 +1148,10 @@ impl<D: BlockDevice> DiskFs<D> {
         check_name(to_name)?;
         self.guard(|fs| {
             let from_dir = fs.directory(from)?;
-            let (from_slot, entry) = fs.find(&from_dir, from_name)?.0.ok_or(Errno::ENOENT)?;
+            let (from_slot, entry) = fs
+                .find(from as u32, &from_dir, from_name)?
+                .0
+                .ok_or(Errno::ENOENT)?;
             let to_dir = fs.directory(to)?;
             if to_dir.links == 0 {
                 return Err(Errno::ENOENT);
@@ -1052,7 +1160,7 @@ impl<D: BlockDevice> DiskFs<D> {
             if moving_directory && fs.is_ancestor(entry.ino, to as u32)? {
                 return Err(Errno::EINVAL);
             }
-            let (existing, empty) = fs.find(&to_dir, to_name)?;
+            let (existing, empty) = fs.find(to as u32, &to_dir, to_name)?;
             let mut replaced = None;
             if let Some((slot, target)) = existing {
                 if target.ino == entry.ino {
@@ -1062,7 +1170,9 @@ impl<D: BlockDevice> DiskFs<D> {
                 match (moving_directory, target_inode.is_directory()) {
                     (true, false) => return Err(Errno::ENOTDIR),
                     (false, true) => return Err(Errno::EISDIR),
-                    (true, true) if fs.has_entries(&target_inode)? => return Err(Errno::ENOTEMPTY),
+                    (true, true) if fs.has_entries(target.ino, &target_inode)? => {
+                        return Err(Errno::ENOTEMPTY)
+                    }
                     _ => {}
                 }
                 replaced = Some((slot, target.ino, target_inode.is_directory()));
@@ -1073,18 +1183,15 @@ impl<D: BlockDevice> DiskFs<D> {
             let moved = Entry::new(entry.ino, entry.kind, to_name);
             match replaced {
                 Some((slot, _, _)) => {
-                    let to_dir = fs.inode(to)?;
-                    fs.put_entry(&to_dir, slot, &moved)?;
+                    fs.put_entry(to as u32, slot, &moved)?;
                     fs.touch(to as u32)?;
                 }
                 None => fs.add_entry(to as u32, empty, &moved)?,
             }
-            let from_dir = fs.inode(from)?;
-            fs.put_entry(&from_dir, from_slot, &Entry::new(0, 0, b""))?;
+            fs.put_entry(from as u32, from_slot, &Entry::new(0, 0, b""))?;
             fs.touch(from as u32)?;
             if moving_directory && from != to {
-                let moved_dir = fs.inode(entry.ino.into())?;
-                fs.put_entry(&moved_dir, 1, &Entry::new(to as u32, KIND_DIRECTORY, b".."))?;
+                fs.put_entry(entry.ino, 1, &Entry::new(to as u32, KIND_DIRECTORY, b".."))?;
                 fs.add_links(from as u32, -1)?;
                 fs.add_links(to as u32, 1)?;
             }

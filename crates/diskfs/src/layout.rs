@@ -265,7 +265,9 @@ impl Superblock {
                 format!("root inode {root}, not {ROOT}"),
             ));
         }
-        if block[64..SUPERBLOCK_CHECKSUM].iter().any(|&b| b != 0) {
+        if block[64..SUPERBLOCK_CHECKSUM].iter().any(|&b| b != 0)
+            || block[SUPERBLOCK_CHECKSUM + 4..].iter().any(|&b| b != 0)
+        {
             return Err(Violation::new(
                 "bad-geometry",
                 String::from("reserved superblock bytes are not zero"),

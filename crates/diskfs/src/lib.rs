@@ -26,6 +26,7 @@ pub mod check;
 pub mod crc;
 pub mod device;
 pub mod fs;
+pub mod index;
 pub mod journal;
 pub mod layout;
 

@@ -11,7 +11,7 @@ fn populated() -> (MemoryDisk, Superblock) {
     let mut disk = MemoryDisk::new(1024);
     let sb = Superblock::for_size(1024, Some(64), None).unwrap();
     format(&mut disk, &sb).unwrap();
-    let (mut fs, _) = DiskFs::mount(disk, 64).unwrap();
+    let (mut fs, _) = DiskFs::mount(disk, 64, &|| 0).unwrap();
     let dir = fs.create(ROOT, b"dir", Kind::Directory, 0o755).unwrap();
     for i in 0..20u8 {
         let parent = if i % 2 == 0 { ROOT } else { dir };
@@ -86,7 +86,7 @@ fn mutated_disks_are_refused_or_work() {
             disk.poke(block, &data);
         }
         assert_eq!(disk.block_count(), 1024);
-        match DiskFs::mount(disk, 64) {
+        match DiskFs::mount(disk, 64, &|| 0) {
             Err(refusal) => {
                 assert!(!refusal.first.name.is_empty(), "seed {seed}");
                 refused += 1;
@@ -113,7 +113,7 @@ fn each_named_corruption_is_refused() {
     let refuse = |edit: &dyn Fn(&mut MemoryDisk)| {
         let mut copy = disk.clone();
         edit(&mut copy);
-        DiskFs::mount(copy, 64).err().map(|r| r.first.name)
+        DiskFs::mount(copy, 64, &|| 0).err().map(|r| r.first.name)
     };
     let poke = |disk: &mut MemoryDisk, block: u32, at: usize, bytes: &[u8]| {
         let mut data = *disk.block(block);
@@ -150,7 +150,7 @@ fn each_named_corruption_is_refused() {
     );
     // "dir"'s ".." made to point at "dir" itself: a loop.
     assert!(refuse(&|d| {
-        let (mut fs, _) = DiskFs::mount(d.clone(), 64).unwrap();
+        let (mut fs, _) = DiskFs::mount(d.clone(), 64, &|| 0).unwrap();
         let dir = fs.lookup(ROOT, b"dir").unwrap();
         let block = {
             // The directory's first block: find it through stat-free means, by scanning.

@@ -14,9 +14,12 @@
 //! wakes the thread that waits. Before interrupts are on (the mount at boot) the driver polls
 //! the used index instead.
 //!
-//! One request at a time: the file system above holds its lock across each block, so a queue
-//! of one is what it can use. The data goes through one bounce page that the driver owns, so
-//! the cache's buffers need no physical addresses.
+//! One request at a time: the file system above holds its lock across each request, so a deeper
+//! queue would sit empty. A request carries up to [`MAX_RUN`] consecutive blocks, each in a
+//! descriptor of its own (virtio's scatter-gather): the log writes its slots, and a sequential
+//! read fetches a file's blocks, as runs, because under emulation each request costs far more
+//! than the bytes it moves. The data goes through bounce pages the driver owns, so the cache's
+//! buffers need no physical addresses.
 
 use crate::drivers::pci::{self, msix, Bar, Device};
 use crate::mm::{self, DmaPage};
@@ -25,8 +28,11 @@ use core::sync::atomic::{fence, AtomicUsize, Ordering};
 use diskfs::{layout::Block, BlockDevice, IoError};
 use virtio::{cap, cfg, common, feature, request, status, QueueLayout};
 
-/// Entries in the queue: a request takes three.
-const QUEUE_SIZE: u16 = 16;
+/// Entries in the queue: a request takes a header, its data pages and a status.
+const QUEUE_SIZE: u16 = 64;
+/// The most blocks one request carries: a run of consecutive blocks read or written at once
+/// (each block its own descriptor, pointing at its own bounce page).
+const MAX_RUN: usize = 32;
 /// The one queue a block device has (spec §5.2.2: "requestq").
 const QUEUE: u16 = 0;
 /// Sectors in a file-system block.
@@ -139,8 +145,8 @@ pub struct VirtioBlk {
     layout: QueueLayout,
     /// The request header and status.
     request: Shared,
-    /// The data of the request in flight.
-    data: Shared,
+    /// The data pages of the request in flight.
+    data: alloc::vec::Vec<Shared>,
     /// The next available-ring index.
     next_avail: u16,
     /// The used-ring index seen last.
@@ -258,7 +264,12 @@ pub fn probe(devices: &[Device], apic_id: u8, vector: u8) -> Result<VirtioBlk, V
     let layout = QueueLayout::new(size).ok_or_else(|| fail(VirtioError::Queue))?;
     let queue = Shared(mm::dma_page().ok_or_else(|| fail(VirtioError::NoMemory))?);
     let request_page = Shared(mm::dma_page().ok_or_else(|| fail(VirtioError::NoMemory))?);
-    let data = Shared(mm::dma_page().ok_or_else(|| fail(VirtioError::NoMemory))?);
+    let mut data = alloc::vec::Vec::with_capacity(MAX_RUN);
+    for _ in 0..MAX_RUN {
+        data.push(Shared(
+            mm::dma_page().ok_or_else(|| fail(VirtioError::NoMemory))?,
+        ));
+    }
     c.write16(common::QUEUE_SIZE, size);
     c.write64(common::QUEUE_DESC, queue.0.phys);
     c.write64(common::QUEUE_DRIVER, queue.0.phys + layout.avail as u64);
@@ -309,29 +320,33 @@ impl VirtioBlk {
         self.features & feature::BLK_RO != 0
     }
 
-    /// Sends one request and waits for it: `kind` at `sector`, with the data page when
-    /// `with_data` (written by the device for a read).
-    fn submit(&mut self, kind: u32, sector: u64, with_data: bool) -> Result<(), IoError> {
+    /// Sends one request and waits for it: `kind` at `sector`, with the first `pages` data pages
+    /// (written by the device for a read).
+    fn submit(&mut self, kind: u32, sector: u64, pages: usize) -> Result<(), IoError> {
         let q = &self.queue;
         let l = &self.layout;
         self.request.bytes()[..request::HEADER_SIZE]
             .copy_from_slice(&virtio::request_header(kind, sector));
         self.request.bytes()[STATUS_OFFSET as usize] = 0xFF;
-        // The chain: header (device reads) → data → status (device writes).
-        let mut descriptors = [(self.request.0.phys, request::HEADER_SIZE as u32, 0u16); 3];
-        let mut n = 1;
-        if with_data {
-            let flags = if kind == request::IN {
-                virtio::DESC_WRITE
-            } else {
-                0
-            };
-            descriptors[n] = (self.data.0.phys, diskfs::BLOCK_SIZE as u32, flags);
-            n += 1;
-        }
-        descriptors[n] = (self.request.0.phys + STATUS_OFFSET, 1, virtio::DESC_WRITE);
-        n += 1;
-        for (i, &(address, len, flags)) in descriptors[..n].iter().enumerate() {
+        // The chain: header (device reads) → data pages → status (device writes).
+        let data_flags = if kind == request::IN {
+            virtio::DESC_WRITE
+        } else {
+            0
+        };
+        let chain = core::iter::once((self.request.0.phys, request::HEADER_SIZE as u32, 0u16))
+            .chain(
+                self.data[..pages]
+                    .iter()
+                    .map(|page| (page.0.phys, diskfs::BLOCK_SIZE as u32, data_flags)),
+            )
+            .chain(core::iter::once((
+                self.request.0.phys + STATUS_OFFSET,
+                1,
+                virtio::DESC_WRITE,
+            )));
+        let n = pages + 2;
+        for (i, (address, len, flags)) in chain.enumerate() {
             let at = l.desc(i as u16);
             let last = i + 1 == n;
             q.put64(at, address);
@@ -395,26 +410,47 @@ impl BlockDevice for VirtioBlk {
     }
 
     fn read(&mut self, block: u32, buf: &mut Block) -> Result<(), IoError> {
-        if u64::from(block) >= self.blocks {
-            return Err(IoError);
-        }
-        self.submit(request::IN, u64::from(block) * SECTORS_PER_BLOCK, true)?;
-        buf.copy_from_slice(self.data.bytes());
-        Ok(())
+        self.read_run(block, buf)
     }
 
     fn write(&mut self, block: u32, buf: &Block) -> Result<(), IoError> {
-        if u64::from(block) >= self.blocks {
-            return Err(IoError);
-        }
-        self.data.bytes().copy_from_slice(buf);
-        self.submit(request::OUT, u64::from(block) * SECTORS_PER_BLOCK, true)
+        self.write_run(block, &[buf])
     }
 
     fn flush(&mut self) -> Result<(), IoError> {
         if self.features & feature::BLK_FLUSH == 0 {
             return Ok(()); // no write cache: every write is already durable
         }
-        self.submit(request::FLUSH, 0, false)
+        self.submit(request::FLUSH, 0, 0)
+    }
+
+    fn max_run(&self) -> usize {
+        MAX_RUN
+    }
+
+    fn read_run(&mut self, first: u32, bytes: &mut [u8]) -> Result<(), IoError> {
+        let count = bytes.len() / diskfs::BLOCK_SIZE;
+        if count == 0 || count > MAX_RUN || u64::from(first) + count as u64 > self.blocks {
+            return Err(IoError);
+        }
+        self.submit(request::IN, u64::from(first) * SECTORS_PER_BLOCK, count)?;
+        for (chunk, page) in bytes
+            .chunks_exact_mut(diskfs::BLOCK_SIZE)
+            .zip(&mut self.data)
+        {
+            chunk.copy_from_slice(page.bytes());
+        }
+        Ok(())
+    }
+
+    fn write_run(&mut self, first: u32, blocks: &[&Block]) -> Result<(), IoError> {
+        let count = blocks.len();
+        if count == 0 || count > MAX_RUN || u64::from(first) + count as u64 > self.blocks {
+            return Err(IoError);
+        }
+        for (block, page) in blocks.iter().zip(&mut self.data) {
+            page.bytes().copy_from_slice(*block);
+        }
+        self.submit(request::OUT, u64::from(first) * SECTORS_PER_BLOCK, count)
     }
 }

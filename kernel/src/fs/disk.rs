@@ -36,7 +36,15 @@ static DISK: Once<&'static Disk> = Once::new();
 
 /// Mounts the file system on `device`; `Refusal` names the rule a corrupt disk breaks.
 pub fn mount(device: VirtioBlk) -> Result<(&'static Disk, MountReport), Refusal> {
-    let (fs, report) = DiskFs::mount(device, CACHE_BLOCKS)?;
+    let clock = || crate::arch::x86_64::read_tsc();
+    let started = clock();
+    let (fs, report) = DiskFs::mount(device, CACHE_BLOCKS, &clock)?;
+    // Under icount these are instruction counts (see `crate::bench`).
+    crate::bench::report("disk.mount", clock() - started, "tsc");
+    crate::bench::report("disk.mount_check", report.check_ticks, "tsc");
+    if report.replay.blocks > 0 {
+        crate::bench::report("disk.log_replay", report.replay_ticks, "tsc");
+    }
     let disk: &'static Disk =
         alloc::boxed::Box::leak(alloc::boxed::Box::new(Disk { fs: Mutex::new(fs) }));
     DISK.call_once(|| disk);

@@ -330,8 +330,11 @@ pub fn init() -> Result<(), SpawnError> {
     threads.names[0] = "boot";
     threads.names[1] = "idle";
     threads.entries[1] = Some(Box::new(|| loop {
-        // Sleep until the next interrupt; the timer switches to any thread that became ready.
+        // Sleep until the next interrupt. If its handler made a thread ready (a disk request
+        // done, a key for a reader), switch to it now rather than at the next tick: waiting
+        // for the tick made every disk request cost up to 10 ms.
         interrupts::enable_and_hlt();
+        schedule();
     }));
     // (The idle closure never returns, so its type's `Option<ThreadId>` is never produced.)
     threads.stacks[1] = Some(idle_stack);

@@ -10,9 +10,20 @@
 //! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
 //! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
+//!
+//! `bench disk` measures the disk file system instead, in the current directory (which must be
+//! on the disk; `./x.py bench` runs it at `/` of a fresh disk):
+//!
+//! * `disk.write_fsync_4k`: a 4 KiB write over the start of a file, then `fsync` (one commit of
+//!   the log: the block and the inode, logged, flushed, installed);
+//! * `disk.seq_write_per_kib`: a 1 MiB file written 64 KiB at a time, then `fsync`, per KiB;
+//! * `disk.seq_read_per_kib`: the same file read back 64 KiB at a time after other files have
+//!   pushed it out of the block cache, per KiB.
 
 #![no_std]
 #![no_main]
+
+extern crate alloc;
 
 use runtime::abi::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
 use runtime::{println, sys};
@@ -39,6 +50,15 @@ fn report(name: &str, value: u64) {
 }
 
 fn main() -> i32 {
+    if runtime::args().nth(1) == Some("disk") {
+        return match disk() {
+            Some(()) => 0,
+            None => {
+                println!("bench: a disk benchmark failed");
+                1
+            }
+        };
+    }
     // A warm-up call: the first touches pages the later ones find mapped.
     let _ = sys::getpid();
     let start = tsc();
@@ -169,4 +189,75 @@ fn tmpfs_write_read() -> Option<u64> {
     let _ = sys::close(fd);
     let _ = sys::unlink(path);
     (back == block).then_some(cost)
+}
+
+/// Rounds of the write-and-fsync figure.
+const FSYNC_ROUNDS: u64 = 20;
+/// The sequential figures' file, and the unit they are reported per.
+const SEQUENTIAL_BYTES: usize = 1024 * 1024;
+/// Bytes per `write` or `read` call of the sequential figures.
+const SEQUENTIAL_CHUNK: usize = 64 * 1024;
+/// Bytes in a KiB.
+const KIB: u64 = 1024;
+/// Bytes written to push the sequential file out of the kernel's block cache (4 MiB).
+const EVICTING_BYTES: usize = 6 * 1024 * 1024;
+
+/// The disk figures, in the current directory.
+fn disk() -> Option<()> {
+    use runtime::abi::fcntl::{O_RDONLY, O_WRONLY, SEEK_SET};
+    let block = [0x5au8; FILE_BLOCK];
+    let fd = sys::open("bench-fsync.dat", O_WRONLY | O_CREAT | O_TRUNC, 0o600).ok()?;
+    let round = || -> Option<()> {
+        sys::lseek(fd, 0, SEEK_SET).ok()?;
+        (sys::write(fd, &block).ok()? == FILE_BLOCK).then_some(())?;
+        sys::fsync(fd).ok()
+    };
+    round()?; // warm-up: the file's block is allocated from here on
+    let start = tsc();
+    for _ in 0..FSYNC_ROUNDS {
+        round()?;
+    }
+    report("disk.write_fsync_4k", (tsc() - start) / FSYNC_ROUNDS);
+    let _ = sys::close(fd);
+
+    let chunk = alloc::vec![0xa5u8; SEQUENTIAL_CHUNK];
+    let write_file = |path: &str, bytes: usize| -> Option<u64> {
+        let fd = sys::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600).ok()?;
+        let start = tsc();
+        for _ in 0..bytes / SEQUENTIAL_CHUNK {
+            runtime::fs::write_all(fd, &chunk).ok()?;
+        }
+        sys::fsync(fd).ok()?;
+        let cost = tsc() - start;
+        let _ = sys::close(fd);
+        Some(cost)
+    };
+    let cost = write_file("bench-seq.dat", SEQUENTIAL_BYTES)?;
+    report(
+        "disk.seq_write_per_kib",
+        cost / (SEQUENTIAL_BYTES as u64 / KIB),
+    );
+    write_file("bench-evict.dat", EVICTING_BYTES)?;
+
+    let fd = sys::open("bench-seq.dat", O_RDONLY, 0).ok()?;
+    let mut back = alloc::vec![0u8; SEQUENTIAL_CHUNK];
+    let start = tsc();
+    let mut total = 0;
+    loop {
+        match sys::read(fd, &mut back).ok()? {
+            0 => break,
+            n => total += n,
+        }
+    }
+    let cost = tsc() - start;
+    let _ = sys::close(fd);
+    (total == SEQUENTIAL_BYTES && back.iter().all(|&b| b == 0xa5)).then_some(())?;
+    report(
+        "disk.seq_read_per_kib",
+        cost / (SEQUENTIAL_BYTES as u64 / KIB),
+    );
+    for path in ["bench-fsync.dat", "bench-seq.dat", "bench-evict.dat"] {
+        let _ = sys::unlink(path);
+    }
+    Some(())
 }
