@@ -204,6 +204,7 @@ pub fn spurious_count() -> u64 {
 pub fn handle(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     let start = crate::arch::x86_64::read_tsc();
+    crate::sched::interrupt_arrived(start);
     match vector {
         vector::TIMER => {
             time::on_tick();

@@ -53,8 +53,10 @@ def images(toolchain: Toolchain) -> image.Images:
     return image.make_images(toolchain, elf, "debug-disk", {Firmware.BIOS}, ramdisk)
 
 
-def machine(images: image.Images, accel: Accel, disk: Path, name: str) -> Machine:
-    config = QemuConfig(image=images.for_firmware(Firmware.BIOS), accel=accel, disk=disk, no_reboot=False)
+def machine(images: image.Images, accel: Accel, disk: Path, name: str, faults: Path | None = None) -> Machine:
+    config = QemuConfig(
+        image=images.for_firmware(Firmware.BIOS), accel=accel, disk=disk, disk_faults=faults, no_reboot=False
+    )
     return Machine(config, paths.LOG_DIR / f"disk-{name}.log")
 
 
@@ -193,6 +195,29 @@ def corrupt(disk: Path, how: str) -> None:
         data[sb.log_start * bs : (sb.log_start + 1) * bs] = header.pack()
     with disk.open("r+b") as f:
         f.write(data)
+
+
+def test_a_disk_that_fails_writes_is_reported_and_the_system_runs_on(
+    images: image.Images, accel: Accel, tmp_path: Path
+) -> None:
+    disk = tmp_path / "disk.img"
+    mkfs(disk, DISK_SIZE, directories=MOUNT_POINTS)
+    before = disk.read_bytes()
+    # QEMU's blkdebug fails every write request with EIO (5); reads still work.
+    faults = tmp_path / "faults.conf"
+    faults.write_text('[inject-error]\nevent = "write_aio"\niotype = "write"\nerrno = "5"\n')
+    with machine(images, accel, disk, "faulty", faults) as m:
+        console = boot(m)
+        assert "mounted on /" in m.output, m.tail()
+        out = console.run_slow("diskstress big 1 /lost; echo status $?", 60)
+        assert "diskstress: FAILED" in out and "status 1" in out, out
+        assert "virtio-blk: request 1 at sector" in m.output, m.tail()
+        # Reads still work, and so does everything that does not write the disk.
+        assert "bin" in console.run("ls /")
+        assert "alive" in console.run("echo alive > /tmp/a; cat /tmp/a")
+        assert "panic" not in m.output.lower()
+    # Nothing reached the disk, so it is exactly as mkfs left it.
+    assert disk.read_bytes() == before
 
 
 def test_a_full_disk_gives_enospc_and_stays_clean(images: image.Images, accel: Accel, tmp_path: Path) -> None:

@@ -81,6 +81,9 @@ class QemuConfig:
     fw_cfg: tuple[tuple[str, str], ...] = ()
     #: A disk image for the guest's virtio-blk disk (written in place: it is the guest's disk).
     disk: Path | None = None
+    #: A blkdebug rule file (QEMU's error injection) the disk's requests go through, so tests
+    #: can make the disk fail.
+    disk_faults: Path | None = None
 
     def argv(self) -> list[str]:
         """The command line."""
@@ -91,7 +94,8 @@ class QemuConfig:
         if self.disk is not None:
             # The guest's own disk, on virtio-blk (modern only: no legacy I/O BAR). Writes go to
             # the file through the host's page cache, so a killed QEMU loses none it completed.
-            args += ["-drive", f"format=raw,file={self.disk},if=none,id=disk,cache=writeback"]
+            file = f"blkdebug:{self.disk_faults}:{self.disk}" if self.disk_faults else str(self.disk)
+            args += ["-drive", f"format=raw,file={file},if=none,id=disk,cache=writeback"]
             args += ["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]
         if self.firmware is Firmware.UEFI:
             if self.ovmf is None:

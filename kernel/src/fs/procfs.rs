@@ -39,11 +39,14 @@ enum File {
     Status,
     /// `/proc/boot`: when the boot's milestones were reached.
     Boot,
+    /// `/proc/idle`: time-stamp counter ticks the CPU spent halted (Ferrite's own file).
+    Idle,
 }
 
 /// The top-level files, with their names; their inode is their index plus 2.
-const TOP: [(&str, File); 4] = [
+const TOP: [(&str, File); 5] = [
     ("boot", File::Boot),
+    ("idle", File::Idle),
     ("meminfo", File::Meminfo),
     ("mounts", File::Mounts),
     ("uptime", File::Uptime),
@@ -111,6 +114,9 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
             for (name, at) in crate::time::milestones() {
                 let _ = writeln!(text, "{name} {at}");
             }
+        }
+        File::Idle => {
+            let _ = writeln!(text, "idle_tsc {}", crate::sched::idle_tsc());
         }
         File::Uptime => {
             let ns = crate::time::uptime_ns();

@@ -333,6 +333,7 @@ pub fn init() -> Result<(), SpawnError> {
         // Sleep until the next interrupt. If its handler made a thread ready (a disk request
         // done, a key for a reader), switch to it now rather than at the next tick: waiting
         // for the tick made every disk request cost up to 10 ms.
+        HALTED_SINCE.store(crate::arch::x86_64::read_tsc(), Ordering::Relaxed);
         interrupts::enable_and_hlt();
         schedule();
     }));
@@ -451,6 +452,30 @@ fn exit(joiner: Option<ThreadId>) -> ! {
     }
     schedule();
     unreachable!("an exited thread was scheduled again");
+}
+
+/// TSC ticks the idle thread has spent halted since boot (`/proc/idle`). Under icount a halt
+/// jumps the clock to the next timer deadline, so a benchmark that waits for a device subtracts
+/// these to count only the instructions that ran.
+static IDLE_TSC: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// When the idle thread last halted the CPU (0: the CPU is not halted).
+static HALTED_SINCE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// TSC ticks spent halted with nothing to run, since boot.
+pub fn idle_tsc() -> u64 {
+    IDLE_TSC.load(Ordering::Relaxed)
+}
+
+/// Called at the start of every interrupt, with its TSC: if the interrupt ended a halt, the
+/// halt's length is idle time. (Only an interrupt ends a halt, and its handler may switch to
+/// another thread before the idle thread runs again, so the idle thread cannot measure this
+/// itself.)
+pub fn interrupt_arrived(now: u64) {
+    let since = HALTED_SINCE.swap(0, Ordering::Relaxed);
+    if since != 0 {
+        IDLE_TSC.fetch_add(now.saturating_sub(since), Ordering::Relaxed);
+    }
 }
 
 /// Switches to the next thread if the scheduler picks another one. The running thread must
