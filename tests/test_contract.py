@@ -51,6 +51,12 @@ def test_bench_prefix() -> None:
     assert rust_const("bench.rs", "PREFIX") == f'"{contract.BENCH_PREFIX}"'
 
 
+def test_bench_file_name() -> None:
+    text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
+    match = re.search(r'pub const BENCH_FILE: &str = "([^"]+)";', text)
+    assert match and match.group(1) == contract.BENCH_FILE
+
+
 def test_timing_file_name() -> None:
     text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
     match = re.search(r'pub const TIMING_FILE: &str = "([^"]+)";', text)

@@ -9,10 +9,23 @@
 //!
 //! The line format is defined here and in `tools/ferrite_tools/contract.py`
 //! (`tests/test_contract.py` checks that they agree): `BENCH <name>=<integer> unit=<unit>`.
-//! Serial only, never the screen: the figures are for the tools, and keeping them off the screen
-//! keeps the console a person reads free of noise.
+//! Serial only, never the screen, and only when the host asks (the fw_cfg file
+//! [`fwcfg::BENCH_FILE`], which `./x.py bench` passes): the figures are for the tools, and a
+//! person at `./x.py run` reads the serial console too.
 
 use crate::drivers::serial;
+use spin::Once;
+
+/// Whether the host asked for the lines; read from fw_cfg at the first report.
+static WANTED: Once<bool> = Once::new();
+
+/// Whether `BENCH` lines are wanted.
+pub fn wanted() -> bool {
+    *WANTED.call_once(|| {
+        let mut buf = [0u8; 8];
+        crate::drivers::fw_cfg::read_file(fwcfg::BENCH_FILE, &mut buf).is_some()
+    })
+}
 
 /// Starts every measurement line.
 pub const PREFIX: &str = "BENCH ";
@@ -20,5 +33,8 @@ pub const PREFIX: &str = "BENCH ";
 /// Reports one measurement, `value` counted in `unit` (for example `tsc` for time-stamp counter
 /// ticks). `name` is dotted, subsystem first (`boot.tsc_at_banner`).
 pub fn report(name: &str, value: u64, unit: &str) {
+    if !wanted() {
+        return;
+    }
     serial::write_fmt(format_args!("{PREFIX}{name}={value} unit={unit}\n"));
 }

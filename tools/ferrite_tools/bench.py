@@ -151,7 +151,7 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
         (kernel,) = build.build_test_kernels(tc, verbose=verbose, release=True, only=name)
         ramdisk = image.build_ramdisk(tc, verbose=verbose, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS)
         images = image.make_images(tc, kernel.elf, f"bench-{name}", {Firmware.BIOS}, ramdisk)
-        config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True)
+        config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True, fw_cfg=contract.BENCH_FW_CFG)
         log = paths.LOG_DIR / f"bench-{name}.log"
         with Machine(config, log) as machine:
             status = machine.wait_exit(BOOT_TIMEOUT_S)
@@ -204,7 +204,9 @@ def disk_counts(images: image.Images, verbose: bool) -> list[Summary]:
         if replay:
             blocks = with_committed_log(disk)
             print(f"  disk: a committed transaction of {blocks} blocks to replay", flush=True)
-        config = QemuConfig(images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True, disk=disk)
+        config = QemuConfig(
+            images.for_firmware(Firmware.BIOS), accel=Accel.TCG, icount=True, disk=disk, fw_cfg=contract.BENCH_FW_CFG
+        )
         if verbose:
             print(f"$ {config.command()}", flush=True)
         log = paths.LOG_DIR / f"bench-disk{'-replay' if replay else ''}.log"
@@ -248,7 +250,14 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
         units: dict[str, str] = {}
         walls: list[float] = []
         for n in range(runs):
-            exact = QemuConfig(images.for_firmware(firmware), firmware=firmware, ovmf=ovmf, accel=Accel.TCG, icount=True)
+            exact = QemuConfig(
+                images.for_firmware(firmware),
+                firmware=firmware,
+                ovmf=ovmf,
+                accel=Accel.TCG,
+                icount=True,
+                fw_cfg=contract.BENCH_FW_CFG,
+            )
             if verbose:
                 print(f"$ {exact.command()}", flush=True)
             _, measured = _boot(exact, paths.LOG_DIR / f"bench-{firmware.value}-icount-{n + 1}.log")

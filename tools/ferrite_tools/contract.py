@@ -36,3 +36,7 @@ COM1_BASE = 0x3F8
 KTAP_VERSION_LINE = "KTAP version 1"
 #: Starts each measurement line the kernel prints for `./x.py bench`.
 BENCH_PREFIX = "BENCH "
+#: The fw_cfg file that asks the kernel for its BENCH lines (the `fwcfg` crate's `BENCH_FILE`).
+BENCH_FILE = "opt/ferrite/bench"
+#: The fw_cfg entries of a boot that wants BENCH lines.
+BENCH_FW_CFG = ((BENCH_FILE, "1"),)

@@ -110,6 +110,10 @@ impl Timing {
     }
 }
 
+/// The fw_cfg file that asks the kernel for its `BENCH` lines (any contents): `./x.py bench`
+/// passes it; a person at `./x.py run` does not, and sees no measurements among the messages.
+pub const BENCH_FILE: &str = "opt/ferrite/bench";
+
 /// The fw_cfg file that says who gets the console at boot (see [`Session`]).
 pub const SESSION_FILE: &str = "opt/ferrite/session";
 
