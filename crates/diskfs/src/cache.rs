@@ -152,12 +152,6 @@ impl<D: BlockDevice> Cache<D> {
         self.index.get(&block).map(|&slot| &*self.slots[slot].data)
     }
 
-    /// Writes cached block `block` to device block `at` (its home, or a log slot).
-    pub fn store(&mut self, block: u32, at: u32) -> Result<(), IoError> {
-        let slot = *self.index.get(&block).ok_or(IoError)?;
-        self.device.write(at, &self.slots[slot].data)
-    }
-
     /// Writes the cached `blocks` (each in the cache) to consecutive device blocks from `at` on,
     /// in runs as long as the device takes.
     pub fn store_run(&mut self, blocks: &[u32], at: u32) -> Result<(), IoError> {

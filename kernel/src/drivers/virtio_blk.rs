@@ -155,8 +155,6 @@ pub struct VirtioBlk {
     blocks: u64,
     /// The features agreed.
     features: u64,
-    /// Requests done.
-    pub requests: u64,
 }
 
 /// The first virtio-blk device on the bus, started.
@@ -297,7 +295,6 @@ pub fn probe(devices: &[Device], apic_id: u8, vector: u8) -> Result<VirtioBlk, V
         last_used: 0,
         blocks: sectors / SECTORS_PER_BLOCK,
         features,
-        requests: 0,
     })
 }
 
@@ -313,11 +310,6 @@ impl VirtioBlk {
     /// Bytes on the disk.
     pub fn bytes(&self) -> u64 {
         self.blocks * diskfs::BLOCK_SIZE as u64
-    }
-
-    /// Whether the device refuses writes.
-    pub fn read_only(&self) -> bool {
-        self.features & feature::BLK_RO != 0
     }
 
     /// Sends one request and waits for it: `kind` at `sector`, with the first `pages` data pages
@@ -385,7 +377,6 @@ impl VirtioBlk {
         }
         fence(Ordering::SeqCst);
         self.last_used = self.last_used.wrapping_add(1);
-        self.requests += 1;
         match self.request.bytes()[STATUS_OFFSET as usize] {
             request::STATUS_OK => Ok(()),
             code => {

@@ -17,7 +17,7 @@ use crate::drivers::virtio_blk::VirtioBlk;
 use crate::sched::sync::Mutex;
 use abi::Errno;
 use core::time::Duration;
-use diskfs::{DiskFs, MountReport, Refusal, Usage};
+use diskfs::{DiskFs, MountReport, Refusal};
 use spin::Once;
 
 /// How long a change may wait in memory before the flusher commits it.
@@ -80,11 +80,6 @@ impl Disk {
         f(&mut fs)
     }
 
-    /// Blocks and inodes, used and free.
-    pub fn usage(&self) -> Usage {
-        self.with(|fs| fs.usage())
-    }
-
     /// Makes sure directory `name` exists in the root (a mount point).
     pub fn ensure_directory(&self, name: &[u8]) -> Result<(), Errno> {
         self.with(|fs| match fs.lookup(diskfs::layout::ROOT.into(), name) {
@@ -93,16 +88,6 @@ impl Disk {
                 .create(diskfs::layout::ROOT.into(), name, Kind::Directory, 0o755)
                 .map(drop),
             Err(e) => Err(e),
-        })
-    }
-
-    /// (transactions committed, disk requests, cache hits, cache reads) since mount.
-    pub fn counters(&self) -> (u64, u64, u64, u64) {
-        self.with(|fs| {
-            let commits = fs.commits();
-            let cache = fs.cache();
-            let (hits, reads) = (cache.hits, cache.reads);
-            (commits, cache.device().requests, hits, reads)
         })
     }
 }

@@ -163,17 +163,8 @@ static NEXT_MMIO: AtomicU64 = AtomicU64::new(crate::mm::layout::MMIO_START);
 /// `phys` must be the address of device registers, not RAM the kernel uses: a second, uncached
 /// mapping of cached memory has undefined results.
 pub unsafe fn map_mmio(phys: u64) -> Option<u64> {
-    let page_offset = phys % paging::PAGE_SIZE;
-    let frame = x86_64::PhysAddr::new(phys - page_offset);
-    let mut tables = PAGE_TABLES.lock();
-    let tables = tables.as_mut()?;
-    let virt = NEXT_MMIO.fetch_add(paging::PAGE_SIZE, Ordering::Relaxed);
-    if virt + paging::PAGE_SIZE > crate::mm::layout::MMIO_START + crate::mm::layout::MMIO_MAX {
-        return None;
-    }
-    let flags = Flags::WRITABLE | Flags::NO_EXECUTE | Flags::NO_CACHE | Flags::WRITE_THROUGH;
-    tables.map(x86_64::VirtAddr::new(virt), frame, flags).ok()?;
-    Some(virt + page_offset)
+    // SAFETY: the same contract, passed on.
+    unsafe { map_mmio_range(phys, 1) }
 }
 
 /// Maps `len` bytes of device registers from physical address `phys` into the device region,
