@@ -52,8 +52,33 @@ def test_a_figure_with_no_runs_is_an_error() -> None:
         bench.summarise("never", "tsc", [])
 
 
-def test_the_shell_prompt_milestone_is_read_from_proc_boot() -> None:
-    output = "/ $ cat /proc/boot\r\ninit_started_tsc 151000000\r\nfirst_terminal_read_tsc 163500000\r\n/ $ "
-    assert bench.prompt_milestone(output.replace("\r", "")) == bench.Measurement("boot.tsc_at_shell_prompt", 163500000, "tsc")
-    assert bench.prompt_milestone("first_terminal_read_tsc 0\n") is None
-    assert bench.prompt_milestone("no milestones here") is None
+def test_the_boot_stages_come_from_the_milestones() -> None:
+    measured = [
+        bench.Measurement("boot.tsc_at_kernel_entry", 90_000_000, "tsc"),
+        bench.Measurement("boot.tsc_at_banner", 90_500_000, "tsc"),
+        bench.Measurement("timer.tsc_hz", 1_000_000_000, "hz"),
+        bench.Measurement("boot.tsc_at_boot_complete", 94_000_000, "tsc"),
+        bench.Measurement("boot.tsc_at_first_user_instruction", 94_010_000, "tsc"),
+        bench.Measurement("boot.tsc_at_shell_prompt", 94_600_000, "tsc"),
+    ]
+    found = {m.name: m.value for m in bench.stages(measured)}
+    assert found == {
+        "boot.stage.firmware_and_bootloader": 90_000_000,
+        "boot.stage.kernel_entry_to_banner": 500_000,
+        "boot.stage.banner_to_boot_complete": 3_500_000,
+        "boot.stage.boot_complete_to_init": 10_000,
+        "boot.stage.init_to_shell_prompt": 590_000,
+        "boot.kernel_share": 4_600_000,
+        "boot.reset_to_shell_prompt": 94_600_000,
+    }
+
+
+def test_a_boot_without_a_shell_has_only_the_stages_it_reached() -> None:
+    measured = [
+        bench.Measurement("boot.tsc_at_kernel_entry", 10, "tsc"),
+        bench.Measurement("boot.tsc_at_banner", 15, "tsc"),
+    ]
+    assert [m.name for m in bench.stages(measured)] == [
+        "boot.stage.firmware_and_bootloader",
+        "boot.stage.kernel_entry_to_banner",
+    ]

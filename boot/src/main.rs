@@ -89,6 +89,17 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Request, UsageError> 
     })
 }
 
+/// What the bootloader is told at boot (a `boot.json` in the image): warnings and errors only,
+/// and on the serial port only. By default it logs every step at `Trace` level to the screen as
+/// well, and drawing that text glyph by glyph into a 1280x720 framebuffer was most of the
+/// bootloader's own work (docs/booting.md has the figures).
+fn boot_config() -> bootloader_boot_config::BootConfig {
+    let mut config = bootloader_boot_config::BootConfig::default();
+    config.log_level = bootloader_boot_config::LevelFilter::Warn;
+    config.frame_buffer_logging = false;
+    config
+}
+
 fn build(request: &Request) -> Result<(), String> {
     let kernel: &Path = &request.kernel;
     if !kernel.is_file() {
@@ -101,6 +112,7 @@ fn build(request: &Request) -> Result<(), String> {
     }
     if let Some(out) = &request.bios {
         let mut bios = bootloader::BiosBoot::new(kernel);
+        bios.set_boot_config(&boot_config());
         if let Some(ramdisk) = &request.ramdisk {
             bios.set_ramdisk(ramdisk);
         }
@@ -109,6 +121,7 @@ fn build(request: &Request) -> Result<(), String> {
     }
     if let Some(out) = &request.uefi {
         let mut uefi = bootloader::UefiBoot::new(kernel);
+        uefi.set_boot_config(&boot_config());
         if let Some(ramdisk) = &request.ramdisk {
             uefi.set_ramdisk(ramdisk);
         }

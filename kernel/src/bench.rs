@@ -36,5 +36,6 @@ pub fn report(name: &str, value: u64, unit: &str) {
     if !wanted() {
         return;
     }
-    serial::write_fmt(format_args!("{PREFIX}{name}={value} unit={unit}\n"));
+    // On a line of its own: the shell's first prompt, say, does not end its line.
+    serial::write_fmt_own_line(format_args!("{PREFIX}{name}={value} unit={unit}\n"));
 }

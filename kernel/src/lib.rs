@@ -113,9 +113,10 @@ use platform::{acpi, banner};
 /// kernel) passes this to `entry_point!`, so all of them boot the same way.
 pub const BOOTLOADER_CONFIG: BootloaderConfig = {
     let mut config = BootloaderConfig::new_default();
-    // Map all physical memory at an offset the bootloader chooses; the memory manager will use
-    // it to reach page tables and frames.
-    config.mappings.physical_memory = Some(Mapping::Dynamic);
+    // No map of all physical memory (the kernel makes its own, see `mm::physmap`), but one
+    // recursive entry in the top-level table, through which the kernel reaches its page tables
+    // until that map exists.
+    config.mappings.page_table_recursive = Some(Mapping::Dynamic);
     // Everything the bootloader places itself goes in the kernel half, below the kernel's own
     // regions, so the lower half stays free for user programs (see `layout`).
     config.mappings.dynamic_range_start = Some(layout::DYNAMIC_START);
@@ -158,12 +159,14 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     console::init(boot_info.framebuffer.take()); // 2. the framebuffer console, if any
     logger::init(); // 3. the `log` facade, writing to both
     let segments = arch::x86_64::init(interrupts::TRAP_HOOKS); // 4. GDT, TSS, IDT: faults report
+    time::begin_calibration(); // 4b. the PIT measures the TSC while the next steps work
     banner::print(boot_info); // 5. who we are, what the machine looks like
     let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
-    let offset = boot_info.physical_memory_offset.into_option();
     let rsdp_addr = boot_info.rsdp_addr.into_option();
-    // SAFETY: the memory map and offset are the bootloader's; all memory is mapped there.
-    let memory = unsafe { mm::init(memory_map, offset) }; // 6. frames, page tables, heap, W^X
+    let recursive_index = boot_info.recursive_index.into_option();
+    // SAFETY: the memory map and the recursive entry are the bootloader's.
+    let memory = unsafe { mm::init(memory_map, recursive_index) }; // 6. physical map, frames, ...
+    let offset = memory.as_ref().ok().map(|m| m.physical_map.offset);
     let ist_guards = arch::x86_64::gdt::ist_guard_pages().map(|(_, page)| page);
     let unguarded = ist_guards
         .filter(|&page| !mm::unmap_guard_page(page))

@@ -15,6 +15,11 @@ entry_point!(kernel_main, config = &ferrite::BOOTLOADER_CONFIG);
 static BOOT: spin::Once<ferrite::Boot> = spin::Once::new();
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
+    // The boot's first stage (firmware and bootloader) ends here.
+    ferrite::time::reached_at(
+        ferrite::time::Milestone::KernelEntry,
+        ferrite::arch::x86_64::read_tsc(),
+    );
     let boot: &'static ferrite::Boot = BOOT.call_once(|| ferrite::init(boot_info));
     // Who gets the console: the shell (through init), or the kernel's own console, when the
     // host asked for it or there is no shell to run.
@@ -37,6 +42,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
         ferrite::console::tty::attach(0);
     }
     log::info!("boot complete");
+    ferrite::time::reached(ferrite::time::Milestone::BootComplete);
     // The console is one task among others on the executor.
     ferrite::task::executor::spawn(ferrite::console::shell::run(boot))
         .expect("the task table is empty at boot");

@@ -4,9 +4,9 @@
 //! to take the CPU away from a thread that does not give it up), and a way to read "now" with
 //! fine resolution. The local APIC timer gives the first, the time-stamp counter (TSC) can give
 //! the second, and neither's frequency is fixed by the architecture: it depends on the CPU model
-//! (and on QEMU's settings). So at boot Ferrite *calibrates* both against the PIT, whose
-//! frequency is known (see [`crate::drivers::pit`]): over a 10 ms PIT interval, it counts how far
-//! the APIC timer and the TSC move.
+//! (and on QEMU's settings). So at boot Ferrite *calibrates* them: the TSC against the PIT,
+//! whose frequency is known (see [`crate::drivers::pit`]), over the first 2 ms or more of the
+//! boot's own work, and then the APIC timer against the TSC over 200 µs.
 //!
 //! The TSC is only a good clock if it is *invariant*: it runs at a constant rate in every power
 //! state (CPUID leaf 0x8000_0007, EDX bit 8; SDM Vol. 3B §18.17.1). Modern CPUs have that; QEMU's
@@ -27,8 +27,6 @@ use spin::Once;
 /// Ticks per second of the periodic timer. 100 Hz (10 ms) is the classic Unix rate: coarse
 /// enough to cost little, fine enough for a time slice.
 pub const TICK_HZ: u64 = 100;
-/// The calibration interval in PIT cycles: 11932 cycles = 10.000 ms.
-const CALIBRATION_PIT_CYCLES: u16 = 11_932;
 /// Nanoseconds per second.
 const NS_PER_S: u64 = 1_000_000_000;
 
@@ -67,27 +65,110 @@ fn has_invariant_tsc() -> bool {
     }
 }
 
-/// Measures the APIC timer and the TSC against the PIT, then starts the periodic tick on
-/// `vector`. Interrupts must be off; they may be enabled afterwards.
+/// The shortest interval the TSC is measured over against the PIT: 2,386 PIT cycles, 2 ms. A
+/// reading of the PIT can be off by a cycle at either end, so this bounds the error at 0.08%.
+const MIN_CALIBRATION_PIT_CYCLES: u16 = 2_386;
+/// The APIC timer is measured against the TSC (once the TSC's rate is known) over this
+/// fraction of a second: 1/5000 s, 200 µs, which is 12,500 counts of QEMU's 62.5 MHz timer.
+const APIC_WINDOW_PER_S: u64 = 5_000;
+
+/// The PIT stopwatch [`begin_calibration`] started, with the PIT count and the TSC at the
+/// first step of the PIT's count after the start.
+static STOPWATCH: spin::Mutex<Option<(pit::Stopwatch, Edge)>> = spin::Mutex::new(None);
+
+/// A moment the PIT's count stepped: the cycles it had counted then, and the TSC.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    cycles: u16,
+    tsc: u64,
+}
+
+/// Waits for the PIT's count to step, and returns that moment; `None` if the count ran out. Both
+/// ends of the interval are taken at a step, so neither is off by the part of a PIT cycle
+/// (838 ns) that had gone by when it was read.
+fn next_edge(watch: &pit::Stopwatch) -> Option<Edge> {
+    let before = watch.elapsed()?;
+    loop {
+        let tsc = crate::arch::x86_64::read_tsc();
+        let cycles = watch.elapsed()?;
+        if cycles != before {
+            return Some(Edge { cycles, tsc });
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// Starts measuring the TSC against the PIT, early in the boot: [`init`] finishes the
+/// measurement, and the work in between is the interval. Waiting 10 ms with nothing else to do,
+/// as Ferrite once did, is 10 million instructions under `-icount`, more than all the rest of
+/// the kernel's boot.
+pub fn begin_calibration() {
+    let watch = pit::Stopwatch::start();
+    if let Some(start) = next_edge(&watch) {
+        *STOPWATCH.lock() = Some((watch, start));
+    }
+}
+
+/// The TSC's rate: its count over at least [`MIN_CALIBRATION_PIT_CYCLES`] since
+/// [`begin_calibration`] (waiting for the rest if the boot got there sooner), or, if that was
+/// not called or so long ago that the PIT's count ran out, over a fresh interval.
+fn measure_tsc_hz() -> u64 {
+    if STOPWATCH.lock().is_none() {
+        begin_calibration();
+    }
+    let Some((watch, start)) = STOPWATCH.lock().take() else {
+        panic!("the PIT's channel 2 does not count");
+    };
+    loop {
+        let Some(cycles) = watch.elapsed() else {
+            break;
+        };
+        if cycles.wrapping_sub(start.cycles) >= MIN_CALIBRATION_PIT_CYCLES {
+            let Some(end) = next_edge(&watch) else {
+                break;
+            };
+            watch.stop();
+            let cycles = u64::from(end.cycles - start.cycles);
+            return (end.tsc - start.tsc) * pit::FREQUENCY_HZ / cycles;
+        }
+        core::hint::spin_loop();
+    }
+    // More than the PIT's whole count (55 ms) went by: start again, and wait.
+    watch.stop();
+    begin_calibration();
+    measure_tsc_hz()
+}
+
+/// The APIC timer's rate, counted over [`APIC_WINDOW_PER_S`] of a second of a TSC running at
+/// `tsc_hz`.
+fn measure_apic_timer_hz(apic: &LocalApic, tsc_hz: u64) -> u64 {
+    let window = tsc_hz / APIC_WINDOW_PER_S;
+    apic.start_timer(u32::MAX, None, false);
+    let start = crate::arch::x86_64::read_tsc();
+    let mut now = start;
+    while now - start < window {
+        core::hint::spin_loop();
+        now = crate::arch::x86_64::read_tsc();
+    }
+    let counted = u64::from(u32::MAX - apic.timer_count());
+    apic.stop_timer();
+    counted * tsc_hz / (now - start)
+}
+
+/// Measures the TSC against the PIT (see [`begin_calibration`]) and the APIC timer against the
+/// TSC, then starts the periodic tick on `vector`. Interrupts must be off; they may be enabled
+/// afterwards.
 pub fn init(apic: &LocalApic, vector: u8) -> Calibration {
     if let Timing::Jitter { seed } = read_timing() {
         JITTER_STATE.store(xorshift::Rng::new(seed).state(), Ordering::Relaxed);
     }
-    let mut tsc_start = 0;
-    pit::wait(CALIBRATION_PIT_CYCLES, || {
-        apic.start_timer(u32::MAX, None, false);
-        tsc_start = crate::arch::x86_64::read_tsc();
-    });
-    let tsc_end = crate::arch::x86_64::read_tsc();
-    let apic_elapsed = u64::from(u32::MAX - apic.timer_count());
-    apic.stop_timer();
-    let per_second = |elapsed: u64| elapsed * pit::FREQUENCY_HZ / u64::from(CALIBRATION_PIT_CYCLES);
-    let apic_timer_hz = per_second(apic_elapsed);
+    let tsc_hz = measure_tsc_hz();
+    let apic_timer_hz = measure_apic_timer_hz(apic, tsc_hz);
     let tick_count =
         u32::try_from(apic_timer_hz / TICK_HZ).expect("a tick fits the APIC timer's 32-bit count");
     let calibration = *CALIBRATION.call_once(|| Calibration {
         apic_timer_hz,
-        tsc_hz: per_second(tsc_end - tsc_start),
+        tsc_hz,
         invariant_tsc: has_invariant_tsc(),
         tick_count,
         tsc_at_start: crate::arch::x86_64::read_tsc(),
@@ -214,40 +295,101 @@ pub fn apic_bus_hz() -> Option<u64> {
     calibration().map(|cal| cal.apic_timer_hz * u64::from(TIMER_DIVISOR))
 }
 
-/// The boot's milestones that happen after `init`: when `init` was started, and when a program
-/// first read the console terminal (the shell, waiting at its first prompt), as time-stamp
-/// counter readings (0 until reached), like the banner's `BENCH boot.tsc_at_banner`: under
-/// `-icount shift=0` the counter advances once per instruction, so these are exact. `/proc/boot`
-/// shows them, and `./x.py bench` reads the second as the time to the shell prompt.
-static MILESTONES: [AtomicU64; MILESTONE_NAMES.len()] =
-    [const { AtomicU64::new(0) }; MILESTONE_NAMES.len()];
+/// The boot's milestones, as time-stamp counter readings (0 until reached). Under
+/// `-icount shift=0` the counter advances once per instruction from the machine's reset, so
+/// each reading is the exact cost of everything before it: the firmware and the bootloader up
+/// to [`Milestone::KernelEntry`], the kernel's own work after. Each is reported as a `BENCH
+/// boot.tsc_at_<name>` line when reached (when the host asks for them, see [`crate::bench`]),
+/// and `/proc/boot` lists them; docs/booting.md shows what each stage costs and why.
+static MILESTONES: [AtomicU64; Milestone::ALL.len()] =
+    [const { AtomicU64::new(0) }; Milestone::ALL.len()];
 
-/// The milestones' names, in the order they are reached.
-const MILESTONE_NAMES: [&str; 2] = ["init_started_tsc", "first_terminal_read_tsc"];
-
-/// A boot milestone.
-#[derive(Debug, Clone, Copy)]
+/// A boot milestone, in the order they are reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Milestone {
-    /// `init` was started.
-    InitStarted = 0,
-    /// A program first read the console terminal.
-    FirstTerminalRead = 1,
+    /// The bootloader jumped to the kernel: the first instruction of `kernel_main`.
+    KernelEntry = 0,
+    /// The banner is on the screen (serial, framebuffer, GDT and IDT are up).
+    Banner = 1,
+    /// `init` has set up every subsystem and enabled interrupts.
+    BootComplete = 2,
+    /// The first process (init) is about to run its first user instruction.
+    FirstUserInstruction = 3,
+    /// A program first read the console terminal: the shell, waiting at its first prompt.
+    ShellPrompt = 4,
 }
 
-/// Records that `milestone` was reached now, unless it was reached before.
+impl Milestone {
+    /// Every milestone, in order.
+    pub const ALL: [Milestone; 5] = [
+        Milestone::KernelEntry,
+        Milestone::Banner,
+        Milestone::BootComplete,
+        Milestone::FirstUserInstruction,
+        Milestone::ShellPrompt,
+    ];
+
+    /// The name in `/proc/boot` and in the `BENCH boot.tsc_at_<name>` line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Milestone::KernelEntry => "kernel_entry",
+            Milestone::Banner => "banner",
+            Milestone::BootComplete => "boot_complete",
+            Milestone::FirstUserInstruction => "first_user_instruction",
+            Milestone::ShellPrompt => "shell_prompt",
+        }
+    }
+
+    /// The name of its `BENCH` line.
+    const fn bench_name(self) -> &'static str {
+        match self {
+            Milestone::KernelEntry => "boot.tsc_at_kernel_entry",
+            Milestone::Banner => "boot.tsc_at_banner",
+            Milestone::BootComplete => "boot.tsc_at_boot_complete",
+            Milestone::FirstUserInstruction => "boot.tsc_at_first_user_instruction",
+            Milestone::ShellPrompt => "boot.tsc_at_shell_prompt",
+        }
+    }
+}
+
+/// Records that `milestone` was reached at time-stamp counter reading `tsc`, unless it was
+/// reached before; the first time, reports it. For the kernel's entry, which happens before the
+/// serial port can report anything: [`report_kernel_entry`] reports it later.
+pub fn reached_at(milestone: Milestone, tsc: u64) {
+    let first = MILESTONES[milestone as usize]
+        .compare_exchange(0, tsc.max(1), Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok();
+    if first && milestone != Milestone::KernelEntry {
+        report_milestone(milestone, tsc);
+    }
+}
+
+/// Records that `milestone` was reached now (see [`reached_at`]).
 pub fn reached(milestone: Milestone) {
-    let _ = MILESTONES[milestone as usize].compare_exchange(
-        0,
-        crate::arch::x86_64::read_tsc().max(1),
-        Ordering::Relaxed,
-        Ordering::Relaxed,
-    );
+    // The fast path first: once reached, a milestone costs one load (the terminal's read path
+    // passes here at every read).
+    if MILESTONES[milestone as usize].load(Ordering::Relaxed) == 0 {
+        reached_at(milestone, crate::arch::x86_64::read_tsc());
+    }
+}
+
+/// Reports the kernel's entry, recorded before the serial port was ready.
+pub fn report_kernel_entry() {
+    let at = MILESTONES[Milestone::KernelEntry as usize].load(Ordering::Relaxed);
+    if at != 0 {
+        report_milestone(Milestone::KernelEntry, at);
+    }
+}
+
+/// The `BENCH` line of one milestone.
+fn report_milestone(milestone: Milestone, tsc: u64) {
+    crate::bench::report(milestone.bench_name(), tsc, "tsc");
 }
 
 /// Every milestone with its time (0: not reached).
 pub fn milestones() -> impl Iterator<Item = (&'static str, u64)> {
-    MILESTONE_NAMES
+    Milestone::ALL
         .iter()
         .zip(&MILESTONES)
-        .map(|(&name, at)| (name, at.load(Ordering::Relaxed)))
+        .map(|(m, at)| (m.name(), at.load(Ordering::Relaxed)))
 }

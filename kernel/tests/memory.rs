@@ -212,3 +212,42 @@ fn kernel_code_is_read_only_and_executable_and_data_is_not_executable() {
     let stack = with_tables(|t| t.translate(VirtAddr::from_ptr(&stack_local))).unwrap();
     assert!(stack.writable && !stack.executable, "stack: {stack:?}");
 }
+
+#[test_case]
+fn the_kernel_maps_physical_memory_itself_with_large_pages() {
+    use bootloader_api::info::MemoryRegionKind;
+    let boot = ferrite::testing::boot();
+    let map = boot.memory.unwrap().physical_map;
+    assert_eq!(map.offset, ferrite::mm::layout::PHYSICAL_MEMORY_START);
+    assert_eq!(offset(), map.offset, "everyone uses the kernel's own map");
+    assert!(map.end >= 4 << 30, "the first 4 GiB are mapped");
+    let top = boot
+        .memory_map
+        .iter()
+        .filter(|r| r.kind == MemoryRegionKind::Usable)
+        .map(|r| r.end)
+        .max()
+        .unwrap();
+    with_tables(|t| {
+        let last = t.translate(VirtAddr::new(map.offset + top - 8)).unwrap();
+        assert_eq!(last.phys, PhysAddr::new(top - 8), "the last byte of RAM");
+        assert_eq!(
+            last.size,
+            PageSize::Size1GiB,
+            "QEMU's `-cpu max` has 1 GiB pages"
+        );
+        assert!(last.writable && !last.executable);
+        assert!(
+            t.translate(VirtAddr::new(map.offset + map.end)).is_none(),
+            "nothing past the end (the bootloader mapped up to 1 TiB)"
+        );
+        // No top-level entry leads back to the top-level table: the recursive entry is gone.
+        for index in 0..512u64 {
+            let itself = VirtAddr::new_truncate(
+                (index << 39) | (index << 30) | (index << 21) | (index << 12),
+            );
+            let found = t.translate(itself).map(|tr| tr.phys);
+            assert_ne!(found, Some(t.root()), "entry {index} is recursive");
+        }
+    });
+}

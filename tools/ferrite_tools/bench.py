@@ -94,24 +94,41 @@ def summarise(name: str, unit: str, values: Iterable[float]) -> Summary:
 
 #: What the shell's prompt ends with; the boot is at the prompt once it appears.
 SHELL_PROMPT = " $ "
-#: The kernel's record of the boot's later milestones (kernel/src/fs/procfs.rs).
-MILESTONES_FILE = "/proc/boot"
-#: The milestone that marks the shell waiting at its first prompt.
-PROMPT_MILESTONE = "first_terminal_read_tsc"
-_MILESTONE = re.compile(rf"^{PROMPT_MILESTONE} (\d+)\s*$", re.MULTILINE)
+#: The kernel's line for each milestone of the boot (kernel/src/time.rs, `Milestone`), in order:
+#: the bootloader jumps to the kernel, the banner, `init` done, the first user instruction, and
+#: the shell reading its first line.
+MILESTONES = (
+    "boot.tsc_at_kernel_entry",
+    "boot.tsc_at_banner",
+    "boot.tsc_at_boot_complete",
+    "boot.tsc_at_first_user_instruction",
+    "boot.tsc_at_shell_prompt",
+)
+#: The stages between milestones, named for the reader: (name, from, to); `None` is the reset.
+STAGES = (
+    ("boot.stage.firmware_and_bootloader", None, "boot.tsc_at_kernel_entry"),
+    ("boot.stage.kernel_entry_to_banner", "boot.tsc_at_kernel_entry", "boot.tsc_at_banner"),
+    ("boot.stage.banner_to_boot_complete", "boot.tsc_at_banner", "boot.tsc_at_boot_complete"),
+    ("boot.stage.boot_complete_to_init", "boot.tsc_at_boot_complete", "boot.tsc_at_first_user_instruction"),
+    ("boot.stage.init_to_shell_prompt", "boot.tsc_at_first_user_instruction", "boot.tsc_at_shell_prompt"),
+    ("boot.kernel_share", "boot.tsc_at_kernel_entry", "boot.tsc_at_shell_prompt"),
+    ("boot.reset_to_shell_prompt", None, "boot.tsc_at_shell_prompt"),
+)
 
 
-def prompt_milestone(output: str) -> Measurement | None:
-    """The time to the shell's first prompt, from the `/proc/boot` a shell printed."""
-    match = _MILESTONE.search(output)
-    if not match or int(match.group(1)) == 0:
-        return None
-    return Measurement("boot.tsc_at_shell_prompt", int(match.group(1)), "tsc")
+def stages(measured: Iterable[Measurement]) -> list[Measurement]:
+    """The boot's stages from one boot's milestones; a stage whose ends are missing is left out."""
+    at = {m.name: m.value for m in measured if m.unit == "tsc"}
+    found = []
+    for name, start, end in STAGES:
+        if end in at and (start is None or start in at):
+            found.append(Measurement(name, at[end] - (at[start] if start else 0), "tsc"))
+    return found
 
 
 def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
-    """Boots once; returns the wall time to the "boot complete" line and the BENCH lines, and,
-    when the shell comes up, the time to its first prompt (read from `/proc/boot`)."""
+    """Boots once; returns the wall time to the "boot complete" line and the BENCH lines, up to
+    the one the kernel prints when the shell first reads (if the shell comes up)."""
     with Machine(config, log) as machine:
         if not machine.wait_for(BOOT_DONE, BOOT_TIMEOUT_S):
             raise FerriteError(
@@ -121,14 +138,8 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
                 command=config.argv(),
             )
         elapsed = time.monotonic() - machine.started_at
-        measured = parse_lines(machine.output)
-        if machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S):
-            machine.send(f"cat {MILESTONES_FILE}\r")
-            if machine.wait_for(PROMPT_MILESTONE, BOOT_TIMEOUT_S):
-                prompt = prompt_milestone(machine.output)
-                if prompt is not None:
-                    measured.append(prompt)
-        return elapsed, measured
+        machine.wait_for(f"{MILESTONES[-1]}=", BOOT_TIMEOUT_S)
+        return elapsed, parse_lines(machine.output)
 
 
 #: Test kernels that measure in guest instructions, and the prefixes of the BENCH lines each
@@ -261,7 +272,7 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
             if verbose:
                 print(f"$ {exact.command()}", flush=True)
             _, measured = _boot(exact, paths.LOG_DIR / f"bench-{firmware.value}-icount-{n + 1}.log")
-            for m in measured:
+            for m in measured + stages(measured):
                 counts.setdefault(m.name, []).append(m.value)
                 units[m.name] = m.unit
             timed = QemuConfig(images.for_firmware(firmware), firmware=firmware, ovmf=ovmf, accel=accel)

@@ -115,6 +115,32 @@ impl Glyph<'_> {
         self.height
     }
 
+    /// Row `y` as bits, the leftmost pixel in bit 31 (glyphs up to 32 pixels wide; wider ones
+    /// keep their first 32 columns). Drawing a row tests bits of this one word, rather than
+    /// finding each pixel's byte and bit again. Rows outside the glyph are empty.
+    pub fn row_bits(&self, y: usize) -> u32 {
+        /// Bits in the returned word.
+        const WORD_BITS: usize = 32;
+        if y >= self.height {
+            return 0;
+        }
+        if self.width == 8 {
+            // The common case, one byte a row (`parse` checked the glyph's length).
+            return u32::from(self.bits[y]) << (WORD_BITS - 8);
+        }
+        let bytes_per_row = self.width.div_ceil(8);
+        let row = &self.bits[y * bytes_per_row..(y + 1) * bytes_per_row];
+        let mut word = 0u32;
+        for (i, &byte) in row.iter().take(WORD_BITS / 8).enumerate() {
+            word |= u32::from(byte) << (WORD_BITS - 8 * (i + 1));
+        }
+        if self.width < WORD_BITS {
+            // Padding bits past the width are not pixels.
+            word &= !(u32::MAX >> self.width);
+        }
+        word
+    }
+
     /// Whether the pixel at column `x`, row `y` is set (drawn in the foreground colour).
     /// Pixels outside the glyph are unset.
     pub fn pixel(&self, x: usize, y: usize) -> bool {
@@ -485,6 +511,23 @@ mod tests {
         assert!(!glyph.pixel(3, 0) && !glyph.pixel(0, 1));
         assert!(!glyph.pixel(10, 0), "outside the glyph is unset");
         assert!(font.glyph(3).is_none());
+    }
+
+    #[test]
+    fn row_bits_agree_with_pixels() {
+        let font = Font::parse(TERMINUS).unwrap();
+        let wide = psf2(3, None);
+        let wide = Font::parse(&wide).unwrap();
+        for (font, ch) in [(&font, 'W'), (&font, '@'), (&wide, '\u{2}')] {
+            let glyph = font.glyph_for(ch, '?').unwrap();
+            for y in 0..glyph.height() + 1 {
+                let bits = glyph.row_bits(y);
+                for x in 0..32 {
+                    let set = bits & (1 << (31 - x)) != 0;
+                    assert_eq!(set, glyph.pixel(x, y), "{ch:?} at ({x}, {y})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -156,10 +156,8 @@ impl TextConsole {
             self.framebuffer.fill(left, top, width, height, bg);
             return;
         };
-        for y in 0..height {
-            self.framebuffer
-                .put_run(left, top + y, width, fg, bg, |x| glyph.pixel(x, y));
-        }
+        self.framebuffer
+            .put_glyph((left, top), (width, height), fg, bg, |y| glyph.row_bits(y));
     }
 }
 

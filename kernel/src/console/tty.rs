@@ -266,7 +266,7 @@ impl ConsoleTty {
 
 impl Device for ConsoleTty {
     fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
-        crate::time::reached(crate::time::Milestone::FirstTerminalRead);
+        crate::time::reached(crate::time::Milestone::ShellPrompt);
         if buf.is_empty() {
             return Ok(0);
         }

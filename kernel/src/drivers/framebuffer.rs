@@ -81,6 +81,48 @@ pub struct Framebuffer {
     pixels: &'static mut [u8],
     info: FrameBufferInfo,
     encoder: PixelEncoder,
+    /// The bytes of every 4-pixel pattern for the last colour pair a glyph was drawn in.
+    patterns: Patterns,
+}
+
+/// Pixels drawn per pattern: one nibble of a glyph row.
+const PATTERN_PIXELS: usize = 4;
+/// Patterns of [`PATTERN_PIXELS`] pixels, each on or off.
+const PATTERNS: usize = 1 << PATTERN_PIXELS;
+/// Bytes of one pattern at the largest pixel size.
+const PATTERN_BYTES: usize = PATTERN_PIXELS * MAX_BYTES_PER_PIXEL;
+
+/// For one (foreground, background) pair, the encoded bytes of each of the 16 ways four pixels
+/// can be on or off. A text console draws glyph rows in few colours, so with this table a row
+/// of 8 pixels is two table lookups and two short copies instead of 8 decisions and 8 copies:
+/// the boot's log lines cost a few hundred instructions a character, not a few thousand.
+struct Patterns {
+    colours: Option<(Pixel, Pixel)>,
+    bytes: [[u8; PATTERN_BYTES]; PATTERNS],
+}
+
+impl Patterns {
+    /// The table for `on` over `off`, made if the last one was for other colours.
+    fn for_colours(
+        &mut self,
+        on: Pixel,
+        off: Pixel,
+        size: usize,
+    ) -> &[[u8; PATTERN_BYTES]; PATTERNS] {
+        if self.colours != Some((on, off)) {
+            for (pattern, bytes) in self.bytes.iter_mut().enumerate() {
+                let used = &mut bytes[..PATTERN_PIXELS * size];
+                for (i, target) in used.chunks_exact_mut(size).enumerate() {
+                    // Bit 3 is the leftmost pixel, as in a glyph row.
+                    let lit = pattern & (1 << (PATTERN_PIXELS - 1 - i)) != 0;
+                    let pixel = if lit { &on } else { &off };
+                    target.copy_from_slice(&pixel.bytes[..size]);
+                }
+            }
+            self.colours = Some((on, off));
+        }
+        &self.bytes
+    }
 }
 
 impl Framebuffer {
@@ -91,6 +133,10 @@ impl Framebuffer {
             pixels: framebuffer.into_buffer(),
             info,
             encoder: PixelEncoder::new(info.pixel_format, info.bytes_per_pixel),
+            patterns: Patterns {
+                colours: None,
+                bytes: [[0; PATTERN_BYTES]; PATTERNS],
+            },
         }
     }
 
@@ -126,9 +172,63 @@ impl Framebuffer {
         let Some(run) = self.pixels.get_mut(start..start + len * bpp) else {
             return;
         };
-        for (i, target) in run.chunks_exact_mut(bpp).enumerate() {
-            let pixel = if is_on(i) { &on } else { &off };
-            target[..size].copy_from_slice(&pixel.bytes[..size]);
+        // One loop per pixel size, so that each pixel is a fixed-size copy (a move or two)
+        // rather than a call to `memcpy` for a length known only at run time: a glyph is 128
+        // pixels, and the boot prints thousands of them.
+        match (bpp, size) {
+            (3, 3) => put_pixels::<3>(run, &on, &off, is_on),
+            (4, 4) => put_pixels::<4>(run, &on, &off, is_on),
+            _ => {
+                for (i, target) in run.chunks_exact_mut(bpp).enumerate() {
+                    let pixel = if is_on(i) { &on } else { &off };
+                    target[..size].copy_from_slice(&pixel.bytes[..size]);
+                }
+            }
+        }
+    }
+
+    /// Draws a glyph `width` pixels wide (at most 32) and `height` rows high at (`x`, `y`):
+    /// in row `r`, pixel `i` in `on` if bit `31 - i` of `row(r)` is set, else in `off`.
+    /// Clipped like [`Self::put_run`]. The checks and the colour table are done once a glyph,
+    /// then each row is two table lookups and two short copies.
+    pub fn put_glyph(
+        &mut self,
+        (x, y): (usize, usize),
+        (width, height): (usize, usize),
+        on: Pixel,
+        off: Pixel,
+        row: impl Fn(usize) -> u32,
+    ) {
+        /// Bits in a glyph row word.
+        const ROW_BITS: usize = 32;
+        let bpp = self.info.bytes_per_pixel;
+        let size = self.encoder.bytes_per_pixel;
+        let fits = y + height <= self.info.height && x + width <= self.info.width;
+        if bpp != size || width > ROW_BITS || width % PATTERN_PIXELS != 0 || !fits {
+            for r in 0..height {
+                let bits = row(r);
+                self.put_run(x, y + r, width, on, off, |i| {
+                    i < ROW_BITS && bits & (1 << (ROW_BITS - 1 - i)) != 0
+                });
+            }
+            return;
+        }
+        let row_bytes = self.info.stride * bpp;
+        let first = (y * self.info.stride + x) * bpp;
+        let last = first + (height.saturating_sub(1)) * row_bytes + width * bpp;
+        let Some(area) = self.pixels.get_mut(first..last) else {
+            return;
+        };
+        let table = self.patterns.for_colours(on, off, size);
+        for r in 0..height {
+            let start = r * row_bytes;
+            let run = &mut area[start..start + width * bpp];
+            // A fixed chunk size for the common pixel sizes, so each copy is a few moves.
+            match bpp {
+                3 => blit::<{ 3 * PATTERN_PIXELS }>(run, table, row(r)),
+                4 => blit::<{ 4 * PATTERN_PIXELS }>(run, table, row(r)),
+                _ => blit_any(run, table, row(r), PATTERN_PIXELS * bpp),
+            }
         }
     }
 
@@ -170,6 +270,52 @@ impl Framebuffer {
             if target + len <= self.pixels.len() {
                 self.pixels.copy_within(start..start + len, target);
             }
+        }
+    }
+}
+
+/// The nibble of glyph row `bits` that pattern `n` of a row draws (the leftmost first).
+fn nibble(bits: u32, n: usize) -> usize {
+    /// Bits in a glyph row word.
+    const ROW_BITS: usize = 32;
+    (bits >> (ROW_BITS - PATTERN_PIXELS * (n + 1))) as usize % PATTERNS
+}
+
+/// Copies the pattern of each nibble of `bits` into `run`, `B` bytes a pattern.
+fn blit<const B: usize>(run: &mut [u8], table: &[[u8; PATTERN_BYTES]; PATTERNS], bits: u32) {
+    // `first_chunk` makes both sides arrays of `B` bytes, so the copy is a couple of moves; a
+    // copy between slices (whose length the compiler cannot see) calls `memcpy`, which costs
+    // more than the rest of the row.
+    for (n, target) in run.chunks_exact_mut(B).enumerate() {
+        if let (Some(target), Some(pattern)) = (
+            target.first_chunk_mut::<B>(),
+            table[nibble(bits, n)].first_chunk::<B>(),
+        ) {
+            *target = *pattern;
+        }
+    }
+}
+
+/// [`blit`] for a pattern size known only at run time.
+fn blit_any(run: &mut [u8], table: &[[u8; PATTERN_BYTES]; PATTERNS], bits: u32, bytes: usize) {
+    for (n, target) in run.chunks_exact_mut(bytes).enumerate() {
+        target.copy_from_slice(&table[nibble(bits, n)][..bytes]);
+    }
+}
+
+/// Sets each `N`-byte pixel of `run`: `on` where `is_on(i)`, else `off`.
+fn put_pixels<const N: usize>(
+    run: &mut [u8],
+    on: &Pixel,
+    off: &Pixel,
+    is_on: impl Fn(usize) -> bool,
+) {
+    let (Some(on), Some(off)) = (on.bytes.first_chunk::<N>(), off.bytes.first_chunk::<N>()) else {
+        return;
+    };
+    for (i, target) in run.chunks_exact_mut(N).enumerate() {
+        if let Some(target) = target.first_chunk_mut::<N>() {
+            *target = if is_on(i) { *on } else { *off };
         }
     }
 }

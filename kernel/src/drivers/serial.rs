@@ -129,11 +129,28 @@ pub fn lines_written() -> u64 {
     LINES.load(core::sync::atomic::Ordering::Relaxed)
 }
 
+/// Whether the last byte written to COM1 ended a line (or nothing was written yet).
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
+
+/// Writes text to COM1 on a line of its own: first a line feed, if the last text written did not
+/// end its line. For lines a program on the host reads, which must not follow a shell's prompt.
+pub fn write_fmt_own_line(args: fmt::Arguments<'_>) {
+    let mut port = COM1.lock();
+    let mut writer = SerialWriter(&mut port);
+    if !AT_LINE_START.load(Ordering::Relaxed) {
+        let _ = writer.write_str("\n");
+    }
+    let _ = writer.write_fmt(args);
+}
+
 /// Adds `\r` before each `\n` on its way to a UART.
 struct SerialWriter<'a>(&'a mut SerialPort);
 
 impl Write for SerialWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        if let Some(&last) = s.as_bytes().last() {
+            AT_LINE_START.store(last == b'\n', Ordering::Relaxed);
+        }
         for byte in s.bytes() {
             if byte == b'\n' {
                 self.0.send_raw(b'\r');

@@ -112,7 +112,7 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
         }
         File::Boot => {
             for (name, at) in crate::time::milestones() {
-                let _ = writeln!(text, "{name} {at}");
+                let _ = writeln!(text, "{name}_tsc {at}");
             }
         }
         File::Idle => {

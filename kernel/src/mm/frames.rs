@@ -38,9 +38,21 @@ pub enum FramesError {
     NoRoomForBitmap,
 }
 
-/// Builds the allocator from the memory map. Returns the counts at boot.
-pub fn init(map: &[MemoryRegion], physical_memory_offset: u64) -> Result<Counts, FramesError> {
-    let usable = || map.iter().filter(|r| r.kind == MemoryRegionKind::Usable);
+/// Builds the allocator from the memory map, with the usable RAM below `mapped_end` (what the
+/// physical map reaches, see [`super::physmap`]). Returns the counts at boot.
+pub fn init(
+    map: &[MemoryRegion],
+    physical_memory_offset: u64,
+    mapped_end: u64,
+) -> Result<Counts, FramesError> {
+    let usable = || {
+        map.iter()
+            .filter(|r| r.kind == MemoryRegionKind::Usable && r.start < mapped_end)
+            .map(|r| MemoryRegion {
+                end: r.end.min(mapped_end),
+                ..*r
+            })
+    };
     let top = usable().map(|r| r.end).max().unwrap_or(0);
     let frames = (top / FRAME_SIZE) as usize;
     let words = frames::words_for(frames);

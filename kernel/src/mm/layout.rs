@@ -49,8 +49,11 @@
 /// Where the bootloader may place its own mappings (physical memory, boot information,
 /// framebuffer, ramdisk): the start of the kernel half...
 pub const DYNAMIC_START: u64 = 0xffff_8000_0000_0000;
-/// ... up to just below the device-register region.
-pub const DYNAMIC_END: u64 = MMIO_START - 1;
+/// ... up to just below the physical memory map.
+pub const DYNAMIC_END: u64 = PHYSICAL_MEMORY_START - 1;
+/// Where all physical memory is mapped (by the kernel, see `mm::physmap`): its own top-level
+/// slot (496), so up to 512 GiB.
+pub const PHYSICAL_MEMORY_START: u64 = 0xffff_f800_0000_0000;
 
 /// Where the kernel image is linked (`--image-base` in `kernel/.cargo/config.toml`).
 pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;

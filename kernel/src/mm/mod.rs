@@ -9,6 +9,7 @@ pub mod frames;
 pub mod heap;
 pub mod layout;
 pub mod paging;
+pub mod physmap;
 pub mod space;
 
 use crate::sync::IrqMutex as Mutex;
@@ -22,8 +23,8 @@ pub static PAGE_TABLES: Mutex<Option<PageTables>> = Mutex::new(None);
 /// Why memory management could not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemoryError {
-    /// The bootloader did not map physical memory, which everything here relies on.
-    NoPhysicalMapping,
+    /// Physical memory could not be mapped, and everything here relies on it.
+    PhysicalMap(physmap::PhysmapError),
     /// The frame allocator could not be built.
     Frames(frames::FramesError),
     /// The heap could not be set up.
@@ -39,20 +40,30 @@ pub struct MemoryInfo {
     pub frames_at_boot: ::frames::Counts,
     /// The W^X audit's result at boot.
     pub audit: audit::Report,
+    /// Where physical memory is mapped, how far, with which pages.
+    pub physical_map: physmap::PhysicalMap,
 }
 
-/// Sets up the frame allocator, the page table API and the heap, then audits the protections.
+/// Maps physical memory, then sets up the frame allocator, the page table API and the heap, and
+/// audits the protections.
 ///
 /// # Safety
 ///
-/// `map` must be the firmware's memory map as the bootloader passed it, and all physical memory
-/// must be mapped at `physical_memory_offset` for as long as the kernel runs. Call once.
+/// `map` must be the firmware's memory map as the bootloader passed it, and `recursive_index`
+/// the bootloader's recursive entry in the active top-level table (see [`physmap`]). Call once.
 pub unsafe fn init(
     map: &[bootloader_api::info::MemoryRegion],
-    physical_memory_offset: Option<u64>,
+    recursive_index: Option<u16>,
 ) -> Result<MemoryInfo, MemoryError> {
-    let offset = physical_memory_offset.ok_or(MemoryError::NoPhysicalMapping)?;
-    let frames_at_boot = frames::init(map, offset).map_err(MemoryError::Frames)?;
+    let recursive_index = recursive_index.ok_or(MemoryError::PhysicalMap(
+        physmap::PhysmapError::NoRecursiveEntry,
+    ))?;
+    let physical_map =
+        // SAFETY: the caller's contract.
+        unsafe { physmap::map_all(recursive_index, map) }.map_err(MemoryError::PhysicalMap)?;
+    let offset = physical_map.offset;
+    let frames_at_boot =
+        frames::init(map, offset, physical_map.end).map_err(MemoryError::Frames)?;
     // SAFETY: all physical memory is mapped at `offset` (this function's contract), and this is
     // the one `PageTables` the kernel makes (it is called once).
     let mut tables = unsafe { PageTables::active(offset) };
@@ -71,6 +82,7 @@ pub unsafe fn init(
     Ok(MemoryInfo {
         frames_at_boot,
         audit,
+        physical_map,
     })
 }
 

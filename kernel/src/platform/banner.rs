@@ -73,8 +73,10 @@ pub fn firmware(regions: &[MemoryRegion]) -> Firmware {
 /// Prints the banner: name and version, framebuffer mode, memory summary.
 pub fn print(boot_info: &BootInfo) {
     // First, so it measures the boot and not the printing: how long the firmware, the
-    // bootloader and the kernel's first steps took, for `./x.py bench`.
-    crate::bench::report("boot.tsc_at_banner", crate::arch::x86_64::read_tsc(), "tsc");
+    // bootloader and the kernel's first steps took, for `./x.py bench`. The kernel's entry was
+    // recorded before the serial port could say so.
+    crate::time::report_kernel_entry();
+    crate::time::reached(crate::time::Milestone::Banner);
     let regions: &[MemoryRegion] = &boot_info.memory_regions;
     let summary = MemorySummary::of(regions);
     let version = boot_info.api_version;

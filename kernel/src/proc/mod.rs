@@ -420,6 +420,7 @@ fn run(mut task: Task, start: Start) {
     }
     // From here until the program ends, only this thread's own switches touch these registers.
     start.fpu.restore();
+    crate::time::reached(crate::time::Milestone::FirstUserInstruction);
     // SAFETY: the address space just installed maps the program at the frame's RIP and its
     // stack (`exec::load`, or the parent's, copied); the frame has user selectors; `resume`
     // lives in `task`, which outlives the excursion, and only this thread calls `leave` with it
