@@ -141,18 +141,24 @@ fn measure_tsc_hz() -> u64 {
 
 /// The APIC timer's rate, counted over [`APIC_WINDOW_PER_S`] of a second of a TSC running at
 /// `tsc_hz`.
+///
+/// Both ends of the window are read by the same code, a reading of the TSC and then of the
+/// timer's count, after a first reading that is thrown away. Under QEMU without `-icount` the
+/// first run of any code pauses the machine while QEMU translates it, and the timer counts host
+/// time: a pause between starting the timer and the first reading made the rate 18 % too high.
 fn measure_apic_timer_hz(apic: &LocalApic, tsc_hz: u64) -> u64 {
     let window = tsc_hz / APIC_WINDOW_PER_S;
+    let read = || (crate::arch::x86_64::read_tsc(), apic.timer_count());
     apic.start_timer(u32::MAX, None, false);
-    let start = crate::arch::x86_64::read_tsc();
-    let mut now = start;
-    while now - start < window {
+    let _warm = read();
+    let (tsc_start, count_start) = read();
+    let (mut tsc_end, mut count_end) = read();
+    while tsc_end - tsc_start < window {
         core::hint::spin_loop();
-        now = crate::arch::x86_64::read_tsc();
+        (tsc_end, count_end) = read();
     }
-    let counted = u64::from(u32::MAX - apic.timer_count());
     apic.stop_timer();
-    counted * tsc_hz / (now - start)
+    u64::from(count_start - count_end) * tsc_hz / (tsc_end - tsc_start)
 }
 
 /// Measures the TSC against the PIT (see [`begin_calibration`]) and the APIC timer against the
