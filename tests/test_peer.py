@@ -1,0 +1,161 @@
+"""The Linux peer's pure parts: the newc writer, the apt output it reads, its reasons for having
+no Linux. None of these tests needs the network or QEMU.
+
+The archive is read back here by a reader written for the test from cpio(5), field by field, and
+also by Ferrite's own `initrd.unpack`, so the writer is checked against two readers.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from ferrite_tools import initrd, peer
+from ferrite_tools.peer import CpioEntry
+
+MAGIC = b"070701"
+HEADER_LEN = 110
+FIELD_NAMES = (
+    "ino", "mode", "uid", "gid", "nlink", "mtime", "filesize",
+    "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check",
+)  # fmt: skip
+
+
+def read_newc(data: bytes) -> list[tuple[dict[str, int], str, bytes]]:
+    """Every entry of a newc archive, the trailer included: (header fields, name, data). Checks
+    on the way that each header starts at a multiple of 4 and that every pad byte is zero."""
+    entries = []
+    offset = 0
+    while True:
+        assert offset % 4 == 0, f"a header at {offset} is not 4-byte aligned"
+        header = data[offset : offset + HEADER_LEN]
+        assert header[:6] == MAGIC
+        fields = {name: int(header[6 + 8 * i : 14 + 8 * i], 16) for i, name in enumerate(FIELD_NAMES)}
+        name_end = offset + HEADER_LEN + fields["namesize"]
+        raw_name = data[offset + HEADER_LEN : name_end]
+        assert raw_name.endswith(b"\0") and b"\0" not in raw_name[:-1]
+        data_start = name_end + (-name_end % 4)
+        assert data[name_end:data_start] == bytes(data_start - name_end), "name padding is not zeros"
+        data_end = data_start + fields["filesize"]
+        next_header = data_end + (-data_end % 4)
+        assert data[data_end:next_header] == bytes(next_header - data_end), "data padding is not zeros"
+        name = raw_name[:-1].decode()
+        entries.append((fields, name, data[data_start:data_end]))
+        offset = next_header
+        if name == "TRAILER!!!":
+            assert offset == len(data), "bytes follow the trailer"
+            return entries
+
+
+def test_the_archive_reads_back_with_every_header_field() -> None:
+    entries = peer.initramfs_entries(b"bench program", b"hello!")
+    archive = peer.write_newc(entries)
+    read = read_newc(archive)
+    assert [name for _, name, _ in read] == [e.name for e in entries] + ["TRAILER!!!"]
+    by_name = {name: (fields, data) for fields, name, data in read}
+    init, init_data = by_name["init"]
+    assert init_data == b"bench program"
+    assert init["mode"] == stat.S_IFREG | 0o755 and init["nlink"] == 1 and init["filesize"] == len(b"bench program")
+    assert by_name["bin/hello"][1] == b"hello!"
+    console, _ = by_name["dev/console"]
+    assert stat.S_ISCHR(console["mode"]) and (console["rdevmajor"], console["rdevminor"]) == (5, 1)
+    tmp, _ = by_name["tmp"]
+    assert stat.S_ISDIR(tmp["mode"]) and tmp["mode"] & 0o7777 == 0o1777 and tmp["nlink"] == 2
+    # Owned by root, dated 0, no checksum: the same bytes on every machine.
+    for fields, name, _ in read:
+        assert fields["uid"] == fields["gid"] == fields["mtime"] == fields["check"] == 0, name
+        assert fields["namesize"] == len(name) + 1
+    inodes = [fields["ino"] for fields, name, _ in read if name != "TRAILER!!!"]
+    assert len(set(inodes)) == len(inodes) and 0 not in inodes
+
+
+def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
+    archive = peer.write_newc([CpioEntry("a", peer.INIT_MODE, b"x")])
+    fields, name, data = read_newc(archive)[-1]
+    assert name == "TRAILER!!!" and data == b""
+    assert fields["namesize"] == len("TRAILER!!!") + 1
+    assert all(value == 0 for key, value in fields.items() if key not in ("namesize", "nlink")), fields
+    assert archive.endswith(b"TRAILER!!!\0" + bytes(-(HEADER_LEN + len("TRAILER!!!\0")) % 4))
+    assert len(archive) % 4 == 0
+
+
+@pytest.mark.parametrize("name_len", range(1, 6))
+@pytest.mark.parametrize("data_len", range(0, 6))
+def test_names_and_data_are_padded_to_four_bytes(name_len: int, data_len: int) -> None:
+    entry = CpioEntry("n" * name_len, peer.INIT_MODE, bytes(range(1, data_len + 1)))
+    archive = peer.write_newc([entry])
+    # The data starts at the first multiple of 4 after header and name, the trailer after it.
+    data_start = HEADER_LEN + name_len + 1
+    data_start += -data_start % 4
+    assert archive[data_start : data_start + data_len] == entry.data
+    trailer = data_start + data_len + (-(data_start + data_len) % 4)
+    assert archive[trailer : trailer + 6] == MAGIC
+    assert read_newc(archive)[0][2] == entry.data
+
+
+def test_ferrites_own_reader_agrees() -> None:
+    """initrd.unpack reads the same format (it ignores device numbers)."""
+    entries = peer.initramfs_entries(b"\x7fELF bench", b"\x7fELF hello")
+    members = initrd.unpack(peer.write_newc(entries))
+    assert [(m.name, m.data, m.mode) for m in members] == [(e.name, e.data, e.mode) for e in entries]
+
+
+def test_only_a_regular_file_carries_data() -> None:
+    with pytest.raises(ValueError, match="only a regular file"):
+        peer.write_newc([CpioEntry("dev", peer.DIRECTORY_MODE, b"oops")])
+
+
+def test_the_same_entries_give_the_same_bytes() -> None:
+    entries = peer.initramfs_entries(b"b", b"h")
+    assert peer.write_newc(entries) == peer.write_newc(list(entries))
+
+
+#: `apt-cache depends linux-image-amd64` on Debian 12, as recorded.
+DEPENDS_DEBIAN_12 = "linux-image-amd64\n  Depends: linux-image-6.1.0-57-amd64\n"
+
+
+def test_the_kernel_package_is_read_from_apt_cache_depends() -> None:
+    assert peer.kernel_package_name(DEPENDS_DEBIAN_12) == "linux-image-6.1.0-57-amd64"
+
+
+def test_alternatives_virtual_packages_and_other_relations() -> None:
+    output = (
+        "linux-image-amd64\n"
+        "  PreDepends: linux-base\n"
+        "  Recommends: linux-image-6.1.0-1-amd64\n"
+        "  Depends: <linux-image-virtual>\n"
+        " |Depends: linux-image-6.12.0-2-amd64\n"
+        "  Depends: linux-image-6.12.0-1-amd64\n"
+    )
+    assert peer.kernel_package_name(output) == "linux-image-6.12.0-2-amd64"
+
+
+@pytest.mark.parametrize(
+    "output",
+    ["", "linux-image-amd64\n", "W: Unable to locate package linux-image-amd64\n", "x\n  Depends: kmod\n"],
+)
+def test_no_kernel_package_is_none(output: str) -> None:
+    assert peer.kernel_package_name(output) is None
+
+
+def _executables(folder: Path, names: tuple[str, ...]) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        script = folder / name
+        script.write_text("#!/bin/sh\nexit 1\n")
+        script.chmod(0o755)
+    return str(folder)
+
+
+def test_without_apt_get_the_reason_says_what_is_missing(tmp_path: Path) -> None:
+    path = _executables(tmp_path / "bin", ("apt-cache", "dpkg-deb"))
+    reason = peer.fetch_linux(path=path)
+    assert isinstance(reason, str)
+    assert reason.startswith("apt-get was not found") and "Debian or Ubuntu" in reason
+
+
+def test_without_any_apt_tool_there_is_a_reason_not_an_exception(tmp_path: Path) -> None:
+    reason = peer.fetch_linux(path=str(tmp_path))
+    assert isinstance(reason, str) and "was not found" in reason

@@ -1,0 +1,317 @@
+"""Linux as a peer: Ferrite's user-space benchmark, run unchanged on Debian's kernel in the same QEMU.
+
+Why: an instruction count means little alone. `bench` (user/programs/src/bin/bench.rs) is a static
+x86-64 ELF that speaks only Linux's system-call ABI, so the very same file can run on Linux, and
+under the very same `-icount shift=0,align=off,sleep=off` machine its `BENCH` lines become a second
+column: what a production kernel spends on a `getpid`, a `fork` or a pipe round trip. Nothing
+is rebuilt for Linux; what differs is only who boots the program.
+
+How, in four steps, each a function here:
+
+1. `fetch_linux`: the kernel is Debian's own. `linux-image-amd64` is a metapackage that depends
+   on the current versioned kernel package (`linux-image-6.1.0-N-amd64` on Debian 12); its name
+   comes from `apt-cache depends`, the package from `apt-get download` into build/peer/, and
+   only the `vmlinuz` is unpacked from it (the package also holds 400 MB of modules, which an
+   initramfs without `modprobe` never loads). No root is needed and nothing is installed. When
+   this host has no package lists, a private `apt-get update` into build/peer/apt/ is tried
+   (apt's lists and cache can live in any folder). When it cannot work (not Debian, no
+   network), the step returns the reason as a string, so a report's Linux column can say why it
+   is empty instead of failing the whole benchmark.
+2. `make_initramfs`: Linux unpacks a "newc" cpio archive (cpio(5), magic 070701; the kernel's
+   Documentation/driver-api/early-userspace/buffer-format.rst) into its first file system and
+   runs `/init` from it. The archive holds `bench` as `/init`, `hello` as `/bin/hello` (bench's
+   spawn row execs it), a writable `/tmp` (the tmpfs row) and `/dev/console` (the kernel opens it
+   as init's standard input and output). It is not compressed: unpacking is part of the boot the
+   `boot.` row counts, and a gzip'd archive would add the inflate to it.
+
+Booting the two under QEMU comes next; this module only prepares them so far.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tarfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ferrite_tools import initrd, paths
+
+# ---------------------------------------------------------------------------------------------
+# 1. Getting Debian's kernel
+# ---------------------------------------------------------------------------------------------
+
+#: The metapackage that always depends on Debian's current kernel for x86-64.
+META_PACKAGE = "linux-image-amd64"
+#: The prefix of the versioned kernel packages it depends on.
+KERNEL_PACKAGE_PREFIX = "linux-image-"
+#: Where the package, the unpacked kernel, the initramfs and the logs go.
+PEER_DIR = paths.BUILD_DIR / "peer"
+#: Private apt lists and cache, for a host whose own lists are missing (no root needed).
+PRIVATE_APT_DIR = PEER_DIR / "apt"
+#: The programs step 1 needs, all from Debian's apt and dpkg packages.
+APT_TOOLS = ("apt-cache", "apt-get", "dpkg-deb")
+#: The kernel image's path inside the package, `{release}` being e.g. 6.1.0-57-amd64.
+VMLINUZ_MEMBER = re.compile(r"^(?:\./)?boot/vmlinuz-(?P<release>[^/]+)$")
+#: How long one apt command may take (the package is about 70 MB).
+APT_TIMEOUT_S = 600.0
+
+#: A dependency line of `apt-cache depends`: "  Depends: NAME", "  |Depends: NAME" for the first
+#: of alternatives, and "<NAME>" for a virtual package (which cannot be downloaded).
+_DEPENDS_LINE = re.compile(r"^\s*\|?Depends:\s*(?P<name><?[^\s>]+>?)")
+
+
+def kernel_package_name(depends_output: str) -> str | None:
+    """The versioned kernel package in the output of `apt-cache depends linux-image-amd64`, or
+    None when it names none (e.g. an empty output on a host without package lists)."""
+    for line in depends_output.splitlines():
+        match = _DEPENDS_LINE.match(line)
+        if match is None:
+            continue
+        name = match["name"]
+        if name.startswith("<"):
+            continue
+        if name.startswith(KERNEL_PACKAGE_PREFIX):
+            return name
+    return None
+
+
+def _missing_tool(path: str | None) -> str | None:
+    """Why step 1 cannot run with the programs on `path` (None: this process's PATH), or None."""
+    for tool in APT_TOOLS:
+        if shutil.which(tool, path=path) is None:
+            return (
+                f"{tool} was not found: the Linux peer is Debian's {META_PACKAGE} kernel, fetched with "
+                "apt-get and dpkg-deb, so it needs a Debian or Ubuntu host"
+            )
+    return None
+
+
+def _apt(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | str:
+    """Runs an apt command; its result, or why it could not be started or finish."""
+    try:
+        return subprocess.run(
+            list(command), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
+        )
+    except OSError as e:
+        return f"{command[0]} could not be started: {e}"
+    except subprocess.TimeoutExpired:
+        return f"{' '.join(command)} took more than {APT_TIMEOUT_S:.0f} s (no network?)"
+
+
+def _last_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The last line apt printed on standard error, for a reason string."""
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit status {result.returncode}"
+
+
+def _private_apt_options() -> list[str]:
+    """apt options that keep the lists and the cache in build/peer/apt/ instead of /var."""
+    lists = PRIVATE_APT_DIR / "lists"
+    cache = PRIVATE_APT_DIR / "cache"
+    for folder in (lists / "partial", cache / "archives" / "partial"):
+        folder.mkdir(parents=True, exist_ok=True)
+    return ["-o", f"Dir::State::Lists={lists}", "-o", f"Dir::Cache={cache}"]
+
+
+def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, list[str]] | str:
+    """The kernel package's name and the apt options that know it: the host's own lists first,
+    then private ones made by `apt-get update` into build/peer/apt/."""
+    depends = _apt(["apt-cache", "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
+    if not isinstance(depends, str):
+        name = kernel_package_name(depends.stdout)
+        if name is not None:
+            return name, []
+    if verbose:
+        print(f"peer: the host's apt lists do not know {META_PACKAGE}; updating private lists", flush=True)
+    options = _private_apt_options()
+    update = _apt(["apt-get", "-q", *options, "update"], cwd=PEER_DIR, env=env)
+    if isinstance(update, str):
+        return update
+    if update.returncode != 0:
+        return f"apt-get update (private lists in {PRIVATE_APT_DIR}) failed: {_last_error(update)}"
+    depends = _apt(["apt-cache", *options, "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
+    if isinstance(depends, str):
+        return depends
+    name = kernel_package_name(depends.stdout)
+    if name is None:
+        return f"apt knows no {META_PACKAGE} package here: this host's archive has no Debian kernel"
+    return name, options
+
+
+def _unpack_vmlinuz(package: Path, into: Path, env: Mapping[str, str]) -> Path | str:
+    """Copies the package's boot/vmlinuz-* to `into`; returns it. `dpkg-deb --fsys-tarfile`
+    streams the package's file tree as a tar archive, and only that one member is written."""
+    command = ["dpkg-deb", "--fsys-tarfile", str(package)]
+    process = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    found: Path | None = None
+    try:
+        with tarfile.open(fileobj=process.stdout, mode="r|") as tree:
+            for member in tree:
+                match = VMLINUZ_MEMBER.match(member.name)
+                if match is None or not member.isfile():
+                    continue
+                source = tree.extractfile(member)
+                if source is None:
+                    continue
+                into.mkdir(parents=True, exist_ok=True)
+                found = into / f"vmlinuz-{match['release']}"
+                partial = found.with_suffix(".partial")
+                partial.write_bytes(source.read())
+                partial.replace(found)
+                break
+    except tarfile.TarError as e:
+        process.kill()
+        process.wait()
+        return f"{package.name} is not a package dpkg-deb can read: {e}"
+    # Stop reading at the kernel: the modules after it are not wanted.
+    process.kill()
+    process.wait()
+    if found is None:
+        return f"{package.name} holds no boot/vmlinuz-*"
+    return found
+
+
+def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path | str:
+    """Debian's current kernel image, downloaded and unpacked into build/peer/ once; or, when
+    that cannot be done here, the reason. `path` replaces PATH for finding apt (tests use it)."""
+    missing = _missing_tool(path)
+    if missing is not None:
+        return missing
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    PEER_DIR.mkdir(parents=True, exist_ok=True)
+    found = _find_kernel_package(env, verbose)
+    if isinstance(found, str):
+        # Offline, a kernel fetched before still serves.
+        cached = sorted(PEER_DIR.glob(f"{KERNEL_PACKAGE_PREFIX}*/vmlinuz-*"), key=lambda p: p.stat().st_mtime)
+        return cached[-1] if cached else found
+    name, options = found
+    unpacked = PEER_DIR / name
+    kernels = sorted(unpacked.glob("vmlinuz-*"))
+    if kernels:
+        return kernels[-1]
+    packages = sorted(PEER_DIR.glob(f"{name}_*.deb"))
+    if not packages:
+        if verbose:
+            print(f"peer: apt-get download {name}", flush=True)
+        download = _apt(["apt-get", "-q", *options, "download", name], cwd=PEER_DIR, env=env)
+        if isinstance(download, str):
+            return download
+        packages = sorted(PEER_DIR.glob(f"{name}_*.deb"))
+        if download.returncode != 0 or not packages:
+            return f"apt-get download {name} failed: {_last_error(download)}"
+    return _unpack_vmlinuz(packages[-1], unpacked, env)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. The initramfs
+# ---------------------------------------------------------------------------------------------
+#
+# The newc layout is the one Ferrite's own ramdisk uses, so its constants come from
+# `ferrite_tools.initrd`: a 110-byte header ("070701" and thirteen 8-digit hex fields), the name
+# with its NUL, the data, the name and the data each padded with zeros to a multiple of 4, and an
+# entry named TRAILER!!! at the end. Ferrite's `initrd.pack` only writes files and directories,
+# which its kernel's reader accepts; Linux's wants a device node too, so this writer is its own.
+
+#: Device numbers of /dev/console (Documentation/admin-guide/devices.txt: char 5, minor 1).
+CONSOLE_MAJOR = 5
+CONSOLE_MINOR = 1
+#: Modes of the archive's members.
+INIT_MODE = stat.S_IFREG | 0o755
+DIRECTORY_MODE = stat.S_IFDIR | 0o755
+#: /tmp: anyone may create files, only their owner remove them (the sticky bit).
+TMP_MODE = stat.S_IFDIR | stat.S_ISVTX | 0o777
+CONSOLE_MODE = stat.S_IFCHR | 0o600
+#: Links to a file (its one name) and to a directory (its name and its own ".").
+FILE_LINKS = 1
+DIRECTORY_LINKS = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class CpioEntry:
+    """One member of a newc archive: a file, a directory or a device node, owned by root."""
+
+    #: The path in the archive, without a leading "/" ("bin/hello").
+    name: str
+    #: File type and permissions, as `st_mode`.
+    mode: int
+    #: The contents of a regular file.
+    data: bytes = b""
+    #: A device node's major and minor numbers.
+    rdev: tuple[int, int] = (0, 0)
+
+
+def _newc_header(entry: CpioEntry, *, ino: int, name_size: int) -> bytes:
+    """The 110-byte header of `entry`: the magic, then each field as 8 hex digits."""
+    links = DIRECTORY_LINKS if stat.S_ISDIR(entry.mode) else FILE_LINKS
+    values = dict.fromkeys(initrd.FIELDS, 0)
+    values.update(
+        c_ino=ino,
+        c_mode=entry.mode,
+        c_nlink=links,
+        c_filesize=len(entry.data),
+        c_rdevmajor=entry.rdev[0],
+        c_rdevminor=entry.rdev[1],
+        c_namesize=name_size,
+    )
+    for field, value in values.items():
+        if not 0 <= value <= initrd.FIELD_MAX:
+            raise ValueError(f"cpio entry {entry.name!r}: {field}={value} does not fit in a header field")
+    return initrd.MAGIC + b"".join(f"{values[field]:0{initrd.FIELD_DIGITS}x}".encode() for field in initrd.FIELDS)
+
+
+def write_newc(entries: Sequence[CpioEntry]) -> bytes:
+    """The newc archive of `entries`, in the order given (a directory must come before what is
+    in it: Linux creates each member as it reads it), then the trailer. Inode numbers count from
+    1 and every time is 0, so the same entries give the same bytes."""
+    out = bytearray()
+
+    def pad() -> None:
+        out.extend(bytes(-len(out) % initrd.ALIGN))
+
+    # Each member its own inode number (Linux links regular files that share one); 0 for the trailer.
+    for ino, entry in enumerate([*entries, CpioEntry(initrd.TRAILER, 0)], start=1):
+        if entry.data and not stat.S_ISREG(entry.mode):
+            raise ValueError(f"cpio entry {entry.name!r}: only a regular file has data")
+        name = entry.name.encode() + b"\0"
+        is_trailer = entry.name == initrd.TRAILER
+        out.extend(_newc_header(entry, ino=0 if is_trailer else ino, name_size=len(name)))
+        out.extend(name)
+        pad()
+        out.extend(entry.data)
+        pad()
+    return bytes(out)
+
+
+#: Where the kernel looks for the first program in an initramfs (its default `rdinit=`).
+INIT_PATH = "init"
+#: Where bench's spawn row finds the program it execs.
+HELLO_PATH = "bin/hello"
+
+
+def initramfs_entries(bench: bytes, hello: bytes) -> list[CpioEntry]:
+    """What Linux needs to run `bench` as its first process."""
+    return [
+        CpioEntry("bin", DIRECTORY_MODE),
+        CpioEntry(HELLO_PATH, INIT_MODE, hello),
+        CpioEntry("dev", DIRECTORY_MODE),
+        CpioEntry("dev/console", CONSOLE_MODE, rdev=(CONSOLE_MAJOR, CONSOLE_MINOR)),
+        CpioEntry(INIT_PATH, INIT_MODE, bench),
+        CpioEntry("tmp", TMP_MODE),
+    ]
+
+
+def make_initramfs(bench: Path, hello: Path, out: Path) -> Path:
+    """Writes the initramfs to `out` (only when its bytes change); returns `out`."""
+    data = write_newc(initramfs_entries(bench.read_bytes(), hello.read_bytes()))
+    if not out.exists() or out.read_bytes() != data:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    return out
