@@ -1,5 +1,6 @@
 """The Linux peer's pure parts: the newc writer, the apt output it reads, its reasons for having
-no Linux. None of these tests needs the network or QEMU.
+no Linux, and the QEMU machine it describes. None of these tests needs the network or QEMU (a
+stand-in script plays QEMU where a run's outcome is checked).
 
 The archive is read back here by a reader written for the test from cpio(5), field by field, and
 also by Ferrite's own `initrd.unpack`, so the writer is checked against two readers.
@@ -7,13 +8,15 @@ also by Ferrite's own `initrd.unpack`, so the writer is checked against two read
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from ferrite_tools import initrd, peer
+from ferrite_tools import initrd, paths, peer
 from ferrite_tools.peer import CpioEntry
+from ferrite_tools.qemu import Accel, QemuConfig
 
 MAGIC = b"070701"
 HEADER_LEN = 110
@@ -159,3 +162,67 @@ def test_without_apt_get_the_reason_says_what_is_missing(tmp_path: Path) -> None
 def test_without_any_apt_tool_there_is_a_reason_not_an_exception(tmp_path: Path) -> None:
     reason = peer.fetch_linux(path=str(tmp_path))
     assert isinstance(reason, str) and "was not found" in reason
+
+
+def _flag(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def test_linux_gets_ferrites_bench_machine() -> None:
+    ferrite = QemuConfig(Path("ferrite.img"), accel=Accel.TCG, icount=True).argv()
+    linux = peer.linux_argv(Path("vmlinuz"), Path("initramfs.cpio"), peer.kernel_command_line())
+    for flag in ("-m", "-cpu", "-accel", "-icount", "-vga", "-serial"):
+        assert _flag(linux, flag) == _flag(ferrite, flag), flag
+    assert "-nodefaults" in linux and "-no-reboot" in linux
+    # Ferrite names no machine type, which is `pc`; nor a CPU count, which is 1.
+    assert "-machine" not in ferrite and _flag(linux, "-machine") == "pc"
+    assert "-smp" not in ferrite and _flag(linux, "-smp") == "1"
+    assert _flag(linux, "-kernel") == "vmlinuz" and _flag(linux, "-initrd") == "initramfs.cpio"
+
+
+def test_the_command_line_asks_for_bench_init_and_keeps_debians_mitigations() -> None:
+    line = peer.kernel_command_line()
+    assert "console=ttyS0" in line.split() and line.endswith(" -- init")
+    assert "mitigations" not in line
+    assert peer.kernel_command_line([peer.MITIGATIONS_OFF]).split(" -- ")[0].endswith("mitigations=off")
+
+
+def test_every_expected_row_is_printed_by_bench() -> None:
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "bench.rs").read_text()
+    for row in peer.EXPECTED_ROWS:
+        assert f'"{row}"' in source or f"BENCH {row}=" in source, row
+
+
+def _fake_qemu(folder: Path, output: str, status: int) -> None:
+    """A qemu-system-x86_64 that prints `output` and exits with `status`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "qemu-system-x86_64"
+    script.write_text(f"#!/bin/sh\nprintf '%s' '{output}'\nexit {status}\n")
+    script.chmod(0o755)
+
+
+ALL_ROWS = "".join(f"BENCH {row}={n + 1} unit=instructions\r\n" for n, row in enumerate(peer.EXPECTED_ROWS))
+
+
+def test_a_run_that_powers_off_gives_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", "[ 0.1] booting\r\n" + ALL_ROWS + "[ 1.7] reboot: Power down\r\n", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    run = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(run, peer.LinuxRun)
+    assert [m.name for m in run.measurements] == list(peer.EXPECTED_ROWS)
+    assert run.measurements[0].value == 1 and run.wall_s >= 0
+
+
+def test_a_run_missing_a_row_is_a_reason_with_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", "BENCH syscall.null_round_trip=300 unit=instructions\nKernel panic\n", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(reason, str)
+    assert "no boot.tsc_at_first_user_instruction" in reason and "Kernel panic" in reason
+
+
+def test_a_qemu_failure_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", ALL_ROWS, 1)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(reason, str) and "status 1" in reason

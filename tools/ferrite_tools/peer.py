@@ -23,23 +23,36 @@ How, in four steps, each a function here:
    spawn row execs it), a writable `/tmp` (the tmpfs row) and `/dev/console` (the kernel opens it
    as init's standard input and output). It is not compressed: unpacking is part of the boot the
    `boot.` row counts, and a gzip'd archive would add the inflate to it.
+3. `run_linux`: boots the kernel and the archive under QEMU with the machine `./x.py bench` gives
+   Ferrite (see `linux_argv` and tests/test_peer.py, which checks the two agree), serial output to
+   a log, until the guest powers off or a timeout passes. `bench init` powers the machine off
+   itself when it is done (Linux panics when its first process exits).
+4. `linux_counts`: the three steps above, with the benchmark built first; the entry point for
+   `./x.py bench`. `python -m ferrite_tools.peer` runs it on its own and prints the rows.
 
-Booting the two under QEMU comes next; this module only prepares them so far.
+The kernel command line keeps Debian's defaults for everything that changes what is measured
+(mitigations, preemption, timer frequency) and only adds what avoids waste or states the
+set-up: see `KERNEL_ARGS`.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import re
 import shutil
 import stat
 import subprocess
+import sys
 import tarfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ferrite_tools import initrd, paths
+from ferrite_tools import build, initrd, paths, qemu
+from ferrite_tools.bench import Measurement, parse_lines
+from ferrite_tools.setup import Toolchain, find_toolchain
 
 # ---------------------------------------------------------------------------------------------
 # 1. Getting Debian's kernel
@@ -315,3 +328,175 @@ def make_initramfs(bench: Path, hello: Path, out: Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Booting it
+# ---------------------------------------------------------------------------------------------
+
+#: What the Linux command line says, and why each word:
+#: * console=ttyS0: the kernel's messages and init's /dev/console on COM1, which QEMU writes
+#:   to the log, as Ferrite's serial port;
+#: * quiet: only warnings and errors are printed, so the log shows the figures, not 370 lines
+#:   of boot messages (whose output costs about 3 million instructions, 0.05% of the boot row);
+#: * panic=-1: if something goes wrong (init dies), restart at once, which -no-reboot turns
+#:   into QEMU exiting: a failed run ends now, not at the timeout;
+#: * `-- init`: everything after "--" is init's argv; `bench init` is the mode that reports
+#:   the boot row and powers off at the end.
+#: Mitigations, preemption, the timer and KASLR stay as Debian ships them.
+KERNEL_ARGS = ("console=ttyS0", "quiet", "panic=-1")
+#: init's arguments after the "--".
+INIT_ARGS = ("init",)
+#: The command line with mitigations off, for information only (`--mitigations-off`).
+MITIGATIONS_OFF = "mitigations=off"
+#: QEMU's machine type. Ferrite's QemuConfig names none, which is `pc` (i440FX) in
+#: qemu-system-x86_64; naming it keeps a newer QEMU's default from changing the peer alone.
+MACHINE = "pc"
+#: One CPU, as Ferrite (which is uniprocessor) gets by default.
+CPUS = 1
+#: How long one Linux run may take (TCG under icount; one run takes under a minute here).
+RUN_TIMEOUT_S = 900.0
+
+#: The rows `bench init` prints, in order; a run missing one failed.
+EXPECTED_ROWS = (
+    "boot.tsc_at_first_user_instruction",
+    "syscall.null_round_trip",
+    "sched.yield_alone",
+    "process.switch_round_trip",
+    "process.fork_exit_wait",
+    "process.spawn_hello",
+    "pipe.ping_pong_round_trip",
+    "file.tmpfs_write_read_4k",
+)
+
+
+def kernel_command_line(extra: Sequence[str] = ()) -> str:
+    """Linux's command line: `KERNEL_ARGS`, `extra`, then init's arguments."""
+    return " ".join([*KERNEL_ARGS, *extra, "--", *INIT_ARGS])
+
+
+def linux_argv(vmlinuz: Path, initramfs: Path, command_line: str) -> list[str]:
+    """QEMU's command line: Ferrite's bench machine (`QemuConfig(..., accel=TCG, icount=True)`:
+    memory, CPU model, accelerator, icount, no default devices, standard VGA), with a kernel and
+    an initramfs instead of a disk image, and without the exit device (Linux powers off)."""
+    return [
+        qemu.QEMU,
+        "-machine", MACHINE,
+        "-m", f"{qemu.DEFAULT_MEMORY_MIB}M",
+        "-smp", str(CPUS),
+        "-no-user-config",
+        "-nodefaults",
+        "-vga", "std",
+        "-accel", "tcg",
+        "-cpu", "max",
+        "-icount", "shift=0,align=off,sleep=off",
+        "-display", "none",
+        "-serial", "stdio",
+        "-monitor", "none",
+        "-no-reboot",
+        "-kernel", str(vmlinuz),
+        "-initrd", str(initramfs),
+        "-append", command_line,
+    ]  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class LinuxRun:
+    """One boot of Linux with the benchmark as init."""
+
+    #: The BENCH lines, in order.
+    measurements: list[Measurement]
+    #: From starting QEMU to its exit, in seconds.
+    wall_s: float
+    #: The serial output.
+    log: Path
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+
+
+def run_linux(
+    vmlinuz: Path, initramfs: Path, *, log: Path, extra_args: Sequence[str] = (), verbose: bool = False
+) -> LinuxRun | str:
+    """Boots Linux with the benchmark as init, under icount, until it powers off; its figures,
+    or why there are none (with the last lines of output)."""
+    argv = linux_argv(vmlinuz, initramfs, kernel_command_line(extra_args))
+    if verbose:
+        print(f"$ {' '.join(argv)}", flush=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        with log.open("wb") as out:
+            # stdin closed: the guest's console reads nothing. subprocess.run kills QEMU at the
+            # timeout, so it never outlives this call.
+            status = subprocess.run(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S, check=False
+            ).returncode
+    except FileNotFoundError:
+        return f"{qemu.QEMU} was not found (apt-get install qemu-system-x86)"
+    except subprocess.TimeoutExpired:
+        output = log.read_bytes().decode(errors="replace")
+        return f"Linux did not power off within {RUN_TIMEOUT_S:.0f} s (log {log}):\n{_tail(output)}"
+    wall = time.monotonic() - started
+    output = log.read_bytes().decode(errors="replace").replace("\r", "")
+    measurements = parse_lines(output)
+    found = {m.name for m in measurements}
+    missing = [row for row in EXPECTED_ROWS if row not in found]
+    if status != 0 or missing:
+        why = f"QEMU exited with status {status}" if status != 0 else f"no {', '.join(missing)}"
+        return f"the benchmark did not finish on Linux ({why}; log {log}):\n{_tail(output)}"
+    return LinuxRun(measurements, wall, log)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. The entry point
+# ---------------------------------------------------------------------------------------------
+
+#: The initramfs, beside the kernel.
+INITRAMFS = PEER_DIR / "initramfs.cpio"
+
+
+def linux_run(tc: Toolchain, verbose: bool, *, extra_args: Sequence[str] = ()) -> LinuxRun | str:
+    """Fetches Linux, builds the benchmark, packs the initramfs and boots it once."""
+    vmlinuz = fetch_linux(verbose=verbose)
+    if isinstance(vmlinuz, str):
+        return vmlinuz
+    programs = {p.name: p for p in build.build_user(tc, verbose=verbose)}
+    initramfs = make_initramfs(programs["bench"], programs["hello"], INITRAMFS)
+    suffix = "".join(f"-{arg.replace('=', '-')}" for arg in extra_args)
+    return run_linux(vmlinuz, initramfs, log=paths.LOG_DIR / f"bench-linux{suffix}.log", extra_args=extra_args, verbose=verbose)
+
+
+def linux_counts(tc: Toolchain, verbose: bool) -> list[Measurement] | str:
+    """The benchmark's figures on Debian's Linux, under the same icount machine as Ferrite's, or
+    why there are none. Measurement names are bench's own (`syscall.null_round_trip`, ...)."""
+    run = linux_run(tc, verbose)
+    return run if isinstance(run, str) else run.measurements
+
+
+def main(argv: Sequence[str]) -> int:
+    """`python -m ferrite_tools.peer [--mitigations-off] [-v]`: one run, printed as a table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ferrite_tools.peer", description="Run Ferrite's user-space benchmark on Debian's Linux."
+    )
+    parser.add_argument("--mitigations-off", action="store_true", help=f"add {MITIGATIONS_OFF} (for information)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    tc = find_toolchain()
+    if tc is None:
+        print("no Rust toolchain that can build the benchmark: run ./x.py setup", file=sys.stderr)
+        return 1
+    extra = (MITIGATIONS_OFF,) if args.mitigations_off else ()
+    run = linux_run(tc, args.verbose, extra_args=extra)
+    if isinstance(run, str):
+        print(f"Linux: {run}", file=sys.stderr)
+        return 1
+    for m in run.measurements:
+        print(f"linux.{m.name:40} {m.value:>16,} {m.unit}")
+    print(f"one run, QEMU start to power-off: {run.wall_s:.1f} s (log {run.log})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
