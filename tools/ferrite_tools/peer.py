@@ -122,26 +122,30 @@ def _last_error(result: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit status {result.returncode}"
 
 
-def _private_apt_options() -> list[str]:
-    """apt options that keep the lists and the cache in build/peer/apt/ instead of /var."""
-    lists = PRIVATE_APT_DIR / "lists"
-    cache = PRIVATE_APT_DIR / "cache"
-    for folder in (lists / "partial", cache / "archives" / "partial"):
-        folder.mkdir(parents=True, exist_ok=True)
-    return ["-o", f"Dir::State::Lists={lists}", "-o", f"Dir::Cache={cache}"]
+#: The private lists and cache (apt's Dir::State::Lists and Dir::Cache).
+PRIVATE_LISTS = PRIVATE_APT_DIR / "lists"
+PRIVATE_CACHE = PRIVATE_APT_DIR / "cache"
+#: apt options that use them instead of the host's, in /var, which only root may update.
+PRIVATE_APT_OPTIONS = ("-o", f"Dir::State::Lists={PRIVATE_LISTS}", "-o", f"Dir::Cache={PRIVATE_CACHE}")
 
 
-def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, list[str]] | str:
+def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, tuple[str, ...]] | str:
     """The kernel package's name and the apt options that know it: the host's own lists first,
-    then private ones made by `apt-get update` into build/peer/apt/."""
-    depends = _apt(["apt-cache", "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
-    if not isinstance(depends, str):
-        name = kernel_package_name(depends.stdout)
-        if name is not None:
-            return name, []
+    then private ones in build/peer/apt/, made by `apt-get update` the first time."""
+    made = any(PRIVATE_LISTS.glob("*Packages*"))
+    no_options: tuple[str, ...] = ()
+    for options in (no_options, PRIVATE_APT_OPTIONS) if made else (no_options,):
+        depends = _apt(["apt-cache", *options, "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
+        if not isinstance(depends, str):
+            name = kernel_package_name(depends.stdout)
+            if name is not None:
+                return name, options
     if verbose:
-        print(f"peer: the host's apt lists do not know {META_PACKAGE}; updating private lists", flush=True)
-    options = _private_apt_options()
+        print(f"peer: the apt lists do not know {META_PACKAGE}; updating private lists", flush=True)
+    # apt wants the folders it downloads into to exist.
+    for folder in (PRIVATE_LISTS / "partial", PRIVATE_CACHE / "archives" / "partial"):
+        folder.mkdir(parents=True, exist_ok=True)
+    options = PRIVATE_APT_OPTIONS
     update = _apt(["apt-get", "-q", *options, "update"], cwd=PEER_DIR, env=env)
     if isinstance(update, str):
         return update
