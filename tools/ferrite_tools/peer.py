@@ -63,8 +63,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ferrite_tools import build, initrd, paths, qemu
-from ferrite_tools.bench import Measurement, parse_lines
+# `bench` as a module, not its names: bench.py will import this module for its Linux column.
+from ferrite_tools import bench, build, initrd, paths, qemu
 from ferrite_tools.setup import Toolchain, find_toolchain
 
 # ---------------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ from ferrite_tools.setup import Toolchain, find_toolchain
 META_PACKAGE = "linux-image-amd64"
 #: The prefix of the versioned kernel packages it depends on.
 KERNEL_PACKAGE_PREFIX = "linux-image-"
-#: Where the package, the unpacked kernel, the initramfs and the logs go.
+#: Where the package, the unpacked kernel and the initramfs go (the logs go to build/logs/).
 PEER_DIR = paths.BUILD_DIR / "peer"
 #: Private apt lists and cache, for a host whose own lists are missing (no root needed).
 PRIVATE_APT_DIR = PEER_DIR / "apt"
@@ -422,7 +422,7 @@ class LinuxRun:
     """One boot of Linux with the benchmark as init."""
 
     #: The BENCH lines, in order.
-    measurements: list[Measurement]
+    measurements: list[bench.Measurement]
     #: From starting QEMU to its exit, in seconds.
     wall_s: float
     #: The serial output.
@@ -457,7 +457,7 @@ def run_linux(
         return f"Linux did not power off within {RUN_TIMEOUT_S:.0f} s (log {log}):\n{_tail(output)}"
     wall = time.monotonic() - started
     output = log.read_bytes().decode(errors="replace").replace("\r", "")
-    measurements = parse_lines(output)
+    measurements = bench.parse_lines(output)
     found = {m.name for m in measurements}
     missing = [row for row in EXPECTED_ROWS if row not in found]
     if status != 0 or missing:
@@ -485,7 +485,7 @@ def linux_run(tc: Toolchain, verbose: bool, *, extra_args: Sequence[str] = ()) -
     return run_linux(vmlinuz, initramfs, log=paths.LOG_DIR / f"bench-linux{suffix}.log", extra_args=extra_args, verbose=verbose)
 
 
-def linux_counts(tc: Toolchain, verbose: bool) -> list[Measurement] | str:
+def linux_counts(tc: Toolchain, verbose: bool) -> list[bench.Measurement] | str:
     """The benchmark's figures on Debian's Linux, under the same icount machine as Ferrite's, or
     why there are none. Measurement names are bench's own (`syscall.null_round_trip`, ...)."""
     run = linux_run(tc, verbose)
