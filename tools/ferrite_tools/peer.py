@@ -374,6 +374,8 @@ CPUS = 1
 #: How long one Linux run may take (TCG under icount; one run takes under a minute here).
 RUN_TIMEOUT_S = 900.0
 
+#: What starts the line in which Linux says why it panicked.
+PANIC_MARK = "Kernel panic - not syncing:"
 #: The rows `bench init` prints, in order; a run missing one failed.
 EXPECTED_ROWS = (
     "boot.tsc_at_first_user_instruction",
@@ -461,7 +463,16 @@ def run_linux(
     found = {m.name for m in measurements}
     missing = [row for row in EXPECTED_ROWS if row not in found]
     if status != 0 or missing:
-        why = f"QEMU exited with status {status}" if status != 0 else f"no {', '.join(missing)}"
+        if status != 0:
+            why = f"QEMU exited with status {status}"
+        elif len(missing) == len(EXPECTED_ROWS):
+            why = "it printed no BENCH rows"
+        else:
+            why = f"no {', '.join(missing)}"
+        # A panic's first line says why; the tail is mostly its backtrace.
+        panic = next((line.strip() for line in output.splitlines() if PANIC_MARK in line), None)
+        if panic is not None:
+            why += f"; {panic}"
         return f"the benchmark did not finish on Linux ({why}; log {log}):\n{_tail(output)}"
     return LinuxRun(measurements, wall, log)
 
