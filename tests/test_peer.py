@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ferrite_tools import initrd, paths, peer
+from ferrite_tools.errors import InvalidData
 from ferrite_tools.peer import CpioEntry
 from ferrite_tools.qemu import Accel, QemuConfig
 
@@ -75,7 +76,7 @@ def test_the_archive_reads_back_with_every_header_field() -> None:
 
 
 def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
-    archive = peer.write_newc([CpioEntry("a", peer.INIT_MODE, b"x")])
+    archive = peer.write_newc([CpioEntry("a", peer.PROGRAM_MODE, b"x")])
     fields, name, data = read_newc(archive)[-1]
     assert name == "TRAILER!!!" and data == b""
     assert fields["namesize"] == len("TRAILER!!!") + 1
@@ -87,7 +88,7 @@ def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
 @pytest.mark.parametrize("name_len", range(1, 6))
 @pytest.mark.parametrize("data_len", range(0, 6))
 def test_names_and_data_are_padded_to_four_bytes(name_len: int, data_len: int) -> None:
-    entry = CpioEntry("n" * name_len, peer.INIT_MODE, bytes(range(1, data_len + 1)))
+    entry = CpioEntry("n" * name_len, peer.PROGRAM_MODE, bytes(range(1, data_len + 1)))
     archive = peer.write_newc([entry])
     # The data starts at the first multiple of 4 after header and name, the trailer after it.
     data_start = HEADER_LEN + name_len + 1
@@ -106,7 +107,7 @@ def test_ferrites_own_reader_agrees() -> None:
 
 
 def test_only_a_regular_file_carries_data() -> None:
-    with pytest.raises(ValueError, match="only a regular file"):
+    with pytest.raises(InvalidData, match="only a regular file"):
         peer.write_newc([CpioEntry("dev", peer.DIRECTORY_MODE, b"oops")])
 
 

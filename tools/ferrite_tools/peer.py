@@ -65,6 +65,7 @@ from pathlib import Path
 
 # `bench` as a module, not its names: bench.py will import this module for its Linux column.
 from ferrite_tools import bench, build, initrd, paths, qemu
+from ferrite_tools.errors import InvalidData
 from ferrite_tools.setup import Toolchain, find_toolchain
 
 # ---------------------------------------------------------------------------------------------
@@ -253,8 +254,8 @@ def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path | str
 #: Device numbers of /dev/console (Documentation/admin-guide/devices.txt: char 5, minor 1).
 CONSOLE_MAJOR = 5
 CONSOLE_MINOR = 1
-#: Modes of the archive's members.
-INIT_MODE = stat.S_IFREG | 0o755
+#: Modes of the archive's members: programs, directories, /tmp and /dev/console.
+PROGRAM_MODE = stat.S_IFREG | 0o755
 DIRECTORY_MODE = stat.S_IFDIR | 0o755
 #: /tmp: anyone may create files, only their owner remove them (the sticky bit).
 TMP_MODE = stat.S_IFDIR | stat.S_ISVTX | 0o777
@@ -293,7 +294,7 @@ def _newc_header(entry: CpioEntry, *, ino: int, name_size: int) -> bytes:
     )
     for field, value in values.items():
         if not 0 <= value <= initrd.FIELD_MAX:
-            raise ValueError(f"cpio entry {entry.name!r}: {field}={value} does not fit in a header field")
+            raise InvalidData(f"cpio entry {entry.name!r}: {field}={value} does not fit in a header field")
     return initrd.MAGIC + b"".join(f"{values[field]:0{initrd.FIELD_DIGITS}x}".encode() for field in initrd.FIELDS)
 
 
@@ -303,20 +304,20 @@ def write_newc(entries: Sequence[CpioEntry]) -> bytes:
     1 and every time is 0, so the same entries give the same bytes."""
     out = bytearray()
 
-    def pad() -> None:
+    def add(entry: CpioEntry, ino: int) -> None:
+        if entry.data and not stat.S_ISREG(entry.mode):
+            raise InvalidData(f"cpio entry {entry.name!r}: only a regular file has data")
+        name = entry.name.encode() + b"\0"
+        out.extend(_newc_header(entry, ino=ino, name_size=len(name)))
+        out.extend(name)
+        out.extend(bytes(-len(out) % initrd.ALIGN))
+        out.extend(entry.data)
         out.extend(bytes(-len(out) % initrd.ALIGN))
 
-    # Each member its own inode number (Linux links regular files that share one); 0 for the trailer.
-    for ino, entry in enumerate([*entries, CpioEntry(initrd.TRAILER, 0)], start=1):
-        if entry.data and not stat.S_ISREG(entry.mode):
-            raise ValueError(f"cpio entry {entry.name!r}: only a regular file has data")
-        name = entry.name.encode() + b"\0"
-        is_trailer = entry.name == initrd.TRAILER
-        out.extend(_newc_header(entry, ino=0 if is_trailer else ino, name_size=len(name)))
-        out.extend(name)
-        pad()
-        out.extend(entry.data)
-        pad()
+    # Each member its own inode number: Linux links regular files that share one.
+    for ino, entry in enumerate(entries, start=1):
+        add(entry, ino)
+    add(CpioEntry(initrd.TRAILER, mode=0), ino=0)
     return bytes(out)
 
 
@@ -330,10 +331,10 @@ def initramfs_entries(bench: bytes, hello: bytes) -> list[CpioEntry]:
     """What Linux needs to run `bench` as its first process."""
     return [
         CpioEntry("bin", DIRECTORY_MODE),
-        CpioEntry(HELLO_PATH, INIT_MODE, hello),
+        CpioEntry(HELLO_PATH, PROGRAM_MODE, hello),
         CpioEntry("dev", DIRECTORY_MODE),
         CpioEntry("dev/console", CONSOLE_MODE, rdev=(CONSOLE_MAJOR, CONSOLE_MINOR)),
-        CpioEntry(INIT_PATH, INIT_MODE, bench),
+        CpioEntry(INIT_PATH, PROGRAM_MODE, bench),
         CpioEntry("tmp", TMP_MODE),
     ]
 
