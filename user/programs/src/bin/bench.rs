@@ -4,12 +4,24 @@
 //! through the `user_bench` test kernel); elsewhere they are cycles.
 //!
 //! * `syscall.null_round_trip`: `getpid`, from user mode into the kernel and back;
+//! * `sched.yield_alone`: `sched_yield` with nothing else to run (the scheduler's own path,
+//!   with no switch);
 //! * `process.switch_round_trip`: two processes taking turns with `sched_yield` (each turn
 //!   switches threads and page tables);
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
 //! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
 //! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
+//!
+//! `bench init` is for a system where the benchmark is the first process, Linux's `/init` in an
+//! initramfs (`tools/ferrite_tools/peer.py` boots Debian's kernel that way, to compare Ferrite
+//! with Linux on the same emulated machine). There it also reports
+//! `boot.tsc_at_first_user_instruction`, the counter as its `main` starts (a few instructions after
+//! the kernel entered it), which QEMU set to 0 at reset: the whole boot, in instructions and the
+//! halted time the clock skips (see below).
+//! And it powers the machine off at the end instead of exiting, because Linux panics when its
+//! first process exits. The mode is asked for by an argument, not guessed from the pid: in
+//! Ferrite's `user_bench` test kernel the benchmark is process 1 too, and must exit there.
 //!
 //! `bench disk` measures the disk file system instead, in the current directory (which must be
 //! on the disk; `./x.py bench` runs it at `/` of a fresh disk). These figures leave out the time
@@ -29,6 +41,7 @@
 extern crate alloc;
 
 use runtime::abi::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
+use runtime::abi::reboot::LINUX_REBOOT_CMD_POWER_OFF;
 use runtime::{println, sys};
 
 runtime::entry!(main);
@@ -39,6 +52,8 @@ const ROUNDS: u64 = 2_000;
 const PROCESS_ROUNDS: u64 = 20;
 /// Programs started for the spawn figure (each prints a line).
 const SPAWN_ROUNDS: u64 = 5;
+/// The pid of a system's first process, the only one `bench init` acts as init in.
+const INIT_PID: u32 = 1;
 
 /// The time-stamp counter (allowed in ring 3 unless the kernel sets CR4.TSD, which Ferrite
 /// does not).
@@ -53,15 +68,39 @@ fn report(name: &str, value: u64) {
 }
 
 fn main() -> i32 {
-    if runtime::args().nth(1) == Some("disk") {
-        return match disk() {
+    // First, before any system call: as the first process, this is how long the boot took.
+    let first_instruction = tsc();
+    match runtime::args().nth(1) {
+        Some("disk") => match disk() {
             Some(()) => 0,
             None => {
                 println!("bench: a disk benchmark failed");
                 1
             }
-        };
+        },
+        Some("init") if sys::getpid() == INIT_PID => {
+            println!("BENCH boot.tsc_at_first_user_instruction={first_instruction} unit=tsc");
+            power_off(figures())
+        }
+        _ => figures(),
     }
+}
+
+/// Ends the system this program is the first process of, once its figures are out. Linux
+/// panics when its first process exits; powering off instead makes QEMU exit cleanly. Returns
+/// only if the kernel refused, with the status to exit with.
+fn power_off(status: i32) -> i32 {
+    if status != 0 {
+        println!("bench: failed with status {status}");
+    }
+    runtime::print::flush();
+    let refused = sys::reboot(LINUX_REBOOT_CMD_POWER_OFF);
+    println!("bench: power-off refused: {}", refused.description());
+    status
+}
+
+/// The system-call, process, pipe and tmpfs figures; returns the exit status.
+fn figures() -> i32 {
     // A warm-up call: the first touches pages the later ones find mapped.
     let _ = sys::getpid();
     let start = tsc();
@@ -69,6 +108,15 @@ fn main() -> i32 {
         core::hint::black_box(sys::getpid());
     }
     report("syscall.null_round_trip", (tsc() - start) / ROUNDS);
+
+    // Alone: the benchmark has no child yet and nothing else is runnable, so each call comes
+    // straight back.
+    let _ = sys::sched_yield();
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        let _ = sys::sched_yield();
+    }
+    report("sched.yield_alone", (tsc() - start) / ROUNDS);
 
     let Ok(child) = sys::fork() else {
         println!("bench: fork failed");

@@ -1,0 +1,239 @@
+"""The Linux peer's pure parts: the newc writer, the apt output it reads, its reasons for having
+no Linux, and the QEMU machine it describes. None of these tests needs the network or QEMU (a
+stand-in script plays QEMU where a run's outcome is checked).
+
+The archive is read back here by a reader written for the test from cpio(5), field by field, and
+also by Ferrite's own `initrd.unpack`, so the writer is checked against two readers.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ferrite_tools import initrd, paths, peer
+from ferrite_tools.errors import InvalidData
+from ferrite_tools.peer import CpioEntry
+from ferrite_tools.qemu import Accel, QemuConfig
+
+MAGIC = b"070701"
+HEADER_LEN = 110
+FIELD_NAMES = (
+    "ino", "mode", "uid", "gid", "nlink", "mtime", "filesize",
+    "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check",
+)  # fmt: skip
+
+
+def read_newc(data: bytes) -> list[tuple[dict[str, int], str, bytes]]:
+    """Every entry of a newc archive, the trailer included: (header fields, name, data). Checks
+    on the way that each header starts at a multiple of 4 and that every pad byte is zero."""
+    entries = []
+    offset = 0
+    while True:
+        assert offset % 4 == 0, f"a header at {offset} is not 4-byte aligned"
+        header = data[offset : offset + HEADER_LEN]
+        assert header[:6] == MAGIC
+        fields = {name: int(header[6 + 8 * i : 14 + 8 * i], 16) for i, name in enumerate(FIELD_NAMES)}
+        name_end = offset + HEADER_LEN + fields["namesize"]
+        raw_name = data[offset + HEADER_LEN : name_end]
+        assert raw_name.endswith(b"\0") and b"\0" not in raw_name[:-1]
+        data_start = name_end + (-name_end % 4)
+        assert data[name_end:data_start] == bytes(data_start - name_end), "name padding is not zeros"
+        data_end = data_start + fields["filesize"]
+        next_header = data_end + (-data_end % 4)
+        assert data[data_end:next_header] == bytes(next_header - data_end), "data padding is not zeros"
+        name = raw_name[:-1].decode()
+        entries.append((fields, name, data[data_start:data_end]))
+        offset = next_header
+        if name == "TRAILER!!!":
+            assert offset == len(data), "bytes follow the trailer"
+            return entries
+
+
+def test_the_archive_reads_back_with_every_header_field() -> None:
+    entries = peer.initramfs_entries(b"bench program", b"hello!")
+    archive = peer.write_newc(entries)
+    read = read_newc(archive)
+    assert [name for _, name, _ in read] == [e.name for e in entries] + ["TRAILER!!!"]
+    by_name = {name: (fields, data) for fields, name, data in read}
+    init, init_data = by_name["init"]
+    assert init_data == b"bench program"
+    assert init["mode"] == stat.S_IFREG | 0o755 and init["nlink"] == 1 and init["filesize"] == len(b"bench program")
+    assert by_name["bin/hello"][1] == b"hello!"
+    console, _ = by_name["dev/console"]
+    assert stat.S_ISCHR(console["mode"]) and (console["rdevmajor"], console["rdevminor"]) == (5, 1)
+    tmp, _ = by_name["tmp"]
+    assert stat.S_ISDIR(tmp["mode"]) and tmp["mode"] & 0o7777 == 0o1777 and tmp["nlink"] == 2
+    # Owned by root, dated 0, no checksum: the same bytes on every machine.
+    for fields, name, _ in read:
+        assert fields["uid"] == fields["gid"] == fields["mtime"] == fields["check"] == 0, name
+        assert fields["namesize"] == len(name) + 1
+    inodes = [fields["ino"] for fields, name, _ in read if name != "TRAILER!!!"]
+    assert len(set(inodes)) == len(inodes) and 0 not in inodes
+
+
+def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
+    archive = peer.write_newc([CpioEntry("a", peer.PROGRAM_MODE, b"x")])
+    fields, name, data = read_newc(archive)[-1]
+    assert name == "TRAILER!!!" and data == b""
+    assert fields["namesize"] == len("TRAILER!!!") + 1
+    assert all(value == 0 for key, value in fields.items() if key not in ("namesize", "nlink")), fields
+    assert archive.endswith(b"TRAILER!!!\0" + bytes(-(HEADER_LEN + len("TRAILER!!!\0")) % 4))
+    assert len(archive) % 4 == 0
+
+
+@pytest.mark.parametrize("name_len", range(1, 6))
+@pytest.mark.parametrize("data_len", range(0, 6))
+def test_names_and_data_are_padded_to_four_bytes(name_len: int, data_len: int) -> None:
+    entry = CpioEntry("n" * name_len, peer.PROGRAM_MODE, bytes(range(1, data_len + 1)))
+    archive = peer.write_newc([entry])
+    # The data starts at the first multiple of 4 after header and name, the trailer after it.
+    data_start = HEADER_LEN + name_len + 1
+    data_start += -data_start % 4
+    assert archive[data_start : data_start + data_len] == entry.data
+    trailer = data_start + data_len + (-(data_start + data_len) % 4)
+    assert archive[trailer : trailer + 6] == MAGIC
+    assert read_newc(archive)[0][2] == entry.data
+
+
+def test_ferrites_own_reader_agrees() -> None:
+    """initrd.unpack reads the same format (it ignores device numbers)."""
+    entries = peer.initramfs_entries(b"\x7fELF bench", b"\x7fELF hello")
+    members = initrd.unpack(peer.write_newc(entries))
+    assert [(m.name, m.data, m.mode) for m in members] == [(e.name, e.data, e.mode) for e in entries]
+
+
+def test_only_a_regular_file_carries_data() -> None:
+    with pytest.raises(InvalidData, match="only a regular file"):
+        peer.write_newc([CpioEntry("dev", peer.DIRECTORY_MODE, b"oops")])
+
+
+def test_the_same_entries_give_the_same_bytes() -> None:
+    entries = peer.initramfs_entries(b"b", b"h")
+    assert peer.write_newc(entries) == peer.write_newc(list(entries))
+
+
+#: `apt-cache depends linux-image-amd64` on Debian 12, as recorded.
+DEPENDS_DEBIAN_12 = "linux-image-amd64\n  Depends: linux-image-6.1.0-57-amd64\n"
+
+
+def test_the_kernel_package_is_read_from_apt_cache_depends() -> None:
+    assert peer.kernel_package_name(DEPENDS_DEBIAN_12) == "linux-image-6.1.0-57-amd64"
+
+
+def test_alternatives_virtual_packages_and_other_relations() -> None:
+    output = (
+        "linux-image-amd64\n"
+        "  PreDepends: linux-base\n"
+        "  Recommends: linux-image-6.1.0-1-amd64\n"
+        "  Depends: <linux-image-virtual>\n"
+        " |Depends: linux-image-6.12.0-2-amd64\n"
+        "  Depends: linux-image-6.12.0-1-amd64\n"
+    )
+    assert peer.kernel_package_name(output) == "linux-image-6.12.0-2-amd64"
+
+
+@pytest.mark.parametrize(
+    "output",
+    ["", "linux-image-amd64\n", "W: Unable to locate package linux-image-amd64\n", "x\n  Depends: kmod\n"],
+)
+def test_no_kernel_package_is_none(output: str) -> None:
+    assert peer.kernel_package_name(output) is None
+
+
+def _executables(folder: Path, names: tuple[str, ...]) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        script = folder / name
+        script.write_text("#!/bin/sh\nexit 1\n")
+        script.chmod(0o755)
+    return str(folder)
+
+
+def test_without_apt_get_the_reason_says_what_is_missing(tmp_path: Path) -> None:
+    path = _executables(tmp_path / "bin", ("apt-cache", "dpkg-deb"))
+    reason = peer.fetch_linux(path=path)
+    assert isinstance(reason, str)
+    assert reason.startswith("apt-get was not found") and "Debian or Ubuntu" in reason
+
+
+def test_without_any_apt_tool_there_is_a_reason_not_an_exception(tmp_path: Path) -> None:
+    reason = peer.fetch_linux(path=str(tmp_path))
+    assert isinstance(reason, str) and "was not found" in reason
+
+
+def _flag(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def test_linux_gets_ferrites_bench_machine() -> None:
+    ferrite = QemuConfig(Path("ferrite.img"), accel=Accel.TCG, icount=True).argv()
+    linux = peer.linux_argv(Path("vmlinuz"), Path("initramfs.cpio"), peer.kernel_command_line())
+    for flag in ("-m", "-cpu", "-accel", "-icount", "-vga", "-serial"):
+        assert _flag(linux, flag) == _flag(ferrite, flag), flag
+    assert "-nodefaults" in linux and "-no-reboot" in linux
+    # Ferrite names no machine type, which is `pc`; nor a CPU count, which is 1.
+    assert "-machine" not in ferrite and _flag(linux, "-machine") == "pc"
+    assert "-smp" not in ferrite and _flag(linux, "-smp") == "1"
+    assert _flag(linux, "-kernel") == "vmlinuz" and _flag(linux, "-initrd") == "initramfs.cpio"
+
+
+def test_the_command_line_asks_for_bench_init_and_keeps_debians_mitigations() -> None:
+    line = peer.kernel_command_line()
+    assert "console=ttyS0" in line.split() and line.endswith(" -- init")
+    assert "mitigations" not in line
+    assert peer.kernel_command_line([peer.MITIGATIONS_OFF]).split(" -- ")[0].endswith("mitigations=off")
+
+
+def test_every_expected_row_is_printed_by_bench() -> None:
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "bench.rs").read_text()
+    for row in peer.EXPECTED_ROWS:
+        assert f'"{row}"' in source or f"BENCH {row}=" in source, row
+
+
+def _fake_qemu(folder: Path, output: str, status: int) -> None:
+    """A qemu-system-x86_64 that prints `output` and exits with `status`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "qemu-system-x86_64"
+    script.write_text(f"#!/bin/sh\nprintf '%s' '{output}'\nexit {status}\n")
+    script.chmod(0o755)
+
+
+ALL_ROWS = "".join(f"BENCH {row}={n + 1} unit=instructions\r\n" for n, row in enumerate(peer.EXPECTED_ROWS))
+
+
+def test_a_run_that_powers_off_gives_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", "[ 0.1] booting\r\n" + ALL_ROWS + "[ 1.7] reboot: Power down\r\n", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    run = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(run, peer.LinuxRun)
+    assert [m.name for m in run.measurements] == list(peer.EXPECTED_ROWS)
+    assert run.measurements[0].value == 1 and run.wall_s >= 0
+
+
+def test_a_run_missing_a_row_is_a_reason_with_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    panic = "[ 1.7] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000"
+    _fake_qemu(tmp_path / "bin", f"BENCH syscall.null_round_trip=300 unit=instructions\n{panic}\n", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(reason, str)
+    # The row it printed is not among the missing.
+    assert "no boot.tsc_at_first_user_instruction, sched.yield_alone," in reason
+    assert "Attempted to kill init!" in reason
+
+
+def test_a_run_with_no_rows_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", "[ 0.1] booting\n", 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(reason, str) and "printed no BENCH rows" in reason
+
+
+def test_a_qemu_failure_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_qemu(tmp_path / "bin", ALL_ROWS, 1)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    assert isinstance(reason, str) and "status 1" in reason
