@@ -1,15 +1,23 @@
-"""`./x.py bench`: how long Ferrite takes to boot, as an exact count and as wall time.
+"""`./x.py bench`: what Ferrite costs, as exact guest counts and as wall time, beside Linux.
 
-Two figures answer different questions. The guest's count comes from a boot under
+Two kinds of figure answer different questions. A guest count comes from a run under
 `-icount shift=0,align=off,sleep=off`, where QEMU's virtual clock advances one nanosecond per
-guest instruction and the time-stamp counter follows it; the kernel reads the TSC and reports it
-in a `BENCH` line (see `kernel/src/bench.rs`). That count does not depend on the host, so it is
-the figure to compare between two versions of the kernel. Wall time, from starting QEMU to the
-kernel's "boot complete" line, is what a person waits; it depends on the host and on the
-accelerator, so it is reported beside the count, never instead of it.
+guest instruction and the time-stamp counter follows it; the kernel (or a program) reads the TSC
+and reports it in a `BENCH` line (see `kernel/src/bench.rs`). That count does not depend on the
+host, so it is the figure to compare between two versions of the kernel, and the one the
+regression gate keeps. Wall time, from starting QEMU to the kernel's "boot complete" line, is
+what a person waits; it depends on the host and on the accelerator, so it is reported beside the
+counts, never instead of them.
 
-The parsing is pure (`parse_lines`, `Summary`) and tested in `tests/test_bench.py`; the rest
-boots QEMU and is exercised by running the command.
+A run measures: the boot, stage by stage, for BIOS and UEFI (`boot_counts`); the measuring test
+kernels (`guest_counts`: the heap, tasks, threads, and the user-space benchmark program); the
+disk (`disk_counts`); with `--peer linux` the same benchmark program on Debian's Linux in the
+same machine (`peer.py`); and the host allocator comparison. benchreport.py prints the
+comparison, draws the charts and keeps the gate (`--check`, `--update-baseline`); `--quick` is
+the guest counts alone, which the test suite checks on every run.
+
+The parsing is pure (`parse_lines`, `stages`, `Summary`) and tested in `tests/test_bench.py`;
+the rest boots QEMU and is exercised by running the command.
 """
 
 from __future__ import annotations
@@ -17,12 +25,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import statistics
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ferrite_tools import build, contract, image, paths
+from ferrite_tools import benchreport, build, contract, image, paths
 from ferrite_tools.errors import FerriteError, InvalidData
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
@@ -138,7 +147,9 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
                 command=config.argv(),
             )
         elapsed = time.monotonic() - machine.started_at
-        machine.wait_for(f"{MILESTONES[-1]}=", BOOT_TIMEOUT_S)
+        if config.fw_cfg == contract.BENCH_FW_CFG:
+            # The kernel prints the milestones only when asked (the wall-time boots do not ask).
+            machine.wait_for(f"{MILESTONES[-1]}=", BOOT_TIMEOUT_S)
         return elapsed, parse_lines(machine.output)
 
 
@@ -150,7 +161,7 @@ GUEST_BENCH_KERNELS: dict[str, tuple[str, ...]] = {
     "heap_bench": ("heap.",),
     "async_tasks": ("task.",),
     "threads": ("thread.",),
-    "user_bench": ("syscall.", "process.", "pipe.", "file."),
+    "user_bench": ("syscall.", "sched.", "process.", "pipe.", "file."),
 }
 
 
@@ -247,13 +258,11 @@ def host_heap(tc: Toolchain, verbose: bool) -> str:
     )
 
 
-def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
-    """Builds the release images and prints the boot figures for BIOS and UEFI, the heap's guest
-    instruction counts, and the host allocator comparison."""
-    build.build_boot_tool(tc, verbose=verbose)
-    elf = build.build_kernel(tc, release=True, verbose=verbose)
-    ramdisk = image.build_ramdisk(tc, verbose=verbose)
-    images = image.make_images(tc, elf, "release", set(Firmware), ramdisk)
+def boot_counts(
+    tc: Toolchain, images: image.Images, *, runs: int, accel: Accel, verbose: bool
+) -> list[Summary]:
+    """Boots the release images `runs` times each, BIOS and UEFI: the milestones and stages under
+    icount, and the wall time to the banner with `accel`."""
     ovmf = find_ovmf()
     summaries: list[Summary] = []
     for firmware in Firmware:
@@ -284,21 +293,156 @@ def run(tc: Toolchain, *, runs: int, accel: Accel, verbose: bool) -> int:
         for name, values in counts.items():
             summaries.append(summarise(f"{firmware.value}.{name}", units[name], values))
         summaries.append(summarise(f"{firmware.value}.boot.wall_to_banner ({accel.value})", "s", walls))
-    summaries += guest_counts(tc, verbose)
-    summaries += disk_counts(images, verbose)
-    print(f"\nrelease images, median of {runs} runs; counts under -icount shift=0,align=off,sleep=off")
+    return summaries
+
+
+def linux_column(tc: Toolchain, *, runs: int, verbose: bool) -> tuple[dict[str, float], str | None]:
+    """The benchmark on Debian's Linux, `runs` boots, as medians by name; or nothing and why."""
+    from ferrite_tools import peer
+
+    values: dict[str, list[float]] = {}
+    for n in range(runs):
+        run_ = peer.linux_run(tc, verbose)
+        if isinstance(run_, str):
+            return {}, run_
+        print(f"  linux run {n + 1}/{runs}: {run_.wall_s:.1f} s", flush=True)
+        for m in run_.measurements:
+            values.setdefault(m.name, []).append(m.value)
+    return {name: statistics.median(v) for name, v in values.items()}, None
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What `./x.py bench` was asked for."""
+
+    runs: int = DEFAULT_RUNS
+    accel: Accel = Accel.TCG
+    verbose: bool = False
+    #: `linux` to run the benchmark on Debian's Linux too, `none` not to.
+    peer: str = "none"
+    #: Compare with the committed baseline and fail on a figure that got worse.
+    check: bool = False
+    #: Only the guest counts of the measuring test kernels (what the test suite gates on).
+    quick: bool = False
+    #: Rewrite the baseline with this run's figures.
+    update_baseline: bool = False
+    #: Also copy the charts into the book (docs/figures/).
+    book: bool = False
+
+
+#: Where the book keeps the charts (`--book` copies them there).
+BOOK_FIGURES = paths.ROOT / "docs" / "figures"
+
+
+def figures_of(summaries: Iterable[Summary]) -> dict[str, tuple[float, str]]:
+    """Name to (median, unit), what the gate judges."""
+    return {s.name: (s.median, s.unit) for s in summaries}
+
+
+def run(tc: Toolchain, options: Options) -> int:
+    """Measures, prints the figures and the comparison with Linux, writes JSON and charts, and
+    with `--check` judges the run against the baseline (returning 1 if it fails)."""
+    summaries: list[Summary] = []
+    images = None
+    if not options.quick:
+        build.build_boot_tool(tc, verbose=options.verbose)
+        elf = build.build_kernel(tc, release=True, verbose=options.verbose)
+        ramdisk = image.build_ramdisk(tc, verbose=options.verbose)
+        images = image.make_images(tc, elf, "release", set(Firmware), ramdisk)
+        summaries += boot_counts(tc, images, runs=options.runs, accel=options.accel, verbose=options.verbose)
+    summaries += guest_counts(tc, options.verbose)
+    if images is not None:
+        summaries += disk_counts(images, options.verbose)
+    linux: dict[str, float] = {}
+    note: str | None = "not asked for (./x.py bench --peer linux)"
+    if options.peer == "linux":
+        print("running the benchmark on Debian's Linux in the same machine", flush=True)
+        linux, note = linux_column(tc, runs=options.runs, verbose=options.verbose)
+    medians = {s.name: s.median for s in summaries}
+    compared = benchreport.compare(medians, linux)
+    print(f"\nrelease builds, median of {options.runs} runs; counts under -icount shift=0,align=off,sleep=off")
     for summary in summaries:
         print(summary.row())
-    print()
-    print(host_heap(tc, verbose).rstrip())
-    out = paths.BUILD_DIR / "bench" / "boot.json"
+    if not options.quick:
+        print("\nFerrite beside Linux (guest instructions; the boot row in virtual ns)")
+        print("\n".join(benchreport.comparison_lines(compared, note)))
+        print()
+        print(host_heap(tc, options.verbose).rstrip())
+    out = paths.BUILD_DIR / "bench" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
-            [{"name": s.name, "unit": s.unit, "median": s.median, "values": list(s.values)} for s in summaries],
+            {
+                "figures": [
+                    {"name": s.name, "unit": s.unit, "median": s.median, "values": list(s.values)} for s in summaries
+                ],
+                "linux": linux,
+                "linux_missing_because": note,
+                "comparison": [
+                    {"row": c.row.title, "ferrite": c.ferrite, "linux": c.linux, "ratio": c.ratio, "met": c.met}
+                    for c in compared
+                ],
+            },
             indent=2,
         )
         + "\n"
     )
     print(f"written to {out}")
-    return 0
+    if not options.quick:
+        boots = {f.value: benchreport.stage_figures(medians.items(), f.value) for f in Firmware}
+        charts = benchreport.write_charts(compared, boots)
+        print("charts: " + ", ".join(str(c) for c in charts))
+        if options.book:
+            BOOK_FIGURES.mkdir(parents=True, exist_ok=True)
+            for chart in charts:
+                if chart.suffix == ".svg":
+                    shutil.copy(chart, BOOK_FIGURES / chart.name)
+            print(f"copied the SVG charts to {BOOK_FIGURES}")
+    return judge(figures_of(summaries), options)
+
+
+def judge(figures: dict[str, tuple[float, str]], options: Options) -> int:
+    """Updates the baseline or checks the run against it, as asked; returns the exit status."""
+    baseline_path = benchreport.BASELINE
+    if options.update_baseline:
+        old = benchreport.parse_baseline(baseline_path.read_text()) if baseline_path.exists() else {}
+        baseline_path.write_text(benchreport.baseline_json(benchreport.updated(old, figures)))
+        print(f"baseline updated: {baseline_path}")
+        return 0
+    if not options.check:
+        return 0
+    if not baseline_path.exists():
+        raise FerriteError(f"no baseline at {baseline_path}: make one with ./x.py bench --update-baseline")
+    verdict = benchreport.check(figures, benchreport.parse_baseline(baseline_path.read_text()))
+    for line in verdict.better:
+        print(f"better than the baseline: {line}")
+    for line in verdict.worse + verdict.unknown:
+        print(f"FAIL {line}")
+    judged = len(benchreport.gated(figures))
+    if verdict.passed:
+        print(f"bench check: {judged} figures no worse than {baseline_path.name}")
+        return 0
+    print(
+        f"bench check: {len(verdict.worse)} worse, {len(verdict.unknown)} not in the baseline, of {judged}; "
+        "if the change is meant, ./x.py bench --update-baseline and say why in the commit"
+    )
+    return 1
+
+
+def kernel_log(figure: str) -> Path | None:
+    """The log of the test kernel that measured guest figure `figure`."""
+    for kernel, prefixes in GUEST_BENCH_KERNELS.items():
+        if any(figure.startswith(f"guest.{prefix}") for prefix in prefixes):
+            return paths.LOG_DIR / f"bench-{kernel}.log"
+    return None
+
+
+def gate(tc: Toolchain, verbose: bool) -> list[tuple[str, bool, str]]:
+    """The test suite's gate: the quick guest counts against the baseline, one (figure, passed,
+    detail) per figure judged."""
+    summaries = guest_counts(tc, verbose)
+    figures = figures_of(summaries)
+    baseline = benchreport.parse_baseline(benchreport.BASELINE.read_text())
+    verdict = benchreport.check(figures, baseline)
+    failures = {line.split(" ", 1)[0]: line for line in verdict.worse + verdict.unknown}
+    return [(name, name not in failures, failures.get(name, "")) for name in benchreport.gated(figures)]

@@ -11,6 +11,7 @@ import argparse
 import os
 import shlex
 import stat
+import subprocess
 import sys
 import termios
 import threading
@@ -115,9 +116,19 @@ def _parser() -> argparse.ArgumentParser:
     sub_parser("doctor", help="report each requirement as found or missing, with its fix")
     sub_parser("setup", help="install what is missing, then stop")
 
-    bench = sub_parser("bench", help="measure boot: exact guest counts under -icount, and wall time")
+    bench = sub_parser("bench", help="measure: exact guest counts under -icount, wall times, Linux beside Ferrite")
     bench.add_argument("--runs", type=int, default=bench_tool.DEFAULT_RUNS, help="boots per figure (median reported)")
     bench.add_argument("--accel", choices=["auto", "kvm", "tcg"], default="auto", help="acceleration for the wall-time boots")
+    bench.add_argument(
+        "--peer", choices=["linux", "none"], default="none", help="also run the benchmark on Debian's Linux (default: none)"
+    )
+    bench.add_argument("--check", action="store_true", help="fail if a figure got worse than tools/bench-baseline.json")
+    bench.add_argument("--quick", action="store_true", help="only the measuring test kernels' counts (what the tests gate)")
+    bench.add_argument("--update-baseline", action="store_true", help="write this run's figures to the baseline")
+    bench.add_argument("--book", action="store_true", help="also copy the charts into docs/figures/")
+
+    book = sub_parser("book", help="serve the book (docs/) on a local web address, rebuilt as it changes")
+    book.add_argument("--port", type=int, default=8000, help="the port on 127.0.0.1 (default 8000)")
 
     runner = sub_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
     runner.add_argument("elf", type=Path)
@@ -347,6 +358,23 @@ def cmd_debug(tc: Toolchain, args: argparse.Namespace) -> int:
     return boot_interactive(config, args.verbose)
 
 
+def cmd_book(port: int) -> int:
+    """Serves the book with MkDocs on 127.0.0.1:`port` until Ctrl-C, rebuilding pages as their
+    files change, so a reader sees the chapters and the benchmark's charts as rendered pages."""
+    address = f"127.0.0.1:{port}"
+    print(f"serving the book at http://{address}/ (from {paths.ROOT / 'docs'}; Ctrl-C stops)", flush=True)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address],
+            cwd=paths.ROOT,
+            env=env,
+            check=False,
+        ).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_env(tc: Toolchain) -> int:
     env = tc.env({})
     for key in ("RUSTC", "CARGO", "RUSTC_BOOTSTRAP"):
@@ -460,7 +488,19 @@ def main(argv: list[str]) -> int:
         if args.command == "bench":
             if args.runs < 1:
                 raise FerriteError(f"--runs must be at least 1, not {args.runs}")
-            return bench_tool.run(tc, runs=args.runs, accel=_accel(args.accel), verbose=args.verbose)
+            options = bench_tool.Options(
+                runs=args.runs,
+                accel=_accel(args.accel),
+                verbose=args.verbose,
+                peer=args.peer,
+                check=args.check,
+                quick=args.quick,
+                update_baseline=args.update_baseline,
+                book=args.book,
+            )
+            return bench_tool.run(tc, options)
+        if args.command == "book":
+            return cmd_book(args.port)
         if args.command == "setup":
             # x.py's bootstrap ran set-up before handing over; reaching here means it succeeded.
             print("Set-up is complete: the toolchain, QEMU, OVMF and the Python environment are in place.")

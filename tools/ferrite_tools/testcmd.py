@@ -9,6 +9,7 @@ Suites, in order, cheapest failures first:
 | host   | `cargo test` of boot/ and crates/ on the host              | Rust test           |
 | kernel | every test kernel booted in QEMU, KTAP parsed              | kernel test case    |
 | pytest | the tools' tests and the system tests that boot Ferrite    | pytest test         |
+| bench  | the measuring test kernels' exact counts (release, icount) against tools/bench-baseline.json | figure |
 | docs   | `mkdocs build --strict`                                    | build               |
 
 A filter (`./x.py test FILTER`) keeps the tests whose name contains it. A test kernel is booted
@@ -203,6 +204,19 @@ class TestRun:
             tail = "\n".join(process.stdout.splitlines()[-15:])
             self.add(TestResult("pytest", "(run)", Status.FAIL, f"pytest exit status {process.returncode}\n{tail}", log))
 
+    def bench(self) -> None:
+        """The regression gate: release builds of the measuring test kernels under icount, each
+        exact count no worse than the committed baseline (see benchreport.py)."""
+        from ferrite_tools import bench
+
+        if self.filter is not None and not self.wanted("bench: guest."):
+            return
+        started = time.monotonic()
+        for name, passed, detail in bench.gate(self.tc, self.verbose):
+            status = Status.PASS if passed else Status.FAIL
+            self.add(TestResult("bench", name, status, detail, bench.kernel_log(name), time.monotonic() - started))
+            started = time.monotonic()
+
     def docs(self) -> None:
         env = dict(os.environ)
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -250,6 +264,7 @@ def run(
     run_.suite("host", run_.host)
     run_.suite("kernel", run_.kernel)
     run_.suite("pytest", run_.pytest)
+    run_.suite("bench", run_.bench)
     run_.suite("docs", run_.docs)
     print(f"\n== summary ({time.monotonic() - started:.0f} s)")
     if not run_.results:
