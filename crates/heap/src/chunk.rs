@@ -75,6 +75,12 @@ pub(crate) fn bin_of(size: usize) -> usize {
     bin.min(BINS - 1)
 }
 
+/// A list head's back link: the list's number, tagged with a low bit that no chunk address has.
+#[inline(always)]
+fn list_tag(bin: usize) -> usize {
+    bin << 1 | 1
+}
+
 /// The smallest chunk size list `bin` holds (the tests check the lists against it).
 #[cfg(test)]
 pub(crate) fn bin_floor(bin: usize) -> usize {
@@ -240,7 +246,7 @@ impl Heap {
         let bin = bin_of(size);
         let head = self.bins[bin];
         self.store(c + HEADER, head);
-        self.store(c + 2 * HEADER, 0);
+        self.store(c + 2 * HEADER, list_tag(bin));
         if head != 0 {
             self.store(head + 2 * HEADER, c);
         }
@@ -248,11 +254,13 @@ impl Heap {
         self.nonempty[bin / 64] |= 1 << (bin % 64);
     }
 
+    /// Takes the free chunk `c` out of its list. Its back link says which list when it is the
+    /// head, so the size need not be turned into a list number again.
     #[inline(always)]
-    fn unlink(&mut self, c: usize, size: usize) {
+    fn unlink(&mut self, c: usize) {
         let (next, prev) = (self.load(c + HEADER), self.load(c + 2 * HEADER));
-        if prev == 0 {
-            let bin = bin_of(size);
+        if prev & 1 != 0 {
+            let bin = prev >> 1;
             self.bins[bin] = next;
             if next == 0 {
                 self.nonempty[bin / 64] &= !(1 << (bin % 64));
@@ -327,6 +335,28 @@ impl Heap {
         payload.map(|p| (c, p))
     }
 
+    /// [`Heap::find_in`] for a request without alignment, on its own list only: below 1 KiB
+    /// the list's head fits exactly; above, the smallest of its first few chunks that fits.
+    #[inline(always)]
+    fn find_plain(&self, bin: usize, size: usize) -> Option<(usize, usize)> {
+        let mut c = self.bins[bin];
+        if size < EXACT_BINS * GRANULE || c == 0 {
+            return (c != 0).then_some((c, c + HEADER));
+        }
+        let mut best = (0, usize::MAX);
+        for _ in 0..NEAR_TRIES {
+            let len = self.load(c) & !FLAGS;
+            if len >= size && len < best.1 {
+                best = (c, len);
+            }
+            c = self.load(c + HEADER);
+            if c == 0 {
+                break;
+            }
+        }
+        (best.0 != 0).then_some((best.0, best.0 + HEADER))
+    }
+
     /// First fit among the chunks of lists `bins`, looking at `tries` chunks at most.
     #[inline(always)]
     fn find_in(
@@ -374,9 +404,18 @@ impl Heap {
         // fit, which keeps large chunks whole for large requests); a list that surely fits;
         // growing; and when the heap cannot grow, every chunk that may fit.
         let near = || bin_of(size)..bin_of(Heap::need(size, align)) + 1;
-        let found = self
-            .find_in(near(), size, align, NEAR_TRIES)
-            .or_else(|| self.find_fast(size, align))
+        let found = if align == GRANULE {
+            // Every list above the request's own holds only chunks that fit.
+            let own = bin_of(size);
+            self.find_plain(own, size).or_else(|| {
+                let c = self.bins[self.first_nonempty(own + 1)?];
+                Some((c, c + HEADER))
+            })
+        } else {
+            self.find_in(near(), size, align, NEAR_TRIES)
+                .or_else(|| self.find_fast(size, align))
+        };
+        let found = found
             .or_else(|| {
                 let c = self.grow(size, align, pages)?;
                 fit(c, self.load(c) & !FLAGS, size, align).map(|p| (c, p))
@@ -429,7 +468,7 @@ impl Heap {
                 return false;
             }
         }
-        self.unlink(c, len);
+        self.unlink(c);
         if gap > 0 {
             self.put_free(c, gap, released);
         }
@@ -474,7 +513,7 @@ impl Heap {
         // that ended the heap, if there was one.
         self.store(new_brk - HEADER, PREV_FREE);
         if have > 0 {
-            self.unlink(start, have);
+            self.unlink(start);
         }
         self.put_free(start, have + more, released);
         self.stats.free_bytes += more;
@@ -483,6 +522,7 @@ impl Heap {
 
     /// Frees the chunk whose payload is at `payload`, merging it with free neighbours, and gives
     /// whole pages back if the policy says so (see [`crate::RESERVE`]).
+    #[inline]
     pub(crate) fn free_chunk(&mut self, payload: usize, pages: &mut impl Pages) {
         let mut c = payload - HEADER;
         let header = self.load(c);
@@ -494,7 +534,7 @@ impl Heap {
         let next_header = self.load(next);
         if next_header & FREE != 0 {
             let next_size = next_header & !FLAGS;
-            self.unlink(next, next_size);
+            self.unlink(next);
             size += next_size;
             released |= next_header & RELEASED;
         }
@@ -502,7 +542,7 @@ impl Heap {
             let prev_size = self.load(c - HEADER);
             let prev = c - prev_size;
             released |= self.load(prev) & RELEASED;
-            self.unlink(prev, prev_size);
+            self.unlink(prev);
             c = prev;
             size += prev_size;
         }
@@ -568,7 +608,7 @@ impl Heap {
         {
             return false;
         }
-        self.unlink(next, next_len);
+        self.unlink(next);
         self.store(start, size | (header & PREV_FREE));
         if tail > 0 {
             self.put_free(start + size, tail, released);
@@ -636,7 +676,7 @@ impl Heap {
             if (c != 0) != (self.nonempty[bin / 64] & (1 << (bin % 64)) != 0) {
                 return Err("the bitmap of lists disagrees");
             }
-            let mut prev = 0;
+            let mut prev = list_tag(bin);
             while c != 0 {
                 let header = self.load(c);
                 if header & FREE == 0 || bin_of(header & !FLAGS) != bin {

@@ -198,9 +198,12 @@ impl Heap {
         let block = match class_of(layout.size(), layout.align()) {
             // A small request fills a hole among the chunks if there is one (holes that only
             // small blocks fit would otherwise stay empty), else takes a slab block.
-            Some(class) => match self.alloc_from_hole(layout) {
-                Some(block) => Some(block),
-                None => self.alloc_small(class, pages),
+            Some(class) => match self.partial_slab(class) {
+                true => self.alloc_small(class, pages),
+                false => match self.alloc_from_hole(layout) {
+                    Some(block) => Some(block),
+                    None => self.alloc_small(class, pages),
+                },
             },
             None => self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages),
         };

@@ -89,17 +89,20 @@ pub fn class_of(size: usize, align: usize) -> Option<usize> {
 }
 
 /// The block size of class `class`.
+#[inline(always)]
 pub const fn class_size(class: usize) -> usize {
     CLASS_SIZES[class] as usize
 }
 
 /// The slab size of class `class`.
+#[inline(always)]
 pub(crate) const fn slab_size(_class: usize) -> usize {
     SLAB_SIZE
 }
 
 /// Blocks a slab of class `class` holds: its payload (the slab less the next chunk's header)
 /// less its own header, in blocks.
+#[inline(always)]
 const fn capacity(class: usize) -> usize {
     (slab_size(class) - HEADER - SLAB_HEADER) / class_size(class)
 }
@@ -107,6 +110,7 @@ const fn capacity(class: usize) -> usize {
 impl Heap {
     /// The bit of the slab map for the slab-sized, slab-aligned piece of the region at `addr`,
     /// as (word address, mask).
+#[inline(always)]
     fn slab_bit(&self, addr: usize) -> (*mut u64, u64) {
         let piece = (addr - self.base) / SLAB_SIZE;
         (
@@ -137,6 +141,7 @@ impl Heap {
         }
     }
 
+#[inline(always)]
     fn slab(&mut self, slab: usize, class: usize) -> &mut SlabHeader {
         let at = slab + slab_size(class) - HEADER - SLAB_HEADER;
         debug_assert!(self.is_mapped(at), "slab header at {at:#x} is not mapped");
@@ -145,6 +150,12 @@ impl Heap {
         // heap keeps mapped; its header is in its last bytes, 8-aligned, and `&mut self` makes
         // this the only reference to it.
         unsafe { &mut *(at as *mut SlabHeader) }
+    }
+
+    /// Whether class `class` has a slab with a free block.
+    #[inline(always)]
+    pub(crate) fn partial_slab(&self, class: usize) -> bool {
+        self.partial[class] != 0
     }
 
     /// Allocates a block of class `class`.
