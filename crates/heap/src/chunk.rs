@@ -38,7 +38,7 @@ const FREE_HEAD: usize = 3 * HEADER;
 /// Header flag: this chunk is free.
 const FREE: usize = 1;
 /// Header flag: the chunk before this one is free (its footer holds its size).
-const PREV_FREE: usize = 2;
+pub(crate) const PREV_FREE: usize = 2;
 /// Header flag (free chunks): some of this chunk's whole pages may be unmapped.
 const RELEASED: usize = 4;
 /// The header's flag bits (the size is a multiple of 16, so its low four bits are free).
@@ -153,7 +153,7 @@ impl Heap {
 
     /// Whether the page holding `addr` is mapped.
     pub(crate) fn is_mapped(&self, addr: usize) -> bool {
-        if addr < self.base || addr >= self.brk {
+        if addr < self.base || addr >= self.end {
             return false;
         }
         let page = self.page_index(addr);
@@ -229,7 +229,7 @@ impl Heap {
 
     /// Bytes in free chunks that are mapped: what giving pages back could still return.
     fn spare(&self) -> usize {
-        let unmapped = (self.brk - self.base) / PAGE_SIZE - self.stats.mapped_pages;
+        let unmapped = (self.end - self.base) / PAGE_SIZE - self.stats.mapped_pages;
         self.stats.free_bytes.saturating_sub(unmapped * PAGE_SIZE)
     }
 
@@ -279,6 +279,11 @@ impl Heap {
         self.store(c, size | FREE | released);
         self.store(c + size - HEADER, size);
         self.link(c, size);
+    }
+
+    /// Lists the free chunk `c..c + size`, whose whole pages are not mapped.
+    pub(crate) fn put_free_released(&mut self, c: usize, size: usize) {
+        self.put_free(c, size, RELEASED);
     }
 
     /// The first non-empty list at or after `bin`.
@@ -402,7 +407,7 @@ impl Heap {
         let align = align.max(GRANULE);
         // In order: a few chunks of the lists that may fit, smallest first (close to a best
         // fit, which keeps large chunks whole for large requests); a list that surely fits;
-        // growing; and when the heap cannot grow, every chunk that may fit.
+        // and if there is none, every chunk that may fit.
         let near = || bin_of(size)..bin_of(Heap::need(size, align)) + 1;
         let found = if align == GRANULE {
             // Every list above the request's own holds only chunks that fit.
@@ -415,12 +420,7 @@ impl Heap {
             self.find_in(near(), size, align, NEAR_TRIES)
                 .or_else(|| self.find_fast(size, align))
         };
-        let found = found
-            .or_else(|| {
-                let c = self.grow(size, align, pages)?;
-                fit(c, self.load(c) & !FLAGS, size, align).map(|p| (c, p))
-            })
-            .or_else(|| self.find_in(near(), size, align, usize::MAX));
+        let found = found.or_else(|| self.find_in(near(), size, align, usize::MAX));
         let (c, payload) = found?;
         self.take(c, payload, size, pages).then_some(payload)
     }
@@ -482,42 +482,6 @@ impl Heap {
         }
         self.stats.free_bytes -= size;
         true
-    }
-
-    /// Maps pages at the heap's end so that a chunk of `size` aligned to `align` fits in the
-    /// free chunk at the end; returns that chunk.
-    fn grow(&mut self, size: usize, align: usize, pages: &mut impl Pages) -> Option<usize> {
-        let sentinel = self.brk - HEADER;
-        let (start, have, released) = if self.load(sentinel) & PREV_FREE != 0 {
-            let have = self.load(sentinel - HEADER);
-            let start = sentinel - have;
-            (start, have, self.load(start) & RELEASED)
-        } else {
-            (sentinel, 0, 0)
-        };
-        let more = Heap::need(size, align)
-            .checked_sub(have)
-            .filter(|&n| n > 0)
-            .unwrap_or(1)
-            .checked_next_multiple_of(PAGE_SIZE)?;
-        let new_brk = self.brk.checked_add(more).filter(|&b| b <= self.end)?;
-        if !pages.map(self.brk, more) {
-            return None;
-        }
-        for page in self.page_index(self.brk)..self.page_index(new_brk) {
-            self.set_mapped(page, true);
-        }
-        self.stats.mapped_pages += more / PAGE_SIZE;
-        self.brk = new_brk;
-        // The old sentinel becomes the header of the new memory, which joins the free chunk
-        // that ended the heap, if there was one.
-        self.store(new_brk - HEADER, PREV_FREE);
-        if have > 0 {
-            self.unlink(start);
-        }
-        self.put_free(start, have + more, released);
-        self.stats.free_bytes += more;
-        Some(start)
     }
 
     /// Frees the chunk whose payload is at `payload`, merging it with free neighbours, and gives
@@ -625,7 +589,7 @@ impl Heap {
         let mut c = self.first;
         let mut prev_free = false;
         let (mut free_bytes, mut free_chunks) = (0, 0);
-        let sentinel = self.brk - HEADER;
+        let sentinel = self.end - HEADER;
         while c < sentinel {
             let header = self.load(c);
             let size = header & !FLAGS;
@@ -695,9 +659,7 @@ impl Heap {
         }
         let mut mapped = 0;
         for page in 0..(self.end - self.base) / PAGE_SIZE {
-            if self.base + page * PAGE_SIZE < self.brk
-                && self.is_mapped(self.base + page * PAGE_SIZE)
-            {
+            if self.is_mapped(self.base + page * PAGE_SIZE) {
                 mapped += 1;
             }
         }

@@ -102,15 +102,13 @@ pub enum HeapError {
 pub struct Heap {
     /// First byte of the region (the page map: one bit per page of the region, set if mapped).
     base: usize,
-    /// The region's end.
+    /// The region's end; the sentinel header is the word before it.
     end: usize,
     /// The slab map, after the page map: one bit per slab-sized piece of the region, set if a
     /// slab starts there (see [`slab`]).
     slab_map: usize,
     /// The header of the first chunk.
     first: usize,
-    /// The end of the grown part: the sentinel header is the word before it.
-    brk: usize,
     /// Per list (see [`chunk::bin_of`]): the first free chunk, or 0.
     bins: [usize; chunk::BINS],
     /// One bit per list: set if it has a chunk.
@@ -144,42 +142,50 @@ impl Heap {
         let page_map_bytes = (limit / PAGE_SIZE).div_ceil(64) * 8;
         let map_bytes = page_map_bytes + (limit / slab::SLAB_SIZE).div_ceil(64) * 8;
         let first = base + map_bytes.next_multiple_of(chunk::GRANULE) + chunk::HEADER;
-        let initial = (first + chunk::MIN_CHUNK + chunk::HEADER - base).next_multiple_of(PAGE_SIZE);
-        if initial > limit {
+        let end = base.checked_add(limit).ok_or(HeapError::BadRegion)?;
+        // Mapped from the start: the two maps and the first chunk's header and links, and the
+        // last page, with the first chunk's footer and the sentinel.
+        let low = (first + 3 * chunk::HEADER - base).next_multiple_of(PAGE_SIZE);
+        if first + chunk::MIN_CHUNK + chunk::HEADER > end {
             return Err(HeapError::BadRegion);
         }
-        if !pages.map(base, initial) {
+        let high = (end - PAGE_SIZE).max(base + low);
+        if !pages.map(base, low) {
             return Err(HeapError::CannotGrow);
         }
-        // SAFETY: the first `initial` bytes were just mapped, and the two maps fit in them.
+        if high < end && !pages.map(high, end - high) {
+            pages.unmap(base, low);
+            return Err(HeapError::CannotGrow);
+        }
+        // SAFETY: the first `low` bytes were just mapped, and the two maps fit in them.
         unsafe { core::ptr::write_bytes(base as *mut u8, 0, map_bytes) };
         let mut heap = Heap {
             base,
-            end: base + limit,
+            end,
             slab_map: base + page_map_bytes,
             first,
-            brk: base + initial,
             bins: [0; chunk::BINS],
             nonempty: [0; chunk::BIN_WORDS],
             partial: [0; slab::CLASSES],
             stats: Stats::default(),
         };
-        for page in 0..initial / PAGE_SIZE {
+        for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {
             // SAFETY: the page map is mapped and `page` is inside the region.
             unsafe { *(base as *mut u64).add(page / 64) |= 1 << (page % 64) };
+            heap.stats.mapped_pages += 1;
         }
-        heap.stats.mapped_pages = initial / PAGE_SIZE;
-        // One free chunk from the first header to the sentinel, which says it is free.
-        let sentinel = heap.brk - chunk::HEADER;
+        // The whole region is one free chunk, most of its pages not mapped yet: allocations map
+        // what they take (see `chunk`).
+        let sentinel = end - chunk::HEADER;
         heap.store(sentinel, 0);
         heap.free_initial(first, sentinel - first);
         Ok(heap)
     }
 
     fn free_initial(&mut self, first: usize, size: usize) {
-        // An allocated chunk of the whole space, freed: that writes every tag.
-        self.store(first, size);
-        self.free_chunk(first + chunk::HEADER, &mut NoPages);
+        self.stats.free_bytes = size;
+        self.put_free_released(first, size);
+        self.store(first + size, chunk::PREV_FREE);
     }
 
     /// The counters.
@@ -230,7 +236,7 @@ impl Heap {
     pub unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout, pages: &mut impl Pages) {
         let addr = ptr.as_ptr() as usize;
         debug_assert!(
-            (self.first..self.brk).contains(&addr),
+            (self.first..self.end).contains(&addr),
             "freeing {addr:#x}, which is not in the heap"
         );
         match class_of(layout.size(), layout.align()) {
@@ -295,15 +301,4 @@ impl Heap {
         self.check_chunks()?;
         self.check_slabs()
     }
-}
-
-/// For the first free, which never gives pages back: nothing to map or unmap.
-struct NoPages;
-
-impl Pages for NoPages {
-    fn map(&mut self, _from: usize, _bytes: usize) -> bool {
-        false
-    }
-
-    fn unmap(&mut self, _from: usize, _bytes: usize) {}
 }

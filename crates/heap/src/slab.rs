@@ -110,7 +110,7 @@ const fn capacity(class: usize) -> usize {
 impl Heap {
     /// The bit of the slab map for the slab-sized, slab-aligned piece of the region at `addr`,
     /// as (word address, mask).
-#[inline(always)]
+    #[inline(always)]
     fn slab_bit(&self, addr: usize) -> (*mut u64, u64) {
         let piece = (addr - self.base) / SLAB_SIZE;
         (
@@ -141,7 +141,7 @@ impl Heap {
         }
     }
 
-#[inline(always)]
+    #[inline(always)]
     fn slab(&mut self, slab: usize, class: usize) -> &mut SlabHeader {
         let at = slab + slab_size(class) - HEADER - SLAB_HEADER;
         debug_assert!(self.is_mapped(at), "slab header at {at:#x} is not mapped");
