@@ -78,8 +78,8 @@ fn a_page_run_allocation_and_free_stay_cheap() {
 
 /// The arena each allocator gets for the throughput runs.
 const ARENA: usize = 4 << 20;
-/// The arena for the efficiency runs: small, so it fills.
-const SMALL_ARENA: usize = 1 << 20;
+/// The arena for the efficiency runs: the host benchmark's size.
+const SMALL_ARENA: usize = 4 << 20;
 /// Operations per throughput run (then the frees that drain it).
 const OPS: usize = 20_000;
 /// The live bytes the throughput runs hover around.

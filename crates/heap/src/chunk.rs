@@ -15,15 +15,17 @@
 //! Free chunks sit in one of [`BINS`] lists by size: one list per size up to 1 KiB (16-byte
 //! steps, an exact fit), then eight lists per doubling. A bitmap says which lists are non-empty,
 //! so finding the smallest list whose chunks all fit a request is a few bit operations, however
-//! many chunks there are (this is the idea of TLSF, Masmano et al. 2004). When no list guarantees
-//! a fit, the heap grows; only when it cannot grow does it search chunk by chunk among the lists
-//! that *may* fit (a chunk of 1500 bytes in the list for 1408-1535 fits a request for 1450), so
-//! memory runs out only when no free chunk can hold the request.
+//! many chunks there are (the idea of TLSF, Masmano et al. 2004). Before that, the allocator
+//! looks at a few chunks of the request's own list and takes the smallest that fits (a chunk of
+//! 1500 bytes in the list for 1408-1535 fits a request for 1450): that keeps large chunks whole
+//! for large requests, which measurably delays the first failure in a fragmented heap. Only when
+//! no list surely fits does it search chunk by chunk, so memory runs out only when no free chunk
+//! can hold the request.
 //!
 //! A free chunk's whole pages (the ones that hold neither its header and list links nor its
-//! footer) can be given back to the kernel; the chunk then carries `RELEASED`, and taking memory
-//! from it maps the pages it needs again first. A bitmap at the region's start, one bit a page,
-//! records which pages are mapped.
+//! footer) may be unmapped; the chunk then carries `RELEASED`, and taking memory from it maps
+//! the pages it needs first. The whole region starts as one such chunk. A bitmap at the region's
+//! start, one bit a page, records which pages are mapped.
 
 use super::{Heap, Pages, PAGE_SIZE};
 
@@ -78,7 +80,7 @@ pub(crate) fn bin_of(size: usize) -> usize {
 /// A list head's back link: the list's number, tagged with a low bit that no chunk address has.
 #[inline(always)]
 fn list_tag(bin: usize) -> usize {
-    bin << 1 | 1
+    (bin << 1) | 1
 }
 
 /// The smallest chunk size list `bin` holds (the tests check the lists against it).

@@ -1,38 +1,45 @@
 //! The kernel heap: size-class slabs for small blocks, byte-granular chunks with boundary tags
-//! for everything else, and pages handed back to the kernel when they fall free.
+//! for everything else, and pages mapped when reached and handed back when they fall free.
 //!
 //! # The design, and why
 //!
 //! A kernel allocates mostly small things (list nodes, strings, small vectors) and now and then
 //! something large (a buffer, a table). Ferrite's heap uses two algorithms, one per kind:
 //!
-//! * **Small blocks** (up to [`MAX_SMALL`] = 256 bytes) come from 16 size classes, each cutting
-//!   1-4 KiB *slabs* into blocks of its size ([`slab`]). Allocating or freeing is a pop or a push
+//! * **Small blocks** (up to [`MAX_SMALL`] = 128 bytes) come from 12 size classes, each cutting
+//!   2 KiB *slabs* into blocks of its size ([`slab`]). Allocating or freeing is a pop or a push
 //!   on the slab's free list: no search, no header on the block, and the tight classes (8-byte
-//!   steps up to 64) waste less than any header would. The price is a partly used slab per
-//!   class; small slabs (1 KiB for the smallest classes) keep it low.
+//!   steps up to 64) waste less than any header would: a 24-byte object takes 24 bytes.
 //! * **Everything else** is a *chunk* ([`chunk`]): 16-byte granular, with an 8-byte header and
 //!   boundary tags, so a 3000-byte request costs 3008 bytes, not the whole 4 KiB page an earlier
 //!   version of this heap gave it, and freed neighbours merge in constant time. Free chunks sit
-//!   in segregated lists indexed by a bitmap (the TLSF idea), so a fitting chunk is found in a
-//!   few bit operations; only when the heap cannot grow does it search chunk by chunk, so it
+//!   in segregated lists indexed by a bitmap (the idea of TLSF), so a fitting chunk is found in a
+//!   few bit operations; a short best-fit look at the request's own list first keeps large free
+//!   chunks whole, and only when no list surely fits does the heap search chunk by chunk, so it
 //!   runs out only when no free chunk can hold the request. Slabs are chunks too, aligned to
-//!   their own size, so both kinds share all free memory: no page is reserved for either.
+//!   their size, so both kinds share all free memory: no page is set aside for either. A small
+//!   request whose class has no slab with room first tries a hole among the chunks (a free chunk
+//!   under 1 KiB that only small blocks could use), so such holes do not stay empty.
 //!
-//! Why not one algorithm? A chunk allocator alone pays its header and rounding on every small
+//! Why two algorithms? A chunk allocator alone pays its header and rounding on every small
 //! block (a 24-byte object would take 32), and slabs alone must round large requests up to
-//! whole pages (the earlier design lost a tenth of its memory that way). Measured against the
-//! `talc` allocator on three workloads (docs/heap.md), the pair is ahead on both speed and
-//! memory efficiency.
+//! whole slabs or pages (the previous design lost a tenth of its memory that way). docs/heap.md
+//! gives the measurements against the `talc` allocator on three workloads.
 //!
-//! The heap *grows*: it starts with only its page map mapped and, when no free chunk fits, asks
-//! [`Pages::map`] to map more pages at its end, up to the region's limit. When that fails the
-//! allocation returns `None` (a null pointer to Rust's allocator API), so fallible allocations
-//! (`try_reserve`, `Box::try_new`) fail cleanly. It also *shrinks*: when freeing leaves a free
-//! chunk of at least [`RELEASE_MIN`] bytes while more than [`RESERVE`] bytes of mapped memory
-//! already lie free, the chunk's whole pages go back through [`Pages::unmap`], and are mapped
-//! again when an allocation needs them. The reserve keeps a heap that frees and allocates a
-//! large buffer in a loop from mapping and unmapping it every time.
+//! # Pages
+//!
+//! The heap's region is reserved address space, not memory. From the start the whole region is
+//! one free chunk, of which only the first page (the page map, one bit per page saying whether
+//! it is mapped, and the slab map) and the last (the chunk's footer and the *sentinel* header
+//! that ends the heap) are mapped. Taking memory from a free chunk maps, through
+//! [`Pages::map`], whatever pages it reaches that are not mapped yet; if the kernel has no frame
+//! left the allocation returns `None` (a null pointer to Rust's allocator API), so fallible
+//! allocations (`try_reserve`, `Box::try_new`) fail cleanly. When a free leaves a free chunk of
+//! at least [`RELEASE_MIN`] bytes while more than the reserve ([`RESERVE`], or a quarter of what
+//! is mapped if that is more) already lies free and mapped, the chunk's whole pages go back
+//! through [`Pages::unmap`]. The reserve keeps a heap that frees and allocates a large buffer in
+//! a loop from unmapping and mapping it every time, and a busy heap from doing so at every
+//! turn; after everything is freed, what stays mapped is about the reserve.
 //!
 //! This crate knows nothing of page tables: the kernel supplies the region and the callbacks,
 //! and the host tests a plain buffer.
@@ -51,8 +58,9 @@ pub use slab::{class_of, class_size};
 /// Bytes in a page: the unit the heap maps and unmaps.
 pub const PAGE_SIZE: usize = 4096;
 /// The largest request served from a slab; larger ones are chunks.
-pub const MAX_SMALL: usize = 256;
-/// Mapped bytes the heap keeps in free chunks before it gives any page back.
+pub const MAX_SMALL: usize = 128;
+/// Mapped bytes the heap keeps in free chunks before it gives any page back (at least: see
+/// the module documentation).
 pub const RESERVE: usize = 256 * 1024;
 /// The smallest free chunk whose pages are given back: small holes stay mapped, since the next
 /// allocation would probably map them again.
@@ -92,9 +100,9 @@ pub struct Stats {
 /// Why a heap could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeapError {
-    /// The region is not page aligned or too small for its page map and one chunk.
+    /// The region is not page aligned or too small for its maps and one chunk.
     BadRegion,
-    /// Mapping the first pages failed.
+    /// Mapping the first and last pages failed.
     CannotGrow,
 }
 
@@ -124,7 +132,7 @@ unsafe impl Send for Heap {}
 
 impl Heap {
     /// A heap over the `limit` bytes at `base`, of which nothing is mapped yet; `pages` maps
-    /// the page map and the first chunk at once, and more as needed.
+    /// the first and last pages at once, and the others as allocations reach them.
     ///
     /// # Safety
     ///

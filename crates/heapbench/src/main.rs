@@ -228,7 +228,13 @@ fn measure<A: Allocator>(workload: Workload, ops: &[Op], slots: usize) -> (&'sta
     let rate = median((0..RUNS).map(|_| throughput::<A>(ops, slots)).collect());
     let fill = median(
         (1..=RUNS as u64)
-            .map(|seed| efficiency::<A>(workload, seed))
+            .map(|seed| {
+                let e = efficiency::<A>(workload, seed);
+                if std::env::var("HB_DEBUG").is_ok() {
+                    eprintln!("seed {seed}: {e}");
+                }
+                e
+            })
             .collect(),
     );
     let arena = Arena::new(PAGE * 4);
@@ -274,7 +280,7 @@ fn main() {
                 _ => measure::<Ferrite>(workload, &ops, slots),
             };
             println!(
-                "{:12} {name:12} {rate:>12.0} {:>10.1}%",
+                "{:12} {name:12} {rate:>12.0} {:>10.2}%",
                 workload.name(),
                 fill * 100.0
             );
@@ -290,7 +296,7 @@ fn main() {
         let (_, talc_rate, talc_fill) = rows[1];
         for (name, rate, fill) in rows {
             println!(
-                "{:12} {:12} {:>12.0} {:>10.1}% {:>13.2}x {:>12.3}x",
+                "{:12} {:12} {:>12.0} {:>10.2}% {:>13.2}x {:>12.4}x",
                 workload.name(),
                 name,
                 rate,
