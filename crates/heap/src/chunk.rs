@@ -52,7 +52,7 @@ const SUB_BIN_BITS: u32 = 3;
 /// How many free lists there are: enough for sizes up to 2^46 bytes.
 pub(crate) const BINS: usize = 384;
 /// Chunks the first, bounded search looks at before it settles for a list that surely fits.
-const NEAR_TRIES: usize = 8;
+const NEAR_TRIES: usize = 4;
 /// Words in the bitmap of non-empty lists.
 pub(crate) const BIN_WORDS: usize = BINS / 64;
 

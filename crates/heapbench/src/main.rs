@@ -228,13 +228,7 @@ fn measure<A: Allocator>(workload: Workload, ops: &[Op], slots: usize) -> (&'sta
     let rate = median((0..RUNS).map(|_| throughput::<A>(ops, slots)).collect());
     let fill = median(
         (1..=RUNS as u64)
-            .map(|seed| {
-                let e = efficiency::<A>(workload, seed);
-                if std::env::var("HB_DEBUG").is_ok() {
-                    eprintln!("seed {seed}: {e}");
-                }
-                e
-            })
+            .map(|seed| efficiency::<A>(workload, seed))
             .collect(),
     );
     let arena = Arena::new(PAGE * 4);
