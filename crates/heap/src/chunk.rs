@@ -154,6 +154,7 @@ impl Heap {
     }
 
     /// Whether the page holding `addr` is mapped.
+    #[inline]
     pub(crate) fn is_mapped(&self, addr: usize) -> bool {
         if addr < self.base || addr >= self.end {
             return false;
@@ -176,9 +177,34 @@ impl Heap {
         }
     }
 
+    /// Whether pages `first..end` are all mapped: a word of the page map at a time.
+    #[inline(always)]
+    fn all_mapped(&self, first: usize, end: usize) -> bool {
+        let mut page = first;
+        while page < end {
+            let n = (end - page).min(64 - page % 64);
+            let mask = if n == 64 { !0 } else { (1u64 << n) - 1 };
+            // SAFETY: as in `is_mapped`.
+            let word = unsafe { *self.map_word(page) } >> (page % 64);
+            if word & mask != mask {
+                return false;
+            }
+            page += n;
+        }
+        true
+    }
+
     /// Maps every unmapped page that overlaps `from..to`. False if the kernel refused.
+    #[inline(always)]
     fn commit(&mut self, from: usize, to: usize, pages: &mut impl Pages) -> bool {
         let (first, end) = (self.page_index(from), self.page_index(to - 1) + 1);
+        self.all_mapped(first, end) || self.map_missing(first, end, pages)
+    }
+
+    /// [`Heap::commit`]'s slow part: maps the runs of unmapped pages among `first..end`.
+    #[cold]
+    #[inline(never)]
+    fn map_missing(&mut self, first: usize, end: usize, pages: &mut impl Pages) -> bool {
         let mut page = first;
         while page < end {
             if self.is_mapped(self.base + page * PAGE_SIZE) {
