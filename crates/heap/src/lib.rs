@@ -47,6 +47,7 @@
 #![no_std]
 
 mod chunk;
+mod pagemap;
 pub mod slab;
 #[cfg(test)]
 mod tests;
