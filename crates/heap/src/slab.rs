@@ -157,12 +157,6 @@ impl Heap {
         unsafe { &mut *(at as *mut SlabHeader) }
     }
 
-    /// Whether class `class` has a slab with a free block.
-    #[inline(always)]
-    pub(crate) fn partial_slab(&self, class: usize) -> bool {
-        self.partial[class] != 0
-    }
-
     /// Allocates a block of class `class`.
     #[inline]
     pub(crate) fn alloc_small(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
