@@ -77,6 +77,22 @@ pub(crate) fn bin_of(size: usize) -> usize {
     bin.min(BINS - 1)
 }
 
+/// Whether free chunks of `a` and `b` bytes belong in the same list, without computing either
+/// list: below 1 KiB only equal sizes do; above, sizes whose four leading bits agree (the leading
+/// one and the three that pick one of the doubling's eight lists), which is when they differ only
+/// in bits below those four. A size that passes the last list's range counts as its own list
+/// here, which only costs a needless move from one list to the same.
+#[inline(always)]
+pub(crate) fn same_bin(a: usize, b: usize) -> bool {
+    let top = 1usize << (usize::BITS - 1 - a.leading_zeros());
+    let below = if a < EXACT_BINS * GRANULE {
+        GRANULE
+    } else {
+        top >> SUB_BIN_BITS
+    };
+    (a ^ b) < below
+}
+
 /// A list head's back link: the list's number, tagged with a low bit that no chunk address has.
 #[inline(always)]
 fn list_tag(bin: usize) -> usize {
@@ -188,6 +204,41 @@ impl Heap {
     /// Lists the free chunk `c..c + size`, whose whole pages are not mapped.
     pub(crate) fn put_free_released(&mut self, c: usize, size: usize) {
         self.put_free(c, size, RELEASED);
+    }
+
+    /// Moves the free chunk `old`'s place in its list to `new` (the same list): the links
+    /// around it are pointed at `new`, and the list's bitmap bit stays as it is.
+    #[inline(always)]
+    fn relink(&mut self, old: usize, new: usize) {
+        let (next, prev) = (self.load(old + HEADER), self.load(old + 2 * HEADER));
+        self.store(new + HEADER, next);
+        self.store(new + 2 * HEADER, prev);
+        if prev & 1 != 0 {
+            self.bins[prev >> 1] = new;
+        } else {
+            self.store(prev + HEADER, new);
+        }
+        if next != 0 {
+            self.store(next + 2 * HEADER, new);
+        }
+    }
+
+    /// Makes `c..c + size` a free chunk in place of the listed free chunk `old` of `old_size`
+    /// bytes, which it overlaps (a split leaves a remainder; a merge grows a neighbour). When
+    /// both sizes fall in the same list, which is the common case for large free chunks, the
+    /// new chunk just takes the old one's place in it.
+    #[inline(always)]
+    fn refile(&mut self, old: usize, old_size: usize, c: usize, size: usize, released: usize) {
+        self.store(c, size | FREE | released);
+        self.store(c + size - HEADER, size);
+        if same_bin(size, old_size) {
+            if old != c {
+                self.relink(old, c);
+            }
+        } else {
+            self.unlink(old);
+            self.link(c, size);
+        }
     }
 
     /// The first non-empty list at or after `bin`.
@@ -372,18 +423,23 @@ impl Heap {
                 return false;
             }
         }
-        self.unlink(c);
-        if gap > 0 {
-            self.put_free(c, gap, released);
+        let next = start + size;
+        if gap == 0 && tail > 0 {
+            // The usual split: the remainder replaces `c`, often in the same list.
+            self.refile(c, len, next, tail, released);
+        } else {
+            self.unlink(c);
+            if gap > 0 {
+                self.put_free(c, gap, released);
+            }
+            if tail > 0 {
+                self.put_free(next, tail, released);
+            } else {
+                let after = self.load(next);
+                self.store(next, after & !PREV_FREE);
+            }
         }
         self.store(start, size | if gap > 0 { PREV_FREE } else { 0 });
-        let next = start + size;
-        if tail > 0 {
-            self.put_free(next, tail, released);
-        } else {
-            let after = self.load(next);
-            self.store(next, after & !PREV_FREE);
-        }
         self.stats.free_bytes -= size;
         true
     }
@@ -398,11 +454,13 @@ impl Heap {
         let mut size = header & !FLAGS;
         self.stats.free_bytes += size;
         let mut released = 0;
+        // A free neighbour whose list place the merged chunk may take over: (address, size).
+        let mut listed = None;
         let next = c + size;
         let next_header = self.load(next);
         if next_header & FREE != 0 {
             let next_size = next_header & !FLAGS;
-            self.unlink(next);
+            listed = Some((next, next_size));
             size += next_size;
             released |= next_header & RELEASED;
         }
@@ -410,22 +468,33 @@ impl Heap {
             let prev_size = self.load(c - HEADER);
             let prev = c - prev_size;
             released |= self.load(prev) & RELEASED;
-            self.unlink(prev);
+            if let Some((next, _)) = listed {
+                self.unlink(next);
+            }
+            listed = Some((prev, prev_size));
             c = prev;
             size += prev_size;
         }
         let after = self.load(c + size);
         self.store(c + size, after | PREV_FREE);
-        if size >= crate::RELEASE_MIN && self.spare() > self.reserve() {
-            // Keep the pages with the header and links and the one with the footer.
+        // Whole pages go back, all but the ones with the header and links and with the footer,
+        // once the chunk is listed: until then a neighbour's links may lie in them.
+        let mut release = None;
+        if size >= crate::RELEASE_MIN && self.stats.free_bytes > self.release_above {
             let from = (c + FREE_HEAD).next_multiple_of(PAGE_SIZE);
             let to = (c + size - HEADER) / PAGE_SIZE * PAGE_SIZE;
             if from < to {
-                self.decommit(from, to, pages);
+                release = Some((from, to));
                 released = RELEASED;
             }
         }
-        self.put_free(c, size, released);
+        match listed {
+            Some((old, old_size)) => self.refile(old, old_size, c, size, released),
+            None => self.put_free(c, size, released),
+        }
+        if let Some((from, to)) = release {
+            self.decommit(from, to, pages);
+        }
     }
 
     /// The size of the allocated chunk whose payload is at `payload`.

@@ -126,6 +126,9 @@ pub struct Heap {
     /// Per size class: the first slab with a free block, or 0.
     partial: [usize; slab::CLASSES],
     stats: Stats,
+    /// Free chunks give their pages back only while `stats.free_bytes` is above this (see
+    /// [`Heap::update_release_threshold`]).
+    release_above: usize,
 }
 
 // SAFETY: the heap owns its region; moving it to another thread moves that ownership. (The kernel
@@ -178,6 +181,7 @@ impl Heap {
             nonempty: [0; chunk::BIN_WORDS],
             partial: [0; slab::CLASSES],
             stats: Stats::default(),
+            release_above: 0,
         };
         for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {
             // SAFETY: the page map is mapped and `page` is inside the region.
@@ -188,6 +192,7 @@ impl Heap {
         // what they take (see `chunk`).
         let sentinel = end - chunk::HEADER;
         heap.store(sentinel, 0);
+        heap.update_release_threshold();
         heap.free_initial(first, sentinel - first);
         Ok(heap)
     }

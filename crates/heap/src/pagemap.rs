@@ -9,10 +9,12 @@
 use super::{Heap, Pages, PAGE_SIZE};
 
 impl Heap {
+    #[inline(always)]
     pub(crate) fn page_index(&self, addr: usize) -> usize {
         (addr - self.base) / PAGE_SIZE
     }
 
+    #[inline(always)]
     pub(crate) fn map_word(&self, page: usize) -> *mut u64 {
         (self.base as *mut u64).wrapping_add(page / 64)
     }
@@ -29,28 +31,20 @@ impl Heap {
         unsafe { *self.map_word(page) & (1 << (page % 64)) != 0 }
     }
 
-    pub(crate) fn set_mapped(&mut self, page: usize, mapped: bool) {
-        let word = self.map_word(page);
-        // SAFETY: as in `is_mapped`.
-        unsafe {
-            if mapped {
-                *word |= 1 << (page % 64);
-            } else {
-                *word &= !(1 << (page % 64));
-            }
-        }
-    }
-
     /// Whether pages `first..end` are all mapped: a word of the page map at a time.
     #[inline(always)]
     pub(crate) fn all_mapped(&self, first: usize, end: usize) -> bool {
+        if first / 64 == (end - 1) / 64 {
+            // The usual case, pages within one word: one mask.
+            let mask = (!0u64 >> (64 - (end - first))) << (first % 64);
+            // SAFETY: as in `is_mapped`.
+            return unsafe { *self.map_word(first) } & mask == mask;
+        }
         let mut page = first;
         while page < end {
-            let n = (end - page).min(64 - page % 64);
-            let mask = if n == 64 { !0 } else { (1u64 << n) - 1 };
+            let (word, mask, n) = self.map_bits(page, end);
             // SAFETY: as in `is_mapped`.
-            let word = unsafe { *self.map_word(page) } >> (page % 64);
-            if word & mask != mask {
+            if unsafe { *word } & mask != mask {
                 return false;
             }
             page += n;
@@ -65,69 +59,91 @@ impl Heap {
         self.all_mapped(first, end) || self.map_missing(first, end, pages)
     }
 
-    /// [`Heap::commit`]'s slow part: maps the runs of unmapped pages among `first..end`.
+    /// The page map's bits for pages `page..end`, as far as they lie in `page`'s word: the
+    /// word's address, the mask of those bits, and how many pages that covers.
+    #[inline(always)]
+    fn map_bits(&self, page: usize, end: usize) -> (*mut u64, u64, usize) {
+        let n = (end - page).min(64 - page % 64);
+        let ones = if n == 64 { !0 } else { (1u64 << n) - 1 };
+        (self.map_word(page), ones << (page % 64), n)
+    }
+
+    /// [`Heap::commit`]'s slow part: maps the runs of unmapped pages among `first..end`, a word
+    /// of the page map at a time (a run that crosses a word is mapped in two calls).
     #[cold]
     #[inline(never)]
     pub(crate) fn map_missing(&mut self, first: usize, end: usize, pages: &mut impl Pages) -> bool {
         let mut page = first;
-        while page < end {
-            if self.is_mapped(self.base + page * PAGE_SIZE) {
-                page += 1;
-                continue;
-            }
-            let mut run = page;
-            while run < end && !self.is_mapped(self.base + run * PAGE_SIZE) {
-                run += 1;
-            }
-            if !pages.map(self.base + page * PAGE_SIZE, (run - page) * PAGE_SIZE) {
-                return false;
-            }
-            for p in page..run {
-                self.set_mapped(p, true);
-            }
-            self.stats.mapped_pages += run - page;
-            page = run;
-        }
-        true
-    }
-
-    /// Unmaps every mapped page inside `from..to` (both page aligned).
-    pub(crate) fn decommit(&mut self, from: usize, to: usize, pages: &mut impl Pages) {
-        let (first, end) = (self.page_index(from), self.page_index(to));
-        let mut page = first;
-        while page < end {
+        let mut mapped = true;
+        'words: while page < end {
+            let (word, mask, n) = self.map_bits(page, end);
             // SAFETY: as in `is_mapped`.
-            let word = unsafe { *self.map_word(page) } >> (page % 64);
-            if word == 0 {
-                // No mapped page in the rest of this word: skip to the next.
-                page = (page / 64 + 1) * 64;
-                continue;
+            let mut missing = !unsafe { *word } & mask;
+            while missing != 0 {
+                let (start, run) = first_run(missing);
+                let from = page / 64 * 64 + start;
+                if !pages.map(
+                    self.base + from * PAGE_SIZE,
+                    run.count_ones() as usize * PAGE_SIZE,
+                ) {
+                    mapped = false;
+                    break 'words;
+                }
+                // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
+                unsafe { *word |= run };
+                missing &= !run;
+                self.stats.mapped_pages += run.count_ones() as usize;
             }
-            page += word.trailing_zeros() as usize;
-            if page >= end {
-                break;
-            }
-            let mut run = page;
-            while run < end && self.is_mapped(self.base + run * PAGE_SIZE) {
-                self.set_mapped(run, false);
-                run += 1;
-            }
-            pages.unmap(self.base + page * PAGE_SIZE, (run - page) * PAGE_SIZE);
-            self.stats.mapped_pages -= run - page;
-            self.stats.released_pages += run - page;
-            page = run;
+            page += n;
         }
+        self.update_release_threshold();
+        mapped
     }
 
-    /// Bytes in free chunks that are mapped: what giving pages back could still return.
-    pub(crate) fn spare(&self) -> usize {
-        let unmapped = (self.end - self.base) / PAGE_SIZE - self.stats.mapped_pages;
-        self.stats.free_bytes.saturating_sub(unmapped * PAGE_SIZE)
+    /// Unmaps every mapped page inside `from..to` (both page aligned), a word of the page map
+    /// at a time.
+    pub(crate) fn decommit(&mut self, from: usize, to: usize, pages: &mut impl Pages) {
+        let (mut page, end) = (self.page_index(from), self.page_index(to));
+        while page < end {
+            let (word, mask, n) = self.map_bits(page, end);
+            // SAFETY: as in `is_mapped`.
+            let mut present = unsafe { *word } & mask;
+            while present != 0 {
+                let (start, run) = first_run(present);
+                let from = page / 64 * 64 + start;
+                let count = run.count_ones() as usize;
+                pages.unmap(self.base + from * PAGE_SIZE, count * PAGE_SIZE);
+                // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
+                unsafe { *word &= !run };
+                present &= !run;
+                self.stats.mapped_pages -= count;
+                self.stats.released_pages += count;
+            }
+            page += n;
+        }
+        self.update_release_threshold();
     }
 
-    /// Mapped free bytes the heap keeps: [`crate::RESERVE`], or a quarter of what is mapped if
-    /// that is more, so a busy heap with many holes does not unmap and map pages at every turn.
-    pub(crate) fn reserve(&self) -> usize {
-        crate::RESERVE.max(self.stats.mapped_pages * PAGE_SIZE / 4)
+    /// Recomputes [`Heap::release_above`] after the number of mapped pages changed.
+    ///
+    /// Pages go back when the free bytes that are mapped pass the reserve: [`crate::RESERVE`],
+    /// or a quarter of what is mapped if that is more, so a busy heap with many holes does not
+    /// unmap and map pages at every turn. The mapped free bytes are the free bytes less the
+    /// unmapped pages (all of them in free chunks), so the test on every free is one compare
+    /// of the free byte count against this threshold.
+    pub(crate) fn update_release_threshold(&mut self) {
+        let pages = (self.end - self.base) / PAGE_SIZE;
+        let unmapped = (pages - self.stats.mapped_pages) * PAGE_SIZE;
+        let reserve = crate::RESERVE.max(self.stats.mapped_pages * PAGE_SIZE / 4);
+        self.release_above = unmapped + reserve;
     }
+}
+
+/// The lowest run of set bits in `bits` (not zero): where it starts, and its mask.
+#[inline(always)]
+fn first_run(bits: u64) -> (usize, u64) {
+    let start = bits.trailing_zeros() as usize;
+    let len = (bits >> start).trailing_ones() as usize;
+    let ones = if len == 64 { !0 } else { (1u64 << len) - 1 };
+    (start, ones << start)
 }

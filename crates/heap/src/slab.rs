@@ -189,6 +189,9 @@ impl Heap {
         Some(slab + usize::from(index) * size)
     }
 
+    /// Sets up a slab for class `class` and lists it. Out of line: it is a chunk allocation,
+    /// and inlined it would weigh down the pop that almost every small request takes.
+    #[inline(never)]
     fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
         let bytes = slab_size(class);
         let slab = self.alloc_chunk(bytes, bytes, pages)?;
@@ -230,18 +233,26 @@ impl Heap {
             self.partial[class] = slab;
         } else if header.used == 0 && (head != slab || header.next != 0) {
             // Empty and not the class's only slab with room: back to the chunks.
-            let (next, prev) = (header.next, header.prev);
-            match prev {
-                0 => self.partial[class] = next,
-                prev => self.slab(prev, class).next = next,
-            }
-            if next != 0 {
-                self.slab(next, class).prev = prev;
-            }
-            self.stats.slabs -= 1;
-            self.mark_slab(slab, false);
-            self.free_chunk(slab, pages);
+            self.release_slab(slab, class, pages);
         }
+    }
+
+    /// Takes the empty slab `slab` off its class's list and frees its chunk (out of line, as
+    /// in [`Heap::new_slab`]).
+    #[inline(never)]
+    fn release_slab(&mut self, slab: usize, class: usize, pages: &mut impl Pages) {
+        let header = self.slab(slab, class);
+        let (next, prev) = (header.next, header.prev);
+        match prev {
+            0 => self.partial[class] = next,
+            prev => self.slab(prev, class).next = next,
+        }
+        if next != 0 {
+            self.slab(next, class).prev = prev;
+        }
+        self.stats.slabs -= 1;
+        self.mark_slab(slab, false);
+        self.free_chunk(slab, pages);
     }
 
     /// Checks the slab lists: every listed slab has room and sane counts.

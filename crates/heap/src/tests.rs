@@ -2,7 +2,7 @@
 
 extern crate std;
 use super::*;
-use crate::chunk::{bin_floor, bin_of, BINS};
+use crate::chunk::{bin_floor, bin_of, same_bin, BINS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::vec::Vec;
 use xorshift::Rng;
@@ -96,6 +96,18 @@ fn the_lists_cover_every_size_in_order() {
         assert!(bin_floor(bin) <= size, "size {size} bin {bin}");
         assert!(size < bin_floor(bin + 1), "size {size} bin {bin}");
         size += 16 + size / 7 / 16 * 16;
+    }
+}
+
+#[test]
+fn two_sizes_share_a_list_exactly_when_their_lists_agree() {
+    let sizes = (32usize..1 << 20)
+        .step_by(16)
+        .filter(|s| *s < 8192 || s % 1024 == 0);
+    for a in sizes.clone() {
+        for b in sizes.clone().filter(|b| b.abs_diff(a) < 16384) {
+            assert_eq!(same_bin(a, b), bin_of(a) == bin_of(b), "{a} and {b}");
+        }
     }
 }
 
