@@ -22,6 +22,11 @@
 //! no list surely fits does it search chunk by chunk, so memory runs out only when no free chunk
 //! can hold the request.
 //!
+//! Large free chunks are split and merged all the time, so both try to leave the lists alone:
+//! when the split's remainder, or the chunk a merge grows, belongs in the list of the free chunk
+//! it replaces ([`same_bin`] says so without computing either list), it takes that chunk's place
+//! in the list ([`Heap::refile`]), and the bitmap is not touched.
+//!
 //! A free chunk's whole pages (the ones that hold neither its header and list links nor its
 //! footer) may be unmapped; the chunk then carries `RELEASED`, and taking memory from it maps
 //! the pages it needs first. The whole region starts as one such chunk. A bitmap at the region's
@@ -475,8 +480,11 @@ impl Heap {
             c = prev;
             size += prev_size;
         }
-        let after = self.load(c + size);
-        self.store(c + size, after | PREV_FREE);
+        if next_header & FREE == 0 {
+            // (After a free neighbour, the chunk that follows says so already.)
+            let after = self.load(c + size);
+            self.store(c + size, after | PREV_FREE);
+        }
         // Whole pages go back, all but the ones with the header and links and with the footer,
         // once the chunk is listed: until then a neighbour's links may lie in them.
         let mut release = None;
@@ -635,6 +643,10 @@ impl Heap {
             if self.is_mapped(self.base + page * PAGE_SIZE) {
                 mapped += 1;
             }
+        }
+        let below = self.page_index(self.mapped_below);
+        if below > 0 && !self.all_mapped(0, below) {
+            return Err("a page below the mapped frontier is not mapped");
         }
         if mapped != self.stats.mapped_pages {
             return Err("mapped page count disagrees with the page map");

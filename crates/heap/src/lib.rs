@@ -129,6 +129,9 @@ pub struct Heap {
     /// Free chunks give their pages back only while `stats.free_bytes` is above this (see
     /// [`Heap::update_release_threshold`]).
     release_above: usize,
+    /// Every page below this address is mapped: the heap fills its region from the bottom,
+    /// so most blocks lie below it and need no look at the page map (see [`pagemap`]).
+    mapped_below: usize,
 }
 
 // SAFETY: the heap owns its region; moving it to another thread moves that ownership. (The kernel
@@ -182,6 +185,7 @@ impl Heap {
             partial: [0; slab::CLASSES],
             stats: Stats::default(),
             release_above: 0,
+            mapped_below: base + low,
         };
         for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {
             // SAFETY: the page map is mapped and `page` is inside the region.

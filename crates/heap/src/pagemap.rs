@@ -5,6 +5,14 @@
 //! ([`Heap::commit`]), and a free chunk large enough, when the heap already holds more free mapped
 //! memory than its reserve, gives its whole pages back ([`Heap::decommit`]). The map sits at the
 //! region's start and is mapped for the heap's life.
+//!
+//! Two shortcuts keep the map off the common paths. The heap fills its region from the bottom,
+//! so it keeps a *frontier*, [`Heap::mapped_below`]: every page below it is mapped, and a block
+//! that ends below it needs no look at the map. Mapping moves the frontier up past the mapped
+//! run that follows it; unmapping moves it down to the first page given back. And whether a
+//! free gives pages back is one compare of the free byte count against a threshold
+//! ([`Heap::update_release_threshold`]) that changes only when the mapped page count does.
+//! When the map is read or written, it is a 64-bit word (64 pages) at a time.
 
 use super::{Heap, Pages, PAGE_SIZE};
 
@@ -55,6 +63,9 @@ impl Heap {
     /// Maps every unmapped page that overlaps `from..to`. False if the kernel refused.
     #[inline(always)]
     pub(crate) fn commit(&mut self, from: usize, to: usize, pages: &mut impl Pages) -> bool {
+        if to <= self.mapped_below {
+            return true;
+        }
         let (first, end) = (self.page_index(from), self.page_index(to - 1) + 1);
         self.all_mapped(first, end) || self.map_missing(first, end, pages)
     }
@@ -97,7 +108,25 @@ impl Heap {
             page += n;
         }
         self.update_release_threshold();
+        self.advance_mapped_below();
         mapped
+    }
+
+    /// Moves [`Heap::mapped_below`] up past the mapped pages that now follow it.
+    fn advance_mapped_below(&mut self) {
+        let pages = (self.end - self.base) / PAGE_SIZE;
+        let mut page = self.page_index(self.mapped_below);
+        while page < pages {
+            // SAFETY: as in `is_mapped`.
+            let word = unsafe { *self.map_word(page) } >> (page % 64);
+            let run = word.trailing_ones() as usize;
+            page += run;
+            if run == 0 || page % 64 != 0 {
+                // An unmapped page: the run ends here.
+                break;
+            }
+        }
+        self.mapped_below = self.base + page.min(pages) * PAGE_SIZE;
     }
 
     /// Unmaps every mapped page inside `from..to` (both page aligned), a word of the page map
@@ -108,6 +137,10 @@ impl Heap {
             let (word, mask, n) = self.map_bits(page, end);
             // SAFETY: as in `is_mapped`.
             let mut present = unsafe { *word } & mask;
+            if present != 0 {
+                let lowest = page / 64 * 64 + present.trailing_zeros() as usize;
+                self.mapped_below = self.mapped_below.min(self.base + lowest * PAGE_SIZE);
+            }
             while present != 0 {
                 let (start, run) = first_run(present);
                 let from = page / 64 * 64 + start;
