@@ -1,5 +1,6 @@
 //! A test kernel for the kernel heap: all of `alloc` works, blocks keep their contents and
-//! alignment, the heap grows, and running out is an error for fallible allocations.
+//! alignment, the heap grows, running out is an error for fallible allocations, and pages that
+//! fall free go back to the frame allocator.
 
 #![no_std]
 #![no_main]
@@ -94,11 +95,11 @@ fn alignment_up_to_a_page_is_honoured() {
 
 #[test_case]
 fn the_heap_grows_past_its_initial_size_by_mapping_frames() {
-    let (stats, (_, mapped)) = heap::stats().expect("the heap is up");
+    let (_, (_, mapped)) = heap::stats().expect("the heap is up");
     let free_frames = frames::counts().unwrap().free;
-    // More than the free pages the heap already has, so it must map new ones.
+    // More than all the heap has mapped, so it must map new pages.
     const GROWTH: usize = 4 * 1024 * 1024;
-    let size = stats.free_pages * ferrite::mm::paging::PAGE_SIZE as usize + GROWTH;
+    let size = mapped + GROWTH;
     let big: Vec<u8> = alloc::vec![7; size];
     assert!(mapped_bytes() >= mapped + GROWTH, "the heap grew");
     assert!(
@@ -151,4 +152,48 @@ fn growing_and_shrinking_in_place_or_by_moving_keeps_the_contents() {
     numbers.truncate(10);
     numbers.shrink_to_fit(); // back down to a small block
     assert_eq!(numbers, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
+#[test_case]
+fn freed_heap_pages_go_back_to_the_frame_allocator() {
+    let frames_before = frames::counts().unwrap().free;
+    let mapped_before = mapped_bytes();
+    // Eight MiB in blocks of all sizes, then all of it freed, in an order that leaves holes
+    // first (every other block) and merges them after.
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0;
+    let mut i = 0usize;
+    while total < 8 * 1024 * 1024 {
+        let size = match i % 4 {
+            0 => 24 + i % 200,
+            1 => 1000 + (i * 37) % 3000,
+            _ => 8 * 1024 + (i * 101) % (56 * 1024),
+        };
+        blocks.push(alloc::vec![(i % 251) as u8; size]);
+        total += size;
+        i += 1;
+    }
+    let frames_at_peak = frames::counts().unwrap().free;
+    assert!(
+        frames_at_peak + 8 * 1024 * 1024 / 4096 <= frames_before,
+        "the heap took frames for the blocks"
+    );
+    for i in (0..blocks.len()).step_by(2) {
+        blocks[i] = Vec::new();
+    }
+    drop(blocks);
+    let frames_after = frames::counts().unwrap().free;
+    let mapped_after = mapped_bytes();
+    // Every frame came back but the heap's reserve of free memory (and a few pages holding
+    // free chunks' headers, or cached slabs).
+    let kept = (heap::RESERVE + heap::RELEASE_MIN) / 4096 + 32;
+    assert!(
+        frames_after + kept >= frames_before,
+        "{} frames kept of {} taken",
+        frames_before - frames_after,
+        frames_before - frames_at_peak
+    );
+    assert!(mapped_after <= mapped_before + kept * 4096);
+    let stats = heap::stats().unwrap().0;
+    assert!(stats.released_pages >= 1024, "the heap gave pages back");
 }

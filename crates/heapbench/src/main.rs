@@ -1,85 +1,42 @@
-//! `heapbench`: Ferrite's heap against `linked_list_allocator` and `talc`, on one workload.
+//! `heapbench`: Ferrite's heap against `talc` and `linked_list_allocator`, on three workloads.
 //!
 //! Every allocator gets the same arena (page aligned, from the host's allocator) and replays the
 //! same pre-generated sequence of allocations and frees, so the only difference is the
-//! algorithm. The workload imitates a kernel: mostly small blocks (16-256 bytes), some medium
-//! (up to 4 KiB), a few large (up to 64 KiB), alignments from 8 to 64 bytes, and a live set that
-//! wanders around a target size, so frees and allocations interleave and fragmentation builds up.
+//! algorithm. The workloads come from the `heapload` crate, which the kernel's `heap_vs_talc`
+//! test kernel shares, so the host figures and the exact in-kernel instruction counts measure the
+//! same streams: `mixed` (kernel-like sizes and lifetimes), `small_fixed` (many long-lived
+//! objects of five small sizes) and `torture` (interleaved small and large blocks, holes on
+//! purpose).
 //!
-//! Two figures per allocator:
+//! Two figures per allocator and workload:
 //!
 //! * **throughput**: operations (allocations + frees) per second over the whole sequence, the
 //!   median of several runs, each on a fresh allocator;
-//! * **efficiency at first failure**: in a small arena, the same kind of workload with a live set
-//!   that keeps growing, until the first allocation fails; the bytes then live, over the arena's
-//!   size. It measures how much of its memory an allocator can really hand out once fragmented,
-//!   metadata and rounding included.
+//! * **efficiency at first failure**: in a small arena, the workload's *fill* stream (the live
+//!   set keeps growing, with holes left behind) until the first allocation fails; the bytes then
+//!   live, over the arena's size. It measures how much of its memory an allocator can really
+//!   hand out once fragmented, metadata and rounding included. The median over several seeds.
 //!
-//! `./x.py bench` runs this in release mode. Results vary with the host; compare the columns of
-//! one run, not runs on different machines.
+//! `./x.py bench` runs this in release mode. Host timings are noisy on a shared machine; the
+//! test kernel counts instructions exactly for the same streams.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
+use heapload::{Generator, Mode, Op, Workload};
 use std::time::Instant;
-use xorshift::Rng;
 
 /// The arena for the throughput runs.
 const ARENA: usize = 64 << 20;
 /// The arena for the efficiency runs: small, so it fills.
 const SMALL_ARENA: usize = 4 << 20;
-/// Operations in the throughput sequence.
-const OPS: usize = 2_000_000;
-/// The live set the throughput workload hovers around.
-const LIVE_TARGET: usize = 4_000;
-/// Runs per figure; the median is reported.
+/// Operations in each throughput sequence (before the frees that drain it).
+const OPS: usize = 1_000_000;
+/// The live bytes the throughput sequences hover around.
+const LIVE_TARGET: usize = 8 << 20;
+/// Runs per figure (and seeds per efficiency figure); the median is reported.
 const RUNS: usize = 5;
 /// Bytes in a page.
 const PAGE: usize = 4096;
-
-/// One step of a workload.
-#[derive(Clone, Copy)]
-enum Op {
-    /// Allocate `layout` into slot `slot`.
-    Alloc(usize, Layout),
-    /// Free slot `slot`.
-    Free(usize),
-}
-
-/// A size and alignment drawn from the kernel-like distribution.
-fn random_layout(rng: &mut Rng) -> Layout {
-    let size = match rng.below(100) {
-        0..=74 => 16 + rng.below(241) as usize,
-        75..=94 => 257 + rng.below(3840) as usize,
-        _ => 4097 + rng.below(61_440) as usize,
-    };
-    let align = [8, 8, 8, 16, 16, 64][rng.below(6) as usize];
-    Layout::from_size_align(size, align).expect("valid layout")
-}
-
-/// The throughput workload: allocations and frees keeping about `LIVE_TARGET` blocks live.
-fn workload(seed: u64) -> (Vec<Op>, usize) {
-    let mut rng = Rng::new(seed);
-    let mut ops = Vec::with_capacity(OPS);
-    let mut live: Vec<usize> = Vec::new();
-    let mut slots = 0;
-    while ops.len() < OPS {
-        let allocate = live.is_empty()
-            || (live.len() < LIVE_TARGET * 2
-                && rng.below(LIVE_TARGET as u64 * 2) >= live.len() as u64);
-        if allocate {
-            ops.push(Op::Alloc(slots, random_layout(&mut rng)));
-            live.push(slots);
-            slots += 1;
-        } else {
-            let slot = live.swap_remove(rng.below(live.len() as u64) as usize);
-            ops.push(Op::Free(slot));
-        }
-    }
-    for slot in live {
-        ops.push(Op::Free(slot));
-    }
-    (ops, slots)
-}
 
 /// The allocator interface the benchmark drives.
 trait Allocator {
@@ -94,20 +51,23 @@ trait Allocator {
     unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout);
 }
 
-/// Grows Ferrite's heap inside the arena: the memory is all there already.
+/// Ferrite's heap maps and unmaps pages inside the arena: the memory is all there already, so
+/// both cost nothing here (in the kernel they are page-table updates).
 struct InArena;
 
-impl heap::Grow for InArena {
-    fn grow(&mut self, _from: usize, _bytes: usize) -> bool {
+impl heap::Pages for InArena {
+    fn map(&mut self, _from: usize, _bytes: usize) -> bool {
         true
     }
+
+    fn unmap(&mut self, _from: usize, _bytes: usize) {}
 }
 
 struct Ferrite(heap::Heap);
 
 impl Allocator for Ferrite {
     fn name(&self) -> &'static str {
-        "ferrite (size classes + page runs)"
+        "ferrite"
     }
 
     fn make(arena: *mut u8, size: usize) -> Self {
@@ -123,7 +83,7 @@ impl Allocator for Ferrite {
 
     unsafe fn free(&mut self, ptr: NonNull<u8>, layout: Layout) {
         // SAFETY: forwarded from the caller.
-        unsafe { self.0.deallocate(ptr, layout) }
+        unsafe { self.0.deallocate(ptr, layout, &mut InArena) }
     }
 }
 
@@ -131,7 +91,7 @@ struct LinkedList(linked_list_allocator::Heap);
 
 impl Allocator for LinkedList {
     fn name(&self) -> &'static str {
-        "linked_list_allocator 0.10"
+        "linked_list"
     }
 
     fn make(arena: *mut u8, size: usize) -> Self {
@@ -155,7 +115,7 @@ struct Talc(talc::base::Talc<talc::source::Manual, talc::DefaultBinning>);
 
 impl Allocator for Talc {
     fn name(&self) -> &'static str {
-        "talc 5"
+        "talc"
     }
 
     fn make(arena: *mut u8, size: usize) -> Self {
@@ -207,17 +167,18 @@ fn throughput<A: Allocator>(ops: &[Op], slots: usize) -> f64 {
     let start = Instant::now();
     for op in ops {
         match *op {
-            Op::Alloc(slot, layout) => {
+            Op::Alloc { slot, size, align } => {
+                let layout = Op::layout(size, align);
                 let ptr = allocator
                     .alloc(layout)
                     .expect("the throughput arena is large enough");
                 // Touch the block, as a real caller would.
                 // SAFETY: the block has at least one byte.
                 unsafe { ptr.as_ptr().write(slot as u8) };
-                table[slot] = Some((ptr, layout));
+                table[slot as usize] = Some((ptr, layout));
             }
-            Op::Free(slot) => {
-                let (ptr, layout) = table[slot].take().expect("allocated before freed");
+            Op::Free { slot } => {
+                let (ptr, layout) = table[slot as usize].take().expect("allocated before freed");
                 // SAFETY: allocated above with this layout, freed once.
                 unsafe { allocator.free(ptr, layout) };
             }
@@ -226,30 +187,33 @@ fn throughput<A: Allocator>(ops: &[Op], slots: usize) -> f64 {
     ops.len() as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Fills a small arena with a growing live set until the first failure; returns the fraction of
-/// the arena that was live (requested bytes) at that moment.
-fn efficiency<A: Allocator>(seed: u64) -> f64 {
+/// Runs `workload`'s fill stream in a small arena until the first allocation fails; returns the
+/// fraction of the arena that was live (requested bytes) at that moment.
+fn efficiency<A: Allocator>(workload: Workload, seed: u64) -> f64 {
     let arena = Arena::new(SMALL_ARENA);
     let mut allocator = A::make(arena.ptr, SMALL_ARENA);
-    let mut rng = Rng::new(seed);
-    let mut live: Vec<(NonNull<u8>, Layout)> = Vec::new();
+    let mut generator = Generator::new(workload, Mode::Fill, seed);
+    let mut table: Vec<Option<(NonNull<u8>, Layout)>> = Vec::new();
     let mut live_bytes = 0usize;
     loop {
-        // Two allocations for every free: the live set grows, with holes left behind.
-        if rng.below(3) == 0 && !live.is_empty() {
-            let (ptr, layout) = live.swap_remove(rng.below(live.len() as u64) as usize);
-            live_bytes -= layout.size();
-            // SAFETY: allocated below with this layout, freed once.
-            unsafe { allocator.free(ptr, layout) };
-            continue;
-        }
-        let layout = random_layout(&mut rng);
-        match allocator.alloc(layout) {
-            Some(ptr) => {
+        match generator.next_op() {
+            Op::Alloc { slot, size, align } => {
+                let layout = Op::layout(size, align);
+                let Some(ptr) = allocator.alloc(layout) else {
+                    return live_bytes as f64 / SMALL_ARENA as f64;
+                };
                 live_bytes += layout.size();
-                live.push((ptr, layout));
+                if table.len() <= slot as usize {
+                    table.resize(slot as usize + 1, None);
+                }
+                table[slot as usize] = Some((ptr, layout));
             }
-            None => return live_bytes as f64 / SMALL_ARENA as f64,
+            Op::Free { slot } => {
+                let (ptr, layout) = table[slot as usize].take().expect("allocated before freed");
+                live_bytes -= layout.size();
+                // SAFETY: allocated above with this layout, freed once.
+                unsafe { allocator.free(ptr, layout) };
+            }
         }
     }
 }
@@ -259,29 +223,81 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs both figures for one allocator and prints its row.
-fn measure<A: Allocator>(ops: &[Op], slots: usize) -> (f64, f64) {
+/// Both figures for one allocator on one workload: (name, ops/s, efficiency).
+fn measure<A: Allocator>(workload: Workload, ops: &[Op], slots: usize) -> (&'static str, f64, f64) {
     let rate = median((0..RUNS).map(|_| throughput::<A>(ops, slots)).collect());
-    let fill = median((1..=RUNS as u64).map(efficiency::<A>).collect());
+    let fill = median(
+        (1..=RUNS as u64)
+            .map(|seed| efficiency::<A>(workload, seed))
+            .collect(),
+    );
     let arena = Arena::new(PAGE * 4);
     let name = A::make(arena.ptr, PAGE * 4).name();
-    println!("{name:38} {:>12.0} {:>10.1}%", rate, fill * 100.0);
-    (rate, fill)
+    (name, rate, fill)
 }
 
 fn main() {
-    let (ops, slots) = workload(0xFE22_17E0);
+    // `heapbench WORKLOAD` runs one workload, `heapbench WORKLOAD ferrite` (or `talc`) only that
+    // allocator on it (for a profiler: `valgrind --tool=callgrind`).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = args.get(1).map(String::as_str);
     println!(
-        "{} operations, live set around {LIVE_TARGET} blocks; median of {RUNS} runs",
-        ops.len()
+        "{OPS} operations per workload, live set around {} MiB; efficiency in a {} MiB arena; \
+         median of {RUNS} runs (linked_list: a run of {} operations)",
+        LIVE_TARGET >> 20,
+        SMALL_ARENA >> 20,
+        OPS / 20
     );
-    println!("{:38} {:>12} {:>11}", "allocator", "ops/s", "efficiency");
-    let ferrite = measure::<Ferrite>(&ops, slots);
-    let linked = measure::<LinkedList>(&ops, slots);
-    let talc = measure::<Talc>(&ops, slots);
     println!(
-        "ferrite vs linked_list_allocator: {:.1}x the throughput; vs talc: {:.2}x",
-        ferrite.0 / linked.0,
-        ferrite.0 / talc.0
+        "{:12} {:12} {:>12} {:>11} {:>14} {:>13}",
+        "workload", "allocator", "ops/s", "efficiency", "ops/s vs talc", "eff. vs talc"
     );
+    for workload in Workload::ALL {
+        if args.first().is_some_and(|a| a != workload.name()) {
+            continue;
+        }
+        let stream = |ops| {
+            let mut generator = Generator::new(
+                workload,
+                Mode::Steady {
+                    live_bytes: LIVE_TARGET,
+                },
+                0xFE22_17E0,
+            );
+            let ops = generator.take_and_drain(ops);
+            (ops, generator.slots())
+        };
+        let (ops, slots) = stream(OPS);
+        if let Some(only) = only {
+            let (name, rate, fill) = match only {
+                "talc" => measure::<Talc>(workload, &ops, slots),
+                _ => measure::<Ferrite>(workload, &ops, slots),
+            };
+            println!(
+                "{:12} {name:12} {rate:>12.0} {:>10.2}%",
+                workload.name(),
+                fill * 100.0
+            );
+            continue;
+        }
+        // The linked list searches every free block; a twentieth of the run says enough.
+        let (short, short_slots) = stream(OPS / 20);
+        let rows = [
+            measure::<Ferrite>(workload, &ops, slots),
+            measure::<Talc>(workload, &ops, slots),
+            measure::<LinkedList>(workload, &short, short_slots),
+        ];
+        let (_, talc_rate, talc_fill) = rows[1];
+        for (name, rate, fill) in rows {
+            println!(
+                "{:12} {:12} {:>12.0} {:>10.2}% {:>13.2}x {:>12.4}x",
+                workload.name(),
+                name,
+                rate,
+                fill * 100.0,
+                rate / talc_rate,
+                fill / talc_fill
+            );
+        }
+    }
 }

@@ -289,15 +289,15 @@ fn mem(boot: &Boot) {
     }
     match crate::mm::heap::stats() {
         Some((s, (limit, mapped))) => println!(
-            "heap: {} KiB mapped of {} KiB; {} blocks live, {} bytes requested; pages: {} slab, {} large, {} free; {} slabs set up; {} failed allocations",
+            "heap: {} KiB mapped of {} KiB; {} blocks live, {} bytes requested; {} KiB in free chunks; {} slabs ({} set up); {} pages given back; {} failed allocations",
             mapped as u64 / KIB,
             limit as u64 / KIB,
             s.live_blocks,
             s.requested_bytes,
-            s.slab_pages,
-            s.large_pages,
-            s.free_pages,
+            s.free_bytes / 1024,
+            s.slabs,
             s.slabs_created,
+            s.released_pages,
             s.failures
         ),
         None => println!("heap: not set up"),

@@ -3,10 +3,12 @@
 //! `String`, `BTreeMap` and `Arc` work in the kernel.
 //!
 //! The region starts at [`crate::mm::layout::KERNEL_HEAP_START`] and may grow to
-//! [`crate::mm::layout::KERNEL_HEAP_MAX`] bytes. Only the allocator's page table is mapped at boot;
-//! data pages are mapped (writable, never executable) when the allocator asks to grow, and a
-//! growth either maps every page it asked for or, if frames run out, unmaps the ones it had
-//! mapped and fails, so the allocation returns null.
+//! [`crate::mm::layout::KERNEL_HEAP_MAX`] bytes. Only the allocator's page and slab maps are
+//! mapped at boot; data pages are mapped (writable, never executable) when the allocator asks
+//! for them, and a request either maps every page it asked for or, if frames run out, unmaps
+//! the ones it had mapped and fails, so the allocation returns null. When frees leave whole
+//! pages free beyond the allocator's reserve (see `heap::RESERVE`), it hands them back: they
+//! are unmapped and their frames return to the frame allocator.
 //!
 //! A null from the global allocator is not a panic for fallible paths: `Vec::try_reserve`,
 //! `Box::try_new` and friends return an error and the kernel goes on. An *infallible* allocation
@@ -20,7 +22,8 @@ use crate::mm::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
 use crate::sync::IrqMutex as Mutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
-use heap::{Grow, Heap, HeapError, Stats};
+use heap::{Heap, HeapError, Pages, Stats};
+pub use heap::{RELEASE_MIN, RESERVE};
 use x86_64::structures::paging::PageTableFlags as Flags;
 use x86_64::VirtAddr;
 
@@ -30,17 +33,21 @@ pub struct KernelHeap(Mutex<Option<Heap>>);
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap(Mutex::new(None));
 
-/// Maps fresh frames for the heap.
+/// Maps fresh frames for the heap, and gives back the ones it lets go of.
 struct MapFrames;
 
-impl Grow for MapFrames {
-    fn grow(&mut self, from: usize, bytes: usize) -> bool {
-        // All pages or none: a failed growth leaves nothing mapped.
+impl Pages for MapFrames {
+    fn map(&mut self, from: usize, bytes: usize) -> bool {
+        // All pages or none: a failed request leaves nothing mapped.
         super::map_fresh_pages(
             from as u64,
             (bytes / heap::PAGE_SIZE) as u64,
             Flags::WRITABLE | Flags::NO_EXECUTE,
         )
+    }
+
+    fn unmap(&mut self, from: usize, bytes: usize) {
+        super::unmap_and_free(from as u64, (bytes / heap::PAGE_SIZE) as u64);
     }
 }
 
@@ -66,7 +73,7 @@ pub fn init() -> Result<(), KernelHeapError> {
     }
     // SAFETY: the region is the kernel heap's in the address space map (`layout`), nothing is
     // mapped there (checked above), and `MapFrames` maps fresh frames for every range it
-    // approves, which stay mapped as long as the kernel runs.
+    // approves, which stay mapped until the heap itself hands them back.
     let heap = unsafe {
         Heap::new(
             KERNEL_HEAP_START as usize,
@@ -103,7 +110,7 @@ unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let (Some(heap), Some(ptr)) = (self.0.lock().as_mut(), NonNull::new(ptr)) {
             // SAFETY: the caller passes a block `alloc` returned, with its layout.
-            unsafe { heap.deallocate(ptr, layout) };
+            unsafe { heap.deallocate(ptr, layout, &mut MapFrames) };
         }
     }
 
@@ -128,14 +135,14 @@ pub fn out_of_memory(layout: Layout) -> ! {
     match stats {
         Some((s, (limit, mapped))) => panic!(
             "out of memory: an allocation of {} bytes (align {}) failed; heap: {} KiB mapped of {} KiB, \
-             {} blocks live holding {} bytes, {} KiB in free pages, {} failed allocations",
+             {} blocks live holding {} bytes, {} KiB in free chunks, {} failed allocations",
             layout.size(),
             layout.align(),
             mapped / 1024,
             limit / 1024,
             s.live_blocks,
             s.requested_bytes,
-            s.free_pages * heap::PAGE_SIZE / 1024,
+            s.free_bytes / 1024,
             s.failures
         ),
         None => panic!("out of memory: an allocation of {} bytes (align {}) failed", layout.size(), layout.align()),

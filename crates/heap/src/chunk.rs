@@ -1,0 +1,656 @@
+//! Chunks: byte-granular blocks with boundary tags, kept in segregated free lists.
+//!
+//! Every block larger than a slab block, and every slab, is a *chunk*: a run of memory that
+//! starts with an 8-byte header word (its size, a multiple of 16, and three flag bits) and whose
+//! payload, right after the header, is 16-byte aligned. Chunks tile the grown part of the region
+//! without gaps, so the chunk after `c` starts at `c + size`; the last one is followed by a
+//! *sentinel*, a header of size 0 that is never free, so merging never runs off the end.
+//!
+//! A free chunk also keeps its size in its last word (the *footer*) and has its flag `FREE` set;
+//! the chunk after a free chunk has `PREV_FREE` set in its header. Freeing a chunk therefore
+//! finds a free neighbour on either side in constant time and merges with it (Knuth's boundary
+//! tags): two free chunks are never side by side. An allocated chunk needs only its header, 8
+//! bytes, and rounds to 16 bytes: on average 16 bytes of overhead a block.
+//!
+//! Free chunks sit in one of [`BINS`] lists by size: one list per size up to 1 KiB (16-byte
+//! steps, an exact fit), then eight lists per doubling. A bitmap says which lists are non-empty,
+//! so finding the smallest list whose chunks all fit a request is a few bit operations, however
+//! many chunks there are (the idea of TLSF, Masmano et al. 2004). Before that, the allocator
+//! looks at a few chunks of the request's own list and takes the smallest that fits (a chunk of
+//! 1500 bytes in the list for 1408-1535 fits a request for 1450): that keeps large chunks whole
+//! for large requests, which measurably delays the first failure in a fragmented heap. Only when
+//! no list surely fits does it search chunk by chunk, so memory runs out only when no free chunk
+//! can hold the request.
+//!
+//! Large free chunks are split and merged all the time, so both try to leave the lists alone:
+//! when the split's remainder, or the chunk a merge grows, belongs in the list of the free chunk
+//! it replaces ([`same_bin`] says so without computing either list), it takes that chunk's place
+//! in the list ([`Heap::refile`]), and the bitmap is not touched.
+//!
+//! A free chunk's whole pages (the ones that hold neither its header and list links nor its
+//! footer) may be unmapped; the chunk then carries `RELEASED`, and taking memory from it maps
+//! the pages it needs first. The whole region starts as one such chunk. A bitmap at the region's
+//! start, one bit a page, records which pages are mapped.
+
+use super::{Heap, Pages, PAGE_SIZE};
+
+/// The header word before every chunk's payload.
+pub(crate) const HEADER: usize = 8;
+/// Chunk sizes and payload addresses are multiples of this.
+pub(crate) const GRANULE: usize = 16;
+/// The smallest chunk: a free chunk holds its header, two list links and its footer.
+pub(crate) const MIN_CHUNK: usize = 32;
+/// Bytes at a free chunk's start that must stay mapped: the header and the two links.
+const FREE_HEAD: usize = 3 * HEADER;
+/// Header flag: this chunk is free.
+const FREE: usize = 1;
+/// Header flag: the chunk before this one is free (its footer holds its size).
+pub(crate) const PREV_FREE: usize = 2;
+/// Header flag (free chunks): some of this chunk's whole pages may be unmapped.
+const RELEASED: usize = 4;
+/// The header's flag bits (the size is a multiple of 16, so its low four bits are free).
+const FLAGS: usize = GRANULE - 1;
+/// Sizes below this (1 KiB) have a list each.
+const EXACT_BINS: usize = 64;
+/// Lists per doubling above the exact ones, as a power of two.
+const SUB_BIN_BITS: u32 = 3;
+/// How many free lists there are: enough for sizes up to 2^46 bytes.
+pub(crate) const BINS: usize = 384;
+/// Chunks the first, bounded search looks at before it settles for a list that surely fits.
+const NEAR_TRIES: usize = 4;
+/// Words in the bitmap of non-empty lists.
+pub(crate) const BIN_WORDS: usize = BINS / 64;
+
+/// The chunk size for a request of `size` bytes: the header, rounded to the granule.
+#[inline(always)]
+pub(crate) fn chunk_size(size: usize) -> usize {
+    (size + HEADER).next_multiple_of(GRANULE).max(MIN_CHUNK)
+}
+
+/// The list a free chunk of `size` bytes belongs in.
+#[inline(always)]
+pub(crate) fn bin_of(size: usize) -> usize {
+    let units = size / GRANULE;
+    if units < EXACT_BINS {
+        return units;
+    }
+    // `log` >= 6: the doubling; the next three bits pick one of its eight lists.
+    let log = usize::BITS - 1 - units.leading_zeros();
+    let bin = EXACT_BINS
+        + (log as usize - 6) * (1 << SUB_BIN_BITS)
+        + ((units >> (log - SUB_BIN_BITS)) & ((1 << SUB_BIN_BITS) - 1));
+    bin.min(BINS - 1)
+}
+
+/// Whether free chunks of `a` and `b` bytes belong in the same list, without computing either
+/// list: below 1 KiB only equal sizes do; above, sizes whose four leading bits agree (the leading
+/// one and the three that pick one of the doubling's eight lists), which is when they differ only
+/// in bits below those four. A size that passes the last list's range counts as its own list
+/// here, which only costs a needless move from one list to the same.
+#[inline(always)]
+pub(crate) fn same_bin(a: usize, b: usize) -> bool {
+    let top = 1usize << (usize::BITS - 1 - a.leading_zeros());
+    let below = if a < EXACT_BINS * GRANULE {
+        GRANULE
+    } else {
+        top >> SUB_BIN_BITS
+    };
+    (a ^ b) < below
+}
+
+/// A list head's back link: the list's number, tagged with a low bit that no chunk address has.
+#[inline(always)]
+fn list_tag(bin: usize) -> usize {
+    (bin << 1) | 1
+}
+
+/// The smallest chunk size list `bin` holds (the tests check the lists against it).
+#[cfg(test)]
+pub(crate) fn bin_floor(bin: usize) -> usize {
+    if bin < EXACT_BINS {
+        return bin * GRANULE;
+    }
+    let k = bin - EXACT_BINS;
+    let sub = k % (1 << SUB_BIN_BITS);
+    let log = k / (1 << SUB_BIN_BITS) + 6;
+    (((1 << SUB_BIN_BITS) + sub) << (log - SUB_BIN_BITS as usize)) * GRANULE
+}
+
+/// Where, if anywhere, a payload of chunk size `size` aligned to `align` fits in the free chunk
+/// at `c` of `len` bytes. Skipped bytes at the front must form a chunk of their own, so they
+/// are either none or at least [`MIN_CHUNK`].
+#[inline(always)]
+fn fit(c: usize, len: usize, size: usize, align: usize) -> Option<usize> {
+    // `align` is a power of two: round up with a mask, not a division.
+    let mut payload = (c + HEADER + align - 1) & !(align - 1);
+    let gap = payload - c - HEADER;
+    if gap != 0 && gap < MIN_CHUNK {
+        // Only happens for `align` > 16, so `align` >= 32 = MIN_CHUNK.
+        payload += align;
+    }
+    (payload - HEADER + size <= c + len).then_some(payload)
+}
+
+/// For taking from a chunk under a page, which has no whole page to map again.
+struct NoMapping;
+
+impl Pages for NoMapping {
+    fn map(&mut self, _from: usize, _bytes: usize) -> bool {
+        false
+    }
+
+    fn unmap(&mut self, _from: usize, _bytes: usize) {}
+}
+
+impl Heap {
+    // ---- raw words -----------------------------------------------------------------------------
+
+    /// Reads the metadata word at `addr`.
+    #[inline(always)]
+    pub(crate) fn load(&self, addr: usize) -> usize {
+        debug_assert!(self.is_mapped(addr), "metadata at {addr:#x} is not mapped");
+        // SAFETY: callers pass only addresses of chunk headers, footers and links and of slab
+        // headers, which the heap's invariants keep mapped and owned by the heap (debug builds
+        // check the page's map bit); all are 8-byte aligned.
+        unsafe { (addr as *const usize).read() }
+    }
+
+    /// Writes the metadata word at `addr`.
+    #[inline(always)]
+    pub(crate) fn store(&mut self, addr: usize, value: usize) {
+        debug_assert!(self.is_mapped(addr), "metadata at {addr:#x} is not mapped");
+        // SAFETY: as in `load`; `&mut self` means no other reference to heap memory is used
+        // by the heap meanwhile.
+        unsafe { (addr as *mut usize).write(value) }
+    }
+
+    // ---- free lists ----------------------------------------------------------------------------
+
+    #[inline(always)]
+    fn link(&mut self, c: usize, size: usize) {
+        let bin = bin_of(size);
+        let head = self.bins[bin];
+        self.store(c + HEADER, head);
+        self.store(c + 2 * HEADER, list_tag(bin));
+        if head != 0 {
+            self.store(head + 2 * HEADER, c);
+        }
+        self.bins[bin] = c;
+        self.nonempty[bin / 64] |= 1 << (bin % 64);
+    }
+
+    /// Takes the free chunk `c` out of its list. Its back link says which list when it is the
+    /// head, so the size need not be turned into a list number again.
+    #[inline(always)]
+    fn unlink(&mut self, c: usize) {
+        let (next, prev) = (self.load(c + HEADER), self.load(c + 2 * HEADER));
+        if prev & 1 != 0 {
+            let bin = prev >> 1;
+            self.bins[bin] = next;
+            if next == 0 {
+                self.nonempty[bin / 64] &= !(1 << (bin % 64));
+            }
+        } else {
+            self.store(prev + HEADER, next);
+        }
+        if next != 0 {
+            self.store(next + 2 * HEADER, prev);
+        }
+    }
+
+    /// Tags `c..c + size` as a free chunk (with `released`, 0 or `RELEASED`) and lists it.
+    #[inline(always)]
+    fn put_free(&mut self, c: usize, size: usize, released: usize) {
+        self.store(c, size | FREE | released);
+        self.store(c + size - HEADER, size);
+        self.link(c, size);
+    }
+
+    /// Lists the free chunk `c..c + size`, whose whole pages are not mapped.
+    pub(crate) fn put_free_released(&mut self, c: usize, size: usize) {
+        self.put_free(c, size, RELEASED);
+    }
+
+    /// Moves the free chunk `old`'s place in its list to `new` (the same list): the links
+    /// around it are pointed at `new`, and the list's bitmap bit stays as it is.
+    #[inline(always)]
+    fn relink(&mut self, old: usize, new: usize) {
+        let (next, prev) = (self.load(old + HEADER), self.load(old + 2 * HEADER));
+        self.store(new + HEADER, next);
+        self.store(new + 2 * HEADER, prev);
+        if prev & 1 != 0 {
+            self.bins[prev >> 1] = new;
+        } else {
+            self.store(prev + HEADER, new);
+        }
+        if next != 0 {
+            self.store(next + 2 * HEADER, new);
+        }
+    }
+
+    /// Makes `c..c + size` a free chunk in place of the listed free chunk `old` of `old_size`
+    /// bytes, which it overlaps (a split leaves a remainder; a merge grows a neighbour). When
+    /// both sizes fall in the same list, which is the common case for large free chunks, the
+    /// new chunk just takes the old one's place in it.
+    #[inline(always)]
+    fn refile(&mut self, old: usize, old_size: usize, c: usize, size: usize, released: usize) {
+        self.store(c, size | FREE | released);
+        self.store(c + size - HEADER, size);
+        if same_bin(size, old_size) {
+            if old != c {
+                self.relink(old, c);
+            }
+        } else {
+            self.unlink(old);
+            self.link(c, size);
+        }
+    }
+
+    /// The first non-empty list at or after `bin`.
+    #[inline(always)]
+    fn first_nonempty(&self, bin: usize) -> Option<usize> {
+        let mut word = bin / 64;
+        let mut bits = self.nonempty.get(word)? & (!0u64 << (bin % 64));
+        loop {
+            if bits != 0 {
+                return Some(word * 64 + bits.trailing_zeros() as usize);
+            }
+            word += 1;
+            bits = *self.nonempty.get(word)?;
+        }
+    }
+
+    /// The chunk size that surely holds a chunk of `size` bytes aligned to `align`, wherever
+    /// the free chunk starts.
+    fn need(size: usize, align: usize) -> usize {
+        if align <= GRANULE {
+            size
+        } else {
+            size + align + MIN_CHUNK
+        }
+    }
+
+    /// A free chunk where a chunk of `size` bytes aligned to `align` surely fits, found in
+    /// constant time: the head of the first non-empty list whose every chunk is large enough.
+    #[inline(always)]
+    fn find_fast(&self, size: usize, align: usize) -> Option<(usize, usize)> {
+        let need = Heap::need(size, align);
+        // Round up to the next list's floor unless `need` is a floor already: adding one less
+        // than the list's step does that (the step is 16 bytes below 1 KiB, need/8 to need/16
+        // above; a smaller addend than the step is fine too, as long as it reaches the floor).
+        let step = if need < EXACT_BINS * GRANULE {
+            0
+        } else {
+            (1 << (usize::BITS - 1 - need.leading_zeros() - SUB_BIN_BITS)) - 1
+        };
+        let bin = bin_of(need + step);
+        let c = self.bins[self.first_nonempty(bin)?];
+        if align <= GRANULE {
+            debug_assert!(
+                self.load(c) & !FLAGS >= size,
+                "a list above the request holds a chunk too small"
+            );
+            return Some((c, c + HEADER));
+        }
+        let payload = fit(c, self.load(c) & !FLAGS, size, align);
+        debug_assert!(
+            payload.is_some(),
+            "a list above the request holds a chunk too small"
+        );
+        payload.map(|p| (c, p))
+    }
+
+    /// [`Heap::find_in`] for a request without alignment, on its own list only: below 1 KiB
+    /// the list's head fits exactly; above, the smallest of its first few chunks that fits.
+    #[inline(always)]
+    fn find_plain(&self, bin: usize, size: usize) -> Option<(usize, usize)> {
+        let mut c = self.bins[bin];
+        if size < EXACT_BINS * GRANULE || c == 0 {
+            return (c != 0).then_some((c, c + HEADER));
+        }
+        let mut best = (0, usize::MAX);
+        for _ in 0..NEAR_TRIES {
+            let len = self.load(c) & !FLAGS;
+            if len >= size && len < best.1 {
+                best = (c, len);
+            }
+            c = self.load(c + HEADER);
+            if c == 0 {
+                break;
+            }
+        }
+        (best.0 != 0).then_some((best.0, best.0 + HEADER))
+    }
+
+    /// First fit among the chunks of lists `bins`, looking at `tries` chunks at most.
+    #[inline(always)]
+    fn find_in(
+        &self,
+        bins: core::ops::Range<usize>,
+        size: usize,
+        align: usize,
+        mut tries: usize,
+    ) -> Option<(usize, usize)> {
+        // The smallest fitting chunk among the first `tries`.
+        let mut best: Option<(usize, usize, usize)> = None;
+        for bin in bins {
+            let mut c = self.bins[bin];
+            while c != 0 {
+                if tries == 0 {
+                    return best.map(|(c, p, _)| (c, p));
+                }
+                tries -= 1;
+                let len = self.load(c) & !FLAGS;
+                if let Some(payload) = fit(c, len, size, align) {
+                    if best.is_none_or(|(_, _, l)| len < l) {
+                        best = Some((c, payload, len));
+                    }
+                }
+                c = self.load(c + HEADER);
+            }
+            if best.is_some() {
+                break;
+            }
+        }
+        best.map(|(c, p, _)| (c, p))
+    }
+
+    /// Allocates a chunk of `size` bytes (a [`chunk_size`]) whose payload is aligned to `align`;
+    /// returns the payload's address.
+    #[inline]
+    pub(crate) fn alloc_chunk(
+        &mut self,
+        size: usize,
+        align: usize,
+        pages: &mut impl Pages,
+    ) -> Option<usize> {
+        let align = align.max(GRANULE);
+        // In order: a few chunks of the lists that may fit, smallest first (close to a best
+        // fit, which keeps large chunks whole for large requests); a list that surely fits;
+        // and if there is none, every chunk that may fit.
+        let near = || bin_of(size)..bin_of(Heap::need(size, align)) + 1;
+        let found = if align == GRANULE {
+            // Every list above the request's own holds only chunks that fit.
+            let own = bin_of(size);
+            self.find_plain(own, size).or_else(|| {
+                let c = self.bins[self.first_nonempty(own + 1)?];
+                Some((c, c + HEADER))
+            })
+        } else {
+            self.find_in(near(), size, align, NEAR_TRIES)
+                .or_else(|| self.find_fast(size, align))
+        };
+        let found = found.or_else(|| self.find_in(near(), size, align, usize::MAX));
+        let (c, payload) = found?;
+        self.take(c, payload, size, pages).then_some(payload)
+    }
+
+    /// A chunk for a small request from a free chunk under 1 KiB, if there is one: one word of
+    /// the list bitmap says.
+    #[inline(always)]
+    pub(crate) fn alloc_from_hole(&mut self, layout: core::alloc::Layout) -> Option<usize> {
+        if layout.align() > GRANULE {
+            return None;
+        }
+        let size = chunk_size(layout.size());
+        let holes = self.nonempty[0] & (!0u64 << bin_of(size));
+        if holes == 0 {
+            return None;
+        }
+        let c = self.bins[holes.trailing_zeros() as usize];
+        self.take(c, c + HEADER, size, &mut NoMapping)
+            .then_some(c + HEADER)
+    }
+
+    /// Takes a chunk of `size` bytes with its payload at `payload` out of the free chunk `c`;
+    /// what is left before and after goes back to the lists. False (and `c` untouched) if
+    /// pages that were given back could not be mapped again.
+    #[inline(always)]
+    fn take(&mut self, c: usize, payload: usize, size: usize, pages: &mut impl Pages) -> bool {
+        let header = self.load(c);
+        let len = header & !FLAGS;
+        let released = header & RELEASED;
+        let gap = payload - HEADER - c;
+        // A remainder too small to be a chunk stays with the block.
+        let size = if len - gap - size < MIN_CHUNK {
+            len - gap
+        } else {
+            size
+        };
+        let tail = len - gap - size;
+        let start = payload - HEADER;
+        if released != 0 {
+            // Map what the block covers, plus the footer of the gap before it and the header
+            // and links of the remainder after it.
+            let from = if gap > 0 { start - HEADER } else { c };
+            let to = start + size + if tail > 0 { FREE_HEAD } else { 0 };
+            if !self.commit(from, to, pages) {
+                return false;
+            }
+        }
+        let next = start + size;
+        if gap == 0 && tail > 0 {
+            // The usual split: the remainder replaces `c`, often in the same list.
+            self.refile(c, len, next, tail, released);
+        } else {
+            self.unlink(c);
+            if gap > 0 {
+                self.put_free(c, gap, released);
+            }
+            if tail > 0 {
+                self.put_free(next, tail, released);
+            } else {
+                let after = self.load(next);
+                self.store(next, after & !PREV_FREE);
+            }
+        }
+        self.store(start, size | if gap > 0 { PREV_FREE } else { 0 });
+        self.stats.free_bytes -= size;
+        true
+    }
+
+    /// Frees the chunk whose payload is at `payload`, merging it with free neighbours, and gives
+    /// whole pages back if the policy says so (see [`crate::RESERVE`]).
+    #[inline]
+    pub(crate) fn free_chunk(&mut self, payload: usize, pages: &mut impl Pages) {
+        let mut c = payload - HEADER;
+        let header = self.load(c);
+        debug_assert!(header & FREE == 0, "double free at {payload:#x}");
+        let mut size = header & !FLAGS;
+        self.stats.free_bytes += size;
+        let mut released = 0;
+        // A free neighbour whose list place the merged chunk may take over: (address, size).
+        let mut listed = None;
+        let next = c + size;
+        let next_header = self.load(next);
+        if next_header & FREE != 0 {
+            let next_size = next_header & !FLAGS;
+            listed = Some((next, next_size));
+            size += next_size;
+            released |= next_header & RELEASED;
+        }
+        if header & PREV_FREE != 0 {
+            let prev_size = self.load(c - HEADER);
+            let prev = c - prev_size;
+            released |= self.load(prev) & RELEASED;
+            if let Some((next, _)) = listed {
+                self.unlink(next);
+            }
+            listed = Some((prev, prev_size));
+            c = prev;
+            size += prev_size;
+        }
+        if next_header & FREE == 0 {
+            // (After a free neighbour, the chunk that follows says so already.)
+            let after = self.load(c + size);
+            self.store(c + size, after | PREV_FREE);
+        }
+        // Whole pages go back, all but the ones with the header and links and with the footer,
+        // once the chunk is listed: until then a neighbour's links may lie in them.
+        let mut release = None;
+        if size >= crate::RELEASE_MIN && self.stats.free_bytes > self.release_above {
+            let from = (c + FREE_HEAD).next_multiple_of(PAGE_SIZE);
+            let to = (c + size - HEADER) / PAGE_SIZE * PAGE_SIZE;
+            if from < to {
+                release = Some((from, to));
+                released = RELEASED;
+            }
+        }
+        match listed {
+            Some((old, old_size)) => self.refile(old, old_size, c, size, released),
+            None => self.put_free(c, size, released),
+        }
+        if let Some((from, to)) = release {
+            self.decommit(from, to, pages);
+        }
+    }
+
+    /// The size of the allocated chunk whose payload is at `payload`.
+    pub(crate) fn chunk_len(&self, payload: usize) -> usize {
+        self.load(payload - HEADER) & !FLAGS
+    }
+
+    /// Grows or shrinks the allocated chunk at `payload` to `size` bytes (a [`chunk_size`]) in
+    /// place, using a free chunk after it; false if that cannot be done.
+    pub(crate) fn resize_chunk(
+        &mut self,
+        payload: usize,
+        size: usize,
+        pages: &mut impl Pages,
+    ) -> bool {
+        let start = payload - HEADER;
+        let header = self.load(start);
+        let len = header & !FLAGS;
+        if size <= len {
+            if len - size >= MIN_CHUNK {
+                // Cut the end off as an allocated chunk and free it: that merges it as usual.
+                self.store(start, size | (header & PREV_FREE));
+                self.store(start + size, len - size);
+                self.free_chunk(start + size + HEADER, pages);
+            }
+            return true;
+        }
+        let next = start + len;
+        let next_header = self.load(next);
+        let next_len = next_header & !FLAGS;
+        if next_header & FREE == 0 || len + next_len < size {
+            return false;
+        }
+        let released = next_header & RELEASED;
+        let total = len + next_len;
+        let size = if total - size < MIN_CHUNK {
+            total
+        } else {
+            size
+        };
+        let tail = total - size;
+        if released != 0
+            && !self.commit(
+                next,
+                start + size + if tail > 0 { FREE_HEAD } else { 0 },
+                pages,
+            )
+        {
+            return false;
+        }
+        self.unlink(next);
+        self.store(start, size | (header & PREV_FREE));
+        if tail > 0 {
+            self.put_free(start + size, tail, released);
+        } else {
+            let after = self.load(start + size);
+            self.store(start + size, after & !PREV_FREE);
+        }
+        self.stats.free_bytes -= size - len;
+        true
+    }
+
+    /// Checks the chunks' invariants; see [`Heap::check`].
+    pub(crate) fn check_chunks(&self) -> Result<(), &'static str> {
+        let mut c = self.first;
+        let mut prev_free = false;
+        let (mut free_bytes, mut free_chunks) = (0, 0);
+        let sentinel = self.end - HEADER;
+        while c < sentinel {
+            let header = self.load(c);
+            let size = header & !FLAGS;
+            if size < MIN_CHUNK || size % GRANULE != 0 || c + size > sentinel {
+                return Err("chunk with a bad size");
+            }
+            if (header & PREV_FREE != 0) != prev_free {
+                return Err("PREV_FREE disagrees with the chunk before");
+            }
+            let free = header & FREE != 0;
+            if free {
+                if prev_free {
+                    return Err("two free chunks side by side");
+                }
+                if self.load(c + size - HEADER) != size {
+                    return Err("free chunk whose footer disagrees");
+                }
+                if !self.is_mapped(c + FREE_HEAD - 1) {
+                    return Err("free chunk whose links are not mapped");
+                }
+                free_bytes += size;
+                free_chunks += 1;
+            }
+            if !free || header & RELEASED == 0 {
+                let mut page = c / PAGE_SIZE * PAGE_SIZE;
+                while page < c + size {
+                    if !self.is_mapped(page.max(self.base)) {
+                        return Err("a page of a block is not mapped");
+                    }
+                    page += PAGE_SIZE;
+                }
+            }
+            prev_free = free;
+            c += size;
+        }
+        if c != sentinel || self.load(sentinel) & !PREV_FREE != 0 {
+            return Err("the chunks do not end at the sentinel");
+        }
+        if (self.load(sentinel) & PREV_FREE != 0) != prev_free {
+            return Err("the sentinel's PREV_FREE disagrees");
+        }
+        if free_bytes != self.stats.free_bytes {
+            return Err("free byte count disagrees");
+        }
+        let mut listed = 0;
+        for bin in 0..BINS {
+            let mut c = self.bins[bin];
+            if (c != 0) != (self.nonempty[bin / 64] & (1 << (bin % 64)) != 0) {
+                return Err("the bitmap of lists disagrees");
+            }
+            let mut prev = list_tag(bin);
+            while c != 0 {
+                let header = self.load(c);
+                if header & FREE == 0 || bin_of(header & !FLAGS) != bin {
+                    return Err("a listed chunk is not free or in the wrong list");
+                }
+                if self.load(c + 2 * HEADER) != prev {
+                    return Err("a list's back link is wrong");
+                }
+                listed += 1;
+                prev = c;
+                c = self.load(c + HEADER);
+            }
+        }
+        if listed != free_chunks {
+            return Err("free chunks missing from the lists");
+        }
+        let mut mapped = 0;
+        for page in 0..(self.end - self.base) / PAGE_SIZE {
+            if self.is_mapped(self.base + page * PAGE_SIZE) {
+                mapped += 1;
+            }
+        }
+        let below = self.page_index(self.mapped_below);
+        if below > 0 && !self.all_mapped(0, below) {
+            return Err("a page below the mapped frontier is not mapped");
+        }
+        if mapped != self.stats.mapped_pages {
+            return Err("mapped page count disagrees with the page map");
+        }
+        Ok(())
+    }
+}

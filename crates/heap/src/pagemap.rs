@@ -1,0 +1,182 @@
+//! The page map: one bit per page of the heap's region, set while the page is mapped.
+//!
+//! The region is address space; only the pages the heap has asked the kernel for are memory.
+//! Taking memory from a free chunk maps the pages it reaches that are not mapped yet
+//! ([`Heap::commit`]), and a free chunk large enough, when the heap already holds more free mapped
+//! memory than its reserve, gives its whole pages back ([`Heap::decommit`]). The map sits at the
+//! region's start and is mapped for the heap's life.
+//!
+//! Two shortcuts keep the map off the common paths. The heap fills its region from the bottom,
+//! so it keeps a *frontier*, [`Heap::mapped_below`]: every page below it is mapped, and a block
+//! that ends below it needs no look at the map. Mapping moves the frontier up past the mapped
+//! run that follows it; unmapping moves it down to the first page given back. And whether a
+//! free gives pages back is one compare of the free byte count against a threshold
+//! ([`Heap::update_release_threshold`]) that changes only when the mapped page count does.
+//! When the map is read or written, it is a 64-bit word (64 pages) at a time.
+
+use super::{Heap, Pages, PAGE_SIZE};
+
+impl Heap {
+    #[inline(always)]
+    pub(crate) fn page_index(&self, addr: usize) -> usize {
+        (addr - self.base) / PAGE_SIZE
+    }
+
+    #[inline(always)]
+    pub(crate) fn map_word(&self, page: usize) -> *mut u64 {
+        (self.base as *mut u64).wrapping_add(page / 64)
+    }
+
+    /// Whether the page holding `addr` is mapped.
+    #[inline]
+    pub(crate) fn is_mapped(&self, addr: usize) -> bool {
+        if addr < self.base || addr >= self.end {
+            return false;
+        }
+        let page = self.page_index(addr);
+        // SAFETY: the page map is at the region's start, mapped from `new` on and never given
+        // back, and `page` is inside the region, so its word is inside the map.
+        unsafe { *self.map_word(page) & (1 << (page % 64)) != 0 }
+    }
+
+    /// Whether pages `first..end` are all mapped: a word of the page map at a time.
+    #[inline(always)]
+    pub(crate) fn all_mapped(&self, first: usize, end: usize) -> bool {
+        if first / 64 == (end - 1) / 64 {
+            // The usual case, pages within one word: one mask.
+            let mask = (!0u64 >> (64 - (end - first))) << (first % 64);
+            // SAFETY: as in `is_mapped`.
+            return unsafe { *self.map_word(first) } & mask == mask;
+        }
+        let mut page = first;
+        while page < end {
+            let (word, mask, n) = self.map_bits(page, end);
+            // SAFETY: as in `is_mapped`.
+            if unsafe { *word } & mask != mask {
+                return false;
+            }
+            page += n;
+        }
+        true
+    }
+
+    /// Maps every unmapped page that overlaps `from..to`. False if the kernel refused.
+    #[inline(always)]
+    pub(crate) fn commit(&mut self, from: usize, to: usize, pages: &mut impl Pages) -> bool {
+        if to <= self.mapped_below {
+            return true;
+        }
+        let (first, end) = (self.page_index(from), self.page_index(to - 1) + 1);
+        self.all_mapped(first, end) || self.map_missing(first, end, pages)
+    }
+
+    /// The page map's bits for pages `page..end`, as far as they lie in `page`'s word: the
+    /// word's address, the mask of those bits, and how many pages that covers.
+    #[inline(always)]
+    fn map_bits(&self, page: usize, end: usize) -> (*mut u64, u64, usize) {
+        let n = (end - page).min(64 - page % 64);
+        let ones = if n == 64 { !0 } else { (1u64 << n) - 1 };
+        (self.map_word(page), ones << (page % 64), n)
+    }
+
+    /// [`Heap::commit`]'s slow part: maps the runs of unmapped pages among `first..end`, a word
+    /// of the page map at a time (a run that crosses a word is mapped in two calls).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn map_missing(&mut self, first: usize, end: usize, pages: &mut impl Pages) -> bool {
+        let mut page = first;
+        let mut mapped = true;
+        'words: while page < end {
+            let (word, mask, n) = self.map_bits(page, end);
+            // SAFETY: as in `is_mapped`.
+            let mut missing = !unsafe { *word } & mask;
+            while missing != 0 {
+                let (start, run) = first_run(missing);
+                let from = page / 64 * 64 + start;
+                if !pages.map(
+                    self.base + from * PAGE_SIZE,
+                    run.count_ones() as usize * PAGE_SIZE,
+                ) {
+                    mapped = false;
+                    break 'words;
+                }
+                // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
+                unsafe { *word |= run };
+                missing &= !run;
+                self.stats.mapped_pages += run.count_ones() as usize;
+            }
+            page += n;
+        }
+        self.update_release_threshold();
+        self.advance_mapped_below();
+        mapped
+    }
+
+    /// Moves [`Heap::mapped_below`] up past the mapped pages that now follow it.
+    fn advance_mapped_below(&mut self) {
+        let pages = (self.end - self.base) / PAGE_SIZE;
+        let mut page = self.page_index(self.mapped_below);
+        while page < pages {
+            // SAFETY: as in `is_mapped`.
+            let word = unsafe { *self.map_word(page) } >> (page % 64);
+            let run = word.trailing_ones() as usize;
+            page += run;
+            if run == 0 || page % 64 != 0 {
+                // An unmapped page: the run ends here.
+                break;
+            }
+        }
+        self.mapped_below = self.base + page.min(pages) * PAGE_SIZE;
+    }
+
+    /// Unmaps every mapped page inside `from..to` (both page aligned), a word of the page map
+    /// at a time.
+    pub(crate) fn decommit(&mut self, from: usize, to: usize, pages: &mut impl Pages) {
+        let (mut page, end) = (self.page_index(from), self.page_index(to));
+        while page < end {
+            let (word, mask, n) = self.map_bits(page, end);
+            // SAFETY: as in `is_mapped`.
+            let mut present = unsafe { *word } & mask;
+            if present != 0 {
+                let lowest = page / 64 * 64 + present.trailing_zeros() as usize;
+                self.mapped_below = self.mapped_below.min(self.base + lowest * PAGE_SIZE);
+            }
+            while present != 0 {
+                let (start, run) = first_run(present);
+                let from = page / 64 * 64 + start;
+                let count = run.count_ones() as usize;
+                pages.unmap(self.base + from * PAGE_SIZE, count * PAGE_SIZE);
+                // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
+                unsafe { *word &= !run };
+                present &= !run;
+                self.stats.mapped_pages -= count;
+                self.stats.released_pages += count;
+            }
+            page += n;
+        }
+        self.update_release_threshold();
+    }
+
+    /// Recomputes [`Heap::release_above`] after the number of mapped pages changed.
+    ///
+    /// Pages go back when the free bytes that are mapped pass the reserve: [`crate::RESERVE`],
+    /// or a quarter of what is mapped if that is more, so a busy heap with many holes does not
+    /// unmap and map pages at every turn. The mapped free bytes are the free bytes less the
+    /// unmapped pages (all of them in free chunks), so the test on every free is one compare
+    /// of the free byte count against this threshold.
+    pub(crate) fn update_release_threshold(&mut self) {
+        let pages = (self.end - self.base) / PAGE_SIZE;
+        let unmapped = (pages - self.stats.mapped_pages) * PAGE_SIZE;
+        let reserve = crate::RESERVE.max(self.stats.mapped_pages * PAGE_SIZE / 4);
+        self.release_above = unmapped + reserve;
+    }
+}
+
+/// The lowest run of set bits in `bits` (not zero): where it starts, and its mask.
+#[inline(always)]
+fn first_run(bits: u64) -> (usize, u64) {
+    let start = bits.trailing_zeros() as usize;
+    let len = (bits >> start).trailing_ones() as usize;
+    let ones = if len == 64 { !0 } else { (1u64 << len) - 1 };
+    (start, ones << start)
+}

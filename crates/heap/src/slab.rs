@@ -1,0 +1,318 @@
+//! Slabs: small blocks of one size class, cut from a chunk aligned to its own size.
+//!
+//! A request of at most [`MAX_SMALL`] bytes is rounded up to one of 12 *size classes* (8-byte
+//! steps to 64, then 16-byte steps to 128). Each class takes 2 KiB chunks ("slabs") and cuts
+//! them into blocks of its size. A block carries no header: Rust's allocator interface hands
+//! `dealloc` the layout, so the class is computed again from the size, and the slab is found by
+//! rounding the address down to the slab size, which is why a slab is aligned to its own size.
+//! All slabs have one size so that slabs set up one after another tile without gaps, and so that
+//! one bit per 2 KiB of the region (the *slab map*) can say whether a small block lives in a
+//! slab or, filling a hole, in a chunk of its own. The slab's book-keeping (a [`SlabHeader`])
+//! sits in its last 24 bytes.
+//!
+//! Allocating pops the slab's free list (threaded through the free blocks as 16-bit indices)
+//! or, for a slab never filled, bumps an index; freeing pushes. Neither searches. Each class
+//! keeps a list of its slabs that have a free block; a slab whose last block is freed goes back
+//! to the chunks unless it is its class's only such slab (so a loop that allocates and frees
+//! one block does not set a slab up and tear it down each time).
+//!
+//! Why stop at 128 bytes? A slab class pays for its partly used slab (on average half of one),
+//! and the classes above 128 would round as coarsely as a chunk's header and granule do
+//! (32-byte steps): measured on the workloads, classes up to 256 bytes cost more memory than
+//! they saved.
+
+use super::{Heap, Pages, MAX_SMALL};
+use crate::chunk::HEADER;
+
+/// The block sizes. Every alignment up to 128 a request can ask for is met: a request's size is
+/// first rounded up to its alignment, and every multiple of 16 (32, 64, ...) up to 128 is a
+/// class that is itself a multiple of 16 (32, 64, ...), placed at a multiple of its size from
+/// an address aligned to 2 KiB.
+const CLASS_SIZES: [u16; CLASSES] = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128];
+/// How many classes there are.
+pub(crate) const CLASSES: usize = 12;
+/// Bytes in a slab, of every class (one size, so slabs next to each other tile without gaps).
+pub(crate) const SLAB_SIZE: usize = 2048;
+/// Bytes of a slab's header, at the end of its payload.
+const SLAB_HEADER: usize = core::mem::size_of::<SlabHeader>();
+/// For each size in 8-byte steps (index `size / 8`, size a multiple of 8), the smallest class
+/// that holds it.
+const CLASS_FOR: [u8; MAX_SMALL / 8 + 1] = {
+    let mut table = [0u8; MAX_SMALL / 8 + 1];
+    let mut step = 0;
+    let mut class = 0;
+    while step < table.len() {
+        while (CLASS_SIZES[class] as usize) < step * 8 {
+            class += 1;
+        }
+        table[step] = class as u8;
+        step += 1;
+    }
+    table
+};
+/// Per class, ceil(2^32 / size): `offset * this >> 32` is `offset / size` for every offset in
+/// a slab, without a division (a host test checks every offset).
+const RECIPROCAL: [u64; CLASSES] = {
+    let mut table = [0u64; CLASSES];
+    let mut class = 0;
+    while class < CLASSES {
+        table[class] = (1u64 << 32).div_ceil(CLASS_SIZES[class] as u64);
+        class += 1;
+    }
+    table
+};
+/// "No block" in a slab's free list.
+const NONE16: u16 = u16::MAX;
+
+/// A slab's book-keeping, in its last bytes.
+#[repr(C)]
+struct SlabHeader {
+    /// The next and previous slab of the class's list of slabs with a free block (0: none).
+    next: usize,
+    prev: usize,
+    /// The first free block's index, or [`NONE16`].
+    free_head: u16,
+    /// Blocks in use.
+    used: u16,
+    /// Blocks from this index on have never been handed out.
+    bump: u16,
+    /// Blocks the slab holds.
+    capacity: u16,
+}
+
+/// The size class for `size` bytes aligned to `align`, or `None` if the request is a chunk.
+#[inline]
+pub fn class_of(size: usize, align: usize) -> Option<usize> {
+    if align <= 8 {
+        // The common case, without the rounding: blocks of every class are 8-aligned.
+        return CLASS_FOR
+            .get(size.wrapping_add(7) / 8)
+            .map(|&class| usize::from(class));
+    }
+    let rounded = size.max(1).checked_next_multiple_of(align)?;
+    CLASS_FOR.get(rounded / 8).map(|&class| usize::from(class))
+}
+
+/// The block size of class `class`.
+#[inline(always)]
+pub const fn class_size(class: usize) -> usize {
+    CLASS_SIZES[class] as usize
+}
+
+/// The slab size of class `class`.
+#[inline(always)]
+pub(crate) const fn slab_size(_class: usize) -> usize {
+    SLAB_SIZE
+}
+
+/// Blocks a slab of class `class` holds: its payload (the slab less the next chunk's header)
+/// less its own header, in blocks.
+#[inline(always)]
+const fn capacity(class: usize) -> usize {
+    (slab_size(class) - HEADER - SLAB_HEADER) / class_size(class)
+}
+
+impl Heap {
+    /// The bit of the slab map for the slab-sized, slab-aligned piece of the region at `addr`,
+    /// as (word address, mask).
+    #[inline(always)]
+    fn slab_bit(&self, addr: usize) -> (*mut u64, u64) {
+        let piece = (addr - self.base) / SLAB_SIZE;
+        (
+            (self.slab_map as *mut u64).wrapping_add(piece / 64),
+            1 << (piece % 64),
+        )
+    }
+
+    /// Whether the block at `addr` is in a slab (rather than a chunk of its own).
+    #[inline(always)]
+    pub(crate) fn in_slab(&self, addr: usize) -> bool {
+        let (word, mask) = self.slab_bit(addr);
+        // SAFETY: the slab map sits after the page map at the region's start, mapped from
+        // `Heap::new` on and never given back; `addr` is inside the region, so its word is
+        // inside the map.
+        unsafe { *word & mask != 0 }
+    }
+
+    fn mark_slab(&mut self, slab: usize, is_slab: bool) {
+        let (word, mask) = self.slab_bit(slab);
+        // SAFETY: as in `in_slab`; `&mut self` makes this the only access.
+        unsafe {
+            if is_slab {
+                *word |= mask;
+            } else {
+                *word &= !mask;
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn slab(&mut self, slab: usize, class: usize) -> &mut SlabHeader {
+        let at = slab + slab_size(class) - HEADER - SLAB_HEADER;
+        debug_assert!(self.is_mapped(at), "slab header at {at:#x} is not mapped");
+        // SAFETY: `slab` is the payload of a live slab chunk of this class (its blocks'
+        // addresses rounded down to the slab size, or the partial list's entries), which the
+        // heap keeps mapped; its header is in its last bytes, 8-aligned, and `&mut self` makes
+        // this the only reference to it.
+        unsafe { &mut *(at as *mut SlabHeader) }
+    }
+
+    /// Allocates a block of class `class`.
+    #[inline]
+    pub(crate) fn alloc_small(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
+        let mut slab = self.partial[class];
+        if slab == 0 {
+            slab = self.new_slab(class, pages)?;
+        }
+        let size = class_size(class);
+        let header = self.slab(slab, class);
+        let index = if header.free_head != NONE16 {
+            let index = header.free_head;
+            let block = (slab + usize::from(index) * size) as *const u16;
+            // SAFETY: a free block's first two bytes hold the index of the next free one; the
+            // block is inside this mapped slab, and 8-aligned.
+            header.free_head = unsafe { block.read() };
+            index
+        } else {
+            header.bump += 1;
+            header.bump - 1
+        };
+        header.used += 1;
+        if header.used == header.capacity {
+            // Full: it leaves the list, whose head it was.
+            let next = header.next;
+            self.partial[class] = next;
+            if next != 0 {
+                self.slab(next, class).prev = 0;
+            }
+        }
+        Some(slab + usize::from(index) * size)
+    }
+
+    /// Sets up a slab for class `class` and lists it. Out of line: it is a chunk allocation,
+    /// and inlined it would weigh down the pop that almost every small request takes.
+    #[inline(never)]
+    fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
+        let bytes = slab_size(class);
+        let slab = self.alloc_chunk(bytes, bytes, pages)?;
+        *self.slab(slab, class) = SlabHeader {
+            next: 0,
+            prev: 0,
+            free_head: NONE16,
+            used: 0,
+            bump: 0,
+            capacity: capacity(class) as u16,
+        };
+        self.partial[class] = slab;
+        self.mark_slab(slab, true);
+        self.stats.slabs += 1;
+        self.stats.slabs_created += 1;
+        Some(slab)
+    }
+
+    /// Frees the block at `addr` of class `class`.
+    #[inline]
+    pub(crate) fn free_small(&mut self, addr: usize, class: usize, pages: &mut impl Pages) {
+        let slab = addr & !(slab_size(class) - 1);
+        let index = (((addr - slab) as u64 * RECIPROCAL[class]) >> 32) as u16;
+        let head = self.partial[class];
+        let header = self.slab(slab, class);
+        // SAFETY: the block is inside this mapped slab and no longer in use; its first two
+        // bytes become the free-list link.
+        unsafe { (addr as *mut u16).write(header.free_head) };
+        header.free_head = index;
+        let was_full = header.used == header.capacity;
+        header.used -= 1;
+        if was_full {
+            // It has a free block again: first in line, while its memory is still warm.
+            header.next = head;
+            header.prev = 0;
+            if head != 0 {
+                self.slab(head, class).prev = slab;
+            }
+            self.partial[class] = slab;
+        } else if header.used == 0 && (head != slab || header.next != 0) {
+            // Empty and not the class's only slab with room: back to the chunks.
+            self.release_slab(slab, class, pages);
+        }
+    }
+
+    /// Takes the empty slab `slab` off its class's list and frees its chunk (out of line, as
+    /// in [`Heap::new_slab`]).
+    #[inline(never)]
+    fn release_slab(&mut self, slab: usize, class: usize, pages: &mut impl Pages) {
+        let header = self.slab(slab, class);
+        let (next, prev) = (header.next, header.prev);
+        match prev {
+            0 => self.partial[class] = next,
+            prev => self.slab(prev, class).next = next,
+        }
+        if next != 0 {
+            self.slab(next, class).prev = prev;
+        }
+        self.stats.slabs -= 1;
+        self.mark_slab(slab, false);
+        self.free_chunk(slab, pages);
+    }
+
+    /// Checks the slab lists: every listed slab has room and sane counts.
+    pub(crate) fn check_slabs(&mut self) -> Result<(), &'static str> {
+        for class in 0..CLASSES {
+            let (mut slab, mut prev) = (self.partial[class], 0);
+            while slab != 0 {
+                let header = self.slab(slab, class);
+                if header.used >= header.capacity
+                    || header.bump < header.used
+                    || header.bump > header.capacity
+                    || header.prev != prev
+                {
+                    return Err("a listed slab has impossible counts or links");
+                }
+                prev = slab;
+                slab = header.next;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    #[test]
+    fn every_small_request_gets_a_class_that_holds_and_aligns_it() {
+        for size in 1..=MAX_SMALL {
+            for align in [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] {
+                let Some(class) = class_of(size, align) else {
+                    assert!(size.next_multiple_of(align) > MAX_SMALL);
+                    continue;
+                };
+                let block = class_size(class);
+                assert!(block >= size, "size {size}");
+                assert_eq!(block % align.max(8), 0, "size {size} align {align}");
+                if align <= 8 {
+                    assert!(
+                        class == 0 || class_size(class - 1) < size,
+                        "smallest, {size}"
+                    );
+                }
+            }
+        }
+        assert_eq!(class_of(MAX_SMALL + 1, 1), None);
+        assert_eq!(class_of(8, 512), None);
+        assert_eq!(class_of(24, 8).map(class_size), Some(24));
+        assert_eq!(class_of(24, 16).map(class_size), Some(32));
+    }
+
+    #[test]
+    fn the_reciprocals_divide_exactly_and_slabs_hold_enough() {
+        for (class, &reciprocal) in RECIPROCAL.iter().enumerate() {
+            let size = class_size(class) as u64;
+            for offset in 0..slab_size(class) as u64 {
+                assert_eq!((offset * reciprocal) >> 32, offset / size);
+            }
+            assert!(capacity(class) >= 7, "class {size}");
+        }
+    }
+}
