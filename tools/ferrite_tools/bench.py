@@ -113,6 +113,8 @@ MILESTONES = (
     "boot.tsc_at_first_user_instruction",
     "boot.tsc_at_shell_prompt",
 )
+#: How often a boot's output is looked at for the last milestone's complete line.
+MILESTONE_POLL_S = 0.05
 #: The stages between milestones, named for the reader: (name, from, to); `None` is the reset.
 STAGES = (
     ("boot.stage.firmware_and_bootloader", None, "boot.tsc_at_kernel_entry"),
@@ -149,7 +151,13 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
         elapsed = time.monotonic() - machine.started_at
         if config.fw_cfg == contract.BENCH_FW_CFG:
             # The kernel prints the milestones only when asked (the wall-time boots do not ask).
-            machine.wait_for(f"{MILESTONES[-1]}=", BOOT_TIMEOUT_S)
+            # Wait for the last one's whole line, not just its start.
+            deadline = time.monotonic() + BOOT_TIMEOUT_S
+            while not any(m.name == MILESTONES[-1] for m in parse_lines(machine.output)):
+                if time.monotonic() > deadline or machine.exit_status is not None:
+                    break
+                machine.wait_for(f"{MILESTONES[-1]}=", MILESTONE_POLL_S)
+                time.sleep(MILESTONE_POLL_S)
         return elapsed, parse_lines(machine.output)
 
 
