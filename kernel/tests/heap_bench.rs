@@ -201,31 +201,15 @@ fn per_op(allocator: &str, ops: &[Op], slots: usize) -> u64 {
 /// Runs the fill stream until the first failure; the live bytes then, per mille of the arena.
 fn efficiency_permille(allocator: &str, workload: Workload, seed: u64) -> u64 {
     let buffer = Buffer::new(SMALL_ARENA);
-    let mut arena = buffer.make(allocator);
-    let mut generator = Generator::new(workload, Mode::Fill, seed);
-    let mut table: Vec<Option<(NonNull<u8>, Layout)>> = Vec::new();
-    let mut live = 0;
-    loop {
-        match generator.next_op() {
-            Op::Alloc { slot, size, align } => {
-                let layout = Op::layout(size, align);
-                let Some(ptr) = arena.alloc(layout) else {
-                    return (live * 1000 / SMALL_ARENA) as u64;
-                };
-                live += layout.size();
-                if table.len() <= slot as usize {
-                    table.resize(slot as usize + 1, None);
-                }
-                table[slot as usize] = Some((ptr, layout));
-            }
-            Op::Free { slot } => {
-                let (ptr, layout) = table[slot as usize].take().expect("allocated first");
-                live -= layout.size();
-                // SAFETY: allocated above with this layout, freed once.
-                unsafe { arena.free(ptr, layout) };
-            }
-        }
-    }
+    let arena = core::cell::RefCell::new(buffer.make(allocator));
+    let live = heapload::live_at_first_failure(
+        workload,
+        seed,
+        |layout| arena.borrow_mut().alloc(layout),
+        // SAFETY: `live_at_first_failure` frees each block it allocated once, with its layout.
+        |ptr, layout| unsafe { arena.borrow_mut().free(ptr, layout) },
+    );
+    (live * 1000 / SMALL_ARENA) as u64
 }
 
 #[test_case]

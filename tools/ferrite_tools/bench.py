@@ -266,9 +266,7 @@ def host_heap(tc: Toolchain, verbose: bool) -> str:
     )
 
 
-def boot_counts(
-    tc: Toolchain, images: image.Images, *, runs: int, accel: Accel, verbose: bool
-) -> list[Summary]:
+def boot_counts(images: image.Images, *, runs: int, accel: Accel, verbose: bool) -> list[Summary]:
     """Boots the release images `runs` times each, BIOS and UEFI: the milestones and stages under
     icount, and the wall time to the banner with `accel`."""
     ovmf = find_ovmf()
@@ -357,7 +355,7 @@ def run(tc: Toolchain, options: Options) -> int:
         elf = build.build_kernel(tc, release=True, verbose=options.verbose)
         ramdisk = image.build_ramdisk(tc, verbose=options.verbose)
         images = image.make_images(tc, elf, "release", set(Firmware), ramdisk)
-        summaries += boot_counts(tc, images, runs=options.runs, accel=options.accel, verbose=options.verbose)
+        summaries += boot_counts(images, runs=options.runs, accel=options.accel, verbose=options.verbose)
     summaries += guest_counts(tc, options.verbose)
     if images is not None:
         summaries += disk_counts(images, options.verbose)

@@ -191,31 +191,15 @@ fn throughput<A: Allocator>(ops: &[Op], slots: usize) -> f64 {
 /// fraction of the arena that was live (requested bytes) at that moment.
 fn efficiency<A: Allocator>(workload: Workload, seed: u64) -> f64 {
     let arena = Arena::new(SMALL_ARENA);
-    let mut allocator = A::make(arena.ptr, SMALL_ARENA);
-    let mut generator = Generator::new(workload, Mode::Fill, seed);
-    let mut table: Vec<Option<(NonNull<u8>, Layout)>> = Vec::new();
-    let mut live_bytes = 0usize;
-    loop {
-        match generator.next_op() {
-            Op::Alloc { slot, size, align } => {
-                let layout = Op::layout(size, align);
-                let Some(ptr) = allocator.alloc(layout) else {
-                    return live_bytes as f64 / SMALL_ARENA as f64;
-                };
-                live_bytes += layout.size();
-                if table.len() <= slot as usize {
-                    table.resize(slot as usize + 1, None);
-                }
-                table[slot as usize] = Some((ptr, layout));
-            }
-            Op::Free { slot } => {
-                let (ptr, layout) = table[slot as usize].take().expect("allocated before freed");
-                live_bytes -= layout.size();
-                // SAFETY: allocated above with this layout, freed once.
-                unsafe { allocator.free(ptr, layout) };
-            }
-        }
-    }
+    let allocator = core::cell::RefCell::new(A::make(arena.ptr, SMALL_ARENA));
+    let live = heapload::live_at_first_failure(
+        workload,
+        seed,
+        |layout| allocator.borrow_mut().alloc(layout),
+        // SAFETY: `live_at_first_failure` frees each block it allocated once, with its layout.
+        |ptr, layout| unsafe { allocator.borrow_mut().free(ptr, layout) },
+    );
+    live as f64 / SMALL_ARENA as f64
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -27,6 +27,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
+use core::ptr::NonNull;
 use xorshift::Rng;
 
 /// One step of a workload.
@@ -296,6 +297,41 @@ impl Generator {
         }
         ops.reverse();
         self.pending = ops;
+    }
+}
+
+/// Runs `workload`'s fill stream (seeded by `seed`) through an allocator until its first
+/// allocation fails; returns the bytes then live (as requested, not as rounded). The host
+/// benchmark and the test kernel both measure efficiency this way, each over its own arena:
+/// `alloc` allocates, `free` frees a block `alloc` returned, with its layout, exactly once.
+pub fn live_at_first_failure(
+    workload: Workload,
+    seed: u64,
+    mut alloc: impl FnMut(Layout) -> Option<NonNull<u8>>,
+    mut free: impl FnMut(NonNull<u8>, Layout),
+) -> usize {
+    let mut generator = Generator::new(workload, Mode::Fill, seed);
+    let mut table: Vec<Option<(NonNull<u8>, Layout)>> = Vec::new();
+    let mut live = 0;
+    loop {
+        match generator.next_op() {
+            Op::Alloc { slot, size, align } => {
+                let layout = Op::layout(size, align);
+                let Some(ptr) = alloc(layout) else {
+                    return live;
+                };
+                live += layout.size();
+                if table.len() <= slot as usize {
+                    table.resize(slot as usize + 1, None);
+                }
+                table[slot as usize] = Some((ptr, layout));
+            }
+            Op::Free { slot } => {
+                let (ptr, layout) = table[slot as usize].take().expect("allocated before freed");
+                live -= layout.size();
+                free(ptr, layout);
+            }
+        }
     }
 }
 
