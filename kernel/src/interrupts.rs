@@ -65,7 +65,7 @@ pub const TRAP_HOOKS: trap::Hooks = trap::Hooks {
     guard_page: crate::mm::layout::guard_page,
     user_exception: crate::proc::user_exception,
     returning_to_user: crate::proc::returning_to_user,
-    resolve_user_write: crate::mm::space::resolve_write_fault,
+    resolve_user_fault: crate::proc::resolve_user_fault,
 };
 
 /// How many spurious interrupts arrived (from the APIC or the PICs), for diagnostics.

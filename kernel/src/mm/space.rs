@@ -17,9 +17,18 @@
 //! all away. So [`AddressSpace::fork`] copies none: it maps the parent's frames into the child
 //! too, counts each frame's extra user ([`frames::share`]), and makes every writable page
 //! read-only in both, marked [`COPY_ON_WRITE`] (a bit the CPU ignores and leaves to the OS). The
-//! first write to such a page, by either process, faults; [`resolve_write_fault`] then gives the
+//! first write to such a page, by either process, faults; [`resolve_user_fault`] then gives the
 //! writer its own copy (or, if no one else maps the frame any more, simply makes the page
 //! writable again) and the write is retried. Read-only pages (code) are shared for good.
+//!
+//! **Demand-zero pages.** A program's stack may grow to 128 KiB, and most programs use a page
+//! or two of it. Mapping all of it at `exec`, zeroing each frame (512 stores a page), and freeing
+//! it all at exit was a sixth of what starting a small program cost. So the loader maps only
+//! the pages its start-up data needs, and the rest of the stack's range is *demand-zero*: the
+//! first touch of such a page faults as "not present", and [`resolve_user_fault`] maps a fresh
+//! zeroed page there and lets the access run again. To the program this is invisible: the
+//! memory was always there, and always zero. The page below the range stays unmapped for good,
+//! so an overflowing stack still faults.
 
 use super::paging::{MapError, PageTables, PAGE_SIZE};
 use super::{frames, PAGE_TABLES};
@@ -56,7 +65,8 @@ pub enum SpaceError {
 /// A process's page tables.
 pub struct AddressSpace {
     tables: PageTables,
-    /// User pages mapped (resident: Ferrite maps eagerly and never swaps).
+    /// User pages mapped (resident: Ferrite never swaps). Pages filled on demand by
+    /// [`resolve_user_fault`] are added later, through [`AddressSpace::count_faulted_in`].
     pages: usize,
 }
 
@@ -81,9 +91,15 @@ impl AddressSpace {
         self.tables.root().as_u64()
     }
 
-    /// User pages mapped.
+    /// User pages mapped (those filled on demand once counted in).
     pub fn resident_pages(&self) -> usize {
         self.pages
+    }
+
+    /// Counts in `pages` pages that [`resolve_user_fault`] filled on demand in this space: it
+    /// works on the tables CR3 holds, from a fault, and cannot reach this structure.
+    pub fn count_faulted_in(&mut self, pages: usize) {
+        self.pages += pages;
     }
 
     /// Maps `pages` pages from `start` to fresh zeroed frames with `flags` (USER added): all of
@@ -240,29 +256,83 @@ impl AddressSpace {
     }
 }
 
-/// Resolves a write to a copy-on-write page at `addr` in the address space CR3 holds: the
-/// writer gets its own copy of the page (or the page back writable, if no other address space
-/// shares its frame any more). Returns false if the fault is not a copy-on-write one (the
-/// page is not mapped, or really read-only), or memory ran out.
+/// How [`resolve_user_fault`] dealt with a page fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultFix {
+    /// Not a fault the kernel fixes: the access really was wrong (or memory ran out).
+    Unresolved,
+    /// A write to a copy-on-write page: the writer has its own copy now (or the page back
+    /// writable, if no one else shared it).
+    Copied,
+    /// A touch of a page not yet mapped in a demand-zero range: a zeroed page is there now.
+    /// One more resident page, which the caller counts (see [`AddressSpace::count_faulted_in`]).
+    ZeroFilled,
+}
+
+/// Resolves a page fault at user address `addr` in the address space CR3 holds, if it is one
+/// the kernel fixes (see the module notes): a `write` to a copy-on-write page that is
+/// `present`, or a touch of a page not `present` that lies in `demand`, the range the process
+/// may grow into on demand. The access can then be retried.
 ///
 /// Call with interrupts on, from the thread of the process that faulted (it takes the frame
 /// allocator's lock).
-pub fn resolve_write_fault(addr: u64) -> bool {
-    if addr >= USER_END {
-        return false;
+pub fn resolve_user_fault(
+    addr: u64,
+    write: bool,
+    present: bool,
+    demand: &core::ops::Range<u64>,
+) -> FaultFix {
+    let copy_on_write = write && present;
+    let zero_fill = !present && demand.contains(&addr);
+    if addr >= USER_END || !(copy_on_write || zero_fill) {
+        return FaultFix::Unresolved;
     }
     let root = x86_64::registers::control::Cr3::read().0.start_address();
     let Some(offset) = PAGE_TABLES.lock().as_ref().map(PageTables::offset) else {
-        return false;
+        return FaultFix::Unresolved;
     };
     if root.as_u64() == super::kernel_root() {
-        return false;
+        return FaultFix::Unresolved;
     }
     // SAFETY: all physical memory is mapped at `offset`; `root` is the running process's tree
     // (CR3), which only its own thread changes, and that thread is here, in a fault taken
     // outside every method of its `AddressSpace`. Only the user half is touched.
     let mut tables = unsafe { PageTables::with_root(offset, root) };
     let page = VirtAddr::new(addr & !(PAGE_SIZE - 1));
+    let fixed = if zero_fill {
+        zero_fill_page(&mut tables, page)
+    } else {
+        copy_page_on_write(&mut tables, page)
+    };
+    match (fixed, zero_fill) {
+        (false, _) => FaultFix::Unresolved,
+        (true, true) => FaultFix::ZeroFilled,
+        (true, false) => FaultFix::Copied,
+    }
+}
+
+/// Maps a fresh zeroed frame at `page` (not mapped yet), writable and never executable, as a
+/// stack's pages are. False if memory ran out.
+fn zero_fill_page(tables: &mut PageTables, page: VirtAddr) -> bool {
+    if tables.translate(page).is_some() {
+        return false; // mapped after all: the fault was about something else
+    }
+    let Some(frame) = frames::allocate() else {
+        return false;
+    };
+    zero_frame(tables.offset(), frame);
+    let flags = Flags::USER_ACCESSIBLE | Flags::WRITABLE | Flags::NO_EXECUTE;
+    if tables.map(page, frame, flags).is_err() {
+        let _ = frames::free(frame);
+        return false;
+    }
+    true
+}
+
+/// Gives the writer of the copy-on-write page at `page` its own copy, or the page back writable
+/// if no one else shares its frame any more. False if the page is not copy-on-write (really
+/// read-only) or memory ran out.
+fn copy_page_on_write(tables: &mut PageTables, page: VirtAddr) -> bool {
     let Some(found) = tables.translate(page) else {
         return false;
     };
@@ -278,6 +348,7 @@ pub fn resolve_write_fault(addr: u64) -> bool {
     let Some(copy) = frames::allocate() else {
         return false;
     };
+    let offset = tables.offset();
     // SAFETY: both frames are mapped at `offset`; `frame` is a page of this process (shared,
     // so no one writes it: every sharer maps it read-only), `copy` was just allocated.
     unsafe {

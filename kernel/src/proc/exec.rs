@@ -9,9 +9,11 @@
 //!    the segment's permissions: readable always, writable only if it says W, executable only if
 //!    it says X (the parser refuses W+X). The file's bytes are copied in; the rest (`.bss`)
 //!    stays zero.
-//! 2. A stack of [`STACK_PAGES`] pages ending at [`STACK_TOP`], with the page below left unmapped
-//!    as its guard: a program that overflows its stack faults and is ended, rather than running
-//!    into whatever lies below.
+//! 2. A stack of up to [`STACK_PAGES`] pages ending at [`STACK_TOP`], with the page below left
+//!    unmapped as its guard: a program that overflows its stack faults and is ended, rather than
+//!    running into whatever lies below. Only the pages the start-up data needs are mapped now;
+//!    the others are *demand-zero* ([`STACK`]): the first touch maps a zeroed page (see
+//!    `mm::space`), so a program pays only for the stack it uses.
 //! 3. The start-up data on that stack, as the System V ABI lays it out: `argc`, the `argv`
 //!    pointers and a null, the `envp` pointers and a null, the auxiliary vector (what the C
 //!    library wants to know: where the program headers are, the page size, the entry point, 16
@@ -27,10 +29,12 @@ use x86_64::structures::paging::PageTableFlags as Flags;
 /// The top of every program's stack: just below the last page of user space, which stays
 /// unmapped (see `mm::space::USER_END`).
 pub const STACK_TOP: u64 = USER_END - PAGE_SIZE;
-/// Pages of stack mapped at start: 128 KiB.
+/// Pages the stack may grow to: 128 KiB.
 pub const STACK_PAGES: u64 = 32;
 /// The lowest address of the stack.
 pub const STACK_BOTTOM: u64 = STACK_TOP - STACK_PAGES * PAGE_SIZE;
+/// The stack's range: a page in it that is not mapped yet is mapped, zeroed, when first touched.
+pub const STACK: core::ops::Range<u64> = STACK_BOTTOM..STACK_TOP;
 /// The stack's guard page, never mapped.
 pub const STACK_GUARD: u64 = STACK_BOTTOM - PAGE_SIZE;
 /// Where anonymous `mmap`s are placed, growing down from here: far below the stack.
@@ -121,11 +125,6 @@ pub fn load(
         }
         brk = brk.max(end);
     }
-    space.map_zeroed(
-        STACK_BOTTOM,
-        STACK_PAGES,
-        Flags::WRITABLE | Flags::NO_EXECUTE,
-    )?;
     let aux = Auxiliary {
         phdr: program.phdr_vaddr().unwrap_or(0),
         phnum: u64::from(program.phnum()),
@@ -150,8 +149,8 @@ struct Auxiliary {
     seed: u64,
 }
 
-/// Writes the start-up data below [`STACK_TOP`]; returns the stack pointer (16-byte aligned,
-/// pointing at argc).
+/// Maps the stack pages the start-up data needs and writes it below [`STACK_TOP`]; returns the
+/// stack pointer (16-byte aligned, pointing at argc). The rest of the stack is left to demand.
 fn build_stack(
     space: &mut AddressSpace,
     argv: &[&[u8]],
@@ -202,6 +201,12 @@ fn build_stack(
     if stack_pointer < STACK_BOTTOM {
         return Err(ExecError::ArgumentsTooLong);
     }
+    let first_page = stack_pointer & !(PAGE_SIZE - 1);
+    space.map_zeroed(
+        first_page,
+        (STACK_TOP - first_page) / PAGE_SIZE,
+        Flags::WRITABLE | Flags::NO_EXECUTE,
+    )?;
     let word_bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     let written = space.write(strings_start, &strings) && space.write(stack_pointer, &word_bytes);
     if written {

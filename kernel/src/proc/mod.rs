@@ -29,13 +29,13 @@ use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user;
 use crate::fs::file::FdTable;
-use crate::mm::space::AddressSpace;
+use crate::mm::space::{AddressSpace, FaultFix};
 use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -53,7 +53,8 @@ struct Record {
     status: Option<i32>,
     /// Threads blocked in [`wait`] for it.
     waiters: Vec<ThreadId>,
-    /// Pages of user memory it has mapped (updated at start and by `brk`/`mmap`).
+    /// Pages of user memory it has mapped (updated at start and by `brk`/`mmap`; pages its
+    /// faults filled in since are in [`FAULTED_IN`]).
     resident: usize,
     /// Its thread, while it is blocked in `wait4` for a child to end.
     child_waiter: Option<ThreadId>,
@@ -139,6 +140,44 @@ pub struct Task {
 /// Per thread slot: the task its thread runs, or null for a kernel thread.
 static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
     [const { AtomicPtr::new(core::ptr::null_mut()) }; ::sched::MAX_THREADS];
+
+/// Per thread slot: pages its process's faults filled on demand ([`resolve_user_fault`]) and
+/// its `AddressSpace` has not counted yet ([`count_faulted_in`]). A fault cannot reach the
+/// `Task`, which the interrupted system call may be using, so it leaves the count here.
+static FAULTED_IN: [AtomicUsize; ::sched::MAX_THREADS] =
+    [const { AtomicUsize::new(0) }; ::sched::MAX_THREADS];
+
+/// Resolves a page fault at user address `addr` with error code `code`, hit by the running
+/// process (from ring 3, or in the kernel's copy to or from its memory): a write to a
+/// copy-on-write page, or a first touch of a stack page (see `mm::space`). True if the access
+/// may be retried. Called with interrupts on.
+pub fn resolve_user_fault(addr: u64, code: u64) -> bool {
+    let code = traps::PageFaultCode(code);
+    if code.instruction_fetch() {
+        return false;
+    }
+    match crate::mm::space::resolve_user_fault(addr, code.write(), code.present(), &exec::STACK) {
+        FaultFix::Unresolved => false,
+        FaultFix::Copied => true,
+        FaultFix::ZeroFilled => {
+            FAULTED_IN[sched::current()].fetch_add(1, Ordering::Relaxed);
+            true
+        }
+    }
+}
+
+/// Counts the pages faults filled in for `task` (see [`FAULTED_IN`]) into its address space;
+/// call on its own thread before asking the space how many pages it has or unmapping any.
+fn count_faulted_in(task: &mut Task) {
+    let pages = FAULTED_IN[sched::current()].swap(0, Ordering::Relaxed);
+    task.space.count_faulted_in(pages);
+}
+
+/// Forgets the pages faults filled in for the running process's address space: it was just
+/// replaced (`execve`) and they went with it.
+fn discard_faulted_in() {
+    FAULTED_IN[sched::current()].store(0, Ordering::Relaxed);
+}
 
 /// Per thread slot: the pid of the process it runs (0 for a kernel thread).
 static PIDS: [AtomicU32; ::sched::MAX_THREADS] =
@@ -407,6 +446,7 @@ fn run(mut task: Task, start: Start) {
     // KILL_SIGNAL[tid] is not reset here: a `kill` may already have come, between `fork` and
     // this thread's first instruction. It is reset when the program ends, below.
     PIDS[tid].store(task.pid, Ordering::Relaxed);
+    FAULTED_IN[tid].store(0, Ordering::Relaxed);
     let task_ptr: *mut Task = &mut task;
     TASKS[tid].store(task_ptr, Ordering::Relaxed);
     // SAFETY: `task_ptr` points at `task`, alive until this function returns.
@@ -768,7 +808,13 @@ pub fn list() -> Vec<ProcessInfo> {
                 name: r.name.clone(),
                 thread: r.thread,
                 status: r.status,
-                resident: r.resident,
+                // Pages filled on demand since the record was last brought up to date.
+                resident: r.resident
+                    + if r.status.is_none() {
+                        FAULTED_IN[r.thread].load(Ordering::Relaxed)
+                    } else {
+                        0
+                    },
             })
             .collect()
     })
@@ -784,7 +830,8 @@ fn rename(pid: Pid, name: &str) {
 }
 
 /// Records `task`'s resident pages in the table (after `brk`/`mmap`/`munmap`).
-fn update_resident(task: &Task) {
+fn update_resident(task: &mut Task) {
+    count_faulted_in(task);
     let (pid, pages) = (task.pid, task.space.resident_pages());
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
@@ -834,11 +881,12 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) {
     };
     let vector = frame.vector as u8;
     let code = traps::PageFaultCode(frame.error_code);
-    if vector == traps::vector::PAGE_FAULT && code.write() && code.present() {
-        // Perhaps a copy-on-write page: resolved, the write is retried. The program was in
-        // ring 3 with interrupts on, so this may be preempted like the program itself.
+    if vector == traps::vector::PAGE_FAULT {
+        // Perhaps a copy-on-write page or a stack page not touched before: resolved, the access
+        // is retried. The program was in ring 3 with interrupts on, so this may be preempted
+        // like the program itself.
         interrupts::enable();
-        let resolved = crate::mm::space::resolve_write_fault(cr2);
+        let resolved = resolve_user_fault(cr2, code.0);
         interrupts::disable();
         if resolved {
             return;

@@ -309,7 +309,10 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
                 return task.brk;
             }
         }
-        core::cmp::Ordering::Less => task.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE),
+        core::cmp::Ordering::Less => {
+            super::count_faulted_in(task);
+            task.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE);
+        }
         core::cmp::Ordering::Equal => {}
     }
     task.brk = addr;
@@ -371,6 +374,7 @@ fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
         .checked_add(length.next_multiple_of(PAGE_SIZE))
         .filter(|&end| end <= USER_END)
         .ok_or(Errno::EINVAL)?;
+    super::count_faulted_in(task);
     task.space.unmap(addr, (end - addr) / PAGE_SIZE);
     super::update_resident(task);
     Ok(0)
@@ -468,6 +472,8 @@ fn execve(
     // Past the point of no return: switch to the new image, then free the old.
     sched::set_address_space(space.root());
     drop(core::mem::replace(&mut task.space, space));
+    // Pages the old image had filled on demand went with it.
+    super::discard_faulted_in();
     task.brk_start = image.brk;
     task.brk = image.brk;
     task.mmap_low = super::exec::MMAP_TOP;

@@ -38,19 +38,16 @@ pub fn handle(frame: &mut TrapFrame) {
     let cr2 = ::x86_64::registers::control::Cr2::read_raw();
     if vector == vector::PAGE_FAULT {
         if let Some(fixup) = super::usercopy::fault_fixup(frame.rip) {
-            // A copy to or from user memory met a page it may not touch. A write to a
-            // copy-on-write page is resolved and retried; anything else the copy reports.
-            let code = PageFaultCode(frame.error_code);
-            if code.write() && code.present() {
-                if let Some(hooks) = hooks() {
-                    // The copy runs in a system call, with interrupts on: resolving may take
-                    // locks that a preempted thread holds, so it must be preemptible too.
-                    ::x86_64::instructions::interrupts::enable();
-                    let resolved = (hooks.resolve_user_write)(cr2);
-                    ::x86_64::instructions::interrupts::disable();
-                    if resolved {
-                        return;
-                    }
+            // A copy to or from user memory met a page it may not touch. A copy-on-write or
+            // demand-zero page is resolved and the copy retried; anything else it reports.
+            if let Some(hooks) = hooks() {
+                // The copy runs in a system call, with interrupts on: resolving may take locks
+                // that a preempted thread holds, so it must be preemptible too.
+                ::x86_64::instructions::interrupts::enable();
+                let resolved = (hooks.resolve_user_fault)(cr2, frame.error_code);
+                ::x86_64::instructions::interrupts::disable();
+                if resolved {
+                    return;
                 }
             }
             frame.rip = fixup;

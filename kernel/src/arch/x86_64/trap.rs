@@ -59,9 +59,10 @@ pub struct Hooks {
     /// Runs last before any return to ring 3 from an interrupt: where a program is stopped for
     /// a `kill` that arrived while it ran.
     pub returning_to_user: fn(&mut TrapFrame),
-    /// Tries to resolve a write fault at a user address (copy-on-write) hit by the kernel's
-    /// user-copy routine; true if the copy may retry. Called with interrupts on.
-    pub resolve_user_write: fn(u64) -> bool,
+    /// Tries to resolve a page fault at a user address (a copy-on-write page written, a
+    /// demand-zero page touched) hit by the kernel's user-copy routine, given CR2 and the
+    /// error code; true if the copy may retry. Called with interrupts on.
+    pub resolve_user_fault: fn(u64, u64) -> bool,
 }
 
 static HOOKS: Once<Hooks> = Once::new();

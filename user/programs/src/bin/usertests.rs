@@ -29,6 +29,10 @@ const UNMAPPED: usize = 0x5000_0000_0000;
 const USER_SPACE_END: usize = 1 << 47;
 /// Bytes in a page.
 const PAGE: usize = 4096;
+/// The top of the stack: the last page below the end of user space stays unmapped.
+const STACK_TOP: usize = USER_SPACE_END - 2 * PAGE;
+/// How far the stack may grow (Ferrite's `exec::STACK_PAGES`; Linux's limit is larger).
+const STACK_BYTES: usize = 32 * PAGE;
 /// A call number Linux has and Ferrite does not: `uname`.
 const UNIMPLEMENTED_CALL: usize = nr::UNAME;
 /// One more than Linux's highest call number: no such call anywhere.
@@ -291,6 +295,79 @@ fn mmap_gives_zeroed_pages_and_munmap_takes_them() -> Outcome {
         Errno::EFAULT,
         "write from unmapped pages",
     )
+}
+
+/// This process's resident memory, from the `VmRSS` line of `/proc/self/status`, in KiB.
+fn resident_kib() -> Result<usize, alloc::string::String> {
+    let fd = sys::open("/proc/self/status", abi::fcntl::O_RDONLY, 0)
+        .map_err(|e| alloc::format!("open /proc/self/status: {e:?}"))?;
+    let mut text = [0u8; 512];
+    let n = sys::read(fd, &mut text).map_err(|e| alloc::format!("read: {e:?}"));
+    let _ = sys::close(fd);
+    let text = core::str::from_utf8(&text[..n?]).map_err(|_| "status is not UTF-8")?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| alloc::format!("no VmRSS line in {text:?}"))
+}
+
+/// Runs `touch`, which should bring exactly one new page into this process (`what` says how),
+/// and checks that `VmRSS` grew by that page. (`VmRSS` is read twice first, so that its own
+/// reading uses no new stack when it counts.)
+fn grows_by_one_page(what: &str, touch: impl FnOnce() -> Outcome) -> Outcome {
+    resident_kib()?;
+    let before = resident_kib()?;
+    touch()?;
+    let after = resident_kib()?;
+    check!(
+        after == before + PAGE / 1024,
+        "resident memory went from {before} to {after} KiB: one page of stack was {what}"
+    );
+    Ok(())
+}
+
+fn the_stack_grows_on_demand_in_zeroed_pages() -> Outcome {
+    // The lowest page the stack may reach: far below every frame this program uses, so
+    // nothing has touched it yet.
+    let deep = STACK_TOP - STACK_BYTES;
+    grows_by_one_page("touched", || {
+        // SAFETY: `deep` lies in this process's stack range, below every live frame; only this
+        // test uses it, and the kernel maps it on the first touch.
+        let (first, again) = unsafe {
+            let first = core::ptr::read_volatile(deep as *const u64);
+            core::ptr::write_volatile(deep as *mut u64, 0x5ca1ab1e);
+            (first, core::ptr::read_volatile(deep as *const u64))
+        };
+        check!(
+            first == 0,
+            "an untouched stack page read {first:#x}, not zero"
+        );
+        check!(again == 0x5ca1ab1e, "the stack page did not keep a write");
+        Ok(())
+    })
+}
+
+fn the_kernel_writes_into_an_untouched_stack_page() -> Outcome {
+    // The second-lowest stack page, untouched, filled by `read` from a pipe: the kernel's copy
+    // meets the missing page itself and must map it, not fail with EFAULT.
+    let deep = STACK_TOP - STACK_BYTES + PAGE;
+    let text = b"demand-zero";
+    let (r, w) = sys::pipe().map_err(|e| alloc::format!("pipe: {e:?}"))?;
+    let filled = grows_by_one_page("filled", || {
+        let written = sys::write(w, text);
+        let read = call(nr::READ, &[r as usize, deep, text.len()]);
+        check!(written == Ok(text.len()), "write to the pipe: {written:?}");
+        check!(
+            read == Ok(text.len()),
+            "read into an untouched stack page: {read:?}"
+        );
+        // SAFETY: the kernel has just mapped and filled these bytes of this process's stack.
+        let got = unsafe { core::slice::from_raw_parts(deep as *const u8, text.len()) };
+        check!(got == text, "the stack page holds {got:?}");
+        Ok(())
+    });
+    let _ = (sys::close(r), sys::close(w));
+    filled
 }
 
 fn mmap_refuses_writable_and_executable_at_once() -> Outcome {
@@ -757,6 +834,8 @@ const TESTS: &[Case] = cases![
     nanosleep_checks_its_argument,
     brk_grows_zeroed_memory_and_shrinks_back,
     mmap_gives_zeroed_pages_and_munmap_takes_them,
+    the_stack_grows_on_demand_in_zeroed_pages,
+    the_kernel_writes_into_an_untouched_stack_page,
     mmap_refuses_writable_and_executable_at_once,
     mmap_and_munmap_check_their_arguments,
     the_heap_serves_many_sizes,
