@@ -211,6 +211,12 @@ def gated(figures: Mapping[str, tuple[float, str]]) -> dict[str, Limit]:
     return limits
 
 
+def whole(value: float) -> float | int:
+    """`value` as an int when it is one: counts read back from the file stay `47089120`, not
+    `47089120.0`, when the file is rewritten."""
+    return int(value) if float(value).is_integer() else value
+
+
 def baseline_json(limits: Mapping[str, Limit]) -> str:
     """The baseline file's text."""
     body = {
@@ -219,7 +225,7 @@ def baseline_json(limits: Mapping[str, Limit]) -> str:
             "worse than this by more than its tolerance; ./x.py bench --update-baseline rewrites it."
         ),
         "figures": {
-            name: {"value": limit.value, "tolerance_percent": limit.tolerance_percent}
+            name: {"value": whole(limit.value), "tolerance_percent": limit.tolerance_percent}
             | ({"higher_is_better": True} if limit.higher_is_better else {})
             for name, limit in sorted(limits.items())
         },

@@ -22,7 +22,6 @@
 use super::frames;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
-use x86_64::structures::paging::{Page, PageTableIndex, Size4KiB};
 use x86_64::structures::paging::{PageTable, PageTableFlags as Flags};
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -335,39 +334,65 @@ impl PageTables {
         Ok(())
     }
 
-    /// Calls `visit` with every 4 KiB page mapped in the user half (top-level entries 0-255):
-    /// its address, its frame and its leaf entry's flags. (The user half holds only 4 KiB pages:
-    /// Ferrite never maps huge pages there.)
-    pub fn walk_user_pages(&self, mut visit: impl FnMut(VirtAddr, PhysAddr, Flags)) {
-        let present = |entry: &PageTableEntry| entry.flags().contains(Flags::PRESENT);
-        let level4 = self.table(self.root);
-        for (i4, e4) in level4.iter().enumerate().take(KERNEL_HALF_FIRST_ENTRY) {
-            if !present(e4) {
+    /// Copies the user half of this tree (top-level entries 0-255) into `child`, whose user half
+    /// must be empty, a table at a time: every table below the top level gets a new copy in
+    /// `child`, and every mapped 4 KiB page is handed to `share` with its frame and flags.
+    /// `share` returns the flags both trees give the page from now on (or `None` to stop: out
+    /// of memory); where they differ from this tree's, this tree's entry changes too. Returns
+    /// how many pages were copied.
+    ///
+    /// No TLB entry is flushed: if this tree is live, the caller reloads CR3 afterwards, once,
+    /// rather than a flush per page. On an error `child` keeps what was copied so far (every
+    /// page in it went through `share`), for the caller to tear down.
+    pub fn copy_user_half(
+        &mut self,
+        child: &mut PageTables,
+        mut share: impl FnMut(PhysAddr, Flags) -> Option<Flags>,
+    ) -> Result<usize, MapError> {
+        let (ours, theirs) = (self.root, child.root);
+        self.copy_table(child, ours, theirs, PageTableLevel::Four, &mut share)
+    }
+
+    /// Copies the table at `ours` (at `level`) into the empty table at `theirs` in `child`, and
+    /// everything below it (see [`PageTables::copy_user_half`]).
+    fn copy_table(
+        &mut self,
+        child: &mut PageTables,
+        ours: PhysAddr,
+        theirs: PhysAddr,
+        level: PageTableLevel,
+        share: &mut impl FnMut(PhysAddr, Flags) -> Option<Flags>,
+    ) -> Result<usize, MapError> {
+        let entries = match level {
+            PageTableLevel::Four => KERNEL_HALF_FIRST_ENTRY,
+            _ => ENTRIES,
+        };
+        let mut pages = 0;
+        for index in 0..entries {
+            let entry = self.table(ours)[index].clone();
+            let flags = entry.flags();
+            if !flags.contains(Flags::PRESENT) {
                 continue;
             }
-            for (i3, e3) in self.table(e4.addr()).iter().enumerate() {
-                if !present(e3) || e3.flags().contains(Flags::HUGE_PAGE) {
-                    continue;
+            let Some(lower) = level.next_lower_level() else {
+                let shared = share(entry.addr(), flags).ok_or(MapError::OutOfFrames)?;
+                child.table_mut(theirs)[index].set_addr(entry.addr(), shared);
+                if shared != flags {
+                    self.table_mut(ours)[index].set_flags(shared);
                 }
-                for (i2, e2) in self.table(e3.addr()).iter().enumerate() {
-                    if !present(e2) || e2.flags().contains(Flags::HUGE_PAGE) {
-                        continue;
-                    }
-                    for (i1, e1) in self.table(e2.addr()).iter().enumerate() {
-                        if present(e1) {
-                            let index = |i: usize| PageTableIndex::new(i as u16);
-                            let page = Page::<Size4KiB>::from_page_table_indices(
-                                index(i4),
-                                index(i3),
-                                index(i2),
-                                index(i1),
-                            );
-                            visit(page.start_address(), e1.addr(), e1.flags());
-                        }
-                    }
-                }
+                pages += 1;
+                continue;
+            };
+            if flags.contains(Flags::HUGE_PAGE) {
+                // The user half holds only 4 KiB pages; a huge page here is not ours to copy.
+                return Err(MapError::InsideHugePage);
             }
+            let table = frames::allocate().ok_or(MapError::OutOfFrames)?;
+            child.table_mut(table).zero();
+            child.table_mut(theirs)[index].set_addr(table, flags);
+            pages += self.copy_table(child, entry.addr(), table, lower, share)?;
         }
+        Ok(pages)
     }
 
     /// Unmaps everything in the user half (top-level entries 0-255): each mapped 4 KiB page's

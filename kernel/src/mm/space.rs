@@ -226,32 +226,29 @@ impl AddressSpace {
 
 impl AddressSpace {
     /// A child's address space for `fork`: every page of this one, shared copy-on-write (see
-    /// the module notes). This space's writable pages become read-only and marked too, and the
-    /// TLB is flushed for each, so the parent's next write to one faults as well.
+    /// the module notes), copied a page table at a time. This space's writable pages become
+    /// read-only and marked too, and the TLB is flushed, so the parent's next write to one
+    /// faults as well.
     pub fn fork(&mut self) -> Result<AddressSpace, SpaceError> {
         let mut child = AddressSpace::new()?;
-        let mut pages = alloc::vec::Vec::with_capacity(self.pages);
-        self.tables
-            .walk_user_pages(|page, frame, flags| pages.push((page, frame, flags)));
-        for (page, frame, flags) in pages {
-            let writable = flags.contains(Flags::WRITABLE) || flags.contains(COPY_ON_WRITE);
-            let shared_flags = if writable {
-                (flags - Flags::WRITABLE) | COPY_ON_WRITE
-            } else {
-                flags
-            };
-            // Dropping `child` on an error releases what it has mapped so far.
-            frames::share(frame).map_err(|_| SpaceError::OutOfMemory)?;
-            if child.tables.map(page, frame, shared_flags).is_err() {
-                frames::release(frame);
-                return Err(SpaceError::OutOfMemory);
-            }
-            child.pages += 1;
-            if flags.contains(Flags::WRITABLE) {
-                // The page was mapped a moment ago, so it is there to change.
-                let _ = self.tables.set_flags(page, shared_flags);
-            }
+        let copied = self
+            .tables
+            .copy_user_half(&mut child.tables, |frame, flags| {
+                frames::share(frame).ok()?;
+                let writable = flags.contains(Flags::WRITABLE) || flags.contains(COPY_ON_WRITE);
+                Some(if writable {
+                    (flags - Flags::WRITABLE) | COPY_ON_WRITE
+                } else {
+                    flags
+                })
+            });
+        // Pages this tree made read-only may still be writable in the TLB: one reload of CR3
+        // forgets them all (the kernel half's global entries stay), cheaper than a flush each.
+        if x86_64::registers::control::Cr3::read().0.start_address() == self.tables.root() {
+            x86_64::instructions::tlb::flush_all();
         }
+        // Dropping `child` on an error releases what it has mapped so far.
+        child.pages = copied.map_err(|_| SpaceError::OutOfMemory)?;
         Ok(child)
     }
 }
