@@ -82,6 +82,13 @@ pub(crate) fn bin_of(size: usize) -> usize {
     bin.min(BINS - 1)
 }
 
+/// The first list whose chunks all hold `size` bytes (a chunk size): `size`'s own list if
+/// `size` is its smallest size, else the next one.
+#[inline(always)]
+pub(crate) fn bin_ceil(size: usize) -> usize {
+    bin_of(size - 1) + 1
+}
+
 /// Whether free chunks of `a` and `b` bytes belong in the same list, without computing either
 /// list: below 1 KiB only equal sizes do; above, sizes whose four leading bits agree (the leading
 /// one and the three that pick one of the doubling's eight lists), which is when they differ only
@@ -166,9 +173,15 @@ impl Heap {
 
     // ---- free lists ----------------------------------------------------------------------------
 
+    /// Puts the free chunk `c` of `size` bytes at the head of its list.
     #[inline(always)]
     fn link(&mut self, c: usize, size: usize) {
-        let bin = bin_of(size);
+        self.link_at(bin_of(size), c);
+    }
+
+    /// Puts the free chunk `c` at the head of list `bin`.
+    #[inline(always)]
+    fn link_at(&mut self, bin: usize, c: usize) {
         let head = self.bins[bin];
         self.store(c + HEADER, head);
         self.store(c + 2 * HEADER, list_tag(bin));
@@ -195,6 +208,19 @@ impl Heap {
         }
         if next != 0 {
             self.store(next + 2 * HEADER, prev);
+        }
+    }
+
+    /// Takes the free chunk `c`, the head of list `bin`, out of it.
+    #[inline(always)]
+    fn unlink_head(&mut self, bin: usize, c: usize) {
+        debug_assert_eq!(self.bins[bin], c);
+        let next = self.load(c + HEADER);
+        self.bins[bin] = next;
+        if next == 0 {
+            self.nonempty[bin / 64] &= !(1 << (bin % 64));
+        } else {
+            self.store(next + 2 * HEADER, list_tag(bin));
         }
     }
 
@@ -262,6 +288,7 @@ impl Heap {
 
     /// The chunk size that surely holds a chunk of `size` bytes aligned to `align`, wherever
     /// the free chunk starts.
+    #[inline(always)]
     fn need(size: usize, align: usize) -> usize {
         if align <= GRANULE {
             size
@@ -270,28 +297,56 @@ impl Heap {
         }
     }
 
+    /// Allocates a chunk of `size` bytes (a [`chunk_size`]) whose payload is aligned to `align`;
+    /// returns the payload's address.
+    ///
+    /// The common case is inline: no alignment beyond the granule, and the first non-empty
+    /// list whose every chunk is large enough holds a chunk with all its pages mapped. Its head
+    /// is taken, its end cut off for the block (see [`Heap::carve`]).
+    #[inline(always)]
+    pub(crate) fn alloc_chunk(
+        &mut self,
+        size: usize,
+        align: usize,
+        pages: &mut impl Pages,
+    ) -> Option<usize> {
+        if align <= GRANULE {
+            if let Some(bin) = self.first_nonempty(bin_ceil(size)) {
+                let c = self.bins[bin];
+                let header = self.load(c);
+                if header & RELEASED == 0 {
+                    return Some(self.carve(c, header, bin, size));
+                }
+            }
+        }
+        self.alloc_chunk_slow(size, align, pages)
+    }
+
+    /// [`Heap::alloc_chunk`] for everything but its common case: an alignment beyond the
+    /// granule, a chunk whose pages may need mapping, or no list that surely fits.
+    #[inline(never)]
+    fn alloc_chunk_slow(&mut self, size: usize, align: usize, pages: &mut impl Pages) -> Option<usize> {
+        let align = align.max(GRANULE);
+        // In order: a few chunks of the lists from the request's own on that may fit once
+        // aligned (an aligned request only); the head of the first list that surely fits; and
+        // if there is none, every chunk that may fit.
+        let found = if align == GRANULE {
+            None
+        } else {
+            self.find_in(bin_of(size), size, align, NEAR_TRIES)
+        };
+        let found = found
+            .or_else(|| self.find_fast(size, align))
+            .or_else(|| self.find_in(bin_of(size), size, align, usize::MAX));
+        let (c, payload) = found?;
+        self.take(c, payload, size, pages).then_some(payload)
+    }
+
     /// A free chunk where a chunk of `size` bytes aligned to `align` surely fits, found in
     /// constant time: the head of the first non-empty list whose every chunk is large enough.
     #[inline(always)]
     fn find_fast(&self, size: usize, align: usize) -> Option<(usize, usize)> {
-        let need = Heap::need(size, align);
-        // Round up to the next list's floor unless `need` is a floor already: adding one less
-        // than the list's step does that (the step is 16 bytes below 1 KiB, need/8 to need/16
-        // above; a smaller addend than the step is fine too, as long as it reaches the floor).
-        let step = if need < EXACT_BINS * GRANULE {
-            0
-        } else {
-            (1 << (usize::BITS - 1 - need.leading_zeros() - SUB_BIN_BITS)) - 1
-        };
-        let bin = bin_of(need + step);
-        let c = self.bins[self.first_nonempty(bin)?];
-        if align <= GRANULE {
-            debug_assert!(
-                self.load(c) & !FLAGS >= size,
-                "a list above the request holds a chunk too small"
-            );
-            return Some((c, c + HEADER));
-        }
+        let c = self.bins[self.first_nonempty(bin_ceil(Heap::need(size, align)))?];
         let payload = fit(c, self.load(c) & !FLAGS, size, align);
         debug_assert!(
             payload.is_some(),
@@ -300,89 +355,62 @@ impl Heap {
         payload.map(|p| (c, p))
     }
 
-    /// [`Heap::find_in`] for a request without alignment, on its own list only: below 1 KiB
-    /// the list's head fits exactly; above, the smallest of its first few chunks that fits.
-    #[inline(always)]
-    fn find_plain(&self, bin: usize, size: usize) -> Option<(usize, usize)> {
-        let mut c = self.bins[bin];
-        if size < EXACT_BINS * GRANULE || c == 0 {
-            return (c != 0).then_some((c, c + HEADER));
-        }
-        let mut best = (0, usize::MAX);
-        for _ in 0..NEAR_TRIES {
-            let len = self.load(c) & !FLAGS;
-            if len >= size && len < best.1 {
-                best = (c, len);
-            }
-            c = self.load(c + HEADER);
-            if c == 0 {
-                break;
-            }
-        }
-        (best.0 != 0).then_some((best.0, best.0 + HEADER))
-    }
-
-    /// First fit among the chunks of lists `bins`, looking at `tries` chunks at most.
+    /// First fit among the chunks of the non-empty lists from `bin` on, looking at `tries`
+    /// chunks at most.
     #[inline(always)]
     fn find_in(
         &self,
-        bins: core::ops::Range<usize>,
+        bin: usize,
         size: usize,
         align: usize,
         mut tries: usize,
     ) -> Option<(usize, usize)> {
-        // The smallest fitting chunk among the first `tries`.
-        let mut best: Option<(usize, usize, usize)> = None;
-        for bin in bins {
+        let mut bin = self.first_nonempty(bin)?;
+        loop {
             let mut c = self.bins[bin];
             while c != 0 {
                 if tries == 0 {
-                    return best.map(|(c, p, _)| (c, p));
+                    return None;
                 }
                 tries -= 1;
-                let len = self.load(c) & !FLAGS;
-                if let Some(payload) = fit(c, len, size, align) {
-                    if best.is_none_or(|(_, _, l)| len < l) {
-                        best = Some((c, payload, len));
-                    }
+                if let Some(payload) = fit(c, self.load(c) & !FLAGS, size, align) {
+                    return Some((c, payload));
                 }
                 c = self.load(c + HEADER);
             }
-            if best.is_some() {
-                break;
-            }
+            bin = self.first_nonempty(bin + 1)?;
         }
-        best.map(|(c, p, _)| (c, p))
     }
 
-    /// Allocates a chunk of `size` bytes (a [`chunk_size`]) whose payload is aligned to `align`;
-    /// returns the payload's address.
-    #[inline]
-    pub(crate) fn alloc_chunk(
-        &mut self,
-        size: usize,
-        align: usize,
-        pages: &mut impl Pages,
-    ) -> Option<usize> {
-        let align = align.max(GRANULE);
-        // In order: a few chunks of the lists that may fit, smallest first (close to a best
-        // fit, which keeps large chunks whole for large requests); a list that surely fits;
-        // and if there is none, every chunk that may fit.
-        let near = || bin_of(size)..bin_of(Heap::need(size, align)) + 1;
-        let found = if align == GRANULE {
-            // Every list above the request's own holds only chunks that fit.
-            let own = bin_of(size);
-            self.find_plain(own, size).or_else(|| {
-                let c = self.bins[self.first_nonempty(own + 1)?];
-                Some((c, c + HEADER))
-            })
-        } else {
-            self.find_in(near(), size, align, NEAR_TRIES)
-                .or_else(|| self.find_fast(size, align))
-        };
-        let found = found.or_else(|| self.find_in(near(), size, align, usize::MAX));
-        let (c, payload) = found?;
-        self.take(c, payload, size, pages).then_some(payload)
+    /// Cuts a chunk of `size` bytes off the end of the free chunk `c` (with `header`), the head
+    /// of list `bin`, whose pages are all mapped; returns its payload. What is left keeps `c`'s
+    /// address, so when it stays in the same list (large free chunks, split again and again)
+    /// the lists are not touched at all; a remainder too small to be a chunk goes with the
+    /// block.
+    #[inline(always)]
+    fn carve(&mut self, c: usize, header: usize, bin: usize, size: usize) -> usize {
+        let len = header & !FLAGS;
+        let tail = len - size;
+        let next = c + len;
+        let after = self.load(next);
+        self.store(next, after & !PREV_FREE);
+        if tail < MIN_CHUNK {
+            self.unlink_head(bin, c);
+            self.store(c, len);
+            self.stats.free_bytes -= len;
+            return c + HEADER;
+        }
+        let block = c + tail;
+        self.store(block, size | PREV_FREE);
+        self.store(c, tail | FREE);
+        self.store(block - HEADER, tail);
+        let new_bin = bin_of(tail);
+        if new_bin != bin {
+            self.unlink_head(bin, c);
+            self.link_at(new_bin, c);
+        }
+        self.stats.free_bytes -= size;
+        block + HEADER
     }
 
     /// A chunk for a small request from a free chunk under 1 KiB, if there is one: one word of
@@ -451,56 +479,63 @@ impl Heap {
 
     /// Frees the chunk whose payload is at `payload`, merging it with free neighbours, and gives
     /// whole pages back if the policy says so (see [`crate::RESERVE`]).
-    #[inline]
+    ///
+    /// A free chunk before it grows in place: its list changes only if its size passes into
+    /// the next list. A free chunk after it hands over its place in its list the same way.
+    #[inline(always)]
     pub(crate) fn free_chunk(&mut self, payload: usize, pages: &mut impl Pages) {
-        let mut c = payload - HEADER;
+        let c = payload - HEADER;
         let header = self.load(c);
         debug_assert!(header & FREE == 0, "double free at {payload:#x}");
-        let mut size = header & !FLAGS;
+        let size = header & !FLAGS;
         self.stats.free_bytes += size;
-        let mut released = 0;
-        // A free neighbour whose list place the merged chunk may take over: (address, size).
-        let mut listed = None;
         let next = c + size;
         let next_header = self.load(next);
-        if next_header & FREE != 0 {
-            let next_size = next_header & !FLAGS;
-            listed = Some((next, next_size));
-            size += next_size;
-            released |= next_header & RELEASED;
-        }
-        if header & PREV_FREE != 0 {
+        let (start, total) = if header & PREV_FREE == 0 {
+            if next_header & FREE == 0 {
+                // No free neighbour: a chunk of its own.
+                self.store(next, next_header | PREV_FREE);
+                self.put_free(c, size, 0);
+                (c, size)
+            } else {
+                // It takes the place of the free chunk after it.
+                let next_size = next_header & !FLAGS;
+                let total = size + next_size;
+                self.refile(next, next_size, c, total, next_header & RELEASED);
+                (c, total)
+            }
+        } else {
             let prev_size = self.load(c - HEADER);
             let prev = c - prev_size;
-            released |= self.load(prev) & RELEASED;
-            if let Some((next, _)) = listed {
+            let prev_header = self.load(prev);
+            let mut released = prev_header & RELEASED;
+            let mut total = prev_size + size;
+            if next_header & FREE == 0 {
+                self.store(next, next_header | PREV_FREE);
+            } else {
+                // Both neighbours are free: the one after leaves its list.
                 self.unlink(next);
+                total += next_header & !FLAGS;
+                released |= next_header & RELEASED;
             }
-            listed = Some((prev, prev_size));
-            c = prev;
-            size += prev_size;
+            self.refile(prev, prev_size, prev, total, released);
+            (prev, total)
+        };
+        if total >= crate::RELEASE_MIN && self.stats.free_bytes > self.release_above {
+            self.release(start, total, pages);
         }
-        if next_header & FREE == 0 {
-            // (After a free neighbour, the chunk that follows says so already.)
-            let after = self.load(c + size);
-            self.store(c + size, after | PREV_FREE);
-        }
-        // Whole pages go back, all but the ones with the header and links and with the footer,
-        // once the chunk is listed: until then a neighbour's links may lie in them.
-        let mut release = None;
-        if size >= crate::RELEASE_MIN && self.stats.free_bytes > self.release_above {
-            let from = (c + FREE_HEAD).next_multiple_of(PAGE_SIZE);
-            let to = (c + size - HEADER) / PAGE_SIZE * PAGE_SIZE;
-            if from < to {
-                release = Some((from, to));
-                released = RELEASED;
-            }
-        }
-        match listed {
-            Some((old, old_size)) => self.refile(old, old_size, c, size, released),
-            None => self.put_free(c, size, released),
-        }
-        if let Some((from, to)) = release {
+    }
+
+    /// Gives the whole pages of the free chunk `c` of `size` bytes back, all but the ones with
+    /// its header and links and with its footer.
+    #[cold]
+    #[inline(never)]
+    fn release(&mut self, c: usize, size: usize, pages: &mut impl Pages) {
+        let from = (c + FREE_HEAD).next_multiple_of(PAGE_SIZE);
+        let to = (c + size - HEADER) / PAGE_SIZE * PAGE_SIZE;
+        if from < to {
+            let header = self.load(c);
+            self.store(c, header | RELEASED);
             self.decommit(from, to, pages);
         }
     }
