@@ -132,6 +132,10 @@ pub struct Heap {
     /// Every page below this address is mapped: the heap fills its region from the bottom,
     /// so most blocks lie below it and need no look at the page map (see [`pagemap`]).
     mapped_below: usize,
+    /// Live blocks of a size class that are chunks of their own, not slab blocks (a hole
+    /// filled when no slab could be had, or a chunk shrunk in place): while there are none,
+    /// freeing a small block needs no look at the slab map.
+    small_chunks: usize,
 }
 
 // SAFETY: the heap owns its region; moving it to another thread moves that ownership. (The kernel
@@ -186,6 +190,7 @@ impl Heap {
             stats: Stats::default(),
             release_above: 0,
             mapped_below: base + low,
+            small_chunks: 0,
         };
         for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {
             // SAFETY: the page map is mapped and `page` is inside the region.
@@ -226,9 +231,11 @@ impl Heap {
             // chunk under 1 KiB). Filling holes first would save a little memory but turns the
             // kernel's hottest path, a small allocation and its free, into a chunk split and
             // merge: twice the instructions.
-            Some(class) => self
-                .alloc_small(class, pages)
-                .or_else(|| self.alloc_from_hole(layout)),
+            Some(class) => self.alloc_small(class, pages).or_else(|| {
+                let block = self.alloc_from_hole(layout)?;
+                self.small_chunks += 1;
+                Some(block)
+            }),
             None => self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages),
         };
         match block {
@@ -258,8 +265,14 @@ impl Heap {
             "freeing {addr:#x}, which is not in the heap"
         );
         match class_of(layout.size(), layout.align()) {
-            Some(class) if self.in_slab(addr) => self.free_small(addr, class, pages),
-            _ => self.free_chunk(addr, pages),
+            Some(class) if self.small_chunks == 0 || self.in_slab(addr) => {
+                self.free_small(addr, class, pages)
+            }
+            Some(_) => {
+                self.small_chunks -= 1;
+                self.free_chunk(addr, pages)
+            }
+            None => self.free_chunk(addr, pages),
         }
         self.stats.requested_bytes -= layout.size();
         self.stats.live_blocks -= 1;
@@ -283,10 +296,19 @@ impl Heap {
     ) -> Option<NonNull<u8>> {
         let new_layout = Layout::from_size_align(new_size, layout.align()).ok()?;
         let addr = ptr.as_ptr() as usize;
+        let (old_class, new_class) = (
+            class_of(layout.size(), layout.align()),
+            class_of(new_size, layout.align()),
+        );
         let in_place = if self.in_slab(addr) {
-            class_of(layout.size(), layout.align()) == class_of(new_size, layout.align())
+            old_class == new_class
+        } else if self.resize_chunk(addr, chunk::chunk_size(new_size), pages) {
+            // The chunk may now hold a block of a size class, or no longer.
+            self.small_chunks =
+                self.small_chunks - usize::from(old_class.is_some()) + usize::from(new_class.is_some());
+            true
         } else {
-            self.resize_chunk(addr, chunk::chunk_size(new_size), pages)
+            false
         };
         if in_place {
             self.stats.requested_bytes = self.stats.requested_bytes - layout.size() + new_size;

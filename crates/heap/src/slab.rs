@@ -10,8 +10,10 @@
 //! slab or, filling a hole, in a chunk of its own. The slab's book-keeping (a [`SlabHeader`])
 //! sits in its last 24 bytes.
 //!
-//! Allocating pops the slab's free list (threaded through the free blocks as 16-bit indices)
-//! or, for a slab never filled, bumps an index; freeing pushes. Neither searches. Each class
+//! Allocating pops the slab's free list (threaded through the free blocks as 16-bit offsets
+//! from the slab's start, so a block's address is one addition away and no multiplication or
+//! division by the block size is ever needed) or, for a slab never filled, bumps an offset;
+//! freeing pushes. Neither searches. Each class
 //! keeps a list of its slabs that have a free block; a slab whose last block is freed goes back
 //! to the chunks unless it is its class's only such slab (so a loop that allocates and frees
 //! one block does not set a slab up and tear it down each time).
@@ -50,18 +52,7 @@ const CLASS_FOR: [u8; MAX_SMALL / 8 + 1] = {
     }
     table
 };
-/// Per class, ceil(2^32 / size): `offset * this >> 32` is `offset / size` for every offset in
-/// a slab, without a division (a host test checks every offset).
-const RECIPROCAL: [u64; CLASSES] = {
-    let mut table = [0u64; CLASSES];
-    let mut class = 0;
-    while class < CLASSES {
-        table[class] = (1u64 << 32).div_ceil(CLASS_SIZES[class] as u64);
-        class += 1;
-    }
-    table
-};
-/// "No block" in a slab's free list.
+/// "No block" in a slab's free list (no block starts at this offset: slabs are smaller).
 const NONE16: u16 = u16::MAX;
 
 /// A slab's book-keeping, in its last bytes.
@@ -70,11 +61,11 @@ struct SlabHeader {
     /// The next and previous slab of the class's list of slabs with a free block (0: none).
     next: usize,
     prev: usize,
-    /// The first free block's index, or [`NONE16`].
+    /// The first free block's offset from the slab's start, or [`NONE16`].
     free_head: u16,
     /// Blocks in use.
     used: u16,
-    /// Blocks from this index on have never been handed out.
+    /// Blocks from this offset on have never been handed out.
     bump: u16,
     /// Blocks the slab holds.
     capacity: u16,
@@ -83,13 +74,15 @@ struct SlabHeader {
 /// The size class for `size` bytes aligned to `align`, or `None` if the request is a chunk.
 #[inline]
 pub fn class_of(size: usize, align: usize) -> Option<usize> {
+    debug_assert!(align.is_power_of_two());
     if align <= 8 {
         // The common case, without the rounding: blocks of every class are 8-aligned.
         return CLASS_FOR
             .get(size.wrapping_add(7) / 8)
             .map(|&class| usize::from(class));
     }
-    let rounded = size.max(1).checked_next_multiple_of(align)?;
+    // `align` is a power of two: round up with a mask, not a division.
+    let rounded = size.max(1).checked_add(align - 1)? & !(align - 1);
     CLASS_FOR.get(rounded / 8).map(|&class| usize::from(class))
 }
 
@@ -164,18 +157,18 @@ impl Heap {
         if slab == 0 {
             slab = self.new_slab(class, pages)?;
         }
-        let size = class_size(class);
         let header = self.slab(slab, class);
-        let index = if header.free_head != NONE16 {
-            let index = header.free_head;
-            let block = (slab + usize::from(index) * size) as *const u16;
-            // SAFETY: a free block's first two bytes hold the index of the next free one; the
+        let offset = if header.free_head != NONE16 {
+            let offset = header.free_head;
+            let block = (slab + usize::from(offset)) as *const u16;
+            // SAFETY: a free block's first two bytes hold the offset of the next free one; the
             // block is inside this mapped slab, and 8-aligned.
             header.free_head = unsafe { block.read() };
-            index
+            offset
         } else {
-            header.bump += 1;
-            header.bump - 1
+            let offset = header.bump;
+            header.bump += class_size(class) as u16;
+            offset
         };
         header.used += 1;
         if header.used == header.capacity {
@@ -186,7 +179,7 @@ impl Heap {
                 self.slab(next, class).prev = 0;
             }
         }
-        Some(slab + usize::from(index) * size)
+        Some(slab + usize::from(offset))
     }
 
     /// Sets up a slab for class `class` and lists it. Out of line: it is a chunk allocation,
@@ -214,13 +207,12 @@ impl Heap {
     #[inline]
     pub(crate) fn free_small(&mut self, addr: usize, class: usize, pages: &mut impl Pages) {
         let slab = addr & !(slab_size(class) - 1);
-        let index = (((addr - slab) as u64 * RECIPROCAL[class]) >> 32) as u16;
         let head = self.partial[class];
         let header = self.slab(slab, class);
         // SAFETY: the block is inside this mapped slab and no longer in use; its first two
         // bytes become the free-list link.
         unsafe { (addr as *mut u16).write(header.free_head) };
-        header.free_head = index;
+        header.free_head = (addr - slab) as u16;
         let was_full = header.used == header.capacity;
         header.used -= 1;
         if was_full {
@@ -261,9 +253,11 @@ impl Heap {
             let (mut slab, mut prev) = (self.partial[class], 0);
             while slab != 0 {
                 let header = self.slab(slab, class);
+                let size = class_size(class) as u16;
                 if header.used >= header.capacity
-                    || header.bump < header.used
-                    || header.bump > header.capacity
+                    || header.bump % size != 0
+                    || header.bump / size < header.used
+                    || header.bump / size > header.capacity
                     || header.prev != prev
                 {
                     return Err("a listed slab has impossible counts or links");
@@ -306,13 +300,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_reciprocals_divide_exactly_and_slabs_hold_enough() {
-        for (class, &reciprocal) in RECIPROCAL.iter().enumerate() {
-            let size = class_size(class) as u64;
-            for offset in 0..slab_size(class) as u64 {
-                assert_eq!((offset * reciprocal) >> 32, offset / size);
-            }
-            assert!(capacity(class) >= 7, "class {size}");
+    fn slabs_hold_enough_and_offsets_fit_their_links() {
+        for class in 0..CLASSES {
+            assert!(capacity(class) >= 7, "class {class}");
+            assert!(slab_size(class) <= usize::from(NONE16));
         }
     }
 }
