@@ -54,8 +54,11 @@ const FLAGS: usize = GRANULE - 1;
 const EXACT_BINS: usize = 64;
 /// Lists per doubling above the exact ones, as a power of two.
 const SUB_BIN_BITS: u32 = 3;
-/// How many free lists there are: enough for sizes up to 2^46 bytes.
+/// How many free lists there are: enough for every chunk of a region smaller than
+/// [`MAX_REGION`] (the largest, just under 2^46 bytes, is in list 351).
 pub(crate) const BINS: usize = 384;
+/// Regions must be smaller than this (64 TiB), so that every chunk has a list.
+pub(crate) const MAX_REGION: usize = 1 << 46;
 /// Chunks the first, bounded search looks at before it settles for a list that surely fits.
 const NEAR_TRIES: usize = 4;
 /// Words in the bitmap of non-empty lists.
@@ -64,7 +67,9 @@ pub(crate) const BIN_WORDS: usize = BINS / 64;
 /// The chunk size for a request of `size` bytes: the header, rounded to the granule.
 #[inline(always)]
 pub(crate) fn chunk_size(size: usize) -> usize {
-    (size + HEADER).next_multiple_of(GRANULE).max(MIN_CHUNK)
+    // The granule is a power of two: round up with a mask (`size` is at most `isize::MAX`,
+    // as a `Layout` guarantees, so nothing overflows).
+    ((size + HEADER + GRANULE - 1) & !(GRANULE - 1)).max(MIN_CHUNK)
 }
 
 /// The list a free chunk of `size` bytes belongs in.
@@ -74,19 +79,26 @@ pub(crate) fn bin_of(size: usize) -> usize {
     if units < EXACT_BINS {
         return units;
     }
-    // `log` >= 6: the doubling; the next three bits pick one of its eight lists.
-    let log = usize::BITS - 1 - units.leading_zeros();
-    let bin = EXACT_BINS
-        + (log as usize - 6) * (1 << SUB_BIN_BITS)
-        + ((units >> (log - SUB_BIN_BITS)) & ((1 << SUB_BIN_BITS) - 1));
-    bin.min(BINS - 1)
+    // `log` >= 6 is the doubling; the leading one and the next three bits, `units >> (log -
+    // 3)`, are 8 + which of its eight lists. (Past 2^46 bytes, which no chunk reaches, this
+    // runs beyond the lists; see [`MAX_REGION`].)
+    let log = (usize::BITS - 1 - units.leading_zeros()) as usize;
+    let exact_log = EXACT_BINS.trailing_zeros() as usize;
+    EXACT_BINS + ((log - exact_log) << SUB_BIN_BITS) + (units >> (log - SUB_BIN_BITS as usize))
+        - (1 << SUB_BIN_BITS)
 }
 
 /// The first list whose chunks all hold `size` bytes (a chunk size): `size`'s own list if
-/// `size` is its smallest size, else the next one.
+/// `size` is its smallest size, else the next one. (It may be past the last list for a
+/// request larger than any region.)
 #[inline(always)]
 pub(crate) fn bin_ceil(size: usize) -> usize {
-    bin_of(size - 1) + 1
+    if size <= EXACT_BINS * GRANULE {
+        // Exact lists: a size's own list holds only that size.
+        size / GRANULE
+    } else {
+        bin_of(size - 1) + 1
+    }
 }
 
 /// Whether free chunks of `a` and `b` bytes belong in the same list, without computing either
@@ -300,9 +312,11 @@ impl Heap {
     /// Allocates a chunk of `size` bytes (a [`chunk_size`]) whose payload is aligned to `align`;
     /// returns the payload's address.
     ///
-    /// The common case is inline: no alignment beyond the granule, and the first non-empty
-    /// list whose every chunk is large enough holds a chunk with all its pages mapped. Its head
-    /// is taken, its end cut off for the block (see [`Heap::carve`]).
+    /// The common cases are inline: the head of the first non-empty list whose every chunk is
+    /// large enough is taken, and the block cut off its end ([`Heap::carve`]), or for an
+    /// aligned request the highest aligned place in it ([`Heap::carve_aligned`]); a chunk
+    /// that may have pages given back is cut from its start instead, if those pages are all
+    /// mapped ([`Heap::carve_front`]).
     #[inline(always)]
     pub(crate) fn alloc_chunk(
         &mut self,
@@ -310,12 +324,19 @@ impl Heap {
         align: usize,
         pages: &mut impl Pages,
     ) -> Option<usize> {
-        if align <= GRANULE {
-            if let Some(bin) = self.first_nonempty(bin_ceil(size)) {
-                let c = self.bins[bin];
-                let header = self.load(c);
-                if header & RELEASED == 0 {
+        if let Some(bin) = self.first_nonempty(bin_ceil(size)) {
+            let c = self.bins[bin];
+            let header = self.load(c);
+            if header & RELEASED == 0 {
+                if align <= GRANULE {
                     return Some(self.carve(c, header, bin, size));
+                }
+                if let Some(payload) = self.carve_aligned(c, header, bin, size, align) {
+                    return Some(payload);
+                }
+            } else if align <= GRANULE {
+                if let Some(payload) = self.carve_front(c, header, bin, size) {
+                    return Some(payload);
                 }
             }
         }
@@ -380,6 +401,84 @@ impl Heap {
             }
             bin = self.first_nonempty(bin + 1)?;
         }
+    }
+
+    /// Cuts a chunk of `size` bytes whose payload is aligned to `align` (more than the granule)
+    /// from the free chunk `c` (with `header`), the head of list `bin`, whose pages are all
+    /// mapped, as high in it as it goes; returns its payload, or `None` if the space before it
+    /// would be too small to be a chunk. Bytes after the block stay with it if they are too
+    /// few to be a chunk, as do the bytes at a free chunk's end in [`Heap::carve`].
+    #[inline(always)]
+    fn carve_aligned(
+        &mut self,
+        c: usize,
+        header: usize,
+        bin: usize,
+        size: usize,
+        align: usize,
+    ) -> Option<usize> {
+        let len = header & !FLAGS;
+        let top = c + len;
+        // `align` is a power of two: round down with a mask.
+        let payload = (top - size + HEADER) & !(align - 1);
+        let start = payload.checked_sub(HEADER)?;
+        let front = start.checked_sub(c)?;
+        if front != 0 && front < MIN_CHUNK {
+            return None;
+        }
+        let mut size = size;
+        let tail = top - start - size;
+        if tail < MIN_CHUNK {
+            size += tail;
+            let after = self.load(top);
+            self.store(top, after & !PREV_FREE);
+        } else {
+            // (The chunk at `top` says already that a free chunk comes before it.)
+            self.put_free(start + size, tail, 0);
+        }
+        if front == 0 {
+            self.unlink_head(bin, c);
+            self.store(start, size);
+        } else {
+            self.store(c, front | FREE);
+            self.store(start - HEADER, front);
+            let new_bin = bin_of(front);
+            if new_bin != bin {
+                self.unlink_head(bin, c);
+                self.link_at(new_bin, c);
+            }
+            self.store(start, size | PREV_FREE);
+        }
+        self.stats.free_bytes -= size;
+        Some(payload)
+    }
+
+    /// Cuts a chunk of `size` bytes off the start of the free chunk `c` (with `header`), the
+    /// head of list `bin`, which may have pages given back (it is often the large free chunk
+    /// at the top of what the heap uses): the rest keeps the high pages, which are the ones
+    /// likely not mapped. Returns the payload, or `None` if the block, or the header and
+    /// links of what is left, reach a page that may not be mapped (see
+    /// [`Heap::mapped_below`]).
+    #[inline(always)]
+    fn carve_front(&mut self, c: usize, header: usize, bin: usize, size: usize) -> Option<usize> {
+        let len = header & !FLAGS;
+        let tail = len - size;
+        let rest = c + size;
+        if tail < MIN_CHUNK || rest + FREE_HEAD > self.mapped_below {
+            return None;
+        }
+        let new_bin = bin_of(tail);
+        if new_bin == bin {
+            self.relink(c, rest);
+        } else {
+            self.unlink_head(bin, c);
+            self.link_at(new_bin, rest);
+        }
+        self.store(rest, tail | FREE | RELEASED);
+        self.store(c + len - HEADER, tail);
+        self.store(c, size);
+        self.stats.free_bytes -= size;
+        Some(c + HEADER)
     }
 
     /// Cuts a chunk of `size` bytes off the end of the free chunk `c` (with `header`), the head

@@ -156,7 +156,8 @@ impl Heap {
         limit: usize,
         pages: &mut impl Pages,
     ) -> Result<Heap, HeapError> {
-        if base % PAGE_SIZE != 0 || limit % PAGE_SIZE != 0 || base == 0 {
+        if base % PAGE_SIZE != 0 || limit % PAGE_SIZE != 0 || base == 0 || limit >= chunk::MAX_REGION
+        {
             return Err(HeapError::BadRegion);
         }
         let page_map_bytes = (limit / PAGE_SIZE).div_ceil(64) * 8;
