@@ -782,6 +782,10 @@ impl Heap {
         if below > 0 && !self.all_mapped(0, below) {
             return Err("a page below the mapped frontier is not mapped");
         }
+        let last = (self.end - self.base) / PAGE_SIZE - 1;
+        if (self.page_index(self.mapped_top)..last).any(|page| self.is_mapped(self.base + page * PAGE_SIZE)) {
+            return Err("a page above the mapped top is mapped");
+        }
         if mapped != self.stats.mapped_pages {
             return Err("mapped page count disagrees with the page map");
         }

@@ -132,6 +132,9 @@ pub struct Heap {
     /// Every page below this address is mapped: the heap fills its region from the bottom,
     /// so most blocks lie below it and need no look at the page map (see [`pagemap`]).
     mapped_below: usize,
+    /// No page from here up to the region's last page is mapped: releasing pages looks only
+    /// below it (see [`pagemap`]).
+    mapped_top: usize,
     /// Live blocks of a size class that are chunks of their own, not slab blocks (a hole
     /// filled when no slab could be had, or a chunk shrunk in place): while there are none,
     /// freeing a small block needs no look at the slab map.
@@ -191,6 +194,7 @@ impl Heap {
             stats: Stats::default(),
             release_above: 0,
             mapped_below: base + low,
+            mapped_top: base + low,
             small_chunks: 0,
         };
         for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {

@@ -12,6 +12,9 @@
 //! run that follows it; unmapping moves it down to the first page given back. And whether a
 //! free gives pages back is one compare of the free byte count against a threshold
 //! ([`Heap::update_release_threshold`]) that changes only when the mapped page count does.
+//! Giving pages back looks only below [`Heap::mapped_top`], above which nothing is mapped but
+//! the region's last page: the free chunk at the top of the heap reaches the region's end, and
+//! most of it has never been mapped.
 //! When the map is read or written, it is a 64-bit word (64 pages) at a time.
 
 use super::{Heap, Pages, PAGE_SIZE};
@@ -91,19 +94,17 @@ impl Heap {
             // SAFETY: as in `is_mapped`.
             let mut missing = !unsafe { *word } & mask;
             while missing != 0 {
-                let (start, run) = first_run(missing);
+                let (start, count, run) = first_run(missing);
                 let from = page / 64 * 64 + start;
-                if !pages.map(
-                    self.base + from * PAGE_SIZE,
-                    run.count_ones() as usize * PAGE_SIZE,
-                ) {
+                if !pages.map(self.base + from * PAGE_SIZE, count * PAGE_SIZE) {
                     mapped = false;
                     break 'words;
                 }
                 // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
                 unsafe { *word |= run };
                 missing &= !run;
-                self.stats.mapped_pages += run.count_ones() as usize;
+                self.stats.mapped_pages += count;
+                self.mapped_top = self.mapped_top.max(self.base + (from + count) * PAGE_SIZE);
             }
             page += n;
         }
@@ -130,8 +131,21 @@ impl Heap {
     }
 
     /// Unmaps every mapped page inside `from..to` (both page aligned), a word of the page map
-    /// at a time.
+    /// at a time. Nothing at or above [`Heap::mapped_top`] is looked at: a free chunk that
+    /// reaches the region's end (most often the one that gives pages back) would otherwise
+    /// have the whole unused rest of the region read.
     pub(crate) fn decommit(&mut self, from: usize, to: usize, pages: &mut impl Pages) {
+        let to = if to >= self.mapped_top {
+            // Every page from `from` up to the old bound is unmapped after this.
+            let top = self.mapped_top;
+            self.mapped_top = self.mapped_top.min(from);
+            top
+        } else {
+            to
+        };
+        if from >= to {
+            return;
+        }
         let (mut page, end) = (self.page_index(from), self.page_index(to));
         while page < end {
             let (word, mask, n) = self.map_bits(page, end);
@@ -142,9 +156,8 @@ impl Heap {
                 self.mapped_below = self.mapped_below.min(self.base + lowest * PAGE_SIZE);
             }
             while present != 0 {
-                let (start, run) = first_run(present);
+                let (start, count, run) = first_run(present);
                 let from = page / 64 * 64 + start;
-                let count = run.count_ones() as usize;
                 pages.unmap(self.base + from * PAGE_SIZE, count * PAGE_SIZE);
                 // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
                 unsafe { *word &= !run };
@@ -172,11 +185,12 @@ impl Heap {
     }
 }
 
-/// The lowest run of set bits in `bits` (not zero): where it starts, and its mask.
+/// The lowest run of set bits in `bits` (not zero): where it starts, how long it is, and its
+/// mask.
 #[inline(always)]
-fn first_run(bits: u64) -> (usize, u64) {
+fn first_run(bits: u64) -> (usize, usize, u64) {
     let start = bits.trailing_zeros() as usize;
     let len = (bits >> start).trailing_ones() as usize;
     let ones = if len == 64 { !0 } else { (1u64 << len) - 1 };
-    (start, ones << start)
+    (start, len, ones << start)
 }
