@@ -335,8 +335,8 @@ impl Heap {
                     return Some(payload);
                 }
             } else if align <= GRANULE {
-                if let Some(payload) = self.carve_front(c, header, bin, size) {
-                    return Some(payload);
+                if let Some(payload) = self.carve_front(c, header, bin, size, pages) {
+                    return payload;
                 }
             }
         }
@@ -456,16 +456,26 @@ impl Heap {
     /// Cuts a chunk of `size` bytes off the start of the free chunk `c` (with `header`), the
     /// head of list `bin`, which may have pages given back (it is often the large free chunk
     /// at the top of what the heap uses): the rest keeps the high pages, which are the ones
-    /// likely not mapped. Returns the payload, or `None` if the block, or the header and
-    /// links of what is left, reach a page that may not be mapped (see
-    /// [`Heap::mapped_below`]).
+    /// likely not mapped; the pages the block and the header and links of the rest reach are
+    /// mapped first. Returns the payload, `Some(None)` if those pages could not be mapped, or
+    /// `None` if the rest would be too small to be a chunk.
     #[inline(always)]
-    fn carve_front(&mut self, c: usize, header: usize, bin: usize, size: usize) -> Option<usize> {
+    fn carve_front(
+        &mut self,
+        c: usize,
+        header: usize,
+        bin: usize,
+        size: usize,
+        pages: &mut impl Pages,
+    ) -> Option<Option<usize>> {
         let len = header & !FLAGS;
         let tail = len - size;
         let rest = c + size;
-        if tail < MIN_CHUNK || rest + FREE_HEAD > self.mapped_below {
+        if tail < MIN_CHUNK {
             return None;
+        }
+        if !self.commit(c, rest + FREE_HEAD, pages) {
+            return Some(None);
         }
         let new_bin = bin_of(tail);
         if new_bin == bin {
@@ -478,7 +488,7 @@ impl Heap {
         self.store(c + len - HEADER, tail);
         self.store(c, size);
         self.stats.free_bytes -= size;
-        Some(c + HEADER)
+        Some(Some(c + HEADER))
     }
 
     /// Cuts a chunk of `size` bytes off the end of the free chunk `c` (with `header`), the head
@@ -635,7 +645,8 @@ impl Heap {
         if from < to {
             let header = self.load(c);
             self.store(c, header | RELEASED);
-            self.decommit(from, to, pages);
+            let excess = self.stats.free_bytes - self.keep_free();
+            self.decommit(from, to, excess.div_ceil(PAGE_SIZE), pages);
         }
     }
 
