@@ -75,16 +75,28 @@ pub(crate) fn chunk_size(size: usize) -> usize {
 /// The list a free chunk of `size` bytes belongs in.
 #[inline(always)]
 pub(crate) fn bin_of(size: usize) -> usize {
+    debug_assert!(size < MAX_REGION, "a chunk larger than any region");
+    let bin = bin_of_any(size);
+    // SAFETY: every size below `MAX_REGION`, as every chunk's is, has a list (a host test
+    // checks the largest); knowing it spares the bounds checks on `bins`.
+    unsafe { core::hint::assert_unchecked(bin < BINS) };
+    bin
+}
+
+/// [`bin_of`] for any size: past the last list for sizes no chunk has.
+#[inline(always)]
+fn bin_of_any(size: usize) -> usize {
     let units = size / GRANULE;
     if units < EXACT_BINS {
         return units;
     }
     // `log` >= 6 is the doubling; the leading one and the next three bits, `units >> (log -
-    // 3)`, are 8 + which of its eight lists. (Past 2^46 bytes, which no chunk reaches, this
-    // runs beyond the lists; see [`MAX_REGION`].)
-    let log = (usize::BITS - 1 - units.leading_zeros()) as usize;
+    // 3)`, are 8 + which of its eight lists. (`units | 1` has the same leading one, and is
+    // known not to be zero.)
+    let log = (usize::BITS - 1 - (units | 1).leading_zeros()) as usize;
     let exact_log = EXACT_BINS.trailing_zeros() as usize;
-    EXACT_BINS + ((log - exact_log) << SUB_BIN_BITS) + (units >> (log - SUB_BIN_BITS as usize))
+    (log << SUB_BIN_BITS) + (units >> (log - SUB_BIN_BITS as usize)) + EXACT_BINS
+        - (exact_log << SUB_BIN_BITS)
         - (1 << SUB_BIN_BITS)
 }
 
@@ -97,7 +109,7 @@ pub(crate) fn bin_ceil(size: usize) -> usize {
         // Exact lists: a size's own list holds only that size.
         size / GRANULE
     } else {
-        bin_of(size - 1) + 1
+        bin_of_any(size - 1) + 1
     }
 }
 
@@ -121,6 +133,15 @@ pub(crate) fn same_bin(a: usize, b: usize) -> bool {
 #[inline(always)]
 fn list_tag(bin: usize) -> usize {
     (bin << 1) | 1
+}
+
+/// The list a head's back link names.
+#[inline(always)]
+fn list_of_tag(tag: usize) -> usize {
+    let bin = tag >> 1;
+    // SAFETY: back links are made by `list_tag` from lists that exist.
+    unsafe { core::hint::assert_unchecked(bin < BINS) };
+    bin
 }
 
 /// The smallest chunk size list `bin` holds (the tests check the lists against it).
@@ -210,7 +231,7 @@ impl Heap {
     fn unlink(&mut self, c: usize) {
         let (next, prev) = (self.load(c + HEADER), self.load(c + 2 * HEADER));
         if prev & 1 != 0 {
-            let bin = prev >> 1;
+            let bin = list_of_tag(prev);
             self.bins[bin] = next;
             if next == 0 {
                 self.nonempty[bin / 64] &= !(1 << (bin % 64));
@@ -257,7 +278,7 @@ impl Heap {
         self.store(new + HEADER, next);
         self.store(new + 2 * HEADER, prev);
         if prev & 1 != 0 {
-            self.bins[prev >> 1] = new;
+            self.bins[list_of_tag(prev)] = new;
         } else {
             self.store(prev + HEADER, new);
         }

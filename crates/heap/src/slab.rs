@@ -47,6 +47,7 @@ const CLASS_FOR: [u8; MAX_SMALL / 8 + 1] = {
         while (CLASS_SIZES[class] as usize) < step * 8 {
             class += 1;
         }
+        assert!(class < CLASSES);
         table[step] = class as u8;
         step += 1;
     }
@@ -75,15 +76,22 @@ struct SlabHeader {
 #[inline]
 pub fn class_of(size: usize, align: usize) -> Option<usize> {
     debug_assert!(align.is_power_of_two());
-    if align <= 8 {
-        // The common case, without the rounding: blocks of every class are 8-aligned.
-        return CLASS_FOR
-            .get(size.wrapping_add(7) / 8)
-            .map(|&class| usize::from(class));
+    if size > MAX_SMALL {
+        return None;
     }
-    // `align` is a power of two: round up with a mask, not a division.
-    let rounded = size.max(1).checked_add(align - 1)? & !(align - 1);
-    CLASS_FOR.get(rounded / 8).map(|&class| usize::from(class))
+    let class = if align <= 8 {
+        // The common case, without the rounding: blocks of every class are 8-aligned.
+        CLASS_FOR[size.div_ceil(8)]
+    } else {
+        // `align` is a power of two: round up with a mask, not a division.
+        let rounded = size.max(1).checked_add(align - 1)? & !(align - 1);
+        *CLASS_FOR.get(rounded / 8)?
+    };
+    let class = usize::from(class);
+    // SAFETY: every entry of `CLASS_FOR` is a class (checked when it is built); knowing it
+    // spares the bounds checks on the per-class arrays.
+    unsafe { core::hint::assert_unchecked(class < CLASSES) };
+    Some(class)
 }
 
 /// The block size of class `class`.
