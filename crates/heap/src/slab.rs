@@ -10,10 +10,11 @@
 //! slab or, filling a hole, in a chunk of its own. The slab's book-keeping (a [`SlabHeader`])
 //! sits in its last 24 bytes.
 //!
-//! Allocating pops the slab's free list (threaded through the free blocks as 16-bit offsets
-//! from the slab's start, so a block's address is one addition away and no multiplication or
-//! division by the block size is ever needed) or, for a slab never filled, bumps an offset;
-//! freeing pushes. Neither searches. Each class
+//! Allocating pops the slab's free list and freeing pushes: neither searches. The list is
+//! threaded through the free blocks as 16-bit offsets from the slab's start, so a block's
+//! address is one addition away and no multiplication or division by the block size is ever
+//! needed; a new slab threads all its blocks at once, so a pop needs no second case for blocks
+//! never handed out, and an empty list means a full slab. Each class
 //! keeps a list of its slabs that have a free block; a slab whose last block is freed goes back
 //! to the chunks unless it is its class's only such slab (so a loop that allocates and frees
 //! one block does not set a slab up and tear it down each time).
@@ -62,14 +63,13 @@ struct SlabHeader {
     /// The next and previous slab of the class's list of slabs with a free block (0: none).
     next: usize,
     prev: usize,
-    /// The first free block's offset from the slab's start, or [`NONE16`].
+    /// The first free block's offset from the slab's start, or [`NONE16`] when the slab is
+    /// full.
     free_head: u16,
     /// Blocks in use.
     used: u16,
-    /// Blocks from this offset on have never been handed out.
-    bump: u16,
-    /// Blocks the slab holds.
-    capacity: u16,
+    /// Unused: the header's size, 24 bytes, is what the slabs' capacities were set with.
+    _spare: u32,
 }
 
 /// The size class for `size` bytes aligned to `align`, or `None` if the request is a chunk.
@@ -81,7 +81,7 @@ pub fn class_of(size: usize, align: usize) -> Option<usize> {
     }
     let class = if align <= 8 {
         // The common case, without the rounding: blocks of every class are 8-aligned.
-        CLASS_FOR[size.div_ceil(8)]
+        CLASS_FOR[(size + 7) / 8]
     } else {
         // `align` is a power of two: round up with a mask, not a division.
         let rounded = size.max(1).checked_add(align - 1)? & !(align - 1);
@@ -166,20 +166,16 @@ impl Heap {
             slab = self.new_slab(class, pages)?;
         }
         let header = self.slab(slab, class);
-        let offset = if header.free_head != NONE16 {
-            let offset = header.free_head;
-            let block = (slab + usize::from(offset)) as *const u16;
-            // SAFETY: a free block's first two bytes hold the offset of the next free one; the
-            // block is inside this mapped slab, and 8-aligned.
-            header.free_head = unsafe { block.read() };
-            offset
-        } else {
-            let offset = header.bump;
-            header.bump += class_size(class) as u16;
-            offset
-        };
+        // A listed slab has a free block.
+        let offset = header.free_head;
+        debug_assert!(offset != NONE16, "a full slab in the list");
+        let block = (slab + usize::from(offset)) as *const u16;
+        // SAFETY: a free block's first two bytes hold the offset of the next free one; the
+        // block is inside this mapped slab, and 8-aligned.
+        let next_free = unsafe { block.read() };
+        header.free_head = next_free;
         header.used += 1;
-        if header.used == header.capacity {
+        if next_free == NONE16 {
             // Full: it leaves the list, whose head it was.
             let next = header.next;
             self.partial[class] = next;
@@ -196,13 +192,23 @@ impl Heap {
     fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
         let bytes = slab_size(class);
         let slab = self.alloc_chunk(bytes, bytes, pages)?;
+        let size = class_size(class);
+        for index in 0..capacity(class) {
+            let next = if index + 1 < capacity(class) {
+                ((index + 1) * size) as u16
+            } else {
+                NONE16
+            };
+            // SAFETY: the block is inside the slab just allocated, mapped and the heap's; its
+            // first two bytes hold the free list's link.
+            unsafe { ((slab + index * size) as *mut u16).write(next) };
+        }
         *self.slab(slab, class) = SlabHeader {
             next: 0,
             prev: 0,
-            free_head: NONE16,
+            free_head: 0,
             used: 0,
-            bump: 0,
-            capacity: capacity(class) as u16,
+            _spare: 0,
         };
         self.partial[class] = slab;
         self.mark_slab(slab, true);
@@ -217,13 +223,14 @@ impl Heap {
         let slab = addr & !(slab_size(class) - 1);
         let head = self.partial[class];
         let header = self.slab(slab, class);
+        let old_head = header.free_head;
         // SAFETY: the block is inside this mapped slab and no longer in use; its first two
         // bytes become the free-list link.
-        unsafe { (addr as *mut u16).write(header.free_head) };
+        unsafe { (addr as *mut u16).write(old_head) };
         header.free_head = (addr - slab) as u16;
-        let was_full = header.used == header.capacity;
         header.used -= 1;
-        if was_full {
+        if old_head == NONE16 {
+            // It was full.
             // It has a free block again: first in line, while its memory is still warm.
             header.next = head;
             header.prev = 0;
@@ -255,23 +262,39 @@ impl Heap {
         self.free_chunk(slab, pages);
     }
 
-    /// Checks the slab lists: every listed slab has room and sane counts.
+    /// Checks the slab lists: every listed slab has room, its free list holds exactly the
+    /// blocks not in use, each once, and its links are consistent.
     pub(crate) fn check_slabs(&mut self) -> Result<(), &'static str> {
         for class in 0..CLASSES {
             let (mut slab, mut prev) = (self.partial[class], 0);
+            let size = class_size(class);
             while slab != 0 {
-                let header = self.slab(slab, class);
-                let size = class_size(class) as u16;
-                if header.used >= header.capacity
-                    || header.bump % size != 0
-                    || header.bump / size < header.used
-                    || header.bump / size > header.capacity
-                    || header.prev != prev
-                {
+                let (used, next, back, mut offset) = {
+                    let header = self.slab(slab, class);
+                    (header.used, header.next, header.prev, header.free_head)
+                };
+                if usize::from(used) >= capacity(class) || back != prev {
                     return Err("a listed slab has impossible counts or links");
                 }
+                let mut free = 0;
+                while offset != NONE16 {
+                    let offset_bytes = usize::from(offset);
+                    if offset_bytes % size != 0
+                        || offset_bytes / size >= capacity(class)
+                        || free >= capacity(class)
+                    {
+                        return Err("a slab's free list is broken");
+                    }
+                    free += 1;
+                    // SAFETY: a free block of this mapped slab, as just checked; its first two
+                    // bytes are the free list's link.
+                    offset = unsafe { ((slab + offset_bytes) as *const u16).read() };
+                }
+                if free + usize::from(used) != capacity(class) {
+                    return Err("a slab's free list does not hold its free blocks");
+                }
                 prev = slab;
-                slab = header.next;
+                slab = next;
             }
         }
         Ok(())
