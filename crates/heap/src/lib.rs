@@ -228,31 +228,66 @@ impl Heap {
     }
 
     /// Allocates a block for `layout`, or `None` if the heap cannot grow enough.
+    ///
+    /// Only the commonest case is inline: a small request whose class has a slab with room,
+    /// a pop from its free list. Chunks are a call away, so that the pop does not pay for
+    /// their registers.
     #[inline]
     pub fn allocate(&mut self, layout: Layout, pages: &mut impl Pages) -> Option<NonNull<u8>> {
-        let block = match class_of(layout.size(), layout.align()) {
-            // A small request takes a slab block, from a new slab if its class has none with
-            // room; only when no slab can be had does it fill a hole among the chunks (a free
-            // chunk under 1 KiB). Filling holes first would save a little memory but turns the
-            // kernel's hottest path, a small allocation and its free, into a chunk split and
-            // merge: twice the instructions.
-            Some(class) => self.alloc_small(class, pages).or_else(|| {
-                let block = self.alloc_from_hole(layout)?;
-                self.small_chunks += 1;
-                Some(block)
-            }),
-            None => self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages),
+        if let Some(class) = class_of(layout.size(), layout.align()) {
+            if let Some(addr) = self.pop_small(class) {
+                return Some(self.count_alloc(addr, layout));
+            }
+            return self.allocate_small_slow(class, layout, pages);
+        }
+        self.allocate_chunk(layout, pages)
+    }
+
+    /// The counters' side of handing out the block at `addr` for `layout`.
+    #[inline(always)]
+    fn count_alloc(&mut self, addr: usize, layout: Layout) -> NonNull<u8> {
+        self.stats.requested_bytes += layout.size();
+        self.stats.live_blocks += 1;
+        debug_assert!(addr != 0);
+        // SAFETY: blocks lie in the region, which does not start at 0.
+        unsafe { NonNull::new_unchecked(addr as *mut u8) }
+    }
+
+    /// The counters' side of a failed allocation.
+    #[cold]
+    fn count_failure(&mut self) -> Option<NonNull<u8>> {
+        self.stats.failures += 1;
+        None
+    }
+
+    /// [`Heap::allocate`] for a small request whose class has no slab with room: a new slab,
+    /// or only when none can be had, a hole among the chunks (a free chunk under 1 KiB).
+    /// Filling holes first would save a little memory but turns the kernel's hottest path, a
+    /// small allocation and its free, into a chunk split and merge: twice the instructions.
+    #[inline(never)]
+    fn allocate_small_slow(
+        &mut self,
+        class: usize,
+        layout: Layout,
+        pages: &mut impl Pages,
+    ) -> Option<NonNull<u8>> {
+        let block = if self.new_slab(class, pages).is_some() {
+            self.pop_small(class)
+        } else {
+            self.alloc_from_hole(layout).inspect(|_| self.small_chunks += 1)
         };
         match block {
-            Some(addr) => {
-                self.stats.requested_bytes += layout.size();
-                self.stats.live_blocks += 1;
-                NonNull::new(addr as *mut u8)
-            }
-            None => {
-                self.stats.failures += 1;
-                None
-            }
+            Some(addr) => Some(self.count_alloc(addr, layout)),
+            None => self.count_failure(),
+        }
+    }
+
+    /// [`Heap::allocate`] for a chunk.
+    #[inline(never)]
+    fn allocate_chunk(&mut self, layout: Layout, pages: &mut impl Pages) -> Option<NonNull<u8>> {
+        match self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages) {
+            Some(addr) => Some(self.count_alloc(addr, layout)),
+            None => self.count_failure(),
         }
     }
 
@@ -269,18 +304,31 @@ impl Heap {
             (self.first..self.end).contains(&addr),
             "freeing {addr:#x}, which is not in the heap"
         );
-        match class_of(layout.size(), layout.align()) {
-            Some(class) if self.small_chunks == 0 || self.in_slab(addr) => {
-                self.free_small(addr, class, pages)
+        if let Some(class) = class_of(layout.size(), layout.align()) {
+            if self.small_chunks == 0 || self.in_slab(addr) {
+                self.free_small(addr, class, pages);
+                self.count_free(layout);
+                return;
             }
-            Some(_) => {
-                self.small_chunks -= 1;
-                self.free_chunk(addr, pages)
-            }
-            None => self.free_chunk(addr, pages),
         }
+        self.deallocate_chunk(addr, layout, pages);
+    }
+
+    /// The counters' side of freeing a block of `layout`.
+    #[inline(always)]
+    fn count_free(&mut self, layout: Layout) {
         self.stats.requested_bytes -= layout.size();
         self.stats.live_blocks -= 1;
+    }
+
+    /// [`Heap::deallocate`] for a chunk (a small block in a chunk of its own, too).
+    #[inline(never)]
+    fn deallocate_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
+        if class_of(layout.size(), layout.align()).is_some() {
+            self.small_chunks -= 1;
+        }
+        self.free_chunk(addr, pages);
+        self.count_free(layout);
     }
 
     /// Resizes a block to `new_size` bytes (same alignment): in place when it stays in its

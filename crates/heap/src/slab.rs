@@ -158,12 +158,12 @@ impl Heap {
         unsafe { &mut *(at as *mut SlabHeader) }
     }
 
-    /// Allocates a block of class `class`.
-    #[inline]
-    pub(crate) fn alloc_small(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
-        let mut slab = self.partial[class];
+    /// Allocates a block of class `class` from its first slab with room, if it has one.
+    #[inline(always)]
+    pub(crate) fn pop_small(&mut self, class: usize) -> Option<usize> {
+        let slab = self.partial[class];
         if slab == 0 {
-            slab = self.new_slab(class, pages)?;
+            return None;
         }
         let header = self.slab(slab, class);
         // A listed slab has a free block.
@@ -186,10 +186,8 @@ impl Heap {
         Some(slab + usize::from(offset))
     }
 
-    /// Sets up a slab for class `class` and lists it. Out of line: it is a chunk allocation,
-    /// and inlined it would weigh down the pop that almost every small request takes.
-    #[inline(never)]
-    fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
+    /// Sets up a slab for class `class` and lists it (the class has none with room).
+    pub(crate) fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
         let bytes = slab_size(class);
         let slab = self.alloc_chunk(bytes, bytes, pages)?;
         let size = class_size(class);
