@@ -19,7 +19,8 @@
 
 use super::{Heap, Pages, PAGE_SIZE};
 
-/// How far past the reserve the mapped free bytes may go before pages go back.
+/// How far past the reserve the mapped free bytes may go before pages go back (down to the
+/// reserve): a release gives back at least this much, not a page at each free.
 const RELEASE_SLACK: usize = crate::RELEASE_MIN;
 
 impl Heap {
@@ -183,11 +184,11 @@ impl Heap {
 
     /// Recomputes [`Heap::release_above`] after the number of mapped pages changed.
     ///
-    /// Pages go back when the free bytes that are mapped pass the reserve: [`crate::RESERVE`],
-    /// or a quarter of what is mapped if that is more, so a busy heap with many holes does not
-    /// unmap and map pages at every turn. The mapped free bytes are the free bytes less the
-    /// unmapped pages (all of them in free chunks), so the test on every free is one compare
-    /// of the free byte count against this threshold.
+    /// Pages go back when the free bytes that are mapped pass the reserve by [`RELEASE_SLACK`]:
+    /// the reserve is [`crate::RESERVE`], or a quarter of what is mapped if that is more, so a
+    /// busy heap with many holes does not unmap and map pages at every turn. The mapped free
+    /// bytes are the free bytes less the unmapped pages (all of them in free chunks), so the
+    /// test on every free is one compare of the free byte count against this threshold.
     pub(crate) fn update_release_threshold(&mut self) {
         let pages = (self.end - self.base) / PAGE_SIZE;
         let unmapped = (pages - self.stats.mapped_pages) * PAGE_SIZE;
