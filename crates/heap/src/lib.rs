@@ -14,9 +14,10 @@
 //!   boundary tags, so a 3000-byte request costs 3008 bytes, not the whole 4 KiB page an earlier
 //!   version of this heap gave it, and freed neighbours merge in constant time. Free chunks sit
 //!   in segregated lists indexed by a bitmap (the idea of TLSF), so a fitting chunk is found in a
-//!   few bit operations; a short best-fit look at the request's own list first keeps large free
-//!   chunks whole, and only when no list surely fits does the heap search chunk by chunk, so it
-//!   runs out only when no free chunk can hold the request. Slabs are chunks too, aligned to
+//!   few bit operations: the first chunk of the smallest list whose chunks all fit, with the
+//!   block cut from its end so the rest usually keeps its place in its list. Only when no list
+//!   surely fits does the heap search chunk by chunk, so it runs out only when no free chunk can
+//!   hold the request. Slabs are chunks too, aligned to
 //!   their size, so both kinds share all free memory: no page is set aside for either. A small
 //!   request always comes from a slab, a new one if its class has none with room; only when no
 //!   slab can be had does it fill a hole among the chunks (a free chunk under 1 KiB), so the
@@ -165,7 +166,10 @@ impl Heap {
         limit: usize,
         pages: &mut impl Pages,
     ) -> Result<Heap, HeapError> {
-        if base % PAGE_SIZE != 0 || limit % PAGE_SIZE != 0 || base == 0 || limit >= chunk::MAX_REGION
+        if base % PAGE_SIZE != 0
+            || limit % PAGE_SIZE != 0
+            || base == 0
+            || limit >= chunk::MAX_REGION
         {
             return Err(HeapError::BadRegion);
         }
@@ -280,7 +284,8 @@ impl Heap {
         let block = if self.new_slab(class, pages).is_some() {
             self.pop_small(class)
         } else {
-            self.alloc_from_hole(layout).inspect(|_| self.small_chunks += 1)
+            self.alloc_from_hole(layout)
+                .inspect(|_| self.small_chunks += 1)
         };
         match block {
             Some(addr) => Some(self.count_alloc(addr, layout)),
@@ -363,8 +368,8 @@ impl Heap {
             old_class == new_class
         } else if self.resize_chunk(addr, chunk::chunk_size(new_size), pages) {
             // The chunk may now hold a block of a size class, or no longer.
-            self.small_chunks =
-                self.small_chunks - usize::from(old_class.is_some()) + usize::from(new_class.is_some());
+            self.small_chunks = self.small_chunks - usize::from(old_class.is_some())
+                + usize::from(new_class.is_some());
             true
         } else {
             false

@@ -142,7 +142,13 @@ impl Heap {
     /// ones the next allocations from it take. Nothing at or above [`Heap::mapped_top`] is
     /// looked at: a free chunk that reaches the region's end (most often the one that gives
     /// pages back) would otherwise have the whole unused rest of the region read.
-    pub(crate) fn decommit(&mut self, from: usize, to: usize, limit: usize, pages: &mut impl Pages) {
+    pub(crate) fn decommit(
+        &mut self,
+        from: usize,
+        to: usize,
+        limit: usize,
+        pages: &mut impl Pages,
+    ) {
         let at_top = to >= self.mapped_top;
         let to = to.min(self.mapped_top);
         if from >= to || limit == 0 {
