@@ -109,7 +109,8 @@ pub struct Stats {
 /// Why a heap could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeapError {
-    /// The region is not page aligned or too small for its maps and one chunk.
+    /// The region is not page aligned, too small for its maps and one chunk, or 64 TiB or
+    /// larger (see `chunk::MAX_REGION`).
     BadRegion,
     /// Mapping the first and last pages failed.
     CannotGrow,
