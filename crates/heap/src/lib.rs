@@ -14,9 +14,10 @@
 //!   boundary tags, so a 3000-byte request costs 3008 bytes, not the whole 4 KiB page an earlier
 //!   version of this heap gave it, and freed neighbours merge in constant time. Free chunks sit
 //!   in segregated lists indexed by a bitmap (the idea of TLSF), so a fitting chunk is found in a
-//!   few bit operations; a short best-fit look at the request's own list first keeps large free
-//!   chunks whole, and only when no list surely fits does the heap search chunk by chunk, so it
-//!   runs out only when no free chunk can hold the request. Slabs are chunks too, aligned to
+//!   few bit operations: the first chunk of the smallest list whose chunks all fit, with the
+//!   block cut from its end so the rest usually keeps its place in its list. Only when no list
+//!   surely fits does the heap search chunk by chunk, so it runs out only when no free chunk can
+//!   hold the request. Slabs are chunks too, aligned to
 //!   their size, so both kinds share all free memory: no page is set aside for either. A small
 //!   request always comes from a slab, a new one if its class has none with room; only when no
 //!   slab can be had does it fill a hole among the chunks (a free chunk under 1 KiB), so the
@@ -36,11 +37,14 @@
 //! [`Pages::map`], whatever pages it reaches that are not mapped yet; if the kernel has no frame
 //! left the allocation returns `None` (a null pointer to Rust's allocator API), so fallible
 //! allocations (`try_reserve`, `Box::try_new`) fail cleanly. When a free leaves a free chunk of
-//! at least [`RELEASE_MIN`] bytes while more than the reserve ([`RESERVE`], or a quarter of what
-//! is mapped if that is more) already lies free and mapped, the chunk's whole pages go back
-//! through [`Pages::unmap`]. The reserve keeps a heap that frees and allocates a large buffer in
-//! a loop from unmapping and mapping it every time, and a busy heap from doing so at every
-//! turn; after everything is freed, what stays mapped is about the reserve.
+//! at least [`RELEASE_MIN`] bytes while the free mapped memory passes the reserve ([`RESERVE`],
+//! or a quarter of what is mapped if that is more) by [`RELEASE_MIN`] or more, whole pages of
+//! that chunk go back through [`Pages::unmap`], its highest first, until what lies free and
+//! mapped is the reserve again. The reserve keeps a heap that frees and allocates a large
+//! buffer in a loop from unmapping and mapping it every time, and a busy heap from doing so at
+//! every turn; giving back only the excess, from the top, keeps the low pages (the ones the
+//! next allocations take) mapped; the margin of [`RELEASE_MIN`] makes a release worth its
+//! cost. After everything is freed, what stays mapped is about the reserve.
 //!
 //! This crate knows nothing of page tables: the kernel supplies the region and the callbacks,
 //! and the host tests a plain buffer.
@@ -61,9 +65,12 @@ pub use slab::{class_of, class_size};
 pub const PAGE_SIZE: usize = 4096;
 /// The largest request served from a slab; larger ones are chunks.
 pub const MAX_SMALL: usize = 128;
-/// Mapped bytes the heap keeps in free chunks before it gives any page back (at least: see
-/// the module documentation).
-pub const RESERVE: usize = 256 * 1024;
+/// Mapped bytes the heap keeps in free chunks when it gives pages back (at least: see the
+/// module documentation). A workload whose live set swings by more than this maps and unmaps
+/// the difference at every swing: with 256 KiB, the `torture` benchmark's rounds (about 1 MiB
+/// of large blocks allocated and freed each) mapped and unmapped 55 MiB in 20,000 operations;
+/// with 1 MiB, under 2 MiB.
+pub const RESERVE: usize = 1024 * 1024;
 /// The smallest free chunk whose pages are given back: small holes stay mapped, since the next
 /// allocation would probably map them again.
 pub const RELEASE_MIN: usize = 64 * 1024;
@@ -102,7 +109,8 @@ pub struct Stats {
 /// Why a heap could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeapError {
-    /// The region is not page aligned or too small for its maps and one chunk.
+    /// The region is not page aligned, too small for its maps and one chunk, or 64 TiB or
+    /// larger (see `chunk::MAX_REGION`).
     BadRegion,
     /// Mapping the first and last pages failed.
     CannotGrow,
@@ -132,6 +140,13 @@ pub struct Heap {
     /// Every page below this address is mapped: the heap fills its region from the bottom,
     /// so most blocks lie below it and need no look at the page map (see [`pagemap`]).
     mapped_below: usize,
+    /// No page from here up to the region's last page is mapped: releasing pages looks only
+    /// below it (see [`pagemap`]).
+    mapped_top: usize,
+    /// Live blocks of a size class that are chunks of their own, not slab blocks (a hole
+    /// filled when no slab could be had, or a chunk shrunk in place): while there are none,
+    /// freeing a small block needs no look at the slab map.
+    small_chunks: usize,
 }
 
 // SAFETY: the heap owns its region; moving it to another thread moves that ownership. (The kernel
@@ -152,7 +167,11 @@ impl Heap {
         limit: usize,
         pages: &mut impl Pages,
     ) -> Result<Heap, HeapError> {
-        if base % PAGE_SIZE != 0 || limit % PAGE_SIZE != 0 || base == 0 {
+        if base % PAGE_SIZE != 0
+            || limit % PAGE_SIZE != 0
+            || base == 0
+            || limit >= chunk::MAX_REGION
+        {
             return Err(HeapError::BadRegion);
         }
         let page_map_bytes = (limit / PAGE_SIZE).div_ceil(64) * 8;
@@ -186,6 +205,8 @@ impl Heap {
             stats: Stats::default(),
             release_above: 0,
             mapped_below: base + low,
+            mapped_top: base + low,
+            small_chunks: 0,
         };
         for page in (0..low / PAGE_SIZE).chain((high - base) / PAGE_SIZE..limit / PAGE_SIZE) {
             // SAFETY: the page map is mapped and `page` is inside the region.
@@ -218,29 +239,67 @@ impl Heap {
     }
 
     /// Allocates a block for `layout`, or `None` if the heap cannot grow enough.
+    ///
+    /// Only the commonest case is inline: a small request whose class has a slab with room,
+    /// a pop from its free list. Chunks are a call away, so that the pop does not pay for
+    /// their registers.
     #[inline]
     pub fn allocate(&mut self, layout: Layout, pages: &mut impl Pages) -> Option<NonNull<u8>> {
-        let block = match class_of(layout.size(), layout.align()) {
-            // A small request takes a slab block, from a new slab if its class has none with
-            // room; only when no slab can be had does it fill a hole among the chunks (a free
-            // chunk under 1 KiB). Filling holes first would save a little memory but turns the
-            // kernel's hottest path, a small allocation and its free, into a chunk split and
-            // merge: twice the instructions.
-            Some(class) => self
-                .alloc_small(class, pages)
-                .or_else(|| self.alloc_from_hole(layout)),
-            None => self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages),
+        if let Some(class) = class_of(layout.size(), layout.align()) {
+            if let Some(addr) = self.pop_small(class) {
+                return Some(self.count_alloc(addr, layout));
+            }
+            return self.allocate_small_slow(class, layout, pages);
+        }
+        self.allocate_chunk(layout, pages)
+    }
+
+    /// The counters' side of handing out the block at `addr` for `layout`.
+    #[inline(always)]
+    fn count_alloc(&mut self, addr: usize, layout: Layout) -> NonNull<u8> {
+        self.stats.requested_bytes += layout.size();
+        self.stats.live_blocks += 1;
+        debug_assert!(addr != 0);
+        // SAFETY: blocks lie in the region, which does not start at 0.
+        unsafe { NonNull::new_unchecked(addr as *mut u8) }
+    }
+
+    /// The counters' side of a failed allocation.
+    #[cold]
+    fn count_failure(&mut self) -> Option<NonNull<u8>> {
+        self.stats.failures += 1;
+        None
+    }
+
+    /// [`Heap::allocate`] for a small request whose class has no slab with room: a new slab,
+    /// or only when none can be had, a hole among the chunks (a free chunk under 1 KiB).
+    /// Filling holes first would save a little memory but turns the kernel's hottest path, a
+    /// small allocation and its free, into a chunk split and merge: twice the instructions.
+    #[inline(never)]
+    fn allocate_small_slow(
+        &mut self,
+        class: usize,
+        layout: Layout,
+        pages: &mut impl Pages,
+    ) -> Option<NonNull<u8>> {
+        let block = if self.new_slab(class, pages).is_some() {
+            self.pop_small(class)
+        } else {
+            self.alloc_from_hole(layout)
+                .inspect(|_| self.small_chunks += 1)
         };
         match block {
-            Some(addr) => {
-                self.stats.requested_bytes += layout.size();
-                self.stats.live_blocks += 1;
-                NonNull::new(addr as *mut u8)
-            }
-            None => {
-                self.stats.failures += 1;
-                None
-            }
+            Some(addr) => Some(self.count_alloc(addr, layout)),
+            None => self.count_failure(),
+        }
+    }
+
+    /// [`Heap::allocate`] for a chunk.
+    #[inline(never)]
+    fn allocate_chunk(&mut self, layout: Layout, pages: &mut impl Pages) -> Option<NonNull<u8>> {
+        match self.alloc_chunk(chunk::chunk_size(layout.size()), layout.align(), pages) {
+            Some(addr) => Some(self.count_alloc(addr, layout)),
+            None => self.count_failure(),
         }
     }
 
@@ -257,12 +316,31 @@ impl Heap {
             (self.first..self.end).contains(&addr),
             "freeing {addr:#x}, which is not in the heap"
         );
-        match class_of(layout.size(), layout.align()) {
-            Some(class) if self.in_slab(addr) => self.free_small(addr, class, pages),
-            _ => self.free_chunk(addr, pages),
+        if let Some(class) = class_of(layout.size(), layout.align()) {
+            if self.small_chunks == 0 || self.in_slab(addr) {
+                self.free_small(addr, class, pages);
+                self.count_free(layout);
+                return;
+            }
         }
+        self.deallocate_chunk(addr, layout, pages);
+    }
+
+    /// The counters' side of freeing a block of `layout`.
+    #[inline(always)]
+    fn count_free(&mut self, layout: Layout) {
         self.stats.requested_bytes -= layout.size();
         self.stats.live_blocks -= 1;
+    }
+
+    /// [`Heap::deallocate`] for a chunk (a small block in a chunk of its own, too).
+    #[inline(never)]
+    fn deallocate_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
+        if class_of(layout.size(), layout.align()).is_some() {
+            self.small_chunks -= 1;
+        }
+        self.free_chunk(addr, pages);
+        self.count_free(layout);
     }
 
     /// Resizes a block to `new_size` bytes (same alignment): in place when it stays in its
@@ -283,10 +361,19 @@ impl Heap {
     ) -> Option<NonNull<u8>> {
         let new_layout = Layout::from_size_align(new_size, layout.align()).ok()?;
         let addr = ptr.as_ptr() as usize;
+        let (old_class, new_class) = (
+            class_of(layout.size(), layout.align()),
+            class_of(new_size, layout.align()),
+        );
         let in_place = if self.in_slab(addr) {
-            class_of(layout.size(), layout.align()) == class_of(new_size, layout.align())
+            old_class == new_class
+        } else if self.resize_chunk(addr, chunk::chunk_size(new_size), pages) {
+            // The chunk may now hold a block of a size class, or no longer.
+            self.small_chunks = self.small_chunks - usize::from(old_class.is_some())
+                + usize::from(new_class.is_some());
+            true
         } else {
-            self.resize_chunk(addr, chunk::chunk_size(new_size), pages)
+            false
         };
         if in_place {
             self.stats.requested_bytes = self.stats.requested_bytes - layout.size() + new_size;

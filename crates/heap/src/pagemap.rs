@@ -12,9 +12,16 @@
 //! run that follows it; unmapping moves it down to the first page given back. And whether a
 //! free gives pages back is one compare of the free byte count against a threshold
 //! ([`Heap::update_release_threshold`]) that changes only when the mapped page count does.
+//! Giving pages back looks only below [`Heap::mapped_top`], above which nothing is mapped but
+//! the region's last page: the free chunk at the top of the heap reaches the region's end, and
+//! most of it has never been mapped.
 //! When the map is read or written, it is a 64-bit word (64 pages) at a time.
 
 use super::{Heap, Pages, PAGE_SIZE};
+
+/// How far past the reserve the mapped free bytes may go before pages go back (down to the
+/// reserve): a release gives back at least this much, not a page at each free.
+const RELEASE_SLACK: usize = crate::RELEASE_MIN;
 
 impl Heap {
     #[inline(always)]
@@ -63,9 +70,12 @@ impl Heap {
     /// Maps every unmapped page that overlaps `from..to`. False if the kernel refused.
     #[inline(always)]
     pub(crate) fn commit(&mut self, from: usize, to: usize, pages: &mut impl Pages) -> bool {
-        if to <= self.mapped_below {
-            return true;
-        }
+        to <= self.mapped_below || self.commit_slow(from, to, pages)
+    }
+
+    /// [`Heap::commit`] past the mapped frontier: a look at the page map, and the mapping.
+    #[inline(never)]
+    fn commit_slow(&mut self, from: usize, to: usize, pages: &mut impl Pages) -> bool {
         let (first, end) = (self.page_index(from), self.page_index(to - 1) + 1);
         self.all_mapped(first, end) || self.map_missing(first, end, pages)
     }
@@ -91,19 +101,17 @@ impl Heap {
             // SAFETY: as in `is_mapped`.
             let mut missing = !unsafe { *word } & mask;
             while missing != 0 {
-                let (start, run) = first_run(missing);
+                let (start, count, run) = first_run(missing);
                 let from = page / 64 * 64 + start;
-                if !pages.map(
-                    self.base + from * PAGE_SIZE,
-                    run.count_ones() as usize * PAGE_SIZE,
-                ) {
+                if !pages.map(self.base + from * PAGE_SIZE, count * PAGE_SIZE) {
                     mapped = false;
                     break 'words;
                 }
                 // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
                 unsafe { *word |= run };
                 missing &= !run;
-                self.stats.mapped_pages += run.count_ones() as usize;
+                self.stats.mapped_pages += count;
+                self.mapped_top = self.mapped_top.max(self.base + (from + count) * PAGE_SIZE);
             }
             page += n;
         }
@@ -129,54 +137,95 @@ impl Heap {
         self.mapped_below = self.base + page.min(pages) * PAGE_SIZE;
     }
 
-    /// Unmaps every mapped page inside `from..to` (both page aligned), a word of the page map
-    /// at a time.
-    pub(crate) fn decommit(&mut self, from: usize, to: usize, pages: &mut impl Pages) {
-        let (mut page, end) = (self.page_index(from), self.page_index(to));
-        while page < end {
-            let (word, mask, n) = self.map_bits(page, end);
+    /// Unmaps up to `limit` of the mapped pages inside `from..to` (both page aligned), the
+    /// highest first, a word of the page map at a time: the low pages of a free chunk are the
+    /// ones the next allocations from it take. Nothing at or above [`Heap::mapped_top`] is
+    /// looked at: a free chunk that reaches the region's end (most often the one that gives
+    /// pages back) would otherwise have the whole unused rest of the region read.
+    pub(crate) fn decommit(
+        &mut self,
+        from: usize,
+        to: usize,
+        limit: usize,
+        pages: &mut impl Pages,
+    ) {
+        let at_top = to >= self.mapped_top;
+        let to = to.min(self.mapped_top);
+        if from >= to || limit == 0 {
+            return;
+        }
+        let first = self.page_index(from);
+        let mut end = self.page_index(to);
+        let mut left = limit;
+        // No page from `clear` to `to` is mapped (when the loop ends); `unmapped` is the lowest
+        // page given back.
+        let (mut clear, mut unmapped) = (end, end);
+        while end > first && left > 0 {
+            let word_first = ((end - 1) / 64 * 64).max(first);
+            let (word, mask, _) = self.map_bits(word_first, end);
             // SAFETY: as in `is_mapped`.
             let mut present = unsafe { *word } & mask;
-            if present != 0 {
-                let lowest = page / 64 * 64 + present.trailing_zeros() as usize;
-                self.mapped_below = self.mapped_below.min(self.base + lowest * PAGE_SIZE);
-            }
-            while present != 0 {
-                let (start, run) = first_run(present);
-                let from = page / 64 * 64 + start;
-                let count = run.count_ones() as usize;
-                pages.unmap(self.base + from * PAGE_SIZE, count * PAGE_SIZE);
+            while present != 0 && left > 0 {
+                let (start, count, run) = last_run(present, left);
+                unmapped = word_first / 64 * 64 + start;
+                pages.unmap(self.base + unmapped * PAGE_SIZE, count * PAGE_SIZE);
                 // SAFETY: as in `is_mapped`; `&mut self` makes this the only access.
                 unsafe { *word &= !run };
                 present &= !run;
+                left -= count;
                 self.stats.mapped_pages -= count;
                 self.stats.released_pages += count;
             }
-            page += n;
+            clear = if present == 0 { word_first } else { unmapped };
+            end = word_first;
         }
-        self.update_release_threshold();
+        if left < limit {
+            self.mapped_below = self.mapped_below.min(self.base + unmapped * PAGE_SIZE);
+            self.update_release_threshold();
+        }
+        if at_top {
+            self.mapped_top = self.base + clear * PAGE_SIZE;
+        }
     }
 
     /// Recomputes [`Heap::release_above`] after the number of mapped pages changed.
     ///
-    /// Pages go back when the free bytes that are mapped pass the reserve: [`crate::RESERVE`],
-    /// or a quarter of what is mapped if that is more, so a busy heap with many holes does not
-    /// unmap and map pages at every turn. The mapped free bytes are the free bytes less the
-    /// unmapped pages (all of them in free chunks), so the test on every free is one compare
-    /// of the free byte count against this threshold.
+    /// Pages go back when the free bytes that are mapped pass the reserve by [`RELEASE_SLACK`]:
+    /// the reserve is [`crate::RESERVE`], or a quarter of what is mapped if that is more, so a
+    /// busy heap with many holes does not unmap and map pages at every turn. The mapped free
+    /// bytes are the free bytes less the unmapped pages (all of them in free chunks), so the
+    /// test on every free is one compare of the free byte count against this threshold.
     pub(crate) fn update_release_threshold(&mut self) {
         let pages = (self.end - self.base) / PAGE_SIZE;
         let unmapped = (pages - self.stats.mapped_pages) * PAGE_SIZE;
         let reserve = crate::RESERVE.max(self.stats.mapped_pages * PAGE_SIZE / 4);
-        self.release_above = unmapped + reserve;
+        self.release_above = unmapped + reserve + RELEASE_SLACK;
+    }
+
+    /// The free bytes (mapped or not) a release brings the heap down to: the unmapped ones
+    /// and the reserve.
+    pub(crate) fn keep_free(&self) -> usize {
+        self.release_above - RELEASE_SLACK
     }
 }
 
-/// The lowest run of set bits in `bits` (not zero): where it starts, and its mask.
+/// The highest run of set bits in `bits` (not zero), cut to its top `limit` bits (`limit` >
+/// 0): where it starts, how long it is, and its mask.
 #[inline(always)]
-fn first_run(bits: u64) -> (usize, u64) {
+fn last_run(bits: u64, limit: usize) -> (usize, usize, u64) {
+    let top = 63 - bits.leading_zeros() as usize;
+    let len = ((bits << (63 - top)).leading_ones() as usize).min(limit);
+    let ones = if len == 64 { !0 } else { (1u64 << len) - 1 };
+    let start = top + 1 - len;
+    (start, len, ones << start)
+}
+
+/// The lowest run of set bits in `bits` (not zero): where it starts, how long it is, and its
+/// mask.
+#[inline(always)]
+fn first_run(bits: u64) -> (usize, usize, u64) {
     let start = bits.trailing_zeros() as usize;
     let len = (bits >> start).trailing_ones() as usize;
     let ones = if len == 64 { !0 } else { (1u64 << len) - 1 };
-    (start, ones << start)
+    (start, len, ones << start)
 }

@@ -10,8 +10,11 @@
 //! slab or, filling a hole, in a chunk of its own. The slab's book-keeping (a [`SlabHeader`])
 //! sits in its last 24 bytes.
 //!
-//! Allocating pops the slab's free list (threaded through the free blocks as 16-bit indices)
-//! or, for a slab never filled, bumps an index; freeing pushes. Neither searches. Each class
+//! Allocating pops the slab's free list and freeing pushes: neither searches. The list is
+//! threaded through the free blocks as 16-bit offsets from the slab's start, so a block's
+//! address is one addition away and no multiplication or division by the block size is ever
+//! needed; a new slab threads all its blocks at once, so a pop needs no second case for blocks
+//! never handed out, and an empty list means a full slab. Each class
 //! keeps a list of its slabs that have a free block; a slab whose last block is freed goes back
 //! to the chunks unless it is its class's only such slab (so a loop that allocates and frees
 //! one block does not set a slab up and tear it down each time).
@@ -45,23 +48,13 @@ const CLASS_FOR: [u8; MAX_SMALL / 8 + 1] = {
         while (CLASS_SIZES[class] as usize) < step * 8 {
             class += 1;
         }
+        assert!(class < CLASSES);
         table[step] = class as u8;
         step += 1;
     }
     table
 };
-/// Per class, ceil(2^32 / size): `offset * this >> 32` is `offset / size` for every offset in
-/// a slab, without a division (a host test checks every offset).
-const RECIPROCAL: [u64; CLASSES] = {
-    let mut table = [0u64; CLASSES];
-    let mut class = 0;
-    while class < CLASSES {
-        table[class] = (1u64 << 32).div_ceil(CLASS_SIZES[class] as u64);
-        class += 1;
-    }
-    table
-};
-/// "No block" in a slab's free list.
+/// "No block" in a slab's free list (no block starts at this offset: slabs are smaller).
 const NONE16: u16 = u16::MAX;
 
 /// A slab's book-keeping, in its last bytes.
@@ -70,27 +63,35 @@ struct SlabHeader {
     /// The next and previous slab of the class's list of slabs with a free block (0: none).
     next: usize,
     prev: usize,
-    /// The first free block's index, or [`NONE16`].
+    /// The first free block's offset from the slab's start, or [`NONE16`] when the slab is
+    /// full.
     free_head: u16,
     /// Blocks in use.
     used: u16,
-    /// Blocks from this index on have never been handed out.
-    bump: u16,
-    /// Blocks the slab holds.
-    capacity: u16,
+    /// Unused: the header's size, 24 bytes, is what the slabs' capacities were set with.
+    _spare: u32,
 }
 
 /// The size class for `size` bytes aligned to `align`, or `None` if the request is a chunk.
 #[inline]
 pub fn class_of(size: usize, align: usize) -> Option<usize> {
-    if align <= 8 {
-        // The common case, without the rounding: blocks of every class are 8-aligned.
-        return CLASS_FOR
-            .get(size.wrapping_add(7) / 8)
-            .map(|&class| usize::from(class));
+    debug_assert!(align.is_power_of_two());
+    if size > MAX_SMALL {
+        return None;
     }
-    let rounded = size.max(1).checked_next_multiple_of(align)?;
-    CLASS_FOR.get(rounded / 8).map(|&class| usize::from(class))
+    let class = if align <= 8 {
+        // The common case, without the rounding: blocks of every class are 8-aligned.
+        CLASS_FOR[(size + 7) / 8]
+    } else {
+        // `align` is a power of two: round up with a mask, not a division.
+        let rounded = size.max(1).checked_add(align - 1)? & !(align - 1);
+        *CLASS_FOR.get(rounded / 8)?
+    };
+    let class = usize::from(class);
+    // SAFETY: every entry of `CLASS_FOR` is a class (checked when it is built); knowing it
+    // spares the bounds checks on the per-class arrays.
+    unsafe { core::hint::assert_unchecked(class < CLASSES) };
+    Some(class)
 }
 
 /// The block size of class `class`.
@@ -157,28 +158,24 @@ impl Heap {
         unsafe { &mut *(at as *mut SlabHeader) }
     }
 
-    /// Allocates a block of class `class`.
-    #[inline]
-    pub(crate) fn alloc_small(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
-        let mut slab = self.partial[class];
+    /// Allocates a block of class `class` from its first slab with room, if it has one.
+    #[inline(always)]
+    pub(crate) fn pop_small(&mut self, class: usize) -> Option<usize> {
+        let slab = self.partial[class];
         if slab == 0 {
-            slab = self.new_slab(class, pages)?;
+            return None;
         }
-        let size = class_size(class);
         let header = self.slab(slab, class);
-        let index = if header.free_head != NONE16 {
-            let index = header.free_head;
-            let block = (slab + usize::from(index) * size) as *const u16;
-            // SAFETY: a free block's first two bytes hold the index of the next free one; the
-            // block is inside this mapped slab, and 8-aligned.
-            header.free_head = unsafe { block.read() };
-            index
-        } else {
-            header.bump += 1;
-            header.bump - 1
-        };
+        // A listed slab has a free block.
+        let offset = header.free_head;
+        debug_assert!(offset != NONE16, "a full slab in the list");
+        let block = (slab + usize::from(offset)) as *const u16;
+        // SAFETY: a free block's first two bytes hold the offset of the next free one; the
+        // block is inside this mapped slab, and 8-aligned.
+        let next_free = unsafe { block.read() };
+        header.free_head = next_free;
         header.used += 1;
-        if header.used == header.capacity {
+        if next_free == NONE16 {
             // Full: it leaves the list, whose head it was.
             let next = header.next;
             self.partial[class] = next;
@@ -186,22 +183,30 @@ impl Heap {
                 self.slab(next, class).prev = 0;
             }
         }
-        Some(slab + usize::from(index) * size)
+        Some(slab + usize::from(offset))
     }
 
-    /// Sets up a slab for class `class` and lists it. Out of line: it is a chunk allocation,
-    /// and inlined it would weigh down the pop that almost every small request takes.
-    #[inline(never)]
-    fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
+    /// Sets up a slab for class `class` and lists it (the class has none with room).
+    pub(crate) fn new_slab(&mut self, class: usize, pages: &mut impl Pages) -> Option<usize> {
         let bytes = slab_size(class);
         let slab = self.alloc_chunk(bytes, bytes, pages)?;
+        let size = class_size(class);
+        for index in 0..capacity(class) {
+            let next = if index + 1 < capacity(class) {
+                ((index + 1) * size) as u16
+            } else {
+                NONE16
+            };
+            // SAFETY: the block is inside the slab just allocated, mapped and the heap's; its
+            // first two bytes hold the free list's link.
+            unsafe { ((slab + index * size) as *mut u16).write(next) };
+        }
         *self.slab(slab, class) = SlabHeader {
             next: 0,
             prev: 0,
-            free_head: NONE16,
+            free_head: 0,
             used: 0,
-            bump: 0,
-            capacity: capacity(class) as u16,
+            _spare: 0,
         };
         self.partial[class] = slab;
         self.mark_slab(slab, true);
@@ -214,16 +219,16 @@ impl Heap {
     #[inline]
     pub(crate) fn free_small(&mut self, addr: usize, class: usize, pages: &mut impl Pages) {
         let slab = addr & !(slab_size(class) - 1);
-        let index = (((addr - slab) as u64 * RECIPROCAL[class]) >> 32) as u16;
         let head = self.partial[class];
         let header = self.slab(slab, class);
+        let old_head = header.free_head;
         // SAFETY: the block is inside this mapped slab and no longer in use; its first two
         // bytes become the free-list link.
-        unsafe { (addr as *mut u16).write(header.free_head) };
-        header.free_head = index;
-        let was_full = header.used == header.capacity;
+        unsafe { (addr as *mut u16).write(old_head) };
+        header.free_head = (addr - slab) as u16;
         header.used -= 1;
-        if was_full {
+        if old_head == NONE16 {
+            // It was full.
             // It has a free block again: first in line, while its memory is still warm.
             header.next = head;
             header.prev = 0;
@@ -255,21 +260,39 @@ impl Heap {
         self.free_chunk(slab, pages);
     }
 
-    /// Checks the slab lists: every listed slab has room and sane counts.
+    /// Checks the slab lists: every listed slab has room, its free list holds exactly the
+    /// blocks not in use, each once, and its links are consistent.
     pub(crate) fn check_slabs(&mut self) -> Result<(), &'static str> {
         for class in 0..CLASSES {
             let (mut slab, mut prev) = (self.partial[class], 0);
+            let size = class_size(class);
             while slab != 0 {
-                let header = self.slab(slab, class);
-                if header.used >= header.capacity
-                    || header.bump < header.used
-                    || header.bump > header.capacity
-                    || header.prev != prev
-                {
+                let (used, next, back, mut offset) = {
+                    let header = self.slab(slab, class);
+                    (header.used, header.next, header.prev, header.free_head)
+                };
+                if usize::from(used) >= capacity(class) || back != prev {
                     return Err("a listed slab has impossible counts or links");
                 }
+                let mut free = 0;
+                while offset != NONE16 {
+                    let offset_bytes = usize::from(offset);
+                    if offset_bytes % size != 0
+                        || offset_bytes / size >= capacity(class)
+                        || free >= capacity(class)
+                    {
+                        return Err("a slab's free list is broken");
+                    }
+                    free += 1;
+                    // SAFETY: a free block of this mapped slab, as just checked; its first two
+                    // bytes are the free list's link.
+                    offset = unsafe { ((slab + offset_bytes) as *const u16).read() };
+                }
+                if free + usize::from(used) != capacity(class) {
+                    return Err("a slab's free list does not hold its free blocks");
+                }
                 prev = slab;
-                slab = header.next;
+                slab = next;
             }
         }
         Ok(())
@@ -306,13 +329,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_reciprocals_divide_exactly_and_slabs_hold_enough() {
-        for (class, &reciprocal) in RECIPROCAL.iter().enumerate() {
-            let size = class_size(class) as u64;
-            for offset in 0..slab_size(class) as u64 {
-                assert_eq!((offset * reciprocal) >> 32, offset / size);
-            }
-            assert!(capacity(class) >= 7, "class {size}");
+    fn slabs_hold_enough_and_offsets_fit_their_links() {
+        for class in 0..CLASSES {
+            assert!(capacity(class) >= 7, "class {class}");
+            assert!(slab_size(class) <= usize::from(NONE16));
         }
     }
 }

@@ -100,6 +100,13 @@ fn the_lists_cover_every_size_in_order() {
 }
 
 #[test]
+fn the_largest_chunk_of_the_largest_region_has_a_list() {
+    let largest = chunk::MAX_REGION - chunk::GRANULE;
+    assert!(bin_of(largest) < BINS);
+    assert!(bin_floor(bin_of(largest)) <= largest);
+}
+
+#[test]
 fn two_sizes_share_a_list_exactly_when_their_lists_agree() {
     let sizes = (32usize..1 << 20)
         .step_by(16)
