@@ -52,7 +52,7 @@ pub(crate) const MIN_CHUNK: usize = 32;
 /// Bytes at a free chunk's start that must stay mapped: the header and the two links.
 const FREE_HEAD: usize = 3 * HEADER;
 /// Header flag: this chunk is free.
-const FREE: usize = 1;
+pub(crate) const FREE: usize = 1;
 /// Header flag: the chunk before this one is free (its footer holds its size).
 pub(crate) const PREV_FREE: usize = 2;
 /// Header flag (free chunks): some of this chunk's whole pages may be unmapped.
@@ -710,6 +710,11 @@ impl Heap {
             self.store(c, header | RELEASED);
             let excess = self.stats.free_bytes - self.keep_free();
             self.decommit(from, to, excess.div_ceil(PAGE_SIZE), pages);
+        }
+        // The heap is shrinking: cached chunks go back too, so that they merge and keep no
+        // page mapped that could go. (The cache is empty when this runs inside the flush.)
+        if self.cached_bytes != 0 {
+            self.flush_cache(pages);
         }
     }
 
