@@ -396,9 +396,30 @@ impl Heap {
                 if let Some(payload) = self.carve_front(c, header, bin, size, pages) {
                     return payload;
                 }
+            } else {
+                return self.alloc_aligned_front(c, header, size, align, pages);
             }
         }
         self.alloc_chunk_slow(size, align, pages)
+    }
+
+    /// [`Heap::alloc_chunk`] for an aligned request whose chunk, `c` (with `header`), may have
+    /// pages given back: like [`Heap::carve_front`], the lowest aligned place in it, so that
+    /// the rest keeps the high pages; the search if it does not hold the block once aligned,
+    /// or its pages cannot be mapped.
+    #[inline(never)]
+    fn alloc_aligned_front(
+        &mut self,
+        c: usize,
+        header: usize,
+        size: usize,
+        align: usize,
+        pages: &mut impl Pages,
+    ) -> Option<usize> {
+        match fit(c, header & !FLAGS, size, align) {
+            Some(payload) if self.take(c, payload, size, pages) => Some(payload),
+            _ => self.alloc_chunk_slow(size, align, pages),
+        }
     }
 
     /// [`Heap::alloc_chunk`] for everything but its common case: an alignment beyond the
