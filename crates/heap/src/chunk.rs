@@ -34,7 +34,9 @@
 //! that chunk's place in its list ([`Heap::refile`]). An aligned request takes the highest
 //! aligned place in the chunk, for the same reason. The exception is a chunk that may have
 //! pages given back (below): it is cut from its start, since the heap fills its region from
-//! the bottom and its high pages are the ones likely not mapped.
+//! the bottom and its high pages are the ones likely not mapped; an aligned request takes
+//! the lowest aligned place in it at once, without first looking through other lists (the
+//! top of the heap is such a chunk, so this is common).
 //!
 //! A free chunk's whole pages (the ones that hold neither its header and list links nor its
 //! footer) may be unmapped; the chunk then carries `RELEASED`, and taking memory from it maps
