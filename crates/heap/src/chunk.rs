@@ -563,12 +563,13 @@ impl Heap {
         if !self.commit(c, rest + FREE_HEAD, pages) {
             return Some(None);
         }
-        let new_bin = bin_of(tail);
-        if new_bin == bin {
+        // The rest is often the heap's large top chunk, past the table of lists: compare
+        // sizes rather than compute its list.
+        if same_bin(tail, len) {
             self.relink(c, rest);
         } else {
             self.unlink_head(bin, c);
-            self.link_at(new_bin, rest);
+            self.link(rest, tail);
         }
         self.store(rest, tail | FREE | RELEASED);
         self.store(c + len - HEADER, tail);
