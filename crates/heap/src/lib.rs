@@ -26,14 +26,16 @@
 //! * **A chunk cache** sits in front of the chunk lists for chunks under [`CACHE_LIMIT`] (512
 //!   bytes): freeing one pushes it, unmerged and still marked allocated, on a short list for
 //!   its exact size (at most [`CACHE_DEPTH`] of them), and a request of that size pops the
-//!   latest one if its payload has the alignment asked for. A chunk that size is freed and asked for again all the
-//!   time (in the `mixed` benchmark, blocks of 129 to 256 bytes are over a third of all
-//!   requests), and a push and a pop cost a fraction of a merge and a split. The price is
-//!   memory that does not merge while it waits, so the cache gives way whenever that could
-//!   matter: before any allocation reports failure, and whenever pages go back, the cached
-//!   chunks are freed properly (merged and listed) and the allocation is tried again. The
-//!   limit and the depth are where the benchmarks' efficiency at first failure stayed at
-//!   least what it was without the cache; 1 KiB, or a depth of 4, ran out earlier.
+//!   latest one if its payload has the alignment asked for. Chunks of these sizes are freed
+//!   and asked for again all the time (in the `mixed` benchmark, blocks of 129 to 256 bytes
+//!   are over a third of all requests), and a push and a pop cost a fraction of a merge and
+//!   a split. The price is memory that does not merge while it waits, so the cache gives way
+//!   whenever that could matter: before any allocation reports failure it is emptied into the
+//!   free lists (each chunk freed properly, merged and listed) and the allocation is tried
+//!   again, and it is emptied the same way whenever pages go back, so that cached chunks keep
+//!   no page mapped. The limit is where the benchmarks' efficiency at first failure stayed
+//!   what it was without the cache: larger limits (640 bytes to 2 KiB) ran out earlier in
+//!   `mixed`, the cached chunks placed differently.
 //!
 //! Why two algorithms? A chunk allocator alone pays its header and rounding on every small
 //! block (a 24-byte object would take 32), and slabs alone must round large requests up to
@@ -88,12 +90,12 @@ pub const RESERVE: usize = 1024 * 1024;
 pub const RELEASE_MIN: usize = 64 * 1024;
 /// Freed chunks smaller than this (512 bytes) may wait unmerged in the chunk cache for a request
 /// of their exact size (see the module documentation).
-const CACHE_LIMIT: usize = 512;
+pub const CACHE_LIMIT: usize = 512;
 /// Entries of the chunk cache: one per chunk size below [`CACHE_LIMIT`], by size in granules.
 const CACHE_SIZES: usize = CACHE_LIMIT / chunk::GRANULE;
 /// The most chunks of one size the cache holds: enough to serve a size that comes and goes,
 /// few enough that the cache keeps little memory from merging.
-const CACHE_DEPTH: u8 = 8;
+pub const CACHE_DEPTH: u8 = 8;
 
 /// The kernel's side of the heap: mapping memory in and out of the region.
 pub trait Pages {
