@@ -34,7 +34,9 @@
 //! that chunk's place in its list ([`Heap::refile`]). An aligned request takes the highest
 //! aligned place in the chunk, for the same reason. The exception is a chunk that may have
 //! pages given back (below): it is cut from its start, since the heap fills its region from
-//! the bottom and its high pages are the ones likely not mapped.
+//! the bottom and its high pages are the ones likely not mapped; an aligned request takes
+//! the lowest aligned place in it at once, without first looking through other lists (the
+//! top of the heap is such a chunk, so this is common).
 //!
 //! A free chunk's whole pages (the ones that hold neither its header and list links nor its
 //! footer) may be unmapped; the chunk then carries `RELEASED`, and taking memory from it maps
@@ -52,7 +54,7 @@ pub(crate) const MIN_CHUNK: usize = 32;
 /// Bytes at a free chunk's start that must stay mapped: the header and the two links.
 const FREE_HEAD: usize = 3 * HEADER;
 /// Header flag: this chunk is free.
-const FREE: usize = 1;
+pub(crate) const FREE: usize = 1;
 /// Header flag: the chunk before this one is free (its footer holds its size).
 pub(crate) const PREV_FREE: usize = 2;
 /// Header flag (free chunks): some of this chunk's whole pages may be unmapped.
@@ -396,9 +398,30 @@ impl Heap {
                 if let Some(payload) = self.carve_front(c, header, bin, size, pages) {
                     return payload;
                 }
+            } else {
+                return self.alloc_aligned_front(c, header, size, align, pages);
             }
         }
         self.alloc_chunk_slow(size, align, pages)
+    }
+
+    /// [`Heap::alloc_chunk`] for an aligned request whose chunk, `c` (with `header`), may have
+    /// pages given back: like [`Heap::carve_front`], the lowest aligned place in it, so that
+    /// the rest keeps the high pages; the search if it does not hold the block once aligned,
+    /// or its pages cannot be mapped.
+    #[inline(never)]
+    fn alloc_aligned_front(
+        &mut self,
+        c: usize,
+        header: usize,
+        size: usize,
+        align: usize,
+        pages: &mut impl Pages,
+    ) -> Option<usize> {
+        match fit(c, header & !FLAGS, size, align) {
+            Some(payload) if self.take(c, payload, size, pages) => Some(payload),
+            _ => self.alloc_chunk_slow(size, align, pages),
+        }
     }
 
     /// [`Heap::alloc_chunk`] for everything but its common case: an alignment beyond the
@@ -540,12 +563,13 @@ impl Heap {
         if !self.commit(c, rest + FREE_HEAD, pages) {
             return Some(None);
         }
-        let new_bin = bin_of(tail);
-        if new_bin == bin {
+        // The rest is often the heap's large top chunk, past the table of lists: compare
+        // sizes rather than compute its list.
+        if same_bin(tail, len) {
             self.relink(c, rest);
         } else {
             self.unlink_head(bin, c);
-            self.link_at(new_bin, rest);
+            self.link(rest, tail);
         }
         self.store(rest, tail | FREE | RELEASED);
         self.store(c + len - HEADER, tail);
@@ -710,6 +734,11 @@ impl Heap {
             self.store(c, header | RELEASED);
             let excess = self.stats.free_bytes - self.keep_free();
             self.decommit(from, to, excess.div_ceil(PAGE_SIZE), pages);
+        }
+        // The heap is shrinking: cached chunks go back too, so that they merge and keep no
+        // page mapped that could go. (The cache is empty when this runs inside the flush.)
+        if self.cached_bytes != 0 {
+            self.flush_cache(pages);
         }
     }
 

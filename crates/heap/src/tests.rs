@@ -193,6 +193,9 @@ fn chunks_are_byte_granular_and_merge_when_freed() {
         free_before,
         "all of it is free again"
     );
+    // The 300-byte block waits in the chunk cache, unmerged, until the cache is emptied.
+    heap.flush_cache(&mut pages);
+    heap.check().unwrap();
     let chunks: usize = (0..BINS)
         .map(|bin| {
             let mut n = 0;
@@ -455,4 +458,45 @@ fn random_workloads_keep_every_invariant() {
             "seed {seed}: only cached slabs are left"
         );
     }
+}
+
+#[test]
+fn the_chunk_cache_reuses_exact_sizes_and_gives_way_before_failure() {
+    let region = Region::new(1 << 20);
+    let (mut heap, mut pages) = heap(&region, usize::MAX);
+    let small = layout(300, 8);
+    let a = heap.allocate(small, &mut pages).unwrap();
+    // SAFETY: from this heap with this layout, freed once.
+    unsafe { heap.deallocate(a, small, &mut pages) };
+    heap.check().unwrap();
+    let b = heap.allocate(small, &mut pages).unwrap();
+    assert_eq!(a, b, "a chunk of the same size comes back from the cache");
+    heap.check().unwrap();
+    // Fill the heap with blocks of the cached size, free every other one of the first few
+    // into the cache (as many as it holds), then all the others, and ask for one block
+    // nearly as large as the heap: only a flush of the cache merges the room for it.
+    let mut blocks = Vec::from([b]);
+    while let Some(block) = heap.allocate(small, &mut pages) {
+        blocks.push(block);
+    }
+    let failures = heap.stats().failures;
+    let cached = usize::from(CACHE_DEPTH);
+    for (i, &block) in blocks.iter().enumerate() {
+        if i % 2 == 1 && i < 2 * cached {
+            // SAFETY: from this heap with this layout, freed once.
+            unsafe { heap.deallocate(block, small, &mut pages) };
+        }
+    }
+    assert_eq!(heap.cached_bytes, cached * chunk::chunk_size(300));
+    for (i, &block) in blocks.iter().enumerate() {
+        if i % 2 == 0 || i >= 2 * cached {
+            // SAFETY: from this heap with this layout, freed once.
+            unsafe { heap.deallocate(block, small, &mut pages) };
+        }
+    }
+    heap.check().unwrap();
+    let large = layout(heap.stats().free_bytes - PAGE_SIZE, 8);
+    assert!(heap.allocate(large, &mut pages).is_some());
+    assert_eq!(heap.stats().failures, failures);
+    heap.check().unwrap();
 }
