@@ -526,13 +526,7 @@ impl Heap {
             self.unlink_head(bin, c);
             self.store(start, size);
         } else {
-            self.store(c, front | FREE);
-            self.store(start - HEADER, front);
-            let new_bin = bin_of(front);
-            if new_bin != bin {
-                self.unlink_head(bin, c);
-                self.link_at(new_bin, c);
-            }
+            self.shrink_head(c, bin, front);
             self.store(start, size | PREV_FREE);
         }
         self.stats.free_bytes -= size;
@@ -598,15 +592,22 @@ impl Heap {
         }
         let block = c + tail;
         self.store(block, size | PREV_FREE);
-        self.store(c, tail | FREE);
-        self.store(block - HEADER, tail);
-        let new_bin = bin_of(tail);
+        self.shrink_head(c, bin, tail);
+        self.stats.free_bytes -= size;
+        block + HEADER
+    }
+
+    /// Makes the free chunk `c`, the head of list `bin`, its first `len` bytes only (the rest
+    /// has been taken): a new header and footer, and another list if `len` belongs in one.
+    #[inline(always)]
+    fn shrink_head(&mut self, c: usize, bin: usize, len: usize) {
+        self.store(c, len | FREE);
+        self.store(c + len - HEADER, len);
+        let new_bin = bin_of(len);
         if new_bin != bin {
             self.unlink_head(bin, c);
             self.link_at(new_bin, c);
         }
-        self.stats.free_bytes -= size;
-        block + HEADER
     }
 
     /// A chunk for a small request from a free chunk under 1 KiB, if there is one: one word of

@@ -35,13 +35,21 @@ static KEPT: [AtomicBool; MAX_THREADS] = [const { AtomicBool::new(false) }; MAX_
 /// How many slots are marked in [`KEPT`].
 static KEPT_COUNT: AtomicUsize = AtomicUsize::new(0);
 
+/// Takes the kept stack that `kept` marks, if there is one: true if the caller now owns it.
+fn claim(kept: &AtomicBool) -> bool {
+    let claimed = kept.swap(false, Ordering::Acquire);
+    if claimed {
+        KEPT_COUNT.fetch_sub(1, Ordering::Relaxed);
+    }
+    claimed
+}
+
 /// Unmaps every kept stack and gives its frames back; returns how many there were.
 fn release_kept() -> usize {
     let mut released = 0;
     for (slot, kept) in KEPT.iter().enumerate() {
         // Whoever clears the mark owns the stack: this, or a `map` for a new thread in the slot.
-        if kept.swap(false, Ordering::Acquire) {
-            KEPT_COUNT.fetch_sub(1, Ordering::Relaxed);
+        if claim(kept) {
             mm::unmap_and_free(thread_stack_bottom(slot), THREAD_STACK_SIZE / PAGE_SIZE);
             released += 1;
         }
@@ -74,8 +82,7 @@ impl Stack {
     pub fn map(slot: usize) -> Result<Stack, StackError> {
         let bottom = thread_stack_bottom(slot);
         // The slot is reserved by the caller, so no other thread claims its kept stack meanwhile.
-        if KEPT[slot].swap(false, Ordering::Acquire) {
-            KEPT_COUNT.fetch_sub(1, Ordering::Relaxed);
+        if claim(&KEPT[slot]) {
             return Ok(Stack { bottom, slot });
         }
         let map = || {
