@@ -51,6 +51,8 @@ pub(crate) const HEADER: usize = 8;
 pub(crate) const GRANULE: usize = 16;
 /// The smallest chunk: a free chunk holds its header, two list links and its footer.
 pub(crate) const MIN_CHUNK: usize = 32;
+/// Leftovers smaller than this stay with the block.
+const SLIVER: usize = 128;
 /// Bytes at a free chunk's start that must stay mapped: the header and the two links.
 const FREE_HEAD: usize = 3 * HEADER;
 /// Header flag: this chunk is free.
@@ -59,6 +61,11 @@ pub(crate) const FREE: usize = 1;
 pub(crate) const PREV_FREE: usize = 2;
 /// Header flag (free chunks): some of this chunk's whole pages may be unmapped.
 const RELEASED: usize = 4;
+/// Flag of the word before an allocated block's payload: the chunk does not start there but
+/// `lead` bytes earlier (the word before this one), where its real header is. An aligned
+/// block takes the few bytes its alignment skips this way rather than leave them as a free
+/// chunk too small to be of use.
+const LEAD: usize = 8;
 /// The header's flag bits (the size is a multiple of 16, so its low four bits are free).
 const FLAGS: usize = GRANULE - 1;
 /// Sizes below this (1 KiB) have a list each.
@@ -201,12 +208,7 @@ pub(crate) fn bin_floor(bin: usize) -> usize {
 #[inline(always)]
 fn fit(c: usize, len: usize, size: usize, align: usize) -> Option<usize> {
     // `align` is a power of two: round up with a mask, not a division.
-    let mut payload = (c + HEADER + align - 1) & !(align - 1);
-    let gap = payload - c - HEADER;
-    if gap != 0 && gap < MIN_CHUNK {
-        // Only happens for `align` > 16, so `align` >= 32 = MIN_CHUNK.
-        payload += align;
-    }
+    let payload = (c + HEADER + align - 1) & !(align - 1);
     (payload - HEADER + size <= c + len).then_some(payload)
 }
 
@@ -365,7 +367,7 @@ impl Heap {
         if align <= GRANULE {
             size
         } else {
-            size + align + MIN_CHUNK
+            size + align - GRANULE
         }
     }
 
@@ -507,14 +509,16 @@ impl Heap {
         let top = c + len;
         // `align` is a power of two: round down with a mask.
         let payload = (top - size + HEADER) & !(align - 1);
-        let start = payload.checked_sub(HEADER)?;
-        let front = start.checked_sub(c)?;
-        if front != 0 && front < MIN_CHUNK {
-            return None;
+        let mut start = payload.checked_sub(HEADER)?;
+        let mut front = start.checked_sub(c)?;
+        let mut lead = 0;
+        if front < SLIVER {
+            // Too little to leave free: the block leads with it.
+            (start, lead, front) = (c, front, 0);
         }
-        let mut size = size;
+        let mut size = size + lead;
         let tail = top - start - size;
-        if tail < MIN_CHUNK {
+        if tail < SLIVER {
             size += tail;
             let after = self.load(top);
             self.store(top, after & !PREV_FREE);
@@ -528,6 +532,9 @@ impl Heap {
         } else {
             self.shrink_head(c, bin, front);
             self.store(start, size | PREV_FREE);
+        }
+        if lead != 0 {
+            self.mark_lead(start, lead, size);
         }
         self.stats.free_bytes -= size;
         Some(payload)
@@ -635,15 +642,16 @@ impl Heap {
         let header = self.load(c);
         let len = header & !FLAGS;
         let released = header & RELEASED;
-        let gap = payload - HEADER - c;
-        // A remainder too small to be a chunk stays with the block.
-        let size = if len - gap - size < MIN_CHUNK {
+        // Skipped bytes too few to be of use free lead the block; a remainder after it too.
+        let skip = payload - HEADER - c;
+        let (gap, lead) = if skip < SLIVER { (0, skip) } else { (skip, 0) };
+        let size = if len - skip - size < SLIVER {
             len - gap
         } else {
-            size
+            size + lead
         };
         let tail = len - gap - size;
-        let start = payload - HEADER;
+        let start = c + gap;
         if released != 0 {
             // Map what the block covers, plus the footer of the gap before it and the header
             // and links of the remainder after it.
@@ -670,8 +678,21 @@ impl Heap {
             }
         }
         self.store(start, size | if gap > 0 { PREV_FREE } else { 0 });
+        if lead != 0 {
+            self.mark_lead(start, lead, size);
+        }
         self.stats.free_bytes -= size;
         true
+    }
+
+    /// Marks the allocated chunk at `start` of `size` bytes as one whose payload comes `lead`
+    /// bytes (16 or more) later than usual: the word before the payload says so with [`LEAD`]
+    /// and the bytes from there to the chunk's end, and the word before that holds `lead`.
+    #[inline(always)]
+    fn mark_lead(&mut self, start: usize, lead: usize, size: usize) {
+        debug_assert!(lead >= GRANULE && lead % GRANULE == 0);
+        self.store(start + lead - HEADER, lead);
+        self.store(start + lead, (size - lead) | LEAD);
     }
 
     /// Frees the chunk whose payload is at `payload`, merging it with free neighbours, and gives
@@ -681,8 +702,12 @@ impl Heap {
     /// the next list. A free chunk after it hands over its place in its list the same way.
     #[inline(always)]
     pub(crate) fn free_chunk(&mut self, payload: usize, pages: &mut impl Pages) {
-        let c = payload - HEADER;
-        let header = self.load(c);
+        let mut c = payload - HEADER;
+        let mut header = self.load(c);
+        if header & LEAD != 0 {
+            c -= self.load(c - HEADER);
+            header = self.load(c);
+        }
         debug_assert!(header & FREE == 0, "double free at {payload:#x}");
         let size = header & !FLAGS;
         self.stats.free_bytes += size;
@@ -759,6 +784,11 @@ impl Heap {
         let start = payload - HEADER;
         let header = self.load(start);
         let len = header & !FLAGS;
+        if header & LEAD != 0 {
+            // A block with a lead (aligned) stays as it is: shrinking keeps its bytes, and
+            // growing takes a new block.
+            return size <= len;
+        }
         if size <= len {
             if len - size >= MIN_CHUNK {
                 // Cut the end off as an allocated chunk and free it: that merges it as usual.
