@@ -2,7 +2,7 @@
 
 extern crate std;
 use super::*;
-use crate::chunk::{bin_floor, bin_of, same_bin, BINS};
+use crate::chunk::{bin_floor, bin_of, same_bin, BINS, FREE, LEAD, SLIVER};
 use std::collections::{BTreeMap, BTreeSet};
 use std::vec::Vec;
 use xorshift::Rng;
@@ -221,6 +221,48 @@ fn alignment_up_to_several_pages_is_honoured() {
             heap.check().unwrap();
         }
     }
+}
+
+/// An aligned block whose alignment skips a few bytes of its free chunk takes them (the word
+/// before its payload says so with `LEAD`) rather than leave a free chunk too small for any
+/// chunk request; freeing it gives them back with it.
+#[test]
+fn aligned_blocks_keep_the_few_bytes_their_alignment_skips() {
+    let region = Region::new(1 << 20);
+    let (mut heap, mut pages) = heap(&region, usize::MAX);
+    let mut leads = 0;
+    // Blocks before it of every size in 16-byte steps put the aligned one at every offset.
+    for before in (200..=264).step_by(16) {
+        let free = heap.stats().free_bytes;
+        let a = heap.allocate(layout(before, 16), &mut pages).unwrap();
+        let b = heap.allocate(layout(1000, 64), &mut pages).unwrap();
+        assert_eq!(b.as_ptr() as usize % 64, 0);
+        if heap.load(b.as_ptr() as usize - chunk::HEADER) & LEAD != 0 {
+            leads += 1;
+        }
+        heap.check().unwrap();
+        let mut c = heap.first;
+        while c < heap.end - chunk::HEADER {
+            let header = heap.load(c);
+            let size = header & !(chunk::GRANULE - 1);
+            assert!(
+                header & FREE == 0 || size >= SLIVER,
+                "a free chunk of {size} bytes was left beside the aligned block"
+            );
+            c += size;
+        }
+        // SAFETY: both from this heap with these layouts, freed once.
+        unsafe {
+            heap.deallocate(b, layout(1000, 64), &mut pages);
+            heap.deallocate(a, layout(before, 16), &mut pages);
+        }
+        heap.check().unwrap();
+        assert_eq!(heap.stats().free_bytes, free, "every byte came back");
+    }
+    assert!(
+        leads >= 3,
+        "only {leads} aligned blocks took the bytes before them"
+    );
 }
 
 #[test]
