@@ -412,6 +412,16 @@ impl Heap {
                     return payload;
                 }
             } else {
+                // The lowest aligned place; bytes skipped before it lead the block.
+                let skip = (c + HEADER).wrapping_neg() & (align - 1);
+                if skip < SLIVER {
+                    if let Some(payload) = self.carve_front(c, header, bin, size + skip, pages) {
+                        if payload.is_some() && skip != 0 {
+                            self.mark_lead(c, skip, size + skip);
+                        }
+                        return payload.map(|payload| payload + skip);
+                    }
+                }
                 return self.alloc_aligned_front(c, header, size, align, pages);
             }
         }
@@ -566,11 +576,11 @@ impl Heap {
         pages: &mut impl Pages,
     ) -> Option<Option<usize>> {
         let len = header & !FLAGS;
-        let tail = len - size;
-        let rest = c + size;
-        if tail < MIN_CHUNK {
+        if size + MIN_CHUNK > len {
             return None;
         }
+        let tail = len - size;
+        let rest = c + size;
         if !self.commit(c, rest + FREE_HEAD, pages) {
             return Some(None);
         }
