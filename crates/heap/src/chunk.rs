@@ -317,9 +317,59 @@ impl Heap {
         self.link(c, size);
     }
 
-    /// Lists the free chunk `c..c + size`, whose whole pages are not mapped.
-    pub(crate) fn put_free_released(&mut self, c: usize, size: usize) {
-        self.put_free(c, size, RELEASED);
+    /// Makes `c..c + size`, which ends at the sentinel, the top: a free chunk out of the
+    /// lists, whose pages may not be mapped.
+    #[inline(always)]
+    pub(crate) fn make_top(&mut self, c: usize, size: usize) {
+        self.store(c, size | FREE | RELEASED);
+        self.store(c + size - HEADER, size);
+        self.top = c;
+    }
+
+    /// Puts the top, if there is one, in its list, for the searches that look at every list.
+    #[inline(always)]
+    fn list_top(&mut self) {
+        let top = core::mem::take(&mut self.top);
+        if top != 0 {
+            self.link(top, self.load(top) & !FLAGS);
+        }
+    }
+
+    /// Takes the free chunk before the sentinel, if there is one, out of its list as the top.
+    #[inline(always)]
+    fn adopt_top(&mut self) {
+        let sentinel = self.end - HEADER;
+        if self.top == 0 && self.load(sentinel) & PREV_FREE != 0 {
+            let size = self.load(sentinel - HEADER);
+            let c = sentinel - size;
+            self.unlink(c);
+            let header = self.load(c);
+            self.store(c, header | RELEASED);
+            self.top = c;
+        }
+    }
+
+    /// Cuts a chunk of `size` bytes off the start of the top, if it holds that and a free
+    /// chunk after it; maps what the block and the new top's header reach first. Returns its
+    /// payload, `Some(None)` if those pages could not be mapped, or `None` if the top is
+    /// too small.
+    #[inline(always)]
+    fn carve_top(&mut self, size: usize, pages: &mut impl Pages) -> Option<Option<usize>> {
+        let top = self.top;
+        let len = self.load(top) & !FLAGS;
+        if size + MIN_CHUNK > len {
+            return None;
+        }
+        let rest = top + size;
+        if !self.commit(top, rest + FREE_HEAD, pages) {
+            return Some(None);
+        }
+        self.store(top, size);
+        self.store(rest, (len - size) | FREE | RELEASED);
+        self.store(top + len - HEADER, len - size);
+        self.top = rest;
+        self.stats.free_bytes -= size;
+        Some(Some(top + HEADER))
     }
 
     /// Moves the free chunk `old`'s place in its list to `new` (the same list): the links
@@ -365,6 +415,10 @@ impl Heap {
         loop {
             if bits != 0 {
                 return Some(word * 64 + bits.trailing_zeros() as usize);
+            }
+            // (Lists past the region's largest chunk are always empty.)
+            if word >= self.last_word {
+                return None;
             }
             word += 1;
             bits = *self.nonempty.get(word)?;
@@ -424,6 +478,17 @@ impl Heap {
                 }
                 return self.alloc_aligned_front(c, header, size, align, pages);
             }
+        } else if self.top != 0 {
+            // No list holds a chunk that surely fits: the top, at its lowest aligned place.
+            let skip = (self.top + HEADER).wrapping_neg() & (align - 1);
+            if skip < SLIVER {
+                if let Some(payload) = self.carve_top(size + skip, pages) {
+                    if let (Some(payload), true) = (payload, skip != 0) {
+                        self.mark_lead(payload - HEADER, skip, size + skip);
+                    }
+                    return payload.map(|payload| payload + skip);
+                }
+            }
         }
         self.alloc_chunk_slow(size, align, pages)
     }
@@ -451,6 +516,20 @@ impl Heap {
     /// granule, a chunk whose pages may need mapping, or no list that surely fits.
     #[inline(never)]
     fn alloc_chunk_slow(
+        &mut self,
+        size: usize,
+        align: usize,
+        pages: &mut impl Pages,
+    ) -> Option<usize> {
+        self.list_top();
+        let found = self.alloc_chunk_search(size, align, pages);
+        self.adopt_top();
+        found
+    }
+
+    /// [`Heap::alloc_chunk_slow`] with the top in the lists.
+    #[inline(always)]
+    fn alloc_chunk_search(
         &mut self,
         size: usize,
         align: usize,
@@ -645,13 +724,14 @@ impl Heap {
             return None;
         }
         let size = chunk_size(layout.size());
+        self.list_top();
         let holes = self.nonempty[0] & (!0u64 << bin_of(size));
-        if holes == 0 {
-            return None;
-        }
-        let c = self.bins[holes.trailing_zeros() as usize];
-        self.take(c, c + HEADER, size, &mut NoMapping)
-            .then_some(c + HEADER)
+        let found = (holes != 0)
+            .then(|| self.bins[holes.trailing_zeros() as usize])
+            .filter(|&c| self.take(c, c + HEADER, size, &mut NoMapping))
+            .map(|c| c + HEADER);
+        self.adopt_top();
+        found
     }
 
     /// Takes a chunk of `size` bytes with its payload at `payload` out of the free chunk `c`;
@@ -743,7 +823,11 @@ impl Heap {
                 // It takes the place of the free chunk after it.
                 let next_size = next_header & !FLAGS;
                 let total = size + next_size;
-                self.refile(next, next_size, c, total, next_header & RELEASED);
+                if next == self.top {
+                    self.make_top(c, total);
+                } else {
+                    self.refile(next, next_size, c, total, next_header & RELEASED);
+                }
                 (c, total)
             }
         } else {
@@ -754,6 +838,12 @@ impl Heap {
             let mut total = prev_size + size;
             if next_header & FREE == 0 {
                 self.store(next, next_header | PREV_FREE);
+            } else if next == self.top {
+                // Both neighbours are free and the one after is the top: all three are.
+                self.unlink(prev);
+                total += next_header & !FLAGS;
+                self.make_top(prev, total);
+                return self.after_free(prev, total, pages);
             } else {
                 // Both neighbours are free: the one after leaves its list.
                 self.unlink(next);
@@ -763,6 +853,12 @@ impl Heap {
             self.refile(prev, prev_size, prev, total, released);
             (prev, total)
         };
+        self.after_free(start, total, pages);
+    }
+
+    /// Gives pages of the free chunk `start` of `total` bytes back if the policy says so.
+    #[inline(always)]
+    fn after_free(&mut self, start: usize, total: usize, pages: &mut impl Pages) {
         if total >= crate::RELEASE_MIN && self.stats.free_bytes > self.release_above {
             self.release(start, total, pages);
         }
@@ -801,6 +897,14 @@ impl Heap {
         size: usize,
         pages: &mut impl Pages,
     ) -> bool {
+        self.list_top();
+        let done = self.resize_listed(payload, size, pages);
+        self.adopt_top();
+        done
+    }
+
+    /// [`Heap::resize_chunk`] with the top in the lists.
+    fn resize_listed(&mut self, payload: usize, size: usize, pages: &mut impl Pages) -> bool {
         let start = payload - HEADER;
         let header = self.load(start);
         let len = header & !FLAGS;
@@ -922,6 +1026,15 @@ impl Heap {
                 prev = c;
                 c = self.load(c + HEADER);
             }
+        }
+        if self.top != 0 {
+            let sentinel = self.end - HEADER;
+            if self.load(self.top) & FREE == 0
+                || self.top + (self.load(self.top) & !FLAGS) != sentinel
+            {
+                return Err("the top is not the free chunk before the sentinel");
+            }
+            listed += 1;
         }
         if listed != free_chunks {
             return Err("free chunks missing from the lists");

@@ -153,6 +153,12 @@ pub struct Heap {
     bins: [usize; chunk::BINS],
     /// One bit per list: set if it has a chunk.
     nonempty: [u64; chunk::BIN_WORDS],
+    /// The last word of `nonempty` that may have a bit set: the one of the region's largest
+    /// possible chunk's list.
+    last_word: usize,
+    /// The *top*: the free chunk just before the sentinel, kept out of the lists (see
+    /// [`chunk`]), or 0.
+    top: usize,
     /// Per size class: the first slab with a free block, or 0.
     partial: [usize; slab::CLASSES],
     stats: Stats,
@@ -230,6 +236,8 @@ impl Heap {
             first,
             bins: [0; chunk::BINS],
             nonempty: [0; chunk::BIN_WORDS],
+            last_word: chunk::bin_of(limit) / 64,
+            top: 0,
             partial: [0; slab::CLASSES],
             stats: Stats::default(),
             release_above: 0,
@@ -256,7 +264,7 @@ impl Heap {
 
     fn free_initial(&mut self, first: usize, size: usize) {
         self.stats.free_bytes = size;
-        self.put_free_released(first, size);
+        self.make_top(first, size);
         self.store(first + size, chunk::PREV_FREE);
     }
 
