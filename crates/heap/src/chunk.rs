@@ -349,6 +349,35 @@ impl Heap {
         }
     }
 
+    /// Cuts a chunk of `size` bytes out of the top `skip` bytes (at least [`SLIVER`]) after its
+    /// start, which become a free chunk of their own, if the top holds that and a free chunk
+    /// after it; maps what the block, the header and links of the new top and the gap's
+    /// footer reach first. Returns as [`Heap::carve_top`] does.
+    #[inline(never)]
+    fn carve_top_gap(
+        &mut self,
+        size: usize,
+        skip: usize,
+        pages: &mut impl Pages,
+    ) -> Option<Option<usize>> {
+        let top = self.top;
+        let len = self.load(top) & !FLAGS;
+        if skip + size + MIN_CHUNK > len {
+            return None;
+        }
+        let start = top + skip;
+        let rest = start + size;
+        if !self.commit(start - HEADER, rest + FREE_HEAD, pages) {
+            return Some(None);
+        }
+        // (The gap's header and links are the old top's, which are mapped.)
+        self.put_free(top, skip, RELEASED);
+        self.store(start, size | PREV_FREE);
+        self.make_top(rest, len - skip - size);
+        self.stats.free_bytes -= size;
+        Some(Some(start + HEADER))
+    }
+
     /// Cuts a chunk of `size` bytes off the start of the top, if it holds that and a free
     /// chunk after it; maps what the block and the new top's header reach first. Returns its
     /// payload, `Some(None)` if those pages could not be mapped, or `None` if the top is
@@ -481,13 +510,18 @@ impl Heap {
         } else if self.top != 0 {
             // No list holds a chunk that surely fits: the top, at its lowest aligned place.
             let skip = (self.top + HEADER).wrapping_neg() & (align - 1);
-            if skip < SLIVER {
-                if let Some(payload) = self.carve_top(size + skip, pages) {
+            let payload = if skip < SLIVER {
+                self.carve_top(size + skip, pages).map(|payload| {
                     if let (Some(payload), true) = (payload, skip != 0) {
                         self.mark_lead(payload - HEADER, skip, size + skip);
                     }
-                    return payload.map(|payload| payload + skip);
-                }
+                    payload.map(|payload| payload + skip)
+                })
+            } else {
+                self.carve_top_gap(size, skip, pages)
+            };
+            if let Some(payload) = payload {
+                return payload;
             }
         }
         self.alloc_chunk_slow(size, align, pages)
