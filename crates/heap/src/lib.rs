@@ -442,8 +442,19 @@ impl Heap {
                 self.count_free(layout);
                 return;
             }
+            return self.deallocate_small_chunk(addr, layout, pages);
         }
         self.deallocate_chunk(addr, layout, pages);
+    }
+
+    /// [`Heap::deallocate`] for a small block in a chunk of its own: straight back to the
+    /// lists, since small requests never look in the cache.
+    #[cold]
+    #[inline(never)]
+    fn deallocate_small_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
+        self.count_free(layout);
+        self.small_chunks -= 1;
+        self.free_chunk(addr, pages);
     }
 
     /// The counters' side of freeing a block of `layout`.
@@ -453,25 +464,20 @@ impl Heap {
         self.stats.live_blocks -= 1;
     }
 
-    /// [`Heap::deallocate`] for a chunk (a small block in a chunk of its own, too).
+    /// [`Heap::deallocate`] for a chunk of a request larger than a size class.
     #[inline(never)]
     fn deallocate_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
         self.count_free(layout);
-        if class_of(layout.size(), layout.align()).is_some() {
-            // Small requests never look in the cache: this chunk goes straight back.
-            self.small_chunks -= 1;
-        } else {
-            let len = self.chunk_len(addr);
-            if len < CACHE_LIMIT {
-                let slot = len / chunk::GRANULE;
-                if self.cache_len[slot] < CACHE_DEPTH {
-                    self.cache_len[slot] += 1;
-                    self.cached_bytes += len;
-                    let next = self.cache[slot];
-                    self.store(addr, next);
-                    self.cache[slot] = addr;
-                    return;
-                }
+        let len = self.chunk_len(addr);
+        if len < CACHE_LIMIT {
+            let slot = len / chunk::GRANULE;
+            if self.cache_len[slot] < CACHE_DEPTH {
+                self.cache_len[slot] += 1;
+                self.cached_bytes += len;
+                let next = self.cache[slot];
+                self.store(addr, next);
+                self.cache[slot] = addr;
+                return;
             }
         }
         self.free_chunk(addr, pages);
