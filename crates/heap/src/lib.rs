@@ -429,7 +429,7 @@ impl Heap {
     ///
     /// `ptr` must come from this heap's `allocate` (or `reallocate`) with `layout`, and not
     /// have been freed.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout, pages: &mut impl Pages) {
         let addr = ptr.as_ptr() as usize;
         debug_assert!(

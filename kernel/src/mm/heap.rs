@@ -98,6 +98,7 @@ pub fn stats() -> Option<(Stats, (usize, usize))> {
 // blocks and honours the layout's size and alignment (tested on the host); `dealloc` passes back
 // exactly what `alloc` returned with the same layout, as GlobalAlloc's contract guarantees.
 unsafe impl GlobalAlloc for KernelHeap {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.0.lock().as_mut() {
             Some(heap) => heap
@@ -107,6 +108,7 @@ unsafe impl GlobalAlloc for KernelHeap {
         }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let (Some(heap), Some(ptr)) = (self.0.lock().as_mut(), NonNull::new(ptr)) {
             // SAFETY: the caller passes a block `alloc` returned, with its layout.
