@@ -66,6 +66,7 @@
 #![no_std]
 
 mod chunk;
+mod counting;
 mod pagemap;
 pub mod slab;
 #[cfg(test)]
@@ -73,6 +74,7 @@ mod tests;
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
+pub use counting::Counting;
 pub use slab::{class_of, class_size};
 
 /// Bytes in a page: the unit the heap maps and unmaps.
@@ -97,6 +99,14 @@ const CACHE_SIZES: usize = CACHE_LIMIT / chunk::GRANULE;
 /// few enough that the cache keeps little memory from merging.
 pub const CACHE_DEPTH: u8 = 8;
 
+/// The block at `addr` as a pointer.
+#[inline(always)]
+fn block(addr: usize) -> NonNull<u8> {
+    debug_assert!(addr != 0);
+    // SAFETY: blocks lie in the region, which does not start at 0.
+    unsafe { NonNull::new_unchecked(addr as *mut u8) }
+}
+
 /// The kernel's side of the heap: mapping memory in and out of the region.
 pub trait Pages {
     /// Makes `from..from + bytes` (page aligned) usable; false if it cannot (no memory left),
@@ -110,9 +120,10 @@ pub trait Pages {
 /// Counters for the `mem` command, the tests and the benchmark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Bytes the callers asked for and have not freed.
+    /// Bytes the callers asked for and have not freed ([`Counting`] counts them; a bare
+    /// [`Heap`] reports 0).
     pub requested_bytes: usize,
-    /// Blocks handed out and not freed.
+    /// Blocks handed out and not freed ([`Counting`] counts them; a bare [`Heap`] reports 0).
     pub live_blocks: usize,
     /// Pages of the region mapped now (the page map included).
     pub mapped_pages: usize,
@@ -291,21 +302,11 @@ impl Heap {
     pub fn allocate(&mut self, layout: Layout, pages: &mut impl Pages) -> Option<NonNull<u8>> {
         if let Some(class) = class_of(layout.size(), layout.align()) {
             if let Some(addr) = self.pop_small(class) {
-                return Some(self.count_alloc(addr, layout));
+                return Some(block(addr));
             }
             return self.allocate_small_slow(class, layout, pages);
         }
         self.allocate_chunk(layout, pages)
-    }
-
-    /// The counters' side of handing out the block at `addr` for `layout`.
-    #[inline(always)]
-    fn count_alloc(&mut self, addr: usize, layout: Layout) -> NonNull<u8> {
-        self.stats.requested_bytes += layout.size();
-        self.stats.live_blocks += 1;
-        debug_assert!(addr != 0);
-        // SAFETY: blocks lie in the region, which does not start at 0.
-        unsafe { NonNull::new_unchecked(addr as *mut u8) }
     }
 
     /// The counters' side of a failed allocation.
@@ -326,14 +327,14 @@ impl Heap {
         layout: Layout,
         pages: &mut impl Pages,
     ) -> Option<NonNull<u8>> {
-        let mut block = self.small_from_chunks(class, layout, pages);
-        if block.is_none() && self.cached_bytes != 0 {
+        let mut found = self.small_from_chunks(class, layout, pages);
+        if found.is_none() && self.cached_bytes != 0 {
             // Cached chunks may be what stands in the way: back to the lists with them.
             self.flush_cache(pages);
-            block = self.small_from_chunks(class, layout, pages);
+            found = self.small_from_chunks(class, layout, pages);
         }
-        match block {
-            Some(addr) => Some(self.count_alloc(addr, layout)),
+        match found {
+            Some(addr) => Some(block(addr)),
             None => self.count_failure(),
         }
     }
@@ -369,11 +370,11 @@ impl Heap {
                 self.cache[slot] = self.load(payload);
                 self.cache_len[slot] -= 1;
                 self.cached_bytes -= size;
-                return Some(self.count_alloc(payload, layout));
+                return Some(block(payload));
             }
         }
         match self.alloc_chunk(size, layout.align(), pages) {
-            Some(addr) => Some(self.count_alloc(addr, layout)),
+            Some(addr) => Some(block(addr)),
             None => self.allocate_chunk_flushed(layout, pages),
         }
     }
@@ -391,7 +392,7 @@ impl Heap {
             self.flush_cache(pages);
             let size = chunk::chunk_size(layout.size());
             if let Some(addr) = self.alloc_chunk(size, layout.align(), pages) {
-                return Some(self.count_alloc(addr, layout));
+                return Some(block(addr));
             }
         }
         self.count_failure()
@@ -439,35 +440,25 @@ impl Heap {
         if let Some(class) = class_of(layout.size(), layout.align()) {
             if self.small_chunks == 0 || self.in_slab(addr) {
                 self.free_small(addr, class, pages);
-                self.count_free(layout);
                 return;
             }
-            return self.deallocate_small_chunk(addr, layout, pages);
+            return self.deallocate_small_chunk(addr, pages);
         }
-        self.deallocate_chunk(addr, layout, pages);
+        self.deallocate_chunk(addr, pages);
     }
 
     /// [`Heap::deallocate`] for a small block in a chunk of its own: straight back to the
     /// lists, since small requests never look in the cache.
     #[cold]
     #[inline(never)]
-    fn deallocate_small_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
-        self.count_free(layout);
+    fn deallocate_small_chunk(&mut self, addr: usize, pages: &mut impl Pages) {
         self.small_chunks -= 1;
         self.free_chunk(addr, pages);
     }
 
-    /// The counters' side of freeing a block of `layout`.
-    #[inline(always)]
-    fn count_free(&mut self, layout: Layout) {
-        self.stats.requested_bytes -= layout.size();
-        self.stats.live_blocks -= 1;
-    }
-
     /// [`Heap::deallocate`] for a chunk of a request larger than a size class.
     #[inline(never)]
-    fn deallocate_chunk(&mut self, addr: usize, layout: Layout, pages: &mut impl Pages) {
-        self.count_free(layout);
+    fn deallocate_chunk(&mut self, addr: usize, pages: &mut impl Pages) {
         let len = self.chunk_len(addr);
         if len < CACHE_LIMIT {
             let slot = len / chunk::GRANULE;
@@ -516,7 +507,6 @@ impl Heap {
             false
         };
         if in_place {
-            self.stats.requested_bytes = self.stats.requested_bytes - layout.size() + new_size;
             return Some(ptr);
         }
         let new = self.allocate(new_layout, pages)?;

@@ -396,7 +396,10 @@ fn random_workloads_keep_every_invariant() {
     for seed in 1..=40u64 {
         let mut rng = Rng::new(seed);
         let region = Region::new(16 << 20);
-        let (mut heap, mut pages) = heap(&region, 8 << 20);
+        let mut pages = budget(8 << 20);
+        let (base, size) = (region.ptr as usize, region.layout.size());
+        // SAFETY: the region is a live buffer of this size owned by the test.
+        let mut heap = unsafe { Counting::new(base, size, &mut pages) }.unwrap();
         let mut live: BTreeMap<usize, (Layout, u8)> = BTreeMap::new();
         let on_mapped_pages = |pages: &Budget, addr: usize, size: usize| {
             (addr / PAGE_SIZE..=(addr + size - 1) / PAGE_SIZE)

@@ -15,6 +15,9 @@
 //! that cannot be met ends in [`out_of_memory`], which stops the kernel with the request's size
 //! and the heap's statistics, the two things needed to understand why.
 //!
+//! The allocator is wrapped in `heap::Counting`, which counts the live blocks and the bytes
+//! asked for: what `mem`, `/proc/meminfo` and the leak tests read.
+//!
 //! The lock is never taken in an interrupt handler: handlers do not allocate.
 
 use super::PAGE_TABLES;
@@ -22,13 +25,13 @@ use crate::mm::layout::{KERNEL_HEAP_MAX, KERNEL_HEAP_START};
 use crate::sync::IrqMutex as Mutex;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{null_mut, NonNull};
-use heap::{Heap, HeapError, Pages, Stats};
+use heap::{Counting, HeapError, Pages, Stats};
 pub use heap::{RELEASE_MIN, RESERVE};
 use x86_64::structures::paging::PageTableFlags as Flags;
 use x86_64::VirtAddr;
 
 /// Rust's global allocator: the kernel heap, once [`init`] has made it.
-pub struct KernelHeap(Mutex<Option<Heap>>);
+pub struct KernelHeap(Mutex<Option<Counting>>);
 
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap(Mutex::new(None));
@@ -75,7 +78,7 @@ pub fn init() -> Result<(), KernelHeapError> {
     // mapped there (checked above), and `MapFrames` maps fresh frames for every range it
     // approves, which stay mapped until the heap itself hands them back.
     let heap = unsafe {
-        Heap::new(
+        Counting::new(
             KERNEL_HEAP_START as usize,
             KERNEL_HEAP_MAX as usize,
             &mut MapFrames,
