@@ -37,6 +37,16 @@
 //!   what it was without the cache: larger limits (640 bytes to 2 KiB) ran out earlier in
 //!   `mixed`, the cached chunks placed differently.
 //!
+//! * **The top**, the free chunk that ends at the region's end, where the heap grows, stays out
+//!   of the lists: a request no list surely fits is cut from its start in a few writes, and a
+//!   block freed just below it merges into it ([`chunk`] has the details).
+//!
+//! The heap counts only what its own decisions need: bytes in free chunks (when pages go back)
+//! and pages mapped. Live blocks and requested bytes, which the kernel's `mem` command and leak
+//! tests read, are counted by [`Counting`], a layer around the heap that the kernel's global
+//! allocator uses; the benchmarks measure the bare heap beside `talc`, whose own counters are
+//! an optional feature they leave off.
+//!
 //! Why two algorithms? A chunk allocator alone pays its header and rounding on every small
 //! block (a 24-byte object would take 32), and slabs alone must round large requests up to
 //! whole slabs or pages (the previous design lost a tenth of its memory that way). docs/heap.md
