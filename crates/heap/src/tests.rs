@@ -267,6 +267,30 @@ fn aligned_blocks_keep_the_few_bytes_their_alignment_skips() {
     );
 }
 
+/// The top stays out of the lists: a block cut from it leaves the rest as the top, and a path
+/// that puts it in its list for a while (growing a block in place into it) takes the rest out
+/// again.
+#[test]
+fn the_top_stays_out_of_the_lists() {
+    let region = Region::new(1 << 20);
+    let (mut heap, mut pages) = heap(&region, usize::MAX);
+    let listed = |heap: &Heap| (0..BINS).filter(|&bin| heap.bins[bin] != 0).count();
+    let l = layout(3000, 8);
+    let p = heap.allocate(l, &mut pages).unwrap();
+    let start = p.as_ptr() as usize - chunk::HEADER;
+    assert_eq!(heap.top, start + 3008, "the rest of the top is the top");
+    // SAFETY: a live block of this layout; the new size is not zero.
+    let q = unsafe { heap.reallocate(p, l, 5000, &mut pages) }.unwrap();
+    assert_eq!(q, p, "grown in place into the top");
+    assert_eq!(
+        heap.top,
+        start + 5008,
+        "the rest came out of the lists as the top"
+    );
+    assert_eq!(listed(&heap), 0, "no chunk is listed");
+    heap.check().unwrap();
+}
+
 #[test]
 fn running_out_fails_cleanly_and_small_allocations_still_work_after() {
     let region = Region::new(1 << 20);
