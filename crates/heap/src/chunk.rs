@@ -402,9 +402,7 @@ impl Heap {
             return Some(None);
         }
         self.store(top, size);
-        self.store(rest, (len - size) | FREE | RELEASED);
-        self.store(top + len - HEADER, len - size);
-        self.top = rest;
+        self.make_top(rest, len - size);
         self.stats.free_bytes -= size;
         Some(Some(top + HEADER))
     }
@@ -506,11 +504,8 @@ impl Heap {
                 // The lowest aligned place; bytes skipped before it lead the block.
                 let skip = (c + HEADER).wrapping_neg() & (align - 1);
                 if skip < SLIVER {
-                    if let Some(payload) = self.carve_front(c, header, bin, size + skip, pages) {
-                        if payload.is_some() && skip != 0 {
-                            self.mark_lead(c, skip, size + skip);
-                        }
-                        return payload.map(|payload| payload + skip);
+                    if let Some(cut) = self.carve_front(c, header, bin, size + skip, pages) {
+                        return self.lead(cut, skip, size);
                     }
                 }
                 return self.alloc_aligned_front(c, header, size, align, pages);
@@ -519,12 +514,8 @@ impl Heap {
             // No list holds a chunk that surely fits: the top, at its lowest aligned place.
             let skip = (self.top + HEADER).wrapping_neg() & (align - 1);
             let payload = if skip < SLIVER {
-                self.carve_top(size + skip, pages).map(|payload| {
-                    if let (Some(payload), true) = (payload, skip != 0) {
-                        self.mark_lead(payload - HEADER, skip, size + skip);
-                    }
-                    payload.map(|payload| payload + skip)
-                })
+                self.carve_top(size + skip, pages)
+                    .map(|cut| self.lead(cut, skip, size))
             } else {
                 self.carve_top_gap(size, skip, pages)
             };
@@ -825,6 +816,18 @@ impl Heap {
         }
         self.stats.free_bytes -= size;
         true
+    }
+
+    /// The payload of a block of `size` bytes aligned `skip` bytes into the chunk cut for it
+    /// (`cut`, the payload it would have without the skip, if the cut succeeded), the skipped
+    /// bytes leading it.
+    #[inline(always)]
+    fn lead(&mut self, cut: Option<usize>, skip: usize, size: usize) -> Option<usize> {
+        let payload = cut?;
+        if skip != 0 {
+            self.mark_lead(payload - HEADER, skip, size + skip);
+        }
+        Some(payload + skip)
     }
 
     /// Marks the allocated chunk at `start` of `size` bytes as one whose payload comes `lead`
