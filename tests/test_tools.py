@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from ferrite_tools import cli, contract, kvm, setup
+from ferrite_tools import cli, contract, kvm, paths, setup
 from ferrite_tools.errors import FerriteError
 
 
@@ -139,3 +142,79 @@ def test_an_interactive_run_reports_a_triple_fault(tmp_path: Path, capsys: pytes
     err = capsys.readouterr().err
     assert err.count("the guest triple-faulted") == 1, err
     assert str(log) in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "error"),
+    [
+        (["doctor", "extra"], "usage: ./x.py doctor", "unrecognized arguments: extra"),
+        (["setup", "now"], "usage: ./x.py setup", "unrecognized arguments: now"),
+        (["run", "--bogus"], "usage: ./x.py run", "unrecognized arguments: --bogus"),
+        (["fs", "ls", "a.img", "/", "--zz"], "usage: ./x.py fs ls", "unrecognized arguments: --zz"),
+        (["runner"], "usage: ./x.py runner", "required: elf\n"),
+    ],
+)
+def test_a_command_answers_a_mistake_with_its_own_usage(
+    argv: list[str], usage: str, error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and error in err, err
+
+
+@pytest.mark.parametrize("command", ["doctor", "setup"])
+def test_help_of_doctor_and_setup_is_help(command: str) -> None:
+    """`./x.py doctor --help` once ran doctor; the front end now parses before it runs anything."""
+    process = subprocess.run(
+        [sys.executable, str(paths.ROOT / "x.py"), command, "--help"], capture_output=True, text=True, check=False
+    )
+    assert process.returncode == 0 and process.stdout.startswith(f"usage: ./x.py {command}"), process.stdout
+    assert "present" not in process.stdout and "missing" not in process.stdout
+
+
+def test_the_book_refuses_a_busy_or_impossible_port_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind((cli.BOOK_HOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["book", "--port", str(port)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"port {port}" in err and "--port " in err, err
+        suggested = int(err.rsplit("--port ", 1)[1])
+        assert suggested != port
+    assert cli.main(["book", "--port", "99999"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a TCP port" in err, err
+
+
+def test_a_requested_reboot_is_not_reported_as_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Under BIOS a `reboot` resets through a triple fault (SeaBIOS turns the warm reset into a
+    cold one that way); the kernel's `rebooting` line on the serial line excuses one."""
+    import threading
+    import time
+    from typing import cast
+
+    from ferrite_tools.qemu import Machine
+
+    class Running:
+        exit_status: int | None = None
+
+    machine = Running()
+    log, serial = tmp_path / "run-qemu.log", tmp_path / "run-serial.log"
+    log.write_text("CPU Reset (CPU 0)\n")
+    serial.write_text("ferrite> reboot\r\n")
+    watcher = threading.Thread(target=cli._watch_for_triple_faults, args=(log, cast(Machine, machine), serial))
+    watcher.start()
+    time.sleep(0.5)
+    serial.write_text("ferrite> reboot\r\nrebooting\r\nFerrite 0.1.0\r\n")
+    log.write_text("CPU Reset (CPU 0)\nTriple fault\nCPU Reset (CPU 0)\n")
+    time.sleep(0.6)
+    assert "triple-faulted" not in capsys.readouterr().err
+    # A second triple fault with no reboot asked for is a crash again.
+    log.write_text("CPU Reset (CPU 0)\nTriple fault\nCPU Reset (CPU 0)\nTriple fault\n")
+    time.sleep(0.6)
+    machine.exit_status = 0
+    watcher.join(timeout=5)
+    assert capsys.readouterr().err.count("the guest triple-faulted") == 1

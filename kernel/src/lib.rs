@@ -92,6 +92,7 @@ pub mod console;
 pub mod drivers;
 pub mod fs;
 pub mod interrupts;
+pub mod klog;
 pub mod logger;
 pub mod mm;
 pub mod panic;

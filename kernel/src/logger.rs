@@ -2,7 +2,8 @@
 //!
 //! The `log` crate is the Rust ecosystem's common logging front end; a kernel that implements
 //! its one trait lets every library it uses log the same way. Each record is printed as
-//! `[LEVEL] target: message` and coloured on the screen by level, so errors stand out.
+//! `[LEVEL] target: message` and coloured on the screen by level, so errors stand out, and kept
+//! in the kernel log ([`crate::klog`]) for `dmesg`.
 
 use crate::console;
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -45,6 +46,12 @@ impl Log for KernelLogger {
             format_args!("[{:>5}] ", record.level()),
         );
         console::write_fmt(format_args!("{}: {}\n", record.target(), record.args()));
+        crate::klog::line(format_args!(
+            "{}: {}: {}",
+            record.level(),
+            record.target(),
+            record.args()
+        ));
     }
 
     fn flush(&self) {}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
+import socket
 import stat
 import subprocess
 import sys
@@ -39,6 +41,12 @@ MOUNT_POINTS = ("bin", "dev", "proc", "tmp")
 
 
 def _parser() -> argparse.ArgumentParser:
+    return _parsers()[0]
+
+
+def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's own (`fs ls` as "fs ls"), so an error in a
+    command's arguments is answered with that command's usage."""
     parser = argparse.ArgumentParser(
         prog="./x.py",
         description="Build, boot, test and debug Ferrite. Set-up happens on first use.",
@@ -50,8 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="as before the command")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    commands: dict[str, argparse.ArgumentParser] = {}
+
     def sub_parser(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, parents=[common])
+        commands[name] = sub.add_parser(name, help=help, parents=[common])
+        return commands[name]
 
     def boot_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--uefi", action="store_true", help="boot through UEFI firmware (OVMF) instead of BIOS")
@@ -81,7 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fresh-disk",
         action="store_true",
-        help=f"replace the persistent disk ({RUN_DISK.relative_to(paths.ROOT)}) with a new, empty one first",
+        help="replace the persistent disk with a new, empty one first (refused while another run uses it)",
+    )
+    run.add_argument(
+        "--disk",
+        type=Path,
+        default=RUN_DISK,
+        metavar="IMAGE",
+        help=f"the disk image to attach (default {RUN_DISK.relative_to(paths.ROOT)}; made if missing)",
     )
     run.add_argument("--no-disk", action="store_true", help="boot without a disk (the ramdisk is then the root)")
 
@@ -132,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 
     runner = sub_parser("runner", help="cargo's runner: boot a kernel ELF (used by cargo run/test)")
     runner.add_argument("elf", type=Path)
-    runner.add_argument("args", nargs="*", help="ignored (cargo passes test-harness arguments)")
+    runner.add_argument("args", nargs="*", default=[], help="ignored (cargo passes test-harness arguments)")
 
     mkfs = sub_parser("mkfs", help="write a new Ferrite file system into an image file")
     mkfs.add_argument("image", type=Path)
@@ -141,23 +159,41 @@ def _parser() -> argparse.ArgumentParser:
         "--inodes", type=int, metavar="N", help="files and directories it can hold (default: one per 16 KiB, at least 64)"
     )
     mkfs.add_argument("--from", dest="source", type=Path, metavar="DIR", help="copy this host directory's tree in")
+    mkfs.add_argument(
+        "--force", action="store_true", help="replace an existing file even if it is not a Ferrite image"
+    )
 
     fsck = sub_parser("fsck", help="check an image against docs/disk-format.md (without writing to it)")
     fsck.add_argument("image", type=Path)
 
     fs_parser = sub_parser("fs", help="look inside an image: ls, cat, extract")
     fs_actions = fs_parser.add_subparsers(dest="fs_action", required=True, metavar="ACTION")
-    ls = fs_actions.add_parser("ls", help="list a directory's tree, like ls -l", parents=[common])
+    ls = commands["fs ls"] = fs_actions.add_parser("ls", help="list a directory's tree, like ls -l", parents=[common])
     ls.add_argument("image", type=Path)
     ls.add_argument("path", nargs="?", default="/", help="where in the image (default /)")
-    cat = fs_actions.add_parser("cat", help="write a file's bytes to standard output", parents=[common])
+    cat = commands["fs cat"] = fs_actions.add_parser("cat", help="write a file's bytes to standard output", parents=[common])
     cat.add_argument("image", type=Path)
     cat.add_argument("path")
-    extract = fs_actions.add_parser("extract", help="copy a file or a directory tree out to the host", parents=[common])
+    extract = commands["fs extract"] = fs_actions.add_parser(
+        "extract", help="copy a file or a directory tree out to the host", parents=[common]
+    )
     extract.add_argument("image", type=Path)
     extract.add_argument("path")
     extract.add_argument("dest", type=Path)
-    return parser
+    return parser, commands
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` as a namespace. Like argparse, exits with status 2 and a usage line on a mistake
+    (status 0 after `--help`); but an argument a command does not take is reported with that
+    command's usage, not the top level's, and every command, `doctor` and `setup` included,
+    refuses arguments it does not take."""
+    parser, commands = _parsers()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        name = args.command + (f" {args.fs_action}" if args.command == "fs" else "")
+        commands[name].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _seeds(args: argparse.Namespace) -> tuple[int, ...]:
@@ -194,25 +230,48 @@ def _images(tc: Toolchain, release: bool, verbose: bool, added: Sequence[Path] =
 
 #: QEMU's log of CPU resets in an interactive run, which names a triple fault.
 RUN_QEMU_LOG = "run-qemu.log"
+#: The serial line's copy in an interactive run.
+RUN_SERIAL_LOG = "run-serial.log"
+#: The line the kernel prints before it resets the machine on request (platform/power.rs).
+REBOOT_ANNOUNCEMENT = b"\nrebooting\r?\n"
 
 
-def _watch_for_triple_faults(log: Path, machine: Machine) -> None:
+def _new_lines(path: Path, read: int) -> tuple[bytes, int]:
+    """The complete lines `path` has gained after its first `read` bytes, and the new count. A
+    line cut at the end is read again whole next time."""
+    try:
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size < read:
+                read = 0  # made anew since the last look
+            file.seek(read)
+            new = file.read()
+    except OSError:
+        return b"", read
+    complete = new[: new.rfind(b"\n") + 1]
+    return complete, read + len(complete)
+
+
+def _watch_for_triple_faults(log: Path, machine: Machine, serial: Path | None = None) -> None:
     """Tells the person at the terminal when the guest triple-faults: QEMU then resets the machine,
     which would otherwise look like an ordinary reboot. QEMU writes "Triple fault" to its log
-    (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`."""
-    read = 0  # bytes of the log already looked at: each poll reads only what is new
+    (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`.
+
+    A reboot the guest asked for is not a crash, though it may reset through a triple fault (the
+    kernel's fallback, or SeaBIOS's own when it turns a warm reset into a cold one). So every
+    `rebooting` line the kernel printed on the serial line excuses the next triple fault."""
+    read = 0  # bytes of the QEMU log already looked at: each poll reads only what is new
+    serial_read = 0
+    reboots_asked = 0
     while machine.exit_status is None:
         time.sleep(0.2)
-        try:
-            with log.open("rb") as file:
-                file.seek(read)
-                new = file.read()
-        except OSError:
-            continue
-        # A line cut at the end of the read is read again whole next time.
-        complete = new[: new.rfind(b"\n") + 1]
-        read += len(complete)
-        if b"Triple fault" in complete:
+        complete, read = _new_lines(log, read)
+        if serial is not None:
+            said, serial_read = _new_lines(serial, serial_read)
+            reboots_asked += len(re.findall(REBOOT_ANNOUNCEMENT, b"\n" + said))
+        for _ in range(complete.count(b"Triple fault")):
+            if reboots_asked > 0:
+                reboots_asked -= 1
+                continue
             sys.stderr.write(
                 f"\r\n[x.py] the guest triple-faulted (a fault while handling a double fault); "
                 f"QEMU resets the machine. CPU state: {log}\r\n"
@@ -229,10 +288,14 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     this process gets SIGINT, through the same `Machine` lifecycle as the tests. The terminal's
     settings are restored on every way out."""
     qemu_log = paths.LOG_DIR / RUN_QEMU_LOG
+    serial_log = config.serial_log
     extra: list[str] = []
     if config.interactive:
         qemu_log.parent.mkdir(parents=True, exist_ok=True)
         qemu_log.unlink(missing_ok=True)
+        if serial_log is not None:
+            # Left from the last run, it would be read before QEMU empties it.
+            serial_log.unlink(missing_ok=True)
         extra = ["-d", "cpu_reset", "-D", str(qemu_log)]
     machine = Machine(config, paths.LOG_DIR / "run.log", console=True, extra=extra)
     if verbose:
@@ -242,7 +305,9 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     try:
         with machine:
             if config.interactive:
-                threading.Thread(target=_watch_for_triple_faults, args=(qemu_log, machine), daemon=True).start()
+                threading.Thread(
+                    target=_watch_for_triple_faults, args=(qemu_log, machine, serial_log), daemon=True
+                ).start()
             try:
                 status = machine.wait_exit(None)
             except KeyboardInterrupt:
@@ -259,17 +324,30 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
     return 0 if status in (0, 33) else (status if status is not None else 1)
 
 
-def run_disk(fresh: bool) -> Path:
-    """The persistent disk of `./x.py run`, made if it is missing (or `fresh`)."""
-    if fresh or not RUN_DISK.exists():
-        made = fs.mkfs(RUN_DISK, RUN_DISK_SIZE, directories=MOUNT_POINTS)
-        print(f"made a new {RUN_DISK_SIZE // 2**20} MiB disk: {RUN_DISK} ({made.superblock.inode_count} inodes)")
-    return RUN_DISK
+def run_disk(disk: Path, fresh: bool) -> Path:
+    """The persistent disk of `./x.py run`, made if it is missing (or `fresh`). Refused, untouched,
+    while another run or a QEMU has it (`fs.lock`)."""
+    if fresh or not disk.exists():
+        # A fresh disk replaces whatever is there: the user asked for exactly that.
+        made = fs.mkfs(disk, RUN_DISK_SIZE, directories=MOUNT_POINTS, force=fresh)
+        print(f"made a new {RUN_DISK_SIZE // 2**20} MiB disk: {disk} ({made.superblock.inode_count} inodes)")
+    return disk
 
 
 def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
+    if args.no_disk:
+        return _run(tc, args, None)
+    # Checked before the build, so a refused run costs nothing; and again under the lock.
+    in_use = fs.lock.holder(args.disk)
+    if in_use is not None:
+        raise fs.lock.ImageInUse(in_use)
+    disk = run_disk(args.disk, args.fresh_disk)
+    with fs.lock.held_for_run(disk):
+        return _run(tc, args, disk)
+
+
+def _run(tc: Toolchain, args: argparse.Namespace, disk: Path | None) -> int:
     images = _images(tc, args.release, args.verbose, args.add)
-    disk = None if args.no_disk else run_disk(args.fresh_disk)
     firmware = Firmware.UEFI if args.uefi else Firmware.BIOS
     display = args.display if args.display != "auto" else ("window" if _has_display() else "none")
     config = QemuConfig(
@@ -283,6 +361,7 @@ def cmd_run(tc: Toolchain, args: argparse.Namespace) -> int:
         no_reboot=False,
         fw_cfg=((SESSION_FILE, args.session),),
         disk=disk,
+        serial_log=paths.LOG_DIR / RUN_SERIAL_LOG,
     )
     print(
         f"booting {config.image.name} ({firmware.value}); serial console below. "
@@ -358,10 +437,40 @@ def cmd_debug(tc: Toolchain, args: argparse.Namespace) -> int:
     return boot_interactive(config, args.verbose)
 
 
+#: Where `./x.py book` serves: this machine only.
+BOOK_HOST = "127.0.0.1"
+#: The highest TCP port number.
+MAX_PORT = 65535
+
+
+def _check_port(port: int) -> None:
+    """Raises FerriteError, in one line with a port that is free now, if the book cannot be
+    served on `port` (MkDocs would otherwise say so in a traceback, after a "serving" line)."""
+    if not 1 <= port <= MAX_PORT:
+        raise FerriteError(f"--port {port} is not a TCP port (1 to {MAX_PORT}); try --port {_free_port()}")
+    with socket.socket() as probe:
+        try:
+            probe.bind((BOOK_HOST, port))
+        except OSError as e:
+            raise FerriteError(
+                f"port {port} on {BOOK_HOST} cannot be used ({e.strerror}: another program is probably "
+                f"serving there); try ./x.py book --port {_free_port()}"
+            ) from None
+
+
+def _free_port() -> int:
+    """A port nobody is listening on now (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind((BOOK_HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def cmd_book(port: int) -> int:
     """Serves the book with MkDocs on 127.0.0.1:`port` until Ctrl-C, rebuilding pages as their
     files change, so a reader sees the chapters and the benchmark's charts as rendered pages."""
-    address = f"127.0.0.1:{port}"
+    _check_port(port)
+    address = f"{BOOK_HOST}:{port}"
     print(f"serving the book at http://{address}/ (from {paths.ROOT / 'docs'}; Ctrl-C stops)", flush=True)
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     try:
@@ -412,7 +521,7 @@ def cmd_runner(tc: Toolchain, args: argparse.Namespace) -> int:
 
 def cmd_mkfs(args: argparse.Namespace) -> int:
     size = fs.parse_size(args.size)
-    made = fs.mkfs(args.image, size, inodes=args.inodes, source=args.source)
+    made = fs.mkfs(args.image, size, inodes=args.inodes, source=args.source, force=args.force)
     sb = made.superblock
     print(
         f"{args.image}: {size / 2**20:g} MiB, {sb.block_count} blocks, {sb.inode_count} inodes, a log of "
@@ -423,8 +532,10 @@ def cmd_mkfs(args: argparse.Namespace) -> int:
 
 
 def cmd_fsck(args: argparse.Namespace) -> int:
-    report = fs.fsck(args.image)
     where = args.image
+    if fs.lock.holder(args.image) is not None:
+        print(f"{where}: note: a running QEMU has this image open; what fsck reads may be half of a change")
+    report = fs.fsck(args.image)
     log = report.log
     if log is not None and log.replayed:
         replayed = f"transaction {log.sequence} ({log.replayed} blocks)"
@@ -463,7 +574,7 @@ def cmd_fs(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         if args.command in NO_SETUP_COMMANDS:
             return {"mkfs": cmd_mkfs, "fsck": cmd_fsck, "fs": cmd_fs}[args.command](args)

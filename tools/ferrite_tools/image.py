@@ -59,7 +59,9 @@ BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 #: (small, so that the many boots of the crash test stay quick).
 DISK_RAMDISK = paths.BUILD_DIR / "ramdisk-disk.cpio"
 #: The programs in it.
-DISK_TEST_PROGRAMS = ("cat", "diskstress", "echo", "init", "ls", "mkdir", "reboot", "rm", "sh", "sync", "wc")
+DISK_TEST_PROGRAMS = (
+    "cat", "diskstress", "echo", "filetests", "init", "ls", "mkdir", "reboot", "rm", "sh", "sync", "wc",
+)
 
 
 def build_ramdisk(

@@ -77,6 +77,9 @@ class QemuConfig:
     #: A person at the terminal (`./x.py run`): the serial line gets every key, Ctrl-C and
     #: Ctrl-\\ included, and QEMU's own escape is Ctrl-] (see `INTERACTIVE_ESCAPE`).
     interactive: bool = False
+    #: In an interactive run, a copy of everything the serial line printed (QEMU's chardev
+    #: `logfile`), so the tools can read what the person sees on their terminal.
+    serial_log: Path | None = None
     #: Small named strings for the guest, through QEMU's fw_cfg device (`opt/...` names).
     fw_cfg: tuple[tuple[str, str], ...] = ()
     #: A disk image for the guest's virtio-blk disk (written in place: it is the guest's disk).
@@ -116,9 +119,10 @@ class QemuConfig:
             # A multiplexed stdio chardev: QEMU puts the terminal in raw mode and, with
             # signal=off, passes Ctrl-C and Ctrl-\\ to the guest as bytes. Its escape key
             # (Ctrl-A by default, which the console uses for Home) becomes Ctrl-]: Ctrl-] x quits.
+            logfile = f",logfile={self.serial_log},logappend=off" if self.serial_log is not None else ""
             args += [
                 "-chardev",
-                "stdio,id=terminal,mux=on,signal=off",
+                f"stdio,id=terminal,mux=on,signal=off{logfile}",
                 "-serial",
                 "chardev:terminal",
                 "-echr",

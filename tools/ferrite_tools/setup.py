@@ -406,14 +406,16 @@ def bootstrap(argv: list[str]) -> int:
     """The stdlib half of ./x.py: `doctor` and `setup` run here, and so do the commands that need
     nothing set-up provides; everything else is handed, after set-up, to the full tools in the
     virtual environment."""
-    command = argv[0] if argv else ""
+    # Imported here because the command line imports this module. It imports nothing but the
+    # standard library (a test checks), so this Python, without the virtual environment, runs it.
+    from ferrite_tools.cli import main, parse_args
+
+    # The command line is checked before anything runs, so `doctor --help` prints help, and a
+    # mistyped option costs no set-up (argparse exits with its usage line).
+    command = parse_args(argv).command
     if command == "doctor":
         return doctor()
-    if next((arg for arg in argv if not arg.startswith("-")), "") in NO_SETUP_COMMANDS:
-        # Imported here because the command line imports this module. It imports nothing but the
-        # standard library (a test checks), so this Python, without the virtual environment, runs it.
-        from ferrite_tools.cli import main
-
+    if command in NO_SETUP_COMMANDS:
         return main(argv)
     try:
         ensure()

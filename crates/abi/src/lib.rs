@@ -41,6 +41,7 @@ pub mod resource;
 pub mod sched;
 pub mod signal;
 pub mod stat;
+pub mod syslog;
 pub mod time;
 pub mod tty;
 pub mod uio;

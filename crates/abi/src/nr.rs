@@ -130,6 +130,8 @@ numbers! {
     UMASK = 95,
     /// The real user id.
     GETUID = 102,
+    /// Read or clear the kernel log (`klogctl` in C; what `dmesg` uses).
+    SYSLOG = 103,
     /// The real group id.
     GETGID = 104,
     /// The effective user id.

@@ -8,12 +8,16 @@
 //! the same way (see the `textgrid` crate). A serial terminal sends its keys as bytes, arrow keys
 //! as escape sequences too; [`SerialDecoder`] turns them into [`Key`]s.
 //!
-//! The kernel has no heap when the console starts, so the line and the history live in
-//! fixed-size arrays: [`MAX_LINE`] characters per line, [`HISTORY`] remembered lines. A key that
-//! would make the line longer than that is refused with [`Outcome::TooLong`], and the line is
-//! then *poisoned*: Enter rejects it as a whole ([`Outcome::Rejected`]) instead of running a
-//! truncated command, and the editor is ready for the next line. (A paste of a thousand
-//! characters must not run its first 120 as a command, nor leak its tail into the next line.)
+//! The line and the history live on the heap, up to a limit each editor is made with: the
+//! kernel console's [`MAX_LINE`] characters, the user shell's 4,096 (command chains are long),
+//! and [`HISTORY`] remembered lines. A key that would make the line longer than the limit is
+//! refused with [`Outcome::TooLong`], and the line is then *poisoned*: Enter rejects it as a
+//! whole ([`Outcome::Rejected`]) instead of running a truncated command, and the editor is ready
+//! for the next line. (A paste longer than the limit must not run its first part as a command,
+//! nor leak its tail into the next line.)
+//!
+//! Tab completes the word before the cursor through a [`Complete`]: the kernel console's
+//! completes command names ([`Words`]); the shell's also completes paths, from the file system.
 //!
 //! Cursor movements count display columns, not characters: an emoji or a CJK character takes
 //! two columns on a terminal and on Ferrite's screen alike ([`width`]), so erasing one moves the
@@ -23,9 +27,14 @@
 
 #![no_std]
 
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-/// Most characters a line holds.
+/// Most characters a line of the kernel console holds (the default limit).
 pub const MAX_LINE: usize = 120;
 /// How many submitted lines the history remembers.
 pub const HISTORY: usize = 16;
@@ -57,7 +66,7 @@ pub enum Key {
     Cancel,
     /// Ctrl-U: erase the whole line.
     Kill,
-    /// Tab: complete the command name, or move to the next tab stop.
+    /// Tab: complete the word (a command name, a path), or move to the next tab stop.
     Tab,
     /// Any other control code (Ctrl-D is 0x04, Ctrl-Z 0x1A): the line editor ignores it, a
     /// terminal passes it on to its line discipline.
@@ -140,21 +149,83 @@ fn columns(chars: &[char]) -> usize {
     chars.iter().map(|&c| width(c)).sum()
 }
 
-/// One line of text in a fixed array.
-#[derive(Clone, Copy)]
+/// One line of text, in a buffer made once with room for a whole line: after the editor is
+/// made it never allocates, so the kernel's heap counts stay level however much is typed.
+#[derive(Default, PartialEq, Eq)]
 struct Line {
-    chars: [char; MAX_LINE],
-    len: usize,
+    chars: Vec<char>,
 }
 
 impl Line {
-    const EMPTY: Line = Line {
-        chars: [' '; MAX_LINE],
-        len: 0,
-    };
+    fn with_room(limit: usize) -> Line {
+        Line {
+            chars: Vec::with_capacity(limit),
+        }
+    }
 
     fn as_slice(&self) -> &[char] {
-        &self.chars[..self.len]
+        &self.chars
+    }
+
+    fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    /// Makes this line a copy of `chars`, in its own buffer.
+    fn set(&mut self, chars: &[char]) {
+        self.chars.clear();
+        self.chars.extend_from_slice(chars);
+    }
+}
+
+/// What replaces the line: a history entry (by index, oldest first), the draft, or nothing.
+#[derive(Clone, Copy)]
+enum Recalled {
+    History(usize),
+    Draft,
+    Nothing,
+}
+
+/// Where Tab looks for completions of the word before the cursor.
+///
+/// The editor knows nothing of commands or files: it asks this for the candidates of the word
+/// being typed, and inserts what they share. A candidate that ends in `/` (a directory) is not
+/// followed by a space, so Tab can go on into it.
+pub trait Complete {
+    /// Every completion of `word` (the text from the start of the word to the cursor), whole:
+    /// each starts with `word`. `first` says whether the word is the line's first (a command).
+    fn complete(&mut self, word: &str, first: bool) -> Vec<String>;
+
+    /// Whether it completes words after the first too (paths). If not, Tab there moves to the
+    /// next tab stop instead.
+    fn completes_arguments(&self) -> bool {
+        false
+    }
+
+    /// Whether it completes first words (commands). If not, Tab there moves to the next tab
+    /// stop instead.
+    fn completes_commands(&self) -> bool {
+        true
+    }
+}
+
+/// Completes the first word of a line from a fixed list of names, and nothing else.
+pub struct Words(pub &'static [&'static str]);
+
+impl Complete for Words {
+    fn completes_commands(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    fn complete(&mut self, word: &str, first: bool) -> Vec<String> {
+        if !first {
+            return Vec::new();
+        }
+        self.0
+            .iter()
+            .filter(|w| w.starts_with(word))
+            .map(|w| String::from(*w))
+            .collect()
     }
 }
 
@@ -162,18 +233,19 @@ impl Line {
 pub struct LineEditor {
     line: Line,
     cursor: usize,
-    history: [Line; HISTORY],
-    /// How many history entries are filled.
+    /// Submitted lines, oldest first: the first `stored` of [`HISTORY`] buffers.
+    history: VecDeque<Line>,
+    /// How many history buffers hold a line.
     stored: usize,
-    /// Index of the newest entry in `history` (a ring).
-    newest: usize,
     /// While browsing history: how far back (1 = newest). 0: editing the fresh line.
     browsing: usize,
     /// The fresh line, kept while browsing so Down can return to it.
     draft: Line,
     /// Characters refused since the line filled up; the line is rejected at Enter if any were.
     overflow: usize,
-    /// Command names Tab completes.
+    /// Most characters a line holds.
+    limit: usize,
+    /// Command names Tab completes when no other completer is given.
     words: &'static [&'static str],
 }
 
@@ -198,26 +270,36 @@ fn left(out: &mut impl Write, n: usize) -> fmt::Result {
 }
 
 impl LineEditor {
-    /// An empty editor with an empty history.
-    pub const fn new() -> Self {
+    /// An empty editor with an empty history, whose lines hold at most [`MAX_LINE`] characters.
+    pub fn new() -> Self {
+        Self::with_limit(MAX_LINE)
+    }
+
+    /// An empty editor whose lines hold at most `limit` characters.
+    pub fn with_limit(limit: usize) -> Self {
         LineEditor {
-            line: Line::EMPTY,
+            line: Line::with_room(limit),
             cursor: 0,
-            history: [Line::EMPTY; HISTORY],
+            history: (0..HISTORY).map(|_| Line::with_room(limit)).collect(),
             stored: 0,
-            newest: 0,
             browsing: 0,
-            draft: Line::EMPTY,
+            draft: Line::with_room(limit),
             overflow: 0,
+            limit,
             words: &[],
         }
     }
 
     /// An empty editor whose Tab completes the first word of a line from `words`.
-    pub const fn with_words(words: &'static [&'static str]) -> Self {
+    pub fn with_words(words: &'static [&'static str]) -> Self {
         let mut editor = Self::new();
         editor.words = words;
         editor
+    }
+
+    /// The most characters a line holds.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// The current line's characters.
@@ -235,8 +317,20 @@ impl LineEditor {
         self.cursor
     }
 
-    /// Applies `key`, writing what the display must do to `out`.
+    /// Applies `key`, writing what the display must do to `out`; Tab completes from the words
+    /// the editor was made with.
     pub fn feed(&mut self, key: Key, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
+        let mut words = Words(self.words);
+        self.feed_with(key, out, &mut words)
+    }
+
+    /// As [`LineEditor::feed`], with Tab asking `completer`.
+    pub fn feed_with(
+        &mut self,
+        key: Key,
+        out: &mut impl Write,
+        completer: &mut dyn Complete,
+    ) -> Result<Outcome, fmt::Error> {
         if self.overflow > 0 {
             // Past the limit nothing refused is on the display: count, and uncount on Backspace.
             match key {
@@ -250,7 +344,7 @@ impl LineEditor {
                 }
                 Key::Enter => {
                     out.write_str("\n")?;
-                    let length = self.line.len + self.overflow;
+                    let length = self.line.len() + self.overflow;
                     self.clear();
                     return Ok(Outcome::Rejected(length));
                 }
@@ -260,7 +354,7 @@ impl LineEditor {
         }
         match key {
             Key::Char(c) => return self.insert(c, out),
-            Key::Tab => return self.tab(out),
+            Key::Tab => return self.tab(out, completer),
             Key::Enter => {
                 out.write_str("\n")?;
                 self.remember();
@@ -271,12 +365,12 @@ impl LineEditor {
                 left(out, width(self.line.chars[self.cursor]))?;
                 self.remove_at_cursor(out)?;
             }
-            Key::Delete if self.cursor < self.line.len => self.remove_at_cursor(out)?,
+            Key::Delete if self.cursor < self.line.len() => self.remove_at_cursor(out)?,
             Key::Left if self.cursor > 0 => {
                 self.cursor -= 1;
                 left(out, width(self.line.chars[self.cursor]))?;
             }
-            Key::Right if self.cursor < self.line.len => {
+            Key::Right if self.cursor < self.line.len() => {
                 out.write_char(self.line.chars[self.cursor])?;
                 self.cursor += 1;
             }
@@ -285,27 +379,26 @@ impl LineEditor {
                 self.cursor = 0;
             }
             Key::End => {
-                put(out, &self.line.chars[self.cursor..self.line.len])?;
-                self.cursor = self.line.len;
+                put(out, &self.line.chars[self.cursor..])?;
+                self.cursor = self.line.len();
             }
             Key::Up if self.browsing < self.stored => {
                 if self.browsing == 0 {
-                    self.draft = self.line;
+                    self.draft.set(self.line.as_slice());
                 }
                 self.browsing += 1;
-                let entry = self.history[(self.newest + HISTORY + 1 - self.browsing) % HISTORY];
-                self.replace(entry, out)?;
+                self.replace(Recalled::History(self.stored - self.browsing), out)?;
             }
             Key::Down if self.browsing > 0 => {
                 self.browsing -= 1;
                 let entry = if self.browsing == 0 {
-                    self.draft
+                    Recalled::Draft
                 } else {
-                    self.history[(self.newest + HISTORY + 1 - self.browsing) % HISTORY]
+                    Recalled::History(self.stored - self.browsing)
                 };
                 self.replace(entry, out)?;
             }
-            Key::Kill => self.replace(Line::EMPTY, out)?,
+            Key::Kill => self.replace(Recalled::Nothing, out)?,
             Key::Cancel => {
                 out.write_str("^C\n")?;
                 self.browsing = 0;
@@ -317,16 +410,39 @@ impl LineEditor {
         Ok(Outcome::Editing)
     }
 
-    /// Tab: in the first word, completes it from the command names (as far as they agree;
-    /// listing them when they differ and nothing more can be added); elsewhere, spaces up to
-    /// the next tab stop.
-    fn tab(&mut self, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
+    /// Tab: completes the word before the cursor from `completer` (as far as its candidates
+    /// agree; listing them when they differ and nothing more can be added). With no
+    /// candidates, and nothing typed of a word, spaces up to the next tab stop.
+    fn tab(
+        &mut self,
+        out: &mut impl Write,
+        completer: &mut dyn Complete,
+    ) -> Result<Outcome, fmt::Error> {
         let before = &self.line.chars[..self.cursor];
-        let in_first_word = !before.contains(&' ')
-            && self.line.chars[self.cursor..self.line.len]
-                .first()
-                .is_none_or(|&c| c == ' ');
-        if !in_first_word || self.words.is_empty() {
+        let start = before
+            .iter()
+            .rposition(|&c| c == ' ')
+            .map_or(0, |at| at + 1);
+        let first = !before[..start].iter().any(|&c| c != ' ');
+        let at_word_end = self.line.chars[self.cursor..]
+            .first()
+            .is_none_or(|&c| c == ' ');
+        let word: String = before[start..].iter().collect();
+        let candidates = if at_word_end {
+            completer.complete(&word, first)
+        } else {
+            Vec::new()
+        };
+        if candidates.is_empty() {
+            // A word with nothing to complete it: Tab does nothing, as in a shell.
+            let completing = if first {
+                completer.completes_commands()
+            } else {
+                completer.completes_arguments()
+            };
+            if !word.is_empty() && at_word_end && completing {
+                return Ok(Outcome::Editing);
+            }
             let spaces = TAB_STOP - columns(before) % TAB_STOP;
             for _ in 0..spaces {
                 if self.insert(' ', out)? == Outcome::TooLong {
@@ -335,54 +451,47 @@ impl LineEditor {
             }
             return Ok(Outcome::Editing);
         }
-        let mut prefix = [' '; MAX_LINE];
-        let typed = before.len();
-        prefix[..typed].copy_from_slice(before);
-        let prefix = &prefix[..typed];
-        let starts = |word: &str| {
-            word.chars().count() >= prefix.len() && word.chars().zip(prefix).all(|(a, &b)| a == b)
-        };
-        let words = self.words;
-        let mut matches = words.iter().filter(|w| starts(w));
-        let Some(first) = matches.next() else {
-            return Ok(Outcome::Editing);
-        };
-        // The longest prefix every match shares.
-        let mut common = first.chars().count();
-        let mut several = false;
-        for word in matches {
-            several = true;
-            common = common.min(
-                first
-                    .chars()
-                    .zip(word.chars())
-                    .take_while(|(a, b)| a == b)
-                    .count(),
-            );
-        }
-        let addition = first.chars().skip(prefix.len()).take(common - prefix.len());
-        let mut added = 0;
-        for c in addition {
-            added += 1;
+        // The longest prefix every candidate shares, in characters.
+        let shared = candidates[1..]
+            .iter()
+            .fold(candidates[0].chars().count(), |n, c| {
+                n.min(
+                    candidates[0]
+                        .chars()
+                        .zip(c.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count(),
+                )
+            });
+        let typed = word.chars().count();
+        let addition: Vec<char> = candidates[0]
+            .chars()
+            .skip(typed)
+            .take(shared.saturating_sub(typed))
+            .collect();
+        for &c in &addition {
             if self.insert(c, out)? == Outcome::TooLong {
                 return Ok(Outcome::TooLong);
             }
         }
-        if !several {
-            if self.cursor == self.line.len {
+        if candidates.len() == 1 {
+            if self.cursor == self.line.len() && !candidates[0].ends_with('/') {
                 return self.insert(' ', out);
             }
             return Ok(Outcome::Editing);
         }
-        if added > 0 {
+        if !addition.is_empty() {
             return Ok(Outcome::Editing);
         }
         out.write_str("\n")?;
-        for (i, word) in words.iter().filter(|w| starts(w)).enumerate() {
+        for (i, candidate) in candidates.iter().enumerate() {
             if i > 0 {
                 out.write_str("  ")?;
             }
-            out.write_str(word)?;
+            // A path is listed by its last part, as shells do.
+            let shown = candidate.trim_end_matches('/');
+            let cut = shown.rfind('/').map_or(0, |at| at + 1);
+            out.write_str(&candidate[cut..])?;
         }
         out.write_str("\n")?;
         Ok(Outcome::Listed)
@@ -390,7 +499,7 @@ impl LineEditor {
 
     /// Starts a fresh, empty line (after a submitted or cancelled one).
     pub fn clear(&mut self) {
-        self.line = Line::EMPTY;
+        self.line.chars.clear();
         self.cursor = 0;
         self.browsing = 0;
         self.overflow = 0;
@@ -400,70 +509,69 @@ impl LineEditor {
     /// console printed something else (an error message, say).
     pub fn redraw(&self, out: &mut impl Write) -> fmt::Result {
         put(out, self.line.as_slice())?;
-        left(out, columns(&self.line.chars[self.cursor..self.line.len]))
+        left(out, columns(&self.line.chars[self.cursor..]))
     }
 
     fn insert(&mut self, c: char, out: &mut impl Write) -> Result<Outcome, fmt::Error> {
         if c.is_control() {
             return Ok(Outcome::Editing);
         }
-        if self.line.len == MAX_LINE {
+        if self.line.len() >= self.limit {
             self.overflow += 1;
             return Ok(Outcome::TooLong);
         }
-        self.line
-            .chars
-            .copy_within(self.cursor..self.line.len, self.cursor + 1);
-        self.line.chars[self.cursor] = c;
-        self.line.len += 1;
+        self.line.chars.insert(self.cursor, c);
         // Print from the new character to the end, then step back over the tail.
-        put(out, &self.line.chars[self.cursor..self.line.len])?;
+        put(out, &self.line.chars[self.cursor..])?;
         self.cursor += 1;
-        left(out, columns(&self.line.chars[self.cursor..self.line.len]))?;
+        left(out, columns(&self.line.chars[self.cursor..]))?;
         Ok(Outcome::Editing)
     }
 
     /// Removes the character under the cursor and redraws the tail.
     fn remove_at_cursor(&mut self, out: &mut impl Write) -> fmt::Result {
-        self.line
-            .chars
-            .copy_within(self.cursor + 1..self.line.len, self.cursor);
-        self.line.len -= 1;
+        self.line.chars.remove(self.cursor);
         self.redraw_tail(out)
     }
 
     /// Redraws from the cursor to the end of the line, erases what is beyond, and returns the
     /// display's cursor to the editor's.
     fn redraw_tail(&mut self, out: &mut impl Write) -> fmt::Result {
-        put(out, &self.line.chars[self.cursor..self.line.len])?;
+        put(out, &self.line.chars[self.cursor..])?;
         out.write_str("\u{1b}[K")?;
-        left(out, columns(&self.line.chars[self.cursor..self.line.len]))
+        left(out, columns(&self.line.chars[self.cursor..]))
     }
 
     /// Replaces the whole line with `line` on the display and in the editor, cursor at the end.
-    fn replace(&mut self, line: Line, out: &mut impl Write) -> fmt::Result {
+    fn replace(&mut self, line: Recalled, out: &mut impl Write) -> fmt::Result {
         // A whole new line (history, Ctrl-U): whatever overflowed the old one is gone with it.
         self.overflow = 0;
         left(out, columns(&self.line.chars[..self.cursor]))?;
-        self.line = line;
+        match line {
+            Recalled::History(index) => self.line.set(self.history[index].as_slice()),
+            Recalled::Draft => self.line.set(self.draft.as_slice()),
+            Recalled::Nothing => self.line.chars.clear(),
+        }
         put(out, self.line.as_slice())?;
         out.write_str("\u{1b}[K")?;
-        self.cursor = self.line.len;
+        self.cursor = self.line.len();
         Ok(())
     }
 
     /// Adds the submitted line to the history (not if empty, or the same as the newest).
     fn remember(&mut self) {
         self.browsing = 0;
-        if self.line.len == 0 {
+        if self.line.len() == 0 || (self.stored > 0 && self.history[self.stored - 1] == self.line) {
             return;
         }
-        if self.stored > 0 && self.history[self.newest].as_slice() == self.line.as_slice() {
-            return;
+        if self.stored == HISTORY {
+            // The oldest buffer becomes the newest entry's: rotate, do not reallocate.
+            self.history.rotate_left(1);
+        } else {
+            self.stored += 1;
         }
-        self.newest = (self.newest + 1) % HISTORY;
-        self.history[self.newest] = self.line;
-        self.stored = (self.stored + 1).min(HISTORY);
+        let newest = self.stored - 1;
+        self.history[newest].set(self.line.as_slice());
     }
 }
 
@@ -952,6 +1060,87 @@ mod tests {
             &[Key::Char('a'), Key::Tab, Key::Char('b')],
         );
         assert_eq!(line(&plain), "a       b");
+    }
+
+    #[test]
+    fn an_editor_made_for_long_lines_takes_them_and_recalls_them_whole() {
+        // The shell's editor: 4,096 characters (a 120-character limit once discarded ordinary
+        // command chains).
+        let mut e = LineEditor::with_limit(4096);
+        let mut s = Screen::default();
+        let long: String = std::iter::repeat_n("echo abc && ", 400).collect();
+        let long = &long[..4096];
+        assert_eq!(feed(&mut e, &mut s, &typed(long)), Outcome::Editing);
+        assert_eq!(feed(&mut e, &mut s, &typed("z")), Outcome::TooLong);
+        feed(&mut e, &mut s, &[Key::Backspace]);
+        assert_eq!(feed(&mut e, &mut s, &[Key::Enter]), Outcome::Submitted);
+        assert_eq!(line(&e), long);
+        e.clear();
+        let mut s = Screen::default();
+        feed(&mut e, &mut s, &[Key::Up]);
+        assert_eq!(line(&e), long, "history keeps the whole line");
+        feed(&mut e, &mut s, &[Key::Home, Key::Delete]);
+        assert_eq!(e.chars().len(), 4095);
+    }
+
+    /// A file system of three names under `/tmp`, for path completion.
+    struct Files;
+
+    impl Complete for Files {
+        fn completes_arguments(&self) -> bool {
+            true
+        }
+
+        fn complete(&mut self, word: &str, _first: bool) -> Vec<String> {
+            ["/tmp/notes.txt", "/tmp/notebook/", "/proc/meminfo"]
+                .iter()
+                .filter(|p| p.starts_with(word))
+                .map(|p| String::from(*p))
+                .collect()
+        }
+    }
+
+    fn feed_files(e: &mut LineEditor, keys: &[Key]) -> (Outcome, String) {
+        let mut out = String::new();
+        let mut last = Outcome::Editing;
+        for &key in keys {
+            last = e.feed_with(key, &mut out, &mut Files).unwrap();
+        }
+        (last, out)
+    }
+
+    #[test]
+    fn tab_completes_paths_through_the_completer() {
+        let mut e = LineEditor::new();
+        feed_files(&mut e, &typed("cat /proc/me"));
+        feed_files(&mut e, &[Key::Tab]);
+        assert_eq!(
+            line(&e),
+            "cat /proc/meminfo ",
+            "one match: completed, then a space"
+        );
+        e.clear();
+        feed_files(&mut e, &typed("ls /tmp/no"));
+        feed_files(&mut e, &[Key::Tab]);
+        assert_eq!(line(&e), "ls /tmp/note", "as far as the matches agree");
+        let (outcome, out) = feed_files(&mut e, &[Key::Tab]);
+        assert_eq!(outcome, Outcome::Listed);
+        assert_eq!(out, "\nnotes.txt  notebook/\n", "listed by their last part");
+        feed_files(&mut e, &typed("b"));
+        feed_files(&mut e, &[Key::Tab]);
+        assert_eq!(
+            line(&e),
+            "ls /tmp/notebook/",
+            "a directory: no space, ready for more"
+        );
+        e.clear();
+        feed_files(&mut e, &typed("cat /nothing"));
+        let (_, out) = feed_files(&mut e, &[Key::Tab]);
+        assert_eq!(
+            (line(&e), out),
+            ("cat /nothing".into(), String::new()),
+            "no match: nothing"
+        );
     }
 
     #[test]

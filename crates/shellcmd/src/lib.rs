@@ -72,6 +72,11 @@ pub enum Command<'a> {
     Run(&'a str),
     /// `trace program [args...]`: run it, printing each system call it makes.
     Trace(&'a str),
+    /// `dmesg`: print the kernel log.
+    Dmesg,
+    /// `enosys [live|log]`: show, or choose, whether missing system calls are printed as they
+    /// happen (`live`) or only logged (`log`).
+    Enosys(Option<bool>),
     /// `reboot`.
     Reboot,
     /// `shutdown`.
@@ -151,7 +156,7 @@ pub struct HelpEntry {
 }
 
 /// Every command, in the order `help` lists them.
-pub const COMMANDS: [HelpEntry; 18] = [
+pub const COMMANDS: [HelpEntry; 20] = [
     HelpEntry {
         name: "help",
         usage: "help [command]",
@@ -218,6 +223,16 @@ pub const COMMANDS: [HelpEntry; 18] = [
         summary: "run a program, printing each system call it makes and its result",
     },
     HelpEntry {
+        name: "dmesg",
+        usage: "dmesg",
+        summary: "print the kernel log: boot messages, missing system calls programs asked for",
+    },
+    HelpEntry {
+        name: "enosys",
+        usage: "enosys [live|log]",
+        summary: "print a program's missing system calls as they happen (live), or only log them (log, the default)",
+    },
+    HelpEntry {
         name: "kill",
         usage: "kill <process id>|<thread id>",
         summary: "end a process; for a kernel thread id, ask the thread to stop",
@@ -245,9 +260,9 @@ pub const COMMANDS: [HelpEntry; 18] = [
 ];
 
 /// Every command word, for Tab completion (the `history` entry of [`COMMANDS`] is not one).
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 19] = [
     "help", "echo", "uptime", "ticks", "mem", "memtest", "cpu", "clear", "keymap", "ps", "spawn",
-    "run", "trace", "kill", "fault", "reboot", "shutdown",
+    "run", "trace", "dmesg", "enosys", "kill", "fault", "reboot", "shutdown",
 ];
 
 /// The help entry for `name`, if it is a command.
@@ -284,6 +299,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         "reboot" => Some(("reboot", Command::Reboot)),
         "ps" => Some(("ps", Command::Ps)),
         "shutdown" => Some(("shutdown", Command::Shutdown)),
+        "dmesg" => Some(("dmesg", Command::Dmesg)),
         _ => None,
     };
     if let Some((command, cmd)) = plain {
@@ -317,6 +333,25 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
                     expected: "a command name",
                 }),
                 topic => Ok(Command::Help(topic)),
+            }
+        }
+        "enosys" => {
+            let mode = args.next();
+            if let Some(extra) = args.next() {
+                return Err(ParseError::TooManyArguments {
+                    command: "enosys",
+                    extra,
+                });
+            }
+            match mode {
+                None => Ok(Command::Enosys(None)),
+                Some("live") => Ok(Command::Enosys(Some(true))),
+                Some("log") => Ok(Command::Enosys(Some(false))),
+                Some(given) => Err(ParseError::BadArgument {
+                    command: "enosys",
+                    given,
+                    expected: "live or log",
+                }),
             }
         }
         "keymap" => {
@@ -537,6 +572,14 @@ mod tests {
             })
         ));
         assert_eq!(parse("kill 7"), Ok(Command::Kill(7)));
+        assert_eq!(parse("dmesg"), Ok(Command::Dmesg));
+        assert_eq!(parse("enosys"), Ok(Command::Enosys(None)));
+        assert_eq!(parse("enosys live"), Ok(Command::Enosys(Some(true))));
+        assert_eq!(parse("enosys log"), Ok(Command::Enosys(Some(false))));
+        assert!(matches!(
+            parse("enosys loud"),
+            Err(ParseError::BadArgument { given: "loud", .. })
+        ));
         assert_eq!(parse("run hello"), Ok(Command::Run("hello")));
         assert_eq!(parse("  run  args a  b "), Ok(Command::Run("args a  b")));
         assert!(matches!(

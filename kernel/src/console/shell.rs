@@ -211,12 +211,43 @@ fn run_command(command: Command<'_>, boot: &Boot) {
             let process = u32::try_from(id)
                 .ok()
                 .filter(|&pid| crate::proc::kill(pid, abi::signal::SIGKILL));
+            // A thread that runs a program belongs to its process: stopping the thread alone
+            // would leave a process with no thread (for init, one that no longer collects
+            // orphans). So a process's thread is ended with its process, and init's not at all.
+            let owner = crate::proc::process_of_thread(id);
             if process.is_some() {
                 println!("kill: process {id} is ended");
+            } else if owner == Some(crate::proc::INIT_PID) {
+                println!(
+                    "kill: thread {id} runs init (process 1), which no signal ends (as on Linux)"
+                );
+            } else if let Some(pid) = owner {
+                if crate::proc::kill(pid, abi::signal::SIGKILL) {
+                    println!("kill: thread {id} runs process {pid}; process {pid} is ended");
+                } else {
+                    println!("kill: thread {id} runs process {pid}, which is already ending");
+                }
             } else if crate::sched::request_stop(id) {
                 println!("kill: asked thread {id} to stop");
             } else {
                 println!("kill: no process or thread {id} that can be stopped (see ps; boot and idle cannot)");
+            }
+        }
+        Command::Dmesg => {
+            let mut text = alloc::vec![0u8; crate::klog::BYTES];
+            let count = crate::klog::read_newest(&mut text);
+            crate::print!("{}", alloc::string::String::from_utf8_lossy(&text[..count]));
+        }
+        Command::Enosys(mode) => {
+            if let Some(live) = mode {
+                crate::klog::set_enosys_live(live);
+            }
+            if crate::klog::enosys_live() {
+                println!(
+                    "enosys: missing system calls are printed as programs make them, and logged"
+                );
+            } else {
+                println!("enosys: missing system calls are only logged; 'dmesg' shows them");
             }
         }
         Command::Run(line) => run_program(line, false),

@@ -122,6 +122,10 @@ impl FileSystem for MemFs {
         self.name
     }
 
+    fn read_only(&self) -> bool {
+        self.fs.lock().is_read_only()
+    }
+
     fn root(&self) -> Ino {
         memfs::ROOT
     }

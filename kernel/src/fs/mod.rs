@@ -79,6 +79,10 @@ pub trait FileSystem: Send + Sync {
     fn open(&self, ino: Ino) -> Result<(), Errno>;
     /// A description on `ino` was closed.
     fn close(&self, ino: Ino);
+    /// Whether it refuses every change (`EROFS`), as `/proc/mounts` reports it (`ro`/`rw`).
+    fn read_only(&self) -> bool {
+        false
+    }
     /// Makes every change so far durable (`fsync`, `sync`); in-memory file systems have
     /// nothing to do.
     fn sync(&self) -> Result<(), Errno> {
@@ -220,18 +224,11 @@ pub fn mount(path: &str, fs: Box<dyn FileSystem>) -> Result<(), Errno> {
 }
 
 /// Every mount, the root first: (where, type).
-pub fn mounts() -> Vec<(String, &'static str)> {
-    let mut list: Vec<(String, &'static str)> = ROOT
-        .get()
-        .map(|root| (root.path.clone(), root.fs.type_name()))
-        .into_iter()
-        .collect();
-    list.extend(
-        MOUNTS
-            .read()
-            .iter()
-            .map(|m| (m.path.clone(), m.fs.type_name())),
-    );
+pub fn mounts() -> Vec<(String, &'static str, bool)> {
+    let describe = |m: &Arc<Mount>| (m.path.clone(), m.fs.type_name(), m.fs.read_only());
+    let mut list: Vec<(String, &'static str, bool)> =
+        ROOT.get().map(describe).into_iter().collect();
+    list.extend(MOUNTS.read().iter().map(describe));
     list
 }
 

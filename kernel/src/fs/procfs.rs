@@ -124,8 +124,9 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
             let _ = writeln!(text, "{}.{:02}", centis / 100, centis % 100);
         }
         File::Mounts => {
-            for (path, kind) in super::mounts() {
-                let _ = writeln!(text, "{kind} {path} {kind} rw 0 0");
+            for (path, kind, read_only) in super::mounts() {
+                let access = if read_only { "ro" } else { "rw" };
+                let _ = writeln!(text, "{kind} {path} {kind} {access} 0 0");
             }
         }
         File::Status => {
@@ -136,7 +137,13 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
             let state = if info.status.is_some() {
                 "Z (zombie)"
             } else {
-                "R (running)"
+                let mut state = None;
+                crate::sched::threads(|t| {
+                    if t.id == info.thread {
+                        state = Some(t.state);
+                    }
+                });
+                linux_state(state)
             };
             let _ = writeln!(text, "Name:\t{}", info.name);
             let _ = writeln!(text, "State:\t{state}");
@@ -147,6 +154,16 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
         }
     }
     Ok(text)
+}
+
+/// A live process's `State:` line in Linux's letters, from its thread's state: `R` for a thread
+/// that runs or could run now, `S` for one that waits (a sleep, a pipe, a child, the terminal).
+fn linux_state(thread: Option<::sched::State>) -> &'static str {
+    use ::sched::State;
+    match thread {
+        Some(State::Sleeping { .. } | State::Blocked) => "S (sleeping)",
+        _ => "R (running)",
+    }
 }
 
 /// The `/proc` file system.

@@ -127,6 +127,10 @@ pub struct Task {
     pub status: i32,
     /// Whether each system call is printed with its result (the console's `trace`).
     pub trace: bool,
+    /// One bit per system-call number this program has already been logged as calling in vain
+    /// (`ENOSYS`): each missing call is logged once per program, not once per call. Made at the
+    /// first such call: most programs never make one, and `fork` then copies a null pointer.
+    pub reported_missing: Option<alloc::boxed::Box<[u64; MISSING_WORDS]>>,
     /// The exception that ended the program, if one did.
     pub fault: Option<Fault>,
     /// Its open files, by descriptor.
@@ -136,6 +140,9 @@ pub struct Task {
     /// Written by `user::enter`: where `user::leave` returns to.
     resume: u64,
 }
+
+/// Words of [`Task::reported_missing`]: a bit for each number up to 511 (Linux has about 460).
+pub const MISSING_WORDS: usize = 8;
 
 /// Per thread slot: the task its thread runs, or null for a kernel thread.
 static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
@@ -186,6 +193,13 @@ static PIDS: [AtomicU32; ::sched::MAX_THREADS] =
 /// The pid of the process the running thread runs, if any (for `/proc/self`).
 pub fn current_pid() -> Option<Pid> {
     let pid = PIDS.get(sched::current())?.load(Ordering::Relaxed);
+    (pid != 0).then_some(pid)
+}
+
+/// The pid of the process thread `tid` runs, if it runs one. The kernel console asks before it
+/// stops a thread: a process's thread is ended through its process (or not at all, for init).
+pub fn process_of_thread(tid: ThreadId) -> Option<Pid> {
+    let pid = PIDS.get(tid)?.load(Ordering::Relaxed);
     (pid != 0).then_some(pid)
 }
 
@@ -321,6 +335,7 @@ pub fn spawn(
         mmap_low: exec::MMAP_TOP,
         status: 0,
         trace,
+        reported_missing: None,
         fault: None,
         files,
         cwd: String::from("/"),
@@ -413,6 +428,7 @@ pub fn fork_with(
         mmap_low: task.mmap_low,
         status: 0,
         trace: task.trace,
+        reported_missing: task.reported_missing.clone(),
         fault: None,
         files: task.files.clone(),
         cwd: task.cwd.clone(),

@@ -21,7 +21,6 @@ use crate::mm::space::USER_END;
 use crate::sched;
 use abi::fcntl::{AT_FDCWD, AT_REMOVEDIR, O_CREAT, O_TRUNC, O_WRONLY};
 use abi::{nr, Errno};
-use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::instructions::interrupts;
 use x86_64::structures::paging::PageTableFlags as Flags;
 
@@ -182,6 +181,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::MUNMAP => munmap(task, a[0], a[1]),
         nr::MPROTECT => mprotect(task, a[0], a[1], a[2] as u32),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
+        nr::SYSLOG => syslog(a[0] as i32, a[1], a[2] as i32),
         _ => {
             report_unimplemented(task, number);
             Err(Errno::ENOSYS)
@@ -214,29 +214,72 @@ fn trace(task: &Task, number: usize, frame: &TrapFrame, result: Option<Result<us
     }
 }
 
-/// One bit per call number already reported as missing.
-static REPORTED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
-
-/// Reports, once per call number, that a program asked for a call Ferrite does not have.
+/// Logs, once per program and call number, that a program asked for a call Ferrite does not
+/// have: to the kernel log (`dmesg`), and on the console too only if a learner asked for that
+/// (`enosys live`), so the note never lands inside the program's own output.
 #[cold]
 #[inline(never)]
-fn report_unimplemented(task: &Task, number: usize) {
+fn report_unimplemented(task: &mut Task, number: usize) {
     // Numbers beyond the table share its last bit, so a fuzzer's random numbers are reported
     // once in all, not once each.
-    let index = number.min(REPORTED.len() * 64 - 1);
+    let index = number.min(super::MISSING_WORDS * 64 - 1);
     let (word, bit) = (index / 64, 1u64 << (index % 64));
-    let first = REPORTED[word].fetch_or(bit, Ordering::Relaxed) & bit == 0;
-    if first {
-        let name = abi::nr::name(number).unwrap_or("unknown");
-        crate::println!(
-            "pid {} ({}): system call {number} ({name}) is not implemented; it returns ENOSYS",
-            task.pid,
-            task.name
-        );
+    let reported = task
+        .reported_missing
+        .get_or_insert_with(|| alloc::boxed::Box::new([0; super::MISSING_WORDS]));
+    if reported[word] & bit != 0 {
+        return;
+    }
+    reported[word] |= bit;
+    let name = abi::nr::name(number).unwrap_or("unknown");
+    let (pid, program) = (task.pid, &task.name);
+    macro_rules! note {
+        () => {
+            format_args!(
+                "pid {pid} ({program}): system call {number} ({name}) is not implemented; it returns ENOSYS"
+            )
+        };
+    }
+    if crate::klog::enosys_live() {
+        crate::println!("{}", note!());
+    }
+    crate::klog::line(note!());
+}
+
+/// `syslog(action, buf, len)`: the kernel log, for `dmesg`. Reading is never destructive here
+/// except with `READ_CLEAR`; the waiting `READ` (a log daemon's) is not offered (`EINVAL`).
+#[inline(never)]
+fn syslog(action: i32, buf: u64, len: i32) -> Result<usize, Errno> {
+    use abi::syslog::*;
+    match action {
+        SYSLOG_ACTION_CLOSE
+        | SYSLOG_ACTION_OPEN
+        | SYSLOG_ACTION_CONSOLE_OFF
+        | SYSLOG_ACTION_CONSOLE_ON
+        | SYSLOG_ACTION_CONSOLE_LEVEL => Ok(0),
+        SYSLOG_ACTION_READ_ALL | SYSLOG_ACTION_READ_CLEAR => {
+            // Linux's checks, in Linux's order: a null buffer or a negative length is EINVAL.
+            if buf == 0 || len < 0 {
+                return Err(Errno::EINVAL);
+            }
+            let mut text = alloc::vec![0u8; (len as usize).min(crate::klog::BYTES)];
+            let count = crate::klog::read_newest(&mut text);
+            uaccess::write(buf, &text[..count])?;
+            if action == SYSLOG_ACTION_READ_CLEAR {
+                crate::klog::clear();
+            }
+            Ok(count)
+        }
+        SYSLOG_ACTION_CLEAR => {
+            crate::klog::clear();
+            Ok(0)
+        }
+        SYSLOG_ACTION_SIZE_UNREAD => Ok(crate::klog::len()),
+        SYSLOG_ACTION_SIZE_BUFFER => Ok(crate::klog::BYTES),
+        _ => Err(Errno::EINVAL),
     }
 }
 
-/// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
 #[inline(never)]
 /// `reboot(magic1, magic2, cmd, arg)`: commits every file system, then restarts or powers off.
 fn reboot(a: [u64; 6]) -> Result<usize, Errno> {
@@ -264,6 +307,7 @@ fn reboot(a: [u64; 6]) -> Result<usize, Errno> {
     }
 }
 
+/// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
 fn nanosleep(request: u64) -> Result<usize, Errno> {
     let time: abi::Timespec = uaccess::read_value(request)?;
     if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {
@@ -479,6 +523,7 @@ fn execve(
     task.mmap_low = super::exec::MMAP_TOP;
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     task.name = alloc::string::String::from_utf8_lossy(name).into_owned();
+    task.reported_missing = None;
     task.files.exec();
     super::rename(task.pid, &task.name);
     super::update_resident(task);

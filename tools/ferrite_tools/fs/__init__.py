@@ -13,9 +13,11 @@ The package is standard library only, like set-up, so these commands need no too
 - `layout`: the constants and the on-disk records (superblock, inode, directory entry, log header);
 - `rules`: the names of the rules fsck checks, which the kernel uses too;
 - `image`: opening an image, the superblock and log checks, the in-memory log replay, a reader;
+- `lock`: the lock QEMU takes on an image, which every tool that writes one takes too;
 - `mkfs`; `fsck` with `namespace` (its directory and tree checks); `tree` (listing and extracting).
 """
 
+from ferrite_tools.fs import lock
 from ferrite_tools.fs.fsck import Report, fsck
 from ferrite_tools.fs.mkfs import Made, mkfs, parse_size
 from ferrite_tools.fs.rules import Rule, Violation
@@ -30,6 +32,7 @@ __all__ = [
     "extract",
     "fsck",
     "list_tree",
+    "lock",
     "mkfs",
     "parse_size",
     "read_file",

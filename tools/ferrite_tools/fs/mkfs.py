@@ -13,8 +13,13 @@ steps so that a mistake the user can fix costs nothing:
    full size: the rest stays a hole in the host file, so a 1 GiB image costs what its contents
    cost. A block of zeros in a host file becomes a hole in the Ferrite file too (the format reads
    holes as zeros), which keeps sparse files sparse. The superblock is written last: an image
-   that mkfs did not finish has no magic and no fsck would mistake it for a file system. If the
-   blocks run out part way, the half-written image is removed.
+   that mkfs did not finish has no magic and no fsck would mistake it for a file system.
+
+The new image is written beside the old one and renamed over it only when it is complete, so a
+failure part way (the blocks run out, the host disk fills) leaves the old image as it was. Before
+any of that, mkfs takes the image's lock (`lock.writing`): an image that a running QEMU has open
+is refused untouched, and so is an existing file that is not a Ferrite image, unless the caller
+says `force` (the command line's `--force`): a typo in a path must not cost a user their file.
 
 Timestamps are written as 0: the kernel counts time from its own boot, and an image should be
 the same bytes whenever it is built.
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ferrite_tools.errors import FerriteError
-from ferrite_tools.fs import layout
+from ferrite_tools.fs import layout, lock
 from ferrite_tools.fs.layout import BLOCK_SIZE, DirEntry, Inode, LogHeader, Superblock
 
 #: The root directory's permissions.
@@ -287,6 +292,30 @@ def _write_file(writer: _Writer, node: _Node) -> None:
     writer.inodes[node.inode] = blocks.inode(node.mode, 1, size)
 
 
+def _check_replaceable(path: Path, force: bool) -> None:
+    """Refuses to replace something that is not a Ferrite image, unless `force`."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise FerriteError(f"{path}: cannot look at it ({e.strerror})") from e
+    if not stat.S_ISREG(info.st_mode):
+        raise FerriteError(f"{path}: not a regular file; mkfs writes image files only")
+    if force or info.st_size == 0:
+        return
+    try:
+        with open(path, "rb") as file:
+            start = file.read(len(layout.MAGIC))
+    except OSError as e:
+        raise FerriteError(f"{path}: cannot read it ({e.strerror})") from e
+    if start != layout.MAGIC:
+        raise FerriteError(
+            f"{path}: exists and is not a Ferrite image ({info.st_size} bytes); nothing was written. "
+            "To replace it with a new file system, run the same command with --force."
+        )
+
+
 def _write_metadata(writer: _Writer, sb: Superblock, inodes_used: int) -> None:
     """The inode table, the bitmaps, an empty log and, last, the superblock."""
     tables: dict[int, bytearray] = {}
@@ -318,15 +347,17 @@ def mkfs(
     log_blocks: int | None = None,
     source: Path | None = None,
     directories: Sequence[str] = (),
+    force: bool = False,
 ) -> Made:
-    """Writes a file system of `size_bytes` into `path` (created, or truncated), with the root
+    """Writes a file system of `size_bytes` into `path` (created, or replaced), with the root
     directory (inode 1, mode 0o755), a copy of the tree under `source` if given, and the
     `directories` (paths such as "tmp" or "usr/lib") that it does not already have.
 
-    `inodes` and `log_blocks` default as docs/disk-format.md says. Raises FerriteError for a size
-    or geometry that does not work and for anything in `source` the format cannot hold, naming
-    the host path and the reason; in those cases `path` is not touched. Running out of blocks part
-    way also raises FerriteError, and removes the half-written image.
+    `inodes` and `log_blocks` default as docs/disk-format.md says. Raises FerriteError, leaving
+    `path` as it was, for a size or geometry that does not work, for anything in `source` the
+    format cannot hold (naming the host path and the reason), for running out of blocks part way,
+    for an image in use (`lock.ImageInUse`), and for an existing file that is neither empty nor a
+    Ferrite image unless `force` is given.
     """
     path = Path(path)
     if size_bytes % BLOCK_SIZE:
@@ -335,24 +366,29 @@ def mkfs(
     root = _scan(Path(source)) if source is not None else _Node(b"", ROOT_MODE, "/")
     _add_directories(root, directories)
     order = _number(root, sb.inode_count)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    except OSError as e:
-        raise FerriteError(f"{path}: cannot create the image ({e.strerror})") from e
-    try:
-        os.ftruncate(fd, size_bytes)
-        writer = _Writer(fd, sb)
-        for node in order:
-            if node.is_dir:
-                _write_directory(writer, node)
-            else:
-                _write_file(writer, node)
-        _write_metadata(writer, sb, len(order))
-    except BaseException:
-        os.close(fd)
-        if path.is_file():
-            path.unlink()
-        raise
-    os.close(fd)
+    with lock.writing(path):
+        _check_replaceable(path, force)
+        new = path.with_name(f".{path.name}.mkfs-{os.getpid()}")
+        try:
+            fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as e:
+            raise FerriteError(f"{path}: cannot create the image ({e.strerror})") from e
+        try:
+            os.ftruncate(fd, size_bytes)
+            writer = _Writer(fd, sb)
+            for node in order:
+                if node.is_dir:
+                    _write_directory(writer, node)
+                else:
+                    _write_file(writer, node)
+            _write_metadata(writer, sb, len(order))
+            os.close(fd)
+            fd = -1
+            os.replace(new, path)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            new.unlink(missing_ok=True)
+            raise
     directories_made = sum(node.is_dir for node in order)
     return Made(sb, len(order) - directories_made, directories_made, writer.next_block)

@@ -99,6 +99,16 @@ pub fn error(what: &str, e: Errno) -> i32 {
     FAILURE
 }
 
+/// What a failed `fork` means, in words: `EAGAIN` there is the process table (or the thread
+/// table) being full, which its general description ("try again") does not say.
+pub fn describe_fork_error(e: Errno) -> &'static str {
+    match e {
+        Errno::EAGAIN => "too many processes; try again when some have ended",
+        Errno::ENOMEM => "out of memory for a new process",
+        other => other.description(),
+    }
+}
+
 /// Opens `path` to read, `-` meaning standard input.
 pub fn open_input(path: &str) -> Result<i32, Errno> {
     if path == "-" {
@@ -129,14 +139,82 @@ pub fn for_each_chunk(
     fd: i32,
     mut each: impl FnMut(&[u8]) -> Result<(), Errno>,
 ) -> Result<(), Errno> {
+    read_chunks(fd, |chunk| each(chunk).map(|()| More::Yes))
+}
+
+/// Whether a reader wants more input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum More {
+    /// Go on reading.
+    Yes,
+    /// Stop: what was wanted has been read.
+    No,
+}
+
+/// Calls `each` with every chunk read from `fd` until end of file, or until `each` answers
+/// [`More::No`]. A program that has what it wants stops reading at once (`head -n 2` does not
+/// drain an endless pipe): when it exits, the writer's next write fails with `EPIPE`.
+pub fn read_chunks(
+    fd: i32,
+    mut each: impl FnMut(&[u8]) -> Result<More, Errno>,
+) -> Result<(), Errno> {
     let mut buffer = alloc::vec![0u8; CHUNK];
     loop {
         match sys::read(fd, &mut buffer) {
             Ok(0) => return Ok(()),
-            Ok(n) => each(&buffer[..n])?,
+            Ok(n) => {
+                if each(&buffer[..n])? == More::No {
+                    return Ok(());
+                }
+            }
             Err(Errno::EINTR) => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Which end of a copy failed, so the message names the right file: a full disk is the
+/// output's fault, not the input's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyError {
+    /// Reading the input failed.
+    Read(Errno),
+    /// Writing the output failed.
+    Write(Errno),
+}
+
+/// Copies everything readable from `input` to `output`.
+pub fn copy(input: i32, output: i32) -> Result<(), CopyError> {
+    let mut failed_write = None;
+    let read = for_each_chunk(input, |chunk| {
+        crate::fs::write_all(output, chunk).inspect_err(|&e| failed_write = Some(e))
+    });
+    match (failed_write, read) {
+        (Some(e), _) => Err(CopyError::Write(e)),
+        (None, Err(e)) => Err(CopyError::Read(e)),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+/// Whether two open files are one file (the same inode on the same file system).
+pub fn same_file(a: &abi::Stat, b: &abi::Stat) -> bool {
+    a.st_dev == b.st_dev && a.st_ino == b.st_ino
+}
+
+/// For `cp` and `mv`: refuses a copy or move of a file onto itself, which would otherwise empty
+/// it (`cp f f` opens `f` for writing, truncating it, before reading a byte). Prints Linux's
+/// words and returns the status to exit with; `Ok` if `destination` is another file or does
+/// not exist.
+pub fn refuse_same_file(source: &str, destination: &str) -> Result<(), i32> {
+    match (sys::stat(source), sys::stat(destination)) {
+        (Ok(a), Ok(b)) if same_file(&a, &b) => {
+            eprintln!(
+                "{}: '{source}' and '{destination}' are the same file",
+                crate::start::program_name()
+            );
+            Err(FAILURE)
+        }
+        _ => Ok(()),
     }
 }
 

@@ -15,7 +15,7 @@ pub struct File {
 
 impl File {
     /// Opens `path` with `flags` (and `mode` for a new file).
-    pub fn open(path: &str, flags: u32, mode: u32) -> Result<File, Errno> {
+    pub fn open(path: &(impl AsRef<[u8]> + ?Sized), flags: u32, mode: u32) -> Result<File, Errno> {
         sys::open(path, flags, mode).map(|fd| File { fd })
     }
 
@@ -93,8 +93,10 @@ pub fn write_file(path: &str, bytes: &[u8]) -> Result<(), Errno> {
 /// One entry of a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
-    /// Its name.
+    /// Its name (a name that is not UTF-8 has its odd bytes replaced here).
     pub name: String,
+    /// Its name exactly as the directory holds it, to name it back to the kernel.
+    pub bytes: Vec<u8>,
     /// Its inode number.
     pub ino: u64,
     /// Its type (`abi::dirent::DT_DIR`, ...).
@@ -102,7 +104,7 @@ pub struct DirEntry {
 }
 
 /// The entries of the directory at `path`, `.` and `..` included, in the kernel's order.
-pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, Errno> {
+pub fn read_dir(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<Vec<DirEntry>, Errno> {
     use abi::fcntl::*;
     let dir = File::open(path, O_RDONLY | O_DIRECTORY, 0)?;
     let mut entries = Vec::new();
@@ -126,6 +128,7 @@ pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, Errno> {
                 .unwrap_or(name_bytes.len());
             entries.push(DirEntry {
                 name: String::from_utf8_lossy(&name_bytes[..name_end]).into_owned(),
+                bytes: name_bytes[..name_end].to_vec(),
                 ino,
                 kind,
             });
@@ -134,5 +137,26 @@ pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, Errno> {
             }
             at += len as usize;
         }
+    }
+}
+
+/// Removes `path` and, if it is a directory, everything under it (names that are not UTF-8
+/// included). The first error ends the removal; what was removed stays removed.
+pub fn remove_tree(path: &[u8]) -> Result<(), Errno> {
+    match read_dir(path) {
+        Ok(entries) => {
+            for entry in entries
+                .iter()
+                .filter(|e| e.bytes != b"." && e.bytes != b"..")
+            {
+                let mut child = path.to_vec();
+                child.push(b'/');
+                child.extend_from_slice(&entry.bytes);
+                remove_tree(&child)?;
+            }
+            sys::rmdir(path)
+        }
+        Err(Errno::ENOTDIR) => sys::unlink(path),
+        Err(e) => Err(e),
     }
 }

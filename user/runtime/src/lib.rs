@@ -24,6 +24,7 @@ extern crate alloc;
 pub mod cli;
 pub mod fs;
 pub mod heap;
+pub mod kill;
 pub mod ktap;
 pub mod print;
 pub mod start;

@@ -250,13 +250,14 @@ pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
 pub struct CPath(alloc::vec::Vec<u8>);
 
 impl CPath {
-    /// `path` with a NUL added.
-    pub fn new(path: &str) -> Result<CPath, Errno> {
-        if path.as_bytes().contains(&0) {
+    /// `path` with a NUL added (a `str`, or bytes for a name that is not UTF-8).
+    pub fn new(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<CPath, Errno> {
+        let path = path.as_ref();
+        if path.contains(&0) {
             return Err(Errno::EINVAL);
         }
         let mut bytes = alloc::vec::Vec::with_capacity(path.len() + 1);
-        bytes.extend_from_slice(path.as_bytes());
+        bytes.extend_from_slice(path);
         bytes.push(0);
         Ok(CPath(bytes))
     }
@@ -268,7 +269,12 @@ impl CPath {
 }
 
 /// A call whose only memory argument is the NUL-terminated path in `args[at]`.
-fn path_call(number: usize, path: &str, at: usize, mut args: [usize; 6]) -> Result<usize, Errno> {
+fn path_call(
+    number: usize,
+    path: &(impl AsRef<[u8]> + ?Sized),
+    at: usize,
+    mut args: [usize; 6],
+) -> Result<usize, Errno> {
     let path = CPath::new(path)?;
     args[at] = path.as_arg();
     // SAFETY: the kernel reads the NUL-terminated string `path`, alive for the call; no other
@@ -278,7 +284,7 @@ fn path_call(number: usize, path: &str, at: usize, mut args: [usize; 6]) -> Resu
 
 /// Opens (or with `O_CREAT` creates, with permissions `mode`) the file at `path`; returns the
 /// new descriptor.
-pub fn open(path: &str, flags: u32, mode: u32) -> Result<i32, Errno> {
+pub fn open(path: &(impl AsRef<[u8]> + ?Sized), flags: u32, mode: u32) -> Result<i32, Errno> {
     let args = [
         abi::fcntl::AT_FDCWD as usize,
         0,
@@ -360,13 +366,13 @@ pub fn mkdir(path: &str, mode: u32) -> Result<(), Errno> {
     path_call(nr::MKDIR, path, 0, [0, mode as usize, 0, 0, 0, 0]).map(drop)
 }
 
-/// Removes the empty directory `path`.
-pub fn rmdir(path: &str) -> Result<(), Errno> {
+/// Removes the empty directory `path` (a `str`, or bytes for a name that is not UTF-8).
+pub fn rmdir(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<(), Errno> {
     path_call(nr::RMDIR, path, 0, [0; 6]).map(drop)
 }
 
 /// Removes the name `path` (a file's data goes when it is no longer open).
-pub fn unlink(path: &str) -> Result<(), Errno> {
+pub fn unlink(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<(), Errno> {
     path_call(nr::UNLINK, path, 0, [0; 6]).map(drop)
 }
 
@@ -450,6 +456,22 @@ pub fn reboot(command: u32) -> Errno {
         Ok(_) => Errno::EIO,
         Err(e) => e,
     }
+}
+
+/// `syslog(action, buffer, len)` (`klogctl`): reads or clears the kernel log; returns the bytes
+/// read, or the size asked for.
+pub fn syslog(action: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let len = i32::try_from(buffer.len()).unwrap_or(i32::MAX);
+    let args = [
+        action as usize,
+        buffer.as_mut_ptr() as usize,
+        len as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel writes at most `len` bytes into `buffer`, which is alive and writable.
+    abi::decode(unsafe { raw(nr::SYSLOG, args) })
 }
 
 /// Sets the size of the file open on `fd`.

@@ -1,4 +1,8 @@
 //! `cp SOURCE... TARGET`: copies files, into the directory TARGET if it is one.
+//!
+//! A file is never copied onto itself: opening the destination truncates it, so `cp f f` (or
+//! the same file by another name) would empty the file before reading a byte. That is refused
+//! with Linux's words, as is a directory as a source.
 
 #![no_std]
 #![no_main]
@@ -7,7 +11,7 @@ extern crate alloc;
 
 use runtime::abi::fcntl::{O_CREAT, O_TRUNC, O_WRONLY};
 use runtime::abi::stat::{file_type, S_IFDIR};
-use runtime::fs::{write_all, File};
+use runtime::fs::File;
 use runtime::{cli, sys, Errno};
 
 runtime::entry!(main);
@@ -27,7 +31,9 @@ fn main() -> i32 {
     };
     let mut status = 0;
     for (source, destination) in &pairs {
-        if let Err((what, e)) = copy(source, destination) {
+        if let Err(refused) = cli::refuse_same_file(source, destination) {
+            status = refused;
+        } else if let Err((what, e)) = copy(source, destination) {
             status = cli::error(what, e);
         }
     }
@@ -47,6 +53,8 @@ fn copy<'a>(source: &'a str, destination: &'a str) -> Result<(), (&'a str, Errno
         stat.st_mode & 0o777,
     )
     .map_err(|e| (destination, e))?;
-    cli::for_each_chunk(input.fd(), |chunk| write_all(output.fd(), chunk))
-        .map_err(|e| (destination, e))
+    cli::copy(input.fd(), output.fd()).map_err(|e| match e {
+        cli::CopyError::Read(e) => (source, e),
+        cli::CopyError::Write(e) => (destination, e),
+    })
 }

@@ -385,12 +385,49 @@ fn over_long_names_and_paths_are_refused() -> Outcome {
     Ok(())
 }
 
-fn the_root_is_read_only_and_dev_and_proc_answer() -> Outcome {
-    expect_err(
-        sys::open("/new-file", O_CREAT | O_WRONLY, 0o644),
-        Errno::EROFS,
-        "create in /",
-    )?;
+/// Whether `/proc/mounts` says the file system that holds `path` (the mount with the longest
+/// path that contains it) is mounted read-only.
+fn mounted_read_only(path: &str) -> Result<bool, String> {
+    let mounts = read_file("/proc/mounts").context("/proc/mounts")?;
+    let mounts = String::from_utf8_lossy(&mounts);
+    let contains = |mount: &str| {
+        mount == "/"
+            || path == mount
+            || path.strip_prefix(mount).is_some_and(|r| r.starts_with('/'))
+    };
+    mounts
+        .lines()
+        .map(|line| line.split(' ').collect::<Vec<_>>())
+        .filter(|fields| fields.get(1).is_some_and(|mount| contains(mount)))
+        .max_by_key(|fields| fields[1].len())
+        .and_then(|fields| {
+            fields
+                .get(3)
+                .map(|access| access.split(',').any(|a| a == "ro"))
+        })
+        .ok_or_else(|| format!("/proc/mounts has no file system for {path}"))
+}
+
+fn the_root_bin_dev_and_proc_answer_as_mounted() -> Outcome {
+    // The root is the read-only ramdisk on a boot without a disk, and the disk (writable)
+    // otherwise: the case holds on both, and leaves nothing behind on a disk.
+    check!(
+        mounted_read_only("/bin")?,
+        "/proc/mounts shows /bin writable"
+    );
+    let probe = format!("/filetests-probe-{}", sys::getpid());
+    if mounted_read_only("/")? {
+        expect_err(
+            sys::open(&probe, O_CREAT | O_WRONLY, 0o644),
+            Errno::EROFS,
+            "create in a read-only /",
+        )?;
+    } else {
+        let fd = sys::open(&probe, O_CREAT | O_EXCL | O_WRONLY, 0o644).context("create in /")?;
+        sys::close(fd).context("close")?;
+        sys::unlink(&probe).context("unlink from /")?;
+        expect_err(sys::stat(&probe), Errno::ENOENT, "stat after unlink")?;
+    }
     expect_err(sys::unlink("/bin/hello"), Errno::EROFS, "unlink from /bin")?;
     expect_err(sys::rmdir("/tmp"), Errno::EBUSY, "rmdir of a mount point")?;
     check!(
@@ -746,7 +783,7 @@ const CASES: &[Case] = cases![
     rename_moves_directories_but_not_into_themselves,
     paths_resolve_dot_dotdot_and_the_working_directory,
     over_long_names_and_paths_are_refused,
-    the_root_is_read_only_and_dev_and_proc_answer,
+    the_root_bin_dev_and_proc_answer_as_mounted,
     dup_and_dup2_share_one_position,
     fcntl_duplicates_and_sets_close_on_exec,
     descriptors_are_inherited_across_fork_and_exec,

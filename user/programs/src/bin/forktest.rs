@@ -7,7 +7,7 @@
 #![no_main]
 
 use runtime::abi::wait;
-use runtime::{println, sys};
+use runtime::{cli, println, sys};
 
 runtime::entry!(main);
 
@@ -15,12 +15,22 @@ runtime::entry!(main);
 const DEFAULT_CHILDREN: u32 = 100;
 /// Most children alive at once (the kernel has room for 128 threads in all).
 const BATCH: u32 = 100;
+/// The usage line.
+const USAGE: &str = "forktest [N] (N children, 1 or more; default 100)";
 
 fn main() -> i32 {
-    let children: u32 = runtime::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_CHILDREN);
+    let args = match cli::parse("", USAGE) {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
+    let children = match args.operands.as_slice() {
+        [] => DEFAULT_CHILDREN,
+        [count] => match count.parse::<u32>() {
+            Ok(count) if count > 0 => count,
+            _ => return cli::show_usage(USAGE),
+        },
+        _ => return cli::show_usage(USAGE),
+    };
     let mut seen = 0u32;
     let mut sum = 0u64;
     let mut forked = 0u32;
@@ -31,7 +41,7 @@ fn main() -> i32 {
                 Ok(0) => sys::exit_group((i % 256) as i32),
                 Ok(_) => {}
                 Err(e) => {
-                    println!("forktest: fork {i} failed: {e:?}");
+                    println!("forktest: fork {i} failed: {}", cli::describe_fork_error(e));
                     return 1;
                 }
             }

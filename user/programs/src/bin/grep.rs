@@ -1,4 +1,4 @@
-//! `grep [-vicn] PATTERN [FILE...]`: prints the lines that match PATTERN.
+//! `grep [-vicn] [-m NUM] PATTERN [FILE...]`: prints the lines that match PATTERN.
 //!
 //! The patterns are a small regular-expression language, enough for most everyday searches and
 //! short enough to read in one sitting: a character matches itself, `.` any character, `c*`
@@ -7,7 +7,8 @@
 //! recurse on the rest, trying every length a `*` could cover.
 //!
 //! `-v` prints the lines that do not match, `-i` ignores case, `-c` prints only how many lines
-//! matched, `-n` numbers them. The status is 0 if a line was selected, 1 if none was, 2 for an
+//! matched, `-n` numbers them, `-m NUM` stops reading a file after NUM selected lines (so
+//! `yes | grep -m 1 y` ends, and so does `yes`, by `SIGPIPE`). The status is 0 if a line was selected, 1 if none was, 2 for an
 //! error, as POSIX says.
 
 #![no_std]
@@ -16,6 +17,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use runtime::cli::More;
 use runtime::fs::write_all;
 use runtime::{cli, println};
 
@@ -25,6 +27,8 @@ runtime::entry!(main);
 const NO_MATCH: i32 = 1;
 /// The status for an error (as grep reports even over "no match").
 const TROUBLE: i32 = 2;
+/// The usage line.
+const USAGE: &str = "grep [-vicn] [-m NUM] PATTERN [FILE...]";
 
 /// Whether `pattern` matches somewhere in `text`.
 fn matches(pattern: &[u8], text: &[u8]) -> bool {
@@ -62,12 +66,15 @@ fn match_star(c: u8, rest: &[u8], text: &[u8]) -> bool {
 }
 
 fn main() -> i32 {
-    let args = match cli::parse("vicn", "grep [-vicn] PATTERN [FILE...]") {
+    let args = match cli::parse("vicnm:", USAGE) {
         Ok(args) => args,
         Err(_) => return TROUBLE,
     };
-    let Some((pattern, files)) = args.operands.split_first() else {
-        cli::show_usage("grep [-vicn] PATTERN [FILE...]");
+    let (Some((pattern, files)), Ok(limit)) = (
+        args.operands.split_first(),
+        args.value('m').map_or(Ok(u64::MAX), str::parse::<u64>),
+    ) else {
+        cli::show_usage(USAGE);
         return TROUBLE;
     };
     let fold = |bytes: &[u8]| -> Vec<u8> {
@@ -95,7 +102,10 @@ fn main() -> i32 {
             }
         };
         let (mut count, mut number, mut partial) = (0u64, 0u64, Vec::new());
-        let mut on_line = |line: &[u8]| -> Result<(), runtime::Errno> {
+        let mut on_line = |line: &[u8]| -> Result<More, runtime::Errno> {
+            if count >= limit {
+                return Ok(More::No);
+            }
             number += 1;
             if matches(&pattern, &fold(line)) != args.has('v') {
                 count += 1;
@@ -113,21 +123,25 @@ fn main() -> i32 {
                     write_all(1, &out)?;
                 }
             }
-            Ok(())
+            Ok(if count >= limit { More::No } else { More::Yes })
         };
-        let result = cli::for_each_chunk(fd, |chunk| {
+        let mut more = More::Yes;
+        let result = cli::read_chunks(fd, |chunk| {
             partial.extend_from_slice(chunk);
             while let Some(end) = partial.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = partial.drain(..=end).collect();
-                on_line(&line[..end])?;
+                more = on_line(&line[..end])?;
+                if more == More::No {
+                    break;
+                }
             }
-            Ok(())
+            Ok(more)
         });
         let result = result.and_then(|()| {
-            if partial.is_empty() {
+            if partial.is_empty() || more == More::No {
                 Ok(())
             } else {
-                on_line(&partial)
+                on_line(&partial).map(|_| ())
             }
         });
         cli::close_input(fd);

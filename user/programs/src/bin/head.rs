@@ -1,8 +1,13 @@
-//! `head [-n N] [FILE...]`: prints the first N lines (10 unless told) of each file.
+//! `head [-n N | -c N] [FILE...]`: prints the first N lines (10 unless told), or with `-c` the
+//! first N bytes, of each file.
+//!
+//! `head` stops reading as soon as it has what it wants: `yes | head -n 2` prints two lines and
+//! exits, and `yes`, writing into a pipe nobody reads any more, gets `SIGPIPE` and ends.
 
 #![no_std]
 #![no_main]
 
+use runtime::cli::More;
 use runtime::fs::write_all;
 use runtime::{cli, println};
 
@@ -11,14 +16,28 @@ runtime::entry!(main);
 /// Lines printed unless `-n` says otherwise.
 const DEFAULT_LINES: u64 = 10;
 /// The usage line.
-const USAGE: &str = "head [-n N] [FILE...]";
+const USAGE: &str = "head [-n N | -c N] [FILE...]";
+
+/// How much of each file to print.
+#[derive(Clone, Copy)]
+enum Count {
+    Lines(u64),
+    Bytes(u64),
+}
 
 fn main() -> i32 {
-    let args = match cli::parse("n:", USAGE) {
+    let args = match cli::parse("n:c:", USAGE) {
         Ok(args) => args,
         Err(status) => return status,
     };
-    let Ok(wanted) = args.value('n').map_or(Ok(DEFAULT_LINES), str::parse::<u64>) else {
+    let count = match (args.value('n'), args.value('c')) {
+        (Some(_), Some(_)) => return cli::show_usage(USAGE),
+        (None, Some(bytes)) => bytes.parse().map(Count::Bytes),
+        (lines, None) => lines
+            .map_or(Ok(DEFAULT_LINES), str::parse)
+            .map(Count::Lines),
+    };
+    let Ok(count) = count else {
         return cli::show_usage(USAGE);
     };
     let inputs = cli::inputs(&args);
@@ -34,11 +53,26 @@ fn main() -> i32 {
         if inputs.len() > 1 {
             println!("{}==> {path} <==", if i > 0 { "\n" } else { "" });
         }
-        let mut left = wanted;
-        let result = cli::for_each_chunk(fd, |chunk| {
-            if left == 0 {
-                return Ok(());
-            }
+        let result = print_start(fd, count);
+        cli::close_input(fd);
+        if let Err(e) = result {
+            status = cli::error(path, e);
+        }
+    }
+    status
+}
+
+/// Copies the first `count` lines or bytes of `fd` to standard output, reading no further.
+fn print_start(fd: i32, count: Count) -> Result<(), runtime::Errno> {
+    let (mut left, lines) = match count {
+        Count::Lines(n) => (n, true),
+        Count::Bytes(n) => (n, false),
+    };
+    if left == 0 {
+        return Ok(());
+    }
+    cli::read_chunks(fd, |chunk| {
+        let end = if lines {
             let mut end = chunk.len();
             for (at, _) in chunk.iter().enumerate().filter(|(_, &b)| b == b'\n') {
                 left -= 1;
@@ -47,12 +81,13 @@ fn main() -> i32 {
                     break;
                 }
             }
-            write_all(1, &chunk[..end])
-        });
-        cli::close_input(fd);
-        if let Err(e) = result {
-            status = cli::error(path, e);
-        }
-    }
-    status
+            end
+        } else {
+            let end = usize::try_from(left).map_or(chunk.len(), |left| left.min(chunk.len()));
+            left -= end as u64;
+            end
+        };
+        write_all(1, &chunk[..end])?;
+        Ok(if left == 0 { More::No } else { More::Yes })
+    })
 }

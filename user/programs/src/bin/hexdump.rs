@@ -52,7 +52,12 @@ fn main() -> i32 {
     if filled > 0 {
         let _ = write_all(1, render(offset, &line[..filled]).as_bytes());
     }
-    println!("{:08x}", offset + filled as u64);
+    // The closing offset is the length of what was shown; with nothing shown (an empty input,
+    // or only inputs that failed, like a directory) there is none, as in util-linux's hexdump.
+    let total = offset + filled as u64;
+    if total > 0 {
+        println!("{total:08x}");
+    }
     status
 }
 

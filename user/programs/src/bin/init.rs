@@ -32,11 +32,13 @@ const EXEC_FAILED: i32 = 127;
 
 fn main() -> i32 {
     let shell = !runtime::args().any(|arg| arg == "--no-shell");
-    println!(
-        "init: pid {} running; it adopts orphans and collects them",
-        sys::getpid()
-    );
     if shell {
+        // Only when it owns the console: under the kernel console, a line from init would land
+        // on top of the kernel's `ferrite>` prompt (the kernel logs init's start itself).
+        println!(
+            "init: pid {} running; it adopts orphans and collects them",
+            sys::getpid()
+        );
         run_shells();
         eprintln!("init: the shell keeps failing; the kernel console takes over");
         return 1;

@@ -1,5 +1,7 @@
 //! `kill [-SIGNAL] PID...`: sends a signal (SIGTERM unless told; by number or name, `-9` or
-//! `-KILL`) to each process. A negative PID names a process group.
+//! `-KILL`) to each process. A negative PID names a process group (after `--`, or after a
+//! signal). The command line is [`runtime::kill`]'s, shared with the shell's builtin, which also
+//! takes job specs (`kill %1`).
 
 #![no_std]
 #![no_main]
@@ -7,54 +9,38 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use runtime::abi::signal;
-use runtime::{cli, sys};
+use runtime::kill::{self, Mistake, Request};
+use runtime::{cli, eprintln, println};
 
 runtime::entry!(main);
 
-/// The usage line.
-const USAGE: &str = "kill [-SIGNAL] PID...";
-
 fn main() -> i32 {
     let words: Vec<&str> = runtime::args().skip(1).collect();
-    // A first word starting with `-`, with more words after it, is the signal.
-    let (number, pids) = match words.split_first() {
-        Some((first, rest)) if first.starts_with('-') && !rest.is_empty() => {
-            let name = &first[1..];
-            match name.parse::<i32>().ok().or_else(|| by_name(name)) {
-                Some(number) => (number, rest),
-                None => {
-                    runtime::eprintln!("kill: unknown signal {name}");
-                    return cli::show_usage(USAGE);
-                }
-            }
+    let (signal, targets) = match kill::parse(&words) {
+        Ok(Request::Send { signal, targets }) => (signal, targets),
+        Ok(Request::List) => {
+            println!("{}", kill::names().collect::<Vec<_>>().join(" "));
+            return 0;
         }
-        _ => (signal::SIGTERM, &words[..]),
+        Err(Mistake::UnknownSignal(name)) => {
+            eprintln!("kill: unknown signal {name}");
+            return cli::show_usage(kill::USAGE);
+        }
+        Err(Mistake::NoTarget) => {
+            eprintln!("kill: no process named (a lone -N is a signal, not a process group)");
+            return cli::show_usage(kill::USAGE);
+        }
     };
-    if pids.is_empty() {
-        return cli::show_usage(USAGE);
-    }
     let mut status = 0;
-    for word in pids {
+    for word in targets {
         let Ok(pid) = word.parse::<i32>() else {
-            return cli::show_usage(USAGE);
+            eprintln!("kill: {word}: not a process id");
+            status = cli::FAILURE;
+            continue;
         };
-        let result = if pid < 0 {
-            sys::kill_group(pid.unsigned_abs(), number)
-        } else {
-            sys::kill(pid as u32, number)
-        };
-        if let Err(e) = result {
+        if let Err(e) = kill::send(pid, signal) {
             status = cli::error(word, e);
         }
     }
     status
-}
-
-/// A signal's number from its name, with or without `SIG`.
-fn by_name(name: &str) -> Option<i32> {
-    let name = name.strip_prefix("SIG").unwrap_or(name);
-    (1..=signal::SIGRTMAX).find(|&n| {
-        signal::signal_name(n).is_some_and(|full| full.strip_prefix("SIG").unwrap_or(full) == name)
-    })
 }

@@ -1,6 +1,6 @@
 //! `mv SOURCE... TARGET`: renames, or moves into the directory TARGET. Across file systems a
 //! rename is impossible (`EXDEV`), so a file is copied and the original removed, as every
-//! `mv` does.
+//! `mv` does. Moving a file onto itself is refused with Linux's words: the copy would empty it.
 
 #![no_std]
 #![no_main]
@@ -27,6 +27,10 @@ fn main() -> i32 {
     };
     let mut status = 0;
     for (source, destination) in pairs {
+        if let Err(refused) = cli::refuse_same_file(&source, &destination) {
+            status = refused;
+            continue;
+        }
         let result = match sys::rename(&source, &destination) {
             Err(Errno::EXDEV) => copy_then_remove(&source, &destination),
             other => other,

@@ -9,6 +9,11 @@
 //! unmapped memory and into the kernel. A few calls would wait for ever and are kept from doing
 //! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep` a microsecond, and `kill`
 //! never aimed at the parent.
+//!
+//! Random paths create random files, so the fuzzer works in a scratch directory of its own,
+//! `/tmp/sysfuzz-PID` (in memory), and removes it with everything in it at the end. Every string
+//! a call could read from the buffer is kept inside that directory: its `/` bytes are replaced,
+//! and a name that would be `.` or `..` is changed, so no path can start at `/` or climb out.
 
 #![no_std]
 #![no_main]
@@ -49,6 +54,11 @@ fn main() -> i32 {
         .unwrap_or(DEFAULT_CALLS);
     println!("sysfuzz: seed {seed}, {calls} calls in batches of {BATCH} (replay: run sysfuzz {seed} {calls})");
     let me = sys::getpid();
+    let scratch = alloc::format!("/tmp/sysfuzz-{me}");
+    if let Err(e) = sys::mkdir(&scratch, 0o755).and_then(|()| sys::chdir(&scratch)) {
+        println!("sysfuzz: cannot work in {scratch}: {}", e.description());
+        return 1;
+    }
     let (mut made, mut batches, mut died) = (0u32, 0u32, 0u32);
     while made < calls {
         let count = BATCH.min(calls - made);
@@ -76,6 +86,11 @@ fn main() -> i32 {
     }
     // Children the fuzzed calls forked: collect the rest.
     while let Ok(Some(_)) = sys::wait4(-1, 0) {}
+    let _ = sys::chdir("/");
+    if let Err(e) = runtime::fs::remove_tree(scratch.as_bytes()) {
+        println!("sysfuzz: could not remove {scratch}: {}", e.description());
+        return 1;
+    }
     println!("sysfuzz: seed {seed}: {made} calls in {batches} children ({died} ended by a fault or signal); the kernel survived");
     0
 }
@@ -95,6 +110,7 @@ fn fuzz(seed: u64, count: u32, parent: u32) -> i32 {
             *arg = argument(&mut rng, buffer);
         }
         tame(number, &mut args, buffer, parent);
+        keep_paths_here(&args, buffer);
         let args = args.map(|a| a as usize);
         // SAFETY: none: that is the point. Whatever the call does to this child's memory, the
         // kernel must cope; the child may die, the parent carries on.
@@ -160,6 +176,32 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
         // path is always this buffer's random bytes.
         nr::EXECVE => args[0] = buffer.as_ptr() as u64,
         _ => {}
+    }
+}
+
+/// Makes every NUL-terminated string that an argument points to in `buffer` a name inside the
+/// working directory: no `/` (so neither absolute nor nested), and neither `.` nor `..`.
+fn keep_paths_here(args: &[u64; 6], buffer: &mut [u8]) {
+    let base = buffer.as_ptr() as u64;
+    for &arg in args {
+        let Some(start) = arg
+            .checked_sub(base)
+            .and_then(|at| usize::try_from(at).ok())
+        else {
+            continue;
+        };
+        let Some(text) = buffer.get_mut(start..) else {
+            continue;
+        };
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        for byte in &mut text[..end] {
+            if *byte == b'/' {
+                *byte = b'_';
+            }
+        }
+        if matches!(&text[..end], b"." | b"..") {
+            text[0] = b'_';
+        }
     }
 }
 

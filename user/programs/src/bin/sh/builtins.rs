@@ -8,7 +8,7 @@ use runtime::{eprintln, println, sys};
 use shsyntax::Command;
 
 /// The builtins, with one line each for `help`.
-const BUILTINS: [(&str, &str); 9] = [
+const BUILTINS: [(&str, &str); 10] = [
     (
         "cd",
         "cd [DIR]: change the working directory (default $HOME)",
@@ -20,6 +20,10 @@ const BUILTINS: [(&str, &str); 9] = [
     ),
     ("unset", "unset NAME...: forget variables"),
     ("jobs", "jobs: list the background jobs"),
+    (
+        "kill",
+        "kill [-SIGNAL] PID|%JOB...: send a signal (default TERM) to processes or jobs; kill -l lists them",
+    ),
     (
         "wait",
         "wait [%N|PID]: wait for a background job (default: all of them)",
@@ -94,9 +98,10 @@ pub fn run(shell: &mut Shell, words: &[String]) -> i32 {
             }
             0
         }
+        ["kill", rest @ ..] => kill(shell, rest),
         ["wait"] => shell.jobs.wait(None).unwrap_or(0),
         ["wait", which] => {
-            let number = which.strip_prefix('%').and_then(|n| n.parse().ok());
+            let number = shell.jobs.find(which).map(|j| j.number);
             let number = number.or_else(|| {
                 let pid: u32 = which.parse().ok()?;
                 shell.jobs.list().find(|j| j.last == pid).map(|j| j.number)
@@ -152,6 +157,52 @@ const NO_SUCH_JOB: i32 = 127;
 fn usage(line: &str) -> i32 {
     eprintln!("usage: {line}");
     USAGE
+}
+
+/// `kill`: as `/bin/kill` ([`runtime::kill`]), and a target may be a job spec (`%1`, `%%`),
+/// which names the job's whole process group, as in every shell with job control.
+fn kill(shell: &mut Shell, words: &[&str]) -> i32 {
+    use runtime::kill::{Mistake, Request};
+    let (signal, targets) = match runtime::kill::parse(words) {
+        Ok(Request::Send { signal, targets }) => (signal, targets),
+        Ok(Request::List) => {
+            let names: alloc::vec::Vec<&str> = runtime::kill::names().collect();
+            println!("{}", names.join(" "));
+            return 0;
+        }
+        Err(Mistake::UnknownSignal(name)) => {
+            eprintln!("sh: kill: {name}: unknown signal");
+            return usage(runtime::kill::USAGE);
+        }
+        Err(Mistake::NoTarget) => return usage(runtime::kill::USAGE),
+    };
+    shell.jobs.poll();
+    let mut status = 0;
+    for target in targets {
+        let pid = if target.starts_with('%') {
+            match shell.jobs.find(target) {
+                Some(job) if !job.pids.is_empty() => Some(-(job.group as i32)),
+                Some(_) => {
+                    eprintln!("sh: kill: {target}: the job has ended");
+                    status = 1;
+                    continue;
+                }
+                None => None,
+            }
+        } else {
+            target.parse::<i32>().ok()
+        };
+        let Some(pid) = pid else {
+            eprintln!("sh: kill: {target}: no such job or process id");
+            status = 1;
+            continue;
+        };
+        if let Err(e) = runtime::kill::send(pid, signal) {
+            eprintln!("sh: kill: {target}: {}", e.description());
+            status = 1;
+        }
+    }
+    status
 }
 
 /// `cd`.

@@ -3,7 +3,8 @@
 //!
 //! On a terminal the shell edits the line itself, with the same line editor as the kernel's
 //! console (the `lineedit` crate): arrows, Home/End, Delete, history with Up and Down, Tab to
-//! complete a program's name. For that it needs every key as it is typed, so while it reads a
+//! complete a program's name or a path. A line holds up to [`MAX_LINE`] characters, enough for
+//! any command chain a person types. For that it needs every key as it is typed, so while it reads a
 //! line it switches the terminal out of canonical mode and echo (`TCSETS`, exactly as a Linux
 //! program does), and switches it back before running anything, so programs get the terminal
 //! in the state they expect. The terminal then sends keys as bytes, arrows as escape
@@ -13,10 +14,13 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
-use lineedit::{Key, LineEditor, Outcome, SerialDecoder, MAX_LINE};
+use lineedit::{Complete, Key, LineEditor, Outcome, SerialDecoder};
 use runtime::abi::tty::{self, Termios};
 use runtime::{print, println, sys};
 
+/// Most characters a typed line holds (POSIX asks `LINE_MAX` to be at least 2,048; Linux's
+/// terminal takes 4,096).
+pub const MAX_LINE: usize = 4096;
 /// Ctrl-D.
 const END_OF_TRANSMISSION: u8 = 0x04;
 /// Ctrl-L.
@@ -40,9 +44,65 @@ impl Write for Out {
     }
 }
 
+/// Tab's completions: the first word from the commands (builtins and `/bin`'s programs), and
+/// any word with a `/` in it, or after the first, from the file system.
+struct Completer {
+    commands: &'static [&'static str],
+}
+
+impl Complete for Completer {
+    fn completes_arguments(&self) -> bool {
+        true
+    }
+
+    fn complete(&mut self, word: &str, first: bool) -> Vec<String> {
+        if first && !word.contains('/') {
+            return self
+                .commands
+                .iter()
+                .filter(|name| name.starts_with(word))
+                .map(|name| String::from(*name))
+                .collect();
+        }
+        paths(word)
+    }
+}
+
+/// The paths that complete `word`: the entries of its directory part (the working directory if
+/// it has none) whose names start with its last part; a directory's ends with `/`. Hidden names
+/// only when the last part starts with a dot, as shells do.
+fn paths(word: &str) -> Vec<String> {
+    let (directory, start) = match word.rfind('/') {
+        Some(at) => (&word[..=at], &word[at + 1..]),
+        None => ("", word),
+    };
+    let Ok(entries) = runtime::fs::read_dir(if directory.is_empty() { "." } else { directory })
+    else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .iter()
+        .filter(|e| e.name != "." && e.name != "..")
+        .filter(|e| {
+            e.name.starts_with(start) && (start.starts_with('.') || !e.name.starts_with('.'))
+        })
+        .map(|e| {
+            let slash = if e.kind == runtime::abi::dirent::DT_DIR {
+                "/"
+            } else {
+                ""
+            };
+            alloc::format!("{directory}{}{slash}", e.name)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// A line reader on a terminal.
 pub struct Editor {
     editor: Box<LineEditor>,
+    completer: Completer,
     decoder: SerialDecoder,
     /// The terminal's settings outside line reading.
     cooked: Termios,
@@ -53,7 +113,8 @@ impl Editor {
     pub fn new(words: &'static [&'static str]) -> Option<Editor> {
         let cooked: Termios = sys::ioctl_get(0, tty::TCGETS).ok()?;
         Some(Editor {
-            editor: Box::new(LineEditor::with_words(words)),
+            editor: Box::new(LineEditor::with_limit(MAX_LINE)),
+            completer: Completer { commands: words },
             decoder: SerialDecoder::new(),
             cooked,
         })
@@ -117,15 +178,16 @@ impl Editor {
                 }
                 _ => {}
             }
-            match self.editor.feed(key, &mut Out) {
+            match self.editor.feed_with(key, &mut Out, &mut self.completer) {
                 Ok(Outcome::Submitted) => {
                     let line: String = self.editor.chars().iter().collect();
                     self.editor.clear();
                     return Line::Text(line);
                 }
                 Ok(Outcome::Cancelled) => {
+                    // The editor has echoed `^C` and the line break already.
                     self.editor.clear();
-                    print!("^C\n{prompt}");
+                    print!("{prompt}");
                 }
                 Ok(Outcome::TooLong) if !warned => {
                     warned = true;

@@ -13,6 +13,8 @@ pub struct Job {
     pub pids: Vec<u32>,
     /// The last process's pid.
     pub last: u32,
+    /// Its process group (its first process's pid): `kill %N` signals the whole group.
+    pub group: u32,
     /// The last process's wait status, once collected.
     pub status: Option<i32>,
     /// The command line that started it.
@@ -32,10 +34,12 @@ impl Jobs {
             .find(|n| self.jobs.iter().all(|j| j.number != *n))
             .unwrap_or(1);
         let last = *pids.last().unwrap_or(&0);
+        let group = *pids.first().unwrap_or(&0);
         self.jobs.push(Job {
             number,
             pids,
             last,
+            group,
             status: None,
             text,
         });
@@ -67,6 +71,17 @@ impl Jobs {
             .partition(|j| j.pids.is_empty());
         self.jobs = running;
         done
+    }
+
+    /// The job a job spec names: `%N`, or `%%` and `%+` for the newest job.
+    pub fn find(&self, spec: &str) -> Option<&Job> {
+        match spec.strip_prefix('%')? {
+            "%" | "+" => self.jobs.iter().max_by_key(|j| j.number),
+            number => {
+                let number: usize = number.parse().ok()?;
+                self.jobs.iter().find(|j| j.number == number)
+            }
+        }
     }
 
     /// Every job, in number order.

@@ -42,6 +42,7 @@ fn main() -> i32 {
         interactive: false,
         exit: None,
         group: sys::getpgrp(),
+        job_groups: true,
         history: Vec::new(),
     };
     match args.get(1).map(String::as_str) {
@@ -66,6 +67,12 @@ fn main() -> i32 {
                     return run::NOT_FOUND;
                 }
             };
+            if is_binary(fd) {
+                // As bash and dash do: a program, an image or an archive is not a script.
+                eprintln!("sh: {path}: cannot execute binary file");
+                let _ = sys::close(fd);
+                return run::CANNOT_RUN;
+            }
             shell.vars.name = String::from(path);
             shell.vars.positional = args[2..].to_vec();
             script(&mut shell, Plain::new(fd), path)
@@ -75,6 +82,18 @@ fn main() -> i32 {
             None => script(&mut shell, Plain::new(0), "standard input"),
         },
     }
+}
+
+/// Bytes of a script looked at for a NUL, which no text has (bash looks at its first line).
+const BINARY_PROBE: usize = 256;
+
+/// Whether the file open on `fd` starts with a NUL byte in its first [`BINARY_PROBE`] bytes;
+/// leaves its position at the start.
+fn is_binary(fd: i32) -> bool {
+    let mut start = [0u8; BINARY_PROBE];
+    let read = sys::read(fd, &mut start).unwrap_or(0);
+    let _ = sys::lseek(fd, 0, runtime::abi::fcntl::SEEK_SET);
+    start[..read].contains(&0)
 }
 
 /// Parses and runs one line; a syntax error is reported and the line skipped.

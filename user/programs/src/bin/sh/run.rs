@@ -47,6 +47,10 @@ pub struct Shell {
     pub exit: Option<i32>,
     /// The shell's own process group.
     pub group: u32,
+    /// Whether each pipeline gets a process group of its own (job control). Not in the child
+    /// shell that runs a background chain (`a && b &`): its programs stay in its group, the
+    /// job's, so `kill %N` reaches them too.
+    pub job_groups: bool,
     /// The lines typed this session, oldest first, for `history`.
     pub history: Vec<String>,
 }
@@ -99,6 +103,7 @@ impl Shell {
                 Ok(0) => {
                     let _ = sys::setpgid(0, 0);
                     self.interactive = false;
+                    self.job_groups = false;
                     let status = self.run_and_or(and_or);
                     sys::exit_group(status)
                 }
@@ -107,7 +112,10 @@ impl Shell {
                     alloc::vec![pid]
                 }
                 Err(e) => {
-                    eprintln!("sh: cannot start a job: {}", e.description());
+                    eprintln!(
+                        "sh: cannot start a job: {}",
+                        runtime::cli::describe_fork_error(e)
+                    );
                     Vec::new()
                 }
             }
@@ -196,7 +204,9 @@ impl Shell {
         for (i, command) in pipeline.commands.iter().enumerate() {
             match sys::fork() {
                 Ok(0) => {
-                    let _ = sys::setpgid(0, group);
+                    if self.job_groups {
+                        let _ = sys::setpgid(0, group);
+                    }
                     if foreground && self.interactive && i == 0 {
                         give_terminal(sys::getpgrp());
                     }
@@ -210,18 +220,20 @@ impl Shell {
                     sys::exit_group(self.run_child(command))
                 }
                 Ok(pid) => {
-                    if group == 0 {
-                        group = pid;
+                    if self.job_groups {
+                        if group == 0 {
+                            group = pid;
+                        }
+                        // Both sides set the group, so it is in place whichever runs first.
+                        let _ = sys::setpgid(pid, group);
                     }
-                    // Both sides set the group, so it is in place whichever runs first.
-                    let _ = sys::setpgid(pid, group);
                     pids.push(pid);
                 }
                 Err(e) => {
                     eprintln!(
                         "sh: cannot start {}: {}",
                         command_name(command),
-                        e.description()
+                        runtime::cli::describe_fork_error(e)
                     );
                     break;
                 }
