@@ -160,9 +160,10 @@ def test_the_terminal_edits_a_line_and_ctrl_d_ends_input(shell: Console) -> None
 
 
 def test_bad_input_gets_one_clear_line_and_the_shell_goes_on(shell: Console) -> None:
-    reply = lines(shell.run("echo |"))
+    reply = lines(shell.run("echo | ;"))
     assert len(reply) == 1 and reply[0].startswith("sh: syntax error"), reply
-    assert lines(shell.run("echo 'open")) == ["sh: syntax error: unterminated single quote"]
+    assert lines(shell.run("fi")) == ["sh: syntax error at column 1: unexpected 'fi'"]
+    assert lines(shell.run("if true; fi")) == ["sh: syntax error at column 10: 'then' expected in this 'if'"]
     assert lines(shell.run("frobnicate")) == ["sh: frobnicate: command not found"]
     assert lines(shell.run("echo $?")) == ["127"]
     assert lines(shell.run("cat /missing")) == [f"cat: /missing: {NO_SUCH_FILE}"]
@@ -329,3 +330,115 @@ def test_small_things_a_new_user_met(shell: Console) -> None:
     assert "usage: forktest [N] (N children, 1 or more; default 100)" in reply and reply[-1] == "2", reply
     assert lines(shell.run("forktest abc; echo $?"))[-1] == "2"
     assert lines(shell.run("hexdump /tmp; echo $?")) == [f"hexdump: /tmp: {describe('EISDIR')}", "1"]
+
+
+# --- The language: each form the shell chapter shows, typed as a person types it ------------
+
+
+def test_if_elif_else_and_test(shell: Console) -> None:
+    shell.run("mkdir -p /tmp/lang; echo data > /tmp/lang/f")
+    assert lines(shell.run("if [ -f /tmp/lang/f ]; then echo file; else echo none; fi")) == ["file"]
+    assert lines(shell.run("if test -d /tmp/lang/f; then echo dir; elif [ -s /tmp/lang/f ]; then echo nonempty; fi")) == ["nonempty"]
+    assert lines(shell.run("[ 3 -gt 2 ] && [ abc != abd ] && echo both")) == ["both"]
+    assert lines(shell.run("[ 1 -eq x ]; echo $?")) == ["sh: [: x: integer expression expected", "2"]
+    assert lines(shell.run("[ -n ]; echo $?; [ ! -e /nothing ]; echo $?")) == ["0", "0"]
+
+
+def test_loops_break_and_continue(shell: Console) -> None:
+    assert lines(shell.run("for i in a b c; do echo $i; done")) == ["a", "b", "c"]
+    assert lines(shell.run("i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo $i; done")) == ["1", "2", "3"]
+    assert lines(shell.run("until true; do echo never; done; echo $?")) == ["0"]
+    assert lines(shell.run(
+        "for i in 1 2 3 4 5; do [ $i = 2 ] && continue; [ $i = 4 ] && break; echo $i; done"
+    )) == ["1", "3"]
+    assert lines(shell.run("for i in 1 2; do for j in a b; do [ $j = b ] && continue 2; echo $i$j; done; done")) == ["1a", "2a"]
+    assert lines(shell.run("break; echo $?")) == ["sh: break: only meaningful in a loop", "1"]
+
+
+def test_case_with_patterns(shell: Console) -> None:
+    script = "for f in a.rs b.txt Makefile; do case $f in *.rs) echo rust $f;; *.txt|*.md) echo text $f;; *) echo other $f;; esac; done"
+    assert lines(shell.run(script)) == ["rust a.rs", "text b.txt", "other Makefile"]
+    assert lines(shell.run("x='*'; case a in \"$x\") echo quoted;; *) echo pattern;; esac")) == ["pattern"]
+
+
+def test_functions_return_and_arguments(shell: Console) -> None:
+    shell.run("greet() { echo \"hello, $1 ($# args)\"; return 4; }")
+    assert lines(shell.run("greet world x; echo $?")) == ["hello, world (2 args)", "4"]
+    assert lines(shell.run("greet | wc -w")) == ["3"]
+    assert lines(shell.run("f() { f; }; f; echo $?")) == ["sh: f: functions nested too deeply (32 calls)", "1"]
+    assert lines(shell.run("count() { n=0; for a in \"$@\"; do n=$((n+1)); done; echo $n; }; count a 'b c' d")) == ["3"]
+
+
+def test_command_substitution_and_arithmetic(shell: Console) -> None:
+    assert lines(shell.run("echo \"[$(echo 'a   b')]\" [$(echo 'a   b')]")) == ["[a   b] [a b]"]
+    assert lines(shell.run("n=$(ls /bin | wc -l); echo $((n > 10))")) == ["1"]
+    assert lines(shell.run("echo $((7 / 2)) $((7 % 2)) $((1 << 10)) $(( (2 + 3) * 4 ))")) == ["3 1 1024 20"]
+    assert lines(shell.run("echo `echo back` $(echo $(echo nested))")) == ["back nested"]
+    assert lines(shell.run("x=$(false); echo $?")) == ["1"]
+    assert lines(shell.run("echo $((1 / 0)); echo $?")) == ["sh: arithmetic expansion $((1 / 0)): division by zero", "1"]
+
+
+def test_globbing(shell: Console) -> None:
+    shell.run("cd /tmp/lang; touch a.rs b.rs c.txt .hidden.rs")
+    assert lines(shell.run("echo *.rs")) == ["a.rs b.rs"]
+    assert lines(shell.run("echo ?.txt [ab].rs /tmp/lang/*.txt")) == ["c.txt a.rs b.rs /tmp/lang/c.txt"]
+    assert lines(shell.run("echo '*.rs' \"*\" \\* *.none")) == ["*.rs * * *.none"]
+    assert lines(shell.run("echo .*.rs")) == [".hidden.rs"]
+    shell.run("cd /")
+
+
+def test_groups_subshells_read_and_cd_minus(shell: Console) -> None:
+    assert lines(shell.run("{ echo one; echo two; } | wc -l")) == ["2"]
+    assert lines(shell.run("(cd /tmp; pwd); pwd")) == ["/tmp", "/"]
+    assert lines(shell.run("cd /tmp; cd /bin; cd -; cd /")) == ["/tmp"]
+    shell.run("echo 'a 1' > /tmp/lang/kv; echo 'b  2 x' >> /tmp/lang/kv")
+    assert lines(shell.run("while read k v; do echo \"$k=$v\"; done < /tmp/lang/kv")) == ["a=1", "b=2 x"]
+    assert lines(shell.run("echo one two | { read a b; echo $b $a; }")) == ["two one"]
+    assert lines(shell.run("export LANGVAR=seen; env | grep LANGVAR")) == ["LANGVAR=seen"]
+    assert lines(shell.run("eval 'echo $((40 + 2))'")) == ["42"]
+    assert lines(shell.run("printf '%s=%03d\\n' x 7 y 42")) == ["x=007", "y=042"]
+
+
+def test_an_unfinished_line_continues_on_the_next(shell: Console) -> None:
+    shell.type_until("if true\r", r"\n> $")
+    shell.type_until("then echo continued\r", r"\n> $")
+    assert "continued" in shell.type_and_wait("fi\r")
+    shell.type_until("echo 'open\r", r"\n> $")
+    assert lines(shell.type_and_wait("quote'\r"))[-1] == "quote"
+    shell.type_until("echo piped |\r", r"\n> $")
+    assert lines(shell.type_and_wait("wc -w\r")) == ["1"]
+    # Ctrl-C abandons the whole unfinished command.
+    shell.type_until("while true\r", r"\n> $")
+    shell.type_and_wait(CTRL_C)
+    assert lines(shell.run("echo fresh")) == ["fresh"]
+
+
+def test_a_script_with_compound_commands_over_many_lines(shell: Console) -> None:
+    script = [
+        "# count the programs whose name is short",
+        "short=0",
+        "for p in /bin/*; do",
+        "  name=${p#/bin/}",
+        "done",
+    ]
+    # `${p#...}` is not supported: the script is refused whole, at its line, before running.
+    shell.run("rm -f /tmp/lang/s.sh")
+    for line in script:
+        shell.run(f"echo '{line}' >> /tmp/lang/s.sh")
+    reply = lines(shell.run("sh /tmp/lang/s.sh; echo $?"))
+    assert "bad substitution" in reply[0] and reply[-1] == "2", reply
+    shell.run("rm /tmp/lang/s.sh")
+    for line in [
+        "n=0",
+        "for p in /bin/*; do",
+        "  case $p in",
+        "    /bin/c*) n=$((n + 1)) ;;",
+        "  esac",
+        "done",
+        "if [ $n -ge 2 ]; then",
+        "  echo \"$n programs start with c\"",
+        "fi",
+    ]:
+        shell.run(f"echo '{line}' >> /tmp/lang/s.sh")
+    count = sum(name.startswith("c") for name in lines(shell.run("ls /bin")))
+    assert lines(shell.run("sh /tmp/lang/s.sh")) == [f"{count} programs start with c"]

@@ -7,9 +7,13 @@
 //! List       a && b | c > f & d        items run one after another (or in the background)
 //! └ AndOr    a && b | c > f            pipelines joined by && and ||, left to right
 //!   └ Pipeline  b | c > f              commands whose output feeds the next one's input
-//!     └ Command c > f                  assignments, words and redirections
+//!     └ Command c > f                  a simple command, a compound one, or a function
 //!       └ Word  "$HOME"/x              text still to be expanded, quoting remembered
 //! ```
+//!
+//! A compound command ([`Compound`]: `if`, `while`, `for`, `case`, `{ ...; }`, `( ... )`)
+//! holds lists of its own, so the tree nests: `if a; then b | c; fi` is a command whose parts
+//! are lists. So does a word, through command substitution: `$(ls)` holds a list.
 //!
 //! Words are kept *unexpanded*: a [`Word`] records which pieces were quoted and where a
 //! parameter such as `$X` stands, because what `$X` means is only known when the command runs
@@ -65,12 +69,95 @@ pub struct Pipeline {
     pub commands: Vec<Command>,
 }
 
+/// One command of a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `X=1 prog arg 2> err`.
+    Simple(SimpleCommand),
+    /// `if`, `while`, `until`, `for`, `case`, `{ ...; }` or `( ... )`, with redirections that
+    /// apply to the whole of it (`while read l; do ...; done < file`).
+    Compound(CompoundCommand),
+    /// `name() compound-command`: defines a function, run later like a program.
+    Function(FunctionDefinition),
+}
+
+/// A compound command and the redirections written after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompoundCommand {
+    /// What it is.
+    pub kind: Compound,
+    /// Redirections for the whole command, in the order written.
+    pub redirections: Vec<Redirection>,
+}
+
+/// The compound commands of XCU §2.9.4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compound {
+    /// `{ list; }`: the list, run in the shell itself.
+    Group(List),
+    /// `( list )`: the list, run in a copy of the shell (a child process), so nothing it
+    /// changes (`cd`, variables) reaches the shell.
+    Subshell(List),
+    /// `if c1; then b1; elif c2; then b2; else b3; fi`: each condition in turn, the body of the
+    /// first that succeeds, else the `else` body.
+    If {
+        /// Each `if`/`elif` condition with its `then` body, in order; at least one.
+        branches: Vec<(List, List)>,
+        /// The `else` body, if any.
+        otherwise: Option<List>,
+    },
+    /// `while c; do b; done` (or `until`, which runs while the condition fails).
+    While {
+        /// `until` rather than `while`.
+        until: bool,
+        /// The condition, run before each round.
+        condition: List,
+        /// The body.
+        body: List,
+    },
+    /// `for NAME in words; do b; done`, or `for NAME; do b; done` for `"$@"`.
+    For {
+        /// The variable each word is assigned to.
+        name: String,
+        /// The words after `in`, expanded when the loop starts; `None` for `"$@"`.
+        words: Option<Vec<Word>>,
+        /// The body.
+        body: List,
+    },
+    /// `case word in pattern|pattern) list;; ... esac`.
+    Case {
+        /// The word matched.
+        word: Word,
+        /// The arms, tried in order: the first whose pattern matches runs.
+        arms: Vec<CaseArm>,
+    },
+}
+
+/// One arm of a `case`: `a|b*) list;;`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseArm {
+    /// The patterns, at least one; quoted characters in them match only themselves.
+    pub patterns: Vec<Word>,
+    /// What runs when one matches.
+    pub body: List,
+}
+
+/// `name() { ...; }`: the body is stored under the name and runs when the name is called,
+/// with the call's arguments as `$1`, `$2`...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDefinition {
+    /// The name.
+    pub name: String,
+    /// The body: any compound command, usually a group.
+    pub body: alloc::boxed::Box<CompoundCommand>,
+}
+
 /// One simple command: `X=1 prog arg 2> err`.
 ///
 /// Any of the three lists may be empty, but not all of them: `X=1` alone sets a shell
 /// variable, and `> f` alone creates (truncates) a file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Command {
+pub struct SimpleCommand {
     /// `NAME=value` words before the command name: the command's environment, or the shell's
     /// variables when there is no command name.
     pub assignments: Vec<Assignment>,
@@ -136,6 +223,12 @@ pub enum WordPart {
     Param(Param),
     /// An unquoted `~` starting the word, alone or before `/`: the value of `$HOME`.
     Tilde,
+    /// `$(list)` (or `` `list` ``) unquoted: the list's output, trailing newlines removed,
+    /// split into fields.
+    Command(List),
+    /// `$((expression))` unquoted: the expression's value, as a decimal number. The text is
+    /// kept as written; `$X` and names in it are read when it is evaluated.
+    Arithmetic(String),
 }
 
 /// A piece inside double quotes.
@@ -145,6 +238,10 @@ pub enum QuotedPart {
     Literal(String),
     /// A parameter, such as the `$X` of `"a $X"`.
     Param(Param),
+    /// `"$(list)"`: the list's output, trailing newlines removed, never split.
+    Command(List),
+    /// `"$((expression))"`: the expression's value.
+    Arithmetic(String),
 }
 
 /// A parameter reference: `$NAME`, `${NAME}`, `$?`, `$1`, `$@`, ...

@@ -49,16 +49,29 @@ pub enum SyntaxErrorKind {
     TrailingBackslash,
     /// A `${...}` whose inside is not a name, a number or a special parameter; holds the inside.
     BadSubstitution(String),
-    /// `$(...)`: command substitution is left out.
-    CommandSubstitution,
-    /// `` `...` ``: command substitution is left out.
-    BackquoteSubstitution,
-    /// `$((...))`: arithmetic expansion is left out.
-    ArithmeticExpansion,
     /// `<<`: here-documents are left out.
     HereDocument,
-    /// `(` or `)`: subshells and grouping are left out; holds the character.
-    Subshell(char),
+    /// Something opened and not closed before the input ended: `if` without `fi`, `$(`
+    /// without `)`, `case` without `esac`... More input may close it.
+    Unclosed {
+        /// What was opened, as written: `if`, `$(`, `{`...
+        open: &'static str,
+        /// What closes it.
+        close: &'static str,
+    },
+    /// A compound command's next word is missing or wrong, e.g. `if a; fi` (no `then`).
+    Expected {
+        /// What should have come, as written: `then`, `do`, `in`...
+        what: &'static str,
+        /// What construct it belongs to: `if`, `while`, `for`, `case`...
+        of: &'static str,
+    },
+    /// A body that must hold at least one command is empty, e.g. `if a; then fi`.
+    EmptyBody(&'static str),
+    /// A `for` or a function definition whose name is not a valid name; holds it.
+    BadName(String),
+    /// Compound commands or substitutions nested more than [`crate::MAX_DEPTH`] deep.
+    TooDeep,
     /// The input is longer than [`MAX_INPUT_BYTES`]; holds its length in bytes.
     TooLong(usize),
 }
@@ -79,7 +92,8 @@ impl SyntaxError {
     }
 
     /// Whether the input only stopped too early: an unterminated quote or `${`, a trailing
-    /// backslash, or a trailing `|`, `&&` or `||`. An interactive shell should then read
+    /// backslash, a trailing `|`, `&&` or `||`, or a compound command or substitution not yet
+    /// closed (`if` without `fi`, `$(` without `)`). An interactive shell should then read
     /// another line and parse both, joined by a newline, instead of reporting the error.
     pub fn is_incomplete(&self) -> bool {
         matches!(
@@ -89,6 +103,7 @@ impl SyntaxError {
                 | SyntaxErrorKind::UnterminatedBrace
                 | SyntaxErrorKind::TrailingBackslash
                 | SyntaxErrorKind::UnfinishedOperator(_)
+                | SyntaxErrorKind::Unclosed { .. }
         )
     }
 
@@ -141,13 +156,15 @@ impl fmt::Display for SyntaxErrorKind {
                 "bad substitution '${{{inside}}}': only ${{NAME}}, ${{digits}} and \
                  ${{?}}-style special parameters are supported"
             ),
-            CommandSubstitution => f.write_str("command substitution $(...) is not supported"),
-            BackquoteSubstitution => f.write_str("command substitution `...` is not supported"),
-            ArithmeticExpansion => f.write_str("arithmetic expansion $((...)) is not supported"),
             HereDocument => f.write_str("here-documents (<<) are not supported"),
-            Subshell(c) => write!(
+            Unclosed { open, close } => write!(f, "'{open}' is not closed: '{close}' is missing"),
+            Expected { what, of } => write!(f, "'{what}' expected in this '{of}'"),
+            EmptyBody(after) => write!(f, "'{after}' must be followed by a command"),
+            BadName(name) => write!(f, "'{name}' is not a valid name"),
+            TooDeep => write!(
                 f,
-                "'{c}' is not supported: there are no subshells or groups"
+                "nested too deeply: at most {} levels of compound commands and substitutions",
+                crate::MAX_DEPTH
             ),
             TooLong(len) => write!(
                 f,

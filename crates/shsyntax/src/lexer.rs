@@ -9,7 +9,7 @@
 //!
 //! The rules follow XCU §2.3 (token recognition) and §2.2 (quoting):
 //!
-//! - An operator is the longest of `| || & && ; < > >> <& >& <<` at this point.
+//! - An operator is the longest of `| || & && ; ;; ( ) < > >> <& >& <<` at this point.
 //! - A word ends at an unquoted blank, newline or operator character.
 //! - `#` starting a word begins a comment to the end of the line.
 //! - A word of digits directly before `<` or `>` is the descriptor the redirection changes
@@ -19,12 +19,15 @@
 //! (`X\<newline>Y=1`) makes it an ordinary word, where POSIX would first join the lines. Typing
 //! that is rare enough that keeping `raw` a plain slice of the input is the better trade.
 //!
-//! The lexer is one loop over the characters; nothing in it recurses.
+//! `$(...)` and `` `...` `` hold a whole list: the lexer finds where they end and hands the text
+//! inside to the parser, which is the only recursion here, bounded by [`crate::MAX_DEPTH`].
+//! `$((...))` is kept as text for [`crate::arith`]. A backslash before `*`, `?` or `[` makes a
+//! quoted piece, so an escaped pattern character never globs.
 
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::ast::{Param, QuotedPart, Word, WordPart};
+use crate::ast::{List, Param, QuotedPart, Word, WordPart};
 use crate::error::{SyntaxError, SyntaxErrorKind};
 
 /// The highest descriptor a redirection may name: one digit, as POSIX only requires 0-9 to be
@@ -56,13 +59,19 @@ pub(crate) enum Op {
     LessAnd,
     /// `>&`
     GreatAnd,
+    /// `(`: a subshell, or the `()` of a function definition.
+    LParen,
+    /// `)`: the end of a subshell, or of a `case` pattern.
+    RParen,
+    /// `;;`: the end of a `case` arm.
+    DSemi,
 }
 
 impl Op {
     /// How many bytes the operator takes in the input (all operators are ASCII).
     fn len(self) -> usize {
         match self {
-            Op::AndIf | Op::OrIf | Op::DGreat | Op::LessAnd | Op::GreatAnd => 2,
+            Op::AndIf | Op::OrIf | Op::DGreat | Op::LessAnd | Op::GreatAnd | Op::DSemi => 2,
             _ => 1,
         }
     }
@@ -81,6 +90,9 @@ impl Op {
             Op::DGreat => ">>",
             Op::LessAnd => "<&",
             Op::GreatAnd => ">&",
+            Op::LParen => "(",
+            Op::RParen => ")",
+            Op::DSemi => ";;",
         }
     }
 }
@@ -105,12 +117,14 @@ pub(crate) struct Token<'a> {
     pub(crate) offset: usize,
 }
 
-/// Cuts `src` into tokens, or reports the first lexical error.
-pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, SyntaxError> {
+/// Cuts `src` into tokens, or reports the first lexical error. `depth` is how deeply `src` is
+/// nested in command substitutions (0 for a whole input), which the parser bounds.
+pub(crate) fn tokenize(src: &str, depth: usize) -> Result<Vec<Token<'_>>, SyntaxError> {
     Lexer {
         src,
         pos: 0,
         tokens: Vec::new(),
+        depth,
     }
     .run()
 }
@@ -119,6 +133,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, SyntaxError> {
 enum Dollar {
     /// A parameter reference.
     Param(Param),
+    /// `$(...)` or `` `...` ``: the parsed list.
+    Command(List),
+    /// `$((...))`: the expression as written.
+    Arithmetic(String),
     /// A `$` that starts nothing (`$`, `$-`, `$ x`): an ordinary character.
     Plain,
 }
@@ -129,6 +147,8 @@ struct Lexer<'a> {
     /// Byte offset of the next character to read; always on a character boundary.
     pos: usize,
     tokens: Vec<Token<'a>>,
+    /// How deeply this input is nested in command substitutions.
+    depth: usize,
 }
 
 impl<'a> Lexer<'a> {
@@ -145,6 +165,7 @@ impl<'a> Lexer<'a> {
                     self.skip_comment();
                     continue;
                 }
+                ';' if self.peek_second() == Some(';') => Op::DSemi,
                 ';' => Op::Semi,
                 '&' if self.peek_second() == Some('&') => Op::AndIf,
                 '&' => Op::Amp,
@@ -158,7 +179,8 @@ impl<'a> Lexer<'a> {
                 '>' if self.peek_second() == Some('>') => Op::DGreat,
                 '>' if self.peek_second() == Some('&') => Op::GreatAnd,
                 '>' => Op::Great,
-                '(' | ')' => return Err(self.error(SyntaxErrorKind::Subshell(c), start)),
+                '(' => Op::LParen,
+                ')' => Op::RParen,
                 _ => {
                     self.word()?;
                     continue;
@@ -221,6 +243,12 @@ impl<'a> Lexer<'a> {
                             return Err(self.error(SyntaxErrorKind::TrailingBackslash, backslash))
                         }
                         Some('\n') => self.continuation()?,
+                        // An escaped pattern character must not glob: it becomes a quoted
+                        // piece, which the expander never treats as a pattern.
+                        Some(escaped @ ('*' | '?' | '[')) => {
+                            self.pos += 2;
+                            parts.push(WordPart::SingleQuoted(escaped.to_string()));
+                        }
                         Some(escaped) => {
                             self.pos += 1 + escaped.len_utf8();
                             push_literal(&mut parts, escaped);
@@ -231,9 +259,11 @@ impl<'a> Lexer<'a> {
                 '"' => self.double_quoted(&mut parts)?,
                 '$' => match self.dollar()? {
                     Dollar::Param(param) => parts.push(WordPart::Param(param)),
+                    Dollar::Command(list) => parts.push(WordPart::Command(list)),
+                    Dollar::Arithmetic(text) => parts.push(WordPart::Arithmetic(text)),
                     Dollar::Plain => push_literal(&mut parts, '$'),
                 },
-                '`' => return Err(self.error(SyntaxErrorKind::BackquoteSubstitution, self.pos)),
+                '`' => parts.push(WordPart::Command(self.backquoted()?)),
                 _ => {
                     self.pos += c.len_utf8();
                     push_literal(&mut parts, c);
@@ -309,9 +339,11 @@ impl<'a> Lexer<'a> {
                 },
                 '$' => match self.dollar()? {
                     Dollar::Param(param) => inner.push(QuotedPart::Param(param)),
+                    Dollar::Command(list) => inner.push(QuotedPart::Command(list)),
+                    Dollar::Arithmetic(text) => inner.push(QuotedPart::Arithmetic(text)),
                     Dollar::Plain => push_quoted_literal(&mut inner, '$'),
                 },
-                '`' => return Err(self.error(SyntaxErrorKind::BackquoteSubstitution, self.pos)),
+                '`' => inner.push(QuotedPart::Command(self.backquoted()?)),
                 _ => {
                     self.pos += c.len_utf8();
                     push_quoted_literal(&mut inner, c);
@@ -329,10 +361,8 @@ impl<'a> Lexer<'a> {
             return Ok(Dollar::Plain);
         };
         let param = match c {
-            '(' if self.peek_second() == Some('(') => {
-                return Err(self.error(SyntaxErrorKind::ArithmeticExpansion, dollar));
-            }
-            '(' => return Err(self.error(SyntaxErrorKind::CommandSubstitution, dollar)),
+            '(' if self.peek_second() == Some('(') => return self.arithmetic(dollar),
+            '(' => return self.substitution(dollar),
             '{' => {
                 let body = self.pos + 1;
                 let Some(len) = self.src[body..].find('}') else {
@@ -374,6 +404,78 @@ impl<'a> Lexer<'a> {
         Ok(Dollar::Param(param))
     }
 
+    /// Reads `$( list )` from its `$` at `dollar`: finds the `)` that closes it, and parses
+    /// the text between as a list of its own.
+    fn substitution(&mut self, dollar: usize) -> Result<Dollar, SyntaxError> {
+        let body = dollar + 2;
+        let Some(len) = closing_paren(&self.src[body..]) else {
+            let kind = SyntaxErrorKind::Unclosed {
+                open: "$(",
+                close: ")",
+            };
+            return Err(self.error(kind, dollar));
+        };
+        let list = self.nested(&self.src[body..body + len], body)?;
+        self.pos = body + len + 1;
+        Ok(Dollar::Command(list))
+    }
+
+    /// Reads `` `list` `` from its opening backquote: up to the next unescaped backquote, where
+    /// `` \` ``, `\\` and `\$` stand for the characters themselves (XCU §2.6.3).
+    fn backquoted(&mut self) -> Result<List, SyntaxError> {
+        let open = self.pos;
+        let mut inner = String::new();
+        let mut at = open + 1;
+        loop {
+            let Some(c) = self.src[at..].chars().next() else {
+                let kind = SyntaxErrorKind::Unclosed {
+                    open: "`",
+                    close: "`",
+                };
+                return Err(self.error(kind, open));
+            };
+            at += c.len_utf8();
+            match c {
+                '`' => break,
+                '\\' => match self.src[at..].chars().next() {
+                    Some(escaped @ ('`' | '\\' | '$')) => {
+                        inner.push(escaped);
+                        at += 1;
+                    }
+                    _ => inner.push('\\'),
+                },
+                _ => inner.push(c),
+            }
+        }
+        let list = self.nested(&inner, open + 1)?;
+        self.pos = at;
+        Ok(list)
+    }
+
+    /// Parses `text`, found at `offset` of this input, as a nested list; an error in it is
+    /// placed where it is in this input.
+    fn nested(&self, text: &str, offset: usize) -> Result<List, SyntaxError> {
+        crate::parser::parse_nested(text, self.depth + 1).map_err(|e| {
+            // Incomplete inside means incomplete here too; the place moves into this input.
+            self.error(e.kind, (offset + e.offset).min(self.src.len()))
+        })
+    }
+
+    /// Reads `$(( expression ))` from its `$` at `dollar`: the text up to the `))` that closes
+    /// it, parentheses inside counted. The expression is evaluated when the word is expanded.
+    fn arithmetic(&mut self, dollar: usize) -> Result<Dollar, SyntaxError> {
+        let body = dollar + 3;
+        if let Some(len) = arithmetic_end(&self.src[body..]) {
+            self.pos = body + len + 2;
+            return Ok(Dollar::Arithmetic(self.src[body..body + len].to_string()));
+        }
+        let kind = SyntaxErrorKind::Unclosed {
+            open: "$((",
+            close: "))",
+        };
+        Err(self.error(kind, dollar))
+    }
+
     fn peek(&self) -> Option<char> {
         self.src[self.pos..].chars().next()
     }
@@ -385,6 +487,55 @@ impl<'a> Lexer<'a> {
     fn error(&self, kind: SyntaxErrorKind, offset: usize) -> SyntaxError {
         SyntaxError::new(kind, self.src, offset)
     }
+}
+
+/// The length of the text before the `))` that closes a `$((` whose body `text` is, or `None`
+/// if it is not closed: parentheses inside are counted.
+pub(crate) fn arithmetic_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            ')' if text[at..].starts_with("))") => return Some(at),
+            ')' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The length of the text before the `)` that closes a `$(` whose body `text` is, or `None` if
+/// it is not closed: parentheses are counted, and quotes, escapes and nested `$(` skipped.
+pub(crate) fn closing_paren(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' => {
+                chars.find(|&(_, c)| c == '\'');
+            }
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some(at),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The parameter a `${inside}` names, if `inside` is a name, digits or one special character.

@@ -12,11 +12,13 @@
 //! into the next letter. The tree keeps no record of comments, blanks or escapes that did not
 //! matter, so those are not reproduced.
 
+use alloc::string::ToString;
 use core::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::{
-    AndOr, Assignment, Command, Connector, List, Param, Pipeline, QuotedPart, RedirKind,
-    Redirection, Separator, Word, WordPart,
+    AndOr, Assignment, CaseArm, Command, Compound, CompoundCommand, Connector, FunctionDefinition,
+    List, Param, Pipeline, QuotedPart, RedirKind, Redirection, Separator, SimpleCommand, Word,
+    WordPart,
 };
 use crate::lexer::{assignment_name, is_name_char, is_name_start};
 
@@ -71,6 +73,126 @@ impl Display for Pipeline {
 }
 
 impl Display for Command {
+    /// The command in its own canonical form.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Simple(simple) => write!(f, "{simple}"),
+            Command::Compound(compound) => write!(f, "{compound}"),
+            Command::Function(function) => write!(f, "{function}"),
+        }
+    }
+}
+
+impl Display for FunctionDefinition {
+    /// `name() { body; }`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}() {}", self.name, self.body)
+    }
+}
+
+impl Display for CompoundCommand {
+    /// The command, then its redirections.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        for redirection in &self.redirections {
+            write!(f, " {redirection}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a list that a reserved word follows: `a; ` or, after a background item, `a & `.
+fn body(f: &mut Formatter<'_>, list: &List) -> fmt::Result {
+    write!(f, "{list}")?;
+    match list.items.last() {
+        Some((_, Separator::Background)) => f.write_char(' '),
+        _ => f.write_str("; "),
+    }
+}
+
+impl Display for Compound {
+    /// On one line, `;` where a script would have newlines: `if a; then b; else c; fi`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Compound::Group(list) => {
+                f.write_str("{ ")?;
+                body(f, list)?;
+                f.write_char('}')
+            }
+            Compound::Subshell(list) => write!(f, "({list})"),
+            Compound::If {
+                branches,
+                otherwise,
+            } => {
+                for (index, (condition, then)) in branches.iter().enumerate() {
+                    f.write_str(if index == 0 { "if " } else { "elif " })?;
+                    body(f, condition)?;
+                    f.write_str("then ")?;
+                    body(f, then)?;
+                }
+                if let Some(otherwise) = otherwise {
+                    f.write_str("else ")?;
+                    body(f, otherwise)?;
+                }
+                f.write_str("fi")
+            }
+            Compound::While {
+                until,
+                condition,
+                body: inner,
+            } => {
+                f.write_str(if *until { "until " } else { "while " })?;
+                body(f, condition)?;
+                f.write_str("do ")?;
+                body(f, inner)?;
+                f.write_str("done")
+            }
+            Compound::For {
+                name,
+                words,
+                body: inner,
+            } => {
+                write!(f, "for {name}")?;
+                if let Some(words) = words {
+                    f.write_str(" in")?;
+                    for word in words {
+                        write!(f, " {word}")?;
+                    }
+                }
+                f.write_str("; do ")?;
+                body(f, inner)?;
+                f.write_str("done")
+            }
+            Compound::Case { word, arms } => {
+                write!(f, "case {word} in ")?;
+                for arm in arms {
+                    write!(f, "{arm} ")?;
+                }
+                f.write_str("esac")
+            }
+        }
+    }
+}
+
+impl Display for CaseArm {
+    /// `(a|b) list;;`: the `(` keeps a pattern spelled `esac` from closing the `case`.
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_char('(')?;
+        for (index, pattern) in self.patterns.iter().enumerate() {
+            if index > 0 {
+                f.write_char('|')?;
+            }
+            write!(f, "{pattern}")?;
+        }
+        f.write_str(") ")?;
+        if !self.body.items.is_empty() {
+            write!(f, "{}", self.body)?;
+        }
+        f.write_str(";;")
+    }
+}
+
+impl Display for SimpleCommand {
     /// Assignments, then words, then redirections, one blank apart. Moving the redirections
     /// to the end changes nothing: only their order among themselves matters.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -139,6 +261,14 @@ fn write_word(f: &mut Formatter<'_>, word: &Word, command_name: bool) -> fmt::Re
     for (index, part) in word.parts.iter().enumerate() {
         let next = word.parts.get(index + 1);
         match part {
+            // A reserved word standing alone as the command name would start a compound
+            // command; escaped, it is the name of a program again.
+            WordPart::Literal(text)
+                if index == 0 && command_name && word.parts.len() == 1 && is_reserved(text) =>
+            {
+                f.write_char('\\')?;
+                write_literal(f, text)?;
+            }
             WordPart::Literal(text) if index == 0 && command_name => match assignment_name(text) {
                 Some(name) => {
                     write!(f, "{name}\\=")?;
@@ -154,9 +284,39 @@ fn write_word(f: &mut Formatter<'_>, word: &Word, command_name: bool) -> fmt::Re
                 write_param(f, param, glued)?;
             }
             WordPart::Tilde => f.write_char('~')?,
+            WordPart::Command(list) => write_substitution(f, list)?,
+            WordPart::Arithmetic(text) => write!(f, "$(({text}))")?,
         }
     }
     Ok(())
+}
+
+/// Writes `$(list)`; with a blank after `$(` when the list starts with `(`, which would
+/// otherwise read as `$((`, arithmetic.
+fn write_substitution(f: &mut Formatter<'_>, list: &List) -> fmt::Result {
+    let text = list.to_string();
+    let gap = if text.starts_with('(') { " " } else { "" };
+    write!(f, "$({gap}{text})")
+}
+
+/// Whether `text` is a word the parser reads as reserved where a command starts.
+fn is_reserved(text: &str) -> bool {
+    matches!(
+        text,
+        "{" | "}"
+            | "if"
+            | "then"
+            | "elif"
+            | "else"
+            | "fi"
+            | "while"
+            | "until"
+            | "do"
+            | "done"
+            | "for"
+            | "case"
+            | "esac"
+    )
 }
 
 /// Writes unquoted text, escaping every character that is not itself outside quotes.
@@ -210,6 +370,8 @@ fn write_double_quoted(f: &mut Formatter<'_>, inner: &[QuotedPart]) -> fmt::Resu
                 let glued = matches!(next, Some(QuotedPart::Literal(text)) if starts_name(text));
                 write_param(f, param, glued)?;
             }
+            QuotedPart::Command(list) => write_substitution(f, list)?,
+            QuotedPart::Arithmetic(text) => write!(f, "$(({text}))")?,
         }
     }
     f.write_char('"')

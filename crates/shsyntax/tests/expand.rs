@@ -31,7 +31,7 @@ fn argv_in(line: &str, env: &TestEnv) -> Vec<String> {
     simple(line)
         .words
         .iter()
-        .flat_map(|w| expand_word(w, env))
+        .flat_map(|w| expand_word(w, env).unwrap())
         .collect()
 }
 
@@ -172,12 +172,12 @@ fn assignment_values_are_not_split() {
     let values: Vec<_> = command
         .assignments
         .iter()
-        .map(|a| expand_single(&a.value, &env()))
+        .map(|a| expand_single(&a.value, &env()).unwrap())
         .collect();
     // `~` after `=` is left out, so B keeps it literally.
     assert_eq!(values, ["a b", "~/x", "p 1 p2", ""]);
     let tilde = simple("echo ~/a$X").words[1].clone();
-    assert_eq!(expand_single(&tilde, &env()), "/home/ferris/aa b");
+    assert_eq!(expand_single(&tilde, &env()).unwrap(), "/home/ferris/aa b");
 }
 
 /// The file name of the single redirection of `line`.
@@ -218,4 +218,119 @@ fn a_redirection_target_that_splits_is_ambiguous() {
         "ambiguous redirect: '$UNSET' expands to 0 words, not one file name"
     );
     assert!(target("echo >> \"$@\"").is_err());
+}
+
+/// An environment whose commands print their own text and whose file system is three files.
+struct Shell(TestEnv);
+
+impl shsyntax::Environment for Shell {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.var(name)
+    }
+
+    fn positional(&self) -> Vec<String> {
+        self.0.positional()
+    }
+
+    fn command_output(&self, list: &shsyntax::List) -> String {
+        format!("out: {list}\n\n")
+    }
+
+    fn read_dir(&self, dir: &str) -> Option<Vec<String>> {
+        let names: &[&str] = match dir {
+            "." => &["b.rs", "a.rs", "c.txt", ".h.rs", "src"],
+            "src" => &["main.rs"],
+            _ => return None,
+        };
+        Some(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+fn shell_argv(line: &str) -> Vec<String> {
+    let shell = Shell(env());
+    simple(line)
+        .words
+        .iter()
+        .flat_map(|w| expand_word(w, &shell).unwrap())
+        .collect()
+}
+
+#[test]
+fn command_substitution_is_split_unquoted_and_loses_trailing_newlines() {
+    assert_eq!(shell_argv("echo $(ls -l)"), ["echo", "out:", "ls", "-l"]);
+    assert_eq!(shell_argv("echo \"$(ls -l)\"x"), ["echo", "out: ls -lx"]);
+    assert_eq!(
+        argv("echo $(ls)"),
+        ["echo"],
+        "no shell: no output, no field"
+    );
+}
+
+#[test]
+fn arithmetic_expands_to_its_value() {
+    let env = TestEnv::new(&[("n", "4")], &[]);
+    assert_eq!(
+        argv_in("echo $((n * 2 + 1)) \"$(($n-5))\"", &env),
+        ["echo", "9", "-1"]
+    );
+    let word = simple("echo $((1/0))").words[1].clone();
+    let error = expand_word(&word, &env).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "arithmetic expansion $((1/0)): division by zero"
+    );
+}
+
+#[test]
+fn unquoted_patterns_match_paths_and_quoted_ones_do_not() {
+    assert_eq!(shell_argv("ls *.rs"), ["ls", "a.rs", "b.rs"]);
+    assert_eq!(shell_argv("ls src/*"), ["ls", "src/main.rs"]);
+    assert_eq!(
+        shell_argv("ls ?.txt [bc]*"),
+        ["ls", "c.txt", "b.rs", "c.txt"]
+    );
+    assert_eq!(shell_argv("ls \"*\".rs '*' \\*"), ["ls", "*.rs", "*", "*"]);
+    assert_eq!(
+        shell_argv("ls *.none"),
+        ["ls", "*.none"],
+        "no match: kept as written"
+    );
+    let shell = Shell(TestEnv::new(&[("P", "*.rs")], &[]));
+    let word = simple("ls $P").words[1].clone();
+    assert_eq!(
+        expand_word(&word, &shell).unwrap(),
+        ["a.rs", "b.rs"],
+        "an expansion's pattern globs"
+    );
+    let word = simple("ls \"$P\"").words[1].clone();
+    assert_eq!(expand_word(&word, &shell).unwrap(), ["*.rs"]);
+}
+
+#[test]
+fn case_patterns_keep_quoted_characters_ordinary() {
+    let env = TestEnv::new(&[("P", "a*")], &[]);
+    let pattern = |line: &str| {
+        let word = simple(line).words[1].clone();
+        shsyntax::expand_pattern(&word, &env).unwrap()
+    };
+    assert_eq!(pattern("x a*"), "a*");
+    assert_eq!(pattern("x 'a*'"), "a\\*");
+    assert_eq!(pattern("x \"$P\""), "a\\*");
+    assert_eq!(pattern("x $P"), "a*");
+    assert!(shsyntax::glob::matches(&pattern("x a*"), "abc"));
+    assert!(!shsyntax::glob::matches(&pattern("x 'a*'"), "abc"));
+}
+
+#[test]
+fn arithmetic_expands_what_is_inside_it_first() {
+    let shell = Shell(TestEnv::new(&[("n", "4"), ("op", "+")], &["3"]));
+    let value = |line: &str| {
+        let word = simple(line).words[1].clone();
+        expand_word(&word, &shell).unwrap()
+    };
+    assert_eq!(value("echo $(( $n $op $1 ))"), ["7"]);
+    assert_eq!(value("echo $(( ${n} * $((n - 1)) ))"), ["12"]);
+    // The test shell's commands print their own text: `out: echo 5`, which is no number.
+    let word = simple("echo $(( $(echo 5) + 1 ))").words[1].clone();
+    assert!(expand_word(&word, &shell).is_err());
 }

@@ -503,9 +503,10 @@ fn non_ascii_text_passes_through() {
 }
 
 #[test]
-fn control_keywords_are_ordinary_words() {
-    let list = parse("if true; then echo yes; fi").unwrap();
-    assert_eq!(names(&list), [["if"], ["then"], ["fi"]]);
+fn reserved_words_are_ordinary_words_after_the_command_name_or_quoted() {
+    let list = parse("echo if then fi; \\if; \\do").unwrap();
+    assert_eq!(names(&list), [["echo"], ["if"], ["do"]]);
+    assert!(parse("'fi'").is_ok());
 }
 
 #[test]

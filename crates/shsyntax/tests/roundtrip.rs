@@ -94,6 +94,35 @@ const FRAGMENTS: &[&str] = &[
     "${10}",
     "\"${X}y\"",
     "${X}_",
+    // Compound commands, functions and substitutions.
+    "if",
+    "then",
+    "elif",
+    "else",
+    "fi",
+    "while",
+    "until",
+    "do",
+    "done",
+    "for x in",
+    "for",
+    "case",
+    "in",
+    "esac",
+    "a)",
+    "(b)",
+    ";;",
+    "{",
+    "}",
+    "(",
+    ")",
+    "f()",
+    "$(",
+    "$(a)",
+    "`b`",
+    "$((1+$X))",
+    "\\*",
+    "*",
 ];
 
 /// How many random inputs each fuzz test tries, per seed.
@@ -150,11 +179,14 @@ fn check(line: &str, seed: u64) -> bool {
             );
             // Expansion never panics on a parsed tree either.
             for command in commands(&list) {
+                let Command::Simple(command) = command else {
+                    continue;
+                };
                 for w in &command.words {
-                    expand_word(w, &env);
+                    let _ = expand_word(w, &env);
                 }
                 for a in &command.assignments {
-                    expand_single(&a.value, &env);
+                    let _ = expand_single(&a.value, &env);
                 }
                 for r in &command.redirections {
                     if let RedirKind::Read(w) | RedirKind::Write(w) | RedirKind::Append(w) = &r.kind
@@ -195,6 +227,66 @@ fn fuzz_random_command_fragments_never_panic_and_round_trip() {
             .count();
         // Most fragment soups should parse, or the round trip is barely exercised.
         assert!(parsed > ROUNDS / 4, "seed {seed}: only {parsed} parsed");
+    }
+}
+
+/// A random program from the grammar: nested compound commands, functions and substitutions,
+/// each filled with fragment soup, so that nesting is exercised as often as words are.
+fn random_program(rng: &mut Rng, depth: usize) -> String {
+    let simple = |rng: &mut Rng| -> String {
+        let words = [
+            "a", "b $X", "'q r'", "\"$(c)\"", "$((1+2))", "*.rs", "\\*", "> f", "X=1 d",
+        ];
+        (0..1 + rng.below(3))
+            .map(|_| words[rng.below(words.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let list = |rng: &mut Rng| -> String {
+        let separators = ["; ", "\n", " & ", " && ", " | "];
+        let mut text = random_program(rng, depth + 1);
+        for _ in 0..rng.below(3) {
+            text.push_str(separators[rng.below(separators.len())]);
+            text.push_str(&random_program(rng, depth + 1));
+        }
+        text
+    };
+    if depth > 3 {
+        return simple(rng);
+    }
+    match rng.below(10) {
+        0 => format!("if {}; then {}; fi", list(rng), list(rng)),
+        1 => format!(
+            "if {}\nthen {}\nelif {}; then {}; else {}\nfi",
+            list(rng),
+            list(rng),
+            list(rng),
+            list(rng),
+            list(rng)
+        ),
+        2 => format!("while {}; do {}; done", list(rng), list(rng)),
+        3 => format!("for i in a $X 'b c'; do {}; done", list(rng)),
+        // `(a|b)`: a pattern's `)` alone would close an enclosing `$(` early (see the crate docs).
+        4 => format!("case $X in (a|b) {};; (*) {}\nesac", list(rng), list(rng)),
+        5 => format!("{{ {}; }} 2> e", list(rng)),
+        6 => format!("({})", list(rng)),
+        7 => format!("f() {{ {}; }}", list(rng)),
+        8 => format!("echo $( {} ) `{}`", list(rng), simple(rng)),
+        _ => simple(rng),
+    }
+}
+
+#[test]
+fn fuzz_random_nested_programs_round_trip() {
+    for seed in SEEDS {
+        let mut rng = Rng::new(seed);
+        for _ in 0..ROUNDS / 10 {
+            let program = random_program(&mut rng, 0);
+            assert!(
+                check(&program, seed),
+                "seed {seed}: {program:?} does not parse"
+            );
+        }
     }
 }
 

@@ -6,7 +6,7 @@
     reason = "each test file uses a different subset of the helpers"
 )]
 
-use shsyntax::{parse, Command, Environment, Param, QuotedPart, Word, WordPart};
+use shsyntax::{parse, Command, Environment, Param, QuotedPart, SimpleCommand, Word, WordPart};
 
 /// A fixed set of variables and positional parameters, as the shell would hold them.
 #[derive(Default)]
@@ -48,13 +48,38 @@ impl Environment for TestEnv {
 }
 
 /// Parses a line that must hold exactly one simple command, and returns it.
-pub fn simple(line: &str) -> Command {
+pub fn simple(line: &str) -> SimpleCommand {
     let list = parse(line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
     assert_eq!(list.items.len(), 1, "{line:?}");
     let and_or = &list.items[0].0;
     assert!(and_or.rest.is_empty(), "{line:?}");
     assert_eq!(and_or.first.commands.len(), 1, "{line:?}");
-    and_or.first.commands[0].clone()
+    as_simple(&and_or.first.commands[0]).clone()
+}
+
+/// The simple command `command` is; panics if it is another kind.
+pub fn as_simple(command: &Command) -> &SimpleCommand {
+    match command {
+        Command::Simple(simple) => simple,
+        other => panic!("not a simple command: {other:?}"),
+    }
+}
+
+/// A command, or a simple command, seen as a simple command.
+pub trait AsSimple {
+    fn simple(&self) -> &SimpleCommand;
+}
+
+impl AsSimple for Command {
+    fn simple(&self) -> &SimpleCommand {
+        as_simple(self)
+    }
+}
+
+impl AsSimple for SimpleCommand {
+    fn simple(&self) -> &SimpleCommand {
+        self
+    }
 }
 
 /// An unquoted literal word.
@@ -93,8 +118,9 @@ pub fn var(name: &str) -> Param {
 }
 
 /// The words of a command that has only literal words, as strings.
-pub fn literal_words(command: &Command) -> Vec<String> {
+pub fn literal_words(command: &impl AsSimple) -> Vec<String> {
     command
+        .simple()
         .words
         .iter()
         .map(|w| match w.parts.as_slice() {

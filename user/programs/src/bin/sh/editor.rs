@@ -32,6 +32,8 @@ pub enum Line {
     Text(String),
     /// End of input: Ctrl-D on an empty line, or the end of a file.
     End,
+    /// Ctrl-C: the line was abandoned (the editor has echoed `^C`).
+    Cancelled,
 }
 
 /// Output to standard output, for the line editor.
@@ -187,7 +189,7 @@ impl Editor {
                 Ok(Outcome::Cancelled) => {
                     // The editor has echoed `^C` and the line break already.
                     self.editor.clear();
-                    print!("{prompt}");
+                    return Line::Cancelled;
                 }
                 Ok(Outcome::TooLong) if !warned => {
                     warned = true;

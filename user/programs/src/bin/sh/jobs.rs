@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use runtime::sys;
 
 /// A job: its number, its processes (the last one's status is the job's), and its text.
+#[derive(Clone)]
 pub struct Job {
     /// The number `jobs` shows and `wait %N` takes.
     pub number: usize,
@@ -22,7 +23,7 @@ pub struct Job {
 }
 
 /// Every job not yet reported as done.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Jobs {
     jobs: Vec<Job>,
 }

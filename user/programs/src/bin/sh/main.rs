@@ -36,15 +36,7 @@ const SYNTAX: i32 = 2;
 fn main() -> i32 {
     let args: Vec<String> = runtime::args().map(String::from).collect();
     let pid = sys::getpid();
-    let mut shell = Shell {
-        vars: vars::Vars::from_environment(pid),
-        jobs: jobs::Jobs::default(),
-        interactive: false,
-        exit: None,
-        group: sys::getpgrp(),
-        job_groups: true,
-        history: Vec::new(),
-    };
+    let mut shell = Shell::new(vars::Vars::from_environment(pid));
     match args.get(1).map(String::as_str) {
         Some("-c") => {
             let Some(line) = args.get(2) else {
@@ -109,24 +101,58 @@ fn run_line(shell: &mut Shell, line: &str) {
     }
 }
 
-/// The interactive loop: prompt, read, run, report finished jobs.
+/// The interactive loop: prompt, read, run, report finished jobs. A line that is not finished
+/// (an open quote, a trailing `|`, an `if` without its `fi`) is continued on the next, after
+/// the continuation prompt `> `; Ctrl-C abandons the whole command.
 fn interactive(shell: &mut Shell, mut editor: Editor) -> i32 {
     shell.interactive = true;
     println!("Ferrite shell. 'help' lists the builtins, 'ls /bin' the programs; Ctrl-D leaves.");
+    let mut pending = String::new();
     while shell.exit.is_none() {
-        report_jobs(shell);
-        let prompt = prompt();
+        let prompt = if pending.is_empty() {
+            report_jobs(shell);
+            prompt()
+        } else {
+            String::from(CONTINUATION_PROMPT)
+        };
         let line = match editor.read(&prompt) {
             Line::Text(line) => line,
-            Line::End => break,
+            Line::Cancelled => {
+                pending.clear();
+                continue;
+            }
+            Line::End if pending.is_empty() => break,
+            Line::End => {
+                eprintln!("sh: the command was not finished at the end of input; it did not run");
+                pending.clear();
+                continue;
+            }
         };
-        if !line.trim().is_empty() {
-            shell.history.push(line.clone());
+        if !pending.is_empty() {
+            pending.push('\n');
         }
-        run_line(shell, &line);
+        pending.push_str(&line);
+        match shsyntax::parse(&pending) {
+            Err(e) if e.is_incomplete() => continue,
+            Ok(list) => {
+                if !pending.trim().is_empty() {
+                    shell.history.push(pending.clone());
+                }
+                shell.run_list(&list);
+            }
+            Err(e) => {
+                shell.history.push(pending.clone());
+                eprintln!("sh: {e}");
+                shell.vars.status = SYNTAX;
+            }
+        }
+        pending.clear();
     }
     shell.exit.unwrap_or(0)
 }
+
+/// The prompt for the next line of an unfinished command, as POSIX's `PS2` defaults.
+const CONTINUATION_PROMPT: &str = "> ";
 
 /// Announces background jobs that have ended.
 fn report_jobs(shell: &mut Shell) {
@@ -166,7 +192,7 @@ fn script(shell: &mut Shell, mut lines: Plain, name: &str) -> i32 {
     while shell.exit.is_none() {
         let line = match lines.read() {
             Line::Text(line) => line,
-            Line::End => break,
+            Line::End | Line::Cancelled => break,
         };
         number += 1;
         if pending.is_empty() {
@@ -198,10 +224,7 @@ fn script(shell: &mut Shell, mut lines: Plain, name: &str) -> i32 {
 
 /// The builtins and the programs in `/bin`, for Tab to complete (kept for the shell's life).
 fn program_names() -> &'static [&'static str] {
-    let mut names: Vec<&'static str> = [
-        "cd", "exit", "export", "unset", "jobs", "wait", "pwd", "history", "help",
-    ]
-    .to_vec();
+    let mut names: Vec<&'static str> = builtins::names().collect();
     if let Ok(entries) = runtime::fs::read_dir("/bin") {
         for entry in entries {
             if entry.name != "." && entry.name != ".." {

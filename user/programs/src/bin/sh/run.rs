@@ -12,19 +12,32 @@
 //!    Ctrl-C reaches the job and not the shell), waits for every child, and takes the terminal
 //!    back.
 //!
-//! Builtins that change the shell itself (`cd`, `exit`, `export`...) run in the shell's own
-//! process when they stand alone; in a pipeline they run in a child like any program.
+//! What changes the shell itself must run in the shell's own process when it stands alone:
+//! builtins (`cd`, `exit`, `export`...), functions, and the compound commands `if`, `while`,
+//! `for`, `case` and `{ ...; }`, whose bodies may hold such builtins (`if x; then cd /; fi`).
+//! In a pipeline, each of them runs in a child like any program. `( ... )` always runs in a
+//! child: that is what it is for.
+//!
+//! `break`, `continue` and `return` do not unwind anything: the builtin records them in
+//! [`Shell::control`], and every list and loop checks it after each command, stopping early
+//! and passing it outwards until the loop or function it is meant for takes it.
 
 use crate::builtins;
 use crate::jobs::Jobs;
 use crate::vars::Vars;
+use alloc::collections::BTreeMap;
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use runtime::abi::fcntl::*;
 use runtime::abi::{self, wait, Errno};
 use runtime::{eprintln, sys};
-use shsyntax::{AndOr, Command, Connector, List, Pipeline, RedirKind, Separator};
+use shsyntax::{
+    AndOr, Command, Compound, CompoundCommand, Connector, Environment, List, Pipeline, RedirKind,
+    Redirection, Separator, SimpleCommand, Word,
+};
 
 /// Exit status for a command that was not found (as every POSIX shell reports it).
 pub const NOT_FOUND: i32 = 127;
@@ -32,10 +45,27 @@ pub const NOT_FOUND: i32 = 127;
 pub const CANNOT_RUN: i32 = 126;
 /// Status added to a signal's number when a program was killed by it (`$?` after Ctrl-C is 130).
 const SIGNAL_BASE: i32 = 128;
-/// Status of a command whose redirection failed.
-const REDIRECT_FAILED: i32 = 1;
+/// Status of a command whose redirection or expansion failed.
+const FAILED: i32 = 1;
+/// How deeply functions may call one another: each call runs on the shell's stack, which is
+/// 128 KiB, so a runaway recursion stops with a message instead of a crash.
+pub const MAX_CALL_DEPTH: usize = 32;
+
+/// A pending change of the flow, set by `break`, `continue` and `return`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Nothing: run on.
+    None,
+    /// `break N`: leave N enclosing loops.
+    Break(usize),
+    /// `continue N`: leave N - 1 loops and start the next round of the Nth.
+    Continue(usize),
+    /// `return`: leave the function.
+    Return,
+}
 
 /// The shell's state while running commands.
+#[derive(Clone)]
 pub struct Shell {
     /// Variables and special parameters.
     pub vars: Vars,
@@ -53,13 +83,48 @@ pub struct Shell {
     pub job_groups: bool,
     /// The lines typed this session, oldest first, for `history`.
     pub history: Vec<String>,
+    /// The functions defined so far, by name.
+    pub functions: BTreeMap<String, Rc<CompoundCommand>>,
+    /// A pending `break`, `continue` or `return`.
+    pub control: Control,
+    /// How many loops enclose what runs now (`break` and `continue` need one).
+    pub loops: usize,
+    /// How many function calls enclose what runs now (`return` needs one).
+    pub calls: usize,
+    /// The status of the last command substitution, which is `$?` for a command of
+    /// assignments alone (`x=$(false)` fails). Expansion only reads the shell, hence a cell.
+    pub substitution_status: Cell<Option<i32>>,
 }
 
 impl Shell {
+    /// A shell with `vars`, no jobs and no functions.
+    pub fn new(vars: Vars) -> Shell {
+        Shell {
+            vars,
+            jobs: Jobs::default(),
+            interactive: false,
+            exit: None,
+            group: sys::getpgrp(),
+            job_groups: true,
+            history: Vec::new(),
+            functions: BTreeMap::new(),
+            control: Control::None,
+            loops: 0,
+            calls: 0,
+            substitution_status: Cell::new(None),
+        }
+    }
+
+    /// Whether the list being run must stop now: `exit`, or a pending `break`, `continue` or
+    /// `return`.
+    fn stopping(&self) -> bool {
+        self.exit.is_some() || self.control != Control::None
+    }
+
     /// Runs a parsed line; returns the status of its last command.
     pub fn run_list(&mut self, list: &List) -> i32 {
         for (and_or, separator) in &list.items {
-            if self.exit.is_some() {
+            if self.stopping() {
                 break;
             }
             let status = match separator {
@@ -78,7 +143,7 @@ impl Shell {
     fn run_and_or(&mut self, and_or: &AndOr) -> i32 {
         let mut status = self.run_pipeline(&and_or.first, true);
         for (connector, pipeline) in &and_or.rest {
-            if self.exit.is_some() {
+            if self.stopping() {
                 break;
             }
             let runs = match connector {
@@ -105,7 +170,7 @@ impl Shell {
                     self.interactive = false;
                     self.job_groups = false;
                     let status = self.run_and_or(and_or);
-                    sys::exit_group(status)
+                    exit_child(status)
                 }
                 Ok(pid) => {
                     let _ = sys::setpgid(pid, pid);
@@ -132,7 +197,7 @@ impl Shell {
     /// Runs a pipeline; waits for it when `foreground`. Returns its status.
     fn run_pipeline(&mut self, pipeline: &Pipeline, foreground: bool) -> i32 {
         let status = match pipeline.commands.as_slice() {
-            [single] if builtins::is_special(self, single) => self.run_in_shell(single),
+            [single] if self.runs_here(single) => self.run_here(single),
             _ => {
                 let pids = self.launch(pipeline, foreground);
                 self.wait_foreground(&pids)
@@ -145,22 +210,79 @@ impl Shell {
         }
     }
 
-    /// Runs a builtin in the shell's own process, its redirections applied for the time it runs.
-    fn run_in_shell(&mut self, command: &Command) -> i32 {
-        let words = self.expand_words(command);
-        let mut saved = Vec::new();
-        let status = match self.redirect(command, Some(&mut saved)) {
-            Ok(()) if words.is_empty() => {
-                // `NAME=value` alone sets a shell variable.
-                for assignment in &command.assignments {
-                    let value = shsyntax::expand_single(&assignment.value, &self.vars);
-                    self.vars.set(&assignment.name, value);
-                }
+    /// Whether `command`, standing alone, runs in the shell's own process.
+    fn runs_here(&self, command: &Command) -> bool {
+        match command {
+            Command::Simple(simple) => match simple.words.first() {
+                None => true,
+                // A command substitution in the name would run twice (here, then again when
+                // the command runs): such a command runs in a child.
+                Some(word) if has_substitution(word) => false,
+                Some(word) => shsyntax::expand_word(word, self)
+                    .ok()
+                    .and_then(|fields| fields.into_iter().next())
+                    .is_some_and(|name| {
+                        builtins::is_builtin(&name) || self.functions.contains_key(&name)
+                    }),
+            },
+            Command::Compound(compound) => !matches!(compound.kind, Compound::Subshell(_)),
+            Command::Function(_) => true,
+        }
+    }
+
+    /// Runs `command` in the shell's own process.
+    fn run_here(&mut self, command: &Command) -> i32 {
+        match command {
+            Command::Simple(simple) => self.run_simple_here(simple),
+            Command::Compound(compound) => self
+                .with_redirections(&compound.redirections, |shell| {
+                    shell.run_compound(&compound.kind)
+                }),
+            Command::Function(function) => {
+                self.functions
+                    .insert(function.name.clone(), Rc::new((*function.body).clone()));
                 0
             }
-            Ok(()) => builtins::run(self, &words),
-            Err(()) => REDIRECT_FAILED,
+        }
+    }
+
+    /// A builtin, a function call, or assignments alone, in the shell's own process.
+    fn run_simple_here(&mut self, command: &SimpleCommand) -> i32 {
+        self.substitution_status.set(None);
+        let Some(words) = self.expand_words(&command.words) else {
+            return FAILED;
         };
+        self.with_redirections(&command.redirections, |shell| {
+            if words.is_empty() {
+                // `NAME=value` alone sets a shell variable.
+                for assignment in &command.assignments {
+                    let Some(value) = shell.expand_one(&assignment.value) else {
+                        return FAILED;
+                    };
+                    shell.vars.set(&assignment.name, value);
+                }
+                return shell.substitution_status.get().unwrap_or(0);
+            }
+            match shell.functions.get(&words[0]).cloned() {
+                Some(body) => shell.call(&body, &words),
+                None => builtins::run(shell, &words),
+            }
+        })
+    }
+
+    /// Runs `body` with `redirections` applied, and the descriptors put back afterwards.
+    fn with_redirections(
+        &mut self,
+        redirections: &[Redirection],
+        body: impl FnOnce(&mut Shell) -> i32,
+    ) -> i32 {
+        let mut saved = Vec::new();
+        let status = match self.redirect(redirections, Some(&mut saved)) {
+            Ok(()) => body(self),
+            Err(()) => FAILED,
+        };
+        // Whatever the body printed goes out before its redirections are undone.
+        runtime::print::flush();
         for (fd, copy) in saved.into_iter().rev() {
             match copy {
                 Some(copy) => {
@@ -175,13 +297,183 @@ impl Shell {
         status
     }
 
-    /// The words of `command`, expanded into fields.
-    fn expand_words(&self, command: &Command) -> Vec<String> {
-        command
-            .words
-            .iter()
-            .flat_map(|word| shsyntax::expand_word(word, &self.vars))
-            .collect()
+    /// Calls the function `body` with `words` (its name, then its arguments as `$1`...).
+    pub fn call(&mut self, body: &CompoundCommand, words: &[String]) -> i32 {
+        if self.calls >= MAX_CALL_DEPTH {
+            eprintln!(
+                "sh: {}: functions nested too deeply ({MAX_CALL_DEPTH} calls)",
+                words[0]
+            );
+            return FAILED;
+        }
+        let saved = core::mem::replace(&mut self.vars.positional, words[1..].to_vec());
+        let loops = core::mem::replace(&mut self.loops, 0);
+        self.calls += 1;
+        let status =
+            self.with_redirections(&body.redirections, |shell| shell.run_compound(&body.kind));
+        self.calls -= 1;
+        self.loops = loops;
+        self.vars.positional = saved;
+        if self.control == Control::Return {
+            self.control = Control::None;
+            return self.vars.status;
+        }
+        status
+    }
+
+    /// Runs a compound command (its redirections already applied).
+    fn run_compound(&mut self, kind: &Compound) -> i32 {
+        match kind {
+            Compound::Group(list) => self.run_list(list),
+            Compound::Subshell(list) => self.subshell(list),
+            Compound::If {
+                branches,
+                otherwise,
+            } => {
+                for (condition, body) in branches {
+                    let status = self.run_list(condition);
+                    if self.stopping() {
+                        return status;
+                    }
+                    if status == 0 {
+                        return self.run_list(body);
+                    }
+                }
+                match otherwise {
+                    Some(body) => self.run_list(body),
+                    None => 0,
+                }
+            }
+            Compound::While {
+                until,
+                condition,
+                body,
+            } => self.run_loop(|shell| {
+                let test = shell.run_list(condition);
+                if shell.stopping() || (test == 0) == *until {
+                    return None;
+                }
+                Some(shell.run_list(body))
+            }),
+            Compound::For { name, words, body } => {
+                let values = match words {
+                    Some(words) => match self.expand_words(words) {
+                        Some(values) => values,
+                        None => return FAILED,
+                    },
+                    None => self.vars.positional.clone(),
+                };
+                let mut values = values.into_iter();
+                self.run_loop(|shell| {
+                    shell.vars.set(name, values.next()?);
+                    Some(shell.run_list(body))
+                })
+            }
+            Compound::Case { word, arms } => {
+                let Some(subject) = self.expand_one(word) else {
+                    return FAILED;
+                };
+                for arm in arms {
+                    for pattern in &arm.patterns {
+                        let pattern = match shsyntax::expand_pattern(pattern, self) {
+                            Ok(pattern) => pattern,
+                            Err(e) => {
+                                eprintln!("sh: {e}");
+                                return FAILED;
+                            }
+                        };
+                        if shsyntax::glob::matches(&pattern, &subject) {
+                            return self.run_list(&arm.body);
+                        }
+                    }
+                }
+                0
+            }
+        }
+    }
+
+    /// Runs a loop: `round` runs one round and gives its body's status, or `None` when the
+    /// loop is over (the condition failed, the words ran out). Between rounds, takes a `break`
+    /// or `continue` meant for this loop. The status is the last body's, 0 if none ran.
+    fn run_loop(&mut self, mut round: impl FnMut(&mut Shell) -> Option<i32>) -> i32 {
+        let mut status = 0;
+        self.loops += 1;
+        while let Some(last) = round(self) {
+            status = last;
+            if !self.next_round() {
+                break;
+            }
+        }
+        self.loops -= 1;
+        self.vars.status = status;
+        status
+    }
+
+    /// After a loop's body: takes a `break` or `continue` meant for this loop; returns whether
+    /// the loop goes on.
+    fn next_round(&mut self) -> bool {
+        match self.control {
+            Control::None => self.exit.is_none(),
+            Control::Break(1) => {
+                self.control = Control::None;
+                false
+            }
+            Control::Continue(1) => {
+                self.control = Control::None;
+                true
+            }
+            Control::Break(n) => {
+                self.control = Control::Break(n - 1);
+                false
+            }
+            Control::Continue(n) => {
+                self.control = Control::Continue(n - 1);
+                false
+            }
+            Control::Return => false,
+        }
+    }
+
+    /// `( list )`: the list in a child, a copy of the shell; returns its status.
+    fn subshell(&mut self, list: &List) -> i32 {
+        runtime::print::flush();
+        match sys::fork() {
+            Ok(0) => {
+                self.interactive = false;
+                let status = self.run_list(list);
+                exit_child(self.exit.unwrap_or(status))
+            }
+            Ok(pid) => self.wait_foreground(&[pid]),
+            Err(e) => {
+                eprintln!(
+                    "sh: cannot start a subshell: {}",
+                    runtime::cli::describe_fork_error(e)
+                );
+                FAILED
+            }
+        }
+    }
+
+    /// The fields of `words`, expanded; `None` (the error reported) if one could not be.
+    pub fn expand_words(&self, words: &[Word]) -> Option<Vec<String>> {
+        let mut fields = Vec::new();
+        for word in words {
+            match shsyntax::expand_word(word, self) {
+                Ok(expanded) => fields.extend(expanded),
+                Err(e) => {
+                    eprintln!("sh: {e}");
+                    return None;
+                }
+            }
+        }
+        Some(fields)
+    }
+
+    /// `word` expanded as one string (an assignment's value, a `case` subject).
+    fn expand_one(&self, word: &Word) -> Option<String> {
+        shsyntax::expand_single(word, self)
+            .map_err(|e| eprintln!("sh: {e}"))
+            .ok()
     }
 
     /// Forks one child per command, connected by pipes, in one new process group; returns
@@ -201,6 +493,8 @@ impl Shell {
         }
         let mut pids = Vec::new();
         let mut group = 0;
+        // The children inherit the output buffer: empty it first, or each would print it.
+        runtime::print::flush();
         for (i, command) in pipeline.commands.iter().enumerate() {
             match sys::fork() {
                 Ok(0) => {
@@ -217,7 +511,8 @@ impl Shell {
                         let _ = sys::dup2(pipes[i].1, 1);
                     }
                     close_pipes(&pipes);
-                    sys::exit_group(self.run_child(command))
+                    let status = self.run_child(command);
+                    exit_child(status)
                 }
                 Ok(pid) => {
                     if self.job_groups {
@@ -246,44 +541,57 @@ impl Shell {
         pids
     }
 
-    /// In a child: applies the redirections and runs the command; returns only a status to
-    /// exit with.
+    /// In a child: runs `command` there; returns only a status to exit with.
     fn run_child(&mut self, command: &Command) -> i32 {
         self.interactive = false;
-        if self.redirect(command, None).is_err() {
-            return REDIRECT_FAILED;
+        self.job_groups = false;
+        let command = match command {
+            Command::Simple(simple) => simple,
+            Command::Compound(compound) => {
+                if self.redirect(&compound.redirections, None).is_err() {
+                    return FAILED;
+                }
+                return self.run_compound(&compound.kind);
+            }
+            Command::Function(_) => return self.run_here(command),
+        };
+        if self.redirect(&command.redirections, None).is_err() {
+            return FAILED;
         }
-        let words = self.expand_words(command);
+        let Some(words) = self.expand_words(&command.words) else {
+            return FAILED;
+        };
         let Some(name) = words.first() else {
             // Only assignments and redirections: nothing to run.
             return 0;
         };
+        if let Some(body) = self.functions.get(name).cloned() {
+            return self.call(&body, &words);
+        }
         if builtins::is_builtin(name) {
             return builtins::run(self, &words);
         }
-        let assignments: Vec<(String, String)> = command
-            .assignments
-            .iter()
-            .map(|a| {
-                (
-                    a.name.clone(),
-                    shsyntax::expand_single(&a.value, &self.vars),
-                )
-            })
-            .collect();
+        let mut assignments = Vec::new();
+        for a in &command.assignments {
+            let Some(value) = self.expand_one(&a.value) else {
+                return FAILED;
+            };
+            assignments.push((a.name.clone(), value));
+        }
         exec(name, &words, &self.vars.environment(&assignments))
     }
 
-    /// Applies `command`'s redirections in order. With `saved`, each descriptor's previous
-    /// file is kept there (or `None` if it was closed), to be put back.
+    /// Applies `redirections` in order. With `saved`, each descriptor's previous file is kept
+    /// there (or `None` if it was closed), to be put back.
     fn redirect(
         &self,
-        command: &Command,
+        redirections: &[Redirection],
         mut saved: Option<&mut Vec<(i32, Option<i32>)>>,
     ) -> Result<(), ()> {
-        for redirection in &command.redirections {
+        for redirection in redirections {
             let fd = redirection.fd as i32;
             if let Some(saved) = saved.as_deref_mut() {
+                runtime::print::flush();
                 let copy = sys::fcntl(fd, F_DUPFD_CLOEXEC, 10).ok().map(|c| c as i32);
                 saved.push((fd, copy));
             }
@@ -294,7 +602,7 @@ impl Shell {
                     })
                 }
                 RedirKind::Read(word) | RedirKind::Write(word) | RedirKind::Append(word) => {
-                    let path = shsyntax::expand_redirect_target(word, &self.vars).map_err(|e| {
+                    let path = shsyntax::expand_redirect_target(word, self).map_err(|e| {
                         eprintln!("sh: {e}");
                     })?;
                     let flags = match redirection.kind {
@@ -336,6 +644,85 @@ impl Shell {
         }
         last
     }
+}
+
+impl Environment for Shell {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars.var(name)
+    }
+
+    fn positional(&self) -> Vec<String> {
+        self.vars.positional.clone()
+    }
+
+    /// Runs `list` in a child, a copy of the shell, with its standard output a pipe, and
+    /// reads the pipe to its end.
+    fn command_output(&self, list: &List) -> String {
+        let Ok((reader, writer)) = sys::pipe2(O_CLOEXEC) else {
+            eprintln!("sh: cannot make a pipe for $(...)");
+            return String::new();
+        };
+        runtime::print::flush();
+        match sys::fork() {
+            Ok(0) => {
+                let _ = sys::dup2(writer, 1);
+                let _ = sys::close(reader);
+                let _ = sys::close(writer);
+                let mut child = self.clone();
+                child.interactive = false;
+                child.job_groups = false;
+                let status = child.run_list(list);
+                exit_child(child.exit.unwrap_or(status))
+            }
+            Ok(pid) => {
+                let _ = sys::close(writer);
+                let output = runtime::fs::read_to_end(reader).unwrap_or_default();
+                let _ = sys::close(reader);
+                let status = loop {
+                    match sys::wait4(pid as i32, 0) {
+                        Ok(Some((_, status))) => break status_code(status),
+                        Err(Errno::EINTR) | Ok(None) => {}
+                        Err(_) => break FAILED,
+                    }
+                };
+                self.substitution_status.set(Some(status));
+                String::from_utf8_lossy(&output).into_owned()
+            }
+            Err(e) => {
+                let _ = sys::close(reader);
+                let _ = sys::close(writer);
+                eprintln!(
+                    "sh: cannot run $(...): {}",
+                    runtime::cli::describe_fork_error(e)
+                );
+                String::new()
+            }
+        }
+    }
+
+    fn read_dir(&self, dir: &str) -> Option<Vec<String>> {
+        runtime::fs::read_dir(dir)
+            .ok()
+            .map(|entries| entries.into_iter().map(|e| e.name).collect())
+    }
+}
+
+/// Whether `word` has a `$(...)` or `$((...))` in it.
+fn has_substitution(word: &Word) -> bool {
+    use shsyntax::{QuotedPart, WordPart};
+    word.parts.iter().any(|part| match part {
+        WordPart::Command(_) | WordPart::Arithmetic(_) => true,
+        WordPart::DoubleQuoted(inner) => inner
+            .iter()
+            .any(|q| matches!(q, QuotedPart::Command(_) | QuotedPart::Arithmetic(_))),
+        _ => false,
+    })
+}
+
+/// Ends a child of the shell with `status`, its buffered output written first.
+fn exit_child(status: i32) -> ! {
+    runtime::print::flush();
+    sys::exit_group(status)
 }
 
 /// Makes `group` the terminal's foreground process group.
@@ -391,10 +778,13 @@ fn open_onto(path: &str, flags: u32, fd: i32) -> Result<(), Errno> {
 
 /// A command's name as typed, for messages.
 fn command_name(command: &Command) -> String {
-    command
-        .words
-        .first()
-        .map_or_else(String::new, |w| format!("{w}"))
+    match command {
+        Command::Simple(simple) => simple
+            .words
+            .first()
+            .map_or_else(String::new, |w| format!("{w}")),
+        other => format!("{other}"),
+    }
 }
 
 /// Finds `name` on `PATH` (or takes it as a path if it has a `/`) and runs it; returns only

@@ -8,12 +8,14 @@ use alloc::vec::Vec;
 use shsyntax::Environment;
 
 /// One variable: its value, and whether programs the shell starts see it.
+#[derive(Clone)]
 struct Var {
     value: String,
     exported: bool,
 }
 
 /// Every variable and special parameter.
+#[derive(Clone)]
 pub struct Vars {
     vars: BTreeMap<String, Var>,
     /// `$0`: the shell's name, or the script's.
