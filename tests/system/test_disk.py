@@ -101,6 +101,8 @@ def test_files_survive_a_reboot_and_python_reads_them(images: image.Images, acce
         console.run("mkdir -p /docs/deep; echo one > /docs/a; echo two >> /docs/a")
         console.run("cat /bin/diskstress > /docs/deep/copy")
         console.run("echo gone > /gone; rm /gone")
+        # A hard link and a mode survive too, and the host's fsck counts the link.
+        console.run("echo linked > /l1; ln /l1 /docs/l2; chmod 600 /l1")
         reboot(console)
         assert "hello" in console.run("cat /hello.txt").splitlines()
         assert "one\ntwo\n" in console.run("cat /docs/a")
@@ -122,6 +124,9 @@ def test_files_survive_a_reboot_and_python_reads_them(images: image.Images, acce
     assert read_file(disk, "/docs/deep/copy") == program
     names = {entry.path for entry in list_tree(disk)}
     assert "/gone" not in names and "/docs/deep" in names
+    assert read_file(disk, "/l1") == read_file(disk, "/docs/l2") == b"linked\n"
+    modes = {entry.path: entry.mode for entry in list_tree(disk)}
+    assert modes["/l1"] & 0o7777 == 0o600 and modes["/docs/l2"] == modes["/l1"]
 
 
 def test_the_kernel_reads_what_python_wrote(images: image.Images, accel: Accel, tmp_path: Path) -> None:

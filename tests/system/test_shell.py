@@ -379,7 +379,7 @@ def test_command_substitution_and_arithmetic(shell: Console) -> None:
 
 
 def test_globbing(shell: Console) -> None:
-    shell.run("cd /tmp/lang; touch a.rs b.rs c.txt .hidden.rs")
+    shell.run("mkdir -p /tmp/lang; cd /tmp/lang; touch a.rs b.rs c.txt .hidden.rs")
     assert lines(shell.run("echo *.rs")) == ["a.rs b.rs"]
     assert lines(shell.run("echo ?.txt [ab].rs /tmp/lang/*.txt")) == ["c.txt a.rs b.rs /tmp/lang/c.txt"]
     assert lines(shell.run("echo '*.rs' \"*\" \\* *.none")) == ["*.rs * * *.none"]
@@ -391,7 +391,7 @@ def test_groups_subshells_read_and_cd_minus(shell: Console) -> None:
     assert lines(shell.run("{ echo one; echo two; } | wc -l")) == ["2"]
     assert lines(shell.run("(cd /tmp; pwd); pwd")) == ["/tmp", "/"]
     assert lines(shell.run("cd /tmp; cd /bin; cd -; cd /")) == ["/tmp"]
-    shell.run("echo 'a 1' > /tmp/lang/kv; echo 'b  2 x' >> /tmp/lang/kv")
+    shell.run("mkdir -p /tmp/lang; echo 'a 1' > /tmp/lang/kv; echo 'b  2 x' >> /tmp/lang/kv")
     assert lines(shell.run("while read k v; do echo \"$k=$v\"; done < /tmp/lang/kv")) == ["a=1", "b=2 x"]
     assert lines(shell.run("echo one two | { read a b; echo $b $a; }")) == ["two one"]
     assert lines(shell.run("export LANGVAR=seen; env | grep LANGVAR")) == ["LANGVAR=seen"]
@@ -422,7 +422,7 @@ def test_a_script_with_compound_commands_over_many_lines(shell: Console) -> None
         "done",
     ]
     # `${p#...}` is not supported: the script is refused whole, at its line, before running.
-    shell.run("rm -f /tmp/lang/s.sh")
+    shell.run("mkdir -p /tmp/lang; rm -f /tmp/lang/s.sh")
     for line in script:
         shell.run(f"echo '{line}' >> /tmp/lang/s.sh")
     reply = lines(shell.run("sh /tmp/lang/s.sh; echo $?"))
@@ -442,3 +442,27 @@ def test_a_script_with_compound_commands_over_many_lines(shell: Console) -> None
         shell.run(f"echo '{line}' >> /tmp/lang/s.sh")
     count = sum(name.startswith("c") for name in lines(shell.run("ls /bin")))
     assert lines(shell.run("sh /tmp/lang/s.sh")) == [f"{count} programs start with c"]
+
+
+def test_ln_chmod_and_df(shell: Console) -> None:
+    shell.run("mkdir -p /tmp/ln; echo one > /tmp/ln/a")
+    assert lines(shell.run("ln /tmp/ln/a /tmp/ln/b; echo two >> /tmp/ln/b; cat /tmp/ln/a")) == ["one", "two"]
+    listing = lines(shell.run("ls -l /tmp/ln"))
+    assert all(re.match(r"-rw\S*\s+2\s", line) for line in listing), listing
+    assert lines(shell.run("ln -s /tmp/ln/a /tmp/ln/c; echo $?")) == [
+        "ln: symbolic links (-s) are not supported: Ferrite has hard links only", "2"]
+    assert lines(shell.run("ln /tmp/ln /tmp/ln2; echo $?"))[-1] == "1"
+    shell.run("chmod 750 /tmp/ln/a")
+    assert lines(shell.run("ls -l /tmp/ln/a"))[0].startswith("-rwxr-x---")
+    shell.run("chmod go+r,u-x /tmp/ln/b")
+    assert lines(shell.run("ls -l /tmp/ln/b"))[0].startswith("-rw-r-xr--")
+    assert lines(shell.run("chmod 99 /tmp/ln/a; echo $?"))[0] == "chmod: invalid mode: '99'"
+    table = lines(shell.run("df"))
+    assert table[0].split() == ["Filesystem", "1K-blocks", "Used", "Available", "Use%", "Mounted", "on"]
+    rows = {row.split()[-1]: row.split() for row in table[1:]}
+    assert rows["/tmp"][0] == "tmpfs" and int(rows["/tmp"][1]) > 0, rows
+    before = int(rows["/tmp"][2])
+    shell.run("cat /bin/sh > /tmp/ln/big")
+    after = int({row.split()[-1]: row.split() for row in lines(shell.run("df"))[1:]}["/tmp"][2])
+    assert after > before, (before, after)
+    shell.run("rm -r /tmp/ln")

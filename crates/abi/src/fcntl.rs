@@ -39,6 +39,8 @@ pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 /// `unlinkat` flag: remove a directory, as `rmdir` does.
 pub const AT_REMOVEDIR: u32 = 0x200;
+/// `linkat` flag: follow a final symbolic link of the old path.
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 /// `*at` flag: an empty path means the descriptor itself (glibc's `fstat` is `newfstatat(fd, "")`).
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 

@@ -122,10 +122,16 @@ numbers! {
     RMDIR = 84,
     /// Create a file (open with O_CREAT|O_WRONLY|O_TRUNC).
     CREAT = 85,
+    /// Give a file another name (a hard link).
+    LINK = 86,
     /// Remove a name from a directory.
     UNLINK = 87,
     /// The target of a symbolic link.
     READLINK = 89,
+    /// Set a file's permission bits by path.
+    CHMOD = 90,
+    /// Set an open file's permission bits.
+    FCHMOD = 91,
     /// Set the mask of permissions new files lose.
     UMASK = 95,
     /// The real user id.
@@ -150,6 +156,10 @@ numbers! {
     GETPGID = 121,
     /// A process's session.
     GETSID = 124,
+    /// Statistics of the file system holding a path.
+    STATFS = 137,
+    /// Statistics of the file system holding an open file.
+    FSTATFS = 138,
     /// Process controls (thread name, dumpable flag, ...); glibc's start-up calls it.
     PRCTL = 157,
     /// Make every file system's changes durable.
@@ -178,6 +188,10 @@ numbers! {
     UNLINKAT = 263,
     /// Rename, relative to directory descriptors.
     RENAMEAT = 264,
+    /// Give a file another name, each path relative to a directory descriptor.
+    LINKAT = 265,
+    /// Set a file's permission bits, the path relative to a directory descriptor.
+    FCHMODAT = 268,
     /// Check access, relative to a directory descriptor.
     FACCESSAT = 269,
     /// Register the thread's robust-futex list; may fail with `ENOSYS`.

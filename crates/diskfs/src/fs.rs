@@ -1078,6 +1078,60 @@ impl<D: BlockDevice> DiskFs<D> {
         })
     }
 
+    /// Gives the regular file `ino` another name, `name` in `dir` (a hard link), in one
+    /// transaction: the entry and the raised link count reach the disk together or not at all.
+    /// The format counts a file's entries in `links`, so fsck checks the result as it checks
+    /// any file. A directory cannot be linked (`EPERM`): it has exactly one name.
+    pub fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        if name == b"." || name == b".." {
+            return Err(Errno::EEXIST);
+        }
+        check_name(name)?;
+        self.guard(|fs| {
+            // Linux's order: the new name is looked up first, then the file checked.
+            let parent = fs.directory(dir)?;
+            let (found, empty) = fs.find(dir as u32, &parent, name)?;
+            if found.is_some() {
+                return Err(Errno::EEXIST);
+            }
+            if parent.links == 0 {
+                return Err(Errno::ENOENT);
+            }
+            let mut target = fs.inode(ino)?;
+            if target.is_directory() {
+                return Err(Errno::EPERM);
+            }
+            if target.links == u16::MAX {
+                return Err(Errno::EMLINK);
+            }
+            if fs.free_blocks < Self::entry_blocks(empty) {
+                return Err(Errno::ENOSPC);
+            }
+            fs.reserve(METADATA_RESERVE)?;
+            target = fs.inode(ino)?;
+            target.links += 1;
+            target.changed = fs.clock;
+            fs.put_inode(ino as u32, &target)?;
+            fs.add_entry(
+                dir as u32,
+                empty,
+                &Entry::new(ino as u32, kind_byte(false), name),
+            )?;
+            fs.touch(dir as u32)
+        })
+    }
+
+    /// Sets the permission bits of `ino` (`chmod`), keeping its type.
+    pub fn set_perm(&mut self, ino: Ino, perm: u32) -> Result<(), Errno> {
+        self.guard(|fs| {
+            fs.reserve(1)?;
+            let mut inode = fs.inode(ino)?;
+            inode.mode = (inode.mode & !PERM_MASK) | (perm as u16 & PERM_MASK);
+            inode.changed = fs.clock;
+            fs.put_inode(ino as u32, &inode)
+        })
+    }
+
     /// Removes a non-directory's name.
     pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         self.guard(|fs| {

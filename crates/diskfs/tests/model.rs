@@ -46,6 +46,7 @@ trait View {
     fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno>;
     fn rmdir(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno>;
     fn rename(&mut self, from: Ino, a: &[u8], to: Ino, b: &[u8]) -> Result<(), Errno>;
+    fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno>;
 }
 
 /// The changing calls, the same on both file systems.
@@ -68,6 +69,9 @@ macro_rules! changes {
         }
         fn rename(&mut self, from: Ino, a: &[u8], to: Ino, b: &[u8]) -> Result<(), Errno> {
             <$fs>::rename(self, from, a, to, b)
+        }
+        fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+            <$fs>::link(self, ino, dir, name)
         }
     };
 }
@@ -152,6 +156,7 @@ enum Op {
     Unlink(Vec<&'static [u8]>),
     Rmdir(Vec<&'static [u8]>),
     Rename(Vec<&'static [u8]>, Vec<&'static [u8]>),
+    Link(Vec<&'static [u8]>, Vec<&'static [u8]>),
 }
 
 const NAMES: [&[u8]; 5] = [b"a", b"b", b"notes.txt", b"dir", b"x"];
@@ -164,7 +169,7 @@ fn random_path(rng: &mut Rng) -> Vec<&'static [u8]> {
 }
 
 fn random_op(rng: &mut Rng, big: bool) -> Op {
-    match rng.below(12) {
+    match rng.below(13) {
         0..=2 => Op::Create(random_path(rng), rng.below(3) == 0),
         3..=6 => {
             let max_len = if big { 70_000 } else { 9_000 };
@@ -181,6 +186,7 @@ fn random_op(rng: &mut Rng, big: bool) -> Op {
         7 => Op::Truncate(random_path(rng), rng.below(60_000)),
         8 => Op::Unlink(random_path(rng)),
         9 => Op::Rmdir(random_path(rng)),
+        10 => Op::Link(random_path(rng), random_path(rng)),
         _ => Op::Rename(random_path(rng), random_path(rng)),
     }
 }
@@ -215,6 +221,11 @@ fn apply(fs: &mut dyn View, op: &Op) -> Result<(), Errno> {
             let f = parent(fs, from)?;
             let t = parent(fs, to)?;
             fs.rename(f, last(from), t, last(to))
+        }
+        Op::Link(from, to) => {
+            let ino = resolve(fs, from)?;
+            let t = parent(fs, to)?;
+            fs.link(ino, t, last(to))
         }
     }
 }

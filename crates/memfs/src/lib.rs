@@ -502,6 +502,39 @@ impl<'a> Fs<'a> {
         })
     }
 
+    /// Gives the file `ino` another name, `name` in `dir` (a hard link): both names are the same
+    /// file, and it lives until the last name is removed and nothing has it open. A directory
+    /// cannot be linked (`EPERM`, as on Linux): its `..` could then point two ways.
+    pub fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+        // Linux's order: the new name's directory, then the name, then the file.
+        self.directory(dir)?;
+        if self.lookup(dir, name).is_ok() && !name.is_empty() {
+            return Err(Errno::EEXIST);
+        }
+        self.writable()?;
+        check_new_name(name)?;
+        if self.node(ino)?.kind() == Kind::Directory {
+            return Err(Errno::EPERM);
+        }
+        if self.node(dir)?.links == 0 {
+            return Err(Errno::ENOENT);
+        }
+        self.entries_mut(dir)?.insert(name.to_vec(), ino);
+        let now = self.clock;
+        let node = self.node_mut(ino)?;
+        node.links += 1;
+        node.changed = now;
+        let parent = self.node_mut(dir)?;
+        parent.modified = now;
+        parent.changed = now;
+        Ok(())
+    }
+
+    /// How full it is, for `statfs`: (bytes it may hold, bytes held, inodes).
+    pub fn usage(&self) -> (usize, usize, usize) {
+        (self.capacity, self.used, self.nodes.len())
+    }
+
     /// Removes the name `name` of a non-directory from `dir`. The inode stays while it is open.
     pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         self.writable()?;

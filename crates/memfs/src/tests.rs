@@ -556,3 +556,50 @@ fn check_consistent(fs: &Fs<'_>, open: &[Ino]) {
     assert_eq!(fs.used(), used);
     assert!(fs.used() <= fs.capacity());
 }
+
+#[test]
+fn a_hard_link_is_a_second_name_for_the_same_file() {
+    let mut fs = fs();
+    let a = file(&mut fs, ROOT, "a");
+    fs.write(a, 0, b"shared").unwrap();
+    let sub = dir(&mut fs, ROOT, "sub");
+    fs.link(a, sub, b"b").unwrap();
+    assert_eq!(fs.lookup(sub, b"b"), Ok(a));
+    assert_eq!(fs.stat(a).unwrap().links, 2);
+    fs.unlink(ROOT, b"a").unwrap();
+    assert_eq!(contents(&fs, a), b"shared", "alive through its other name");
+    assert_eq!(fs.stat(a).unwrap().links, 1);
+    assert_eq!(fs.link(a, sub, b"b"), Err(Errno::EEXIST));
+    assert_eq!(
+        fs.link(sub, ROOT, b"d"),
+        Err(Errno::EPERM),
+        "directories cannot be linked"
+    );
+    fs.unlink(sub, b"b").unwrap();
+    assert_eq!(fs.stat(a), Err(Errno::ENOENT), "gone with its last name");
+}
+
+#[test]
+fn chmod_sets_the_permission_bits_only() {
+    let mut fs = fs();
+    let a = file(&mut fs, ROOT, "a");
+    fs.set_perm(a, 0o100_755).unwrap();
+    let attr = fs.stat(a).unwrap();
+    assert_eq!((attr.perm, attr.kind), (0o755, Kind::Regular));
+    fs.set_read_only(true);
+    assert_eq!(fs.set_perm(a, 0o600), Err(Errno::EROFS));
+    assert_eq!(fs.link(a, ROOT, b"b"), Err(Errno::EROFS));
+}
+
+#[test]
+fn usage_counts_bytes_and_inodes() {
+    let mut fs = fs();
+    let (capacity, before, inodes) = fs.usage();
+    let a = file(&mut fs, ROOT, "a");
+    fs.write(a, 0, &[1; 1000]).unwrap();
+    let (_, after, more) = fs.usage();
+    assert_eq!(
+        (capacity, after - before, more),
+        (MIB, 1000 + NODE_COST, inodes + 1)
+    );
+}

@@ -119,4 +119,16 @@ impl FileSystem for &'static Disk {
     fn sync(&self) -> Result<(), Errno> {
         self.with(|fs| fs.sync())
     }
+
+    fn usage(&self) -> super::Usage {
+        let usage = self.with(|fs| fs.usage());
+        super::Usage {
+            magic: abi::statfs::FERRITEFS_MAGIC,
+            block_size: diskfs::layout::BLOCK_SIZE as u64,
+            blocks: usage.blocks.into(),
+            free_blocks: usage.free_blocks.into(),
+            inodes: usage.inodes.into(),
+            free_inodes: usage.free_inodes.into(),
+        }
+    }
 }

@@ -274,6 +274,14 @@ impl OpenFile {
         }
     }
 
+    /// The file it is open on, if it is one in a file system (not a pipe).
+    pub fn vnode(&self) -> Option<&Vnode> {
+        match &self.object {
+            Object::Inode(node) | Object::Device(node, _) => Some(node),
+            _ => None,
+        }
+    }
+
     /// Whether it is a directory (for `fchdir` and `O_DIRECTORY`).
     pub fn directory(&self) -> Option<&Vnode> {
         match &self.object {

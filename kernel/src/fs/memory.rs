@@ -115,6 +115,10 @@ impl MemFs {
     }
 }
 
+/// The block size an in-memory file system reports to `statfs` (it has no blocks: it counts
+/// bytes, reported in these units).
+const USAGE_BLOCK: u64 = 4096;
+
 impl FileSystem for MemFs {
     super::forward_locked_calls!();
 
@@ -124,6 +128,25 @@ impl FileSystem for MemFs {
 
     fn read_only(&self) -> bool {
         self.fs.lock().is_read_only()
+    }
+
+    fn usage(&self) -> super::Usage {
+        let (capacity, used, inodes) = self.with(|fs| fs.usage());
+        // A sealed ramdisk file system holds what it was filled with and no more.
+        let capacity = if self.read_only() { used } else { capacity };
+        let block = USAGE_BLOCK as usize;
+        super::Usage {
+            magic: if self.name == "tmpfs" {
+                abi::statfs::TMPFS_MAGIC
+            } else {
+                abi::statfs::RAMFS_MAGIC
+            },
+            block_size: USAGE_BLOCK,
+            blocks: capacity.div_ceil(block) as u64,
+            free_blocks: (capacity.saturating_sub(used) / block) as u64,
+            inodes: inodes as u64,
+            free_inodes: (capacity.saturating_sub(used) / memfs::NODE_COST) as u64,
+        }
     }
 
     fn root(&self) -> Ino {

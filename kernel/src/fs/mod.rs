@@ -83,6 +83,19 @@ pub trait FileSystem: Send + Sync {
     fn read_only(&self) -> bool {
         false
     }
+    /// Gives the file `ino` another name, `name` in `dir` (`link`). A file system without
+    /// hard links says `EPERM`, as Linux's `/proc` does.
+    fn link(&self, _ino: Ino, _dir: Ino, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+    /// Sets the permission bits of `ino` (`chmod`).
+    fn set_perm(&self, _ino: Ino, _perm: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+    /// How full it is, for `statfs`.
+    fn usage(&self) -> Usage {
+        Usage::default()
+    }
     /// Makes every change so far durable (`fsync`, `sync`); in-memory file systems have
     /// nothing to do.
     fn sync(&self) -> Result<(), Errno> {
@@ -92,6 +105,23 @@ pub trait FileSystem: Send + Sync {
     fn borrowed(&self, _ino: Ino) -> Option<&'static [u8]> {
         None
     }
+}
+
+/// What `statfs` reports about a file system, in its own units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Its magic number (`f_type`; see `abi::statfs`).
+    pub magic: i64,
+    /// The size of the blocks counted below.
+    pub block_size: u64,
+    /// Blocks in all.
+    pub blocks: u64,
+    /// Blocks free.
+    pub free_blocks: u64,
+    /// Inodes in all.
+    pub inodes: u64,
+    /// Inodes free.
+    pub free_inodes: u64,
 }
 
 /// The [`FileSystem`] calls that a file system behind a lock answers by taking the lock
@@ -143,6 +173,14 @@ macro_rules! forward_locked_calls {
 
         fn open(&self, ino: Ino) -> Result<(), Errno> {
             self.with(|fs| fs.open(ino))
+        }
+
+        fn link(&self, ino: Ino, dir: Ino, name: &[u8]) -> Result<(), Errno> {
+            self.with(|fs| fs.link(ino, dir, name))
+        }
+
+        fn set_perm(&self, ino: Ino, perm: u32) -> Result<(), Errno> {
+            self.with(|fs| fs.set_perm(ino, perm))
         }
     };
 }

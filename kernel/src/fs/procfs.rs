@@ -174,6 +174,14 @@ impl FileSystem for ProcFs {
         "proc"
     }
 
+    fn usage(&self) -> super::Usage {
+        super::Usage {
+            magic: abi::statfs::PROC_SUPER_MAGIC,
+            block_size: PAGE,
+            ..super::Usage::default()
+        }
+    }
+
     fn root(&self) -> Ino {
         ROOT
     }

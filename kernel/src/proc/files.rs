@@ -344,6 +344,91 @@ pub fn renameat(task: &Task, a: [u64; 6]) -> Result<usize, Errno> {
     Ok(0)
 }
 
+/// `linkat(olddirfd, oldpath, newdirfd, newpath, flags)` (and `link`): a second name for a
+/// file, in the same file system (`EXDEV` otherwise, as a hard link cannot cross devices).
+/// `AT_SYMLINK_FOLLOW` changes nothing, as there are no symbolic links.
+pub fn linkat(task: &Task, a: [u64; 5]) -> Result<usize, Errno> {
+    if a[4] as u32 & !AT_SYMLINK_FOLLOW != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (from_path, to_path) = (read_path(a[1])?, read_path(a[3])?);
+    let from = vfs::resolve(&base(task, a[0] as i32, &from_path)?, &from_path)?;
+    let (to, to_name) = vfs::resolve_parent(&base(task, a[2] as i32, &to_path)?, &to_path)?;
+    if to_name.is_empty() || to_name == b"." || to_name == b".." {
+        return Err(Errno::EEXIST);
+    }
+    if from.mount.id != to.mount.id {
+        return Err(Errno::EXDEV);
+    }
+    to.mount.fs.link(from.ino, to.ino, &to_name)?;
+    Ok(0)
+}
+
+/// The permission bits `chmod` may set: the nine `rwx` bits, set-user-id, set-group-id and
+/// sticky.
+const PERMISSION_BITS: u32 = 0o7777;
+
+/// `fchmodat(dirfd, path, mode, flags)` (and `chmod`): no flags are supported (Linux's own
+/// `fchmodat` takes none; `AT_SYMLINK_NOFOLLOW` is `fchmodat2`'s).
+pub fn fchmodat(task: &Task, dirfd: i32, path: u64, mode: u32, flags: u32) -> Result<usize, Errno> {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    let node = vfs::resolve(&base(task, dirfd, &path)?, &path)?;
+    node.mount.fs.set_perm(node.ino, mode & PERMISSION_BITS)?;
+    Ok(0)
+}
+
+/// `fchmod(fd, mode)`.
+pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    // A pipe has no permissions to change here; Linux answers the same way for a pipe.
+    let node = file.vnode().ok_or(Errno::EINVAL)?;
+    node.mount.fs.set_perm(node.ino, mode & PERMISSION_BITS)?;
+    Ok(0)
+}
+
+/// `statfs(path, buf)` and `fstatfs(fd, buf)`: the file system holding the file.
+fn write_statfs(node: &vfs::Vnode, out: u64) -> Result<usize, Errno> {
+    let usage = node.mount.fs.usage();
+    let block = i64::try_from(usage.block_size).unwrap_or(i64::MAX);
+    let statfs = abi::Statfs {
+        f_type: usage.magic,
+        f_bsize: block,
+        f_blocks: usage.blocks,
+        f_bfree: usage.free_blocks,
+        f_bavail: usage.free_blocks,
+        f_files: usage.inodes,
+        f_ffree: usage.free_inodes,
+        f_fsid: [node.mount.id as i32, 0],
+        f_namelen: vfs::NAME_MAX as i64,
+        f_frsize: block,
+        f_flags: if node.mount.fs.read_only() {
+            abi::statfs::ST_RDONLY
+        } else {
+            0
+        },
+        f_spare: [0; 4],
+    };
+    uaccess::write_value(out, &statfs)?;
+    Ok(0)
+}
+
+/// `statfs(path, buf)`.
+pub fn statfs(task: &Task, path: u64, out: u64) -> Result<usize, Errno> {
+    let path = read_path(path)?;
+    let node = vfs::resolve(&task.cwd, &path)?;
+    write_statfs(&node, out)
+}
+
+/// `fstatfs(fd, buf)`.
+pub fn fstatfs(task: &Task, fd: i32, out: u64) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    let node = file.vnode().ok_or(Errno::EINVAL)?;
+    write_statfs(node, out)
+}
+
 /// `dup(fd)`.
 pub fn dup(task: &mut Task, fd: i32) -> Result<usize, Errno> {
     let file = task.files.get(fd)?;

@@ -145,6 +145,13 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         }
         nr::RENAMEAT => files::renameat(task, [a[0], a[1], a[2], a[3], 0, 0]),
         nr::RENAMEAT2 => files::renameat(task, a),
+        nr::LINK => files::linkat(task, [AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0]),
+        nr::LINKAT => files::linkat(task, [a[0], a[1], a[2], a[3], a[4]]),
+        nr::CHMOD => files::fchmodat(task, AT_FDCWD, a[0], a[1] as u32, 0),
+        nr::FCHMOD => files::fchmod(task, a[0] as i32, a[1] as u32),
+        nr::FCHMODAT => files::fchmodat(task, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        nr::STATFS => files::statfs(task, a[0], a[1]),
+        nr::FSTATFS => files::fstatfs(task, a[0] as i32, a[1]),
         nr::DUP => files::dup(task, a[0] as i32),
         nr::DUP2 => files::dup3(task, a[0] as i32, a[1] as i32, 0, true),
         nr::DUP3 => files::dup3(task, a[0] as i32, a[1] as i32, a[2] as u32, false),

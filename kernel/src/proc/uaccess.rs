@@ -62,6 +62,9 @@ unsafe impl Plain for abi::tty::Termios {}
 unsafe impl Plain for abi::tty::Winsize {}
 // SAFETY: u64s, u32s in pairs and i64s, with the explicit `pad0`: 144 bytes, no padding.
 unsafe impl Plain for abi::Stat {}
+// SAFETY: i64s and u64s, and two i32s that fill one 8-byte slot: 120 bytes, no padding
+// (asserted in `abi`).
+unsafe impl Plain for abi::Statfs {}
 
 /// Reads one `T` from user address `from`.
 pub fn read_value<T: Plain>(from: u64) -> Result<T, Errno> {

@@ -376,6 +376,36 @@ pub fn unlink(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<(), Errno> {
     path_call(nr::UNLINK, path, 0, [0; 6]).map(drop)
 }
 
+/// Gives the file `from` the second name `to` (a hard link).
+pub fn link(from: &str, to: &str) -> Result<(), Errno> {
+    let (from, to) = (CPath::new(from)?, CPath::new(to)?);
+    // SAFETY: the kernel reads the two NUL-terminated paths, alive for the call.
+    abi::decode(unsafe { raw(nr::LINK, [from.as_arg(), to.as_arg(), 0, 0, 0, 0]) }).map(drop)
+}
+
+/// Sets the permission bits of the file at `path`.
+pub fn chmod(path: &str, mode: u32) -> Result<(), Errno> {
+    path_call(nr::CHMOD, path, 0, [0, mode as usize, 0, 0, 0, 0]).map(drop)
+}
+
+/// The statistics of the file system that holds `path`.
+pub fn statfs(path: &str) -> Result<abi::Statfs, Errno> {
+    let path = CPath::new(path)?;
+    let mut out = abi::Statfs::default();
+    let args = [
+        path.as_arg(),
+        &mut out as *mut abi::Statfs as usize,
+        0,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads the NUL-terminated path and writes one `Statfs` into `out`,
+    // both alive for the call.
+    abi::decode(unsafe { raw(nr::STATFS, args) })?;
+    Ok(out)
+}
+
 /// Renames `from` to `to`, replacing what `to` named.
 pub fn rename(from: &str, to: &str) -> Result<(), Errno> {
     let (from, to) = (CPath::new(from)?, CPath::new(to)?);

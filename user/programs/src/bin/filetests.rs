@@ -221,6 +221,113 @@ fn rename_replaces_an_existing_file() -> Outcome {
     Ok(())
 }
 
+fn a_hard_link_is_the_same_file_under_two_names() -> Outcome {
+    let dir = Scratch::new("link")?;
+    let (a, b) = (dir.at("a"), dir.at("b"));
+    write_file(&a, b"shared").context("write a")?;
+    sys::link(&a, &b).context("link")?;
+    let (sa, sb) = (
+        sys::stat(&a).context("stat a")?,
+        sys::stat(&b).context("stat b")?,
+    );
+    check!(
+        sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev,
+        "two inodes"
+    );
+    check!(sa.st_nlink == 2, "nlink {} after link", sa.st_nlink);
+    write_file(&b, b"changed").context("write b")?;
+    check!(
+        read_file(&a).context("read a")? == b"changed",
+        "a write through b not seen at a"
+    );
+    sys::unlink(&a).context("unlink a")?;
+    check!(
+        sys::stat(&b).context("stat b")?.st_nlink == 1,
+        "nlink after unlink"
+    );
+    expect_err(
+        sys::link(&b, &b),
+        Errno::EEXIST,
+        "link onto an existing name",
+    )?;
+    expect_err(
+        sys::link(&dir.path, &dir.at("d")),
+        Errno::EPERM,
+        "link of a directory",
+    )?;
+    expect_err(
+        sys::link(&dir.at("none"), &a),
+        Errno::ENOENT,
+        "link of nothing",
+    )?;
+    expect_err(
+        sys::link(&b, "/proc/b"),
+        Errno::EXDEV,
+        "link across file systems",
+    )?;
+    Ok(())
+}
+
+fn chmod_changes_the_permission_bits_only() -> Outcome {
+    let dir = Scratch::new("chmod")?;
+    let path = dir.at("f");
+    write_file(&path, b"x").context("write")?;
+    sys::chmod(&path, 0o751).context("chmod")?;
+    let mode = sys::stat(&path).context("stat")?.st_mode;
+    check!(mode == abi::stat::S_IFREG | 0o751, "mode {mode:o}");
+    sys::chmod(&path, 0o100_640).context("chmod with type bits")?;
+    let mode = sys::stat(&path).context("stat")?.st_mode;
+    check!(
+        mode == abi::stat::S_IFREG | 0o640,
+        "the type bits were changed: {mode:o}"
+    );
+    expect_err(
+        sys::chmod(&dir.at("none"), 0o644),
+        Errno::ENOENT,
+        "chmod of nothing",
+    )?;
+    Ok(())
+}
+
+fn statfs_describes_each_file_system() -> Outcome {
+    let tmp = sys::statfs("/tmp").context("statfs /tmp")?;
+    check!(
+        tmp.f_type == abi::statfs::TMPFS_MAGIC,
+        "/tmp type {:#x}",
+        tmp.f_type
+    );
+    check!(
+        tmp.f_blocks > 0 && tmp.f_bfree <= tmp.f_blocks,
+        "/tmp blocks {} free {}",
+        tmp.f_blocks,
+        tmp.f_bfree
+    );
+    check!(tmp.f_flags & abi::statfs::ST_RDONLY == 0, "/tmp read-only");
+    let proc = sys::statfs("/proc/self").context("statfs /proc")?;
+    check!(
+        proc.f_type == abi::statfs::PROC_SUPER_MAGIC,
+        "/proc type {:#x}",
+        proc.f_type
+    );
+    let bin = sys::statfs("/bin").context("statfs /bin")?;
+    check!(
+        bin.f_flags & abi::statfs::ST_RDONLY != 0,
+        "/bin not read-only"
+    );
+    // Writing to /tmp takes space that statfs sees.
+    let dir = Scratch::new("statfs")?;
+    write_file(&dir.at("big"), &[1u8; 64 * 1024]).context("write")?;
+    let after = sys::statfs("/tmp").context("statfs again")?;
+    check!(
+        after.f_bfree < tmp.f_bfree,
+        "free blocks {} then {}",
+        tmp.f_bfree,
+        after.f_bfree
+    );
+    expect_err(sys::statfs("/none"), Errno::ENOENT, "statfs of nothing")?;
+    Ok(())
+}
+
 fn an_unlinked_file_lives_until_its_last_close() -> Outcome {
     let dir = Scratch::new("unlink")?;
     let path = dir.at("tmp");
@@ -778,6 +885,9 @@ const CASES: &[Case] = cases![
     append_always_writes_at_the_end,
     o_trunc_empties_and_o_excl_refuses_an_existing_file,
     rename_replaces_an_existing_file,
+    a_hard_link_is_the_same_file_under_two_names,
+    chmod_changes_the_permission_bits_only,
+    statfs_describes_each_file_system,
     an_unlinked_file_lives_until_its_last_close,
     directories_nest_list_and_refuse_rmdir_while_full,
     rename_moves_directories_but_not_into_themselves,
