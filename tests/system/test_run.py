@@ -138,6 +138,7 @@ def test_run_boots_into_the_shell_and_ctrl_c_reaches_the_program(
         second = x_py("run", "--fresh-disk", "--disk", str(disk))
         assert second.returncode == 1, second.stdout + second.stderr
         assert "is in use" in second.stderr and "qemu-system" in second.stderr, second.stderr
+        assert "./x.py run (pid" in second.stderr, second.stderr
         assert "made a new" not in second.stdout
         again = x_py("mkfs", str(disk))
         assert again.returncode == 1 and "is in use" in again.stderr, again.stdout + again.stderr

@@ -466,3 +466,12 @@ def test_ln_chmod_and_df(shell: Console) -> None:
     after = int({row.split()[-1]: row.split() for row in lines(shell.run("df"))[1:]}["/tmp"][2])
     assert after > before, (before, after)
     shell.run("rm -r /tmp/ln")
+
+
+def test_a_full_process_table_says_so(shell: Console) -> None:
+    """The limit's error once read "not possible now without blocking; try again"."""
+    reply = shell.run_slow("i=0; while [ $i -lt 140 ]; do sleep 3 & i=$((i + 1)); done", 60.0)
+    assert "too many processes; try again when some have ended" in reply, reply[-1500:]
+    assert "without blocking" not in reply
+    shell.run_slow("wait", 30.0)
+    assert lines(shell.run("echo recovered")) == ["recovered"]

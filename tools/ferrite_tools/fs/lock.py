@@ -73,13 +73,23 @@ def _users(path: Path) -> list[str]:
             except OSError:
                 continue
             if (opened.st_dev, opened.st_ino) == (target.st_dev, target.st_ino):
-                try:
-                    name = Path(f"/proc/{entry.name}/comm").read_text().strip()
-                except OSError:
-                    name = "?"
-                found.append(f"{name} (pid {entry.name})")
+                found.append(f"{_describe(entry.name)} (pid {entry.name})")
                 break
     return found
+
+
+def _describe(pid: str) -> str:
+    """A process's name as a person knows it: `./x.py run` rather than `python3`."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+    args = [w.decode(errors="replace") for w in words if w]
+    if name.startswith("python") and "ferrite_tools" in args:
+        command = args[args.index("ferrite_tools") + 1 :][:1]
+        return " ".join(["./x.py", *command])
+    return name
 
 
 def _in_use(path: Path) -> ImageInUse:
