@@ -112,7 +112,7 @@ def test_files_survive_a_reboot_and_python_reads_them(images: image.Images, acce
         # The file suite passes with the disk as the root, as `./x.py run` boots, and leaves
         # nothing on it (it once failed here and left /new-file behind).
         before = console.run("ls /")
-        reply = console.run_slow("filetests", 120.0)
+        reply = console.run_slow("filetests", 240.0)
         report = ktap.parse(reply)
         assert report.complete and report.passed and len(report.cases) >= 21, reply[-2000:]
         assert console.run("ls /").splitlines()[1:] == before.splitlines()[1:]

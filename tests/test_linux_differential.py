@@ -1,0 +1,73 @@
+"""Differential testing: Ferrite's own test programs are static Linux executables, so the host's
+Linux runs them too, and the system calls they check must answer there as they answer on Ferrite.
+
+`filetests` runs here (on the host, in a scratch working directory) with the cases whose checks
+hold on any Linux; the others depend on Ferrite's tree (a read-only `/bin`, `/bin/filetests` to
+exec, a 64-descriptor limit, the order a tmpfs lists names in) and are left to the guest. A case
+that passes in QEMU and fails here means Ferrite answers differently from Linux."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ferrite_tools import build, paths
+from ferrite_tools.setup import Toolchain
+
+#: Words naming the filetests cases that hold on any Linux (`filetests --quiet WORD...`).
+PORTABLE_CASES = (
+    "create_write_seek",
+    "a_write_past_the_end",
+    "append_always",
+    "o_trunc_empties",
+    "rename_replaces",
+    "a_hard_link",
+    "chmod_changes",
+    "statfs_describes",
+    "an_unlinked_file",
+    "rename_moves_directories",
+    "paths_resolve",
+    "over_long_names",
+    "dup_and_dup2",
+    "fcntl_duplicates",
+    "a_pipe_carries",
+    "writing_to_a_pipe_without_readers",
+    "pipes_refuse_seeks",
+    "a_ping_pong",
+    "two_writers_appending",
+)
+
+
+@pytest.fixture(scope="module")
+def filetests(toolchain: Toolchain) -> Path:
+    programs = {p.name: p for p in build.build_programs(toolchain, verbose=False)}
+    return programs["filetests"]
+
+
+def case_names() -> list[str]:
+    """The cases of `filetests`, from its `cases!` list."""
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "filetests.rs").read_text()
+    listing = source[source.index("cases![") :]
+    return re.findall(r"^\s+(\w+),$", listing[: listing.index("];")], re.MULTILINE)
+
+
+def test_each_portable_word_names_one_case() -> None:
+    names = case_names()
+    for word in PORTABLE_CASES:
+        assert sum(word in name for name in names) == 1, word
+
+
+def test_the_portable_file_cases_pass_on_the_hosts_linux(filetests: Path, tmp_path: Path) -> None:
+    # `--quiet` prints only the failures, one `# NAME: why` line each, and exits 0 if none.
+    process = subprocess.run(
+        [str(filetests), "--quiet", *PORTABLE_CASES],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-500:]
