@@ -26,6 +26,7 @@ PORTABLE_CASES = (
     "rename_replaces",
     "a_hard_link",
     "chmod_changes",
+    "utimensat_sets",
     "statfs_describes",
     "an_unlinked_file",
     "rename_moves_directories",

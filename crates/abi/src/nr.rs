@@ -196,6 +196,8 @@ numbers! {
     FACCESSAT = 269,
     /// Register the thread's robust-futex list; may fail with `ENOSYS`.
     SET_ROBUST_LIST = 273,
+    /// Set a file's access and modification times (`touch`).
+    UTIMENSAT = 280,
     /// Duplicate a descriptor onto another, with flags.
     DUP3 = 292,
     /// Create a pipe with `O_CLOEXEC` or `O_NONBLOCK`.

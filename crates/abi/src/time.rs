@@ -11,6 +11,10 @@ pub const CLOCK_MONOTONIC: i32 = 1;
 
 /// Nanoseconds in one second: the exclusive upper bound of a valid `tv_nsec`.
 pub const NSEC_PER_SEC: i64 = 1_000_000_000;
+/// `utimensat`'s `tv_nsec` meaning "now".
+pub const UTIME_NOW: i64 = (1 << 30) - 1;
+/// `utimensat`'s `tv_nsec` meaning "leave this time as it is".
+pub const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 /// A point or span of time in seconds and nanoseconds (`struct timespec`).
 #[repr(C)]

@@ -1132,6 +1132,18 @@ impl<D: BlockDevice> DiskFs<D> {
         })
     }
 
+    /// Sets when `ino`'s contents last changed (`utimensat`, `touch`); its change time becomes
+    /// now.
+    pub fn set_modified(&mut self, ino: Ino, modified: u64) -> Result<(), Errno> {
+        self.guard(|fs| {
+            fs.reserve(1)?;
+            let mut inode = fs.inode(ino)?;
+            inode.modified = modified;
+            inode.changed = fs.clock;
+            fs.put_inode(ino as u32, &inode)
+        })
+    }
+
     /// Removes a non-directory's name.
     pub fn unlink(&mut self, dir: Ino, name: &[u8]) -> Result<(), Errno> {
         self.guard(|fs| {

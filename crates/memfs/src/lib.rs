@@ -530,6 +530,17 @@ impl<'a> Fs<'a> {
         Ok(())
     }
 
+    /// Sets when `ino`'s contents last changed (`utimensat`, `touch`); the change time becomes
+    /// the clock's now, as on Linux, where only the kernel sets it.
+    pub fn set_modified(&mut self, ino: Ino, modified: u64) -> Result<(), Errno> {
+        self.writable()?;
+        let now = self.clock;
+        let node = self.node_mut(ino)?;
+        node.modified = modified;
+        node.changed = now;
+        Ok(())
+    }
+
     /// How full it is, for `statfs`: (bytes it may hold, bytes held, inodes).
     pub fn usage(&self) -> (usize, usize, usize) {
         (self.capacity, self.used, self.nodes.len())

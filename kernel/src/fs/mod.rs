@@ -92,6 +92,10 @@ pub trait FileSystem: Send + Sync {
     fn set_perm(&self, _ino: Ino, _perm: u32) -> Result<(), Errno> {
         Err(Errno::EPERM)
     }
+    /// Sets when `ino`'s contents last changed, in nanoseconds on the kernel's clock.
+    fn set_modified(&self, _ino: Ino, _modified: u64) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
     /// How full it is, for `statfs`.
     fn usage(&self) -> Usage {
         Usage::default()
@@ -181,6 +185,10 @@ macro_rules! forward_locked_calls {
 
         fn set_perm(&self, ino: Ino, perm: u32) -> Result<(), Errno> {
             self.with(|fs| fs.set_perm(ino, perm))
+        }
+
+        fn set_modified(&self, ino: Ino, modified: u64) -> Result<(), Errno> {
+            self.with(|fs| fs.set_modified(ino, modified))
         }
     };
 }

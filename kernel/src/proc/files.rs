@@ -389,6 +389,64 @@ pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
     Ok(0)
 }
 
+/// `utimensat(dirfd, path, times, flags)`: sets a file's modification time from `times[1]`
+/// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null. Ferrite keeps no access
+/// time, so `times[0]` is checked and then has nothing to change. A null `path` means `dirfd`
+/// itself (`futimens`). Times count from boot, like every time here (there is no real-time
+/// clock yet), so one before boot (negative) is `EINVAL`.
+pub fn utimensat(
+    task: &Task,
+    dirfd: i32,
+    path: u64,
+    times: u64,
+    flags: u32,
+) -> Result<usize, Errno> {
+    use abi::time::{NSEC_PER_SEC, UTIME_NOW, UTIME_OMIT};
+    if flags & !AT_SYMLINK_NOFOLLOW != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = crate::time::uptime_ns();
+    let modified = if times == 0 {
+        Some(now)
+    } else {
+        let access: abi::Timespec = uaccess::read_value(times)?;
+        let modify: abi::Timespec =
+            uaccess::read_value(times + core::mem::size_of::<abi::Timespec>() as u64)?;
+        let valid = |t: &abi::Timespec| {
+            matches!(t.tv_nsec, UTIME_NOW | UTIME_OMIT) || (0..NSEC_PER_SEC).contains(&t.tv_nsec)
+        };
+        if !valid(&access) || !valid(&modify) {
+            return Err(Errno::EINVAL);
+        }
+        match modify.tv_nsec {
+            UTIME_OMIT => None,
+            UTIME_NOW => Some(now),
+            nanos => {
+                let seconds = u64::try_from(modify.tv_sec).map_err(|_| Errno::EINVAL)?;
+                let total = seconds
+                    .checked_mul(NSEC_PER_SEC as u64)
+                    .and_then(|ns| ns.checked_add(nanos as u64))
+                    .ok_or(Errno::EINVAL)?;
+                Some(total)
+            }
+        }
+    };
+    let node = if path == 0 {
+        task.files
+            .get(dirfd)?
+            .vnode()
+            .cloned()
+            .ok_or(Errno::EINVAL)?
+    } else {
+        let path = read_path(path)?;
+        vfs::resolve(&base(task, dirfd, &path)?, &path)?
+    };
+    if let Some(modified) = modified {
+        node.mount.fs.set_modified(node.ino, modified)?;
+    }
+    Ok(0)
+}
+
 /// `statfs(path, buf)` and `fstatfs(fd, buf)`: the file system holding the file.
 fn write_statfs(node: &vfs::Vnode, out: u64) -> Result<usize, Errno> {
     let usage = node.mount.fs.usage();

@@ -151,6 +151,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::FCHMOD => files::fchmod(task, a[0] as i32, a[1] as u32),
         nr::FCHMODAT => files::fchmodat(task, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
         nr::STATFS => files::statfs(task, a[0], a[1]),
+        nr::UTIMENSAT => files::utimensat(task, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::FSTATFS => files::fstatfs(task, a[0] as i32, a[1]),
         nr::DUP => files::dup(task, a[0] as i32),
         nr::DUP2 => files::dup3(task, a[0] as i32, a[1] as i32, 0, true),

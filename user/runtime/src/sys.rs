@@ -383,6 +383,31 @@ pub fn link(from: &str, to: &str) -> Result<(), Errno> {
     abi::decode(unsafe { raw(nr::LINK, [from.as_arg(), to.as_arg(), 0, 0, 0, 0]) }).map(drop)
 }
 
+/// Sets the modification time of the file at `path` to `modified`, or to now if `None`
+/// (`utimensat(AT_FDCWD, path, ...)`; the access time is left as it is).
+pub fn set_modified(path: &str, modified: Option<abi::Timespec>) -> Result<(), Errno> {
+    let path = CPath::new(path)?;
+    let omit = abi::Timespec {
+        tv_sec: 0,
+        tv_nsec: abi::time::UTIME_OMIT,
+    };
+    let now = abi::Timespec {
+        tv_sec: 0,
+        tv_nsec: abi::time::UTIME_NOW,
+    };
+    let times = [omit, modified.unwrap_or(now)];
+    let args = [
+        abi::fcntl::AT_FDCWD as usize,
+        path.as_arg(),
+        times.as_ptr() as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads the NUL-terminated path and the two timespecs, alive for the call.
+    abi::decode(unsafe { raw(nr::UTIMENSAT, args) }).map(drop)
+}
+
 /// Sets the permission bits of the file at `path`.
 pub fn chmod(path: &str, mode: u32) -> Result<(), Errno> {
     path_call(nr::CHMOD, path, 0, [0, mode as usize, 0, 0, 0, 0]).map(drop)

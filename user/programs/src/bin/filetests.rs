@@ -291,6 +291,45 @@ fn chmod_changes_the_permission_bits_only() -> Outcome {
     Ok(())
 }
 
+fn utimensat_sets_the_modification_time() -> Outcome {
+    let dir = Scratch::new("utimens")?;
+    let path = dir.at("f");
+    write_file(&path, b"x").context("write")?;
+    let set = abi::Timespec {
+        tv_sec: 1000,
+        tv_nsec: 5,
+    };
+    sys::set_modified(&path, Some(set)).context("set the time")?;
+    let stat = sys::stat(&path).context("stat")?;
+    check!(
+        (stat.st_mtime, stat.st_mtime_nsec) == (1000, 5),
+        "mtime {}.{:09}",
+        stat.st_mtime,
+        stat.st_mtime_nsec
+    );
+    sys::set_modified(&path, None).context("set it to now")?;
+    let now = sys::stat(&path).context("stat")?;
+    check!(
+        now.st_mtime >= 0 && (now.st_mtime, now.st_mtime_nsec) != (1000, 5),
+        "not moved to now"
+    );
+    let bad = abi::Timespec {
+        tv_sec: 0,
+        tv_nsec: 1_000_000_000,
+    };
+    expect_err(
+        sys::set_modified(&path, Some(bad)),
+        Errno::EINVAL,
+        "a nanosecond field of 10^9",
+    )?;
+    expect_err(
+        sys::set_modified(&dir.at("none"), None),
+        Errno::ENOENT,
+        "utimensat of nothing",
+    )?;
+    Ok(())
+}
+
 fn statfs_describes_each_file_system() -> Outcome {
     // Only what holds on Linux too, whatever file system its /tmp is.
     let tmp = sys::statfs("/tmp").context("statfs /tmp")?;
@@ -889,6 +928,7 @@ const CASES: &[Case] = cases![
     rename_replaces_an_existing_file,
     a_hard_link_is_the_same_file_under_two_names,
     chmod_changes_the_permission_bits_only,
+    utimensat_sets_the_modification_time,
     statfs_describes_each_file_system,
     an_unlinked_file_lives_until_its_last_close,
     directories_nest_list_and_refuse_rmdir_while_full,
