@@ -380,11 +380,15 @@ pub fn fchmodat(task: &Task, dirfd: i32, path: u64, mode: u32, flags: u32) -> Re
     Ok(0)
 }
 
+/// The file descriptor `fd` is open on, for the calls that act on the file itself (`fchmod`,
+/// `fstatfs`, `futimens`); a pipe is `EINVAL`, as it has no file behind it here.
+fn file_of(task: &Task, fd: i32) -> Result<vfs::Vnode, Errno> {
+    task.files.get(fd)?.vnode().cloned().ok_or(Errno::EINVAL)
+}
+
 /// `fchmod(fd, mode)`.
 pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
-    let file = task.files.get(fd)?;
-    // A pipe has no permissions to change here; Linux answers the same way for a pipe.
-    let node = file.vnode().ok_or(Errno::EINVAL)?;
+    let node = file_of(task, fd)?;
     node.mount.fs.set_perm(node.ino, mode & PERMISSION_BITS)?;
     Ok(0)
 }
@@ -432,11 +436,7 @@ pub fn utimensat(
         }
     };
     let node = if path == 0 {
-        task.files
-            .get(dirfd)?
-            .vnode()
-            .cloned()
-            .ok_or(Errno::EINVAL)?
+        file_of(task, dirfd)?
     } else {
         let path = read_path(path)?;
         vfs::resolve(&base(task, dirfd, &path)?, &path)?
@@ -482,9 +482,7 @@ pub fn statfs(task: &Task, path: u64, out: u64) -> Result<usize, Errno> {
 
 /// `fstatfs(fd, buf)`.
 pub fn fstatfs(task: &Task, fd: i32, out: u64) -> Result<usize, Errno> {
-    let file = task.files.get(fd)?;
-    let node = file.vnode().ok_or(Errno::EINVAL)?;
-    write_statfs(node, out)
+    write_statfs(&file_of(task, fd)?, out)
 }
 
 /// `dup(fd)`.
