@@ -29,10 +29,10 @@ use crate::arch::x86_64::apic::{self, LocalApic};
 use crate::arch::x86_64::ioapic::IoApic;
 use crate::arch::x86_64::pic;
 use crate::arch::x86_64::trap::{self, TrapFrame};
-use crate::console::input;
 use crate::drivers::{keyboard, serial};
 use crate::platform::acpi::{AcpiError, Platform};
 use crate::time;
+use crate::tty::input;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 
@@ -213,7 +213,7 @@ pub fn handle(frame: &mut TrapFrame) {
         }
         vector::KEYBOARD => {
             DEVICE_INTERRUPTS[0].fetch_add(1, Ordering::Relaxed);
-            keyboard::on_interrupt();
+            keyboard::on_interrupt(input::push_from_interrupt);
         }
         vector::COM1 => {
             DEVICE_INTERRUPTS[1].fetch_add(1, Ordering::Relaxed);

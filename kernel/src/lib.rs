@@ -48,35 +48,49 @@
 //! steps that depend on it skip, and the summary says which. Without ACPI tables the kernel still
 //! boots and prints, but has no interrupts, so no timer, no input and no threads; the log says so.
 //!
-//! # Module map
+//! # Layers
 //!
-//! The folders follow the layers: `arch` at the bottom knows the CPU and nothing above it; the
-//! drivers, memory and platform code use it; time, interrupts and threads use those; the console
-//! sits on top. Each folder groups what a reader studies together.
+//! The modules are stacked. A module may name the modules of its own layer and of the layers
+//! below it, never one above: the lower layers can be read, and tested, without the upper ones.
+//! When a lower layer needs something from above (a driver waking a thread, the terminal sending
+//! a signal to a process group), it declares a hook and the root fills it in at boot (the trap
+//! path's `TrapHooks` is the first example). The test `tests/test_layers.py` reads this list and
+//! fails, naming file and line, on any `crate::` path that points upward.
 //!
-//! * [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions, the context
-//!   switch, entering ring 3 and the `syscall` entry, the user-copy routine, the APICs' registers.
-//!   Depends on nothing above it.
-//! * [`drivers`]: devices: the 16550 serial port, the 8042 and the PS/2 keyboard, the PIT, the
-//!   framebuffer, QEMU's exit device and firmware configuration.
-//! * [`mm`]: the address-space layout, physical frames, page tables, per-process address spaces,
-//!   the W^X audit, the kernel heap, device mappings.
-//! * [`platform`]: the machine as the firmware describes it: the boot banner, the ACPI tables
-//!   (MADT, FADT), ACPI power-off and reboot.
-//! * [`interrupts`]: vectors, routing through the APICs, the one EOI; the trap hooks `arch` calls.
-//! * [`time`]: calibration against the PIT, the tick, `uptime`, the test timing (jitter). One
-//!   file: it has no parts a reader would study apart.
-//! * [`sched`]: kernel threads: spawn, join, sleep, preemption, blocking locks.
-//! * [`proc`]: processes: the ramdisk, the ELF loader, the process table, copies to and from user
-//!   memory, and the system calls (Linux's numbers and conventions).
-//! * [`task`]: async tasks: the executor, wakers, `sleep`.
-//! * [`console`]: the text console on the framebuffer mirrored to serial (`print!`), the input
-//!   queue, and the shell with its built-in commands.
+//! 1. [`sync`]: spin locks and one-time cells, for before there are threads.
+//! 2. [`arch`]: what is specific to x86_64: GDT, TSS, IDT, the trap entry, exceptions, the
+//!    context switch, entering ring 3 and the `syscall` entry, the user-copy routine, the APICs'
+//!    registers.
+//! 3. [`mm`]: the address-space layout, physical frames, page tables, per-process address
+//!    spaces, the W^X audit, the kernel heap, device mappings, and copies to and from user memory
+//!    (`mm::uaccess`).
+//! 4. [`drivers`]: devices: the 16550 serial port, the 8042 and the PS/2 keyboard, the PIT, the
+//!    framebuffer, QEMU's exit device and firmware configuration, PCI and the virtio-blk disk.
+//! 5. [`console`], [`bench`]: output: the text console on the framebuffer mirrored to serial
+//!    (`print!`), and `BENCH` lines for the host.
+//! 6. [`time`]: calibration against the PIT, the tick, `uptime`, the test timing (jitter).
+//! 7. [`klog`], [`logger`]: the kernel log (`dmesg`) and the `log` back end writing to it and
+//!    to the console.
+//! 8. [`platform`]: the machine as the firmware describes it: the boot banner, the ACPI tables
+//!    (MADT, FADT), ACPI power-off and reboot.
+//! 9. [`sched`]: kernel threads: spawn, join, sleep, preemption, blocking locks.
+//! 10. [`task`]: async tasks: the executor, wakers, `sleep`.
+//! 11. [`fs`]: the file tree: the VFS, files and descriptors' open files, pipes, the memory file
+//!     system, the ramdisk, the disk (the `diskfs` crate on the virtio disk), device files.
+//! 12. [`tty`]: the terminal: the key queue the interrupt handlers fill, and the line
+//!     discipline between the keys, the screen and the programs.
+//! 13. [`proc`]: processes: the ELF loader, the process table, `/proc`, and the system calls
+//!     (Linux's numbers and conventions).
+//! 14. [`interrupts`]: vectors, routing through the APICs, the one EOI, and each interrupt handed
+//!     to the layer that serves it; the trap hooks `arch` calls. It names the scheduler, the
+//!     terminal and processes, so it sits above them, with the root.
+//! 15. [`monitor`]: the kernel console: the prompt and its built-in commands, until (or instead
+//!     of) the first program.
+//! 16. [`testing`], [`panic`] and the root (this file and `main.rs`): the in-kernel KTAP test
+//!     runner, what a kernel panic prints and does, and [`init`], which wires the layers together.
 //!
-//! Crate-wide support stays at the top: [`logger`] (the `log` back end), [`panic`] (what a
-//! kernel panic prints and does), [`sync`] (primitives for before there are threads), [`bench`]
-//! (`BENCH` lines for the host) and [`testing`] (the in-kernel KTAP test runner).
-
+//! Each folder groups what a reader studies together, and no folder's files name a folder above.
+//!
 #![no_std]
 #![cfg_attr(test, no_main)]
 #![feature(alloc_error_handler)]
@@ -95,6 +109,7 @@ pub mod interrupts;
 pub mod klog;
 pub mod logger;
 pub mod mm;
+pub mod monitor;
 pub mod panic;
 pub mod platform;
 pub mod proc;
@@ -103,7 +118,9 @@ pub mod sync;
 pub mod task;
 pub mod testing;
 pub mod time;
+pub mod tty;
 
+use alloc::boxed::Box;
 use bootloader_api::config::{BootloaderConfig, Mapping};
 use bootloader_api::info::MemoryRegion;
 use bootloader_api::BootInfo;
@@ -128,28 +145,7 @@ pub const BOOTLOADER_CONFIG: BootloaderConfig = {
     config
 };
 
-/// The kernel's version, as Cargo knows it.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// What the bootloader handed over that later steps need, kept after [`init`] has taken the
-/// framebuffer for the console.
-#[derive(Debug, Clone, Copy)]
-pub struct Boot {
-    /// The physical memory map, as the bootloader left it.
-    pub memory_map: &'static [MemoryRegion],
-    /// Which firmware booted the machine, as the memory map tells.
-    pub firmware: banner::Firmware,
-    /// Physical address of the ACPI root table (RSDP), if the firmware reported one.
-    pub rsdp_addr: Option<u64>,
-    /// Virtual address where all physical memory is mapped.
-    pub physical_memory_offset: Option<u64>,
-    /// The segments the GDT holds, loaded by [`arch::x86_64::init`].
-    pub segments: arch::x86_64::gdt::Segments,
-    /// What timer calibration measured, if interrupts could be set up.
-    pub calibration: Option<time::Calibration>,
-    /// What memory management found at boot, if it could start.
-    pub memory: Option<mm::MemoryInfo>,
-}
+pub use platform::{banner::VERSION, Boot};
 
 /// Brings the kernel up, in order: one step a line, each handing the next what it needs. A step
 /// that cannot run (no ACPI tables, no memory) makes the steps that need it skip, visibly in the
@@ -162,60 +158,43 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let segments = arch::x86_64::init(interrupts::TRAP_HOOKS); // 4. GDT, TSS, IDT: faults report
     time::begin_calibration(); // 4b. the PIT measures the TSC while the next steps work
     banner::print(boot_info); // 5. who we are, what the machine looks like
-    let memory_map: &'static [MemoryRegion] = &boot_info.memory_regions;
-    let rsdp_addr = boot_info.rsdp_addr.into_option();
-    let recursive_index = boot_info.recursive_index.into_option();
-    // SAFETY: the memory map and the recursive entry are the bootloader's.
-    let memory = unsafe { mm::init(memory_map, recursive_index) }; // 6. physical map, frames, ...
+    let handed = Handed::from(&*boot_info);
+    let (memory, unguarded) = memory(&handed); // 6. frames, page tables, heap; IST guard pages
     let offset = memory.as_ref().ok().map(|m| m.physical_map.offset);
-    let ist_guards = arch::x86_64::gdt::ist_guard_pages().map(|(_, page)| page);
-    let unguarded = ist_guards
-        .filter(|&page| !mm::unmap_guard_page(page))
-        .count(); // 6b. IST guards
     arch::x86_64::pic::remap_and_mask(); // 7. the legacy PICs silenced, ACPI or not
-                                         // SAFETY: the RSDP address is the firmware's, through the bootloader; memory as above.
-    let platform = unsafe { acpi::discover(rsdp_addr, offset) }; // 8. the MADT and FADT
-                                                                 // SAFETY: the platform was just read from this machine's tables; memory as above.
-    let controllers = platform.and_then(|p| unsafe { interrupts::init(p, offset) }); // 9. APICs
+    let controllers = controllers(handed.rsdp_addr, offset); // 8, 9. ACPI tables, then the APICs
     let apics = controllers.as_ref().ok().copied();
     let tick = apics.map(|c| time::init(c.local_apic, interrupts::vector::TIMER)); // 10. the tick
     let keyboard = apics.map(interrupts::enable_input); // 11. COM1 and keyboard interrupts
     let threads = (memory.is_ok() && tick.is_some()).then(sched::init); // 12. boot and idle threads
-    arch::x86_64::user::register(proc::syscall::handle); // 12b. system calls reach the kernel
-    let (ramdisk_addr, ramdisk_len) = (boot_info.ramdisk_addr.into_option(), boot_info.ramdisk_len);
-    // SAFETY: the address and length are the bootloader's mapping of the ramdisk, kept for ever.
-    let ramdisk = unsafe { proc::ramdisk::init(ramdisk_addr, ramdisk_len) }; // 12c. the programs
-    let disk = apics.filter(|_| memory.is_ok()).map(|c| {
-        let devices = drivers::pci::enumerate(); // 12d. the PCI bus, and on it the disk
-        drivers::virtio_blk::probe(&devices, c.local_apic.id(), interrupts::vector::DISK)
-    });
-    let device = disk.and_then(|d| d.map_err(|e| log_disk_error(&e)).ok());
-    let files = memory.is_ok().then(|| fs::init(device)); // 12e. the tree: disk or ramdisk, ...
-    let terminal = matches!(threads, Some(Ok(()))).then(console::tty::start); // 12f. tty worker
+    let threads_run = matches!(threads, Some(Ok(())));
+    install_hooks(threads_run); // 12b. system calls, and drivers that block instead of polling
+    let ramdisk = ramdisk(&handed); // 12c. the user programs
+    let disk = apics.filter(|_| memory.is_ok()).map(probe_disk); // 12d. PCI, and on it the disk
+    let (device, disk_error) = split_disk(disk);
+    let procfs = Box::new(proc::procfs::ProcFs);
+    let files = memory.is_ok().then(|| fs::init(device, procfs)); // 12e. the tree: disk or ramdisk
+    let terminal = threads_run.then(|| tty::start(proc::kill_group)); // 12f. the terminal
     if apics.is_some() {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }
-    log_summary(&memory, &controllers, tick.as_ref(), keyboard, threads);
-    match ramdisk {
-        Ok(entries) => log::info!("ramdisk: {entries} entries, {} KiB", ramdisk_len / 1024),
-        Err(proc::ramdisk::RamdiskError::Missing) => log::warn!("no ramdisk: no user programs"),
-        Err(proc::ramdisk::RamdiskError::Invalid(e)) => log::error!("ramdisk refused: {e}"),
-    }
-    if let Some(Err(e)) = terminal {
-        log::error!("no terminal worker ({e:?}): programs cannot read the console");
-    }
-    match files {
-        Some(Ok(info)) => log_files(&info),
-        Some(Err(e)) => log::error!("no file tree: {}", e.description()),
-        None => log::warn!("no file tree: no memory management"),
-    }
-    if unguarded > 0 {
-        log::warn!("{unguarded} exception stacks have no guard page (it could not be unmapped)");
-    }
+    log_summary(&Outcome {
+        memory: &memory,
+        controllers: &controllers,
+        tick: tick.as_ref(),
+        keyboard,
+        threads,
+        ramdisk,
+        ramdisk_len: handed.ramdisk_len,
+        disk_error,
+        files,
+        terminal,
+        unguarded,
+    });
     Boot {
-        memory_map,
-        firmware: banner::firmware(memory_map),
-        rsdp_addr,
+        memory_map: handed.memory_map,
+        firmware: banner::firmware(handed.memory_map),
+        rsdp_addr: handed.rsdp_addr,
         physical_memory_offset: offset,
         segments,
         calibration: tick,
@@ -223,10 +202,92 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     }
 }
 
-/// Says why the disk cannot be used (no disk at all is not worth a line).
-fn log_disk_error(e: &drivers::virtio_blk::VirtioError) {
-    if *e != drivers::virtio_blk::VirtioError::NotFound {
-        log::error!("disk: virtio-blk unusable: {e:?}");
+/// What the bootloader handed over that the steps after the banner need, as plain values.
+struct Handed {
+    memory_map: &'static [MemoryRegion],
+    recursive_index: Option<u16>,
+    rsdp_addr: Option<u64>,
+    ramdisk_addr: Option<u64>,
+    ramdisk_len: u64,
+}
+
+impl From<&'static BootInfo> for Handed {
+    fn from(boot_info: &'static BootInfo) -> Self {
+        Handed {
+            memory_map: &boot_info.memory_regions,
+            recursive_index: boot_info.recursive_index.into_option(),
+            rsdp_addr: boot_info.rsdp_addr.into_option(),
+            ramdisk_addr: boot_info.ramdisk_addr.into_option(),
+            ramdisk_len: boot_info.ramdisk_len,
+        }
+    }
+}
+
+/// Step 6: memory management from the bootloader's map, then the guard pages below the
+/// exception (IST) stacks; returns how many of those could not be unmapped.
+fn memory(handed: &Handed) -> (Result<mm::MemoryInfo, mm::MemoryError>, usize) {
+    // SAFETY: the memory map and the recursive entry are the bootloader's (`Handed` is made only
+    // from its `BootInfo`), and this runs once, before anything else touches page tables.
+    let memory = unsafe { mm::init(handed.memory_map, handed.recursive_index) };
+    let ist_guards = arch::x86_64::gdt::ist_guard_pages().map(|(_, page)| page);
+    let unguarded = ist_guards
+        .filter(|&page| !mm::unmap_guard_page(page))
+        .count();
+    (memory, unguarded)
+}
+
+/// Steps 8 and 9: the ACPI tables (MADT, FADT), then the interrupt controllers they name.
+fn controllers(
+    rsdp_addr: Option<u64>,
+    offset: Option<u64>,
+) -> Result<&'static interrupts::Controllers, acpi::AcpiError> {
+    // SAFETY: the RSDP address is the firmware's, through the bootloader, and `offset` is where
+    // `mm::init` mapped all physical memory, for good.
+    let platform = unsafe { acpi::discover(rsdp_addr, offset) }?;
+    // SAFETY: the platform was just read from this machine's tables; memory as above.
+    unsafe { interrupts::init(platform, offset) }
+}
+
+/// Step 12b: the hooks through which a lower layer reaches a higher one (see the layers above).
+/// The trap hooks went in at step 4 and the terminal's at 12f, each with the step that needs it.
+fn install_hooks(threads_run: bool) {
+    arch::x86_64::user::register(proc::syscall::handle);
+    if threads_run {
+        drivers::install_waiting(drivers::Waiting {
+            current: sched::current,
+            block_until: |ready| sched::block_on_queue(|_| !ready()),
+            wake: sched::wake_thread,
+        });
+    }
+}
+
+/// Step 12c: the ramdisk of user programs, if the bootloader loaded one.
+fn ramdisk(handed: &Handed) -> Result<usize, fs::ramdisk::RamdiskError> {
+    // SAFETY: the address and length are the bootloader's mapping of the ramdisk, kept for ever.
+    unsafe { fs::ramdisk::init(handed.ramdisk_addr, handed.ramdisk_len) }
+}
+
+/// Step 12d: the PCI bus, and the virtio disk on it.
+fn probe_disk(
+    controllers: &'static interrupts::Controllers,
+) -> Result<drivers::virtio_blk::VirtioBlk, drivers::virtio_blk::VirtioError> {
+    let devices = drivers::pci::enumerate();
+    let apic = controllers.local_apic.id();
+    drivers::virtio_blk::probe(&devices, apic, interrupts::vector::DISK)
+}
+
+/// The disk to mount, and why there is none when one was there but unusable (no disk at all is
+/// not worth a line).
+fn split_disk(
+    disk: Option<Result<drivers::virtio_blk::VirtioBlk, drivers::virtio_blk::VirtioError>>,
+) -> (
+    Option<drivers::virtio_blk::VirtioBlk>,
+    Option<drivers::virtio_blk::VirtioError>,
+) {
+    match disk {
+        Some(Ok(device)) => (Some(device), None),
+        Some(Err(drivers::virtio_blk::VirtioError::NotFound)) | None => (None, None),
+        Some(Err(e)) => (None, Some(e)),
     }
 }
 
@@ -269,15 +330,32 @@ fn log_files(info: &fs::FsInfo) {
     }
 }
 
-/// The boot's outcome in a few log lines: what each step found, and what was skipped for want
-/// of another.
-fn log_summary(
-    memory: &Result<mm::MemoryInfo, mm::MemoryError>,
-    controllers: &Result<&'static interrupts::Controllers, acpi::AcpiError>,
-    tick: Option<&time::Calibration>,
+/// What each boot step came to, for [`log_summary`].
+struct Outcome<'a> {
+    memory: &'a Result<mm::MemoryInfo, mm::MemoryError>,
+    controllers: &'a Result<&'static interrupts::Controllers, acpi::AcpiError>,
+    tick: Option<&'a time::Calibration>,
     keyboard: Option<Result<(), drivers::keyboard::KeyboardError>>,
     threads: Option<Result<(), sched::SpawnError>>,
-) {
+    ramdisk: Result<usize, fs::ramdisk::RamdiskError>,
+    ramdisk_len: u64,
+    disk_error: Option<drivers::virtio_blk::VirtioError>,
+    files: Option<Result<fs::FsInfo, abi::Errno>>,
+    terminal: Option<Result<(), tty::StartError>>,
+    unguarded: usize,
+}
+
+/// The boot's outcome in a few log lines: what each step found, and what was skipped for want
+/// of another.
+fn log_summary(outcome: &Outcome<'_>) {
+    let Outcome {
+        memory,
+        controllers,
+        tick,
+        keyboard,
+        threads,
+        ..
+    } = outcome;
     match memory {
         Ok(info) => {
             let counts = info.frames_at_boot;
@@ -322,6 +400,31 @@ fn log_summary(
         Some(Err(e)) => log::error!("no threads: {e:?}"),
         None => log::warn!("no threads: they need both the heap and the timer"),
         Some(Ok(())) => {}
+    }
+    match &outcome.ramdisk {
+        Ok(entries) => log::info!(
+            "ramdisk: {entries} entries, {} KiB",
+            outcome.ramdisk_len / 1024
+        ),
+        Err(fs::ramdisk::RamdiskError::Missing) => log::warn!("no ramdisk: no user programs"),
+        Err(fs::ramdisk::RamdiskError::Invalid(e)) => log::error!("ramdisk refused: {e}"),
+    }
+    if let Some(Err(e)) = &outcome.terminal {
+        log::error!("no terminal ({e:?}): programs cannot read the console");
+    }
+    if let Some(e) = &outcome.disk_error {
+        log::error!("disk: virtio-blk unusable: {e:?}");
+    }
+    match &outcome.files {
+        Some(Ok(info)) => log_files(info),
+        Some(Err(e)) => log::error!("no file tree: {}", e.description()),
+        None => log::warn!("no file tree: no memory management"),
+    }
+    if outcome.unguarded > 0 {
+        log::warn!(
+            "{} exception stacks have no guard page (it could not be unmapped)",
+            outcome.unguarded
+        );
     }
 }
 

@@ -24,7 +24,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     // Who gets the console: the shell (through init), or the kernel's own console, when the
     // host asked for it or there is no shell to run.
     let shell =
-        ferrite::console::session() == fwcfg::Session::Shell && ferrite::console::shell_exists();
+        ferrite::console::session() == fwcfg::Session::Shell && ferrite::proc::shell_exists();
     // Process 1, which adopts orphans and starts the shell, if the ramdisk has it; the kernel
     // console works without.
     let session = match ferrite::proc::start_init(shell) {
@@ -39,12 +39,12 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     };
     if session {
         // The keys go to the shell's terminal from the start; the kernel console waits.
-        ferrite::console::tty::attach(0);
+        ferrite::tty::attach(0);
     }
     log::info!("boot complete");
     ferrite::time::reached(ferrite::time::Milestone::BootComplete);
     // The console is one task among others on the executor.
-    ferrite::task::executor::spawn(ferrite::console::shell::run(boot))
+    ferrite::task::executor::spawn(ferrite::monitor::run(boot))
         .expect("the task table is empty at boot");
     ferrite::task::executor::run()
 }

@@ -14,12 +14,9 @@
 //! The grid's cells live in a static array sized for the largest screen the console fills
 //! ([`MAX_COLS`] × [`MAX_ROWS`]); a larger screen shows the console in its top-left part.
 //!
-//! The folder holds the console's other two parts: [`input`], the queue that carries keys from
-//! the interrupt handlers, and [`shell`], the prompt and its commands.
-
-pub mod input;
-pub mod shell;
-pub mod tty;
+//! This is output only, low in the layers (see `lib.rs`) so that every layer above can print.
+//! Keys come in through the terminal ([`crate::tty`]), and the kernel's own prompt and commands
+//! are [`crate::monitor`].
 
 use crate::drivers::framebuffer::Framebuffer;
 use crate::drivers::serial;
@@ -44,11 +41,6 @@ pub fn session() -> fwcfg::Session {
             log::warn!("console: ignoring {} = {text:?}", fwcfg::SESSION_FILE);
             fwcfg::Session::Shell
         })
-}
-
-/// Whether there is a shell to run.
-pub fn shell_exists() -> bool {
-    crate::fs::resolve("/", crate::proc::SHELL_PATH.as_bytes()).is_ok()
 }
 
 /// The console font, a PC Screen Font file.

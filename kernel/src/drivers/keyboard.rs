@@ -14,7 +14,6 @@
 //! interrupts off), so its lock is never contended.
 
 use super::i8042::{command, NoAnswer, I8042};
-use crate::console::input;
 use lineedit::Key;
 use pc_keyboard::layouts::{AnyLayout, Azerty, De105Key, Dvorak104Key, Uk105Key, Us104Key};
 use pc_keyboard::{DecodedKey, HandleControl, KeyCode, Keyboard, ScancodeSet1};
@@ -157,8 +156,8 @@ fn to_key(decoded: DecodedKey) -> Option<Key> {
 }
 
 /// The IRQ 1 handler's work: one byte from the controller into the decoder, and a finished key
-/// onto the input queue.
-pub fn on_interrupt() {
+/// to `push` (the terminal's key queue, which sits above the drivers and is handed in).
+pub fn on_interrupt(push: impl Fn(Key)) {
     // SAFETY: a PC's 8042, in its interrupt handler (interrupts off): the controller raised
     // IRQ 1, so a byte is waiting, and taking it is what lets the next interrupt come.
     let byte = unsafe { I8042::new() }.take_data();
@@ -168,7 +167,7 @@ pub fn on_interrupt() {
     };
     if let Ok(Some(event)) = keyboard.add_byte(byte) {
         if let Some(key) = keyboard.process_keyevent(event).and_then(to_key) {
-            input::push_from_interrupt(key);
+            push(key);
         }
     }
 }

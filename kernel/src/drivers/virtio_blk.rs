@@ -23,7 +23,6 @@
 
 use crate::drivers::pci::{self, msix, Bar, Device};
 use crate::mm::{self, DmaPage};
-use crate::sched;
 use core::sync::atomic::{fence, AtomicUsize, Ordering};
 use diskfs::{layout::Block, BlockDevice, IoError};
 use virtio::{cap, cfg, common, feature, request, status, QueueLayout};
@@ -301,8 +300,8 @@ pub fn probe(devices: &[Device], apic_id: u8, vector: u8) -> Result<VirtioBlk, V
 /// Called for [`crate::interrupts::vector::DISK`]: a request is done; wake its thread.
 pub fn on_interrupt() {
     let waiter = WAITER.load(Ordering::Acquire);
-    if waiter != 0 {
-        sched::wake_thread(waiter);
+    if let (true, Some(waiting)) = (waiter != 0, super::waiting()) {
+        (waiting.wake)(waiter);
     }
 }
 
@@ -351,15 +350,21 @@ impl VirtioBlk {
         // before the notify (spec §2.7.13).
         fence(Ordering::SeqCst);
         self.next_avail = self.next_avail.wrapping_add(1);
-        let polling = !::x86_64::instructions::interrupts::are_enabled() || !sched::started();
-        if !polling {
-            WAITER.store(sched::current(), Ordering::Release);
+        let waiting =
+            super::waiting().filter(|_| ::x86_64::instructions::interrupts::are_enabled());
+        if let Some(waiting) = waiting {
+            WAITER.store((waiting.current)(), Ordering::Release);
         }
         q.put16(l.avail_idx(), self.next_avail);
         fence(Ordering::SeqCst);
         self.notify.write16(0, QUEUE);
         let done = |q: &Shared| q.get16(l.used_idx()) != self.last_used;
-        if polling {
+        if let Some(waiting) = waiting {
+            while !done(q) {
+                (waiting.block_until)(&|| done(q));
+            }
+            WAITER.store(0, Ordering::Release);
+        } else {
             let mut polls = 0u64;
             while !done(q) {
                 polls += 1;
@@ -369,11 +374,6 @@ impl VirtioBlk {
                 }
                 core::hint::spin_loop();
             }
-        } else {
-            while !done(q) {
-                sched::block_on_queue(|_| !done(q));
-            }
-            WAITER.store(0, Ordering::Release);
         }
         fence(Ordering::SeqCst);
         self.last_used = self.last_used.wrapping_add(1);

@@ -9,7 +9,7 @@
 
 use super::memory::MemFs;
 use super::Kind;
-use crate::proc::uaccess;
+use crate::mm::uaccess;
 use abi::Errno;
 
 /// Linux's encoding of a device number for small majors and minors (`makedev`).
@@ -75,13 +75,49 @@ impl Device for Zero {
     }
 }
 
-/// The driver registered for device number `number`.
+/// Most drivers [`register`] can hold.
+const MAX_REGISTERED: usize = 8;
+
+/// Drivers of layers above the file tree (the terminal), each under its device number. They
+/// register themselves at boot, so this layer never names them; `/dev/null` and `/dev/zero`
+/// are this module's own. Opening a device node reads the table; nothing in an interrupt
+/// handler does, so a plain spin lock is enough.
+static REGISTERED: spin::Mutex<[Option<Registered>; MAX_REGISTERED]> =
+    spin::Mutex::new([None; MAX_REGISTERED]);
+
+/// A device number and the driver behind it.
+type Registered = (u64, &'static dyn Device);
+
+/// Makes `driver` the one behind device number `number`: `EEXIST` if another has it already,
+/// `ENOSPC` if the table is full.
+pub fn register(number: u64, driver: &'static dyn Device) -> Result<(), Errno> {
+    if driver_of(number).is_some() {
+        return Err(Errno::EEXIST);
+    }
+    let mut table = REGISTERED.lock();
+    let slot = table
+        .iter_mut()
+        .find(|slot| slot.is_none())
+        .ok_or(Errno::ENOSPC)?;
+    *slot = Some((number, driver));
+    Ok(())
+}
+
+/// The driver behind device number `number`, if any.
 pub fn driver(number: u64) -> Option<&'static dyn Device> {
+    driver_of(number)
+}
+
+fn driver_of(number: u64) -> Option<&'static dyn Device> {
     match number {
         NULL => Some(&Null),
         ZERO => Some(&Zero),
-        TTY | CONSOLE => Some(&crate::console::tty::CONSOLE_TTY),
-        _ => None,
+        _ => REGISTERED
+            .lock()
+            .iter()
+            .flatten()
+            .find(|(n, _)| *n == number)
+            .map(|&(_, driver)| driver),
     }
 }
 

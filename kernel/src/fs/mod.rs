@@ -33,7 +33,7 @@ pub mod disk;
 pub mod file;
 pub mod memory;
 pub mod pipe;
-pub mod procfs;
+pub mod ramdisk;
 
 use abi::Errno;
 use alloc::boxed::Box;
@@ -565,9 +565,13 @@ const DISK_MOUNT_POINTS: [&[u8]; 4] = [b"bin", b"dev", b"proc", b"tmp"];
 
 /// Builds the tree. With a disk that mounts, the disk is the root and the ramdisk's programs
 /// are mounted on `/bin`; without one (or with one refused), the ramdisk is a read-only root.
-/// Either way `/dev`, `/tmp` and `/proc` follow.
-pub fn init(device: Option<crate::drivers::virtio_blk::VirtioBlk>) -> Result<FsInfo, Errno> {
-    let entries = crate::proc::ramdisk::entries;
+/// Either way `/dev`, `/tmp` and `/proc` follow; `/proc` is the process layer's file system,
+/// handed in by the root, since the file tree sits below processes.
+pub fn init(
+    device: Option<crate::drivers::virtio_blk::VirtioBlk>,
+    proc_fs: Box<dyn FileSystem>,
+) -> Result<FsInfo, Errno> {
+    let entries = crate::fs::ramdisk::entries;
     let outcome = match device {
         None => DiskOutcome::Absent,
         Some(device) => {
@@ -611,7 +615,7 @@ pub fn init(device: Option<crate::drivers::virtio_blk::VirtioBlk>) -> Result<FsI
     };
     mount("/dev", Box::new(device::devfs()?))?;
     mount("/tmp", Box::new(memory::MemFs::tmpfs()))?;
-    mount("/proc", Box::new(procfs::ProcFs))?;
+    mount("/proc", proc_fs)?;
     Ok(FsInfo {
         disk: outcome,
         ..info

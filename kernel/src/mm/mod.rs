@@ -11,6 +11,7 @@ pub mod layout;
 pub mod paging;
 pub mod physmap;
 pub mod space;
+pub mod uaccess;
 
 use crate::sync::IrqMutex as Mutex;
 use core::sync::atomic::{AtomicU64, Ordering};

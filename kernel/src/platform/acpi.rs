@@ -212,5 +212,14 @@ pub unsafe fn discover(
             )
         });
     }
-    Ok(platform)
+    Ok(*PLATFORM.call_once(|| platform))
+}
+
+/// What [`discover`] read, once it has: power-off needs the FADT's port and the DSDT long
+/// after boot.
+static PLATFORM: spin::Once<Platform> = spin::Once::new();
+
+/// The machine's tables, if [`discover`] could read them.
+pub fn platform() -> Option<&'static Platform> {
+    PLATFORM.get()
 }

@@ -58,6 +58,9 @@ impl MemorySummary {
     }
 }
 
+/// The kernel's version, as Cargo knows it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Tells which firmware produced the memory map.
 pub fn firmware(regions: &[MemoryRegion]) -> Firmware {
     for region in regions {
@@ -82,7 +85,7 @@ pub fn print(boot_info: &BootInfo) {
     let version = boot_info.api_version;
     println!(
         "Ferrite {} (x86_64), booted by bootloader {}.{}.{} via {:?}",
-        crate::VERSION,
+        VERSION,
         version.version_major(),
         version.version_minor(),
         version.version_patch(),

@@ -11,14 +11,14 @@
 //! to deliver it) resets any x86 CPU. The tests run QEMU with `-no-reboot`, so a reset ends QEMU
 //! where they can see it; `./x.py run` lets it restart the machine, as a PC would.
 
+use super::acpi;
 use crate::drivers::i8042::I8042;
-use crate::interrupts;
 use ::x86_64::instructions::port::PortWriteOnly;
 
 /// Why the machine could not be powered off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerError {
-    /// No ACPI tables were read (interrupts were not set up).
+    /// No ACPI tables were read.
     NoAcpi,
     /// The FADT gives no PM1a control port in I/O space.
     NoPm1aControl,
@@ -39,10 +39,9 @@ impl core::fmt::Display for PowerError {
 /// Powers the machine off through ACPI S5. Returns only if that was impossible; if the write
 /// happens and the machine still runs, halts.
 pub fn shutdown() -> PowerError {
-    let Some(controllers) = interrupts::controllers() else {
+    let Some(platform) = acpi::platform() else {
         return PowerError::NoAcpi;
     };
-    let platform = &controllers.platform;
     let Some(port) = platform.pm1a_control else {
         return PowerError::NoPm1aControl;
     };

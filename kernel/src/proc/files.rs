@@ -10,9 +10,10 @@
 //! means the working directory, and the old calls (`open`, `mkdir`, ...) are the `*at` calls
 //! with `AT_FDCWD`.
 
-use super::{uaccess, Task};
+use super::Task;
 use crate::fs::file::{self, OpenFile};
 use crate::fs::{self as vfs, Kind, PATH_MAX};
+use crate::mm::uaccess;
 use abi::fcntl::*;
 use abi::Errno;
 use alloc::string::String;

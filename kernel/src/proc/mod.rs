@@ -21,15 +21,15 @@
 
 pub mod exec;
 pub mod files;
-pub mod ramdisk;
+pub mod procfs;
 pub mod syscall;
-pub mod uaccess;
 
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user;
 use crate::fs::file::FdTable;
 use crate::mm::space::{AddressSpace, FaultFix};
+use crate::mm::uaccess;
 use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
@@ -280,6 +280,11 @@ pub const INIT_PATH: &str = "/bin/init";
 /// Where the shell is.
 pub const SHELL_PATH: &str = "/bin/sh";
 
+/// Whether there is a shell to run.
+pub fn shell_exists() -> bool {
+    crate::fs::resolve("/", SHELL_PATH.as_bytes()).is_ok()
+}
+
 /// Starts `init` as process 1; call once at boot, before any other process. With `shell`, init
 /// starts the shell on the console (and again if it ends); without, it only collects orphans.
 pub fn start_init(shell: bool) -> Result<Pid, SpawnError> {
@@ -513,9 +518,9 @@ fn run(mut task: Task, start: Start) {
     for waiter in with_table(|table| record_end(table, pid, status)) {
         sched::wake_thread(waiter);
     }
-    if pid == INIT_PID && crate::console::tty::attached() {
+    if pid == INIT_PID && crate::tty::attached() {
         // Init ran the console's session; with it gone, the kernel console takes over.
-        crate::console::tty::detach();
+        crate::tty::detach();
         crate::println!("init ended; the kernel console takes over");
     }
 }

@@ -14,10 +14,11 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, finish, task_of, uaccess, Task};
+use super::{files, finish, task_of, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::USER_END;
+use crate::mm::uaccess;
 use crate::sched;
 use abi::fcntl::{AT_FDCWD, AT_REMOVEDIR, O_CREAT, O_TRUNC, O_WRONLY};
 use abi::{nr, Errno};

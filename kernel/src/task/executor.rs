@@ -14,7 +14,7 @@
 //! the CPU itself. Halting without losing a wake-up: the loop turns interrupts off, looks at the queue, and only
 //! if it is empty executes `sti; hlt`. An interrupt that arrives after the check is held until
 //! `sti` has taken effect, which is after `hlt` has started, so it wakes the CPU instead of being
-//! missed (the same pattern as [`crate::console::input::next_key`]).
+//! missed (the same pattern as [`crate::tty::input::next_key`]).
 
 use super::waker;
 use alloc::boxed::Box;

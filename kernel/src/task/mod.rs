@@ -17,7 +17,7 @@
 //! * [`timer`]: `sleep(duration)`, driven by the APIC timer's tick;
 //! * [`yield_now`]: give the other tasks a turn.
 //!
-//! Input (keys from the keyboard and serial port) becomes awaitable in [`crate::console::input`].
+//! Input (keys from the keyboard and serial port) becomes awaitable in [`crate::tty::input`].
 
 pub mod executor;
 pub mod timer;

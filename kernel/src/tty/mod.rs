@@ -8,7 +8,7 @@
 //! process group*. A program that wants every key at once (the shell's own line editor) turns
 //! canonical mode and echo off with `TCSETS`, as on Linux.
 //!
-//! Who owns the keys. The console's keys arrive in one queue ([`super::input`]). While a program
+//! Who owns the keys. The console's keys arrive in one queue ([`input`]). While a program
 //! session owns the console (the shell that `init` starts, or a program the kernel console runs
 //! in the foreground) the terminal is *attached*: a kernel thread, the terminal's worker, takes
 //! each key from the queue, turns it into the bytes a terminal sends (arrows as escape
@@ -17,8 +17,10 @@
 //! prints, and printing takes the console's lock, which the interrupted code may hold. While
 //! the terminal is detached, the kernel console reads the queue itself.
 
-use crate::fs::device::{ioctl_reply, Device};
-use crate::proc::uaccess;
+pub mod input;
+
+use crate::fs::device::{self, ioctl_reply, Device};
+use crate::mm::uaccess;
 use crate::sched;
 use crate::sync::IrqMutex;
 use ::sched::ThreadId;
@@ -60,9 +62,31 @@ pub struct ConsoleTty;
 /// The one console terminal, behind `/dev/console` and `/dev/tty`.
 pub static CONSOLE_TTY: ConsoleTty = ConsoleTty;
 
-/// Starts the terminal's worker thread; once, at boot, after the scheduler.
-pub fn start() -> Result<(), sched::SpawnError> {
-    let handle = sched::spawn("tty", worker)?;
+/// How the terminal sends a signal to a process group (Ctrl-C's `SIGINT`): `group`, `signal`,
+/// and it returns how many processes it reached. Processes live in the layer above the
+/// terminal, so the root hands this in ([`start`]) instead of the terminal naming them.
+pub type SignalGroup = fn(group: u32, signal: i32) -> usize;
+
+/// The [`SignalGroup`] the root handed to [`start`].
+static SIGNAL_GROUP: spin::Once<SignalGroup> = spin::Once::new();
+
+/// Why the terminal could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// `/dev/console` or `/dev/tty` already had a driver.
+    Register(Errno),
+    /// The worker thread could not be made.
+    Spawn(sched::SpawnError),
+}
+
+/// Puts the terminal behind `/dev/console` and `/dev/tty` and starts its worker thread; once,
+/// at boot, after the scheduler. `signal_group` is how it signals the foreground group.
+pub fn start(signal_group: SignalGroup) -> Result<(), StartError> {
+    SIGNAL_GROUP.call_once(|| signal_group);
+    for number in [device::CONSOLE, device::TTY] {
+        device::register(number, &CONSOLE_TTY).map_err(StartError::Register)?;
+    }
+    let handle = sched::spawn("tty", worker).map_err(StartError::Spawn)?;
     WORKER.store(handle.id(), Ordering::Relaxed);
     sched::detach(handle);
     Ok(())
@@ -86,7 +110,7 @@ pub fn detach() {
     ATTACHED.store(false, Ordering::Release);
     FOREGROUND.store(0, Ordering::Relaxed);
     LDISC.lock().flush_input();
-    super::input::wake_console();
+    input::wake_console();
 }
 
 /// Whether a program session owns the keys.
@@ -109,11 +133,11 @@ fn worker() {
     loop {
         // Block until attached and a key is there; the check and the block happen with
         // interrupts off, so the handler's wake cannot fall in between.
-        sched::block_on_queue(|_| !attached() || super::input::KEYS.is_empty());
+        sched::block_on_queue(|_| !attached() || input::KEYS.is_empty());
         if !attached() {
             continue;
         }
-        while let Some(key) = super::input::pop() {
+        while let Some(key) = input::pop() {
             receive_key(key, &mut echo);
         }
     }
@@ -173,8 +197,8 @@ fn receive_key(key: Key, echo: &mut Vec<u8>) {
     }
     if let Some(signal) = signal {
         let group = FOREGROUND.load(Ordering::Relaxed);
-        if group > 0 {
-            crate::proc::kill_group(group as crate::proc::Pid, signal.number());
+        if let (true, Some(signal_group)) = (group > 0, SIGNAL_GROUP.get()) {
+            signal_group(group as u32, signal.number());
         }
     }
     if readable || signal.is_some() {
@@ -223,8 +247,9 @@ fn print_utf8(bytes: &[u8]) -> usize {
 impl ConsoleTty {
     /// The window size: the screen's grid, or a serial terminal's usual size.
     fn window_size() -> Winsize {
-        let (cols, rows) = super::with_grid(|grid| (grid.cols() as u16, grid.rows() as u16))
-            .unwrap_or((SERIAL_COLS, SERIAL_ROWS));
+        let (cols, rows) =
+            crate::console::with_grid(|grid| (grid.cols() as u16, grid.rows() as u16))
+                .unwrap_or((SERIAL_COLS, SERIAL_ROWS));
         Winsize {
             ws_row: rows,
             ws_col: cols,

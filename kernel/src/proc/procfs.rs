@@ -10,7 +10,7 @@
 //! `pid << 8 | n`, and the top-level files `n` (pid 0). `self` is a directory entry that names
 //! the calling process's own directory (Linux makes it a symbolic link; Ferrite has none).
 
-use super::{Attr, DirEntry, FileSystem, Ino, Kind};
+use crate::fs::{Attr, DirEntry, FileSystem, Ino, Kind};
 use abi::Errno;
 use alloc::format;
 use alloc::string::String;
@@ -124,7 +124,7 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
             let _ = writeln!(text, "{}.{:02}", centis / 100, centis % 100);
         }
         File::Mounts => {
-            for (path, kind, read_only) in super::mounts() {
+            for (path, kind, read_only) in crate::fs::mounts() {
                 let access = if read_only { "ro" } else { "rw" };
                 let _ = writeln!(text, "{kind} {path} {kind} {access} 0 0");
             }
@@ -174,11 +174,11 @@ impl FileSystem for ProcFs {
         "proc"
     }
 
-    fn usage(&self) -> super::Usage {
-        super::Usage {
+    fn usage(&self) -> crate::fs::Usage {
+        crate::fs::Usage {
             magic: abi::statfs::PROC_SUPER_MAGIC,
             block_size: PAGE,
-            ..super::Usage::default()
+            ..crate::fs::Usage::default()
         }
     }
 

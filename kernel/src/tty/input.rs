@@ -151,8 +151,8 @@ pub fn wake_console() {
 /// while a program session owns the console, else the kernel console's task.
 pub fn push_from_interrupt(key: Key) {
     KEYS.push(key);
-    if super::tty::attached() {
-        super::tty::kick();
+    if super::attached() {
+        super::kick();
         return;
     }
     if let Some(waker) = KEY_WAITER.lock().as_ref() {
@@ -177,11 +177,11 @@ impl Future for ConsoleFree {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !super::tty::attached() {
+        if !super::attached() {
             return Poll::Ready(());
         }
         interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-        if super::tty::attached() {
+        if super::attached() {
             Poll::Pending
         } else {
             Poll::Ready(())
@@ -196,10 +196,10 @@ impl Future for NextKey {
     type Output = Key;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Key> {
-        if super::tty::attached() {
+        if super::attached() {
             // A program session owns the keys; `tty::detach` wakes this task again.
             interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-            if super::tty::attached() {
+            if super::attached() {
                 return Poll::Pending;
             }
         }

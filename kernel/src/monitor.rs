@@ -2,18 +2,19 @@
 //! built-in commands to look at the machine.
 //!
 //! Keys arrive from the PS/2 keyboard and from the serial terminal through one queue
-//! ([`crate::console::input`]); the line editor (`lineedit` crate) turns them into a line and tells the
+//! ([`crate::tty::input`]); the line editor (`lineedit` crate) turns them into a line and tells the
 //! displays what to redraw; the parser (`shellcmd` crate) turns a finished line into a command
 //! or an error that says what was wrong. Only running the commands happens here. Later, when
 //! Ferrite runs programs, this loop becomes the user-space shell, and the parser goes with it.
 
 use crate::arch::x86_64::{cpuid, exceptions, probe};
-use crate::console::input;
 use crate::drivers::keyboard;
 use crate::mm::layout;
 use crate::platform::banner::MemorySummary;
 use crate::platform::power;
-use crate::{interrupts, print, println, time, Boot};
+use crate::platform::Boot;
+use crate::tty::input;
+use crate::{interrupts, print, println, time};
 use core::fmt::{self, Write};
 use lineedit::{LineEditor, Outcome, MAX_LINE};
 use shellcmd::{Command, FaultKind, ParseError};
@@ -378,9 +379,9 @@ fn run_program(line: &str, trace: bool) {
     }
     // The program owns the keys while it runs: it reads them through its terminal, and Ctrl-C
     // ends it (it leads a process group of its own).
-    super::tty::attach(pid as i32);
+    crate::tty::attach(pid as i32);
     let status = crate::proc::wait(pid);
-    super::tty::detach();
+    crate::tty::detach();
     match status {
         Some(status) => report_end(name, pid, status),
         None => println!("run: process {pid} vanished"),
