@@ -25,21 +25,11 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     // host asked for it or there is no shell to run.
     let shell =
         ferrite::console::session() == fwcfg::Session::Shell && ferrite::proc::shell_exists();
-    // Process 1, which adopts orphans and starts the shell, if the ramdisk has it; the kernel
-    // console works without.
-    let session = match ferrite::proc::start_init(shell) {
-        Ok(pid) => {
-            log::info!("init: started as pid {pid}");
-            shell
-        }
-        Err(e) => {
-            log::warn!("init: not started ({e}); orphans are collected by the kernel");
-            false
-        }
-    };
-    if session {
-        // The keys go to the shell's terminal from the start; the kernel console waits.
-        ferrite::tty::attach(0);
+    // Process 1, which adopts orphans and starts the shell (which then holds the terminal), if
+    // the ramdisk has it; the kernel console works without.
+    match ferrite::proc::start_init(shell) {
+        Ok(pid) => log::info!("init: started as pid {pid}"),
+        Err(e) => log::warn!("init: not started ({e}); orphans are collected by the kernel"),
     }
     log::info!("boot complete");
     ferrite::time::reached(ferrite::time::Milestone::BootComplete);

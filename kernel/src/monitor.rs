@@ -379,9 +379,9 @@ fn run_program(line: &str, trace: bool) {
     }
     // The program owns the keys while it runs: it reads them through its terminal, and Ctrl-C
     // ends it (it leads a process group of its own).
-    crate::tty::attach(pid as i32);
+    crate::tty::open_session(pid as i32);
     let status = crate::proc::wait(pid);
-    crate::tty::detach();
+    crate::tty::close_session();
     match status {
         Some(status) => report_end(name, pid, status),
         None => println!("run: process {pid} vanished"),

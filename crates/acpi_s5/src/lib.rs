@@ -11,6 +11,7 @@
 //! [`find_s5`] does, checking each step and giving up (`None`) on anything it does not expect.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// The AML opcode of a package definition.
 const PACKAGE_OP: u8 = 0x12;

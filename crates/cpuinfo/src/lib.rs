@@ -8,6 +8,7 @@
 //! crate, which only sees the register values, turns them into text and is tested on the host.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// The four registers a CPUID leaf returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -52,6 +52,7 @@
 //! ```
 
 #![no_std]
+#![forbid(unsafe_code)]
 // Rule 1, checked by the compiler for the parser; the test support opts out in its own modules.
 #![deny(
     clippy::arithmetic_side_effects,

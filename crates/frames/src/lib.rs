@@ -24,6 +24,7 @@
 //! The bitmap lives in memory the caller provides, so it works before the kernel has a heap.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// Bytes in a frame.
 pub const FRAME_SIZE: u64 = 4096;

@@ -14,6 +14,7 @@
 //! port access; this crate decodes what it reads, so it is tested on the host.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// The selector key of the signature item.
 pub const SIGNATURE_KEY: u16 = 0x0000;

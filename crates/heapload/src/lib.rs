@@ -22,6 +22,7 @@
 //! (for efficiency: run until the first allocation fails and see how much was live).
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

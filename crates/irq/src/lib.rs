@@ -15,6 +15,7 @@
 //! `kernel/src/arch/x86_64/ioapic.rs`.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// How the pin's signal means "interrupt".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,6 +21,7 @@
 //! serial port) and in host tests (into a `String`).
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 use core::fmt::{self, Write};
 

@@ -26,6 +26,7 @@
 //! Everything here is pure and tested on the host.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

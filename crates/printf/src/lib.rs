@@ -14,6 +14,7 @@
 //! quote) is that character's code.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

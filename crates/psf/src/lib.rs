@@ -23,6 +23,7 @@
 //! expect to see in a screenshot, so both sides draw identical pixels.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// The first two bytes of a PSF1 file.
 pub const PSF1_MAGIC: [u8; 2] = [0x36, 0x04];

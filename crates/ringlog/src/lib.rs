@@ -11,6 +11,7 @@
 //! starting after the first line break so a line cut by the wrap is not shown half.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// A ring of `N` bytes.
 pub struct Ring<const N: usize> {

@@ -22,6 +22,7 @@
 //! interrupt, where allocating memory is not allowed.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// Most threads alive at once (the idle thread included). Each process is a thread, so this is
 /// also the most processes: 128 lets `forktest` keep 100 children alive beside the console,

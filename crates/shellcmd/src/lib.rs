@@ -7,6 +7,7 @@
 //! commands that parsed.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

@@ -20,6 +20,7 @@
 //! heap: the kernel hands it a static array sized for the largest screen it supports.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// A colour as 8-bit red, green and blue intensities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,7 @@
 //! kernel's trap handler (`kernel/src/arch/x86_64/exceptions.rs`) uses it to print diagnostics.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

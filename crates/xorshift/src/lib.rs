@@ -4,6 +4,7 @@
 //! reproduces exactly. Not for anything that needs real randomness.
 
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// The generator's state.
 pub struct Rng(u64);

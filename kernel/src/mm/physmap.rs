@@ -24,6 +24,7 @@
 
 use super::layout;
 use bootloader_api::info::{MemoryRegion, MemoryRegionKind};
+use core::cell::UnsafeCell;
 use x86_64::structures::paging::page::PageRangeInclusive;
 use x86_64::structures::paging::{
     FrameAllocator, Mapper, Page, PageSize, PageTable, PageTableFlags as Flags, PhysFrame,
@@ -44,13 +45,20 @@ const CPUID_EXTENDED_FEATURES: u32 = 0x8000_0001;
 /// EDX bit of that leaf: 1 GiB pages.
 const PAGE_1GIB_BIT: u32 = 1 << 26;
 
-/// The tables the map is built from, page aligned as the CPU requires.
+/// The tables the map is built from, page aligned as the CPU requires. The cell says that the
+/// memory changes behind the compiler's back: the CPU and the mapper write these tables through
+/// other addresses.
 #[repr(C, align(4096))]
-struct Pool([PageTable; POOL_TABLES]);
+struct Pool(UnsafeCell<[PageTable; POOL_TABLES]>);
+
+// SAFETY: nothing reads or writes the pool through this static: only its address is taken
+// ([`map_all`]), and the tables are then reached through page-table mappings, by the mapper and
+// the CPU, under the page-table lock.
+unsafe impl Sync for Pool {}
 
 /// The pool itself. Written only through the recursive mapping while [`map_all`] builds the
 /// map, and through the physical map after; never through this name.
-static mut POOL: Pool = Pool([const { PageTable::new() }; POOL_TABLES]);
+static POOL: Pool = Pool(UnsafeCell::new([const { PageTable::new() }; POOL_TABLES]));
 
 /// What [`map_all`] made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,8 +177,7 @@ pub unsafe fn map_all(
     };
     for (i, slot) in pool.frames.iter_mut().enumerate() {
         // Only the address is taken: the pool is never accessed through the static.
-        // SAFETY: taking a raw pointer to a static creates no reference.
-        let table = unsafe { core::ptr::addr_of!(POOL.0[i]) };
+        let table = POOL.0.get().cast::<PageTable>().wrapping_add(i);
         let phys = tables
             .translate_addr(VirtAddr::from_ptr(table))
             .ok_or(PhysmapError::PoolNotMapped)?;

@@ -8,16 +8,19 @@
 //! ([`TABLE`]): pid, parent, name, and, once it has ended, its exit status, kept (a *zombie*)
 //! until someone collects it with [`wait`].
 //!
-//! What only the running program's own thread uses (its address space, program break, the
-//! point to return to when it ends) is in a [`Task`] that lives on that thread's stack; the
-//! thread reaches it through [`current_task`]. What others read (`ps`, `wait`, `kill`) is in
-//! the table, behind a lock.
+//! What only the running program's own thread uses (its address space, program break, open
+//! files) is in a [`Task`], which that thread owns: it keeps it in its slot of [`TASKS`] while
+//! the program runs, and its system-call handler and trap hooks borrow it from there
+//! ([`with_current_task`]). What others read (`ps`, `wait`, `kill`) is in the table, behind a
+//! lock.
 //!
 //! A program ends in one of three ways: it calls `exit`/`exit_group`; it faults (the kernel
-//! prints one line naming it and the fault); or it is killed. Each ends the same way: the
-//! kernel abandons the program's kernel frames with `arch::x86_64::user::leave`, which returns
-//! to the thread's own code in [`spawn`], and that code frees the address space, records the
-//! status and wakes whoever waits.
+//! prints one line naming it and the fault); or it is killed. Each ends the same way. The
+//! handler that sees it (the system-call handler, [`user_exception`], [`returning_to_user`])
+//! records the wait status in the task and *returns* `Next::Leave`, dropping what it held like
+//! any function; `arch` then abandons the trap's own frames, which own nothing, and returns from
+//! the `user::enter` in the thread's [`run`]. There the thread takes its task back, frees the
+//! address space, closes the files, records the status and wakes whoever waits.
 
 pub mod exec;
 pub mod files;
@@ -26,7 +29,7 @@ pub mod syscall;
 
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
-use crate::arch::x86_64::user;
+use crate::arch::x86_64::user::{self, Next};
 use crate::fs::file::FdTable;
 use crate::mm::space::{AddressSpace, FaultFix};
 use crate::mm::uaccess;
@@ -35,7 +38,7 @@ use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -137,16 +140,17 @@ pub struct Task {
     pub files: FdTable,
     /// Its working directory: a canonical absolute path.
     pub cwd: String,
-    /// Written by `user::enter`: where `user::leave` returns to.
-    resume: u64,
 }
 
 /// Words of [`Task::reported_missing`]: a bit for each number up to 511 (Linux has about 460).
 pub const MISSING_WORDS: usize = 8;
 
-/// Per thread slot: the task its thread runs, or null for a kernel thread.
-static TASKS: [AtomicPtr<Task>; ::sched::MAX_THREADS] =
-    [const { AtomicPtr::new(core::ptr::null_mut()) }; ::sched::MAX_THREADS];
+/// Per thread slot: the task its thread runs (`None` for a kernel thread). A process's thread
+/// puts its `Task` here when the program starts and takes it back when the program is over
+/// ([`run`]); in between, only that thread's system-call handler and trap hooks take the lock
+/// ([`with_current_task`]), one at a time, so it is never contended.
+static TASKS: [spin::Mutex<Option<Task>>; ::sched::MAX_THREADS] =
+    [const { spin::Mutex::new(None) }; ::sched::MAX_THREADS];
 
 /// Per thread slot: pages its process's faults filled on demand ([`resolve_user_fault`]) and
 /// its `AddressSpace` has not counted yet ([`count_faulted_in`]). A fault cannot reach the
@@ -203,41 +207,16 @@ pub fn process_of_thread(tid: ThreadId) -> Option<Pid> {
     (pid != 0).then_some(pid)
 }
 
-/// The running thread's task, if it runs a program.
+/// Runs `f` on the running thread's task, if it runs a program; `None` on a kernel thread.
 ///
-/// # Safety
-///
-/// Only the task's own thread may hold the reference, one at a time: the system-call handler
-/// and the trap hooks, which never nest on one thread (an interrupt during a system call does
-/// not call them).
-unsafe fn current_task<'a>() -> Option<&'a mut Task> {
-    // SAFETY: the caller's contract, for the running thread.
-    unsafe { task_of(sched::current()) }
-}
-
-/// Thread `tid`'s task, if it runs a program.
-///
-/// # Safety
-///
-/// `tid` must be the running thread; otherwise as for [`current_task`].
-unsafe fn task_of<'a>(tid: ThreadId) -> Option<&'a mut Task> {
-    let task = TASKS.get(tid)?.load(Ordering::Relaxed);
-    // SAFETY: the pointer was set by this thread in `run` to its own `Task`, which outlives
-    // every trap of the program; the caller makes this the only reference.
-    unsafe { task.as_mut() }
-}
-
-/// Ends the running program with wait status `status` and returns to its thread's own code.
-///
-/// # Safety
-///
-/// `task` must be the running thread's task, and the kernel frames above `user::enter` must
-/// own nothing that needs dropping (true for the system-call handler and the trap hooks).
-unsafe fn finish(task: &mut Task, status: i32) -> ! {
-    task.status = status;
-    let resume = task.resume;
-    // SAFETY: the caller's contract; `resume` was written by this thread's `user::enter`.
-    unsafe { user::leave(resume) }
+/// Only the task's own thread takes its slot, from the system-call handler or a trap hook,
+/// and those never nest on one thread (an interrupt during a system call does not call them).
+/// A second take while the first is held would be a bug, so it panics instead of spinning.
+fn with_current_task<R>(f: impl FnOnce(&mut Task) -> R) -> Option<R> {
+    let Some(mut slot) = TASKS[sched::current()].try_lock() else {
+        panic!("a thread's task was taken twice at once");
+    };
+    slot.as_mut().map(f)
 }
 
 /// Why a program could not be started.
@@ -295,6 +274,11 @@ pub fn start_init(shell: bool) -> Result<Pid, SpawnError> {
     };
     let pid = spawn(INIT_PATH, argv, &[], 0, false)?;
     debug_assert_eq!(pid, INIT_PID, "init must be the first process");
+    if shell {
+        // The keys go to the shell's terminal from the start; the kernel console waits until
+        // init ends (see `run`).
+        crate::tty::open_session(0);
+    }
     Ok(pid)
 }
 
@@ -344,7 +328,6 @@ pub fn spawn(
         fault: None,
         files,
         cwd: String::from("/"),
-        resume: 0,
     };
     let start = Start {
         frame: user::initial_frame(image.entry, image.stack_pointer),
@@ -437,7 +420,6 @@ pub fn fork_with(
         fault: None,
         files: task.files.clone(),
         cwd: task.cwd.clone(),
-        resume: 0,
     };
     let mut child_frame = *frame;
     child_frame.rax = 0;
@@ -462,16 +444,13 @@ pub fn fork_with(
 }
 
 /// The body of a process's thread: run the program until it ends, then clean up.
-fn run(mut task: Task, start: Start) {
+fn run(task: Task, start: Start) {
     let tid = sched::current();
     // KILL_SIGNAL[tid] is not reset here: a `kill` may already have come, between `fork` and
     // this thread's first instruction. It is reset when the program ends, below.
     PIDS[tid].store(task.pid, Ordering::Relaxed);
     FAULTED_IN[tid].store(0, Ordering::Relaxed);
-    let task_ptr: *mut Task = &mut task;
-    TASKS[tid].store(task_ptr, Ordering::Relaxed);
-    // SAFETY: `task_ptr` points at `task`, alive until this function returns.
-    sched::set_address_space(unsafe { (*task_ptr).space.root() });
+    sched::set_address_space(task.space.root());
     sched::set_fs_base(start.fs_base);
     if let Some(at) = start.child_tid {
         // In its own address space now: a copy-on-write page is copied by the write. A bad
@@ -482,20 +461,20 @@ fn run(mut task: Task, start: Start) {
     // From here until the program ends, only this thread's own switches touch these registers.
     start.fpu.restore();
     crate::time::reached(crate::time::Milestone::FirstUserInstruction);
+    // The task goes into this thread's slot, where the system-call handler and the trap hooks
+    // find it while the program runs.
+    *TASKS[tid].lock() = Some(task);
     // SAFETY: the address space just installed maps the program at the frame's RIP and its
-    // stack (`exec::load`, or the parent's, copied); the frame has user selectors; `resume`
-    // lives in `task`, which outlives the excursion, and only this thread calls `leave` with it
-    // (`finish`).
-    unsafe {
-        user::enter(
-            &start.frame,
-            core::ptr::addr_of_mut!((*task_ptr).resume),
-            sched::set_kernel_entry,
-        )
-    };
-    // The program has ended (through `finish`), possibly from a trap with interrupts off.
+    // stack (`exec::load`, or the parent's, copied); the frame has user selectors.
+    unsafe { user::enter(&start.frame, sched::set_kernel_entry) };
+    // The program is over: a handler returned `Next::Leave` (`exit`, a fault, a kill), possibly
+    // from a trap with interrupts off. Everything it held was dropped when it returned; what
+    // the program owned is in its task, taken back here and dropped below.
     interrupts::enable();
-    TASKS[tid].store(core::ptr::null_mut(), Ordering::Relaxed);
+    let task = TASKS[tid]
+        .lock()
+        .take()
+        .expect("a program's task stays in its thread's slot while it runs");
     PIDS[tid].store(0, Ordering::Relaxed);
     KILL_SIGNAL[tid].store(abi::signal::SIGKILL, Ordering::Relaxed);
     sched::set_address_space(0);
@@ -518,9 +497,9 @@ fn run(mut task: Task, start: Start) {
     for waiter in with_table(|table| record_end(table, pid, status)) {
         sched::wake_thread(waiter);
     }
-    if pid == INIT_PID && crate::tty::attached() {
+    if pid == INIT_PID && crate::tty::reader() == crate::tty::Reader::Terminal {
         // Init ran the console's session; with it gone, the kernel console takes over.
-        crate::tty::detach();
+        crate::tty::close_session();
         crate::println!("init ended; the kernel console takes over");
     }
 }
@@ -895,11 +874,7 @@ pub struct Fault {
 /// The trap hook for exceptions in ring 3: the program is ended, and its thread prints one line
 /// of explanation afterwards ([`report_fault`]). Printing here could wait for the console lock,
 /// which the thread this exception interrupted may hold, with interrupts off: for ever.
-pub fn user_exception(frame: &mut TrapFrame, cr2: u64) {
-    // SAFETY: called by the trap path on the program's own thread, not nested in a system call.
-    let Some(task) = (unsafe { current_task() }) else {
-        panic!("an exception from ring 3 on a thread that runs no program");
-    };
+pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
     let vector = frame.vector as u8;
     let code = traps::PageFaultCode(frame.error_code);
     if vector == traps::vector::PAGE_FAULT {
@@ -910,17 +885,22 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) {
         let resolved = resolve_user_fault(cr2, code.0);
         interrupts::disable();
         if resolved {
-            return;
+            return Next::Resume;
         }
     }
-    task.fault = Some(Fault {
-        vector,
-        rip: frame.rip,
-        error_code: frame.error_code,
-        cr2,
+    let ended = with_current_task(|task| {
+        task.fault = Some(Fault {
+            vector,
+            rip: frame.rip,
+            error_code: frame.error_code,
+            cr2,
+        });
+        task.status = abi::wait::wait_status_signaled(signal_for(vector));
     });
-    // SAFETY: `task` is this thread's; the trap frames being abandoned own nothing.
-    unsafe { finish(task, abi::wait::wait_status_signaled(signal_for(vector))) }
+    if ended.is_none() {
+        panic!("an exception from ring 3 on a thread that runs no program");
+    }
+    Next::Leave
 }
 
 /// Prints the line that says why program `name` (`pid`) was ended by `fault`.
@@ -948,12 +928,12 @@ fn report_fault(pid: Pid, name: &str, fault: &Fault) {
 }
 
 /// The trap hook run before every return to ring 3 from an interrupt: a kill takes effect.
-pub fn returning_to_user(_frame: &mut TrapFrame) {
-    if sched::should_stop() {
-        // SAFETY: as in `user_exception`.
-        if let Some(task) = unsafe { current_task() } {
-            // SAFETY: as in `user_exception`.
-            unsafe { finish(task, killed_status()) }
-        }
+pub fn returning_to_user(_frame: &mut TrapFrame) -> Next {
+    if !sched::should_stop() {
+        return Next::Resume;
+    }
+    match with_current_task(|task| task.status = killed_status()) {
+        Some(()) => Next::Leave,
+        None => Next::Resume,
     }
 }

@@ -14,8 +14,9 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, finish, task_of, Task};
+use super::{files, with_current_task, Task};
 use crate::arch::x86_64::trap::TrapFrame;
+use crate::arch::x86_64::user::Next;
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::USER_END;
 use crate::mm::uaccess;
@@ -28,45 +29,43 @@ use x86_64::structures::paging::PageTableFlags as Flags;
 /// Nanoseconds in a second: the bound of `tv_nsec`.
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 /// The registered system-call handler: runs the call in RAX and writes its result there.
-pub fn handle(frame: &mut TrapFrame) {
+/// Returns whether the program goes on ([`Next::Resume`]) or is over ([`Next::Leave`]: it
+/// called `exit`, or a `kill` came while the call ran); `arch` then follows that, after this
+/// function has returned and dropped whatever it held.
+pub fn handle(frame: &mut TrapFrame) -> Next {
     interrupts::enable();
-    let me = sched::current();
-    // SAFETY: the handler runs on the program's own thread and nothing else holds its task.
-    let Some(task) = (unsafe { task_of(me) }) else {
+    let next = with_current_task(|task| {
+        let number = frame.rax as usize;
+        if number == nr::EXIT || number == nr::EXIT_GROUP {
+            return exit(task, frame, number);
+        }
+        let result = dispatch(task, frame, number);
+        if task.trace {
+            trace(task, number, frame, Some(result));
+        }
+        frame.rax = abi::encode(result) as u64;
+        if sched::stop_requested(sched::current()) {
+            task.status = super::killed_status();
+            return Next::Leave;
+        }
+        Next::Resume
+    });
+    interrupts::disable();
+    next.unwrap_or_else(|| {
         frame.rax = abi::encode(Err(Errno::ENOSYS)) as u64;
-        return;
-    };
-    let number = frame.rax as usize;
-    let result = dispatch(task, frame, number);
-    if task.trace {
-        trace(task, number, frame, Some(result));
-    }
-    frame.rax = abi::encode(result) as u64;
-    if sched::stop_requested(me) {
-        killed(task);
-    }
-    interrupts::disable();
-}
-
-/// Ends the running program for a pending `kill`, from the end of a system call.
-#[cold]
-fn killed(task: &mut Task) -> ! {
-    interrupts::disable();
-    // SAFETY: this handler's frames and the entry's own hold nothing to drop.
-    unsafe { finish(task, super::killed_status()) }
+        Next::Resume
+    })
 }
 
 /// `exit(status)` and `exit_group(status)`: the program ends (one thread per process, so the
 /// two are the same).
 #[cold]
-fn exit(task: &mut Task, frame: &TrapFrame, number: usize) -> ! {
+fn exit(task: &mut Task, frame: &TrapFrame, number: usize) -> Next {
     if task.trace {
         trace(task, number, frame, None);
     }
-    let status = abi::wait::wait_status_exited(frame.rdi as u8);
-    interrupts::disable();
-    // SAFETY: as in `killed`.
-    unsafe { finish(task, status) }
+    task.status = abi::wait::wait_status_exited(frame.rdi as u8);
+    Next::Leave
 }
 
 /// Runs call `number` with the arguments in `frame` (RDI, RSI, RDX, R10, R8, R9). `frame` is
@@ -176,7 +175,6 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         }
         nr::REBOOT => reboot(a),
         nr::UMASK => Ok(crate::fs::file::UMASK as usize),
-        nr::EXIT | nr::EXIT_GROUP => exit(task, frame, number),
         nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
         nr::GETPPID => Ok(super::parent_of(task.pid) as usize),
         nr::SCHED_YIELD => {

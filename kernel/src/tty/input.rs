@@ -1,10 +1,11 @@
-//! The input queue: keys from the keyboard and the serial port, handed from interrupt handlers
-//! to the console.
+//! The key queue: keys from the keyboard and the serial port, handed from interrupt handlers
+//! to whoever reads them now (the kernel console or the terminal's worker: one at a time, by the
+//! rule in [`super`]).
 //!
 //! Two rules shape it. An interrupt handler must never wait for a lock that the code it
 //! interrupted may hold, or the CPU waits forever; and it should not allocate. So the queue is a
 //! fixed ring of atomic words with no lock at all: the handlers (the only *producers*) write at
-//! the tail, the console (the only *consumer*) reads at the head. On one CPU the two handlers
+//! the tail, the reader (the only *consumer*) reads at the head. On one CPU the two handlers
 //! never run at the same time (each runs with interrupts off), so there is one producer at any
 //! moment; the consumer runs with interrupts on and may be interrupted anywhere, which the
 //! order of the atomic operations allows for: a slot is written before the tail that publishes
@@ -17,10 +18,9 @@
 //! so a key it delivers into a full queue is dropped and counted; nobody types 256 keys ahead
 //! of the console.
 //!
-//! A task waits for a key with `input::key().await`: the handlers wake it after each push.
-//! Code outside any task can use [`next_key`], which waits with the classic race-free idle: interrupts off, check the queue, and if
-//! it is empty execute `sti; hlt` as one step (`sti` takes effect only after the next
-//! instruction, so no interrupt can slip in between the check and the halt and be missed).
+//! The kernel console, an async task, waits for a key with `input::key().await`; the handlers
+//! wake it after each push while it is the reader. The terminal's worker, a thread, blocks until
+//! the handlers wake it.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -123,13 +123,17 @@ pub fn has_room() -> bool {
     KEYS.has_room()
 }
 
-/// Takes the oldest key, and lets serial input flow again once half the queue is free.
+/// Takes the oldest key for `reader`, if it is the one that reads keys now ([`super::reader`]),
+/// and lets serial input flow again once half the queue is free.
 ///
-/// There is one consumer at a time (the kernel console, or the terminal's worker while a
-/// program session owns the console), but the two can overlap for a moment when the console
-/// changes hands; interrupts off make each take atomic on one CPU.
-pub fn pop() -> Option<Key> {
+/// The rule makes one consumer at a time; when the keys change hands, the old reader may be
+/// about to take one as the new one starts, so each take happens with interrupts off (atomic
+/// on one CPU) and checks the rule inside.
+pub fn take(reader: super::Reader) -> Option<Key> {
     interrupts::without_interrupts(|| {
+        if super::reader() != reader {
+            return None;
+        }
         let key = KEYS.pop();
         if KEYS.len() < CAPACITY / 2 {
             crate::drivers::serial::resume_receive();
@@ -151,12 +155,9 @@ pub fn wake_console() {
 /// while a program session owns the console, else the kernel console's task.
 pub fn push_from_interrupt(key: Key) {
     KEYS.push(key);
-    if super::attached() {
-        super::kick();
-        return;
-    }
-    if let Some(waker) = KEY_WAITER.lock().as_ref() {
-        waker.wake_by_ref();
+    match super::reader() {
+        super::Reader::Terminal => super::kick(),
+        super::Reader::KernelConsole => wake_console(),
     }
 }
 
@@ -165,7 +166,8 @@ pub fn key() -> NextKey {
     NextKey
 }
 
-/// Waits until no program session owns the console: `input::console_free().await`.
+/// Waits until the kernel console reads the keys (no program session holds the terminal):
+/// `input::console_free().await`.
 pub fn console_free() -> ConsoleFree {
     ConsoleFree
 }
@@ -177,11 +179,11 @@ impl Future for ConsoleFree {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !super::attached() {
+        if super::reader() == super::Reader::KernelConsole {
             return Poll::Ready(());
         }
         interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-        if super::attached() {
+        if super::reader() == super::Reader::Terminal {
             Poll::Pending
         } else {
             Poll::Ready(())
@@ -196,36 +198,17 @@ impl Future for NextKey {
     type Output = Key;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Key> {
-        if super::attached() {
-            // A program session owns the keys; `tty::detach` wakes this task again.
-            interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-            if super::attached() {
-                return Poll::Pending;
-            }
-        }
-        if let Some(key) = pop() {
+        if let Some(key) = take(super::Reader::KernelConsole) {
             return Poll::Ready(key);
         }
         // Register, then look again: a key pushed between the first look and the registration
         // would otherwise wake nobody.
+        // A program session may hold the keys; `close_session` wakes this task again.
         interrupts::without_interrupts(|| *KEY_WAITER.lock() = Some(cx.waker().clone()));
-        match pop() {
+        match take(super::Reader::KernelConsole) {
             Some(key) => Poll::Ready(key),
             None => Poll::Pending,
         }
-    }
-}
-
-/// Waits for the next key, halting the CPU while there is none.
-pub fn next_key() -> Key {
-    loop {
-        interrupts::disable();
-        if let Some(key) = pop() {
-            interrupts::enable();
-            return key;
-        }
-        // Atomically re-enable interrupts and halt: a key that arrives now wakes the `hlt`.
-        interrupts::enable_and_hlt();
     }
 }
 

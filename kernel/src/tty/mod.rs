@@ -8,14 +8,19 @@
 //! process group*. A program that wants every key at once (the shell's own line editor) turns
 //! canonical mode and echo off with `TCSETS`, as on Linux.
 //!
-//! Who owns the keys. The console's keys arrive in one queue ([`input`]). While a program
-//! session owns the console (the shell that `init` starts, or a program the kernel console runs
-//! in the foreground) the terminal is *attached*: a kernel thread, the terminal's worker, takes
-//! each key from the queue, turns it into the bytes a terminal sends (arrows as escape
-//! sequences), feeds them to the line discipline, prints the echo, sends the signals and wakes
-//! the readers. The work is done in a thread and not in the interrupt handler because echoing
-//! prints, and printing takes the console's lock, which the interrupted code may hold. While
-//! the terminal is detached, the kernel console reads the queue itself.
+//! **Who owns the keys.** The keys arrive in one queue ([`input`]), and one reader at a time may
+//! take them: [`reader`] says which, and [`input::take`] gives a key to no one else. The rule:
+//!
+//! * While a *program session* holds the terminal, the terminal's worker reads the keys. A
+//!   session opens with [`open_session`] and closes with [`close_session`], and only two places
+//!   do either: `proc` when `init` starts the shell at boot and when `init` ends, and the kernel
+//!   console (`monitor`) around a program it runs in the foreground.
+//! * Otherwise the kernel console reads them (it is the *kernel session*).
+//!
+//! The worker is a kernel thread: it turns each key into the bytes a terminal sends (arrows as
+//! escape sequences), feeds them to the line discipline, prints the echo, sends the signals and
+//! wakes the readers. The work is done in a thread and not in the interrupt handler because
+//! echoing prints, and printing takes the console's lock, which the interrupted code may hold.
 
 pub mod input;
 
@@ -47,8 +52,9 @@ const TENTH_NS: u64 = 100_000_000;
 static LDISC: IrqMutex<LineDiscipline> = IrqMutex::new(LineDiscipline::new());
 /// Threads blocked in `read` until the line discipline has something for them.
 static READERS: IrqMutex<Vec<ThreadId>> = IrqMutex::new(Vec::new());
-/// Whether a program session owns the keys (see the module notes).
-static ATTACHED: AtomicBool = AtomicBool::new(false);
+/// Whether a program session holds the terminal, so its worker reads the keys (see the module
+/// notes). Changed only by [`open_session`] and [`close_session`].
+static SESSION: AtomicBool = AtomicBool::new(false);
 /// The worker thread's id, once started (0: none).
 static WORKER: AtomicUsize = AtomicUsize::new(0);
 /// The foreground process group: whom Ctrl-C signals (`TIOCSPGRP` sets it); 0 for none.
@@ -92,52 +98,65 @@ pub fn start(signal_group: SignalGroup) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Gives the keys to a program session whose foreground group is `group`, with the settings a
-/// new terminal has (a program that changed them and ended must not leave them changed).
-pub fn attach(group: i32) {
+/// Who may take keys from the queue now: the one rule of the module notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The kernel console: no program session holds the terminal.
+    KernelConsole,
+    /// The terminal's worker, for the program session that holds the terminal.
+    Terminal,
+}
+
+/// Who reads the keys now.
+pub fn reader() -> Reader {
+    if SESSION.load(Ordering::Acquire) {
+        Reader::Terminal
+    } else {
+        Reader::KernelConsole
+    }
+}
+
+/// Gives the keys to a program session whose foreground group is `group` (0: none yet), with
+/// the settings a new terminal has (a program that changed them and ended must not leave them
+/// changed).
+pub fn open_session(group: i32) {
     {
         let mut ldisc = LDISC.lock();
         ldisc.set_termios(Termios::linux_default());
         ldisc.flush_input();
     }
     FOREGROUND.store(group, Ordering::Relaxed);
-    ATTACHED.store(true, Ordering::Release);
+    SESSION.store(true, Ordering::Release);
     kick();
 }
 
-/// Gives the keys back to the kernel console.
-pub fn detach() {
-    ATTACHED.store(false, Ordering::Release);
+/// Ends the program session: the keys go back to the kernel console.
+pub fn close_session() {
+    SESSION.store(false, Ordering::Release);
     FOREGROUND.store(0, Ordering::Relaxed);
     LDISC.lock().flush_input();
     input::wake_console();
 }
 
-/// Whether a program session owns the keys.
-pub fn attached() -> bool {
-    ATTACHED.load(Ordering::Acquire)
-}
-
-/// Wakes the worker: a key has arrived, or the terminal was attached. Safe from interrupt
-/// handlers.
+/// Wakes the worker: a key has arrived, or a session opened. Safe from interrupt handlers.
 pub fn kick() {
     let worker = WORKER.load(Ordering::Relaxed);
-    if worker != 0 && attached() {
+    if worker != 0 && reader() == Reader::Terminal {
         sched::wake_thread(worker);
     }
 }
 
-/// The worker: while attached, every key goes through the line discipline.
+/// The worker: while a session holds the terminal, every key goes through the line discipline.
 fn worker() {
     let mut echo: Vec<u8> = Vec::new();
     loop {
-        // Block until attached and a key is there; the check and the block happen with
-        // interrupts off, so the handler's wake cannot fall in between.
-        sched::block_on_queue(|_| !attached() || input::KEYS.is_empty());
-        if !attached() {
+        // Block until a session holds the terminal and a key is there; the check and the block
+        // happen with interrupts off, so the handler's wake cannot fall in between.
+        sched::block_on_queue(|_| reader() != Reader::Terminal || input::KEYS.is_empty());
+        if reader() != Reader::Terminal {
             continue;
         }
-        while let Some(key) = input::pop() {
+        while let Some(key) = input::take(Reader::Terminal) {
             receive_key(key, &mut echo);
         }
     }

@@ -21,6 +21,7 @@
 
 extern crate alloc;
 
+pub mod cell;
 pub mod cli;
 pub mod fs;
 pub mod heap;

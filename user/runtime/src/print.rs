@@ -5,8 +5,8 @@
 //! mid-line. Standard output is flushed at each newline (a terminal wants whole lines
 //! promptly) and at exit; standard error goes straight out.
 
+use crate::cell::Exclusive;
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Standard output's descriptor.
 pub const STDOUT: i32 = 1;
@@ -17,18 +17,16 @@ pub const STDERR: i32 = 2;
 const BUFFER_SIZE: usize = 512;
 
 /// The buffer of standard output. A user program is single-threaded, so the only contention
-/// is re-entry (a panic while printing); the flag turns that into unbuffered output.
+/// is re-entry (a panic while printing); [`Exclusive`] turns that into unbuffered output.
 struct Buffer {
     bytes: [u8; BUFFER_SIZE],
     len: usize,
 }
 
-static mut STDOUT_BUFFER: Buffer = Buffer {
+static STDOUT_BUFFER: Exclusive<Buffer> = Exclusive::new(Buffer {
     bytes: [0; BUFFER_SIZE],
     len: 0,
-};
-/// Set while someone holds the buffer.
-static BUSY: AtomicBool = AtomicBool::new(false);
+});
 
 /// Writes all of `bytes` to `fd`, retrying short writes; errors are dropped (there is nowhere
 /// to report them).
@@ -38,14 +36,7 @@ pub fn write_all(fd: i32, bytes: &[u8]) {
 
 /// Runs `f` with the buffer, or returns false if it is busy (re-entry).
 fn with_buffer(f: impl FnOnce(&mut Buffer)) -> bool {
-    if BUSY.swap(true, Ordering::Acquire) {
-        return false;
-    }
-    // SAFETY: BUSY was clear and is now set, so this is the only reference to the buffer until
-    // it is cleared below; programs have one thread.
-    f(unsafe { &mut *core::ptr::addr_of_mut!(STDOUT_BUFFER) });
-    BUSY.store(false, Ordering::Release);
-    true
+    STDOUT_BUFFER.try_with(f).is_some()
 }
 
 /// Writes out whatever standard output holds.

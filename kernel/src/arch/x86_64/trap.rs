@@ -29,6 +29,7 @@
 //! registers = 22 words = 176 bytes, a multiple of 16, so the stack is 16-byte aligned at the
 //! `call`, as the System V ABI requires.
 
+use super::user::Next;
 use core::arch::global_asm;
 use core::fmt;
 use spin::Once;
@@ -55,10 +56,10 @@ pub struct Hooks {
     pub guard_page: fn(u64) -> Option<GuardPage>,
     /// Handles an exception raised in ring 3 (a user program's fault: the kernel ends the
     /// program, or resolves the fault and returns to retry it). Gets the frame and CR2.
-    pub user_exception: fn(&mut TrapFrame, u64),
+    pub user_exception: fn(&mut TrapFrame, u64) -> Next,
     /// Runs last before any return to ring 3 from an interrupt: where a program is stopped for
     /// a `kill` that arrived while it ran.
-    pub returning_to_user: fn(&mut TrapFrame),
+    pub returning_to_user: fn(&mut TrapFrame) -> Next,
     /// Tries to resolve a page fault at a user address (a copy-on-write page written, a
     /// demand-zero page touched) hit by the kernel's user-copy routine, given CR2 and the
     /// error code; true if the copy may retry. Called with interrupts on.
@@ -200,20 +201,28 @@ pub fn stubs_len() -> usize {
 /// interrupts off (every gate is an interrupt gate).
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let from_user = super::user::from_user(frame);
-    match hooks() {
+    let next = match hooks() {
         Some(hooks) if frame.vector >= u64::from(traps::EXCEPTION_VECTORS) => {
             (hooks.interrupt)(frame);
             if from_user {
-                (hooks.returning_to_user)(frame);
+                (hooks.returning_to_user)(frame)
+            } else {
+                Next::Resume
             }
         }
         Some(hooks) if from_user => {
             let cr2 = ::x86_64::registers::control::Cr2::read_raw();
-            (hooks.user_exception)(frame, cr2);
-            (hooks.returning_to_user)(frame);
+            match (hooks.user_exception)(frame, cr2) {
+                Next::Resume => (hooks.returning_to_user)(frame),
+                Next::Leave => Next::Leave,
+            }
         }
-        _ => super::exceptions::handle(frame),
-    }
+        _ => {
+            super::exceptions::handle(frame);
+            Next::Resume
+        }
+    };
+    super::user::follow(next);
 }
 
 #[cfg(test)]

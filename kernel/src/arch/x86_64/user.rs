@@ -5,9 +5,15 @@
 //! from user mode would have pushed (the program's RIP and RSP, user code and data selectors,
 //! flags with interrupts on) and executes `iretq`, which pops it and drops to ring 3
 //! ([`enter`]). Before that, `enter` saves the kernel's callee-saved registers and stack
-//! pointer, so that [`leave`] can later return from `enter` as if the program had been a long
+//! pointer, so that the kernel can later return from `enter` as if the program had been a long
 //! function call: that is how a process's kernel thread continues after `exit`, or after the
 //! kernel ends the program for a fault or a `kill`.
+//!
+//! **Out for good.** The handlers above `arch` (the system-call handler and the trap hooks)
+//! never jump out themselves: each returns a [`Next`], and only when it has returned, its locals
+//! dropped, does the dispatcher here follow a [`Next::Leave`] ([`follow`]). So the one jump that
+//! abandons kernel frames abandons only the entry stub's and the dispatcher's, which own
+//! nothing: that is checked by reading one function, not every path that can end a program.
 //!
 //! **Back in, by `syscall`.** `syscall` is the fast way in (SDM Vol. 2B, SYSCALL): it loads RIP
 //! from the LSTAR register, saves the return address in RCX and the flags in R11, masks the
@@ -144,26 +150,29 @@ global_asm!(
     "2:",
     "    iretq",
     "",
-    // enter(frame: rdi, resume: rsi, on_stack: rdx). Saves what a call must preserve, records
-    // the stack pointer in *resume for `leave`, tells `on_stack` (in Rust) where the kernel
-    // stack for this program's traps begins, then loads the frame and drops to ring 3.
+    // enter(frame: rdi, on_stack: rsi). Saves what a call must preserve; below that, at a
+    // 16-byte boundary, the *top* of the kernel stack for this program's traps begins, and the
+    // slot just above it keeps the saved registers' address for `leave`. Tells `on_stack` (in
+    // Rust) where the top is, then loads the frame and drops to ring 3.
     ".global ferrite_enter_user",
     "ferrite_enter_user:",
     save_callee_saved!(),
-    "    mov [rsi], rsp",
+    "    mov rax, rsp",
+    "    and rsp, -16",
+    "    sub rsp, 16",
+    "    mov [rsp], rax",
     "    mov rbx, rdi",
     "    mov rdi, rsp",
-    "    and rdi, -16",
-    "    sub rsp, 8",
-    "    call rdx",
+    "    call rsi",
     "    cli",
     "    mov rsp, rbx",
     "    jmp ferrite_return_to_user",
     "",
-    // leave(resume: rdi): back onto the stack `enter` saved, and return from `enter`.
+    // leave(top: rdi): back onto the stack `enter` saved (its address is in the slot at `top`),
+    // and return from `enter`.
     ".global ferrite_leave_user",
     "ferrite_leave_user:",
-    "    mov rsp, rdi",
+    "    mov rsp, [rdi]",
     restore_callee_saved!(),
     "    ret",
     ".text",
@@ -184,23 +193,53 @@ const USER_CS: u64 = (4 * DESCRIPTOR_SIZE) | RING_3;
 
 extern "C" {
     fn ferrite_syscall_entry();
-    fn ferrite_enter_user(frame: *const TrapFrame, resume: *mut u64, on_stack: extern "C" fn(u64));
-    fn ferrite_leave_user(resume: u64) -> !;
+    fn ferrite_enter_user(frame: *const TrapFrame, on_stack: extern "C" fn(u64));
+    fn ferrite_leave_user(top: u64) -> !;
+}
+
+/// What the kernel does once a handler of a trap from ring 3 has returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Next {
+    /// Back to the program, with the (possibly changed) frame.
+    Resume,
+    /// The program is over: return from the [`enter`] that started it.
+    Leave,
 }
 
 /// The handler of system calls, registered once by the kernel above `arch`.
-static HANDLER: spin::Once<fn(&mut TrapFrame)> = spin::Once::new();
+static HANDLER: spin::Once<fn(&mut TrapFrame) -> Next> = spin::Once::new();
 
 /// Registers the system-call handler (the first registration wins).
-pub fn register(handler: fn(&mut TrapFrame)) {
+pub fn register(handler: fn(&mut TrapFrame) -> Next) {
     HANDLER.call_once(|| handler);
 }
 
 /// Called by the entry stub on the thread's kernel stack, interrupts still off.
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    match HANDLER.get() {
+    let next = match HANDLER.get() {
         Some(handler) => handler(frame),
-        None => frame.rax = (-38i64) as u64, // ENOSYS; nothing registered yet
+        None => {
+            frame.rax = (-38i64) as u64; // ENOSYS; nothing registered yet
+            Next::Resume
+        }
+    };
+    follow(next);
+}
+
+/// Carries out `next` for the trap being handled: returns for [`Next::Resume`]; for
+/// [`Next::Leave`], abandons the program and the kernel frames of this trap, and returns from
+/// the thread's [`enter`]. Called only by the two dispatchers (`syscall_dispatch` here and the
+/// trap path's), with interrupts off, after the handler returned.
+pub(super) fn follow(next: Next) {
+    if next == Next::Leave {
+        // SAFETY: the trap came from ring 3 (only a trap from ring 3 can get `Leave`: the trap
+        // path asks its hooks only then), so this CPU's kernel entry stack is the running
+        // thread's, set by the `on_stack` of its `enter`, whose slot at the top holds where
+        // `enter` saved its registers. Above this function on the stack lie only the entry
+        // stub's frame (registers) and the dispatcher's, which own nothing: every handler has
+        // returned, and its values were dropped.
+        unsafe { ferrite_leave_user(*PER_CPU.kernel_rsp.get()) }
     }
 }
 
@@ -238,32 +277,17 @@ pub fn from_user(frame: &TrapFrame) -> bool {
     frame.cs & RING_3 == RING_3
 }
 
-/// Runs the user program described by `frame` until the kernel calls [`leave`] with the value
-/// written to `resume`; then returns. `on_stack(top)` is called first with the top of the
-/// kernel stack the program's traps will use (below this call's own frames); it must make that
-/// the CPU's kernel entry stack for this thread (see [`set_kernel_stack`]).
+/// Runs the user program described by `frame` until a handler of one of its traps returns
+/// [`Next::Leave`]; then returns. `on_stack(top)` is called first with the top of the kernel
+/// stack the program's traps will use (below this call's own frames); it must make that the
+/// CPU's kernel entry stack whenever this thread runs (see [`set_kernel_stack`]).
 ///
 /// # Safety
 ///
 /// The current address space must map the program at `frame.rip` and its stack, user-accessible;
 /// `frame` must hold user selectors (as [`initial_frame`] makes) and canonical addresses.
-/// `resume` must stay valid until `leave` is called with its value, which must happen on this
-/// thread.
-pub unsafe fn enter(frame: &TrapFrame, resume: *mut u64, on_stack: extern "C" fn(u64)) {
+pub unsafe fn enter(frame: &TrapFrame, on_stack: extern "C" fn(u64)) {
     // SAFETY: the caller's contract; the stub preserves the callee-saved registers across the
-    // whole excursion and returns here when `leave` restores them.
-    unsafe { ferrite_enter_user(frame, resume, on_stack) }
-}
-
-/// Abandons the running user program (and whatever kernel frames lie on the stack above the
-/// point `enter` saved) and returns from that `enter`.
-///
-/// # Safety
-///
-/// `resume` must be the value `enter` wrote for the running thread, which has not left since;
-/// the frames being abandoned must own nothing that needs dropping.
-pub unsafe fn leave(resume: u64) -> ! {
-    // SAFETY: the caller's contract: `resume` points at the registers `enter` pushed, on this
-    // thread's stack, below every frame still in use by the code `enter` returns to.
-    unsafe { ferrite_leave_user(resume) }
+    // whole excursion and returns here when `follow` restores them.
+    unsafe { ferrite_enter_user(frame, on_stack) }
 }

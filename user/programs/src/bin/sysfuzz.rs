@@ -21,6 +21,7 @@
 extern crate alloc;
 
 use runtime::abi::{nr, wait, Timespec};
+use runtime::cell::Exclusive;
 use runtime::{println, sys};
 use xorshift::Rng;
 
@@ -43,7 +44,7 @@ const UNMAPPED: [u64; 3] = [0x1000, 0x5000_0000_0000, 0x7fff_ffff_f000];
 const NON_CANONICAL: u64 = 0x8000_0000_0000;
 
 /// The buffer valid pointers point into.
-static mut BUFFER: [u8; BUFFER_BYTES] = [0; BUFFER_BYTES];
+static BUFFER: Exclusive<[u8; BUFFER_BYTES]> = Exclusive::new([0; BUFFER_BYTES]);
 
 fn main() -> i32 {
     let mut args = runtime::args().skip(1);
@@ -97,9 +98,14 @@ fn main() -> i32 {
 
 /// One child's work: `count` random calls from `seed`. Never returns if a call ends it.
 fn fuzz(seed: u64, count: u32, parent: u32) -> i32 {
+    BUFFER
+        .try_with(|buffer| fuzz_with(seed, count, parent, buffer))
+        .expect("the fuzzing buffer is borrowed once, here")
+}
+
+/// [`fuzz`], with the buffer valid pointers point into.
+fn fuzz_with(seed: u64, count: u32, parent: u32, buffer: &mut [u8; BUFFER_BYTES]) -> i32 {
     let mut rng = Rng::new(seed);
-    // SAFETY: the child is single-threaded and this is the only reference to the buffer.
-    let buffer = unsafe { &mut *core::ptr::addr_of_mut!(BUFFER) };
     for _ in 0..count {
         for chunk in buffer.chunks_mut(8) {
             chunk.copy_from_slice(&rng.next_u64().to_le_bytes()[..chunk.len()]);
