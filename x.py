@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Ferrite's front end. `./x.py run` boots Ferrite; `./x.py test` runs every test.
 
-This file only bootstraps: it checks the Python version, then hands over to the set-up code in
-tools/ferrite_tools/setup.py (standard library only), which installs what is missing and runs
-the real tools from the project's virtual environment. `./x.py --help` lists the commands.
+This file only bootstraps: it checks the Python version, then hands over to
+tools/ferrite_tools/bootstrap.py (standard library only), which runs set-up (setup.py: installs
+what is missing) and then the real tools from the project's virtual environment. `./x.py --help`
+lists the commands.
 """
 
 import sys
@@ -19,7 +20,7 @@ if sys.version_info < MIN_PYTHON:
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
 
-from ferrite_tools.setup import bootstrap  # noqa: E402  (needs the path above)
+from ferrite_tools.bootstrap import bootstrap  # noqa: E402  (needs the path above)
 
 if __name__ == "__main__":
     sys.exit(bootstrap(sys.argv[1:]))

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from ferrite_tools import build, image  # noqa: E402
 from ferrite_tools.qemu import Accel, Firmware  # noqa: E402
 from ferrite_tools.setup import Toolchain, find_toolchain  # noqa: E402
-from ferrite_tools.testcmd import choose_accel  # noqa: E402
+from ferrite_tools.kvm import choose_accel  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -9,16 +9,15 @@ from pathlib import Path
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from ferrite_tools import cli, image, paths
+from ferrite_tools import contract, image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import find_ovmf
 
 PROMPT = "ferrite> "
-#: Where the kernel reads who owns the console (the `fwcfg` crate's `SESSION_FILE`); these
-#: tests drive the kernel's own console, so they ask for it.
-SESSION_FILE = cli.SESSION_FILE
-#: The fw_cfg entries every console test boots with.
-KERNEL_CONSOLE = ((SESSION_FILE, "kernel"),)
+#: The fw_cfg entries every console test boots with: these tests drive the kernel's own console,
+#: so they ask for it in the file where the kernel reads who owns the console
+#: (`contract.SESSION_FILE`, the `fwcfg` crate's).
+KERNEL_CONSOLE = ((contract.SESSION_FILE, "kernel"),)
 BOOT_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 15.0
 #: The line editor's limit (MAX_LINE in crates/lineedit).

@@ -1,10 +1,14 @@
-"""The benchmark's parsing of `BENCH` lines and its summaries."""
+"""The benchmark's parsing of `BENCH` lines (measurements.py) and its summaries, and its Linux column."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ferrite_tools import bench
+from ferrite_tools import bench, peer
+from ferrite_tools.measurements import Measurement, parse_lines, summarise
+from ferrite_tools.setup import Toolchain
 
 
 def test_parses_bench_lines_among_other_output() -> None:
@@ -15,9 +19,9 @@ def test_parses_bench_lines_among_other_output() -> None:
             "  BENCH timer.hz=1000000000 unit=hz  ",
         ]
     )
-    assert bench.parse_lines(log) == [
-        bench.Measurement("boot.tsc_at_banner", 137512345, "tsc"),
-        bench.Measurement("timer.hz", 1_000_000_000, "hz"),
+    assert parse_lines(log) == [
+        Measurement("boot.tsc_at_banner", 137512345, "tsc"),
+        Measurement("timer.hz", 1_000_000_000, "hz"),
     ]
 
 
@@ -33,33 +37,33 @@ def test_parses_bench_lines_among_other_output() -> None:
     ],
 )
 def test_ignores_malformed_lines(line: str) -> None:
-    assert bench.parse_lines(line) == []
+    assert parse_lines(line) == []
 
 
 def test_summary_reports_median_and_spread() -> None:
-    summary = bench.summarise("bios.boot", "tsc", [100, 102, 101])
+    summary = summarise("bios.boot", "tsc", [100, 102, 101])
     assert summary.median == 101
     assert summary.spread_percent == pytest.approx(100 * 2 / 101)
     assert "101" in summary.row() and "spread 1.98%" in summary.row()
 
 
 def test_exactly_repeatable_figure_has_no_spread() -> None:
-    assert bench.summarise("uefi.boot", "tsc", [7, 7, 7]).spread_percent == 0.0
+    assert summarise("uefi.boot", "tsc", [7, 7, 7]).spread_percent == 0.0
 
 
 def test_a_figure_with_no_runs_is_an_error() -> None:
     with pytest.raises(ValueError):
-        bench.summarise("never", "tsc", [])
+        summarise("never", "tsc", [])
 
 
 def test_the_boot_stages_come_from_the_milestones() -> None:
     measured = [
-        bench.Measurement("boot.tsc_at_kernel_entry", 90_000_000, "tsc"),
-        bench.Measurement("boot.tsc_at_banner", 90_500_000, "tsc"),
-        bench.Measurement("timer.tsc_hz", 1_000_000_000, "hz"),
-        bench.Measurement("boot.tsc_at_boot_complete", 94_000_000, "tsc"),
-        bench.Measurement("boot.tsc_at_first_user_instruction", 94_010_000, "tsc"),
-        bench.Measurement("boot.tsc_at_shell_prompt", 94_600_000, "tsc"),
+        Measurement("boot.tsc_at_kernel_entry", 90_000_000, "tsc"),
+        Measurement("boot.tsc_at_banner", 90_500_000, "tsc"),
+        Measurement("timer.tsc_hz", 1_000_000_000, "hz"),
+        Measurement("boot.tsc_at_boot_complete", 94_000_000, "tsc"),
+        Measurement("boot.tsc_at_first_user_instruction", 94_010_000, "tsc"),
+        Measurement("boot.tsc_at_shell_prompt", 94_600_000, "tsc"),
     ]
     found = {m.name: m.value for m in bench.stages(measured)}
     assert found == {
@@ -75,10 +79,21 @@ def test_the_boot_stages_come_from_the_milestones() -> None:
 
 def test_a_boot_without_a_shell_has_only_the_stages_it_reached() -> None:
     measured = [
-        bench.Measurement("boot.tsc_at_kernel_entry", 10, "tsc"),
-        bench.Measurement("boot.tsc_at_banner", 15, "tsc"),
+        Measurement("boot.tsc_at_kernel_entry", 10, "tsc"),
+        Measurement("boot.tsc_at_banner", 15, "tsc"),
     ]
     assert [m.name for m in bench.stages(measured)] == [
         "boot.stage.firmware_and_bootloader",
         "boot.stage.kernel_entry_to_banner",
     ]
+
+
+def test_a_linux_peer_that_cannot_run_is_a_note_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """peer.py raises `PeerUnavailable`; the benchmark's Linux column is then empty, with why."""
+
+    def unavailable(*_: object, **__: object) -> peer.LinuxRun:
+        raise peer.PeerUnavailable("apt-get was not found")
+
+    monkeypatch.setattr(peer, "linux_run", unavailable)
+    tc = Toolchain("rustup", Path("/r/bin"), Path("/r"))
+    assert bench.linux_column(tc, runs=2, verbose=False) == ({}, "apt-get was not found")

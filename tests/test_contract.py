@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import consolelib
-from ferrite_tools import contract, harness, paths
+from ferrite_tools import contract, paths
 
 SRC = paths.KERNEL_DIR / "src"
 
@@ -39,7 +38,7 @@ def test_serial_port() -> None:
 
 
 def test_running_test_prefix() -> None:
-    assert rust_const("testing.rs", "RUNNING_PREFIX") == f'"{harness.RUNNING_PREFIX}"'
+    assert rust_const("testing.rs", "RUNNING_PREFIX") == f'"{contract.RUNNING_PREFIX}"'
 
 
 def test_ktap_version_line() -> None:
@@ -60,11 +59,20 @@ def test_bench_file_name() -> None:
 def test_timing_file_name() -> None:
     text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
     match = re.search(r'pub const TIMING_FILE: &str = "([^"]+)";', text)
-    assert match and match.group(1) == harness.TIMING_FILE
-
+    assert match and match.group(1) == contract.TIMING_FILE
 
 
 def test_session_file_name() -> None:
     text = (paths.ROOT / "crates" / "fwcfg" / "src" / "lib.rs").read_text()
     match = re.search(r'pub const SESSION_FILE: &str = "([^"]+)";', text)
-    assert match and match.group(1) == consolelib.SESSION_FILE
+    assert match and match.group(1) == contract.SESSION_FILE
+
+
+def test_boot_complete_line() -> None:
+    text = (SRC / "main.rs").read_text()
+    assert f'log::info!("{contract.BOOT_COMPLETE}");' in text
+
+
+def test_reboot_line() -> None:
+    text = (SRC / "platform" / "power.rs").read_text()
+    assert f'println!("{contract.REBOOT_LINE}");' in text

@@ -27,7 +27,7 @@ from typing import Callable, NamedTuple
 
 import pytest
 
-from ferrite_tools import cli, setup
+from ferrite_tools import bootstrap, cli, setup
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.fs import Report, Rule, extract, fsck, layout, list_tree, mkfs, parse_size, read_file
 from ferrite_tools.fs.layout import BLOCK_SIZE, DirEntry, Inode, LogHeader, Superblock
@@ -745,11 +745,10 @@ def test_the_image_commands_need_no_set_up(
     def no_set_up() -> None:
         raise AssertionError("set-up ran")
 
-    for module in (cli, setup):
-        monkeypatch.setattr(module, "ensure", no_set_up)
-        monkeypatch.setattr(module, "find_toolchain", no_set_up)
-    assert setup.bootstrap(["fsck", str(populated)]) == 0
-    assert setup.bootstrap(["-v", "fs", "ls", str(populated)]) == 0
+    for name in ("ensure", "find_toolchain", "provide"):
+        monkeypatch.setattr(setup, name, no_set_up)
+    assert bootstrap.bootstrap(["fsck", str(populated)]) == 0
+    assert bootstrap.bootstrap(["-v", "fs", "ls", str(populated)]) == 0
     assert "clean:" in capsys.readouterr().out
 
 
@@ -757,6 +756,6 @@ def test_the_command_line_imports_only_the_standard_library() -> None:
     """x.py runs the image commands with whatever Python started it, before any virtual
     environment exists; -S leaves site-packages (pytest, mypy, ...) out of reach."""
     tools = Path(cli.__file__).resolve().parents[1]
-    command = [sys.executable, "-S", "-c", "import ferrite_tools.cli, ferrite_tools.fs"]
+    command = [sys.executable, "-S", "-c", "import ferrite_tools.bootstrap, ferrite_tools.cli, ferrite_tools.fs"]
     result = subprocess.run(command, env={"PYTHONPATH": str(tools)}, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

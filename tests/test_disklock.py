@@ -10,28 +10,29 @@ import hashlib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from ferrite_tools import cli, fs
+from ferrite_tools import cli, fs, qemu
 from ferrite_tools.errors import FerriteError
 
 SIZE = 2**22
 
 
 @contextmanager
-def qemu_using(image: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A paused QEMU with `image` as its virtio disk, once it has opened (and locked) it."""
+def qemu_using(image: Path, extra: Sequence[str] = ()) -> Iterator[subprocess.Popen[bytes]]:
+    """A paused QEMU with `image` as its virtio disk, once it has opened (and locked) it.
+    `extra`: more QEMU arguments."""
     qemu = shutil.which("qemu-system-x86_64")
     if qemu is None:
         pytest.fail("qemu-system-x86_64 is missing; run ./x.py setup")
     process = subprocess.Popen(
         [qemu, "-S", "-display", "none", "-monitor", "none", "-serial", "none", "-nodefaults",
          "-drive", f"format=raw,file={image},if=none,id=disk,cache=writeback",
-         "-device", "virtio-blk-pci,drive=disk"],
+         "-device", "virtio-blk-pci,drive=disk", *extra],
         stderr=subprocess.PIPE,
     )
     try:
@@ -119,3 +120,34 @@ def test_a_failed_mkfs_leaves_the_old_image(tmp_path: Path) -> None:
         fs.mkfs(image, SIZE, source=source)
     assert digest(image) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big", "disk.img"]
+
+
+def test_qemu_is_stopped_through_qmp_and_lets_go_of_the_image(tmp_path: Path) -> None:
+    """The tools end a QEMU with QMP `quit`, not a signal: it exits by itself (status 0, no
+    "terminating on signal" line) and its lock on the image is gone when it has."""
+    image = tmp_path / "disk.img"
+    fs.mkfs(image, SIZE, directories=("tmp",))
+    control = tmp_path / "control.sock"
+    with qemu_using(image, qemu.control_socket_args(control)) as process:
+        deadline = time.monotonic() + 20
+        while not control.exists():
+            assert time.monotonic() < deadline, "QEMU made no QMP socket"
+            time.sleep(0.05)
+        qemu.stop_process(process, control)
+        assert process.returncode == 0
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        assert "terminating on signal" not in stderr, stderr
+        assert fs.lock.holder(image) is None
+
+
+def test_a_qemu_that_does_not_answer_qmp_gets_the_signal(tmp_path: Path) -> None:
+    """No QMP server on the socket: `stop_process` falls back to SIGTERM at once."""
+    process = subprocess.Popen(["sleep", "60"])
+    try:
+        started = time.monotonic()
+        qemu.stop_process(process, tmp_path / "nobody-listens.sock")
+        assert process.returncode == -15
+        assert time.monotonic() - started < qemu.QMP_TIMEOUT_S + 1
+    finally:
+        process.kill()
+        process.wait()

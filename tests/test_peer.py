@@ -1,6 +1,7 @@
-"""The Linux peer's pure parts: the newc writer, the apt output it reads, its reasons for having
-no Linux, and the QEMU machine it describes. None of these tests needs the network or QEMU (a
-stand-in script plays QEMU where a run's outcome is checked).
+"""The Linux peer's pure parts: its initramfs (written by the tools' one newc writer,
+`initrd.write_newc`), the apt output it reads, its reasons for having no Linux (raised as
+`PeerUnavailable`), and the QEMU machine it describes. None of these tests needs the network or
+QEMU (a stand-in script plays QEMU where a run's outcome is checked).
 
 The archive is read back here by a reader written for the test from cpio(5), field by field, and
 also by Ferrite's own `initrd.unpack`, so the writer is checked against two readers.
@@ -15,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ferrite_tools import initrd, paths, peer
-from ferrite_tools.errors import InvalidData
-from ferrite_tools.peer import CpioEntry
+from ferrite_tools.errors import FerriteError, InvalidData
+from ferrite_tools.initrd import Member, write_newc
 from ferrite_tools.qemu import Accel, QemuConfig
 
 MAGIC = b"070701"
@@ -55,7 +56,7 @@ def read_newc(data: bytes) -> list[tuple[dict[str, int], str, bytes]]:
 
 def test_the_archive_reads_back_with_every_header_field() -> None:
     entries = peer.initramfs_entries(b"bench program", b"hello!")
-    archive = peer.write_newc(entries)
+    archive = write_newc(entries)
     read = read_newc(archive)
     assert [name for _, name, _ in read] == [e.name for e in entries] + ["TRAILER!!!"]
     by_name = {name: (fields, data) for fields, name, data in read}
@@ -76,7 +77,7 @@ def test_the_archive_reads_back_with_every_header_field() -> None:
 
 
 def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
-    archive = peer.write_newc([CpioEntry("a", peer.PROGRAM_MODE, b"x")])
+    archive = write_newc([Member("a", b"x", initrd.EXECUTABLE_MODE)])
     fields, name, data = read_newc(archive)[-1]
     assert name == "TRAILER!!!" and data == b""
     assert fields["namesize"] == len("TRAILER!!!") + 1
@@ -88,8 +89,8 @@ def test_the_trailer_ends_the_archive_with_empty_fields() -> None:
 @pytest.mark.parametrize("name_len", range(1, 6))
 @pytest.mark.parametrize("data_len", range(0, 6))
 def test_names_and_data_are_padded_to_four_bytes(name_len: int, data_len: int) -> None:
-    entry = CpioEntry("n" * name_len, peer.PROGRAM_MODE, bytes(range(1, data_len + 1)))
-    archive = peer.write_newc([entry])
+    entry = Member("n" * name_len, bytes(range(1, data_len + 1)), initrd.EXECUTABLE_MODE)
+    archive = write_newc([entry])
     # The data starts at the first multiple of 4 after header and name, the trailer after it.
     data_start = HEADER_LEN + name_len + 1
     data_start += -data_start % 4
@@ -102,18 +103,18 @@ def test_names_and_data_are_padded_to_four_bytes(name_len: int, data_len: int) -
 def test_ferrites_own_reader_agrees() -> None:
     """initrd.unpack reads the same format (it ignores device numbers)."""
     entries = peer.initramfs_entries(b"\x7fELF bench", b"\x7fELF hello")
-    members = initrd.unpack(peer.write_newc(entries))
+    members = initrd.unpack(write_newc(entries))
     assert [(m.name, m.data, m.mode) for m in members] == [(e.name, e.data, e.mode) for e in entries]
 
 
 def test_only_a_regular_file_carries_data() -> None:
     with pytest.raises(InvalidData, match="only a regular file"):
-        peer.write_newc([CpioEntry("dev", peer.DIRECTORY_MODE, b"oops")])
+        write_newc([Member("dev", b"oops", initrd.DIRECTORY_MODE)])
 
 
 def test_the_same_entries_give_the_same_bytes() -> None:
     entries = peer.initramfs_entries(b"b", b"h")
-    assert peer.write_newc(entries) == peer.write_newc(list(entries))
+    assert write_newc(entries) == write_newc(list(entries))
 
 
 #: `apt-cache depends linux-image-amd64` on Debian 12, as recorded.
@@ -155,14 +156,16 @@ def _executables(folder: Path, names: tuple[str, ...]) -> str:
 
 def test_without_apt_get_the_reason_says_what_is_missing(tmp_path: Path) -> None:
     path = _executables(tmp_path / "bin", ("apt-cache", "dpkg-deb"))
-    reason = peer.fetch_linux(path=path)
-    assert isinstance(reason, str)
-    assert reason.startswith("apt-get was not found") and "Debian or Ubuntu" in reason
+    with pytest.raises(peer.PeerUnavailable) as reason:
+        peer.fetch_linux(path=path)
+    assert reason.value.what.startswith("apt-get was not found") and "Debian or Ubuntu" in reason.value.what
 
 
-def test_without_any_apt_tool_there_is_a_reason_not_an_exception(tmp_path: Path) -> None:
-    reason = peer.fetch_linux(path=str(tmp_path))
-    assert isinstance(reason, str) and "was not found" in reason
+def test_without_any_apt_tool_the_reason_is_a_ferrite_error(tmp_path: Path) -> None:
+    """Like every tool's error: `bench` turns it into the Linux column's note, the command line
+    would print it as one paragraph."""
+    with pytest.raises(FerriteError, match="was not found"):
+        peer.fetch_linux(path=str(tmp_path))
 
 
 def _flag(argv: list[str], flag: str) -> str:
@@ -209,7 +212,6 @@ def test_a_run_that_powers_off_gives_every_row(tmp_path: Path, monkeypatch: pyte
     _fake_qemu(tmp_path / "bin", "[ 0.1] booting\r\n" + ALL_ROWS + "[ 1.7] reboot: Power down\r\n", 0)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     run = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
-    assert isinstance(run, peer.LinuxRun)
     assert [m.name for m in run.measurements] == list(peer.EXPECTED_ROWS)
     assert run.measurements[0].value == 1 and run.wall_s >= 0
 
@@ -218,8 +220,9 @@ def test_a_run_missing_a_row_is_a_reason_with_the_output(tmp_path: Path, monkeyp
     panic = "[ 1.7] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000"
     _fake_qemu(tmp_path / "bin", f"BENCH syscall.null_round_trip=300 unit=instructions\n{panic}\n", 0)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
-    assert isinstance(reason, str)
+    with pytest.raises(peer.PeerUnavailable) as raised:
+        peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+    reason = raised.value.what
     # The row it printed is not among the missing.
     assert "no boot.tsc_at_first_user_instruction, sched.yield_alone," in reason
     assert "Attempted to kill init!" in reason
@@ -228,12 +231,12 @@ def test_a_run_missing_a_row_is_a_reason_with_the_output(tmp_path: Path, monkeyp
 def test_a_run_with_no_rows_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_qemu(tmp_path / "bin", "[ 0.1] booting\n", 0)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
-    assert isinstance(reason, str) and "printed no BENCH rows" in reason
+    with pytest.raises(peer.PeerUnavailable, match="printed no BENCH rows"):
+        peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
 
 
 def test_a_qemu_failure_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_qemu(tmp_path / "bin", ALL_ROWS, 1)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    reason = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
-    assert isinstance(reason, str) and "status 1" in reason
+    with pytest.raises(peer.PeerUnavailable, match="status 1"):
+        peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")

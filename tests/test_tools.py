@@ -1,4 +1,5 @@
-"""Smaller pieces of the tools: set-up's doctor, the KVM probe, the GDB script, the CLI."""
+"""Smaller pieces of the tools: set-up's doctor, the KVM probe, the GDB script, the CLI, the
+terminal's triple-fault watcher, and how QEMU is stopped (QMP first, a signal only as the fallback)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ferrite_tools import cli, contract, kvm, paths, setup
+from ferrite_tools import book, cli, contract, debugger, image, kvm, paths, setup, terminal
 from ferrite_tools.errors import FerriteError
 
 
@@ -44,9 +45,9 @@ def test_kvm_probe_rom_starts_at_the_reset_vector() -> None:
 
 
 def test_gdb_script_uses_a_hardware_breakpoint() -> None:
-    script = cli.gdb_script(Path("/k/ferrite"))
+    script = debugger.gdb_script(Path("/k/ferrite"))
     assert "file /k/ferrite" in script
-    assert f"target remote localhost:{cli.GDB_PORT}" in script
+    assert f"target remote localhost:{debugger.GDB_PORT}" in script
     assert "hbreak ferrite::kernel_main" in script
 
 
@@ -88,10 +89,10 @@ def test_bench_refuses_zero_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_file_the_tools_cannot_write_is_one_clear_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def read_only(*_: object) -> None:
+    def read_only(*_: object, **__: object) -> None:
         raise PermissionError(13, "Permission denied", "build/images/debug/bios.img")
 
-    monkeypatch.setattr(cli, "_images", read_only)
+    monkeypatch.setattr(image, "kernel_images", read_only)
     assert cli.main(["image"]) == 1
     err = capsys.readouterr().err
     assert err == "x.py image: Permission denied: build/images/debug/bios.img\n"
@@ -132,7 +133,7 @@ def test_an_interactive_run_reports_a_triple_fault(tmp_path: Path, capsys: pytes
     machine = Running()
     log = tmp_path / "run-qemu.log"
     log.write_text("CPU Reset (CPU 0)\n")
-    watcher = threading.Thread(target=cli._watch_for_triple_faults, args=(log, cast(Machine, machine)))
+    watcher = threading.Thread(target=terminal.watch_for_triple_faults, args=(log, cast(Machine, machine)))
     watcher.start()
     time.sleep(0.5)
     log.write_text("CPU Reset (CPU 0)\nTriple fault\nCPU Reset (CPU 0)\n")
@@ -176,7 +177,7 @@ def test_help_of_doctor_and_setup_is_help(command: str) -> None:
 
 def test_the_book_refuses_a_busy_or_impossible_port_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
-        busy.bind((cli.BOOK_HOST, 0))
+        busy.bind((book.BOOK_HOST, 0))
         busy.listen()
         port = busy.getsockname()[1]
         assert cli.main(["book", "--port", str(port)]) == 1
@@ -205,7 +206,7 @@ def test_a_requested_reboot_is_not_reported_as_a_crash(tmp_path: Path, capsys: p
     log, serial = tmp_path / "run-qemu.log", tmp_path / "run-serial.log"
     log.write_text("CPU Reset (CPU 0)\n")
     serial.write_text("ferrite> reboot\r\n")
-    watcher = threading.Thread(target=cli._watch_for_triple_faults, args=(log, cast(Machine, machine), serial))
+    watcher = threading.Thread(target=terminal.watch_for_triple_faults, args=(log, cast(Machine, machine), serial))
     watcher.start()
     time.sleep(0.5)
     serial.write_text("ferrite> reboot\r\nrebooting\r\nFerrite 0.1.0\r\n")
@@ -218,3 +219,17 @@ def test_a_requested_reboot_is_not_reported_as_a_crash(tmp_path: Path, capsys: p
     machine.exit_status = 0
     watcher.join(timeout=5)
     assert capsys.readouterr().err.count("the guest triple-faulted") == 1
+
+
+def test_every_command_is_in_the_table_once() -> None:
+    """`cli.COMMANDS` is the one dispatch: every command the parser knows has a function there,
+    and x.py's first step reads from it which commands run without set-up."""
+    _, parsers = cli._parsers()
+    commands = {name for name in parsers if " " not in name}
+    assert commands == set(cli.COMMANDS)
+    assert {name for name, c in cli.COMMANDS.items() if not c.needs_setup} == {"doctor", "setup", "mkfs", "fsck", "fs"}
+
+
+def test_doctor_runs_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(setup, "doctor", lambda: 7)
+    assert cli.main(["doctor"]) == 7

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ferrite_tools import cli, image, paths
+from ferrite_tools import debugger, image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import find_ovmf
 
@@ -33,7 +33,7 @@ def free_port() -> int:
 def test_gdb_stops_at_kernel_main(kernel_images: image.Images, accel: Accel, firmware: Firmware, tmp_path: Path) -> None:
     port = free_port()
     script = tmp_path / "ferrite.gdb"
-    script.write_text(cli.gdb_script(paths.kernel_elf(release=False), port))
+    script.write_text(debugger.gdb_script(paths.kernel_elf(release=False), port))
     config = QemuConfig(
         image=kernel_images.for_firmware(firmware),
         firmware=firmware,

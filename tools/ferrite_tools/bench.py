@@ -5,7 +5,7 @@ Two kinds of figure answer different questions. A guest count comes from a run u
 guest instruction and the time-stamp counter follows it; the kernel (or a program) reads the TSC
 and reports it in a `BENCH` line (see `kernel/src/bench.rs`). That count does not depend on the
 host, so it is the figure to compare between two versions of the kernel, and the one the
-regression gate keeps. Wall time, from starting QEMU to the kernel's "boot complete" line, is
+regression gate keeps. Wall time, from starting QEMU to the kernel's "boot complete" line (`contract.BOOT_COMPLETE`), is
 what a person waits; it depends on the host and on the accelerator, so it is reported beside the
 counts, never instead of them.
 
@@ -16,89 +16,33 @@ same machine (`peer.py`); and the host allocator comparison. benchreport.py prin
 comparison, draws the charts and keeps the gate (`--check`, `--update-baseline`); `--quick` is
 the guest counts alone, which the test suite checks on every run.
 
-The parsing is pure (`parse_lines`, `stages`, `Summary`) and tested in `tests/test_bench.py`;
-the rest boots QEMU and is exercised by running the command.
+The parsing is pure (`stages` here; `parse_lines` and `Summary` in measurements.py, which the
+Linux peer shares) and tested in `tests/test_bench.py`; the rest boots QEMU and is exercised by
+running the command. This module imports `peer` for the Linux column and nothing imports it but
+the test command and the command line: the types both need are below both, in measurements.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import shutil
 import statistics
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ferrite_tools import benchreport, build, contract, image, paths
-from ferrite_tools.errors import FerriteError, InvalidData
+from ferrite_tools import benchreport, build, contract, fs, image, paths, peer
+from ferrite_tools.errors import FerriteError
+from ferrite_tools.fs import layout
+from ferrite_tools.measurements import Measurement, Summary, parse_lines, summarise
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
 
-#: The kernel's line when `init` has finished; wall time is measured up to it.
-BOOT_DONE = "boot complete"
 #: How long one boot may take before the benchmark gives up (TCG, first boot of OVMF).
 BOOT_TIMEOUT_S = 120.0
 #: Runs per figure unless asked otherwise; the median is reported.
 DEFAULT_RUNS = 3
-
-_LINE = re.compile(re.escape(contract.BENCH_PREFIX) + r"(?P<name>[\w.]+)=(?P<value>\d+) unit=(?P<unit>\w+)\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class Measurement:
-    """One `BENCH` line: a named integer in a unit."""
-
-    name: str
-    value: int
-    unit: str
-
-
-def parse_lines(output: str) -> list[Measurement]:
-    """The measurements in a serial log, in order; other lines are ignored."""
-    found = []
-    for line in output.splitlines():
-        match = _LINE.match(line.strip())
-        if match:
-            found.append(Measurement(match["name"], int(match["value"]), match["unit"]))
-    return found
-
-
-@dataclasses.dataclass(frozen=True)
-class Summary:
-    """Several runs of one figure."""
-
-    name: str
-    unit: str
-    values: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        """The middle value: what the benchmark reports."""
-        return statistics.median(self.values)
-
-    @property
-    def spread_percent(self) -> float:
-        """(max - min) / median, in percent: 0 for an exactly repeatable figure."""
-        return 100.0 * (max(self.values) - min(self.values)) / self.median if self.median else 0.0
-
-    def row(self) -> str:
-        """One line of the report table."""
-        if self.unit == "s":
-            return f"{self.name:34} {self.median:14.2f} s    min {min(self.values):.2f}  max {max(self.values):.2f}"
-        return (
-            f"{self.name:34} {self.median:14,.0f} {self.unit:4} "
-            f"min {min(self.values):,.0f}  max {max(self.values):,.0f}  spread {self.spread_percent:.2f}%"
-        )
-
-
-def summarise(name: str, unit: str, values: Iterable[float]) -> Summary:
-    """Collects runs into a summary; refuses an empty list (a figure that was never measured)."""
-    values = tuple(values)
-    if not values:
-        raise InvalidData(f"no runs of {name}")
-    return Summary(name, unit, values)
 
 
 #: What the shell's prompt ends with; the boot is at the prompt once it appears.
@@ -141,9 +85,9 @@ def _boot(config: QemuConfig, log: Path) -> tuple[float, list[Measurement]]:
     """Boots once; returns the wall time to the "boot complete" line and the BENCH lines, up to
     the one the kernel prints when the shell first reads (if the shell comes up)."""
     with Machine(config, log) as machine:
-        if not machine.wait_for(BOOT_DONE, BOOT_TIMEOUT_S):
+        if not machine.wait_for(contract.BOOT_COMPLETE, BOOT_TIMEOUT_S):
             raise FerriteError(
-                f"the kernel did not print {BOOT_DONE!r} within {BOOT_TIMEOUT_S:.0f} s",
+                f"the kernel did not print {contract.BOOT_COMPLETE!r} within {BOOT_TIMEOUT_S:.0f} s",
                 tail=machine.tail(),
                 log=log,
                 command=config.argv(),
@@ -202,8 +146,6 @@ def with_committed_log(disk: Path) -> int:
     """Writes a committed transaction that fills the log of the empty file system in `disk`:
     one zeroed block for each of the last free data blocks (replaying it changes nothing a
     program sees, but costs a full replay). Returns how many blocks it holds."""
-    from ferrite_tools.fs import layout
-
     with disk.open("r+b") as f:
         sb = layout.Superblock.unpack(f.read(layout.BLOCK_SIZE))
         count = sb.log_blocks - 1
@@ -223,8 +165,6 @@ def with_committed_log(disk: Path) -> int:
 def disk_counts(images: image.Images, verbose: bool) -> list[Summary]:
     """The disk figures under icount: the mount of an empty disk, the replay of a full log, and
     `bench disk` (a 4 KiB write with fsync, 1 MiB written and read back) in the shell."""
-    from ferrite_tools import fs
-
     work = paths.BUILD_DIR / "bench"
     work.mkdir(parents=True, exist_ok=True)
     disk = work / "disk.img"
@@ -303,14 +243,14 @@ def boot_counts(images: image.Images, *, runs: int, accel: Accel, verbose: bool)
 
 
 def linux_column(tc: Toolchain, *, runs: int, verbose: bool) -> tuple[dict[str, float], str | None]:
-    """The benchmark on Debian's Linux, `runs` boots, as medians by name; or nothing and why."""
-    from ferrite_tools import peer
-
+    """The benchmark on Debian's Linux, `runs` boots, as medians by name; or nothing and why
+    (the report's Linux column then says why it is empty instead of failing the benchmark)."""
     values: dict[str, list[float]] = {}
     for n in range(runs):
-        run_ = peer.linux_run(tc, verbose)
-        if isinstance(run_, str):
-            return {}, run_
+        try:
+            run_ = peer.linux_run(tc, verbose)
+        except peer.PeerUnavailable as e:
+            return {}, e.what
         print(f"  linux run {n + 1}/{runs}: {run_.wall_s:.1f} s", flush=True)
         for m in run_.measurements:
             values.setdefault(m.name, []).append(m.value)

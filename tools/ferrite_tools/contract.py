@@ -1,8 +1,13 @@
-"""The numbers the kernel and the host tools must agree on, defined once on this side.
+"""The numbers and markers the kernel and the host tools must agree on, defined once on this side.
 
-The kernel defines the same numbers in `kernel/src/drivers/qemu_exit.rs`,
-`kernel/src/drivers/serial.rs` and `kernel/src/bench.rs`; `tests/test_contract.py` reads them there and checks both sides
+The kernel defines the same values in `kernel/src/drivers/qemu_exit.rs`, `kernel/src/drivers/serial.rs`,
+`kernel/src/bench.rs`, `kernel/src/testing.rs`, `kernel/src/platform/power.rs`, `kernel/src/main.rs`
+and the `fwcfg` and `ktap` crates; `tests/test_contract.py` reads them there and checks both sides
 agree. See docs/testing.md for why each exists.
+
+Only this module holds them, so a value the kernel changes is changed here once, and a test that
+needs one imports it from here rather than from the tool that happens to use it. It imports
+nothing: every other module may use it.
 """
 
 from __future__ import annotations
@@ -40,3 +45,14 @@ BENCH_PREFIX = "BENCH "
 BENCH_FILE = "opt/ferrite/bench"
 #: The fw_cfg entries of a boot that wants BENCH lines.
 BENCH_FW_CFG = ((BENCH_FILE, "1"),)
+
+#: The fw_cfg file that sets a test kernel's timing (the `fwcfg` crate's `TIMING_FILE`).
+TIMING_FILE = "opt/ferrite/timing"
+#: The fw_cfg file that says who gets the console (the `fwcfg` crate's `SESSION_FILE`).
+SESSION_FILE = "opt/ferrite/session"
+#: The diagnostic prefix a test kernel prints before running each test (`testing.rs`).
+RUNNING_PREFIX = "test: "
+#: The line the kernel logs when `init` has finished (`main.rs`).
+BOOT_COMPLETE = "boot complete"
+#: The line the kernel prints before it resets the machine on request (`platform/power.rs`).
+REBOOT_LINE = "rebooting"

@@ -48,12 +48,8 @@ EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads", "stress
 RACE_TIMINGS = frozenset({"async_tasks", "threads", "stress", "user_pipes"})
 #: The jitter seeds `./x.py test` uses unless told others (`--seed`, `--seeds`).
 DEFAULT_SEEDS = (1, 2)
-#: Where the kernel reads its timing (the `fwcfg` crate's `TIMING_FILE`).
-TIMING_FILE = "opt/ferrite/timing"
 #: Seconds a test kernel may run, boot included. An emulated boot takes 5-6 s on 2 cores.
 DEFAULT_TIMEOUT_S = 60.0
-#: The diagnostic prefix the kernel prints before running each test.
-RUNNING_PREFIX = "test: "
 SUITE = "kernel"
 
 
@@ -71,7 +67,7 @@ class Timing:
         return self.kind != "real"
 
     def fw_cfg(self) -> str:
-        """The text the kernel reads from `TIMING_FILE`."""
+        """The text the kernel reads from `contract.TIMING_FILE`."""
         return f"jitter={self.seed}" if self.kind == "jitter" else self.kind
 
     def label(self) -> str:
@@ -105,8 +101,8 @@ def firmwares_for(kernel_name: str) -> tuple[Firmware, ...]:
 def _running_test(report: ktap.Report) -> str | None:
     """The name from the last `# test: NAME` after the last result, if the kernel printed one."""
     for line in reversed(report.trailing_diagnostics):
-        if line.startswith(RUNNING_PREFIX):
-            return line[len(RUNNING_PREFIX) :]
+        if line.startswith(contract.RUNNING_PREFIX):
+            return line[len(contract.RUNNING_PREFIX) :]
     return None
 
 
@@ -132,7 +128,7 @@ def judge(
     per_case = seconds / max(1, len(report.cases))
     for case in report.cases:
         name = f"{label} {case.name}"
-        diagnostics = [d for d in case.diagnostics if not d.startswith(RUNNING_PREFIX)]
+        diagnostics = [d for d in case.diagnostics if not d.startswith(contract.RUNNING_PREFIX)]
         if case.status is ktap.CaseStatus.NOT_OK:
             results.append(TestResult(SUITE, name, Status.FAIL, "\n".join(diagnostics) or "not ok", log, per_case))
         elif case.status is ktap.CaseStatus.SKIP:
@@ -176,7 +172,7 @@ def run_kernel_test(
         ovmf=ovmf,
         accel=Accel.TCG if timing.icount else accel,
         icount=timing.icount,
-        fw_cfg=((TIMING_FILE, timing.fw_cfg()),),
+        fw_cfg=((contract.TIMING_FILE, timing.fw_cfg()),),
     )
     if verbose:
         print(f"$ {config.command()}", flush=True)

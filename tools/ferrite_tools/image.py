@@ -141,3 +141,12 @@ def make_images(
         if result.returncode != 0:
             raise FerriteError(f"making the disk image failed: {result.stderr.strip()}", command=cmd)
     return Images(wanted[Firmware.BIOS], wanted[Firmware.UEFI])
+
+
+def kernel_images(tc: Toolchain, *, release: bool, verbose: bool, added: Sequence[Path] = ()) -> Images:
+    """Everything `run`, `image` and `debug` boot or write: the image builder, the kernel (debug
+    or `release`) and the ramdisk with `added`, packed as BIOS and UEFI images."""
+    build.build_boot_tool(tc, verbose=verbose)
+    elf = build.build_kernel(tc, release=release, verbose=verbose)
+    ramdisk = build_ramdisk(tc, verbose=verbose, added=added)
+    return make_images(tc, elf, "release" if release else "debug", {Firmware.BIOS, Firmware.UEFI}, ramdisk)

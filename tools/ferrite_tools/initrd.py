@@ -18,6 +18,11 @@ duplicates without a heap and why the archive is reproducible. Only zeros may fo
 count from 1, owner 0, time 0), so the same members give the same bytes on any machine. The
 fixture crates/initrd/tests/fixtures/sample.cpio is written by `pack` and read by both test
 suites, which keeps the two sides in agreement.
+
+`write_newc` under `pack` is the only newc writer of the tools: the Linux peer (peer.py) packs
+its initramfs with it too, in its own order and with a device node, which `pack`'s stricter
+rules (made for Ferrite's reader) would refuse. One writer means one place where the header,
+the padding and the trailer can be wrong.
 """
 
 from __future__ import annotations
@@ -86,6 +91,9 @@ class Member:
     data: bytes
     #: File type and permissions, as in `st_mode`: 0o100755 for a program.
     mode: int
+    #: A device node's major and minor numbers (Linux's initramfs needs /dev/console; Ferrite's
+    #: ramdisk holds no device nodes, and `pack` refuses them).
+    rdev: tuple[int, int] = (0, 0)
 
     @property
     def is_dir(self) -> bool:
@@ -139,9 +147,21 @@ def _member_problem(member: Member) -> str | None:
     return None
 
 
-def _header(*, ino: int, mode: int, nlink: int, file_size: int, name_size: int) -> bytes:
+def _header(member: Member, *, ino: int, name_size: int) -> bytes:
+    """The 110-byte header of `member`: the magic, then each field as 8 hex digits."""
     values = dict.fromkeys(FIELDS, 0)
-    values.update(c_ino=ino, c_mode=mode, c_nlink=nlink, c_filesize=file_size, c_namesize=name_size)
+    values.update(
+        c_ino=ino,
+        c_mode=member.mode,
+        c_nlink=_DIRECTORY_LINKS if member.is_dir else _FILE_LINKS,
+        c_filesize=len(member.data),
+        c_rdevmajor=member.rdev[0],
+        c_rdevminor=member.rdev[1],
+        c_namesize=name_size,
+    )
+    for field, value in values.items():
+        if not 0 <= value <= FIELD_MAX:
+            raise InvalidData(f"cpio entry {member.name!r}: {field}={value} does not fit in a header field")
     return MAGIC + b"".join(f"{values[field]:0{FIELD_DIGITS}x}".encode() for field in FIELDS)
 
 
@@ -149,13 +169,32 @@ def _pad(out: bytearray) -> None:
     out.extend(bytes(-len(out) % ALIGN))
 
 
-def _write_entry(out: bytearray, *, ino: int, mode: int, nlink: int, name: str, data: bytes) -> None:
-    raw_name = name.encode() + b"\0"
-    out.extend(_header(ino=ino, mode=mode, nlink=nlink, file_size=len(data), name_size=len(raw_name)))
+def _write_entry(out: bytearray, member: Member, *, ino: int) -> None:
+    raw_name = member.name.encode() + b"\0"
+    out.extend(_header(member, ino=ino, name_size=len(raw_name)))
     out.extend(raw_name)
     _pad(out)
-    out.extend(data)
+    out.extend(member.data)
     _pad(out)
+
+
+def write_newc(members: Sequence[Member]) -> bytes:
+    """The newc archive of `members` exactly as given, in that order, then the trailer: the one
+    writer of the format, for Ferrite's ramdisk (through `pack`) and for Linux's initramfs
+    (peer.py, which needs a device node and its own order: Linux creates each member as it reads
+    it, so a directory comes before what is in it).
+
+    Inode numbers count from 1 in the order given (Linux would link regular files that shared
+    one), owner, group and time are 0, so the same members give the same bytes. Checks only what
+    the format itself needs: every field fits in 8 hex digits, and only a regular file has data.
+    """
+    out = bytearray()
+    for ino, member in enumerate(members, start=1):
+        if member.data and not stat.S_ISREG(member.mode):
+            raise InvalidData(f"cpio entry {member.name!r}: only a regular file has data")
+        _write_entry(out, member, ino=ino)
+    _write_entry(out, Member(TRAILER, b"", 0), ino=0)
+    return bytes(out)
 
 
 def pack(members: Sequence[Member]) -> bytes:
@@ -178,14 +217,8 @@ def pack(members: Sequence[Member]) -> bytes:
             existing = by_name.setdefault(parent, Member(parent, b"", DIRECTORY_MODE))
             if not existing.is_dir:
                 raise InvalidData(f"initrd member {member.name!r}: {parent!r} is a file, not a directory")
-    out = bytearray()
     # Byte order of the UTF-8 names, which is what the Rust reader compares.
-    ordered = sorted(by_name.values(), key=lambda member: member.name.encode())
-    for ino, member in enumerate(ordered, start=1):
-        links = _DIRECTORY_LINKS if member.is_dir else _FILE_LINKS
-        _write_entry(out, ino=ino, mode=member.mode, nlink=links, name=member.name, data=member.data)
-    _write_entry(out, ino=0, mode=0, nlink=_FILE_LINKS, name=TRAILER, data=b"")
-    return bytes(out)
+    return write_newc(sorted(by_name.values(), key=lambda member: member.name.encode()))
 
 
 def _refuse(offset: int, problem: str) -> InvalidData:

@@ -8,6 +8,15 @@ status 33 within a few seconds means KVM works; anything else means emulate (TCG
 
 The answer is cached in build/ per machine boot (`/proc/sys/kernel/random/boot_id`), so the
 probe costs its second or two once, not on every command.
+
+`choose_accel` turns a command's `--accel auto|kvm|tcg` into the accelerator to use; every
+command that boots asks it here (it once lived in testcmd.py, which the command line and the
+test fixtures imported for it alone).
+
+The probe's QEMU runs a few instructions with no disk attached; one that has not exited after
+`PROBE_TIMEOUT_S` is a broken KVM and is killed when `subprocess.run` times out. There is nothing
+for a QMP `quit` to flush or unlock there, so this is the one QEMU the tools end with a signal
+directly.
 """
 
 from __future__ import annotations
@@ -18,8 +27,9 @@ import subprocess
 from pathlib import Path
 
 from ferrite_tools import contract
+from ferrite_tools.errors import FerriteError
 from ferrite_tools.paths import BUILD_DIR
-from ferrite_tools.qemu import QEMU
+from ferrite_tools.qemu import QEMU, Accel
 
 KVM_DEVICE = Path("/dev/kvm")
 PROBE_TIMEOUT_S = 5.0
@@ -90,3 +100,22 @@ def kvm_usable() -> tuple[bool, str]:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     _CACHE.write_text(json.dumps({"boot_id": boot, "usable": usable, "why": why}))
     return usable, why
+
+
+def choose_accel(requested: str) -> tuple[Accel, str]:
+    """KVM when asked for or when `auto` and it works; otherwise TCG. Also says why, in words."""
+    if requested == "tcg":
+        return Accel.TCG, "TCG (asked for)"
+    usable, why = kvm_usable()
+    if usable:
+        return Accel.KVM, "KVM"
+    if requested == "kvm":
+        raise FerriteError(f"KVM was asked for but does not work here: {why}")
+    return Accel.TCG, f"TCG (KVM not usable: {why})"
+
+
+def announce_accel(requested: str) -> Accel:
+    """`choose_accel`, with the choice printed for the person watching a boot."""
+    accel, note = choose_accel(requested)
+    print(f"QEMU acceleration: {note}", flush=True)
+    return accel

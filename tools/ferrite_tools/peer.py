@@ -15,20 +15,28 @@ How, in four steps, each a function here:
    initramfs without `modprobe` never loads). No root is needed and nothing is installed. When
    this host has no package lists, a private `apt-get update` into build/peer/apt/ is tried
    (apt's lists and cache can live in any folder). When it cannot work (not Debian, no
-   network), the step returns the reason as a string, so a report's Linux column can say why it
-   is empty instead of failing the whole benchmark.
+   network), the step raises `PeerUnavailable` with the reason, which `bench` catches so that a
+   report's Linux column can say why it is empty instead of failing the whole benchmark.
 2. `make_initramfs`: Linux unpacks a "newc" cpio archive (cpio(5), magic 070701; the kernel's
    Documentation/driver-api/early-userspace/buffer-format.rst) into its first file system and
    runs `/init` from it. The archive holds `bench` as `/init`, `hello` as `/bin/hello` (bench's
    spawn row execs it), a writable `/tmp` (the tmpfs row) and `/dev/console` (the kernel opens it
    as init's standard input and output). It is not compressed: unpacking is part of the boot the
-   `boot.` row counts, and a gzip'd archive would add the inflate to it.
+   `boot.` row counts, and a gzip'd archive would add the inflate to it. The archive is written
+   by `initrd.write_newc`, the tools' one newc writer.
 3. `run_linux`: boots the kernel and the archive under QEMU with the machine `./x.py bench` gives
    Ferrite (see `linux_argv` and tests/test_peer.py, which checks the two agree), serial output to
    a log, until the guest powers off or a timeout passes. `bench init` powers the machine off
-   itself when it is done (Linux panics when its first process exits).
+   itself when it is done (Linux panics when its first process exits). A run past its timeout
+   is ended as every QEMU of the tools is: asked through QMP to quit, a signal only if it does
+   not (see `qemu.stop_process`).
 4. `linux_counts`: the three steps above, with the benchmark built first; the entry point for
    `./x.py bench`. `python -m ferrite_tools.peer` runs it on its own and prints the rows.
+
+Every way this can fail raises `PeerUnavailable`, a `FerriteError`, like every other tool; only
+`bench` turns it into the Linux column's note. The figures are `measurements.Measurement`s, the
+type `bench` uses for Ferrite's: both modules import it from below, and this one imports nothing
+of `bench`.
 
 The kernel command line keeps Debian's defaults for everything that changes what is measured
 (mitigations, preemption, timer frequency) and only adds what avoids waste or states the
@@ -59,14 +67,22 @@ import stat
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-# `bench` as a module, not its names: bench.py will import this module for its Linux column.
-from ferrite_tools import bench, build, initrd, paths, qemu
-from ferrite_tools.errors import InvalidData
+from ferrite_tools import build, initrd, paths, qemu
+from ferrite_tools.errors import FerriteError
+from ferrite_tools.initrd import Member
+from ferrite_tools.measurements import Measurement, parse_lines
 from ferrite_tools.setup import Toolchain, find_toolchain
+
+
+class PeerUnavailable(FerriteError):
+    """Linux could not be fetched or did not run the benchmark here; the message says why (no
+    apt, no network, a panic, a timeout...), with the last lines of output where there are any."""
+
 
 # ---------------------------------------------------------------------------------------------
 # 1. Getting Debian's kernel
@@ -107,27 +123,28 @@ def kernel_package_name(depends_output: str) -> str | None:
     return None
 
 
-def _missing_tool(path: str | None) -> str | None:
-    """Why step 1 cannot run with the programs on `path` (None: this process's PATH), or None."""
+def _check_tools(path: str | None) -> None:
+    """Raises PeerUnavailable if step 1 cannot run with the programs on `path` (None: this
+    process's PATH)."""
     for tool in APT_TOOLS:
         if shutil.which(tool, path=path) is None:
-            return (
+            raise PeerUnavailable(
                 f"{tool} was not found: the Linux peer is Debian's {META_PACKAGE} kernel, fetched with "
                 "apt-get and dpkg-deb, so it needs a Debian or Ubuntu host"
             )
-    return None
 
 
-def _apt(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str] | str:
-    """Runs an apt command; its result, or why it could not be started or finish."""
+def _apt(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs an apt command and returns its result, whatever its status; raises PeerUnavailable
+    if it could not be started or finish."""
     try:
         return subprocess.run(
             list(command), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
         )
     except OSError as e:
-        return f"{command[0]} could not be started: {e}"
+        raise PeerUnavailable(f"{command[0]} could not be started: {e}") from e
     except subprocess.TimeoutExpired:
-        return f"{' '.join(command)} took more than {APT_TIMEOUT_S:.0f} s (no network?)"
+        raise PeerUnavailable(f"{' '.join(command)} took more than {APT_TIMEOUT_S:.0f} s (no network?)") from None
 
 
 def _last_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -143,17 +160,19 @@ PRIVATE_CACHE = PRIVATE_APT_DIR / "cache"
 PRIVATE_APT_OPTIONS = ("-o", f"Dir::State::Lists={PRIVATE_LISTS}", "-o", f"Dir::Cache={PRIVATE_CACHE}")
 
 
-def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, tuple[str, ...]] | str:
+def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, tuple[str, ...]]:
     """The kernel package's name and the apt options that know it: the host's own lists first,
     then private ones in build/peer/apt/, made by `apt-get update` the first time."""
     made = any(PRIVATE_LISTS.glob("*Packages*"))
     no_options: tuple[str, ...] = ()
     for options in (no_options, PRIVATE_APT_OPTIONS) if made else (no_options,):
-        depends = _apt(["apt-cache", *options, "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
-        if not isinstance(depends, str):
-            name = kernel_package_name(depends.stdout)
-            if name is not None:
-                return name, options
+        try:
+            depends = _apt(["apt-cache", *options, "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
+        except PeerUnavailable:
+            continue  # these lists cannot answer; the next, or a private update, may
+        name = kernel_package_name(depends.stdout)
+        if name is not None:
+            return name, options
     if verbose:
         print(f"peer: the apt lists do not know {META_PACKAGE}; updating private lists", flush=True)
     # apt wants the folders it downloads into to exist.
@@ -161,20 +180,16 @@ def _find_kernel_package(env: Mapping[str, str], verbose: bool) -> tuple[str, tu
         folder.mkdir(parents=True, exist_ok=True)
     options = PRIVATE_APT_OPTIONS
     update = _apt(["apt-get", "-q", *options, "update"], cwd=PEER_DIR, env=env)
-    if isinstance(update, str):
-        return update
     if update.returncode != 0:
-        return f"apt-get update (private lists in {PRIVATE_APT_DIR}) failed: {_last_error(update)}"
+        raise PeerUnavailable(f"apt-get update (private lists in {PRIVATE_APT_DIR}) failed: {_last_error(update)}")
     depends = _apt(["apt-cache", *options, "depends", META_PACKAGE], cwd=PEER_DIR, env=env)
-    if isinstance(depends, str):
-        return depends
     name = kernel_package_name(depends.stdout)
     if name is None:
-        return f"apt knows no {META_PACKAGE} package here: this host's archive has no Debian kernel"
+        raise PeerUnavailable(f"apt knows no {META_PACKAGE} package here: this host's archive has no Debian kernel")
     return name, options
 
 
-def _unpack_vmlinuz(package: Path, into: Path, env: Mapping[str, str]) -> Path | str:
+def _unpack_vmlinuz(package: Path, into: Path, env: Mapping[str, str]) -> Path:
     """Copies the package's boot/vmlinuz-* to `into`; returns it. `dpkg-deb --fsys-tarfile`
     streams the package's file tree as a tar archive, and only that one member is written."""
     command = ["dpkg-deb", "--fsys-tarfile", str(package)]
@@ -199,31 +214,33 @@ def _unpack_vmlinuz(package: Path, into: Path, env: Mapping[str, str]) -> Path |
     except tarfile.TarError as e:
         process.kill()
         process.wait()
-        return f"{package.name} is not a package dpkg-deb can read: {e}"
-    # Stop reading at the kernel: the modules after it are not wanted.
+        raise PeerUnavailable(f"{package.name} is not a package dpkg-deb can read: {e}") from e
+    # Stop reading at the kernel: the modules after it are not wanted. (dpkg-deb, not a QEMU:
+    # it holds nothing that a signal could leave half-written.)
     process.kill()
     process.wait()
     if found is None:
-        return f"{package.name} holds no boot/vmlinuz-*"
+        raise PeerUnavailable(f"{package.name} holds no boot/vmlinuz-*")
     return found
 
 
-def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path | str:
-    """Debian's current kernel image, downloaded and unpacked into build/peer/ once; or, when
-    that cannot be done here, the reason. `path` replaces PATH for finding apt (tests use it)."""
-    missing = _missing_tool(path)
-    if missing is not None:
-        return missing
+def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path:
+    """Debian's current kernel image, downloaded and unpacked into build/peer/ once. Raises
+    PeerUnavailable with the reason when that cannot be done here. `path` replaces PATH for
+    finding apt (tests use it)."""
+    _check_tools(path)
     env = dict(os.environ)
     if path is not None:
         env["PATH"] = path
     PEER_DIR.mkdir(parents=True, exist_ok=True)
-    found = _find_kernel_package(env, verbose)
-    if isinstance(found, str):
+    try:
+        name, options = _find_kernel_package(env, verbose)
+    except PeerUnavailable:
         # Offline, a kernel fetched before still serves.
         cached = sorted(PEER_DIR.glob(f"{KERNEL_PACKAGE_PREFIX}*/vmlinuz-*"), key=lambda p: p.stat().st_mtime)
-        return cached[-1] if cached else found
-    name, options = found
+        if cached:
+            return cached[-1]
+        raise
     unpacked = PEER_DIR / name
     kernels = sorted(unpacked.glob("vmlinuz-*"))
     if kernels:
@@ -233,11 +250,9 @@ def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path | str
         if verbose:
             print(f"peer: apt-get download {name}", flush=True)
         download = _apt(["apt-get", "-q", *options, "download", name], cwd=PEER_DIR, env=env)
-        if isinstance(download, str):
-            return download
         packages = sorted(PEER_DIR.glob(f"{name}_*.deb"))
         if download.returncode != 0 or not packages:
-            return f"apt-get download {name} failed: {_last_error(download)}"
+            raise PeerUnavailable(f"apt-get download {name} failed: {_last_error(download)}")
     return _unpack_vmlinuz(packages[-1], unpacked, env)
 
 
@@ -245,80 +260,16 @@ def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path | str
 # 2. The initramfs
 # ---------------------------------------------------------------------------------------------
 #
-# The newc layout is the one Ferrite's own ramdisk uses, so its constants come from
-# `ferrite_tools.initrd`: a 110-byte header ("070701" and thirteen 8-digit hex fields), the name
-# with its NUL, the data, the name and the data each padded with zeros to a multiple of 4, and an
-# entry named TRAILER!!! at the end. Ferrite's `initrd.pack` only writes files and directories,
-# which its kernel's reader accepts; Linux's wants a device node too, so this writer is its own.
+# The archive is written by `initrd.write_newc`, the same writer as Ferrite's own ramdisk, given
+# the members in the order Linux creates them (a directory before what is in it) and with the
+# device node that Ferrite's stricter `initrd.pack` would refuse.
 
 #: Device numbers of /dev/console (Documentation/admin-guide/devices.txt: char 5, minor 1).
 CONSOLE_MAJOR = 5
 CONSOLE_MINOR = 1
-#: Modes of the archive's members: programs, directories, /tmp and /dev/console.
-PROGRAM_MODE = stat.S_IFREG | 0o755
-DIRECTORY_MODE = stat.S_IFDIR | 0o755
 #: /tmp: anyone may create files, only their owner remove them (the sticky bit).
 TMP_MODE = stat.S_IFDIR | stat.S_ISVTX | 0o777
 CONSOLE_MODE = stat.S_IFCHR | 0o600
-#: Links to a file (its one name) and to a directory (its name and its own ".").
-FILE_LINKS = 1
-DIRECTORY_LINKS = 2
-
-
-@dataclasses.dataclass(frozen=True)
-class CpioEntry:
-    """One member of a newc archive: a file, a directory or a device node, owned by root."""
-
-    #: The path in the archive, without a leading "/" ("bin/hello").
-    name: str
-    #: File type and permissions, as `st_mode`.
-    mode: int
-    #: The contents of a regular file.
-    data: bytes = b""
-    #: A device node's major and minor numbers.
-    rdev: tuple[int, int] = (0, 0)
-
-
-def _newc_header(entry: CpioEntry, *, ino: int, name_size: int) -> bytes:
-    """The 110-byte header of `entry`: the magic, then each field as 8 hex digits."""
-    links = DIRECTORY_LINKS if stat.S_ISDIR(entry.mode) else FILE_LINKS
-    values = dict.fromkeys(initrd.FIELDS, 0)
-    values.update(
-        c_ino=ino,
-        c_mode=entry.mode,
-        c_nlink=links,
-        c_filesize=len(entry.data),
-        c_rdevmajor=entry.rdev[0],
-        c_rdevminor=entry.rdev[1],
-        c_namesize=name_size,
-    )
-    for field, value in values.items():
-        if not 0 <= value <= initrd.FIELD_MAX:
-            raise InvalidData(f"cpio entry {entry.name!r}: {field}={value} does not fit in a header field")
-    return initrd.MAGIC + b"".join(f"{values[field]:0{initrd.FIELD_DIGITS}x}".encode() for field in initrd.FIELDS)
-
-
-def write_newc(entries: Sequence[CpioEntry]) -> bytes:
-    """The newc archive of `entries`, in the order given (a directory must come before what is
-    in it: Linux creates each member as it reads it), then the trailer. Inode numbers count from
-    1 and every time is 0, so the same entries give the same bytes."""
-    out = bytearray()
-
-    def add(entry: CpioEntry, ino: int) -> None:
-        if entry.data and not stat.S_ISREG(entry.mode):
-            raise InvalidData(f"cpio entry {entry.name!r}: only a regular file has data")
-        name = entry.name.encode() + b"\0"
-        out.extend(_newc_header(entry, ino=ino, name_size=len(name)))
-        out.extend(name)
-        out.extend(bytes(-len(out) % initrd.ALIGN))
-        out.extend(entry.data)
-        out.extend(bytes(-len(out) % initrd.ALIGN))
-
-    # Each member its own inode number: Linux links regular files that share one.
-    for ino, entry in enumerate(entries, start=1):
-        add(entry, ino)
-    add(CpioEntry(initrd.TRAILER, mode=0), ino=0)
-    return bytes(out)
 
 
 #: Where the kernel looks for the first program in an initramfs (its default `rdinit=`).
@@ -327,21 +278,21 @@ INIT_PATH = "init"
 HELLO_PATH = "bin/hello"
 
 
-def initramfs_entries(bench: bytes, hello: bytes) -> list[CpioEntry]:
-    """What Linux needs to run `bench` as its first process."""
+def initramfs_entries(bench: bytes, hello: bytes) -> list[Member]:
+    """What Linux needs to run `bench` as its first process, in the order it creates them."""
     return [
-        CpioEntry("bin", DIRECTORY_MODE),
-        CpioEntry(HELLO_PATH, PROGRAM_MODE, hello),
-        CpioEntry("dev", DIRECTORY_MODE),
-        CpioEntry("dev/console", CONSOLE_MODE, rdev=(CONSOLE_MAJOR, CONSOLE_MINOR)),
-        CpioEntry(INIT_PATH, PROGRAM_MODE, bench),
-        CpioEntry("tmp", TMP_MODE),
+        Member("bin", b"", initrd.DIRECTORY_MODE),
+        Member(HELLO_PATH, hello, initrd.EXECUTABLE_MODE),
+        Member("dev", b"", initrd.DIRECTORY_MODE),
+        Member("dev/console", b"", CONSOLE_MODE, rdev=(CONSOLE_MAJOR, CONSOLE_MINOR)),
+        Member(INIT_PATH, bench, initrd.EXECUTABLE_MODE),
+        Member("tmp", b"", TMP_MODE),
     ]
 
 
 def make_initramfs(bench: Path, hello: Path, out: Path) -> Path:
     """Writes the initramfs to `out` (only when its bytes change); returns `out`."""
-    data = write_newc(initramfs_entries(bench.read_bytes(), hello.read_bytes()))
+    data = initrd.write_newc(initramfs_entries(bench.read_bytes(), hello.read_bytes()))
     if not out.exists() or out.read_bytes() != data:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -425,7 +376,7 @@ class LinuxRun:
     """One boot of Linux with the benchmark as init."""
 
     #: The BENCH lines, in order.
-    measurements: list[bench.Measurement]
+    measurements: list[Measurement]
     #: From starting QEMU to its exit, in seconds.
     wall_s: float
     #: The serial output.
@@ -436,31 +387,48 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
+def _boot(argv: Sequence[str], log: Path) -> int | None:
+    """Runs QEMU with serial output to `log` until it exits (its status) or `RUN_TIMEOUT_S`
+    passes (None; QEMU is then stopped as every QEMU of the tools is, see `qemu.stop_process`,
+    so it never outlives this call)."""
+    with tempfile.TemporaryDirectory(prefix="ferrite-qmp-") as control_dir:
+        control = Path(control_dir) / "control.sock"
+        with log.open("wb") as out:
+            try:
+                # stdin closed: the guest's console reads nothing.
+                process = subprocess.Popen(
+                    [*argv, *qemu.control_socket_args(control)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            except FileNotFoundError:
+                raise PeerUnavailable(f"{qemu.QEMU} was not found (apt-get install qemu-system-x86)") from None
+            try:
+                return process.wait(timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                return None
+            finally:
+                qemu.stop_process(process, control)
+
+
 def run_linux(
     vmlinuz: Path, initramfs: Path, *, log: Path, extra_args: Sequence[str] = (), verbose: bool = False
-) -> LinuxRun | str:
-    """Boots Linux with the benchmark as init, under icount, until it powers off; its figures,
-    or why there are none (with the last lines of output)."""
+) -> LinuxRun:
+    """Boots Linux with the benchmark as init, under icount, until it powers off, and returns its
+    figures. Raises PeerUnavailable, with the last lines of output, when there are none."""
     argv = linux_argv(vmlinuz, initramfs, kernel_command_line(extra_args))
     if verbose:
         print(f"$ {' '.join(argv)}", flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    try:
-        with log.open("wb") as out:
-            # stdin closed: the guest's console reads nothing. subprocess.run kills QEMU at the
-            # timeout, so it never outlives this call.
-            status = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT_S, check=False
-            ).returncode
-    except FileNotFoundError:
-        return f"{qemu.QEMU} was not found (apt-get install qemu-system-x86)"
-    except subprocess.TimeoutExpired:
+    status = _boot(argv, log)
+    if status is None:
         output = log.read_bytes().decode(errors="replace")
-        return f"Linux did not power off within {RUN_TIMEOUT_S:.0f} s (log {log}):\n{_tail(output)}"
+        raise PeerUnavailable(f"Linux did not power off within {RUN_TIMEOUT_S:.0f} s (log {log}):\n{_tail(output)}")
     wall = time.monotonic() - started
     output = log.read_bytes().decode(errors="replace").replace("\r", "")
-    measurements = bench.parse_lines(output)
+    measurements = parse_lines(output)
     found = {m.name for m in measurements}
     missing = [row for row in EXPECTED_ROWS if row not in found]
     if status != 0 or missing:
@@ -474,7 +442,7 @@ def run_linux(
         panic = next((line.strip() for line in output.splitlines() if PANIC_MARK in line), None)
         if panic is not None:
             why += f"; {panic}"
-        return f"the benchmark did not finish on Linux ({why}; log {log}):\n{_tail(output)}"
+        raise PeerUnavailable(f"the benchmark did not finish on Linux ({why}; log {log}):\n{_tail(output)}")
     return LinuxRun(measurements, wall, log)
 
 
@@ -486,22 +454,21 @@ def run_linux(
 INITRAMFS = PEER_DIR / "initramfs.cpio"
 
 
-def linux_run(tc: Toolchain, verbose: bool, *, extra_args: Sequence[str] = ()) -> LinuxRun | str:
-    """Fetches Linux, builds the benchmark, packs the initramfs and boots it once."""
+def linux_run(tc: Toolchain, verbose: bool, *, extra_args: Sequence[str] = ()) -> LinuxRun:
+    """Fetches Linux, builds the benchmark, packs the initramfs and boots it once. Raises
+    PeerUnavailable when Linux cannot be had or run here."""
     vmlinuz = fetch_linux(verbose=verbose)
-    if isinstance(vmlinuz, str):
-        return vmlinuz
     programs = {p.name: p for p in build.build_user(tc, verbose=verbose)}
     initramfs = make_initramfs(programs["bench"], programs["hello"], INITRAMFS)
     suffix = "".join(f"-{arg.replace('=', '-')}" for arg in extra_args)
     return run_linux(vmlinuz, initramfs, log=paths.LOG_DIR / f"bench-linux{suffix}.log", extra_args=extra_args, verbose=verbose)
 
 
-def linux_counts(tc: Toolchain, verbose: bool) -> list[bench.Measurement] | str:
-    """The benchmark's figures on Debian's Linux, under the same icount machine as Ferrite's, or
-    why there are none. Measurement names are bench's own (`syscall.null_round_trip`, ...)."""
-    run = linux_run(tc, verbose)
-    return run if isinstance(run, str) else run.measurements
+def linux_counts(tc: Toolchain, verbose: bool) -> list[Measurement]:
+    """The benchmark's figures on Debian's Linux, under the same icount machine as Ferrite's.
+    Measurement names are bench's own (`syscall.null_round_trip`, ...). Raises PeerUnavailable
+    when there are none."""
+    return linux_run(tc, verbose).measurements
 
 
 def main(argv: Sequence[str]) -> int:
@@ -517,9 +484,10 @@ def main(argv: Sequence[str]) -> int:
         print("no Rust toolchain that can build the benchmark: run ./x.py setup", file=sys.stderr)
         return 1
     extra = (MITIGATIONS_OFF,) if args.mitigations_off else ()
-    run = linux_run(tc, args.verbose, extra_args=extra)
-    if isinstance(run, str):
-        print(f"Linux: {run}", file=sys.stderr)
+    try:
+        run = linux_run(tc, args.verbose, extra_args=extra)
+    except FerriteError as e:
+        print(f"Linux: {e.render()}", file=sys.stderr)
         return 1
     for m in run.measurements:
         print(f"linux.{m.name:40} {m.value:>16,} {m.unit}")

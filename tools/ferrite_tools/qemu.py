@@ -4,18 +4,38 @@
 command line, so every caller (run, test, debug, bench) boots the same machine the same way.
 
 `Machine` starts QEMU and owns it until the `with` block ends, whatever happens inside: on the
-way out it terminates QEMU (then kills it), joins the reader thread and closes the log. The
-serial port is QEMU's stdout: a thread copies every byte to the log file as it arrives (so a
-log survives a crash of the tools too) and into memory, where tests wait for text or for exit.
+way out it stops QEMU (see below), joins the reader thread and closes the log. The serial port
+is QEMU's stdout: a thread copies every byte to the log file as it arrives (so a log survives a
+crash of the tools too) and into memory, where tests wait for text or for exit.
+
+Stopping QEMU goes through QMP, QEMU's machine protocol, and only falls back to signals. Every
+QEMU the tools start gets a private QMP socket of its own (`control_socket_args`, besides any
+`qmp_socket` a test asks for), and `stop_process` first sends `quit` there. Why not simply a
+signal: a `quit` is QEMU's own, orderly way out. It flushes the disk image's write-back cache,
+closes the image and releases the byte-range locks it holds on it (fs/lock.py reads those to
+refuse a second writer), and says when it has done so, in its reply; a signal arrives at any
+moment, and SIGKILL leaves no chance to do any of it. The signal stays, as the fallback, for a
+QEMU that does not answer within `QMP_TIMEOUT_S` (hung, or stopped before its monitor started):
+SIGTERM, then SIGKILL after `TERMINATE_GRACE_S`. `Machine.kill` is different on purpose: it is a
+power cut (the disk tests want exactly the state a crash leaves), so it is SIGKILL alone.
+
+The QMP client is `qemu.qmp`, from the virtual environment. It is imported where it is used, not
+at the top: `./x.py mkfs` and its siblings import the command line, and through it this module,
+with the bare standard library (before any virtual environment exists), and they never stop a
+QEMU. Without the package, `stop_process` goes straight to the signal.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
+import logging
 import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,8 +48,72 @@ from ferrite_tools.errors import FerriteError
 QEMU = "qemu-system-x86_64"
 #: Memory the guest gets unless a caller asks otherwise.
 DEFAULT_MEMORY_MIB = 256
-#: How long QEMU gets to exit after SIGTERM before it is killed.
+#: How long QEMU gets to exit after a QMP `quit`, or after SIGTERM, before the next step.
 TERMINATE_GRACE_S = 5.0
+#: How long QMP gets to connect and answer `quit` before the signal is used instead.
+QMP_TIMEOUT_S = 2.0
+#: The name QMP's client logs under. It logs a refused or dropped connection itself, which
+#: Python would print to the terminal; `stop_process` reports what matters, so it is silenced.
+QMP_LOGGER = "qemu.qmp"
+logging.getLogger(QMP_LOGGER).addHandler(logging.NullHandler())
+
+
+def control_socket_args(socket: Path) -> list[str]:
+    """QEMU's arguments for a QMP server on the Unix socket `socket`, waiting for no client."""
+    return ["-qmp", f"unix:{socket},server=on,wait=off"]
+
+
+def ask_to_quit(socket: Path, timeout: float = QMP_TIMEOUT_S) -> bool:
+    """Sends QMP `quit` to the QEMU listening on `socket`. True if QEMU took the command within
+    `timeout` seconds (it then flushes, closes its images and exits, and may drop the connection
+    before its reply arrives); False if it could not be asked: no socket, no answer, or no
+    `qemu.qmp` package in this Python."""
+    try:
+        from qemu.qmp import QMPClient, QMPError  # the virtual environment's; see the module doc
+    except ImportError:
+        return False
+    sent = False
+
+    async def quit_() -> None:
+        nonlocal sent
+        client = QMPClient("ferrite-tools")
+        await client.connect(str(socket))
+        try:
+            sent = True
+            await client.execute("quit")
+        finally:
+            await client.disconnect()
+
+    # A loop of its own, never made the thread's current one: a caller's own QMP client (the
+    # tests' `qemu.qmp.legacy`) keeps the loop it has.
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(quit_(), timeout))
+    except (QMPError, OSError, EOFError, TimeoutError):
+        pass
+    finally:
+        loop.close()
+    return sent
+
+
+def stop_process(process: subprocess.Popen[bytes], control: Path | None) -> None:
+    """Ends a QEMU process that may still run: QMP `quit` on `control`, its socket, then SIGTERM,
+    then SIGKILL, each step only if QEMU has not exited after the one before."""
+    if process.poll() is not None:
+        return
+    if control is not None and ask_to_quit(control):
+        try:
+            process.wait(timeout=TERMINATE_GRACE_S)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=TERMINATE_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Firmware(enum.Enum):
@@ -170,7 +254,11 @@ class Machine:
         `extra`: more QEMU arguments."""
         self.config = config
         self.console = console
-        self.argv = [*config.argv(), *extra]
+        # The machine's own QMP socket, which only `stop` uses (a short path: Unix sockets allow
+        # about 100 bytes). A test's `qmp_socket` stays the test's.
+        self._control_dir = Path(tempfile.mkdtemp(prefix="ferrite-qmp-"))
+        self.control_socket = self._control_dir / "control.sock"
+        self.argv = [*config.argv(), *control_socket_args(self.control_socket), *extra]
         self.log_path = log
         self._output = bytearray()
         self._changed = threading.Condition()
@@ -196,6 +284,7 @@ class Machine:
             )
         except FileNotFoundError as e:
             log.close()
+            shutil.rmtree(self._control_dir, ignore_errors=True)
             raise FerriteError(
                 f"{QEMU} was not found. On Debian/Ubuntu: apt-get install qemu-system-x86 (or ./x.py setup)",
                 command=self.argv,
@@ -274,21 +363,19 @@ class Machine:
 
     def kill(self) -> None:
         """Kills QEMU at once (SIGKILL): the machine stops between two instructions, as at a
-        power cut, with whatever its disk had written so far."""
+        power cut, with whatever its disk had written so far. Not QMP, on purpose: a power cut
+        is what the caller wants to see the effect of (see the module doc)."""
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
 
     def stop(self) -> None:
-        """Ends QEMU if it still runs, and releases everything. Safe to call twice."""
+        """Ends QEMU if it still runs (QMP `quit`, a signal only if that goes unanswered: see
+        `stop_process`), and releases everything. Safe to call twice."""
         process = self._process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=TERMINATE_GRACE_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process, self.control_socket)
+        shutil.rmtree(self._control_dir, ignore_errors=True)
         if self._reader is not None:
             self._reader.join(timeout=TERMINATE_GRACE_S)
         if process is not None and process.stdin is not None and not process.stdin.closed:

@@ -1,7 +1,9 @@
 """Set-up and `doctor`: find or install everything Ferrite needs, using only the standard library.
 
 `./x.py` imports this module before any third-party package exists, so it may use nothing but
-the standard library. It answers three questions, each from data rather than scattered checks:
+the standard library. It imports no other module of the tools but errors.py: the build, the
+images and the commands import it for the toolchain, and x.py's first step (bootstrap.py, which
+once lived here and imported the command line back) sits above all of them. It answers three questions, each from data rather than scattered checks:
 
 * Which Rust toolchain builds the kernel? Rust 1.85.0 with its library sources, either Debian's
   `rustc-web` packages (where rustup cannot download, as on our CI) or rustup's `1.85.0`
@@ -11,8 +13,8 @@ the standard library. It answers three questions, each from data rather than sca
   installs the packages itself; anywhere else it stops and prints the commands.
 
 When everything is present this costs a few file checks and one `rustc --version`, well under
-a second, so every `./x.py` command runs it, except the disk image tools (NO_SETUP_COMMANDS),
-which need nothing it provides.
+a second, so every `./x.py` command runs it, except those that need nothing it provides (the
+disk image tools, and `doctor`, which only looks): the command table in cli.py says which.
 """
 
 from __future__ import annotations
@@ -80,9 +82,6 @@ OVMF_CANDIDATES = (
     Path("/usr/share/qemu/OVMF.fd"),
 )
 HOST_TRIPLE = "x86_64-unknown-linux-gnu"
-#: Commands that run on the standard library alone (the disk image tools: they read and write
-#: files, and need no Rust toolchain, QEMU or virtual environment), so they skip set-up.
-NO_SETUP_COMMANDS = frozenset({"mkfs", "fsck", "fs"})
 
 
 class SetupError(FerriteError):
@@ -187,7 +186,7 @@ def _which(name: str) -> str | None:
 
 
 def _venv_ok() -> str | None:
-    if _venv_python().exists() and VENV_STAMP.exists():
+    if venv_python().exists() and VENV_STAMP.exists():
         if VENV_STAMP.read_text().strip() == _requirements_hash():
             return str(VENV_DIR)
     return None
@@ -355,7 +354,7 @@ def link_sysroot_tools(as_root: list[str]) -> None:
         _run([*as_root, "ln", "-sf", str(LLVM_BIN / target), str(tc.tool_dir / link)], f"linking {link}")
 
 
-def _venv_python() -> Path:
+def venv_python() -> Path:
     return VENV_DIR / "bin" / "python"
 
 
@@ -366,8 +365,8 @@ def _requirements_hash() -> str:
 def ensure_venv() -> Path:
     """Creates .venv and installs the pinned requirements if they changed. Returns its python."""
     if _venv_ok():
-        return _venv_python()
-    if not _venv_python().exists():
+        return venv_python()
+    if not venv_python().exists():
         print("setup: creating the Python virtual environment .venv/", flush=True)
         try:
             venv.EnvBuilder(with_pip=True, clear=True).create(VENV_DIR)
@@ -376,11 +375,11 @@ def ensure_venv() -> Path:
                 f"could not create .venv ({e}). On Debian/Ubuntu: apt-get install python3-venv"
             ) from e
     _run(
-        [str(_venv_python()), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
+        [str(venv_python()), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(REQUIREMENTS)],
         "installing the Python tools' requirements",
     )
     VENV_STAMP.write_text(_requirements_hash() + "\n")
-    return _venv_python()
+    return venv_python()
 
 
 def ensure() -> Toolchain:
@@ -402,30 +401,13 @@ def ensure() -> Toolchain:
     return tc
 
 
-def bootstrap(argv: list[str]) -> int:
-    """The stdlib half of ./x.py: `doctor` and `setup` run here, and so do the commands that need
-    nothing set-up provides; everything else is handed, after set-up, to the full tools in the
-    virtual environment."""
-    # Imported here because the command line imports this module. It imports nothing but the
-    # standard library (a test checks), so this Python, without the virtual environment, runs it.
-    from ferrite_tools.cli import main, parse_args
-
-    # The command line is checked before anything runs, so `doctor --help` prints help, and a
-    # mistyped option costs no set-up (argparse exits with its usage line).
-    command = parse_args(argv).command
-    if command == "doctor":
-        return doctor()
-    if command in NO_SETUP_COMMANDS:
-        return main(argv)
+def provide() -> int:
+    """Set-up as a step: provides every requirement (`ensure`), or prints why it could not and
+    returns 2. `./x.py setup` is this step alone; every command that needs the toolchain runs it
+    first (bootstrap.py)."""
     try:
         ensure()
     except SetupError as e:
         print(f"x.py: set-up failed: {e}", file=sys.stderr)
         return 2
-    if command == "setup":
-        print("setup: everything Ferrite needs is present")
-        return 0
-    python = str(_venv_python())
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tools"), env.get("PYTHONPATH", "")]))
-    os.execve(python, [python, "-m", "ferrite_tools", *argv], env)
+    return 0

@@ -15,6 +15,13 @@ Suites, in order, cheapest failures first:
 A filter (`./x.py test FILTER`) keeps the tests whose name contains it. A test kernel is booted
 only if its label matches or the filter appears in its binary (Rust stores every test's name
 there as a string), so `./x.py test heap` boots only kernels with a heap test.
+
+`TestRun.boot_kernel` is the one loop that boots a test kernel under its firmwares and timings
+and reports each result; `./x.py test` runs it for every kernel, and `cargo test` in kernel/
+(through `./x.py runner`, see `run_kernel_elf`) for the one cargo built.
+
+This module is at the top of the tools, beside the command line: it imports `bench` for the
+regression gate, and nothing below imports it.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ferrite_tools import build, harness, image, kvm, paths, printer
+from ferrite_tools import bench, build, harness, image, kvm, paths, printer
+from ferrite_tools.build import TestKernel
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Accel
 from ferrite_tools.results import Status, TestResult
@@ -144,28 +152,33 @@ class TestRun:
 
     def kernel(self) -> None:
         kernels = build.build_test_kernels(self.tc, verbose=self.verbose)
-        # Test kernels carry a ramdisk with the programs they run, and only those.
-        ramdisk = image.build_ramdisk(
-            self.tc, verbose=self.verbose, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS
-        )
-        ovmf = find_ovmf()
+        ramdisk = test_ramdisk(self.tc, self.verbose)
         for kernel in kernels:
             label_matches = self.wanted(f"kernel: {kernel.name}")
             if not label_matches and self.filter is not None and self.filter.encode() not in kernel.elf.read_bytes():
                 continue
-            firmwares = harness.firmwares_for(kernel.name)
-            images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares), ramdisk)
-            runs = [(f, t) for f in firmwares for t in harness.timings_for(kernel.name, self.seeds)]
-            for firmware, timing in runs:
-                results = harness.run_kernel_test(
-                    kernel, images, firmware, accel=self.accel, ovmf=ovmf, timing=timing, verbose=self.verbose
-                )
-                for result in results:
-                    if label_matches:
-                        self.results.append(result)
-                        printer.print_result(result)
-                    else:
-                        self.add(result)
+            self.boot_kernel(kernel, ramdisk, label_matches=label_matches)
+
+    def boot_kernel(
+        self, kernel: TestKernel, ramdisk: Path, *, label_matches: bool = True, every_timing: bool = True
+    ) -> None:
+        """Boots one test kernel under each of its firmwares and timings (only its first timing
+        unless `every_timing`) and reports each result. All of a kernel's results count when its
+        label matched the filter; otherwise each must match on its own name."""
+        firmwares = harness.firmwares_for(kernel.name)
+        images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares), ramdisk)
+        timings = harness.timings_for(kernel.name, self.seeds)
+        runs = [(f, t) for f in firmwares for t in (timings if every_timing else timings[:1])]
+        for firmware, timing in runs:
+            results = harness.run_kernel_test(
+                kernel, images, firmware, accel=self.accel, ovmf=find_ovmf(), timing=timing, verbose=self.verbose
+            )
+            for result in results:
+                if label_matches:
+                    self.results.append(result)
+                    printer.print_result(result)
+                else:
+                    self.add(result)
 
     def pytest(self) -> None:
         junit = paths.BUILD_DIR / "pytest-junit.xml"
@@ -207,8 +220,6 @@ class TestRun:
     def bench(self) -> None:
         """The regression gate: release builds of the measuring test kernels under icount, each
         exact count no worse than the committed baseline (see benchreport.py)."""
-        from ferrite_tools import bench
-
         if self.filter is not None and not self.wanted("bench: guest."):
             return
         started = time.monotonic()
@@ -229,16 +240,23 @@ class TestRun:
         )
 
 
-def choose_accel(requested: str) -> tuple[Accel, str]:
-    """KVM when asked for or when `auto` and it works; otherwise TCG."""
-    if requested == "tcg":
-        return Accel.TCG, "TCG (asked for)"
-    usable, why = kvm.kvm_usable()
-    if usable:
-        return Accel.KVM, "KVM"
-    if requested == "kvm":
-        raise FerriteError(f"KVM was asked for but does not work here: {why}")
-    return Accel.TCG, f"TCG (KVM not usable: {why})"
+def test_ramdisk(tc: Toolchain, verbose: bool) -> Path:
+    """The ramdisk test kernels carry: the programs they run, and only those."""
+    return image.build_ramdisk(tc, verbose=verbose, out=image.TEST_RAMDISK, only=image.TEST_KERNEL_PROGRAMS)
+
+
+def run_kernel_elf(tc: Toolchain, elf: Path, verbose: bool) -> int:
+    """`cargo test` in kernel/ (through `./x.py runner`): boots the test kernel cargo built at
+    `elf` as `./x.py test` would, under its first timing, and prints its results and a summary.
+    cargo names the unit tests' binary `ferrite-HASH` and each file of kernel/tests/ `NAME-HASH`."""
+    build.build_boot_tool(tc, verbose=False)
+    name = elf.name.rsplit("-", 1)[0]
+    kernel = TestKernel("unit" if name == "ferrite" else name, elf)
+    ramdisk = test_ramdisk(tc, verbose=False)
+    run_ = TestRun(tc, filter_text=None, accel=kvm.announce_accel("auto"), verbose=verbose)
+    run_.boot_kernel(kernel, ramdisk, every_timing=False)
+    print(printer.summary(run_.results, {}))
+    return 1 if any(r.status is Status.FAIL for r in run_.results) else 0
 
 
 def run(
@@ -250,7 +268,7 @@ def run(
     seeds: tuple[int, ...] = harness.DEFAULT_SEEDS,
 ) -> int:
     """Runs every suite; returns 0 only if nothing failed."""
-    accel, accel_note = choose_accel(accel_request)
+    accel, accel_note = kvm.choose_accel(accel_request)
     print(
         f"ferrite test: QEMU acceleration {accel_note}; jitter seeds {', '.join(map(str, seeds))}"
         + (f"; filter {filter_text!r}" if filter_text else "")

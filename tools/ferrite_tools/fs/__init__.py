@@ -14,11 +14,12 @@ The package is standard library only, like set-up, so these commands need no too
 - `rules`: the names of the rules fsck checks, which the kernel uses too;
 - `image`: opening an image, the superblock and log checks, the in-memory log replay, a reader;
 - `lock`: the lock QEMU takes on an image, which every tool that writes one takes too;
-- `mkfs`; `fsck` with `namespace` (its directory and tree checks); `tree` (listing and extracting).
+- `mkfs`; `fsck` with `namespace` (its directory and tree checks) and the words `./x.py fsck`
+  prints; `tree` (listing and extracting).
 """
 
 from ferrite_tools.fs import lock
-from ferrite_tools.fs.fsck import Report, fsck
+from ferrite_tools.fs.fsck import Report, fsck, report_lines
 from ferrite_tools.fs.mkfs import Made, mkfs, parse_size
 from ferrite_tools.fs.rules import Rule, Violation
 from ferrite_tools.fs.tree import Listing, extract, list_tree, read_file
@@ -36,4 +37,5 @@ __all__ = [
     "mkfs",
     "parse_size",
     "read_file",
+    "report_lines",
 ]

@@ -92,6 +92,35 @@ class Report:
         return self.log.replayed if self.log is not None else 0
 
 
+def report_lines(report: Report, where: object) -> list[str]:
+    """What `./x.py fsck` prints for `report`, one line each, every line led by `where` (the
+    image as the user named it): a replayed or ignored log, each violation and orphan, then the
+    verdict. Kept beside the checks so that the words and the report change together."""
+    lines = []
+    log = report.log
+    if log is not None and log.replayed:
+        replayed = f"transaction {log.sequence} ({log.replayed} blocks)"
+        lines.append(f"{where}: log: replayed {replayed} in memory; the image is unchanged")
+    if log is not None and log.stale:
+        lines.append(f"{where}: log: ignored a transaction that never committed (its data checksum does not match)")
+    for violation in report.violations:
+        lines.append(f"{where}: {violation.name}: {violation.message}")
+    if report.omitted:
+        lines.append(f"{where}: ... and {report.omitted} more violations")
+    for orphan in report.orphans:
+        lines.append(f"{where}: orphan: {orphan}")
+    if report.clean and report.counts is not None:
+        counts = report.counts
+        lines.append(
+            f"{where}: clean: {counts.files} files, {counts.directories} directories, "
+            f"{counts.blocks_used} of {counts.blocks} blocks used"
+        )
+    else:
+        total = len(report.violations) + report.omitted
+        lines.append(f"{where}: {total} violation{'' if total == 1 else 's'}")
+    return lines
+
+
 def fsck(path: Path) -> Report:
     """Checks the image at `path` without writing to it.
 
