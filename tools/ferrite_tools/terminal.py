@@ -64,27 +64,41 @@ def _new_lines(path: Path, read: int) -> tuple[bytes, int]:
     return complete, read + len(complete)
 
 
+#: How long a triple fault waits before it is reported: the kernel's `rebooting` line can reach
+#: the serial log a moment after QEMU logged the reset it caused (the serial output is
+#: buffered, the reset is not), and that line may yet excuse it.
+TRIPLE_FAULT_HOLD_S = 1.0
+#: How long after a `rebooting` line triple faults are the reboot's, not crashes.
+REBOOT_GRACE_S = 10.0
+
+
 def watch_for_triple_faults(log: Path, machine: Machine, serial: Path | None = None) -> None:
     """Tells the person at the terminal when the guest triple-faults: QEMU then resets the machine,
     which would otherwise look like an ordinary reboot. QEMU writes "Triple fault" to its log
     (`-d cpu_reset`) before the reset; the terminal is in raw mode, hence the `\\r\\n`.
 
-    A reboot the guest asked for is not a crash, though it may reset through a triple fault (the
-    kernel's fallback, or SeaBIOS's own when it turns a warm reset into a cold one). So every
-    `rebooting` line the kernel printed on the serial line excuses the next triple fault."""
+    A reboot the guest asked for is not a crash, though it may reset through a triple fault, and
+    through two: the kernel's fallback, when the keyboard controller's reset pulse has not taken
+    effect yet, and SeaBIOS's own, when it turns the warm reset into a cold one. So a `rebooting`
+    line on the serial line excuses every triple fault from shortly before it (the two logs are
+    written independently, see `TRIPLE_FAULT_HOLD_S`) to `REBOOT_GRACE_S` after."""
     read = 0  # bytes of the QEMU log already looked at: each poll reads only what is new
     serial_read = 0
-    reboots_asked = 0
+    pending: list[float] = []  # when each triple fault not yet reported or excused was seen
+    excused_until = 0.0
     while machine.exit_status is None:
         time.sleep(WATCH_INTERVAL_S)
+        now = time.monotonic()
         complete, read = _new_lines(log, read)
+        pending += [now] * complete.count(b"Triple fault")
         if serial is not None:
             said, serial_read = _new_lines(serial, serial_read)
-            reboots_asked += len(re.findall(REBOOT_ANNOUNCEMENT, b"\n" + said))
-        for _ in range(complete.count(b"Triple fault")):
-            if reboots_asked > 0:
-                reboots_asked -= 1
-                continue
+            if re.search(REBOOT_ANNOUNCEMENT, b"\n" + said):
+                excused_until = now + REBOOT_GRACE_S
+        if now < excused_until:
+            pending.clear()
+        for _ in [seen for seen in pending if now - seen >= TRIPLE_FAULT_HOLD_S]:
+            pending.pop(0)
             sys.stderr.write(
                 f"\r\n[x.py] the guest triple-faulted (a fault while handling a double fault); "
                 f"QEMU resets the machine. CPU state: {log}\r\n"
