@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ferrite_tools import contract, paths
+from ferrite_tools import contract, harness, paths
 
 SRC = paths.KERNEL_DIR / "src"
 
@@ -76,3 +76,11 @@ def test_boot_complete_line() -> None:
 def test_reboot_line() -> None:
     text = (SRC / "platform" / "power.rs").read_text()
     assert f'println!("{contract.REBOOT_LINE}");' in text
+
+
+def test_test_kernel_config_prefix() -> None:
+    """The line `test_kernel!` writes into a test kernel (its macros spell the prefix out, since
+    `concat!` takes only literals) is the line the harness looks for."""
+    prefix = rust_const("testing.rs", "CONFIG_PREFIX").strip('"')
+    assert prefix.encode() == harness.CONFIG_PREFIX
+    assert (SRC / "testing.rs").read_text().count(f'"{prefix}') >= 3, "both macros and the constant"

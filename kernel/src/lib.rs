@@ -93,6 +93,7 @@
 //!
 #![no_std]
 #![cfg_attr(test, no_main)]
+#![warn(missing_docs)]
 #![feature(alloc_error_handler)]
 #![feature(custom_test_frameworks)]
 #![test_runner(crate::testing::run_tests)]
@@ -440,4 +441,4 @@ pub use bootloader_api as __bootloader_api;
 
 // The unit-test kernel (`cargo test --lib`): every `#[test_case]` in the kernel's modules.
 #[cfg(test)]
-test_kernel!(test_main);
+test_kernel!();

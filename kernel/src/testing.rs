@@ -24,9 +24,18 @@ use spin::{Mutex, Once};
 /// ends QEMU with failure at once, instead of halting until the host's timeout runs out.
 static TEST_KERNEL: AtomicBool = AtomicBool::new(false);
 
+/// The start of the line a test kernel carries in its binary to tell the host how to boot it
+/// (`tools/ferrite_tools/harness.py` looks for it): which firmware, which timings. Written by
+/// [`test_kernel!`](crate::test_kernel) from its arguments; a kernel that says nothing boots
+/// once, under BIOS, with real timing.
+pub const CONFIG_PREFIX: &str = "ferrite-test-kernel:";
+
 /// Marks this kernel as a test kernel; see [`TEST_KERNEL`]. [`test_kernel!`](crate::test_kernel)
-/// calls it, and so must a `harness = false` test kernel, before [`crate::init`].
-pub fn enter_test_kernel() {
+/// calls it, and so must a `harness = false` test kernel, before [`crate::init`]. `config` is the
+/// kernel's line for the host (see [`CONFIG_PREFIX`]): passing it here keeps it in the binary,
+/// where the host reads it before booting.
+pub fn enter_test_kernel(config: &'static str) {
+    core::hint::black_box(config);
     TEST_KERNEL.store(true, Ordering::Relaxed);
 }
 
@@ -45,11 +54,21 @@ pub fn boot() -> &'static Boot {
 }
 
 /// Declares a test kernel's entry point: boot like the real kernel, keep the boot information
-/// for [`boot`], run the tests through `$run_tests` (the function that
-/// `#![reexport_test_harness_main]` names), and halt if they ever return.
+/// for [`boot`], run the tests through `test_main` (the function that
+/// `#![reexport_test_harness_main = "test_main"]` names), and halt if they ever return.
+///
+/// The arguments, all optional, tell the host how to boot the kernel; nothing else about a test
+/// kernel has to be written down anywhere (the host finds every file of `kernel/tests/`):
+///
+/// * `firmware = "bios uefi"`: which firmware(s) boot it (`bios`, `uefi`; default `bios`);
+/// * `timing = "exact"`: its first boot under icount, so its figures are exact (default `real`);
+/// * `races = true`: a concurrency kernel, booted again under other timings (real TCG, and
+///   icount with each seed of jitter) to try other interleavings.
+///
+/// `ferrite::test_kernel!(timing = "exact", races = true);`
 #[macro_export]
 macro_rules! test_kernel {
-    ($run_tests:path) => {
+    ($($key:ident = $value:literal),* $(,)?) => {
         $crate::__bootloader_api::entry_point!(
             __ferrite_test_kernel_main,
             config = &$crate::BOOTLOADER_CONFIG
@@ -58,9 +77,13 @@ macro_rules! test_kernel {
         fn __ferrite_test_kernel_main(
             boot_info: &'static mut $crate::__bootloader_api::BootInfo,
         ) -> ! {
-            $crate::testing::enter_test_kernel();
+            $crate::testing::enter_test_kernel(concat!(
+                "ferrite-test-kernel:",
+                $(" ", stringify!($key), "=", stringify!($value),)*
+                "\n"
+            ));
             $crate::testing::record_boot($crate::init(boot_info));
-            $run_tests();
+            test_main();
             $crate::arch::x86_64::halt_forever()
         }
     };
@@ -79,7 +102,7 @@ macro_rules! should_panic_kernel {
         fn __ferrite_should_panic_main(
             boot_info: &'static mut $crate::__bootloader_api::BootInfo,
         ) -> ! {
-            $crate::testing::enter_test_kernel();
+            $crate::testing::enter_test_kernel("ferrite-test-kernel:\n");
             $crate::testing::record_boot($crate::init(boot_info));
             $crate::testing::run_should_panic($name, $expected, $test)
         }

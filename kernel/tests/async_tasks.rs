@@ -1,13 +1,9 @@
 //! A test kernel for async tasks: the executor, wakers, `yield_now` and `sleep`. The harness runs
-//! it under `-icount shift=0,align=off,sleep=off` (`EXACT_TIME` in
-//! `tools/ferrite_tools/harness.py`), so the timing bounds are exact.
+//! it under `-icount shift=0,align=off,sleep=off` (`timing = "exact"` below), so the timing
+//! bounds are exact.
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -24,7 +20,7 @@ use ferrite::task::{timer, yield_now};
 use ferrite::time;
 use spin::Mutex;
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact", races = true);
 
 /// One timer tick, in nanoseconds: the most a sleep may overrun (plus the polling below).
 const TICK_NS: u64 = 1_000_000_000 / time::TICK_HZ;

@@ -3,10 +3,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -14,7 +10,7 @@
 use bootloader_api::info::MemoryRegion;
 use ferrite::platform::banner::{self, MemorySummary};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(firmware = "bios uefi");
 
 fn memory_map() -> &'static [MemoryRegion] {
     ferrite::testing::boot().memory_map

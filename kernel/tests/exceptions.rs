@@ -4,10 +4,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -16,7 +12,7 @@ use ferrite::arch::x86_64::{exceptions, probe};
 use ferrite::mm::layout;
 use traps::{vector, PageFaultCode};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!();
 
 #[test_case]
 fn breakpoint_resumes_and_counts() {

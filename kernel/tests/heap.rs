@@ -4,10 +4,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -23,7 +19,7 @@ use core::alloc::Layout;
 use ferrite::mm::layout::KERNEL_HEAP_MAX;
 use ferrite::mm::{frames, heap};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!();
 
 fn mapped_bytes() -> usize {
     heap::stats().expect("the heap is up").1 .1

@@ -1,5 +1,5 @@
 //! A test kernel that measures the heap in guest instructions. The harness runs it under
-//! `-icount shift=0,align=off,sleep=off` (see `EXACT_TIME` in `tools/ferrite_tools/harness.py`),
+//! `-icount shift=0,align=off,sleep=off` (`timing = "exact"` below),
 //! where the TSC advances one per instruction, so the figures are exact and repeatable; it
 //! reports them as `BENCH` lines, and fails only if they pass a generous bound (test kernels are
 //! debug builds; `./x.py bench` boots a release build of this kernel for the real figures).
@@ -11,10 +11,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -30,7 +26,7 @@ use core::ptr::NonNull;
 use ferrite::arch::x86_64::read_tsc;
 use heapload::{Generator, Mode, Op, Workload};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact");
 
 /// Pairs measured per figure.
 const PAIRS: u64 = 10_000;

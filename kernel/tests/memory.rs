@@ -2,10 +2,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -17,7 +13,7 @@ use traps::{vector, PageFaultCode};
 use x86_64::structures::paging::PageTableFlags as Flags;
 use x86_64::{PhysAddr, VirtAddr};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(firmware = "bios uefi");
 
 /// A lower-half address no one maps (the bootloader's regions are at other top-level slots),
 /// checked by each test before use.

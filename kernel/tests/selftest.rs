@@ -7,10 +7,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -18,7 +14,7 @@
 use x86_64::structures::DescriptorTablePointer;
 use x86_64::VirtAddr;
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!();
 
 /// How the middle test breaks; read when the test kernel is compiled.
 const BREAK: Option<&str> = option_env!("FERRITE_SELFTEST_BREAK");

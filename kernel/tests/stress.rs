@@ -5,16 +5,12 @@
 //! The unit-sized tests in `threads.rs` each prove one rule; this one looks for the bugs that
 //! only show when the rules meet: a slot reused while its old thread is still leaving, a wake
 //! arriving for a thread that is being reaped, a lock handed over during a spawn. The harness
-//! boots it under exact icount, real timing and seeded jitter (`RACE_TIMINGS`), so each boot
+//! boots it under exact icount, real timing and seeded jitter (`races = true` below), so each boot
 //! tries other interleavings; the work itself is the same every boot (each worker draws its
 //! operations from its own fixed seed).
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -29,7 +25,7 @@ use ferrite::mm::{frames, heap, paging::PAGE_SIZE};
 use ferrite::sched::{self, sync::Mutex, JoinHandle};
 use xorshift::Rng;
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact", races = true);
 
 /// Threads that issue operations at once.
 const WORKERS: u64 = 4;

@@ -1,16 +1,12 @@
 //! A test kernel for kernel threads: spawn and join, preemption and fairness, blocking sleep,
 //! the blocking mutex, printing from many threads, and that exited threads leak nothing. The
-//! harness runs it first under `-icount shift=0,align=off,sleep=off` (`EXACT_TIME`), where the
+//! harness runs it first under `-icount shift=0,align=off,sleep=off` (`timing = "exact"` below), where the
 //! timing bounds are exact, then under real timing and under icount with seeded tick jitter
-//! (`RACE_TIMINGS`), where preemption lands elsewhere; tight time bounds are checked only in
+//! (`races = true`), where preemption lands elsewhere; tight time bounds are checked only in
 //! the exact run (`time::timing`).
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -25,7 +21,7 @@ use ferrite::mm::{frames, heap};
 use ferrite::sched::{self, sync::Mutex};
 use ferrite::time;
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact", races = true);
 
 /// One timer tick, in nanoseconds.
 const TICK_NS: u64 = 1_000_000_000 / time::TICK_HZ;

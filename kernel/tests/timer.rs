@@ -1,14 +1,10 @@
 //! A test kernel for interrupt routing and time. The harness boots it under
-//! `-icount shift=0,align=off,sleep=off` (see `EXACT_TIME` in `tools/ferrite_tools/harness.py`),
+//! `-icount shift=0,align=off,sleep=off` (`timing = "exact"` below),
 //! where QEMU's clocks follow the instruction count, so the rates measured here are exact and
 //! the tolerances can be tight.
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -17,7 +13,7 @@ use core::time::Duration;
 use ferrite::arch::x86_64::{pic, read_tsc};
 use ferrite::{interrupts, time};
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact");
 
 /// Ticks the rate test waits for: 0.5 s of virtual time.
 const RATE_TICKS: u64 = 50;

@@ -3,10 +3,6 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
@@ -14,7 +10,7 @@
 use ferrite::platform::banner::{self, Firmware};
 use ferrite::testing::boot;
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(firmware = "uefi");
 
 #[test_case]
 fn memory_map_comes_from_uefi() {

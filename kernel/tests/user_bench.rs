@@ -6,15 +6,11 @@
 
 #![no_std]
 #![no_main]
-#![allow(
-    missing_docs,
-    reason = "each test function is named for what it checks"
-)]
 #![feature(custom_test_frameworks)]
 #![test_runner(ferrite::testing::run_tests)]
 #![reexport_test_harness_main = "test_main"]
 
-ferrite::test_kernel!(test_main);
+ferrite::test_kernel!(timing = "exact");
 
 #[test_case]
 fn the_user_benchmark_runs_to_its_end() {

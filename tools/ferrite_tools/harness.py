@@ -9,7 +9,9 @@ case only when all of these hold:
 * The KTAP report is complete: a plan, as many results as planned, in order, no restart.
 * The case's own line says `ok`.
 
-Concurrency test kernels (`RACE_TIMINGS`) boot several times, under several timings (see
+Each test kernel says how it is booted (which firmware, which timings) in its own
+`test_kernel!` line, which the macro writes into its binary; `config_of` reads it there, so a new
+test kernel needs no entry here. Concurrency test kernels (`races = true`) boot several times, under several timings (see
 `Timing`): icount makes figures exact but lands every timer tick on the same instruction, so it
 proves one interleaving; real TCG timing and icount with seeded jitter on each tick try others.
 A failure under jitter names its seed and the command that replays it exactly.
@@ -22,30 +24,89 @@ reports the tail of the serial log and the log's path, which is kept.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ferrite_tools import contract, ktap, paths
 from ferrite_tools.build import TestKernel
+from ferrite_tools.errors import FerriteError
 from ferrite_tools.image import Images
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.results import Status, TestResult
 
-#: Test kernels that boot under other firmware than BIOS alone.
-FIRMWARES: dict[str, tuple[Firmware, ...]] = {
-    "boot_banner": (Firmware.BIOS, Firmware.UEFI),
-    "uefi_boot": (Firmware.UEFI,),
-    "memory": (Firmware.BIOS, Firmware.UEFI),
-}
+#: The start of the line `test_kernel!` writes into a test kernel's binary (kernel/src/testing.rs,
+#: `CONFIG_PREFIX`): ` firmware="bios uefi" timing="exact" races=true`, each part optional.
+CONFIG_PREFIX = b"ferrite-test-kernel:"
+#: The firmware a kernel boots under when its line does not say.
 DEFAULT_FIRMWARES = (Firmware.BIOS,)
-#: Test kernels that measure time: they run emulated with `-icount shift=0,align=off,sleep=off`,
-#: where virtual time is a pure function of the instructions executed, so their figures are
-#: exact and the same on every machine (and KVM, whose clock is the host's, is never used).
-EXACT_TIME = frozenset({"timer", "heap_bench", "async_tasks", "threads", "stress", "user_bench", "user_pipes"})
-#: Concurrency test kernels: besides their first run, they boot under real timing and under
-#: icount with seeded jitter, one boot per seed.
-RACE_TIMINGS = frozenset({"async_tasks", "threads", "stress", "user_pipes"})
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """How a test kernel asks to be booted, read from its own binary (see `config_of`).
+
+    `firmwares`: which firmware(s) boot it. `exact`: its first boot runs under
+    `-icount shift=0,align=off,sleep=off`, where virtual time is a pure function of the
+    instructions executed, so its figures are exact and the same on every machine (and KVM, whose
+    clock is the host's, is never used). `races`: a concurrency kernel, which boots again under
+    real timing and under icount with seeded jitter, one boot per seed."""
+
+    firmwares: tuple[Firmware, ...] = DEFAULT_FIRMWARES
+    exact: bool = False
+    races: bool = False
+
+
+def parse_config(name: str, binary: bytes) -> KernelConfig:
+    """The configuration in a test kernel's `binary` (defaults if it carries no line). A line the
+    harness cannot read is an error naming the kernel, never a silent default."""
+    lines = {binary[i : binary.find(b"\n", i)] for i in _occurrences(binary, CONFIG_PREFIX)}
+    if not lines:
+        return KernelConfig()
+    if len(lines) > 1:
+        raise FerriteError(f"test kernel {name} carries {len(lines)} different test_kernel! lines")
+    text = lines.pop()[len(CONFIG_PREFIX) :].decode(errors="replace")
+    config = KernelConfig()
+    for word in re.findall(r'(\w+)=("[^"]*"|\S+)', text):
+        key, value = word[0], word[1].strip('"')
+        if key == "firmware":
+            try:
+                firmwares = tuple(Firmware(f) for f in value.split())
+            except ValueError:
+                raise FerriteError(f'test kernel {name}: firmware = "{value}": each must be bios or uefi') from None
+            config = dataclasses.replace(config, firmwares=firmwares or DEFAULT_FIRMWARES)
+        elif key == "timing" and value in ("exact", "real"):
+            config = dataclasses.replace(config, exact=value == "exact")
+        elif key == "races" and value in ("true", "false"):
+            config = dataclasses.replace(config, races=value == "true")
+        else:
+            raise FerriteError(
+                f"test kernel {name}: test_kernel!({key} = {word[1]}) is not understood: "
+                'the keys are firmware = "bios uefi", timing = "exact" or "real", races = true'
+            )
+    return config
+
+
+def _occurrences(data: bytes, needle: bytes) -> list[int]:
+    found, at = [], data.find(needle)
+    while at != -1:
+        found.append(at)
+        at = data.find(needle, at + 1)
+    return found
+
+
+def config_of(kernel: TestKernel) -> KernelConfig:
+    """The configuration `kernel`'s `test_kernel!` line asks for (read once per build)."""
+    return _config_cached(kernel.name, kernel.elf, kernel.elf.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _config_cached(name: str, elf: Path, _mtime: int) -> KernelConfig:
+    return parse_config(name, elf.read_bytes())
+
+
 #: The jitter seeds `./x.py test` uses unless told others (`--seed`, `--seeds`).
 DEFAULT_SEEDS = (1, 2)
 #: Seconds a test kernel may run, boot included. An emulated boot takes 5-6 s on 2 cores.
@@ -78,10 +139,10 @@ EXACT = Timing("exact")
 REAL = Timing("real")
 
 
-def timings_for(kernel_name: str, seeds: tuple[int, ...] = DEFAULT_SEEDS) -> list[Timing]:
+def timings_for(config: KernelConfig, seeds: tuple[int, ...] = DEFAULT_SEEDS) -> list[Timing]:
     """Every timing a test kernel boots under, its first (the one its figures come from) first."""
-    first = EXACT if kernel_name in EXACT_TIME else REAL
-    if kernel_name not in RACE_TIMINGS:
+    first = EXACT if config.exact else REAL
+    if not config.races:
         return [first]
     others = [REAL] if first is EXACT else []
     return [first, *others, *(Timing("jitter", seed) for seed in seeds)]
@@ -91,11 +152,6 @@ def reproduce_command(kernel_name: str, timing: Timing) -> str:
     """The command that runs this test kernel under this timing again."""
     seed = f" --seed {timing.seed}" if timing.seed is not None else ""
     return f"./x.py test{seed} {kernel_name}"
-
-
-def firmwares_for(kernel_name: str) -> tuple[Firmware, ...]:
-    """Which firmware(s) a test kernel boots under."""
-    return FIRMWARES.get(kernel_name, DEFAULT_FIRMWARES)
 
 
 def _running_test(report: ktap.Report) -> str | None:
@@ -161,8 +217,9 @@ def run_kernel_test(
 ) -> list[TestResult]:
     """Boots one test kernel under one firmware and one timing (by default its first) and
     judges the outcome."""
-    timing = timing or timings_for(kernel.name)[0]
-    first = timing == timings_for(kernel.name)[0]
+    kernel_config = config_of(kernel)
+    timing = timing or timings_for(kernel_config)[0]
+    first = timing == timings_for(kernel_config)[0]
     tag = firmware.value if first else f"{firmware.value},{timing.label()}"
     label = f"{kernel.name}[{tag}]"
     log = paths.LOG_DIR / "kernel-tests" / f"{kernel.name}-{tag.replace(',', '-').replace('=', '')}.log"
@@ -181,7 +238,7 @@ def run_kernel_test(
         status = machine.wait_exit(timeout)
         output, tail = machine.output, machine.tail()
     results = judge(label, status, output, timeout, log, tail, time.monotonic() - started)
-    if kernel.name in RACE_TIMINGS:
+    if kernel_config.races:
         again = f"\nrun again: {reproduce_command(kernel.name, timing)}"
         results = [r if r.status is not Status.FAIL else dataclasses.replace(r, detail=r.detail + again) for r in results]
     return results

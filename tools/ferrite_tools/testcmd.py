@@ -165,9 +165,10 @@ class TestRun:
         """Boots one test kernel under each of its firmwares and timings (only its first timing
         unless `every_timing`) and reports each result. All of a kernel's results count when its
         label matched the filter; otherwise each must match on its own name."""
-        firmwares = harness.firmwares_for(kernel.name)
+        config = harness.config_of(kernel)
+        firmwares = config.firmwares
         images = image.make_images(self.tc, kernel.elf, f"test-{kernel.name}", set(firmwares), ramdisk)
-        timings = harness.timings_for(kernel.name, self.seeds)
+        timings = harness.timings_for(config, self.seeds)
         runs = [(f, t) for f in firmwares for t in (timings if every_timing else timings[:1])]
         for firmware, timing in runs:
             results = harness.run_kernel_test(
