@@ -9,12 +9,14 @@
 
 use crate::arch::x86_64::{cpuid, exceptions, probe};
 use crate::drivers::keyboard;
+use crate::interrupts;
 use crate::mm::layout;
 use crate::platform::banner::MemorySummary;
 use crate::platform::power;
 use crate::platform::Boot;
+use crate::time;
 use crate::tty::input;
-use crate::{interrupts, print, println, time};
+use crate::{print, println};
 use core::fmt::{self, Write};
 use lineedit::{LineEditor, Outcome, MAX_LINE};
 use shellcmd::{Command, FaultKind, ParseError};

@@ -9,7 +9,8 @@
 //! [`crate::testing`], not by bringing their own.
 
 use crate::arch::x86_64::halt_forever;
-use crate::{console, testing};
+use crate::console;
+use crate::testing;
 use core::panic::PanicInfo;
 use textgrid::{Rgb, Style};
 

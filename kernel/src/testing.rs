@@ -14,7 +14,7 @@
 
 use crate::drivers::qemu_exit::{exit, ExitCode};
 use crate::drivers::serial;
-use crate::Boot;
+use crate::platform::Boot;
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 use ktap::Outcome;
