@@ -13,8 +13,8 @@
 //! to slot; the scan for a victim is linear, which at a few thousand slots costs less than the
 //! disk read it precedes.
 
-use crate::device::{BlockDevice, IoError};
-use crate::layout::{Block, ZERO_BLOCK};
+use crate::device::{nth_block, BlockDevice, IoError};
+use crate::layout::{Block, BLOCK_SIZE, ZERO_BLOCK};
 use abi::Errno;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -81,37 +81,41 @@ impl<D: BlockDevice> Cache<D> {
 
     /// The slot holding `block`, reading it from the disk if needed (or zeroing it, when the
     /// caller is about to overwrite all of it).
-    fn slot(&mut self, block: u32, zeroed: bool) -> Result<usize, Errno> {
-        self.clock += 1;
-        if let Some(&slot) = self.index.get(&block) {
-            self.hits += 1;
-            self.slots[slot].used = self.clock;
+    fn slot(&mut self, block: u32, zeroed: bool) -> Result<&mut Slot, Errno> {
+        self.clock = self.clock.saturating_add(1);
+        // The index only holds positions in `slots`, so the lookups below find their slot;
+        // if one ever did not, the caller gets an I/O error, not a panic.
+        if let Some(&at) = self.index.get(&block) {
+            self.hits = self.hits.saturating_add(1);
+            let slot = self.slots.get_mut(at).ok_or(Errno::EIO)?;
+            slot.used = self.clock;
             if zeroed {
-                self.slots[slot].data.fill(0);
+                slot.data.fill(0);
             }
             return Ok(slot);
         }
-        let slot = if self.slots.len() < self.capacity {
+        let at = if self.slots.len() < self.capacity {
+            let at = self.slots.len();
             self.slots.push(Slot {
                 block,
                 data: Box::new(ZERO_BLOCK),
                 dirty: false,
                 used: 0,
             });
-            self.slots.len() - 1
+            at
         } else {
-            let victim = self
+            let (victim, evicted) = self
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| !s.dirty)
                 .min_by_key(|(_, s)| s.used)
-                .map(|(i, _)| i)
+                .map(|(i, s)| (i, s.block))
                 .ok_or(Errno::ENOMEM)?;
-            self.index.remove(&self.slots[victim].block);
+            self.index.remove(&evicted);
             victim
         };
-        let entry = &mut self.slots[slot];
+        let entry = self.slots.get_mut(at).ok_or(Errno::EIO)?;
         entry.block = block;
         entry.used = self.clock;
         if zeroed {
@@ -121,35 +125,35 @@ impl<D: BlockDevice> Cache<D> {
             entry.block = u32::MAX;
             return Err(io(e));
         } else {
-            self.reads += 1;
+            self.reads = self.reads.saturating_add(1);
         }
-        self.index.insert(block, slot);
-        Ok(slot)
+        self.index.insert(block, at);
+        Ok(entry)
     }
 
     /// Block `block`'s bytes.
     pub fn get(&mut self, block: u32) -> Result<&Block, Errno> {
-        let slot = self.slot(block, false)?;
-        Ok(&self.slots[slot].data)
+        Ok(&self.slot(block, false)?.data)
     }
 
     /// Block `block`'s bytes, to change: the block is dirty until [`Cache::clean`].
     pub fn get_mut(&mut self, block: u32) -> Result<&mut Block, Errno> {
         let slot = self.slot(block, false)?;
-        self.slots[slot].dirty = true;
-        Ok(&mut self.slots[slot].data)
+        slot.dirty = true;
+        Ok(&mut slot.data)
     }
 
     /// Block `block` as zeros, to fill: nothing is read from the disk.
     pub fn zeroed_mut(&mut self, block: u32) -> Result<&mut Block, Errno> {
         let slot = self.slot(block, true)?;
-        self.slots[slot].dirty = true;
-        Ok(&mut self.slots[slot].data)
+        slot.dirty = true;
+        Ok(&mut slot.data)
     }
 
     /// A dirty block's bytes (for the journal, which writes it out).
     pub fn peek(&self, block: u32) -> Option<&Block> {
-        self.index.get(&block).map(|&slot| &*self.slots[slot].data)
+        let &at = self.index.get(&block)?;
+        self.slots.get(at).map(|slot| &*slot.data)
     }
 
     /// Writes the cached `blocks` (each in the cache) to consecutive device blocks from `at` on,
@@ -159,10 +163,14 @@ impl<D: BlockDevice> Cache<D> {
         for (n, chunk) in blocks.chunks(run).enumerate() {
             let mut data: Vec<&Block> = Vec::with_capacity(chunk.len());
             for block in chunk {
-                let slot = *self.index.get(block).ok_or(IoError)?;
-                data.push(&self.slots[slot].data);
+                let &at = self.index.get(block).ok_or(IoError)?;
+                data.push(&self.slots.get(at).ok_or(IoError)?.data);
             }
-            self.device.write_run(at + (n * run) as u32, &data)?;
+            let first = n
+                .checked_mul(run)
+                .and_then(|offset| nth_block(at, offset))
+                .ok_or(IoError)?;
+            self.device.write_run(first, &data)?;
         }
         Ok(())
     }
@@ -179,24 +187,25 @@ impl<D: BlockDevice> Cache<D> {
         if count <= 1 {
             return self.get(first).map(drop);
         }
-        let mut bytes = alloc::vec![0u8; count * crate::layout::BLOCK_SIZE];
+        let mut bytes = alloc::vec![0u8; count.saturating_mul(BLOCK_SIZE)];
         self.device.read_run(first, &mut bytes).map_err(io)?;
-        self.reads += count as u64;
-        for (i, chunk) in bytes.chunks_exact(crate::layout::BLOCK_SIZE).enumerate() {
-            let block = first + i as u32;
+        self.reads = self.reads.saturating_add(count as u64);
+        for (i, chunk) in bytes.chunks_exact(BLOCK_SIZE).enumerate() {
+            let block = nth_block(first, i).ok_or(Errno::EIO)?;
             if self.index.contains_key(&block) {
                 continue;
             }
-            let slot = self.slot(block, true)?;
-            self.slots[slot].data.copy_from_slice(chunk);
+            self.slot(block, true)?.data.copy_from_slice(chunk);
         }
         Ok(())
     }
 
     /// Marks `block` as written home.
     pub fn clean(&mut self, block: u32) {
-        if let Some(&slot) = self.index.get(&block) {
-            self.slots[slot].dirty = false;
+        if let Some(&at) = self.index.get(&block) {
+            if let Some(slot) = self.slots.get_mut(at) {
+                slot.dirty = false;
+            }
         }
     }
 

@@ -13,9 +13,9 @@
 use crate::cache::Cache;
 use crate::device::BlockDevice;
 use crate::layout::{
-    get32, Entry, Inode, Superblock, Violation, BITS_PER_BLOCK, BLOCK_SIZE, DIRECT,
-    ENTRIES_PER_BLOCK, ENTRY_SIZE, INODE_SIZE, KIND_DIRECTORY, KIND_REGULAR, POINTERS_PER_BLOCK,
-    ROOT,
+    bytes_at, entries, first_slot, pointer_at, words, Entry, Inode, Mapping, Superblock, Violation,
+    BITS_PER_BLOCK, BLOCK_BYTES, BLOCK_SIZE, FIRST_DOUBLE, FIRST_INDIRECT, INODE_SIZE,
+    KIND_DIRECTORY, KIND_REGULAR, MAX_FILE_BLOCKS, MAX_FILE_SIZE, POINTERS_PER_BLOCK, ROOT,
 };
 use abi::Errno;
 use alloc::collections::BTreeSet;
@@ -57,7 +57,7 @@ impl Report {
         if self.violations.len() < MAX_VIOLATIONS {
             self.violations.push(Violation::new(name, detail));
         } else {
-            self.more += 1;
+            self.more = self.more.saturating_add(1);
         }
     }
 }
@@ -98,18 +98,36 @@ struct Seen {
     subdirs: u32,
 }
 
-/// Reads a bitmap region into memory.
+/// Reads a bitmap region (inside the disk: the geometry is checked) into memory.
 fn read_bits<D: BlockDevice>(cache: &mut Cache<D>, start: u32, blocks: u32) -> Result<Bits, Errno> {
-    let mut bits = Vec::with_capacity(blocks as usize * BLOCK_SIZE);
-    for block in start..start + blocks {
+    let mut bits = Vec::with_capacity((blocks as usize).saturating_mul(BLOCK_SIZE));
+    for block in start..start.saturating_add(blocks) {
         bits.extend_from_slice(cache.get(block)?);
     }
     Ok(Bits(bits))
 }
 
+/// Inode `ino`'s bytes (`ino` in 1..=inode_count, which the geometry puts in the inode table).
+fn inode_bytes<D: BlockDevice>(
+    cache: &mut Cache<D>,
+    sb: &Superblock,
+    ino: u32,
+) -> Result<[u8; INODE_SIZE], Errno> {
+    let (block, offset) = sb.inode_place(ino).ok_or(Errno::EIO)?;
+    bytes_at(cache.get(block)?, offset)
+        .copied()
+        .ok_or(Errno::EIO)
+}
+
 /// Checks the file system `sb` describes on `cache`'s device (its log already replayed).
 pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Report, Errno> {
     let mut report = Report::default();
+    // Everything below relies on the regions lying in order inside the device (the mount
+    // decoded the superblock with this check; a caller with its own superblock gets it too).
+    if let Err(bad) = sb.check_geometry(cache.device().block_count()) {
+        report.add(bad.name, bad.detail);
+        return Ok(report);
+    }
     let inode_bits = read_bits(cache, sb.inode_bitmap_start, sb.inode_bitmap_blocks)?;
     let block_bits = read_bits(cache, sb.block_bitmap_start, sb.block_bitmap_blocks)?;
     check_reserved_bits(sb, &inode_bits, &block_bits, &mut report);
@@ -118,7 +136,7 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
     for block in 0..sb.data_start {
         used.set(block as usize);
     }
-    let mut seen = vec![Seen::default(); sb.inode_count as usize + 1];
+    let mut seen = vec![Seen::default(); (sb.inode_count as usize).saturating_add(1)];
     for ino in 1..=sb.inode_count {
         check_inode(
             cache,
@@ -139,7 +157,7 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
                 format!("block {block} is in use but free in the bitmap"),
             );
         } else if marked && !in_use {
-            leaked += 1;
+            leaked = leaked.saturating_add(1);
             if leaked <= 3 {
                 report.add(
                     "block-bitmap-mismatch",
@@ -147,13 +165,16 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
                 );
             }
         }
-        report.blocks_used += u32::from(in_use);
+        report.blocks_used = report.blocks_used.saturating_add(u32::from(in_use));
     }
-    report.blocks_used += sb.data_start;
+    report.blocks_used = report.blocks_used.saturating_add(sb.data_start);
     if leaked > 3 {
         report.add(
             "block-bitmap-mismatch",
-            format!("{} more blocks are marked in use but unused", leaked - 3),
+            format!(
+                "{} more blocks are marked in use but unused",
+                leaked.saturating_sub(3)
+            ),
         );
     }
     walk_tree(cache, sb, &mut seen, &mut report)?;
@@ -161,12 +182,12 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
         if !info.valid {
             continue;
         }
-        report.inodes_used += 1;
+        report.inodes_used = report.inodes_used.saturating_add(1);
         let ino = ino as u32;
         if info.directory {
-            report.directories += 1;
+            report.directories = report.directories.saturating_add(1);
         } else {
-            report.files += 1;
+            report.files = report.files.saturating_add(1);
         }
         if info.links == 0 && info.refs == 0 {
             report.orphans.push(ino);
@@ -176,7 +197,7 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
                 format!("inode {ino} has {} links but no entry names it", info.links),
             );
         } else if info.directory {
-            let expected = 2 + info.subdirs;
+            let expected = info.subdirs.saturating_add(2);
             if u32::from(info.links) != expected {
                 report.add(
                     "bad-link-count",
@@ -201,9 +222,9 @@ pub fn check<D: BlockDevice>(cache: &mut Cache<D>, sb: &Superblock) -> Result<Re
 
 /// The bits that must always be set: inode 0, the metadata blocks, the padding.
 fn check_reserved_bits(sb: &Superblock, inodes: &Bits, blocks: &Bits, report: &mut Report) {
-    let inode_end = sb.inode_bitmap_blocks as usize * BITS_PER_BLOCK as usize;
+    let inode_end = (sb.inode_bitmap_blocks as usize).saturating_mul(BITS_PER_BLOCK as usize);
     let unset_inode = core::iter::once(0)
-        .chain(sb.inode_count as usize + 1..inode_end)
+        .chain((sb.inode_count as usize).saturating_add(1)..inode_end)
         .find(|&i| !inodes.get(i));
     if let Some(i) = unset_inode {
         report.add(
@@ -211,7 +232,7 @@ fn check_reserved_bits(sb: &Superblock, inodes: &Bits, blocks: &Bits, report: &m
             format!("inode bitmap bit {i} is clear (it must always be set)"),
         );
     }
-    let block_end = sb.block_bitmap_blocks as usize * BITS_PER_BLOCK as usize;
+    let block_end = (sb.block_bitmap_blocks as usize).saturating_mul(BITS_PER_BLOCK as usize);
     let unset_block = (0..sb.data_start as usize)
         .chain(sb.block_count as usize..block_end)
         .find(|&i| !blocks.get(i));
@@ -279,12 +300,10 @@ fn check_inode<D: BlockDevice>(
     seen: &mut [Seen],
     report: &mut Report,
 ) -> Result<(), Errno> {
-    let (block, offset) = sb.inode_place(ino);
-    let raw: [u8; INODE_SIZE] = cache.get(block)?[offset..offset + INODE_SIZE]
-        .try_into()
-        .map_err(|_| Errno::EIO)?;
+    let raw = inode_bytes(cache, sb, ino)?;
     let allocated = inode_bits.get(ino as usize);
-    let mode = u16::from_le_bytes([raw[0], raw[1]]);
+    let [m0, m1, ..] = raw;
+    let mode = u16::from_le_bytes([m0, m1]);
     if mode == 0 {
         if raw.iter().any(|&b| b != 0) {
             report.add("bad-inode", format!("free inode {ino} is not all zeros"));
@@ -303,7 +322,10 @@ fn check_inode<D: BlockDevice>(
             format!("inode {ino} is in use but free in the bitmap"),
         );
     }
-    seen[ino as usize].in_use = true;
+    let Some(info) = seen.get_mut(ino as usize) else {
+        return Ok(()); // `seen` has a place for each inode
+    };
+    info.in_use = true;
     let Some(inode) = Inode::decode(&raw) else {
         report.add(
             "bad-inode",
@@ -321,7 +343,7 @@ fn check_inode<D: BlockDevice>(
         );
         return Ok(());
     }
-    if inode.size > crate::layout::MAX_FILE_BLOCKS * BLOCK_SIZE as u64 {
+    if inode.size > MAX_FILE_SIZE {
         report.add(
             "bad-inode",
             format!(
@@ -332,7 +354,7 @@ fn check_inode<D: BlockDevice>(
         return Ok(());
     }
     let blocks = inode.blocks();
-    if inode.is_directory() && (inode.size == 0 || inode.size % BLOCK_SIZE as u64 != 0) {
+    if inode.is_directory() && (inode.size == 0 || inode.size % BLOCK_BYTES != 0) {
         report.add(
             "bad-directory-size",
             format!(
@@ -341,7 +363,7 @@ fn check_inode<D: BlockDevice>(
             ),
         );
     }
-    seen[ino as usize] = Seen {
+    *info = Seen {
         in_use: true,
         valid: true,
         directory: inode.is_directory(),
@@ -356,7 +378,6 @@ fn check_inode<D: BlockDevice>(
             claim(sb, ino, block, Some(i as u64), blocks, used, report);
         }
     }
-    let first_indirect = DIRECT as u64;
     if inode.indirect != 0 {
         if claim(sb, ino, inode.indirect, None, blocks, used, report) {
             let pointers = *cache.get(inode.indirect)?;
@@ -364,7 +385,7 @@ fn check_inode<D: BlockDevice>(
                 sb,
                 ino,
                 &pointers,
-                first_indirect,
+                FIRST_INDIRECT,
                 blocks,
                 used,
                 report,
@@ -372,15 +393,14 @@ fn check_inode<D: BlockDevice>(
             );
         }
     } else {
-        holes.push(first_indirect);
+        holes.push(FIRST_INDIRECT);
     }
-    let first_double = first_indirect + POINTERS_PER_BLOCK;
     if inode.double_indirect != 0 {
         if claim(sb, ino, inode.double_indirect, None, blocks, used, report) {
             let level1 = *cache.get(inode.double_indirect)?;
-            for j in 0..POINTERS_PER_BLOCK as usize {
-                let base = first_double + j as u64 * POINTERS_PER_BLOCK;
-                let indirect = get32(&level1, j * 4);
+            // The file block each indirect block listed here starts at.
+            let bases = (FIRST_DOUBLE..).step_by(POINTERS_PER_BLOCK as usize);
+            for (base, indirect) in bases.zip(words(&level1)) {
                 if indirect == 0 {
                     holes.push(base);
                 } else if claim(sb, ino, indirect, None, blocks, used, report) {
@@ -390,7 +410,7 @@ fn check_inode<D: BlockDevice>(
             }
         }
     } else {
-        holes.push(first_double);
+        holes.push(FIRST_DOUBLE);
     }
     if inode.is_directory() {
         if let Some(&hole) = holes.iter().find(|&&h| h < blocks) {
@@ -417,12 +437,11 @@ fn claim_all(
     holes: &mut Vec<u64>,
 ) {
     let mut hole_noted = false;
-    for k in 0..POINTERS_PER_BLOCK as usize {
-        let block = get32(pointers, k * 4);
+    for (index, block) in (base..).zip(words(pointers)) {
         if block != 0 {
-            claim(sb, ino, block, Some(base + k as u64), blocks, used, report);
+            claim(sb, ino, block, Some(index), blocks, used, report);
         } else if !hole_noted {
-            holes.push(base + k as u64);
+            holes.push(index);
             hole_noted = true;
         }
     }
@@ -436,26 +455,21 @@ fn file_block<D: BlockDevice>(
     index: u64,
 ) -> Result<u32, Errno> {
     let valid = |b: u32| if sb.is_data(b) { b } else { 0 };
-    let pointer = |cache: &mut Cache<D>, block: u32, slot: u64| -> Result<u32, Errno> {
+    let pointer = |cache: &mut Cache<D>, block: u32, slot: usize| -> Result<u32, Errno> {
         if block == 0 {
             return Ok(0);
         }
-        Ok(valid(get32(cache.get(block)?, slot as usize * 4)))
+        Ok(pointer_at(cache.get(block)?, slot).map_or(0, valid))
     };
-    if index < DIRECT as u64 {
-        return Ok(valid(inode.direct[index as usize]));
+    match Mapping::of(index) {
+        Some(Mapping::Direct(i)) => Ok(inode.direct.get(i).copied().map_or(0, valid)),
+        Some(Mapping::Indirect(i)) => pointer(cache, valid(inode.indirect), i),
+        Some(Mapping::Double(i, j)) => {
+            let level1 = pointer(cache, valid(inode.double_indirect), i)?;
+            pointer(cache, level1, j)
+        }
+        None => Ok(0), // past the largest file
     }
-    let index = index - DIRECT as u64;
-    if index < POINTERS_PER_BLOCK {
-        return pointer(cache, valid(inode.indirect), index);
-    }
-    let index = index - POINTERS_PER_BLOCK;
-    let level1 = pointer(
-        cache,
-        valid(inode.double_indirect),
-        index / POINTERS_PER_BLOCK,
-    )?;
-    pointer(cache, level1, index % POINTERS_PER_BLOCK)
 }
 
 /// Walks the tree from the root, checking every directory's entries and counting references.
@@ -465,7 +479,7 @@ fn walk_tree<D: BlockDevice>(
     seen: &mut [Seen],
     report: &mut Report,
 ) -> Result<(), Errno> {
-    let root = seen[ROOT as usize];
+    let root = seen.get(ROOT as usize).copied().unwrap_or_default();
     if !root.valid || !root.directory {
         report.add(
             "bad-root",
@@ -477,22 +491,19 @@ fn walk_tree<D: BlockDevice>(
     visited.set(ROOT as usize);
     let mut stack = vec![(ROOT, ROOT)];
     while let Some((dir, parent)) = stack.pop() {
-        let (block, offset) = sb.inode_place(dir);
-        let Some(inode) = Inode::decode(&cache.get(block)?[offset..offset + INODE_SIZE]) else {
+        let Some(inode) = Inode::decode(&inode_bytes(cache, sb, dir)?) else {
             continue;
         };
         let mut names = BTreeSet::new();
-        let mut subdirs = 0;
-        let blocks = (inode.size / BLOCK_SIZE as u64).min(crate::layout::MAX_FILE_BLOCKS);
+        let mut subdirs = 0u32;
+        let blocks = (inode.size / BLOCK_BYTES).min(MAX_FILE_BLOCKS);
         for index in 0..blocks {
             let block = file_block(cache, sb, &inode, index)?;
             if block == 0 {
                 continue; // reported as a hole or a bad pointer already
             }
             let data = *cache.get(block)?;
-            for s in 0..ENTRIES_PER_BLOCK {
-                let slot = index * ENTRIES_PER_BLOCK as u64 + s as u64;
-                let bytes = &data[s * ENTRY_SIZE..(s + 1) * ENTRY_SIZE];
+            for (slot, bytes) in (first_slot(index)..).zip(entries(&data)) {
                 let entry = Entry::decode(bytes);
                 let at = format!("directory {dir} slot {slot}");
                 if slot < 2 {
@@ -582,9 +593,11 @@ fn walk_tree<D: BlockDevice>(
                         format!("{at}: {} appears twice", show(name)),
                     );
                 }
-                seen[entry.ino as usize].refs += 1;
+                if let Some(named) = seen.get_mut(entry.ino as usize) {
+                    named.refs = named.refs.saturating_add(1);
+                }
                 if target.directory {
-                    subdirs += 1;
+                    subdirs = subdirs.saturating_add(1);
                     if visited.get(entry.ino as usize) {
                         report.add(
                             "directory-loop",
@@ -601,7 +614,9 @@ fn walk_tree<D: BlockDevice>(
                 }
             }
         }
-        seen[dir as usize].subdirs = subdirs;
+        if let Some(info) = seen.get_mut(dir as usize) {
+            info.subdirs = subdirs;
+        }
     }
     Ok(())
 }

@@ -15,9 +15,15 @@
 /// The reflected generator polynomial (IEEE 802.3).
 const POLYNOMIAL: u32 = 0xEDB8_8320;
 
-/// The remainder of each byte value, computed at compile time.
-const TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+/// `TABLES[k][b]`: the remainder of byte `b` followed by `k` zero bytes, computed at compile
+/// time. `TABLES[0]` is the classic one-byte table.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a constant's value, computed by the compiler: an index out of range here fails the \
+              build, it cannot happen at run time"
+)]
+const TABLES: [[u32; 256]; 8] = {
+    let mut tables = [[0u32; 256]; 8];
     let mut byte = 0;
     while byte < 256 {
         let mut crc = byte as u32;
@@ -30,28 +36,27 @@ const TABLE: [u32; 256] = {
             };
             bit += 1;
         }
-        table[byte] = crc;
+        tables[0][byte] = crc;
         byte += 1;
     }
-    table
-};
-
-/// `TABLES[k][b]`: the remainder of byte `b` followed by `k` zero bytes.
-const TABLES: [[u32; 256]; 8] = {
-    let mut tables = [[0u32; 256]; 8];
-    tables[0] = TABLE;
     let mut k = 1;
     while k < 8 {
         let mut byte = 0;
         while byte < 256 {
             let previous = tables[k - 1][byte];
-            tables[k][byte] = (previous >> 8) ^ TABLE[(previous & 0xFF) as usize];
+            tables[k][byte] = (previous >> 8) ^ tables[0][(previous & 0xFF) as usize];
             byte += 1;
         }
         k += 1;
     }
     tables
 };
+
+/// `table[byte]`. A table has an entry for each of the 256 values of a byte, so the lookup
+/// always finds one (and the compiler drops the check).
+fn at(table: &[u32; 256], byte: u8) -> u32 {
+    table.get(usize::from(byte)).copied().unwrap_or(0)
+}
 
 /// A CRC-32 computed over several pieces, as if they were one string.
 #[derive(Debug, Clone, Copy)]
@@ -73,21 +78,21 @@ impl Crc32 {
     pub fn update(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let low = self.0 ^ u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            let high = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
-            let t =
-                |k: usize, value: u32, shift: u32| TABLES[k][((value >> shift) & 0xFF) as usize];
-            self.0 = t(7, low, 0)
-                ^ t(6, low, 8)
-                ^ t(5, low, 16)
-                ^ t(4, low, 24)
-                ^ t(3, high, 0)
-                ^ t(2, high, 8)
-                ^ t(1, high, 16)
-                ^ t(0, high, 24);
+            let &[b0, b1, b2, b3, b4, b5, b6, b7] = chunk else {
+                continue; // `chunks_exact(8)` gives eight bytes every time
+            };
+            let [l0, l1, l2, l3] = (self.0 ^ u32::from_le_bytes([b0, b1, b2, b3])).to_le_bytes();
+            self.0 = at(&TABLES[7], l0)
+                ^ at(&TABLES[6], l1)
+                ^ at(&TABLES[5], l2)
+                ^ at(&TABLES[4], l3)
+                ^ at(&TABLES[3], b4)
+                ^ at(&TABLES[2], b5)
+                ^ at(&TABLES[1], b6)
+                ^ at(&TABLES[0], b7);
         }
         for &byte in chunks.remainder() {
-            self.0 = TABLE[((self.0 ^ byte as u32) & 0xFF) as usize] ^ (self.0 >> 8);
+            self.0 = at(&TABLES[0], self.0.to_le_bytes()[0] ^ byte) ^ (self.0 >> 8);
         }
     }
 
@@ -105,6 +110,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    reason = "tests of known inputs: a panic here is a failed test"
+)]
 mod tests {
     use super::*;
 
@@ -127,7 +137,7 @@ mod tests {
         for len in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
             let mut slow = !0u32;
             for &byte in &bytes[..len] {
-                slow = TABLE[((slow ^ byte as u32) & 0xFF) as usize] ^ (slow >> 8);
+                slow = TABLES[0][((slow ^ byte as u32) & 0xFF) as usize] ^ (slow >> 8);
             }
             assert_eq!(crc32(&bytes[..len]), !slow, "{len} bytes");
         }

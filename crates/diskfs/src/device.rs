@@ -10,6 +10,11 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IoError;
 
+/// Block `first + n`: the `n`th of a run starting at `first`; `None` past block `u32::MAX`.
+pub fn nth_block(first: u32, n: usize) -> Option<u32> {
+    first.checked_add(u32::try_from(n).ok()?)
+}
+
 /// A disk of 4 KiB blocks.
 pub trait BlockDevice {
     /// Its size in blocks.
@@ -33,14 +38,14 @@ pub trait BlockDevice {
             .enumerate()
         {
             let block: &mut Block = chunk.try_into().map_err(|_| IoError)?;
-            self.read(first + i as u32, block)?;
+            self.read(nth_block(first, i).ok_or(IoError)?, block)?;
         }
         Ok(())
     }
     /// Writes `blocks` to consecutive blocks from `first` on, in one request if it can.
     fn write_run(&mut self, first: u32, blocks: &[&Block]) -> Result<(), IoError> {
         for (i, block) in blocks.iter().enumerate() {
-            self.write(first + i as u32, block)?;
+            self.write(nth_block(first, i).ok_or(IoError)?, block)?;
         }
         Ok(())
     }
@@ -91,7 +96,10 @@ impl MemoryDisk {
         let mut blocks = self.durable.clone();
         for (i, (block, bytes)) in self.unflushed.iter().enumerate() {
             if keep(i) {
-                blocks[*block as usize] = *bytes;
+                // Every unflushed write was to a block of the disk: `write` checked.
+                if let Some(slot) = blocks.get_mut(*block as usize) {
+                    *slot = *bytes;
+                }
             }
         }
         MemoryDisk {
@@ -111,11 +119,21 @@ impl MemoryDisk {
     }
 
     /// Block `block` as a read would return it.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "a test's helper: the block number is the test's, not the disk's, and one past \
+                  the end is a bug in the test, which the panic reports"
+    )]
     pub fn block(&self, block: u32) -> &Block {
         &self.blocks[block as usize]
     }
 
     /// Overwrites block `block` at once and durably (for tests that corrupt a disk).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "a test's helper: the block number is the test's, not the disk's, and one past \
+                  the end is a bug in the test, which the panic reports"
+    )]
     pub fn poke(&mut self, block: u32, bytes: &Block) {
         self.blocks[block as usize] = *bytes;
         self.durable[block as usize] = *bytes;
@@ -126,7 +144,7 @@ impl MemoryDisk {
         match &mut self.budget {
             Some(0) => Err(IoError),
             Some(n) => {
-                *n -= 1;
+                *n = n.saturating_sub(1);
                 Ok(())
             }
             None => Ok(()),
@@ -142,7 +160,7 @@ impl BlockDevice for MemoryDisk {
     fn read(&mut self, block: u32, buf: &mut Block) -> Result<(), IoError> {
         let bytes = self.blocks.get(block as usize).ok_or(IoError)?;
         buf.copy_from_slice(bytes);
-        self.requests += 1;
+        self.requests = self.requests.saturating_add(1);
         Ok(())
     }
 
@@ -151,8 +169,8 @@ impl BlockDevice for MemoryDisk {
         let slot = self.blocks.get_mut(block as usize).ok_or(IoError)?;
         slot.copy_from_slice(buf);
         self.unflushed.push((block, *buf));
-        self.writes += 1;
-        self.requests += 1;
+        self.writes = self.writes.saturating_add(1);
+        self.requests = self.requests.saturating_add(1);
         Ok(())
     }
 
@@ -163,16 +181,16 @@ impl BlockDevice for MemoryDisk {
 
     fn read_run(&mut self, first: u32, bytes: &mut [u8]) -> Result<(), IoError> {
         let count = bytes.len() / crate::layout::BLOCK_SIZE;
-        if first as usize + count > self.blocks.len() || count > self.max_run() {
-            return Err(IoError);
+        let run = self
+            .blocks
+            .get(first as usize..)
+            .and_then(|rest| rest.get(..count))
+            .filter(|_| count <= self.max_run())
+            .ok_or(IoError)?;
+        for (chunk, block) in bytes.chunks_exact_mut(crate::layout::BLOCK_SIZE).zip(run) {
+            chunk.copy_from_slice(block);
         }
-        for (i, chunk) in bytes
-            .chunks_exact_mut(crate::layout::BLOCK_SIZE)
-            .enumerate()
-        {
-            chunk.copy_from_slice(&self.blocks[first as usize + i]);
-        }
-        self.requests += 1;
+        self.requests = self.requests.saturating_add(1);
         Ok(())
     }
 
@@ -184,22 +202,25 @@ impl BlockDevice for MemoryDisk {
         // part-way keeps any subset of them.
         for (i, block) in blocks.iter().enumerate() {
             self.spend()?;
-            let at = first + i as u32;
+            let at = nth_block(first, i).ok_or(IoError)?;
             let slot = self.blocks.get_mut(at as usize).ok_or(IoError)?;
             slot.copy_from_slice(*block);
             self.unflushed.push((at, **block));
-            self.writes += 1;
+            self.writes = self.writes.saturating_add(1);
         }
-        self.requests += 1;
+        self.requests = self.requests.saturating_add(1);
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), IoError> {
         self.spend()?;
         for (block, bytes) in self.unflushed.drain(..) {
-            self.durable[block as usize] = bytes;
+            // `write` checked the block number.
+            if let Some(slot) = self.durable.get_mut(block as usize) {
+                *slot = bytes;
+            }
         }
-        self.flushes += 1;
+        self.flushes = self.flushes.saturating_add(1);
         Ok(())
     }
 }

@@ -19,9 +19,11 @@ use crate::device::BlockDevice;
 use crate::index::DirIndex;
 use crate::journal::{Journal, Replay};
 use crate::layout::{
-    get32, put32, Block, Entry, Inode, Superblock, Violation, BITS_PER_BLOCK, BLOCK_SIZE, DIRECT,
-    ENTRIES_PER_BLOCK, ENTRY_SIZE, INODE_SIZE, KIND_DIRECTORY, KIND_REGULAR, MAX_FILE_BLOCKS,
-    NAME_MAX, PERM_MASK, POINTERS_PER_BLOCK, ROOT, S_IFDIR, S_IFREG, ZERO_BLOCK,
+    bytes_at, bytes_at_mut, directory_block, entries, entry_bytes, entry_bytes_mut, entry_place,
+    first_slot, pointer_at, set_pointer_at, Block, Entry, Inode, Mapping, Superblock, Violation,
+    BITS_PER_BLOCK, BLOCK_BYTES, BLOCK_SIZE, DIRECT, ENTRIES_PER_BLOCK, ENTRY_SIZE, FIRST_DOUBLE,
+    FIRST_INDIRECT, KIND_DIRECTORY, KIND_REGULAR, MAX_FILE_SIZE, NAME_MAX, PERM_MASK,
+    POINTERS_PER_BLOCK, ROOT, S_IFDIR, S_IFREG, ZERO_BLOCK,
 };
 use abi::Errno;
 use alloc::collections::BTreeMap;
@@ -45,6 +47,10 @@ const MAX_FREE_STEP: u64 = 1024;
 /// Indirect blocks one step can touch: the indirect, the double indirect and two of its
 /// children.
 const INDIRECT_RESERVE: usize = 4;
+/// Bytes in a directory entry, as a `u64` like file sizes.
+const ENTRY_BYTES: u64 = ENTRY_SIZE as u64;
+/// Bits in a bitmap block, as a `u64` (bit numbers are computed in `u64`, which cannot overflow).
+const BITS: u64 = BITS_PER_BLOCK as u64;
 
 /// What mounting found.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +80,7 @@ impl core::fmt::Display for Refusal {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}", self.first)?;
         if self.count > 1 {
-            write!(f, " (and {} more)", self.count - 1)?;
+            write!(f, " (and {} more)", self.count.saturating_sub(1))?;
         }
         Ok(())
     }
@@ -134,7 +140,31 @@ pub struct DiskFs<D: BlockDevice> {
 /// the bitmap blocks of the data blocks, the inode, the block with the tail, the pointer blocks
 /// cleared, and the bitmap blocks of the pointer blocks freed.
 fn free_reserve(step: u64, bitmap: u64) -> usize {
-    step.min(bitmap) as usize + 2 + 2 * INDIRECT_RESERVE
+    (step.min(bitmap) as usize).saturating_add(2 + 2 * INDIRECT_RESERVE)
+}
+
+/// Blocks one write step of `step` data blocks may change, on a disk of `bitmap` bitmap blocks:
+/// the data blocks, the bitmap blocks of those and of up to four new pointer blocks, the inode,
+/// and the pointer blocks.
+fn write_reserve(step: u64, bitmap: u64) -> usize {
+    let bitmaps = step.saturating_add(4).min(bitmap) as usize;
+    (step as usize)
+        .saturating_add(bitmaps)
+        .saturating_add(1 + INDIRECT_RESERVE)
+}
+
+/// Where bit `bit` of a bitmap block is: (its byte, the mask for it in that byte).
+fn bit_place(bit: u64) -> (usize, u8) {
+    ((bit / 8) as usize, 1 << (bit % 8))
+}
+
+/// Copies the start of `from` into `to`, as much as fits in both; returns how much.
+fn copy_prefix(to: &mut [u8], from: &[u8]) -> usize {
+    let len = to.len().min(from.len());
+    if let (Some(to), Some(from)) = (to.get_mut(..len), from.get(..len)) {
+        to.copy_from_slice(from);
+    }
+    len
 }
 
 /// A directory entry's kind byte for `kind`.
@@ -181,7 +211,7 @@ impl<D: BlockDevice> DiskFs<D> {
         let started = clock();
         let (journal, replay) = Journal::replay(&mut device, &sb).map_err(refuse)?;
         let replayed = clock();
-        let capacity = cache_blocks.max(2 * journal.capacity() + 64);
+        let capacity = cache_blocks.max(journal.capacity().saturating_mul(2).saturating_add(64));
         let mut cache = Cache::new(device, capacity);
         let report = check::check(&mut cache, &sb).map_err(|_| {
             refuse(Violation::new(
@@ -193,22 +223,23 @@ impl<D: BlockDevice> DiskFs<D> {
         if let Some(first) = report.violations.first() {
             return Err(Refusal {
                 first: first.clone(),
-                count: report.violations.len() + report.more,
+                count: report.violations.len().saturating_add(report.more),
             });
         }
         let log = journal.capacity();
         let bitmap = sb.block_bitmap_blocks as u64;
         let write_step = (1..=MAX_WRITE_STEP)
             .rev()
-            .find(|&n| n as usize + (n + 4).min(bitmap) as usize + 1 + INDIRECT_RESERVE <= log)
+            .find(|&n| write_reserve(n, bitmap) <= log)
             .unwrap_or(1);
         let free_step = (1..=MAX_FREE_STEP)
             .rev()
             .find(|&n| free_reserve(n, bitmap) <= log)
             .unwrap_or(1);
         let mut fs = DiskFs {
-            free_blocks: sb.block_count - report.blocks_used,
-            free_inodes: sb.inode_count - report.inodes_used,
+            // The check counted only blocks and inodes that exist: these do not saturate.
+            free_blocks: sb.block_count.saturating_sub(report.blocks_used),
+            free_inodes: sb.inode_count.saturating_sub(report.inodes_used),
             sb,
             cache,
             journal,
@@ -246,8 +277,9 @@ impl<D: BlockDevice> DiskFs<D> {
                 replay,
                 check: report,
                 orphans_freed: orphans.len(),
-                replay_ticks: replayed - started,
-                check_ticks: checked - replayed,
+                // A counter that wraps: the difference is right across the wrap.
+                replay_ticks: replayed.wrapping_sub(started),
+                check_ticks: checked.wrapping_sub(replayed),
             },
         ))
     }
@@ -337,7 +369,7 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Makes room in the log for `blocks` more changed blocks.
     fn reserve(&mut self, blocks: usize) -> Result<(), Errno> {
-        if self.journal.pending() + blocks > self.journal.capacity() {
+        if self.journal.pending().saturating_add(blocks) > self.journal.capacity() {
             self.sync()?;
         }
         Ok(())
@@ -345,14 +377,14 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Block `block`, to change within the running transaction.
     fn modify(&mut self, block: u32) -> Result<&mut Block, Errno> {
-        self.changes += 1;
+        self.changes = self.changes.wrapping_add(1); // only ever compared for a difference
         self.journal.note(block);
         self.cache.get_mut(block)
     }
 
     /// Block `block`, zeroed, to fill within the running transaction.
     fn fresh(&mut self, block: u32) -> Result<&mut Block, Errno> {
-        self.changes += 1;
+        self.changes = self.changes.wrapping_add(1);
         self.journal.note(block);
         self.cache.zeroed_mut(block)
     }
@@ -361,16 +393,14 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Inode `ino`, in use (`ENOENT` if free or out of range; `EIO` if corrupt).
     fn inode(&mut self, ino: Ino) -> Result<Inode, Errno> {
-        if ino == 0 || ino > u64::from(self.sb.inode_count) {
-            return Err(Errno::ENOENT);
-        }
-        let (block, offset) = self.sb.inode_place(ino as u32);
-        let inode = Inode::decode(&self.cache.get(block)?[offset..offset + INODE_SIZE])
-            .ok_or(Errno::EIO)?;
+        let ino = u32::try_from(ino).map_err(|_| Errno::ENOENT)?;
+        let (block, offset) = self.sb.inode_place(ino).ok_or(Errno::ENOENT)?;
+        let bytes = bytes_at(self.cache.get(block)?, offset).ok_or(Errno::EIO)?;
+        let inode = Inode::decode(bytes).ok_or(Errno::EIO)?;
         if inode.mode == 0 {
             return Err(Errno::ENOENT);
         }
-        if inode.size > MAX_FILE_BLOCKS * BLOCK_SIZE as u64 {
+        if inode.size > MAX_FILE_SIZE {
             return Err(Errno::EIO);
         }
         Ok(inode)
@@ -378,8 +408,8 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Writes inode `ino`.
     fn put_inode(&mut self, ino: u32, inode: &Inode) -> Result<(), Errno> {
-        let (block, offset) = self.sb.inode_place(ino);
-        inode.encode(&mut self.modify(block)?[offset..offset + INODE_SIZE]);
+        let (block, offset) = self.sb.inode_place(ino).ok_or(Errno::EIO)?;
+        inode.encode(bytes_at_mut(self.modify(block)?, offset).ok_or(Errno::EIO)?);
         Ok(())
     }
 
@@ -395,33 +425,41 @@ impl<D: BlockDevice> DiskFs<D> {
     /// Finds a clear bit in the bitmap at `start` of `blocks` blocks, from bit `hint`, below
     /// `limit`; sets it.
     fn take_bit(&mut self, start: u32, blocks: u32, hint: u32, limit: u32) -> Result<u32, Errno> {
-        let total = blocks * BITS_PER_BLOCK;
-        for pass in 0..2 {
-            let (from, to) = if pass == 0 { (hint, total) } else { (0, hint) };
+        let total = u64::from(blocks).saturating_mul(BITS);
+        let hint = u64::from(hint).min(total);
+        for (from, to) in [(hint, total), (0, hint)] {
             let mut bit = from;
             while bit < to {
-                let block = start + bit / BITS_PER_BLOCK;
+                let block = u32::try_from(bit / BITS)
+                    .ok()
+                    .and_then(|n| start.checked_add(n))
+                    .ok_or(Errno::EIO)?;
+                let within = bit % BITS;
+                let block_base = bit.saturating_sub(within); // the block's first bit
                 let data = self.cache.get(block)?;
-                let mut found = None;
-                let first_byte = (bit % BITS_PER_BLOCK / 8) as usize;
-                for (i, &byte) in data.iter().enumerate().skip(first_byte) {
-                    if byte != 0xFF {
-                        found = Some(i * 8 + (!byte).trailing_zeros() as usize);
-                        break;
-                    }
-                }
-                let block_base = bit - bit % BITS_PER_BLOCK;
-                match found {
-                    Some(offset) if block_base + (offset as u32) < to => {
-                        let index = block_base + offset as u32;
-                        if index >= limit {
+                let first_byte = (within / 8) as usize;
+                let found = data
+                    .iter()
+                    .enumerate()
+                    .skip(first_byte)
+                    .find(|&(_, &byte)| byte != 0xFF)
+                    .and_then(|(i, byte)| {
+                        let i = u64::try_from(i).ok()?;
+                        i.checked_mul(8)?
+                            .checked_add(u64::from((!byte).trailing_zeros()))
+                    });
+                match found.map(|offset| (offset, block_base.saturating_add(offset))) {
+                    Some((offset, index)) if index < to => {
+                        if index >= u64::from(limit) {
                             return Err(Errno::EIO); // the padding bits must be set
                         }
-                        let byte = &mut self.modify(block)?[offset / 8];
-                        *byte |= 1 << (offset % 8);
+                        let index = u32::try_from(index).map_err(|_| Errno::EIO)?;
+                        let (at, mask) = bit_place(offset);
+                        let byte = self.modify(block)?.get_mut(at).ok_or(Errno::EIO)?;
+                        *byte |= mask;
                         return Ok(index);
                     }
-                    _ => bit = block_base + BITS_PER_BLOCK,
+                    _ => bit = block_base.saturating_add(BITS),
                 }
             }
         }
@@ -430,21 +468,21 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Clears bit `index` of the bitmap at `start`.
     fn clear_bit(&mut self, start: u32, index: u32) -> Result<(), Errno> {
-        let block = start + index / BITS_PER_BLOCK;
-        let offset = (index % BITS_PER_BLOCK) as usize;
-        let byte = &mut self.modify(block)?[offset / 8];
-        if *byte & (1 << (offset % 8)) == 0 {
+        let block = start
+            .checked_add(index / BITS_PER_BLOCK)
+            .ok_or(Errno::EIO)?;
+        let (at, mask) = bit_place(u64::from(index % BITS_PER_BLOCK));
+        let byte = self.modify(block)?.get_mut(at).ok_or(Errno::EIO)?;
+        if *byte & mask == 0 {
             return Err(Errno::EIO); // freeing something free: the disk is not what it seemed
         }
-        *byte &= !(1 << (offset % 8));
+        *byte &= !mask;
         Ok(())
     }
 
     /// Allocates a data block (its contents are the caller's to fill).
     fn alloc_block(&mut self) -> Result<u32, Errno> {
-        if self.free_blocks == 0 {
-            return Err(Errno::ENOSPC);
-        }
+        let free_after = self.free_blocks.checked_sub(1).ok_or(Errno::ENOSPC)?;
         let (start, blocks, hint) = (
             self.sb.block_bitmap_start,
             self.sb.block_bitmap_blocks,
@@ -454,8 +492,8 @@ impl<D: BlockDevice> DiskFs<D> {
         if block < self.sb.data_start {
             return Err(Errno::EIO);
         }
-        self.free_blocks -= 1;
-        self.block_hint = block + 1;
+        self.free_blocks = free_after;
+        self.block_hint = block.saturating_add(1);
         Ok(block)
     }
 
@@ -465,37 +503,37 @@ impl<D: BlockDevice> DiskFs<D> {
             return Err(Errno::EIO);
         }
         self.clear_bit(self.sb.block_bitmap_start, block)?;
-        self.free_blocks += 1;
+        self.free_blocks = self.free_blocks.saturating_add(1);
         Ok(())
     }
 
     /// Allocates an inode number.
     fn alloc_inode(&mut self) -> Result<u32, Errno> {
-        if self.free_inodes == 0 {
-            return Err(Errno::ENOSPC);
-        }
+        let free_after = self.free_inodes.checked_sub(1).ok_or(Errno::ENOSPC)?;
         let (start, blocks, hint) = (
             self.sb.inode_bitmap_start,
             self.sb.inode_bitmap_blocks,
             self.inode_hint,
         );
-        let ino = self.take_bit(start, blocks, hint, self.sb.inode_count + 1)?;
-        self.free_inodes -= 1;
-        self.inode_hint = ino + 1;
+        // Inodes are numbered from 1, and inode_count is below u32::MAX: the limit fits.
+        let limit = self.sb.inode_count.saturating_add(1);
+        let ino = self.take_bit(start, blocks, hint, limit)?;
+        self.free_inodes = free_after;
+        self.inode_hint = ino.saturating_add(1);
         Ok(ino)
     }
 
     // ---- block maps ----
 
     /// Entry `slot` of pointer block `block` (0 when `block` is 0).
-    fn pointer(&mut self, block: u32, slot: u64) -> Result<u32, Errno> {
+    fn pointer(&mut self, block: u32, slot: usize) -> Result<u32, Errno> {
         if block == 0 {
             return Ok(0);
         }
         if !self.sb.is_data(block) {
             return Err(Errno::EIO);
         }
-        let value = get32(self.cache.get(block)?, slot as usize * 4);
+        let value = pointer_at(self.cache.get(block)?, slot).ok_or(Errno::EIO)?;
         if value != 0 && !self.sb.is_data(value) {
             return Err(Errno::EIO);
         }
@@ -503,31 +541,27 @@ impl<D: BlockDevice> DiskFs<D> {
     }
 
     /// Sets entry `slot` of pointer block `block`.
-    fn set_pointer(&mut self, block: u32, slot: u64, value: u32) -> Result<(), Errno> {
-        put32(self.modify(block)?, slot as usize * 4, value);
-        Ok(())
+    fn set_pointer(&mut self, block: u32, slot: usize, value: u32) -> Result<(), Errno> {
+        set_pointer_at(self.modify(block)?, slot, value).ok_or(Errno::EIO)
     }
 
     /// The disk block holding block `index` of a file, or 0 for a hole.
     fn map(&mut self, inode: &Inode, index: u64) -> Result<u32, Errno> {
-        if index < DIRECT as u64 {
-            let block = inode.direct[index as usize];
-            return if block == 0 || self.sb.is_data(block) {
-                Ok(block)
-            } else {
-                Err(Errno::EIO)
-            };
+        match Mapping::of(index).ok_or(Errno::EFBIG)? {
+            Mapping::Direct(i) => {
+                let block = inode.direct.get(i).copied().ok_or(Errno::EIO)?;
+                if block == 0 || self.sb.is_data(block) {
+                    Ok(block)
+                } else {
+                    Err(Errno::EIO)
+                }
+            }
+            Mapping::Indirect(i) => self.pointer(inode.indirect, i),
+            Mapping::Double(i, j) => {
+                let level1 = self.pointer(inode.double_indirect, i)?;
+                self.pointer(level1, j)
+            }
         }
-        let index = index - DIRECT as u64;
-        if index < POINTERS_PER_BLOCK {
-            return self.pointer(inode.indirect, index);
-        }
-        let index = index - POINTERS_PER_BLOCK;
-        if index >= POINTERS_PER_BLOCK * POINTERS_PER_BLOCK {
-            return Err(Errno::EFBIG);
-        }
-        let level1 = self.pointer(inode.double_indirect, index / POINTERS_PER_BLOCK)?;
-        self.pointer(level1, index % POINTERS_PER_BLOCK)
     }
 
     /// A pointer block for `*slot`, allocated and zeroed if it is 0.
@@ -548,24 +582,24 @@ impl<D: BlockDevice> DiskFs<D> {
         if existing != 0 {
             return Ok((existing, false));
         }
-        if index < DIRECT as u64 {
-            let block = self.alloc_block()?;
-            self.fresh(block)?;
-            inode.direct[index as usize] = block;
-            return Ok((block, true));
-        }
-        let rest = index - DIRECT as u64;
-        let (table, slot) = if rest < POINTERS_PER_BLOCK {
-            (self.pointer_block(&mut inode.indirect)?, rest)
-        } else {
-            let rest = rest - POINTERS_PER_BLOCK;
-            let top = self.pointer_block(&mut inode.double_indirect)?;
-            let mut level1 = self.pointer(top, rest / POINTERS_PER_BLOCK)?;
-            if level1 == 0 {
-                level1 = self.pointer_block(&mut 0)?;
-                self.set_pointer(top, rest / POINTERS_PER_BLOCK, level1)?;
+        let (table, slot) = match Mapping::of(index).ok_or(Errno::EFBIG)? {
+            Mapping::Direct(i) => {
+                let pointer = inode.direct.get_mut(i).ok_or(Errno::EIO)?;
+                let block = self.alloc_block()?;
+                self.fresh(block)?;
+                *pointer = block;
+                return Ok((block, true));
             }
-            (level1, rest % POINTERS_PER_BLOCK)
+            Mapping::Indirect(i) => (self.pointer_block(&mut inode.indirect)?, i),
+            Mapping::Double(i, j) => {
+                let top = self.pointer_block(&mut inode.double_indirect)?;
+                let mut level1 = self.pointer(top, i)?;
+                if level1 == 0 {
+                    level1 = self.pointer_block(&mut 0)?;
+                    self.set_pointer(top, i, level1)?;
+                }
+                (level1, j)
+            }
         };
         let block = self.alloc_block()?;
         self.fresh(block)?;
@@ -577,28 +611,32 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Entry `slot` of a directory.
     fn dir_entry(&mut self, dir: &Inode, slot: u64) -> Result<Entry, Errno> {
-        let block = self.map(dir, slot / ENTRIES_PER_BLOCK as u64)?;
+        let (index, at) = entry_place(slot);
+        let block = self.map(dir, index)?;
         if block == 0 {
             return Err(Errno::EIO);
         }
-        let at = (slot % ENTRIES_PER_BLOCK as u64) as usize * ENTRY_SIZE;
-        Ok(Entry::decode(&self.cache.get(block)?[at..at + ENTRY_SIZE]))
+        let bytes = entry_bytes(self.cache.get(block)?, at).ok_or(Errno::EIO)?;
+        Ok(Entry::decode(bytes))
     }
 
     /// Writes entry `slot` of directory `dir` (and its index, if it has one).
     fn put_entry(&mut self, dir: u32, slot: u64, entry: &Entry) -> Result<(), Errno> {
         let inode = self.inode(dir.into())?;
-        let block = self.map(&inode, slot / ENTRIES_PER_BLOCK as u64)?;
+        let (index, at) = entry_place(slot);
+        let block = self.map(&inode, index)?;
         if block == 0 {
             return Err(Errno::EIO);
         }
-        let at = (slot % ENTRIES_PER_BLOCK as u64) as usize * ENTRY_SIZE;
-        entry.encode(&mut self.modify(block)?[at..at + ENTRY_SIZE]);
+        entry.encode(entry_bytes_mut(self.modify(block)?, at).ok_or(Errno::EIO)?);
         if slot >= 2 {
             if let Some(index) = self.indexes.get_mut(&dir) {
                 let before = index.len();
                 index.set(slot, entry);
-                self.indexed = (self.indexed + index.len()).saturating_sub(before);
+                self.indexed = self
+                    .indexed
+                    .saturating_add(index.len())
+                    .saturating_sub(before);
                 if self.indexed > INDEX_LIMIT {
                     // Memory before speed: the next searches scan (and index) afresh.
                     self.indexes.clear();
@@ -614,11 +652,11 @@ impl<D: BlockDevice> DiskFs<D> {
         if let Some(index) = self.indexes.get(&dir) {
             return Ok(index.find(name));
         }
-        let blocks = inode.size / BLOCK_SIZE as u64;
+        let blocks = inode.size / BLOCK_BYTES;
         if blocks >= INDEX_MIN_BLOCKS && self.indexed < INDEX_LIMIT {
             let index = self.build_index(inode)?;
             let found = index.find(name);
-            self.indexed += index.len();
+            self.indexed = self.indexed.saturating_add(index.len());
             self.indexes.insert(dir, index);
             return Ok(found);
         }
@@ -629,18 +667,17 @@ impl<D: BlockDevice> DiskFs<D> {
                 return Err(Errno::EIO);
             }
             let data = self.cache.get(block)?;
-            for s in 0..ENTRIES_PER_BLOCK {
-                let slot = index * ENTRIES_PER_BLOCK as u64 + s as u64;
-                let bytes = &data[s * ENTRY_SIZE..(s + 1) * ENTRY_SIZE];
+            for (slot, bytes) in (first_slot(index)..).zip(entries(data)) {
                 if slot < 2 {
                     continue;
                 }
-                if get32(bytes, 0) == 0 {
+                let [i0, i1, i2, i3, name_len, _, _, _, ref stored @ ..] = *bytes;
+                if u32::from_le_bytes([i0, i1, i2, i3]) == 0 {
                     empty = empty.or(Some(slot));
                     continue;
                 }
                 // The length and the name in place: no copy for the entries that differ.
-                if bytes[4] as usize == name.len() && &bytes[8..8 + name.len()] == name {
+                if usize::from(name_len) == name.len() && stored.get(..name.len()) == Some(name) {
                     return Ok((Some((slot, Entry::decode(bytes))), empty));
                 }
             }
@@ -651,19 +688,15 @@ impl<D: BlockDevice> DiskFs<D> {
     /// Reads every entry of a directory into an index.
     fn build_index(&mut self, inode: &Inode) -> Result<DirIndex, Errno> {
         let mut index = DirIndex::default();
-        for i in 0..inode.size / BLOCK_SIZE as u64 {
+        for i in 0..inode.size / BLOCK_BYTES {
             let block = self.map(inode, i)?;
             if block == 0 {
                 return Err(Errno::EIO);
             }
             let data = self.cache.get(block)?;
-            for s in 0..ENTRIES_PER_BLOCK {
-                let slot = i * ENTRIES_PER_BLOCK as u64 + s as u64;
+            for (slot, bytes) in (first_slot(i)..).zip(entries(data)) {
                 if slot >= 2 {
-                    index.set(
-                        slot,
-                        &Entry::decode(&data[s * ENTRY_SIZE..(s + 1) * ENTRY_SIZE]),
-                    );
+                    index.set(slot, &Entry::decode(bytes));
                 }
             }
         }
@@ -676,12 +709,13 @@ impl<D: BlockDevice> DiskFs<D> {
         let slot = match empty {
             Some(slot) => slot,
             None => {
-                let index = inode.size / BLOCK_SIZE as u64;
+                let index = inode.size / BLOCK_BYTES;
+                let size = inode.size.checked_add(BLOCK_BYTES).ok_or(Errno::EFBIG)?;
                 self.map_alloc(&mut inode, index)?;
-                inode.size += BLOCK_SIZE as u64;
-                let first = index * ENTRIES_PER_BLOCK as u64;
+                inode.size = size;
+                let first = first_slot(index);
                 if let Some(dir_index) = self.indexes.get_mut(&dir) {
-                    for slot in first..first + ENTRIES_PER_BLOCK as u64 {
+                    for slot in (first..).take(ENTRIES_PER_BLOCK) {
                         dir_index.set(slot, &Entry::new(0, 0, b""));
                     }
                 }
@@ -699,7 +733,7 @@ impl<D: BlockDevice> DiskFs<D> {
         if let Some(index) = self.indexes.get(&ino) {
             return Ok(!index.is_empty());
         }
-        for slot in 2..dir.size / ENTRY_SIZE as u64 {
+        for slot in 2..dir.size / ENTRY_BYTES {
             if self.dir_entry(dir, slot)?.ino != 0 {
                 return Ok(true);
             }
@@ -762,21 +796,24 @@ impl<D: BlockDevice> DiskFs<D> {
         self.reserve(2)?;
         self.put_inode(ino, &Inode::default())?;
         self.clear_bit(self.sb.inode_bitmap_start, ino)?;
-        self.free_inodes += 1;
+        self.free_inodes = self.free_inodes.saturating_add(1);
         Ok(())
     }
 
     /// Cuts inode `ino` to `len` bytes (less than its size), a step at a time.
     fn shrink(&mut self, ino: u32, len: u64) -> Result<(), Errno> {
         let mut inode = self.inode(ino.into())?;
-        let keep = len.div_ceil(BLOCK_SIZE as u64);
-        let tail = (len % BLOCK_SIZE as u64) as usize;
+        let keep = len.div_ceil(BLOCK_BYTES);
+        let tail = (len % BLOCK_BYTES) as usize;
         if tail != 0 && len < inode.size {
-            // The bytes past the new end must read as zeros if the file grows again.
-            let block = self.map(&inode, keep - 1)?;
+            // The bytes past the new end must read as zeros if the file grows again. They are
+            // in the last block kept, block len / BLOCK_SIZE.
+            let block = self.map(&inode, len / BLOCK_BYTES)?;
             if block != 0 {
                 self.reserve(1)?;
-                self.modify(block)?[tail..].fill(0);
+                if let Some(past_end) = self.modify(block)?.get_mut(tail..) {
+                    past_end.fill(0);
+                }
             }
         }
         let mut top = inode.blocks().max(keep);
@@ -791,7 +828,7 @@ impl<D: BlockDevice> DiskFs<D> {
             inode.size = if low == keep {
                 len.min(inode.size)
             } else {
-                low * BLOCK_SIZE as u64
+                low.saturating_mul(BLOCK_BYTES) // low < the file's blocks: no overflow
             };
             inode.modified = self.clock;
             inode.changed = self.clock;
@@ -810,31 +847,25 @@ impl<D: BlockDevice> DiskFs<D> {
             return Ok(());
         }
         self.free_block(block)?;
-        if index < DIRECT as u64 {
-            inode.direct[index as usize] = 0;
-            return Ok(());
-        }
-        let rest = index - DIRECT as u64;
-        let (table, slot) = if rest < POINTERS_PER_BLOCK {
-            (inode.indirect, rest)
-        } else {
-            let rest = rest - POINTERS_PER_BLOCK;
-            (
-                self.pointer(inode.double_indirect, rest / POINTERS_PER_BLOCK)?,
-                rest % POINTERS_PER_BLOCK,
-            )
+        let (table, slot) = match Mapping::of(index).ok_or(Errno::EFBIG)? {
+            Mapping::Direct(i) => {
+                *inode.direct.get_mut(i).ok_or(Errno::EIO)? = 0;
+                return Ok(());
+            }
+            Mapping::Indirect(i) => (inode.indirect, i),
+            Mapping::Double(i, j) => (self.pointer(inode.double_indirect, i)?, j),
         };
         self.set_pointer(table, slot, 0)
     }
 
     /// Frees the indirect blocks that only cover file blocks `from` onwards.
     fn trim_indirect(&mut self, inode: &mut Inode, from: u64) -> Result<(), Errno> {
-        let first_indirect = DIRECT as u64;
-        let first_double = first_indirect + POINTERS_PER_BLOCK;
         if inode.double_indirect != 0 {
             let top = inode.double_indirect;
-            for j in 0..POINTERS_PER_BLOCK {
-                if first_double + j * POINTERS_PER_BLOCK < from {
+            // The first file block that each indirect block listed in `top` maps.
+            let bases = (FIRST_DOUBLE..).step_by(POINTERS_PER_BLOCK as usize);
+            for (j, base) in (0..POINTERS_PER_BLOCK as usize).zip(bases) {
+                if base < from {
                     continue;
                 }
                 let level1 = self.pointer(top, j)?;
@@ -843,12 +874,12 @@ impl<D: BlockDevice> DiskFs<D> {
                     self.set_pointer(top, j, 0)?;
                 }
             }
-            if first_double >= from {
+            if FIRST_DOUBLE >= from {
                 self.free_block(top)?;
                 inode.double_indirect = 0;
             }
         }
-        if inode.indirect != 0 && first_indirect >= from {
+        if inode.indirect != 0 && FIRST_INDIRECT >= from {
             self.free_block(inode.indirect)?;
             inode.indirect = 0;
         }
@@ -898,27 +929,30 @@ impl<D: BlockDevice> DiskFs<D> {
         if inode.is_directory() {
             return Err(Errno::EISDIR);
         }
-        if offset >= inode.size {
+        let Some(left) = inode.size.checked_sub(offset).filter(|&left| left > 0) else {
             return Ok(0);
-        }
-        let n = buf.len().min((inode.size - offset) as usize);
+        };
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let mut done = 0;
-        while done < n {
-            let position = offset + done as u64;
-            let index = position / BLOCK_SIZE as u64;
-            let at = (position % BLOCK_SIZE as u64) as usize;
-            let len = (BLOCK_SIZE - at).min(n - done);
+        while let Some(out) = buf.get_mut(done..n).filter(|out| !out.is_empty()) {
+            // done < n <= the bytes left after offset: the sum stays inside the file.
+            let position = offset.saturating_add(done as u64);
+            let index = position / BLOCK_BYTES;
+            let at = (position % BLOCK_BYTES) as usize;
             let block = self.map(&inode, index)?;
             if block != 0 && !self.cache.contains(block) {
                 self.read_ahead(&inode, index, block)?;
             }
-            let out = &mut buf[done..done + len];
-            if block == 0 {
-                out.fill(0);
+            let data = if block == 0 {
+                &ZERO_BLOCK
             } else {
-                out.copy_from_slice(&self.cache.get(block)?[at..at + len]);
+                self.cache.get(block)?
+            };
+            let copied = copy_prefix(out, data.get(at..).unwrap_or_default());
+            if copied == 0 {
+                return Err(Errno::EIO); // `at` is inside the block, so this never happens
             }
-            done += len;
+            done = done.saturating_add(copied);
         }
         Ok(n)
     }
@@ -928,25 +962,34 @@ impl<D: BlockDevice> DiskFs<D> {
     /// longest run: a file written in one go is mostly contiguous, so reading it costs one
     /// request per run instead of one per block.
     fn read_ahead(&mut self, inode: &Inode, index: u64, block: u32) -> Result<(), Errno> {
-        let limit = self.cache.device().max_run() as u64;
-        let mut count = 1u64;
-        while count < limit && index + count < inode.blocks() {
-            let next = self.map(inode, index + count)?;
-            if next != block + count as u32 || self.cache.contains(next) {
+        let limit = self.cache.device().max_run();
+        let mut count: u32 = 1;
+        while (count as usize) < limit {
+            let (Some(next_index), Some(expected)) =
+                (index.checked_add(count.into()), block.checked_add(count))
+            else {
+                break;
+            };
+            if next_index >= inode.blocks() {
                 break;
             }
-            count += 1;
+            let next = self.map(inode, next_index)?;
+            if next != expected || self.cache.contains(next) {
+                break;
+            }
+            count = count.saturating_add(1);
         }
         self.cache.fill_run(block, count as usize)
     }
 
     /// Writes `data` at `offset`; a full disk cuts the write short (`ENOSPC` if nothing fit).
     pub fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        let max = MAX_FILE_BLOCKS * BLOCK_SIZE as u64;
-        if offset >= max && !data.is_empty() {
+        if offset >= MAX_FILE_SIZE && !data.is_empty() {
             return Err(Errno::EFBIG);
         }
-        let data = &data[..data.len().min((max - offset.min(max)) as usize)];
+        // What fits below the largest file size; from here on, offset + done cannot overflow.
+        let room = usize::try_from(MAX_FILE_SIZE.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let data = data.get(..room).unwrap_or(data);
         self.guard(|fs| {
             let inode = fs.inode(ino)?;
             if inode.is_directory() {
@@ -954,23 +997,19 @@ impl<D: BlockDevice> DiskFs<D> {
             }
             let mut done = 0;
             let bitmap = fs.sb.block_bitmap_blocks as u64;
-            let reserve = fs.write_step as usize
-                + (fs.write_step + 4).min(bitmap) as usize
-                + 1
-                + INDIRECT_RESERVE;
+            let reserve = write_reserve(fs.write_step, bitmap);
             while done < data.len() {
                 fs.reserve(reserve)?;
                 let mut inode = fs.inode(ino)?;
-                let first = (offset + done as u64) / BLOCK_SIZE as u64;
+                let first = offset.saturating_add(done as u64) / BLOCK_BYTES;
                 let mut outcome = Ok(());
-                while done < data.len() {
-                    let position = offset + done as u64;
-                    let index = position / BLOCK_SIZE as u64;
-                    if index >= first + fs.write_step {
+                while let Some(rest) = data.get(done..).filter(|rest| !rest.is_empty()) {
+                    let position = offset.saturating_add(done as u64);
+                    let index = position / BLOCK_BYTES;
+                    if index >= first.saturating_add(fs.write_step) {
                         break;
                     }
-                    let at = (position % BLOCK_SIZE as u64) as usize;
-                    let len = (BLOCK_SIZE - at).min(data.len() - done);
+                    let at = (position % BLOCK_BYTES) as usize;
                     let block = match fs.map_alloc(&mut inode, index) {
                         Ok((block, _)) => block,
                         Err(e) => {
@@ -978,15 +1017,18 @@ impl<D: BlockDevice> DiskFs<D> {
                             break;
                         }
                     };
-                    let buf = if len == BLOCK_SIZE {
+                    let buf = if at == 0 && rest.len() >= BLOCK_SIZE {
                         fs.fresh(block)? // all of it is overwritten: no need to read it
                     } else {
                         fs.modify(block)?
                     };
-                    buf[at..at + len].copy_from_slice(&data[done..done + len]);
-                    done += len;
+                    let copied = copy_prefix(buf.get_mut(at..).unwrap_or_default(), rest);
+                    if copied == 0 {
+                        return Err(Errno::EIO); // `at` is inside the block: never happens
+                    }
+                    done = done.saturating_add(copied);
                 }
-                inode.size = inode.size.max(offset + done as u64);
+                inode.size = inode.size.max(offset.saturating_add(done as u64));
                 inode.modified = fs.clock;
                 inode.changed = fs.clock;
                 fs.put_inode(ino as u32, &inode)?;
@@ -1002,7 +1044,7 @@ impl<D: BlockDevice> DiskFs<D> {
 
     /// Sets a regular file's size.
     pub fn truncate(&mut self, ino: Ino, len: u64) -> Result<(), Errno> {
-        if len > MAX_FILE_BLOCKS * BLOCK_SIZE as u64 {
+        if len > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
         self.guard(|fs| {
@@ -1041,7 +1083,7 @@ impl<D: BlockDevice> DiskFs<D> {
             if found.is_some() {
                 return Err(Errno::EEXIST);
             }
-            let needed = Self::entry_blocks(empty) + u32::from(directory);
+            let needed = Self::entry_blocks(empty).saturating_add(u32::from(directory));
             if fs.free_inodes == 0 || fs.free_blocks < needed {
                 return Err(Errno::ENOSPC);
             }
@@ -1058,12 +1100,9 @@ impl<D: BlockDevice> DiskFs<D> {
             };
             if directory {
                 let block = fs.alloc_block()?;
-                let data = fs.fresh(block)?;
-                Entry::new(ino, KIND_DIRECTORY, b".").encode(&mut data[..ENTRY_SIZE]);
-                Entry::new(dir as u32, KIND_DIRECTORY, b"..")
-                    .encode(&mut data[ENTRY_SIZE..2 * ENTRY_SIZE]);
+                *fs.fresh(block)? = directory_block(ino, dir as u32);
                 inode.direct[0] = block;
-                inode.size = BLOCK_SIZE as u64;
+                inode.size = BLOCK_BYTES;
             }
             fs.put_inode(ino, &inode)?;
             fs.add_entry(
@@ -1109,7 +1148,7 @@ impl<D: BlockDevice> DiskFs<D> {
             }
             fs.reserve(METADATA_RESERVE)?;
             target = fs.inode(ino)?;
-            target.links += 1;
+            target.links = target.links.checked_add(1).ok_or(Errno::EMLINK)?;
             target.changed = fs.clock;
             fs.put_inode(ino as u32, &target)?;
             fs.add_entry(
@@ -1283,20 +1322,18 @@ impl<D: BlockDevice> DiskFs<D> {
     /// and 1), with the slot after it; `None` past the end.
     pub fn entry(&mut self, dir: Ino, index: usize) -> Result<Option<(DirEntry, usize)>, Errno> {
         let inode = self.directory(dir)?;
-        let slots = inode.size / ENTRY_SIZE as u64;
+        let slots = inode.size / ENTRY_BYTES;
         let mut slot = index as u64;
         while slot < slots {
-            let block = self.map(&inode, slot / ENTRIES_PER_BLOCK as u64)?;
+            let (block_index, first) = entry_place(slot);
+            let block = self.map(&inode, block_index)?;
             if block == 0 {
                 return Err(Errno::EIO);
             }
             let data = self.cache.get(block)?;
-            let first = (slot % ENTRIES_PER_BLOCK as u64) as usize;
-            for s in first..ENTRIES_PER_BLOCK {
-                let bytes = &data[s * ENTRY_SIZE..(s + 1) * ENTRY_SIZE];
-                if get32(bytes, 0) != 0 {
-                    let entry = Entry::decode(bytes);
-                    let here = slot + (s - first) as u64;
+            for (here, bytes) in (slot..).zip(entries(data).skip(first)) {
+                let entry = Entry::decode(bytes);
+                if entry.ino != 0 {
                     return Ok(Some((
                         DirEntry {
                             name: entry.name().to_vec(),
@@ -1307,11 +1344,11 @@ impl<D: BlockDevice> DiskFs<D> {
                                 Kind::Regular
                             },
                         },
-                        here as usize + 1,
+                        usize::try_from(here).map_or(usize::MAX, |here| here.saturating_add(1)),
                     )));
                 }
             }
-            slot += (ENTRIES_PER_BLOCK - first) as u64;
+            slot = first_slot(block_index.saturating_add(1));
         }
         Ok(None)
     }
@@ -1319,7 +1356,8 @@ impl<D: BlockDevice> DiskFs<D> {
     /// A description was opened on `ino`.
     pub fn open(&mut self, ino: Ino) -> Result<(), Errno> {
         self.inode(ino)?;
-        *self.opens.entry(ino as u32).or_insert(0) += 1;
+        let opens = self.opens.entry(ino as u32).or_insert(0);
+        *opens = opens.checked_add(1).ok_or(Errno::ENFILE)?;
         Ok(())
     }
 
@@ -1328,7 +1366,7 @@ impl<D: BlockDevice> DiskFs<D> {
         let ino = ino as u32;
         match self.opens.get_mut(&ino) {
             Some(n) if *n > 1 => {
-                *n -= 1;
+                *n = n.saturating_sub(1);
                 Ok(())
             }
             Some(_) => {
@@ -1359,6 +1397,8 @@ impl<D: BlockDevice> DiskFs<D> {
 pub fn format<D: BlockDevice>(device: &mut D, sb: &Superblock) -> Result<(), Errno> {
     use crate::layout::LogHeader;
     let write = |device: &mut D, block: u32, data: &Block| device.write(block, data).map_err(io);
+    // Block `n` of the region at `start` (a superblock past u32::MAX is not one to format).
+    let nth = |start: u32, n: u32| start.checked_add(n).ok_or(Errno::EINVAL);
     write(device, 0, &sb.encode())?;
     let empty_log = LogHeader {
         sequence: 0,
@@ -1368,15 +1408,19 @@ pub fn format<D: BlockDevice>(device: &mut D, sb: &Superblock) -> Result<(), Err
     write(device, sb.log_start, &empty_log.encode())?;
     let root_block = sb.data_start;
     let mark =
-        |device: &mut D, start: u32, blocks: u32, set: &dyn Fn(u32) -> bool| -> Result<(), Errno> {
+        |device: &mut D, start: u32, blocks: u32, set: &dyn Fn(u64) -> bool| -> Result<(), Errno> {
             for b in 0..blocks {
                 let mut data = ZERO_BLOCK;
-                for bit in 0..BITS_PER_BLOCK {
-                    if set(b * BITS_PER_BLOCK + bit) {
-                        data[(bit / 8) as usize] |= 1 << (bit % 8);
+                let first = u64::from(b).saturating_mul(BITS); // bit 0 of this block
+                for (bit, number) in (0..BITS).zip(first..) {
+                    if set(number) {
+                        let (at, mask) = bit_place(bit);
+                        if let Some(byte) = data.get_mut(at) {
+                            *byte |= mask;
+                        }
                     }
                 }
-                write(device, start + b, &data)?;
+                write(device, nth(start, b)?, &data)?;
             }
             Ok(())
         };
@@ -1384,13 +1428,13 @@ pub fn format<D: BlockDevice>(device: &mut D, sb: &Superblock) -> Result<(), Err
         device,
         sb.inode_bitmap_start,
         sb.inode_bitmap_blocks,
-        &|i| i <= ROOT || i > sb.inode_count,
+        &|i| i <= u64::from(ROOT) || i > u64::from(sb.inode_count),
     )?;
     mark(
         device,
         sb.block_bitmap_start,
         sb.block_bitmap_blocks,
-        &|b| b <= root_block || b >= sb.block_count,
+        &|b| b <= u64::from(root_block) || b >= u64::from(sb.block_count),
     )?;
     for b in 0..sb.inode_table_blocks {
         let mut data = ZERO_BLOCK;
@@ -1398,7 +1442,7 @@ pub fn format<D: BlockDevice>(device: &mut D, sb: &Superblock) -> Result<(), Err
             let root = Inode {
                 mode: S_IFDIR | 0o755,
                 links: 2,
-                size: BLOCK_SIZE as u64,
+                size: BLOCK_BYTES,
                 direct: {
                     let mut direct = [0; DIRECT];
                     direct[0] = root_block;
@@ -1406,13 +1450,12 @@ pub fn format<D: BlockDevice>(device: &mut D, sb: &Superblock) -> Result<(), Err
                 },
                 ..Inode::default()
             };
-            root.encode(&mut data[..INODE_SIZE]);
+            if let Some(bytes) = data.first_chunk_mut() {
+                root.encode(bytes);
+            }
         }
-        write(device, sb.inode_table_start + b, &data)?;
+        write(device, nth(sb.inode_table_start, b)?, &data)?;
     }
-    let mut data = ZERO_BLOCK;
-    Entry::new(ROOT, KIND_DIRECTORY, b".").encode(&mut data[..ENTRY_SIZE]);
-    Entry::new(ROOT, KIND_DIRECTORY, b"..").encode(&mut data[ENTRY_SIZE..2 * ENTRY_SIZE]);
-    write(device, root_block, &data)?;
+    write(device, root_block, &directory_block(ROOT, ROOT))?;
     device.flush().map_err(io)
 }

@@ -21,7 +21,7 @@
 
 use crate::cache::{io, Cache};
 use crate::crc::Crc32;
-use crate::device::BlockDevice;
+use crate::device::{nth_block, BlockDevice};
 use crate::layout::{Block, LogHeader, Superblock, Violation, ZERO_BLOCK};
 use abi::Errno;
 use alloc::collections::BTreeSet;
@@ -78,8 +78,15 @@ impl Journal {
         let mut slots: Vec<Block> = Vec::with_capacity(header.targets.len());
         let mut crc = Crc32::new();
         for i in 0..header.targets.len() {
+            // The geometry check put the log's slots before the bitmaps, so they exist.
+            let slot = journal.slot(i).ok_or_else(|| {
+                Violation::new(
+                    "log-does-not-replay",
+                    format!("log slot {i} is past the end"),
+                )
+            })?;
             device
-                .read(journal.slot(i), &mut block)
+                .read(slot, &mut block)
                 .map_err(|_| io_error("reading the log"))?;
             crc.update(&block);
             slots.push(block);
@@ -102,9 +109,9 @@ impl Journal {
         Ok((journal, replay))
     }
 
-    /// The block of slot `i`.
-    fn slot(&self, i: usize) -> u32 {
-        self.start + 1 + i as u32
+    /// The block of slot `i` (the slots follow the header); `None` past block `u32::MAX`.
+    fn slot(&self, i: usize) -> Option<u32> {
+        nth_block(self.start, i.checked_add(1)?)
     }
 
     /// Writes an empty header (not flushed).
@@ -143,18 +150,26 @@ impl Journal {
             return Ok(());
         }
         let targets: Vec<u32> = self.pending.iter().copied().collect();
+        if targets.len() > self.capacity {
+            // Every operation reserves its room first, so this is a bug, not a full log; the
+            // extra blocks would land past the log, on the bitmaps.
+            return Err(Errno::EIO);
+        }
         // 1. The changed blocks into the slots.
         let mut crc = Crc32::new();
         for &block in &targets {
             crc.update(cache.peek(block).ok_or(Errno::EIO)?);
         }
         // The slots are consecutive: as few requests as the device allows.
-        cache.store_run(&targets, self.slot(0)).map_err(io)?;
+        let first_slot = self.slot(0).ok_or(Errno::EIO)?;
+        cache.store_run(&targets, first_slot).map_err(io)?;
         // 2. Durable before the header that vouches for them.
         cache.device().flush().map_err(io)?;
         // 3, 4. The commit.
         let header = LogHeader {
-            sequence: self.sequence + 1,
+            // A number that names the transaction, never compared with another: after
+            // u64::MAX (which a disk may claim), it starts again at 0.
+            sequence: self.sequence.wrapping_add(1),
             data_checksum: crc.value(),
             targets,
         };
@@ -163,19 +178,17 @@ impl Journal {
             .write(self.start, &header.encode())
             .map_err(io)?;
         cache.device().flush().map_err(io)?;
-        self.sequence += 1;
-        self.commits += 1;
+        self.sequence = header.sequence;
+        self.commits = self.commits.saturating_add(1);
         // 5, 6. Home, durable before the header is cleared.
         // Home: the targets are sorted, so neighbours on the disk go out in one request.
-        let mut start = 0;
-        while start < header.targets.len() {
-            let mut end = start + 1;
-            while end < header.targets.len() && header.targets[end] == header.targets[end - 1] + 1 {
-                end += 1;
+        for run in header
+            .targets
+            .chunk_by(|&a, &b| a.checked_add(1) == Some(b))
+        {
+            if let Some(&first) = run.first() {
+                cache.store_run(run, first).map_err(io)?;
             }
-            let run = &header.targets[start..end];
-            cache.store_run(run, run[0]).map_err(io)?;
-            start = end;
         }
         for &block in &header.targets {
             cache.clean(block);

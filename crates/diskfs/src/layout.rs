@@ -5,6 +5,12 @@
 //! docs/disk-format.md is the specification; every constant here is a number from that page.
 //! Decoding never trusts the disk: a field that breaks a rule becomes a [`Violation`] with the
 //! rule's name, which is the same name the Python fsck gives it.
+//!
+//! Nor can a number from the disk make the code read outside a buffer. Each record is a
+//! fixed-size array (`&Block`, `&[u8; INODE_SIZE]`, `&[u8; ENTRY_SIZE]`) whose fields sit at the
+//! constant offsets of the page's tables; whatever is located by a number read from the disk (an
+//! inode's place in the table, a pointer's slot, an entry's slot) is found with [`bytes_at`],
+//! which answers `None` past the end, and the caller turns that into an error.
 
 use crate::crc::crc32;
 use alloc::format;
@@ -14,6 +20,8 @@ use core::fmt;
 
 /// Bytes in a block: the unit of every read and write, and of allocation.
 pub const BLOCK_SIZE: usize = 4096;
+/// [`BLOCK_SIZE`] as a `u64`, the type of file sizes and offsets.
+pub const BLOCK_BYTES: u64 = BLOCK_SIZE as u64;
 /// One block's bytes.
 pub type Block = [u8; BLOCK_SIZE];
 /// A block of zeros.
@@ -40,6 +48,12 @@ pub const POINTERS_PER_BLOCK: u64 = (BLOCK_SIZE / 4) as u64;
 /// The most blocks a file can have: direct, indirect and double indirect.
 pub const MAX_FILE_BLOCKS: u64 =
     DIRECT as u64 + POINTERS_PER_BLOCK + POINTERS_PER_BLOCK * POINTERS_PER_BLOCK;
+/// The most bytes a file can hold.
+pub const MAX_FILE_SIZE: u64 = MAX_FILE_BLOCKS * BLOCK_BYTES;
+/// The first file block the indirect block maps.
+pub const FIRST_INDIRECT: u64 = DIRECT as u64;
+/// The first file block the double indirect block maps.
+pub const FIRST_DOUBLE: u64 = FIRST_INDIRECT + POINTERS_PER_BLOCK;
 /// Bytes in a directory entry.
 pub const ENTRY_SIZE: usize = 64;
 /// Directory entries in a block.
@@ -97,34 +111,69 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Reads a little-endian `u16` at `at`.
-pub fn get16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+/// The `N` bytes from byte `at` of `bytes` on, as an array: one field, or one inode or entry
+/// of a block. `None` if they would run past the end.
+pub fn bytes_at<const N: usize>(bytes: &[u8], at: usize) -> Option<&[u8; N]> {
+    bytes.get(at..)?.first_chunk()
 }
 
-/// Reads a little-endian `u32` at `at`.
-pub fn get32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+/// The `N` bytes from byte `at` of `bytes` on, to change; `None` if they would run past the end.
+pub fn bytes_at_mut<const N: usize>(bytes: &mut [u8], at: usize) -> Option<&mut [u8; N]> {
+    bytes.get_mut(at..)?.first_chunk_mut()
 }
 
-/// Reads a little-endian `u64` at `at`.
-pub fn get64(bytes: &[u8], at: usize) -> u64 {
-    u64::from(get32(bytes, at)) | (u64::from(get32(bytes, at + 4)) << 32)
+/// Reads a little-endian `u16` at `at`; `None` past the end.
+pub fn get16(bytes: &[u8], at: usize) -> Option<u16> {
+    bytes_at(bytes, at).map(|field| u16::from_le_bytes(*field))
 }
 
-/// Writes a little-endian `u16` at `at`.
-pub fn put16(bytes: &mut [u8], at: usize, value: u16) {
-    bytes[at..at + 2].copy_from_slice(&value.to_le_bytes());
+/// Reads a little-endian `u32` at `at`; `None` past the end.
+pub fn get32(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes_at(bytes, at).map(|field| u32::from_le_bytes(*field))
 }
 
-/// Writes a little-endian `u32` at `at`.
-pub fn put32(bytes: &mut [u8], at: usize, value: u32) {
-    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+/// Reads a little-endian `u64` at `at`; `None` past the end.
+pub fn get64(bytes: &[u8], at: usize) -> Option<u64> {
+    bytes_at(bytes, at).map(|field| u64::from_le_bytes(*field))
 }
 
-/// Writes a little-endian `u64` at `at`.
-pub fn put64(bytes: &mut [u8], at: usize, value: u64) {
-    bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+/// Writes a little-endian `u16` at `at`; `None` (and nothing written) past the end.
+pub fn put16(bytes: &mut [u8], at: usize, value: u16) -> Option<()> {
+    *bytes_at_mut(bytes, at)? = value.to_le_bytes();
+    Some(())
+}
+
+/// Writes a little-endian `u32` at `at`; `None` (and nothing written) past the end.
+pub fn put32(bytes: &mut [u8], at: usize, value: u32) -> Option<()> {
+    *bytes_at_mut(bytes, at)? = value.to_le_bytes();
+    Some(())
+}
+
+/// Writes a little-endian `u64` at `at`; `None` (and nothing written) past the end.
+pub fn put64(bytes: &mut [u8], at: usize, value: u64) -> Option<()> {
+    *bytes_at_mut(bytes, at)? = value.to_le_bytes();
+    Some(())
+}
+
+/// The little-endian `u32`s of `bytes`, in order: an indirect block's pointers, an inode's
+/// direct pointers, the log header's targets.
+pub fn words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes.chunks_exact(4).filter_map(|word| get32(word, 0))
+}
+
+/// Field `at` of a fixed-size record (the superblock, the log header, an inode), `W` bytes wide.
+/// The decoders and encoders below use it only with the constant offsets of the format's
+/// tables, which lie inside the record, so the zeros for a field past the end are never read
+/// (and the round-trip tests would notice a wrong offset).
+fn field<const N: usize, const W: usize>(record: &[u8; N], at: usize) -> [u8; W] {
+    bytes_at(record, at).copied().unwrap_or([0; W])
+}
+
+/// Sets field `at` of a fixed-size record to `value`, as [`field`] reads it.
+fn set_field<const N: usize, const W: usize>(record: &mut [u8; N], at: usize, value: [u8; W]) {
+    if let Some(bytes) = bytes_at_mut(record, at) {
+        *bytes = value;
+    }
 }
 
 /// Where everything is: the superblock's fields.
@@ -176,7 +225,7 @@ impl Superblock {
             ));
         }
         let inode_count = inodes.unwrap_or_else(|| {
-            let by_size = u64::from(block_count) * BLOCK_SIZE as u64 / BYTES_PER_INODE;
+            let by_size = u64::from(block_count).saturating_mul(BLOCK_BYTES) / BYTES_PER_INODE;
             (by_size.min(u64::from(u32::MAX - 1)) as u32).max(MIN_INODES)
         });
         let log_blocks = log_blocks.unwrap_or(if block_count < SMALL_DISK {
@@ -194,7 +243,11 @@ impl Superblock {
     pub fn with_counts(block_count: u32, inode_count: u32, log_blocks: u32) -> Superblock {
         let log_start = 1u32;
         let inode_bitmap_start = log_start.saturating_add(log_blocks);
-        let inode_bitmap_blocks = (inode_count as u64 + 1).div_ceil(BITS_PER_BLOCK as u64) as u32;
+        // Bit 0 is reserved. In a `u64` the + 1 cannot overflow, and the quotient (at most
+        // 2^32 / 2^15) fits a `u32` again.
+        let inode_bitmap_blocks = u64::from(inode_count)
+            .saturating_add(1)
+            .div_ceil(u64::from(BITS_PER_BLOCK)) as u32;
         let block_bitmap_start = inode_bitmap_start.saturating_add(inode_bitmap_blocks);
         let block_bitmap_blocks = block_count.div_ceil(BITS_PER_BLOCK);
         let inode_table_start = block_bitmap_start.saturating_add(block_bitmap_blocks);
@@ -222,14 +275,15 @@ impl Superblock {
                 format!("block 0 starts {:02x?}, not \"FERRITFS\"", &block[..8]),
             ));
         }
-        let version = get32(block, 8);
+        let word = |at: usize| u32::from_le_bytes(field(block, at));
+        let version = word(8);
         if version != VERSION {
             return Err(Violation::new(
                 "bad-version",
                 format!("version {version}; this kernel reads version {VERSION}"),
             ));
         }
-        let stored = get32(block, SUPERBLOCK_CHECKSUM);
+        let stored = word(SUPERBLOCK_CHECKSUM);
         let computed = crc32(&block[..SUPERBLOCK_CHECKSUM]);
         if stored != computed {
             return Err(Violation::new(
@@ -237,28 +291,27 @@ impl Superblock {
                 format!("stored {stored:#010x}, computed {computed:#010x}"),
             ));
         }
-        let field = |at: usize| get32(block, at);
         let sb = Superblock {
-            block_count: field(16),
-            inode_count: field(20),
-            log_start: field(24),
-            log_blocks: field(28),
-            inode_bitmap_start: field(32),
-            inode_bitmap_blocks: field(36),
-            block_bitmap_start: field(40),
-            block_bitmap_blocks: field(44),
-            inode_table_start: field(48),
-            inode_table_blocks: field(52),
-            data_start: field(56),
+            block_count: word(16),
+            inode_count: word(20),
+            log_start: word(24),
+            log_blocks: word(28),
+            inode_bitmap_start: word(32),
+            inode_bitmap_blocks: word(36),
+            block_bitmap_start: word(40),
+            block_bitmap_blocks: word(44),
+            inode_table_start: word(48),
+            inode_table_blocks: word(52),
+            data_start: word(56),
         };
-        let block_size = field(12);
+        let block_size = word(12);
         if block_size != BLOCK_SIZE as u32 {
             return Err(Violation::new(
                 "bad-geometry",
                 format!("block size {block_size}, not {BLOCK_SIZE}"),
             ));
         }
-        let root = field(60);
+        let root = word(60);
         if root != ROOT {
             return Err(Violation::new(
                 "bad-geometry",
@@ -337,26 +390,33 @@ impl Superblock {
             self.data_start,
             ROOT,
         ];
-        for (i, value) in fields.into_iter().enumerate() {
-            put32(&mut block, 8 + 4 * i, value);
+        for (bytes, value) in block[8..SUPERBLOCK_CHECKSUM]
+            .chunks_exact_mut(4)
+            .zip(fields)
+        {
+            bytes.copy_from_slice(&value.to_le_bytes());
         }
         let checksum = crc32(&block[..SUPERBLOCK_CHECKSUM]);
-        put32(&mut block, SUPERBLOCK_CHECKSUM, checksum);
+        set_field(&mut block, SUPERBLOCK_CHECKSUM, checksum.to_le_bytes());
         block
     }
 
     /// The log's slots.
     pub fn log_capacity(&self) -> u32 {
-        self.log_blocks - 1
+        self.log_blocks.saturating_sub(1)
     }
 
-    /// Where inode `ino`'s bytes are: (block, offset in it).
-    pub fn inode_place(&self, ino: u32) -> (u32, usize) {
-        let index = ino - 1;
-        (
-            self.inode_table_start + index / INODES_PER_BLOCK,
-            (index % INODES_PER_BLOCK) as usize * INODE_SIZE,
-        )
+    /// Where inode `ino`'s bytes are: (block, offset in it); `None` for inode 0 or past the last.
+    pub fn inode_place(&self, ino: u32) -> Option<(u32, usize)> {
+        if ino > self.inode_count {
+            return None;
+        }
+        let index = ino.checked_sub(1)?;
+        let block = self
+            .inode_table_start
+            .checked_add(index / INODES_PER_BLOCK)?;
+        let offset = (index % INODES_PER_BLOCK) as usize;
+        Some((block, offset.checked_mul(INODE_SIZE)?))
     }
 
     /// Whether `block` may be a file's or an indirect block.
@@ -387,38 +447,39 @@ pub struct Inode {
 }
 
 impl Inode {
-    /// Decodes the 128 bytes at `bytes`; `None` if a reserved byte is not zero.
-    pub fn decode(bytes: &[u8]) -> Option<Inode> {
-        let reserved_zero = get32(bytes, 4) == 0 && bytes[88..INODE_SIZE].iter().all(|&b| b == 0);
+    /// Decodes an inode's 128 bytes; `None` if a reserved byte is not zero.
+    pub fn decode(bytes: &[u8; INODE_SIZE]) -> Option<Inode> {
+        let reserved_zero =
+            u32::from_le_bytes(field(bytes, 4)) == 0 && bytes[88..].iter().all(|&b| b == 0);
         let mut direct = [0u32; DIRECT];
-        for (i, slot) in direct.iter_mut().enumerate() {
-            *slot = get32(bytes, 32 + 4 * i);
+        for (slot, pointer) in direct.iter_mut().zip(words(&bytes[32..80])) {
+            *slot = pointer;
         }
         reserved_zero.then_some(Inode {
-            mode: get16(bytes, 0),
-            links: get16(bytes, 2),
-            size: get64(bytes, 8),
-            modified: get64(bytes, 16),
-            changed: get64(bytes, 24),
+            mode: u16::from_le_bytes(field(bytes, 0)),
+            links: u16::from_le_bytes(field(bytes, 2)),
+            size: u64::from_le_bytes(field(bytes, 8)),
+            modified: u64::from_le_bytes(field(bytes, 16)),
+            changed: u64::from_le_bytes(field(bytes, 24)),
             direct,
-            indirect: get32(bytes, 80),
-            double_indirect: get32(bytes, 84),
+            indirect: u32::from_le_bytes(field(bytes, 80)),
+            double_indirect: u32::from_le_bytes(field(bytes, 84)),
         })
     }
 
     /// Writes its 128 bytes into `bytes`.
-    pub fn encode(&self, bytes: &mut [u8]) {
-        bytes[..INODE_SIZE].fill(0);
-        put16(bytes, 0, self.mode);
-        put16(bytes, 2, self.links);
-        put64(bytes, 8, self.size);
-        put64(bytes, 16, self.modified);
-        put64(bytes, 24, self.changed);
-        for (i, &block) in self.direct.iter().enumerate() {
-            put32(bytes, 32 + 4 * i, block);
+    pub fn encode(&self, bytes: &mut [u8; INODE_SIZE]) {
+        *bytes = [0; INODE_SIZE];
+        set_field(bytes, 0, self.mode.to_le_bytes());
+        set_field(bytes, 2, self.links.to_le_bytes());
+        set_field(bytes, 8, self.size.to_le_bytes());
+        set_field(bytes, 16, self.modified.to_le_bytes());
+        set_field(bytes, 24, self.changed.to_le_bytes());
+        for (pointer, block) in bytes[32..80].chunks_exact_mut(4).zip(self.direct) {
+            pointer.copy_from_slice(&block.to_le_bytes());
         }
-        put32(bytes, 80, self.indirect);
-        put32(bytes, 84, self.double_indirect);
+        set_field(bytes, 80, self.indirect.to_le_bytes());
+        set_field(bytes, 84, self.double_indirect.to_le_bytes());
     }
 
     /// Whether it is a directory.
@@ -451,53 +512,153 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// An entry naming `ino`, of kind `kind`, as `name` (at most [`NAME_MAX`] bytes).
+    /// An entry naming `ino`, of kind `kind`, as `name` (at most [`NAME_MAX`] bytes: the
+    /// callers check, and a longer name would be cut short).
     pub fn new(ino: u32, kind: u8, name: &[u8]) -> Entry {
         let mut bytes = [0u8; NAME_MAX];
-        bytes[..name.len()].copy_from_slice(name);
+        for (byte, &b) in bytes.iter_mut().zip(name) {
+            *byte = b;
+        }
         Entry {
             ino,
             kind,
-            name_len: name.len() as u8,
+            name_len: name.len().min(NAME_MAX) as u8,
             name: bytes,
         }
     }
 
-    /// Decodes the 64 bytes at `bytes`.
-    pub fn decode(bytes: &[u8]) -> Entry {
-        let mut name = [0u8; NAME_MAX];
-        name.copy_from_slice(&bytes[8..ENTRY_SIZE]);
+    /// Decodes an entry's 64 bytes.
+    pub fn decode(bytes: &[u8; ENTRY_SIZE]) -> Entry {
+        let [i0, i1, i2, i3, name_len, kind, _, _, name @ ..] = *bytes;
         Entry {
-            ino: get32(bytes, 0),
-            name_len: bytes[4],
-            kind: bytes[5],
+            ino: u32::from_le_bytes([i0, i1, i2, i3]),
+            name_len,
+            kind,
             name,
         }
     }
 
     /// Writes its 64 bytes into `bytes`.
-    pub fn encode(&self, bytes: &mut [u8]) {
-        bytes[..ENTRY_SIZE].fill(0);
-        put32(bytes, 0, self.ino);
+    pub fn encode(&self, bytes: &mut [u8; ENTRY_SIZE]) {
+        *bytes = [0; ENTRY_SIZE];
+        set_field(bytes, 0, self.ino.to_le_bytes());
         bytes[4] = self.name_len;
         bytes[5] = self.kind;
-        bytes[8..ENTRY_SIZE].copy_from_slice(&self.name);
+        set_field(bytes, 8, self.name);
     }
 
     /// Its name (clamped to the field, for a corrupt length).
     pub fn name(&self) -> &[u8] {
-        &self.name[..(self.name_len as usize).min(NAME_MAX)]
+        self.name
+            .get(..usize::from(self.name_len))
+            .unwrap_or(&self.name)
     }
 
     /// Whether the entry follows the rules for a name in a directory (not `.` or `..`, which
     /// only slots 0 and 1 hold).
-    pub fn is_well_formed(&self, bytes: &[u8]) -> bool {
+    pub fn is_well_formed(&self, bytes: &[u8; ENTRY_SIZE]) -> bool {
         let len = self.name_len as usize;
         (1..=NAME_MAX).contains(&len)
             && matches!(self.kind, KIND_REGULAR | KIND_DIRECTORY)
             && bytes[6] == 0
             && bytes[7] == 0
-            && self.name[len..].iter().all(|&b| b == 0)
+            && self
+                .name
+                .get(len..)
+                .is_some_and(|rest| rest.iter().all(|&b| b == 0))
+    }
+}
+
+/// Where slot `slot` of a directory is: (the directory's block index, the entry in that block).
+pub fn entry_place(slot: u64) -> (u64, usize) {
+    /// Entries in a block, as a `u64` like the slots.
+    const PER_BLOCK: u64 = ENTRIES_PER_BLOCK as u64;
+    (slot / PER_BLOCK, (slot % PER_BLOCK) as usize)
+}
+
+/// The slot of the first entry in block `index` of a directory (the inverse of
+/// [`entry_place`]).
+pub fn first_slot(index: u64) -> u64 {
+    index.saturating_mul(ENTRIES_PER_BLOCK as u64)
+}
+
+/// Entry `index` (0 to [`ENTRIES_PER_BLOCK`] - 1) of a directory block; `None` past the last.
+pub fn entry_bytes(block: &Block, index: usize) -> Option<&[u8; ENTRY_SIZE]> {
+    bytes_at(block, index.checked_mul(ENTRY_SIZE)?)
+}
+
+/// Entry `index` of a directory block, to change; `None` past the last.
+pub fn entry_bytes_mut(block: &mut Block, index: usize) -> Option<&mut [u8; ENTRY_SIZE]> {
+    bytes_at_mut(block, index.checked_mul(ENTRY_SIZE)?)
+}
+
+/// Every entry of a directory block, in slot order.
+pub fn entries(block: &Block) -> impl Iterator<Item = &[u8; ENTRY_SIZE]> {
+    // `chunks_exact` cuts exactly ENTRY_SIZE bytes, so every conversion succeeds.
+    block
+        .chunks_exact(ENTRY_SIZE)
+        .filter_map(|bytes| bytes.try_into().ok())
+}
+
+/// Every entry of a directory block, in slot order, to change.
+pub fn entries_mut(block: &mut Block) -> impl Iterator<Item = &mut [u8; ENTRY_SIZE]> {
+    block
+        .chunks_exact_mut(ENTRY_SIZE)
+        .filter_map(|bytes| bytes.try_into().ok())
+}
+
+/// A new directory's first block: `.` naming the directory `ino`, `..` naming `parent`, and
+/// empty slots.
+pub fn directory_block(ino: u32, parent: u32) -> Block {
+    let mut block = ZERO_BLOCK;
+    let dots = [
+        Entry::new(ino, KIND_DIRECTORY, b"."),
+        Entry::new(parent, KIND_DIRECTORY, b".."),
+    ];
+    for (bytes, entry) in entries_mut(&mut block).zip(dots) {
+        entry.encode(bytes);
+    }
+    block
+}
+
+/// Pointer `slot` of an indirect block; `None` past its [`POINTERS_PER_BLOCK`].
+pub fn pointer_at(block: &Block, slot: usize) -> Option<u32> {
+    get32(block, slot.checked_mul(4)?)
+}
+
+/// Sets pointer `slot` of an indirect block; `None` (and nothing written) past the last.
+pub fn set_pointer_at(block: &mut Block, slot: usize, value: u32) -> Option<()> {
+    put32(block, slot.checked_mul(4)?, value)
+}
+
+/// Which pointer maps block `index` of a file: one of the inode's own, one in the indirect
+/// block, or one in an indirect block that the double indirect block lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mapping {
+    /// `direct[i]`.
+    Direct(usize),
+    /// Pointer `i` of the indirect block.
+    Indirect(usize),
+    /// Pointer `j` of the indirect block that is pointer `i` of the double indirect block.
+    Double(usize, usize),
+}
+
+impl Mapping {
+    /// Where file block `index` is mapped; `None` past [`MAX_FILE_BLOCKS`].
+    pub fn of(index: u64) -> Option<Mapping> {
+        /// Pointers in an indirect block, as a `usize` like the slots.
+        const PER_BLOCK: usize = POINTERS_PER_BLOCK as usize;
+        let index = usize::try_from(index).ok()?;
+        if index < DIRECT {
+            return Some(Mapping::Direct(index));
+        }
+        let rest = index.checked_sub(DIRECT)?;
+        if rest < PER_BLOCK {
+            return Some(Mapping::Indirect(rest));
+        }
+        let rest = rest.checked_sub(PER_BLOCK)?;
+        let (i, j) = (rest / PER_BLOCK, rest % PER_BLOCK);
+        (i < PER_BLOCK).then_some(Mapping::Double(i, j))
     }
 }
 
@@ -525,7 +686,7 @@ impl LogHeader {
                 ),
             ));
         }
-        let stored = get32(block, LOG_CHECKSUM);
+        let stored = u32::from_le_bytes(field(block, LOG_CHECKSUM));
         let computed = crc32(&block[..LOG_CHECKSUM]);
         if stored != computed {
             return Err(Violation::new(
@@ -533,18 +694,23 @@ impl LogHeader {
                 format!("header checksum stored {stored:#010x}, computed {computed:#010x}"),
             ));
         }
-        let count = get32(block, 16);
+        let count = u32::from_le_bytes(field(block, 16));
         if count > sb.log_capacity() {
             return Err(Violation::new(
                 "log-does-not-replay",
                 format!("{count} blocks in a log of {} slots", sb.log_capacity()),
             ));
         }
-        let targets: Vec<u32> = (0..count as usize)
-            .map(|i| get32(block, LOG_TARGETS + 4 * i))
-            .collect();
-        let mut sorted = targets.clone();
-        sorted.sort_unstable();
+        let area = &block[LOG_TARGETS..LOG_CHECKSUM];
+        let mut targets = Vec::with_capacity(count as usize);
+        targets.extend(words(area).take(count as usize));
+        if targets.len() != count as usize {
+            // Only a superblock whose log is larger than the rules allow gets here.
+            return Err(Violation::new(
+                "log-does-not-replay",
+                format!("{count} blocks, but a header holds {MAX_LOG_COUNT}"),
+            ));
+        }
         for (i, &target) in targets.iter().enumerate() {
             if target < sb.inode_bitmap_start || target >= sb.block_count {
                 return Err(Violation::new(
@@ -556,43 +722,53 @@ impl LogHeader {
                 ));
             }
         }
-        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        let mut sorted = targets.clone();
+        sorted.sort_unstable();
+        let mut neighbours = sorted.iter().zip(sorted.iter().skip(1));
+        if let Some((twice, _)) = neighbours.find(|(a, b)| a == b) {
             return Err(Violation::new(
                 "log-does-not-replay",
-                format!("block {} is a target twice", pair[0]),
+                format!("block {twice} is a target twice"),
             ));
         }
-        let end = LOG_TARGETS + 4 * count as usize;
-        if block[end..LOG_CHECKSUM].iter().any(|&b| b != 0) {
+        if words(area).skip(targets.len()).any(|word| word != 0) {
             return Err(Violation::new(
                 "bad-log-header",
                 String::from("reserved bytes after the targets are not zero"),
             ));
         }
         Ok(LogHeader {
-            sequence: get64(block, 8),
-            data_checksum: get32(block, 20),
+            sequence: u64::from_le_bytes(field(block, 8)),
+            data_checksum: u32::from_le_bytes(field(block, 20)),
             targets,
         })
     }
 
-    /// The header block's bytes.
+    /// The header block's bytes. At most [`MAX_LOG_COUNT`] targets fit; the journal never
+    /// commits more.
     pub fn encode(&self) -> Block {
         let mut block = ZERO_BLOCK;
-        block[..8].copy_from_slice(&LOG_MAGIC);
-        put64(&mut block, 8, self.sequence);
-        put32(&mut block, 16, self.targets.len() as u32);
-        put32(&mut block, 20, self.data_checksum);
-        for (i, &target) in self.targets.iter().enumerate() {
-            put32(&mut block, LOG_TARGETS + 4 * i, target);
+        set_field(&mut block, 0, LOG_MAGIC);
+        set_field(&mut block, 8, self.sequence.to_le_bytes());
+        set_field(&mut block, 16, (self.targets.len() as u32).to_le_bytes());
+        set_field(&mut block, 20, self.data_checksum.to_le_bytes());
+        let slots = block[LOG_TARGETS..LOG_CHECKSUM].chunks_exact_mut(4);
+        for (slot, target) in slots.zip(&self.targets) {
+            slot.copy_from_slice(&target.to_le_bytes());
         }
         let checksum = crc32(&block[..LOG_CHECKSUM]);
-        put32(&mut block, LOG_CHECKSUM, checksum);
+        set_field(&mut block, LOG_CHECKSUM, checksum.to_le_bytes());
         block
     }
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "tests of known inputs: a panic here is a failed test"
+)]
 mod tests {
     use super::*;
 
@@ -651,6 +827,49 @@ mod tests {
         assert_eq!(Entry::decode(&bytes), entry);
         assert_eq!(entry.name(), b"notes");
         assert!(entry.is_well_formed(&bytes));
+    }
+
+    #[test]
+    fn reads_past_the_end_are_none() {
+        let bytes = [1u8, 2, 3, 4, 5];
+        assert_eq!(get32(&bytes, 1), Some(0x0504_0302));
+        assert_eq!(get32(&bytes, 2), None);
+        assert_eq!(get64(&bytes, usize::MAX), None);
+        assert_eq!(put16(&mut [0u8; 3], 2, 7), None);
+        assert!(entry_bytes(&ZERO_BLOCK, ENTRIES_PER_BLOCK - 1).is_some());
+        assert!(entry_bytes(&ZERO_BLOCK, ENTRIES_PER_BLOCK).is_none());
+        assert!(pointer_at(&ZERO_BLOCK, POINTERS_PER_BLOCK as usize).is_none());
+        let sb = Superblock::for_size(1024, None, None).unwrap();
+        assert_eq!(sb.inode_place(0), None);
+        assert_eq!(sb.inode_place(sb.inode_count + 1), None);
+        assert_eq!(
+            sb.inode_place(sb.inode_count),
+            Some((sb.data_start - 1, BLOCK_SIZE - INODE_SIZE))
+        );
+    }
+
+    #[test]
+    fn mapping_covers_each_level_and_stops_at_the_largest_file() {
+        let per = POINTERS_PER_BLOCK as usize;
+        assert_eq!(Mapping::of(0), Some(Mapping::Direct(0)));
+        assert_eq!(Mapping::of(11), Some(Mapping::Direct(11)));
+        assert_eq!(Mapping::of(FIRST_INDIRECT), Some(Mapping::Indirect(0)));
+        assert_eq!(
+            Mapping::of(FIRST_DOUBLE - 1),
+            Some(Mapping::Indirect(per - 1))
+        );
+        assert_eq!(Mapping::of(FIRST_DOUBLE), Some(Mapping::Double(0, 0)));
+        assert_eq!(
+            Mapping::of(FIRST_DOUBLE + POINTERS_PER_BLOCK + 5),
+            Some(Mapping::Double(1, 5))
+        );
+        assert_eq!(
+            Mapping::of(MAX_FILE_BLOCKS - 1),
+            Some(Mapping::Double(per - 1, per - 1))
+        );
+        assert_eq!(Mapping::of(MAX_FILE_BLOCKS), None);
+        assert_eq!(Mapping::of(u64::MAX), None);
+        assert_eq!(entry_place(first_slot(3) + 5), (3, 5));
     }
 
     #[test]

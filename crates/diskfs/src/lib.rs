@@ -15,9 +15,24 @@
 //!
 //! No unsafe code and no hardware: all of it runs under `cargo test` on the host, where a test
 //! can cut the power after any write and check what a remount finds.
+//!
+//! And no panics on what a disk holds. A disk may have been written by another system, cut
+//! short, damaged, or made to be hostile, so no number read from it is used to index a buffer or
+//! in arithmetic that could overflow, and nothing unwraps: a bad value becomes a [`Violation`]
+//! that refuses the mount, or `EIO` from the operation that met it, and the caller reports it.
+//! The lints denied below hold every module to this; the few exceptions (tests, two helpers of
+//! the test disk, the CRC table the compiler computes) each say why.
 
 #![no_std]
 #![forbid(unsafe_code)]
+// What a disk says may be anything: a bad value must become an error, never a kernel panic.
+#![deny(
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 extern crate alloc;
 

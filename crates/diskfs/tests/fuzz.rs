@@ -164,7 +164,7 @@ fn each_named_corruption_is_refused() {
         // Entry 2 of the root names "dir"; make a new entry in "dir" name the root.
         let mut data = *d.block(block);
         let entry = diskfs::layout::Entry::new(ROOT as u32, diskfs::layout::KIND_DIRECTORY, b"up");
-        entry.encode(&mut data[64 * 20..64 * 21]);
+        entry.encode(diskfs::layout::entry_bytes_mut(&mut data, 20).unwrap());
         d.poke(block, &data);
     })
     .is_some_and(|name| name == "directory-loop"));
