@@ -225,15 +225,21 @@ def layer_of(path: str, layers: list[list[str]]) -> tuple[int, str] | None:
     return best
 
 
-def check(src: Path) -> tuple[list[list[str]], list[Violation], list[str]]:
-    """The declared layers, the upward references in `src`, and the files no layer holds."""
-    layers = declared_layers((src / "lib.rs").read_text())
-    files = sorted(src.rglob("*.rs"))
-    texts = {f: strip_test_items(strip_comments_and_strings(f.read_text())) for f in files}
+def _read_tree(src: Path) -> tuple[dict[Path, str], dict[str, str]]:
+    """Every `.rs` file under `src` as code (comments, strings and test items blanked), and the
+    module each exported macro comes from (`""` for the root)."""
+    texts = {f: strip_test_items(strip_comments_and_strings(f.read_text())) for f in sorted(src.rglob("*.rs"))}
     macros: dict[str, str] = {}
     for f, code in texts.items():
         for m in _EXPORTED_MACRO.finditer(code):
             macros[m.group(1)] = module_of(src, f) if f.name not in ROOT_FILES else ""
+    return texts, macros
+
+
+def check(src: Path) -> tuple[list[list[str]], list[Violation], list[str]]:
+    """The declared layers, the upward references in `src`, and the files no layer holds."""
+    layers = declared_layers((src / "lib.rs").read_text())
+    texts, macros = _read_tree(src)
     violations: list[Violation] = []
     unplaced: list[str] = []
     seen: set[tuple[Path, int, str]] = set()
@@ -259,15 +265,8 @@ def check(src: Path) -> tuple[list[list[str]], list[Violation], list[str]]:
 
 def module_graph(src: Path) -> dict[str, set[str]]:
     """Which top-level modules (folders and single files; the root left out) each names."""
-    layers = declared_layers((src / "lib.rs").read_text())
-    del layers  # read for its errors: a tree without the list is not checked here either
-    files = sorted(src.rglob("*.rs"))
-    texts = {f: strip_test_items(strip_comments_and_strings(f.read_text())) for f in files}
-    macros: dict[str, str] = {}
-    for f, code in texts.items():
-        for m in _EXPORTED_MACRO.finditer(code):
-            macros[m.group(1)] = module_of(src, f) if f.name not in ROOT_FILES else ""
-    top = {module_of(src, f).split("::")[0] for f in files if not (f.parent == src and f.name in ROOT_FILES)}
+    texts, macros = _read_tree(src)
+    top = {module_of(src, f).split("::")[0] for f in texts if not (f.parent == src and f.name in ROOT_FILES)}
     graph: dict[str, set[str]] = {name: set() for name in top}
     for f, code in texts.items():
         if f.parent == src and f.name in ROOT_FILES:
