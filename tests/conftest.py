@@ -1,8 +1,11 @@
-"""Shared fixtures: the toolchain, the QEMU acceleration, and built kernel images.
+"""Shared fixtures: the toolchain, the QEMU acceleration, the waits, and built kernel images.
 
 The system tests boot Ferrite, so they need the kernel and its images. They build them through
 the same functions `./x.py` uses (cargo makes that a no-op when `./x.py test` already built
-them). The acceleration comes from `./x.py test` in FERRITE_ACCEL, or is probed.
+them). The acceleration comes from `./x.py test` in FERRITE_ACCEL, or is probed. Every wait a
+system test makes comes from `waits` (tools/ferrite_tools/waits.py): the base waits scaled for
+this accelerator, the debug kernel, and FERRITE_WAIT_SCALE; a UEFI boot asks for
+`waits.under(Firmware.UEFI)`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ferrite_tools import build, image  # noqa: E402
 from ferrite_tools.qemu import Accel, Firmware  # noqa: E402
 from ferrite_tools.setup import Toolchain, find_toolchain  # noqa: E402
 from ferrite_tools.kvm import choose_accel  # noqa: E402
+from ferrite_tools.waits import Waits  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -35,6 +39,13 @@ def toolchain() -> Toolchain:
 def accel() -> Accel:
     requested = os.environ.get("FERRITE_ACCEL", "auto")
     return choose_accel(requested)[0]
+
+
+@pytest.fixture(scope="session")
+def waits(accel: Accel) -> Waits:
+    """How long to wait for a machine booted from `kernel_images` (the debug kernel) through
+    SeaBIOS on this accelerator; a bad FERRITE_WAIT_SCALE fails here, with its reason."""
+    return Waits.for_machine(accel, Firmware.BIOS, release=False)
 
 
 @pytest.fixture(scope="session")

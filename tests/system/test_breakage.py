@@ -16,9 +16,7 @@ from ferrite_tools import build, harness, image, paths
 from ferrite_tools.qemu import Accel, Firmware
 from ferrite_tools.results import Status
 from ferrite_tools.setup import Toolchain
-
-#: A hang is detected by timeout; keep it short here (a boot takes about 6 s emulated).
-HANG_TIMEOUT_S = 25.0
+from ferrite_tools.waits import Waits
 
 
 def build_selftest(tc: Toolchain, breakage: str) -> build.TestKernel:
@@ -46,13 +44,14 @@ def build_selftest(tc: Toolchain, breakage: str) -> build.TestKernel:
         ("triple_fault", "triple fault"),
     ],
 )
-def test_a_broken_test_fails_by_name(toolchain: Toolchain, accel: Accel, breakage: str, reason: str) -> None:
+def test_a_broken_test_fails_by_name(
+    toolchain: Toolchain, accel: Accel, waits: Waits, breakage: str, reason: str
+) -> None:
     build.build_boot_tool(toolchain, verbose=False)
     kernel = build_selftest(toolchain, breakage)
     images = image.make_images(toolchain, kernel.elf, f"selftest-{breakage}", {Firmware.BIOS})
-    results = harness.run_kernel_test(
-        kernel, images, Firmware.BIOS, accel=accel, ovmf=None, timeout=HANG_TIMEOUT_S
-    )
+    # A hang is found by the timeout: `waits.hang`, shorter than a test kernel's usual time.
+    results = harness.run_kernel_test(kernel, images, Firmware.BIOS, accel=accel, ovmf=None, timeout=waits.hang)
     by_name = {r.name.split(" ", 1)[1]: r for r in results}
     assert by_name["selftest::first_passes"].status is Status.PASS
     broken = by_name["selftest::second_breaks"]

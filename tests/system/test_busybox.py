@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, SHELL_PROMPT, Console
+from consolelib import SHELL_PROMPT, Console
 
 from ferrite_tools import build, image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
+from ferrite_tools.waits import Waits
 
 #: The file the applets work on, the same on both sides.
 POEM = ["rust never sleeps", "iron and oxygen", "a rust belt of old towns", "nothing here"]
@@ -35,7 +36,9 @@ def busybox() -> Path:
 
 
 @pytest.fixture(scope="module")
-def shell(toolchain: Toolchain, accel: Accel, busybox: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def shell(
+    toolchain: Toolchain, accel: Accel, waits: Waits, busybox: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     # UEFI: the firmware reads BusyBox's two megabytes at once, where the BIOS path takes
     # several seconds.
     elf = build.build_kernel(toolchain, release=False, verbose=False)
@@ -45,10 +48,11 @@ def shell(toolchain: Toolchain, accel: Accel, busybox: Path, tmp_path_factory: p
     config = QemuConfig(
         image=images.for_firmware(Firmware.UEFI), firmware=Firmware.UEFI, ovmf=find_ovmf(), accel=accel, qmp_socket=socket
     )
+    uefi = waits.under(Firmware.UEFI)
     with Machine(config, paths.LOG_DIR / "busybox.log") as machine:
-        assert machine.wait_for("Ferrite shell.", BOOT_TIMEOUT_S), machine.tail()
-        assert machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        console = Console(machine, socket, prompt=SHELL_PROMPT)
+        assert machine.wait_for("Ferrite shell.", uefi.boot), machine.tail()
+        assert machine.wait_for(SHELL_PROMPT, uefi.boot), machine.tail()
+        console = Console(machine, socket, uefi, prompt=SHELL_PROMPT)
         console.run(f"mkdir {GUEST_DIR}; cd {GUEST_DIR}")
         for line in POEM:
             console.run(f"echo '{line}' >> poem")

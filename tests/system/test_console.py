@@ -8,22 +8,25 @@ the machine (shutdown, stack overflow) boot their own.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, MAX_LINE, PROMPT, REPLY_TIMEOUT_S, Console, boot, boot_uefi
+from consolelib import CONSOLE_POLL_S, MAX_LINE, PROMPT, Console, boot, boot_uefi, halted_for_good, wait_until
 
 from ferrite_tools import image
-from ferrite_tools.qemu import Accel
+from ferrite_tools.qemu import Accel, Firmware
+from ferrite_tools.waits import Waits
+
 
 @pytest.fixture(scope="module")
-def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(
+    kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     machine, socket = boot(kernel_images, accel, tmp_path_factory.mktemp("console"), "shared")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        yield Console(machine, socket)
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
+        yield Console(machine, socket, waits)
 
 
 def test_help_lists_every_command(console: Console) -> None:
@@ -42,9 +45,10 @@ def test_uptime_advances(console: Console) -> None:
         assert match
         return float(match.group(1))
 
+    # Asked again until the clock has moved: however slow the machine, it must, and no fixed
+    # pause has to guess how long that takes.
     first = seconds()
-    time.sleep(0.3)
-    assert seconds() > first
+    wait_until(lambda: seconds() > first, console.waits.reply, lambda: f"uptime stayed at {first} s", CONSOLE_POLL_S)
 
 
 def test_an_unknown_command_says_so_and_suggests_help(console: Console) -> None:
@@ -107,10 +111,7 @@ def test_arrow_keys_edit_and_recall_history_over_serial(console: Console) -> Non
 def test_keys_typed_on_the_ps2_keyboard_reach_the_console(console: Console) -> None:
     prompts = console.machine.output.count(PROMPT)
     console.send_keys([["e"], ["c"], ["h"], ["o"], ["spc"], ["shift", "k"], ["b"], ["d"], ["ret"]])
-    deadline = time.monotonic() + REPLY_TIMEOUT_S
-    while console.machine.output.count(PROMPT) <= prompts:
-        assert time.monotonic() < deadline, console.machine.tail()
-        time.sleep(0.05)
+    console.wait_for_prompt(prompts, "after the keys")
     assert "echo Kbd\nKbd\n" in console.machine.output.replace("\x1b[K", "")
 
 
@@ -149,10 +150,12 @@ def test_spawn_ps_and_kill_manage_demo_threads(console: Console) -> None:
     assert match, listing
     assert re.search(r"^\s+1\s+idle", listing, re.MULTILINE), listing
     assert f"asked thread {match.group(1)} to stop" in console.run(f"kill {match.group(1)}")
-    deadline = time.monotonic() + REPLY_TIMEOUT_S
-    while "spinner" in console.run("ps"):
-        assert time.monotonic() < deadline, "the spinner did not stop"
-        time.sleep(0.2)
+    wait_until(
+        lambda: "spinner" not in console.run("ps"),
+        console.waits.reply,
+        lambda: "the spinner did not stop",
+        CONSOLE_POLL_S,
+    )
     assert "no process or thread 0 that can be stopped" in console.run("kill 0")
     reply = console.type_until("spawn counters\r", r"\[counter-b\] 5")
     assert reply.index("[counter-a] 1") < reply.index("[counter-b] 1") < reply.index("[counter-a] 2"), reply
@@ -179,10 +182,9 @@ def test_fifty_spawn_kill_cycles_leave_memory_as_it_was(console: Console) -> Non
     start = len(console.machine.output)
 
     def settle() -> None:
-        deadline = time.monotonic() + 30
-        while _live_demo_threads(console):
-            assert time.monotonic() < deadline, console.run("ps")
-            time.sleep(0.2)
+        wait_until(
+            lambda: not _live_demo_threads(console), console.waits.of(30.0), lambda: console.run("ps"), CONSOLE_POLL_S
+        )
 
     def cycle() -> None:
         spinner = re.search(r"started spinner as thread (\d+)", console.run("spawn spinner"))
@@ -215,46 +217,57 @@ def test_ticks_count_the_serial_interrupts(console: Console) -> None:
     assert match and int(match.group(1)) > 0, reply
 
 
-def test_shutdown_powers_off_and_qemu_exits(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_shutdown_powers_off_and_qemu_exits(
+    kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     machine, _ = boot(kernel_images, accel, tmp_path, "shutdown")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
         machine.send("shutdown\r")
         # QEMU exits with status 0 when the guest powers off.
-        assert machine.wait_exit(REPLY_TIMEOUT_S) == 0, machine.tail()
+        assert machine.wait_exit(waits.reply) == 0, machine.tail()
         assert "powering off (ACPI S5" in machine.output
 
 
 def test_fault_stackoverflow_ends_in_the_double_fault_handler(
-    kernel_images: image.Images, accel: Accel, tmp_path: Path
+    kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
 ) -> None:
-    machine, _ = boot(kernel_images, accel, tmp_path, "overflow")
+    machine, socket = boot(kernel_images, accel, tmp_path, "overflow")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
         machine.send("fault stackoverflow\r")
-        assert machine.wait_for("KERNEL PANIC", REPLY_TIMEOUT_S), machine.tail()
+        assert machine.wait_for("KERNEL PANIC", waits.reply), machine.tail()
         output = machine.output
         assert "EXCEPTION #DF double fault (vector 8)" in output
         assert "kernel stack overflow" in output
-        # Halted, not reset: -no-reboot would have made QEMU exit on a triple fault.
-        time.sleep(1.0)
+        # Halted, not reset: with -no-reboot a triple fault would have made QEMU exit. Rather
+        # than watch for an exit that does not come, ask QEMU for the CPU's state until it is
+        # halted with interrupts off (the panic's last act), from which no reset can follow.
+        console = Console(machine, socket, waits)
+
+        def halted() -> bool:
+            assert machine.exit_status is None, f"QEMU exited: the machine reset instead of halting\n{machine.tail()}"
+            return halted_for_good(console.monitor("info registers"))
+
+        wait_until(halted, waits.reply, lambda: "the CPU is not halted:\n" + console.monitor("info registers"))
         assert machine.exit_status is None, "QEMU exited: the machine reset instead of halting"
 
 
-def test_reboot_resets_the_machine(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_reboot_resets_the_machine(kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path) -> None:
     machine, _ = boot(kernel_images, accel, tmp_path, "reboot")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
         machine.send("reboot\r")
         # With -no-reboot, QEMU exits (status 0) when the machine resets.
-        assert machine.wait_exit(REPLY_TIMEOUT_S) == 0, machine.tail()
+        assert machine.wait_exit(waits.reply) == 0, machine.tail()
         assert "rebooting" in machine.output
 
 
-def test_the_keyboard_works_under_uefi(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_the_keyboard_works_under_uefi(kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path) -> None:
     # OVMF polls the keyboard and may leave the controller's IRQ off; the driver turns it on.
+    uefi = waits.under(Firmware.UEFI)
     machine, socket = boot_uefi(kernel_images, accel, tmp_path, "console-uefi")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        Console(machine, socket).send_keys([["t"], ["i"], ["c"], ["k"], ["s"], ["ret"]])
-        assert machine.wait_for("at 100 Hz", REPLY_TIMEOUT_S), machine.tail()
+        assert machine.wait_for(PROMPT, uefi.boot), machine.tail()
+        Console(machine, socket, uefi).send_keys([["t"], ["i"], ["c"], ["k"], ["s"], ["ret"]])
+        assert machine.wait_for("at 100 Hz", uefi.reply), machine.tail()

@@ -17,8 +17,11 @@ import pytest
 from ferrite_tools import debugger, image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import find_ovmf
+from ferrite_tools.waits import Waits
 
-GDB_TIMEOUT_S = 120.0
+#: From GDB's start to its stop at `kernel_main` and its exit, on the reference machine: the
+#: boot, under the GDB stub, and GDB's own start.
+GDB_S = 120.0
 
 
 def free_port() -> int:
@@ -30,7 +33,9 @@ def free_port() -> int:
 
 @pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
 @pytest.mark.parametrize("firmware", [Firmware.BIOS, Firmware.UEFI], ids=["bios", "uefi"])
-def test_gdb_stops_at_kernel_main(kernel_images: image.Images, accel: Accel, firmware: Firmware, tmp_path: Path) -> None:
+def test_gdb_stops_at_kernel_main(
+    kernel_images: image.Images, accel: Accel, waits: Waits, firmware: Firmware, tmp_path: Path
+) -> None:
     port = free_port()
     script = tmp_path / "ferrite.gdb"
     script.write_text(debugger.gdb_script(paths.kernel_elf(release=False), port))
@@ -45,7 +50,7 @@ def test_gdb_stops_at_kernel_main(kernel_images: image.Images, accel: Accel, fir
     with Machine(config, paths.LOG_DIR / f"debug-{firmware.value}.log"):
         result = subprocess.run(
             ["gdb", "-nx", "-batch", "-x", str(script), "-ex", "info symbol $pc"],
-            capture_output=True, text=True, timeout=GDB_TIMEOUT_S, check=False,
+            capture_output=True, text=True, timeout=waits.under(firmware).of(GDB_S), check=False,
         )
     out = result.stdout + result.stderr
     assert "Breakpoint 1, ferrite::kernel_main" in out, out

@@ -29,12 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, SHELL_PROMPT, Console
+from consolelib import SHELL_PROMPT, Console, wait_until
 
 from ferrite_tools import build, image, ktap, paths
 from ferrite_tools.fs import fsck, list_tree, mkfs, read_file
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain
+from ferrite_tools.waits import Waits
 
 MIB = 1024 * 1024
 #: The disks most tests use.
@@ -43,7 +44,8 @@ DISK_SIZE = 16 * MIB
 CRASH_SEEDS = tuple(int(seed) for seed in os.environ.get("FERRITE_CRASH_SEEDS", "").split(",") if seed.strip()) or tuple(
     range(1, 21)
 )
-#: How long a crash run writes before the kill, at least and at most (seconds, seeded).
+#: How long a crash run writes before the kill, at least and at most (seconds on the reference
+#: machine, seeded; scaled like every wait, so a slower machine gets about as far before the kill).
 CRASH_WINDOW_S = (0.3, 2.5)
 #: Operations after the last reported `fsync` the checker looks through for a match.
 CRASH_LOOKAHEAD = 4000
@@ -65,10 +67,10 @@ def machine(images: image.Images, accel: Accel, disk: Path, name: str, faults: P
     return Machine(config, paths.LOG_DIR / f"disk-{name}.log")
 
 
-def boot(m: Machine) -> Console:
+def boot(m: Machine, waits: Waits) -> Console:
     """Waits for the shell; returns a console on it."""
-    assert m.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S), m.tail()
-    return Console(m, Path("unused.qmp"), prompt=SHELL_PROMPT)
+    assert m.wait_for(SHELL_PROMPT, waits.boot), m.tail()
+    return Console(m, Path("unused.qmp"), waits, prompt=SHELL_PROMPT)
 
 
 def reboot(console: Console) -> None:
@@ -76,11 +78,12 @@ def reboot(console: Console) -> None:
     m = console.machine
     boots = m.output.count("Ferrite shell.")
     m.send("reboot\r")
-    deadline = time.monotonic() + BOOT_TIMEOUT_S
-    while m.output.count("Ferrite shell.") <= boots or not m.output.endswith(SHELL_PROMPT):
-        assert time.monotonic() < deadline, m.tail()
+
+    def booted() -> bool:
         assert m.exit_status is None, m.tail()
-        time.sleep(0.1)
+        return m.output.count("Ferrite shell.") > boots and m.output.endswith(SHELL_PROMPT)
+
+    wait_until(booted, console.waits.boot, m.tail)
 
 
 def assert_clean(disk: Path) -> None:
@@ -88,11 +91,13 @@ def assert_clean(disk: Path) -> None:
     assert not report.violations, "\n".join(f"{v.name}: {v.message}" for v in report.violations)
 
 
-def test_files_survive_a_reboot_and_python_reads_them(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_files_survive_a_reboot_and_python_reads_them(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     disk = tmp_path / "disk.img"
     mkfs(disk, DISK_SIZE, directories=MOUNT_POINTS)
     with machine(images, accel, disk, "persist") as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert "mounted on /" in m.output, m.tail()
         mounts = [line.split() for line in console.run("cat /proc/mounts").splitlines() if line.count(" ") == 5]
         access = {fields[1]: fields[3] for fields in mounts}
@@ -129,7 +134,9 @@ def test_files_survive_a_reboot_and_python_reads_them(images: image.Images, acce
     assert modes["/l1"] & 0o7777 == 0o600 and modes["/docs/l2"] == modes["/l1"]
 
 
-def test_the_kernel_reads_what_python_wrote(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_the_kernel_reads_what_python_wrote(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     source = tmp_path / "tree"
     (source / "notes" / "old").mkdir(parents=True)
     (source / "notes" / "todo.txt").write_text("write the book\n")
@@ -140,7 +147,7 @@ def test_the_kernel_reads_what_python_wrote(images: image.Images, accel: Accel, 
     disk = tmp_path / "disk.img"
     mkfs(disk, DISK_SIZE, source=source, directories=MOUNT_POINTS)
     with machine(images, accel, disk, "python-wrote") as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert "write the book" in console.run("cat /notes/todo.txt")
         assert "empty" in console.run("ls /notes/old")
         count = console.run("wc -c /blob")
@@ -163,7 +170,7 @@ def test_the_kernel_reads_what_python_wrote(images: image.Images, accel: Accel, 
     ],
 )
 def test_a_corrupt_disk_is_refused_and_the_system_runs_on(
-    images: image.Images, accel: Accel, tmp_path: Path, corruption: str, reason: str
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path, corruption: str, reason: str
 ) -> None:
     disk = tmp_path / "disk.img"
     source = tmp_path / "tree"
@@ -174,7 +181,7 @@ def test_a_corrupt_disk_is_refused_and_the_system_runs_on(
     report = fsck(disk)
     assert reason in {v.name for v in report.violations}, report
     with machine(images, accel, disk, f"refused-{corruption}") as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert f"disk refused: {reason}" in m.output, m.tail()
         assert "hello" in console.run("echo hello > /tmp/x; cat /tmp/x")
     # The kernel never wrote to a disk it refused.
@@ -218,7 +225,7 @@ def corrupt(disk: Path, how: str) -> None:
 
 
 def test_a_disk_that_fails_writes_is_reported_and_the_system_runs_on(
-    images: image.Images, accel: Accel, tmp_path: Path
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
 ) -> None:
     disk = tmp_path / "disk.img"
     mkfs(disk, DISK_SIZE, directories=MOUNT_POINTS)
@@ -227,7 +234,7 @@ def test_a_disk_that_fails_writes_is_reported_and_the_system_runs_on(
     faults = tmp_path / "faults.conf"
     faults.write_text('[inject-error]\nevent = "write_aio"\niotype = "write"\nerrno = "5"\n')
     with machine(images, accel, disk, "faulty", faults) as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert "mounted on /" in m.output, m.tail()
         mounts = [line.split() for line in console.run("cat /proc/mounts").splitlines() if line.count(" ") == 5]
         access = {fields[1]: fields[3] for fields in mounts}
@@ -243,11 +250,13 @@ def test_a_disk_that_fails_writes_is_reported_and_the_system_runs_on(
     assert disk.read_bytes() == before
 
 
-def test_a_full_disk_gives_enospc_and_stays_clean(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_a_full_disk_gives_enospc_and_stays_clean(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     disk = tmp_path / "disk.img"
     mkfs(disk, 2 * MIB, directories=MOUNT_POINTS)
     with machine(images, accel, disk, "full") as m:
-        console = boot(m)
+        console = boot(m, waits)
         out = console.run_slow("diskstress big 4 /big; echo status $?", 120)
         assert "No space left on device" in out or "no space" in out.lower(), out
         assert "status 1" in out
@@ -264,11 +273,13 @@ def test_a_full_disk_gives_enospc_and_stays_clean(images: image.Images, accel: A
     assert read_file(disk, "/small") == b"fits\n"
 
 
-def test_a_64_mib_file_through_the_indirect_blocks(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_a_64_mib_file_through_the_indirect_blocks(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     disk = tmp_path / "disk.img"
     mkfs(disk, 96 * MIB, directories=MOUNT_POINTS)
     with machine(images, accel, disk, "big") as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert "diskstress: ok" in console.run_slow("diskstress big 64 /big", 300)
         reboot(console)
         assert "diskstress: ok" in console.run_slow("diskstress check-big 64 /big", 300)
@@ -280,11 +291,13 @@ def test_a_64_mib_file_through_the_indirect_blocks(images: image.Images, accel: 
         assert data[at] == (((at // 4096) * 13) & 0xFF) ^ (at & 0xFF), at
 
 
-def test_ten_thousand_files_in_a_directory(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_ten_thousand_files_in_a_directory(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     disk = tmp_path / "disk.img"
     mkfs(disk, 64 * MIB, inodes=12_000, directories=MOUNT_POINTS)
     with machine(images, accel, disk, "many") as m:
-        console = boot(m)
+        console = boot(m, waits)
         assert "diskstress: ok" in console.run_slow("diskstress files 10000 /many", 600)
         reboot(console)
         assert "diskstress: ok" in console.run_slow("diskstress check-files 10000 /many", 300)
@@ -444,13 +457,16 @@ def partial_of(tail: bytes, append: tuple[int, int, int] | None, slot: int) -> b
     return record(append[1], append[2]).startswith(tail)
 
 
-def crash_once(images: image.Images, accel: Accel, disk: Path, seed: int) -> tuple[int, tuple[int, int]]:
+def crash_once(
+    images: image.Images, accel: Accel, waits: Waits, disk: Path, seed: int
+) -> tuple[int, tuple[int, int]]:
     mkfs(disk, DISK_SIZE, directories=MOUNT_POINTS)
-    window = random.Random(seed).uniform(*CRASH_WINDOW_S)
+    window = waits.of(random.Random(seed).uniform(*CRASH_WINDOW_S))
     with machine(images, accel, disk, f"crash-{seed}") as m:
-        console = boot(m)
+        boot(m, waits)
         m.send(f"diskstress crash {seed}\r")
-        assert m.wait_for("diskstress: started", BOOT_TIMEOUT_S), m.tail()
+        assert m.wait_for("diskstress: started", waits.boot), m.tail()
+        # Not a synchronisation: the seeded moment of the power cut, the experiment itself.
         time.sleep(window)
         m.kill()
         output = m.output
@@ -460,10 +476,12 @@ def crash_once(images: image.Images, accel: Accel, disk: Path, seed: int) -> tup
     return synced, check_crash(disk, seed, synced)
 
 
-def test_crash_consistency_under_seeded_kills(images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_crash_consistency_under_seeded_kills(
+    images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
+) -> None:
     # Two machines at a time: the test is twenty boots, and each QEMU uses one core.
     def run(seed: int) -> tuple[int, int, int, int]:
-        synced, (state, replayed) = crash_once(images, accel, tmp_path / f"crash-{seed}.img", seed)
+        synced, (state, replayed) = crash_once(images, accel, waits, tmp_path / f"crash-{seed}.img", seed)
         return seed, synced, state, replayed
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -16,18 +16,18 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 from ferrite_tools import contract, image, paths, psf, screen
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import find_ovmf
+from ferrite_tools.waits import Waits
 
-BOOT_TIMEOUT_S = 60.0
 #: Share of pixels in the text's cells that must agree with the font. The console draws
 #: exactly, so anything but a rare stray pixel means a different picture.
 MATCH_THRESHOLD = 0.99
 
 
-def screendump(config: QemuConfig, log: Path, out: Path) -> tuple[str, screen.Image]:
+def screendump(config: QemuConfig, waits: Waits, log: Path, out: Path) -> tuple[str, screen.Image]:
     """Boots, waits for the boot to finish, returns the serial output and a screenshot."""
     out.unlink(missing_ok=True)
     with Machine(config, log) as machine:
-        assert machine.wait_for("boot complete", BOOT_TIMEOUT_S), machine.tail()
+        assert machine.wait_for("boot complete", waits.under(config.firmware).boot), machine.tail()
         assert config.qmp_socket is not None
         qmp = QEMUMonitorProtocol(str(config.qmp_socket))
         qmp.connect()
@@ -42,7 +42,7 @@ def screendump(config: QemuConfig, log: Path, out: Path) -> tuple[str, screen.Im
 
 @pytest.mark.parametrize("firmware", [Firmware.BIOS, Firmware.UEFI], ids=["bios", "uefi"])
 def test_the_banner_is_on_the_screen(
-    kernel_images: image.Images, accel: Accel, firmware: Firmware, tmp_path: Path
+    kernel_images: image.Images, accel: Accel, waits: Waits, firmware: Firmware, tmp_path: Path
 ) -> None:
     config = QemuConfig(
         image=kernel_images.for_firmware(firmware),
@@ -52,7 +52,7 @@ def test_the_banner_is_on_the_screen(
         qmp_socket=tmp_path / "qmp.sock",
     )
     log = paths.LOG_DIR / f"screen-{firmware.value}.log"
-    output, shot = screendump(config, log, paths.BUILD_DIR / f"screen-{firmware.value}.ppm")
+    output, shot = screendump(config, waits, log, paths.BUILD_DIR / f"screen-{firmware.value}.ppm")
     font = psf.load(paths.FONT)
 
     mode = re.search(r"framebuffer: (\d+)x(\d+)", output)

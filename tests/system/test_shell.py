@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, SHELL_PROMPT, Console, boot_shell
+from consolelib import SHELL_PROMPT, Console, boot_shell
 
 from ferrite_tools import image, paths
 from ferrite_tools.qemu import Accel
+from ferrite_tools.waits import Waits
 
 
 
@@ -38,12 +39,14 @@ BACKSPACE = "\x7f"
 
 
 @pytest.fixture(scope="module")
-def shell(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def shell(
+    kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     machine, socket = boot_shell(kernel_images, accel, tmp_path_factory.mktemp("shell"), "shell")
     with machine:
-        assert machine.wait_for("Ferrite shell.", BOOT_TIMEOUT_S), machine.tail()
-        assert machine.wait_for(SHELL_PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        yield Console(machine, socket, prompt=SHELL_PROMPT)
+        assert machine.wait_for("Ferrite shell.", waits.boot), machine.tail()
+        assert machine.wait_for(SHELL_PROMPT, waits.boot), machine.tail()
+        yield Console(machine, socket, waits, prompt=SHELL_PROMPT)
 
 
 def lines(reply: str) -> list[str]:
@@ -134,7 +137,7 @@ def test_ctrl_c_stops_the_program_in_front_and_the_shell_answers(shell: Console)
 def test_ctrl_c_stops_a_pipeline_that_floods_the_console(shell: Console) -> None:
     # Both ends are in the job's process group: one Ctrl-C ends them both.
     shell.type_until("cat /dev/zero | hexdump\r", r"00000000  00 00")
-    shell.type_and_wait(CTRL_C, timeout_s=30.0)
+    shell.type_and_wait(CTRL_C, base_s=30.0)
     assert lines(shell.run("echo alive")) == ["alive"]
     assert "hexdump" not in shell.run("ps")
 
@@ -142,7 +145,7 @@ def test_ctrl_c_stops_a_pipeline_that_floods_the_console(shell: Console) -> None
 def test_ctrl_c_stops_a_program_that_floods_a_pipe(shell: Console) -> None:
     shell.machine.send("cat /dev/zero | wc -c\r")
     shell.type_until("", r"wc -c\r?\n")
-    shell.type_and_wait(CTRL_C, timeout_s=30.0)
+    shell.type_and_wait(CTRL_C, base_s=30.0)
     reply = shell.run("ps")
     assert " cat" not in reply and " wc" not in reply, reply
 

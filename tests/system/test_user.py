@@ -13,18 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import BOOT_TIMEOUT_S, PROMPT, Console, boot, boot_uefi
+from consolelib import PROMPT, Console, boot, boot_uefi
 
 from ferrite_tools import build, image, ktap, paths
-from ferrite_tools.qemu import Accel
+from ferrite_tools.qemu import Accel, Firmware
+from ferrite_tools.waits import Waits
 
 
 @pytest.fixture(scope="module")
-def console(kernel_images: image.Images, accel: Accel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(
+    kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     machine, socket = boot(kernel_images, accel, tmp_path_factory.mktemp("user"), "user")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        yield Console(machine, socket)
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
+        yield Console(machine, socket, waits)
 
 
 #: The fewest cases `usertests` must report (it grows with each system call).
@@ -301,14 +304,14 @@ def test_sysfuzz_works_in_a_scratch_directory_and_enosys_live_shows_missing_call
 
 
 def test_every_file_of_the_malformed_elf_corpus_is_refused_with_its_reason(
-    corpus_images: image.Images, accel: Accel, tmp_path: Path
+    corpus_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
 ) -> None:
     # This image's ramdisk carries the `elf` crate's corpus (crates/elf/src/corpus); exec must
     # refuse each file with the parser's named reason, and the console must carry on.
     machine, socket = boot(corpus_images, accel, tmp_path, "corpus")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        check_corpus(Console(machine, socket))
+        assert machine.wait_for(PROMPT, waits.boot), machine.tail()
+        check_corpus(Console(machine, socket, waits))
 
 
 def check_corpus(console: Console) -> None:
@@ -325,13 +328,14 @@ def check_corpus(console: Console) -> None:
     assert "still here\n" in console.run("echo still here")
 
 
-def test_programs_run_under_uefi_too(kernel_images: image.Images, accel: Accel, tmp_path: Path) -> None:
+def test_programs_run_under_uefi_too(kernel_images: image.Images, accel: Accel, waits: Waits, tmp_path: Path) -> None:
     # Under UEFI the bootloader loads the ramdisk through the firmware's file protocol and the
     # memory map differs: the same programs must run.
+    uefi = waits.under(Firmware.UEFI)
     machine, socket = boot_uefi(kernel_images, accel, tmp_path, "user-uefi")
     with machine:
-        assert machine.wait_for(PROMPT, BOOT_TIMEOUT_S), machine.tail()
-        console = Console(machine, socket)
+        assert machine.wait_for(PROMPT, uefi.boot), machine.tail()
+        console = Console(machine, socket, uefi)
         assert re.search(r"\[hello: pid \d+ exited with status 0\]", console.run("run hello"))
         reply = console.run_slow("run forktest 20", 60.0)
         assert "forktest: ok" in reply, reply[-800:]

@@ -18,7 +18,8 @@ list and checks every import in the tools against it.
    one newc cpio writer, the disk file system), and set-up's toolchain and requirements.
 3. `printer`, `screen`, `benchreport`, `qemu`: formatting results, reading a screendump, the
    benchmark's report and gate, QEMU's settings and processes.
-4. `kvm`, `build`: whether KVM works (and so which accelerator), cargo builds.
+4. `kvm`, `build`, `waits`: whether KVM works (and so which accelerator), cargo builds, how
+   long a test waits for a machine (base waits times one scale; it needs only `qemu`'s enums).
 5. `image`: the ramdisk and the BIOS and UEFI images.
 6. `harness`, `peer`, `disk`: a test kernel's boot judged, Linux as the benchmark's peer, the
    persistent disk and the image commands.

@@ -16,6 +16,11 @@ test kernel needs no entry here. Concurrency test kernels (`races = true`) boot 
 proves one interleaving; real TCG timing and icount with seeded jitter on each tick try others.
 A failure under jitter names its seed and the command that replays it exactly.
 
+How long a boot may run is `waits.Waits.kernel_test` for the accelerator it really runs under
+(icount is always TCG) and its firmware: one base time, scaled like every wait of the tests (see
+waits.py), so a slow machine or `FERRITE_WAIT_SCALE` gives a test kernel longer instead of
+calling it hung.
+
 When a boot fails without a `not ok` line to blame (a hang, a triple fault), the harness names
 the test that was running from the kernel's `# test: NAME` line printed before each test, and
 reports the tail of the serial log and the log's path, which is kept.
@@ -30,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ferrite_tools import contract, ktap, paths
+from ferrite_tools import contract, ktap, paths, waits
 from ferrite_tools.build import TestKernel
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.image import Images
@@ -109,8 +114,6 @@ def _config_cached(name: str, elf: Path, _mtime: int) -> KernelConfig:
 
 #: The jitter seeds `./x.py test` uses unless told others (`--seed`, `--seeds`).
 DEFAULT_SEEDS = (1, 2)
-#: Seconds a test kernel may run, boot included. An emulated boot takes 5-6 s on 2 cores.
-DEFAULT_TIMEOUT_S = 60.0
 SUITE = "kernel"
 
 
@@ -164,7 +167,10 @@ def _running_test(report: ktap.Report) -> str | None:
 
 def _why_boot_failed(status: int | None, timeout: float) -> str:
     if status is None:
-        return f"no exit within {timeout:.0f} s: the kernel hung"
+        return (
+            f"no exit within {timeout:.0f} s: the kernel hung "
+            f"(if this machine is only slow, {waits.ENV}=2 ./x.py test doubles every wait)"
+        )
     if status == contract.STATUS_QEMU_SELF:
         return "QEMU stopped by itself (status 0): a triple fault or a reset"
     if status == contract.STATUS_FAILURE:
@@ -212,11 +218,12 @@ def run_kernel_test(
     accel: Accel,
     ovmf: Path | None,
     timing: Timing | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float | None = None,
     verbose: bool = False,
 ) -> list[TestResult]:
     """Boots one test kernel under one firmware and one timing (by default its first) and
-    judges the outcome."""
+    judges the outcome. It may run for `timeout` seconds, by default the scaled
+    `waits.KERNEL_TEST_S` for the machine it boots (test kernels are debug builds)."""
     kernel_config = config_of(kernel)
     timing = timing or timings_for(kernel_config)[0]
     first = timing == timings_for(kernel_config)[0]
@@ -231,6 +238,8 @@ def run_kernel_test(
         icount=timing.icount,
         fw_cfg=((contract.TIMING_FILE, timing.fw_cfg()),),
     )
+    if timeout is None:
+        timeout = waits.Waits.for_machine(config.accel, firmware).kernel_test
     if verbose:
         print(f"$ {config.command()}", flush=True)
     started = time.monotonic()

@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ferrite_tools import bench, build, harness, image, kvm, paths, printer
+from ferrite_tools import bench, build, harness, image, kvm, paths, printer, waits
 from ferrite_tools.build import TestKernel
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.qemu import Accel
@@ -270,8 +270,12 @@ def run(
 ) -> int:
     """Runs every suite; returns 0 only if nothing failed."""
     accel, accel_note = kvm.choose_accel(accel_request)
+    # A bad FERRITE_WAIT_SCALE stops the run here, before anything is built, rather than in each
+    # suite; pytest and the harness read it again from the environment.
+    personal = waits.override()
     print(
         f"ferrite test: QEMU acceleration {accel_note}; jitter seeds {', '.join(map(str, seeds))}"
+        + (f"; every wait x{personal:g} ({waits.ENV})" if personal != 1.0 else "")
         + (f"; filter {filter_text!r}" if filter_text else "")
     )
     started = time.monotonic()
