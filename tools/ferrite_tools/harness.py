@@ -67,7 +67,7 @@ class KernelConfig:
 def parse_config(name: str, binary: bytes) -> KernelConfig:
     """The configuration in a test kernel's `binary` (defaults if it carries no line). A line the
     harness cannot read is an error naming the kernel, never a silent default."""
-    lines = {binary[i : binary.find(b"\n", i)] for i in _occurrences(binary, CONFIG_PREFIX)}
+    lines = set(re.findall(re.escape(CONFIG_PREFIX) + rb"[^\n]*", binary))
     if not lines:
         return KernelConfig()
     if len(lines) > 1:
@@ -92,14 +92,6 @@ def parse_config(name: str, binary: bytes) -> KernelConfig:
                 'the keys are firmware = "bios uefi", timing = "exact" or "real", races = true'
             )
     return config
-
-
-def _occurrences(data: bytes, needle: bytes) -> list[int]:
-    found, at = [], data.find(needle)
-    while at != -1:
-        found.append(at)
-        at = data.find(needle, at + 1)
-    return found
 
 
 def config_of(kernel: TestKernel) -> KernelConfig:

@@ -17,6 +17,18 @@ fn wrong(line: &str, message: &str) -> SyntaxError {
     e
 }
 
+/// `line` stops with `open` not closed by `close`, and the error says more input may finish it.
+fn unclosed(line: &str, open: &'static str, close: &'static str) -> SyntaxError {
+    let e = error(line);
+    assert_eq!(
+        e.kind,
+        SyntaxErrorKind::Unclosed { open, close },
+        "{line:?}"
+    );
+    assert!(e.is_incomplete(), "{line:?}");
+    e
+}
+
 /// Checks the message of the error `line` gives, and that more input could fix it.
 fn incomplete(line: &str, message: &str) -> SyntaxError {
     let e = error(line);
@@ -219,13 +231,7 @@ fn substitutions_left_open_are_incomplete() {
         ("echo `ls", "`", "`"),
         ("echo $((1+2)", "$((", "))"),
     ] {
-        let e = error(line);
-        assert_eq!(
-            e.kind,
-            SyntaxErrorKind::Unclosed { open, close },
-            "{line:?}"
-        );
-        assert!(e.is_incomplete(), "{line:?}");
+        unclosed(line, open, close);
     }
     // An error inside a substitution is placed where it is in the whole line.
     let e = wrong(
@@ -262,13 +268,7 @@ fn compound_commands_left_open_are_incomplete_and_wrong_ones_say_what_is_missing
         ("(a", "(", ")"),
         ("f()", "()", "a body"),
     ] {
-        let e = error(line);
-        assert_eq!(
-            e.kind,
-            SyntaxErrorKind::Unclosed { open, close },
-            "{line:?}"
-        );
-        assert!(e.is_incomplete(), "{line:?}");
+        let e = unclosed(line, open, close);
         assert!(e
             .to_string()
             .ends_with(&format!("'{open}' is not closed: '{close}' is missing")));

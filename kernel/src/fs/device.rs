@@ -91,7 +91,7 @@ type Registered = (u64, &'static dyn Device);
 /// Makes `driver` the one behind device number `number`: `EEXIST` if another has it already,
 /// `ENOSPC` if the table is full.
 pub fn register(number: u64, driver: &'static dyn Device) -> Result<(), Errno> {
-    if driver_of(number).is_some() {
+    if self::driver(number).is_some() {
         return Err(Errno::EEXIST);
     }
     let mut table = REGISTERED.lock();
@@ -105,10 +105,6 @@ pub fn register(number: u64, driver: &'static dyn Device) -> Result<(), Errno> {
 
 /// The driver behind device number `number`, if any.
 pub fn driver(number: u64) -> Option<&'static dyn Device> {
-    driver_of(number)
-}
-
-fn driver_of(number: u64) -> Option<&'static dyn Device> {
     match number {
         NULL => Some(&Null),
         ZERO => Some(&Zero),

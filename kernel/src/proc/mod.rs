@@ -888,7 +888,7 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
             return Next::Resume;
         }
     }
-    let ended = with_current_task(|task| {
+    with_current_task(|task| {
         task.fault = Some(Fault {
             vector,
             rip: frame.rip,
@@ -896,10 +896,8 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
             cr2,
         });
         task.status = abi::wait::wait_status_signaled(signal_for(vector));
-    });
-    if ended.is_none() {
-        panic!("an exception from ring 3 on a thread that runs no program");
-    }
+    })
+    .expect("an exception from ring 3 comes from a thread that runs a program");
     Next::Leave
 }
 
