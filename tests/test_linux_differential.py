@@ -72,3 +72,19 @@ def test_the_portable_file_cases_pass_on_the_hosts_linux(filetests: Path, tmp_pa
         check=False,
     )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-500:]
+
+
+@pytest.fixture(scope="module")
+def sigtests() -> Path:
+    programs = {p.name: p for p in build.build_c_programs(verbose=False)}
+    if "sigtests" not in programs:
+        pytest.fail("musl-gcc is missing: apt-get install musl-tools (./x.py setup does)")
+    return programs["sigtests"]
+
+
+def test_every_signal_case_passes_on_the_hosts_linux(sigtests: Path, tmp_path: Path) -> None:
+    # The same binary the guest runs (tests/system/test_user.py): every case holds on Linux.
+    process = subprocess.run([str(sigtests)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    failures = [line for line in process.stdout.splitlines() if line.startswith(("not ok", "#"))]
+    assert process.returncode == 0 and not failures, "\n".join(failures) + process.stderr[-500:]
+    assert "ok 1 " in process.stdout

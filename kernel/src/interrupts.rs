@@ -208,7 +208,9 @@ pub fn handle(frame: &mut TrapFrame) {
     match vector {
         vector::TIMER => {
             time::on_tick();
-            crate::task::timer::on_tick(time::uptime_ns());
+            let now = time::uptime_ns();
+            crate::task::timer::on_tick(now);
+            crate::proc::signal::on_tick(now);
             time::jitter();
         }
         vector::KEYBOARD => {

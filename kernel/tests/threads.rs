@@ -26,6 +26,52 @@ ferrite::test_kernel!(timing = "exact", races = true);
 /// One timer tick, in nanoseconds.
 const TICK_NS: u64 = 1_000_000_000 / time::TICK_HZ;
 
+/// Issue 23's SMAP hole, closed. RFLAGS.AC lifts SMAP; the kernel sets it only for the length of
+/// a user copy. The CPU does not clear it when an interrupt arrives, and a switch does not save
+/// flags, so a tick during a copy used to carry AC into the handler and into whichever thread
+/// the handler switched to: that thread ran with SMAP off until its own next `iretq`. Here one
+/// thread keeps AC set while it spins (as a long copy would) and is preempted; the other, each
+/// time it runs again, must find AC clear. The trap entry clears it.
+#[test_case]
+fn a_thread_preempted_during_a_user_copy_does_not_lend_others_its_smap_exemption() {
+    use x86_64::registers::rflags::{self, RFlags};
+    const ROUNDS: u64 = 20;
+    /// Spins per stretch with AC set: nearly all the spinner's time.
+    const SPINS_WITH_AC: u32 = 10_000;
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner_stop = Arc::clone(&stop);
+    let spinner = sched::spawn("in a user copy", move || {
+        while !spinner_stop.load(Ordering::Relaxed) {
+            // SAFETY: setting AC changes only alignment checking (off: CR0.AM is clear) and
+            // SMAP's user-access exemption; this thread touches no user memory while it is set.
+            unsafe { rflags::write(rflags::read() | RFlags::ALIGNMENT_CHECK) };
+            // Not `spin_loop`: under TCG each `pause` leaves the translated code, which makes
+            // the loop take far longer in wall time than in instructions.
+            for i in 0..SPINS_WITH_AC {
+                core::hint::black_box(i);
+            }
+            // SAFETY: as above; clearing it restores the kernel's normal state.
+            unsafe { rflags::write(rflags::read() - RFlags::ALIGNMENT_CHECK) };
+        }
+    })
+    .unwrap();
+    let mut lent = 0;
+    for _ in 0..ROUNDS {
+        // Blocks through ticks while the spinner runs: each wake-up is a switch from it, made
+        // by the timer's handler.
+        sched::sleep(Duration::from_millis(15));
+        if rflags::read().contains(RFlags::ALIGNMENT_CHECK) {
+            lent += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    spinner.join();
+    assert_eq!(
+        lent, 0,
+        "{lent} of {ROUNDS} wake-ups ran with AC set (SMAP off)"
+    );
+}
+
 #[test_case]
 fn join_returns_the_threads_value() {
     let handle = sched::spawn("answer", || 6 * 7).unwrap();

@@ -108,6 +108,41 @@ def test_usertests_case(usertests: tuple[str, ktap.Report], case: str) -> None:
     check_case("usertests", usertests, case)
 
 
+def c_program_cases(program: str) -> list[str]:
+    """The cases of a C test program in user/c/, in order, from its `CASE(name)` table."""
+    source = (paths.ROOT / "user" / "c" / f"{program}.c").read_text()
+    return re.findall(r"^\s+CASE\((\w+)\),$", source, re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def sigtests(console: Console) -> tuple[str, ktap.Report]:
+    # user/c/sigtests.c: musl's own sigaction, raise, siglongjmp, alarm and pause, unchanged.
+    reply = console.run_slow("run sigtests", 120.0)
+    return reply, ktap.parse(reply)
+
+
+def test_sigtests_reports_a_complete_run(sigtests: tuple[str, ktap.Report]) -> None:
+    reply, report = sigtests
+    assert report.complete, f"{report.problems}\n{reply[-2000:]}"
+    assert [case.name for case in report.cases] == c_program_cases("sigtests")
+    assert re.search(r"\[sigtests: pid \d+ exited with status 0\]", reply), reply[-500:]
+
+
+@pytest.mark.parametrize("case", c_program_cases("sigtests"))
+def test_sigtests_case(sigtests: tuple[str, ktap.Report], case: str) -> None:
+    check_case("sigtests", sigtests, case)
+
+
+def test_signal_handling_gives_back_every_frame(console: Console, sigtests: tuple[str, ktap.Report]) -> None:
+    # Frames for handlers, alternate stacks, forked children, timers: a second run leaves
+    # memory as the first left it.
+    frames, blocks = free_frames(console), heap_blocks(console)
+    reply = console.run_slow("run sigtests", 120.0)
+    assert ktap.parse(reply).passed, reply[-1500:]
+    assert free_frames(console) == frames, "sigtests leaked frames"
+    assert heap_blocks(console) == blocks, "sigtests leaked kernel heap blocks"
+
+
 #: The fewest cases `filetests` must report.
 FILETESTS_MINIMUM = 21
 

@@ -83,6 +83,12 @@ PEER_ROWS = (
         "process.switch_round_trip",
         Goal(at_most=1_000),
     ),
+    PeerRow(
+        "signal to itself, handler, rt_sigreturn",
+        "guest.signal.kill_handler_return",
+        "signal.kill_handler_return",
+        Goal(linux_times=1.0),
+    ),
     PeerRow("pipe ping-pong round trip", "guest.pipe.ping_pong_round_trip", "pipe.ping_pong_round_trip", Goal(at_most=3_000)),
     PeerRow("fork + exit + wait", "guest.process.fork_exit_wait", "process.fork_exit_wait", Goal(linux_times=0.5)),
     PeerRow(

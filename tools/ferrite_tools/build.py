@@ -204,7 +204,7 @@ def build_c_programs(*, verbose: bool) -> list[Path]:
         out = C_OUT_DIR / source.stem
         if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
             run_logged(
-                [compiler, "-static", "-O2", "-o", str(out), str(source)],
+                [compiler, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(out), str(source)],
                 cwd=paths.ROOT,
                 env=dict(os.environ),
                 log=paths.LOG_DIR / f"build-c-{source.stem}.log",

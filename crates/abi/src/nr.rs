@@ -76,8 +76,16 @@ numbers! {
     DUP = 32,
     /// Duplicate a descriptor onto a chosen number, closing what was there.
     DUP2 = 33,
+    /// Sleep until a signal arrives.
+    PAUSE = 34,
     /// Sleep for a `Timespec`.
     NANOSLEEP = 35,
+    /// Read an interval timer (`ITIMER_REAL`: SIGALRM).
+    GETITIMER = 36,
+    /// Send SIGALRM after a number of seconds (0 cancels).
+    ALARM = 37,
+    /// Arm or disarm an interval timer.
+    SETITIMER = 38,
     /// The caller's process id (its thread-group id).
     GETPID = 39,
     /// Copy bytes from one file to another inside the kernel (busybox `cat` tries it first).
@@ -156,6 +164,14 @@ numbers! {
     GETPGID = 121,
     /// A process's session.
     GETSID = 124,
+    /// The signals that are pending because they are blocked.
+    RT_SIGPENDING = 127,
+    /// Wait for one of a set of signals and take it without a handler.
+    RT_SIGTIMEDWAIT = 128,
+    /// Replace the signal mask and sleep until a handler has run.
+    RT_SIGSUSPEND = 130,
+    /// Set or query the alternate stack signal handlers may run on.
+    SIGALTSTACK = 131,
     /// Statistics of the file system holding a path.
     STATFS = 137,
     /// Statistics of the file system holding an open file.
@@ -170,6 +186,8 @@ numbers! {
     ARCH_PRCTL = 158,
     /// The caller's thread id.
     GETTID = 186,
+    /// Send a signal to one thread.
+    TKILL = 200,
     /// Read directory entries as `LinuxDirent64` records.
     GETDENTS64 = 217,
     /// Register the word the kernel clears (and wakes) when the thread exits; returns the tid.
@@ -178,6 +196,8 @@ numbers! {
     CLOCK_GETTIME = 228,
     /// End every thread of the calling process.
     EXIT_GROUP = 231,
+    /// Send a signal to one thread of a given process.
+    TGKILL = 234,
     /// Open a file by path, relative to a directory descriptor or `AT_FDCWD`.
     OPENAT = 257,
     /// Make a directory, relative to a directory descriptor.

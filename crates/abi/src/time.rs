@@ -61,6 +61,26 @@ impl Timeval {
     }
 }
 
+/// Interval timer: real (wall-clock) time; sends SIGALRM (`alarm` uses it too).
+pub const ITIMER_REAL: i32 = 0;
+/// Interval timer: the process's user CPU time; sends SIGVTALRM.
+pub const ITIMER_VIRTUAL: i32 = 1;
+/// Interval timer: the process's user and system CPU time; sends SIGPROF.
+pub const ITIMER_PROF: i32 = 2;
+
+/// An interval timer's setting (`struct itimerval`): when it next fires, and the period after
+/// that (zero: once).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Itimerval {
+    /// The period reloaded after each expiry.
+    pub it_interval: Timeval,
+    /// Time left until the next expiry (zero: disarmed).
+    pub it_value: Timeval,
+}
+
+const _: () = assert!(core::mem::size_of::<Itimerval>() == 32);
+
 const _: () = assert!(core::mem::size_of::<Timespec>() == 16);
 const _: () = assert!(core::mem::align_of::<Timespec>() == 8);
 const _: () = assert!(core::mem::offset_of!(Timespec, tv_nsec) == 8);

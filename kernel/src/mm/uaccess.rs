@@ -65,6 +65,19 @@ unsafe impl Plain for abi::Stat {}
 // SAFETY: i64s and u64s, and two i32s that fill one 8-byte slot: 120 bytes, no padding
 // (asserted in `abi`).
 unsafe impl Plain for abi::Statfs {}
+// SAFETY: four u64s.
+unsafe impl Plain for abi::SigAction {}
+// SAFETY: a u64, two i32s that fill one 8-byte slot, a u64: 24 bytes, no padding.
+unsafe impl Plain for abi::Stack {}
+// SAFETY: four i32s (the last the explicit padding) and fourteen u64s: 128 bytes, no padding.
+unsafe impl Plain for abi::SigInfo {}
+// SAFETY: two `Timeval`s of two i64s each.
+unsafe impl Plain for abi::time::Itimerval {}
+// SAFETY: a u64, a `Ucontext` (u64s, a `Stack`, a `Sigcontext` whose four u16s fill one 8-byte
+// slot, a u64: 304 bytes, no padding) and a `SigInfo`: 440 bytes, no padding (asserted).
+unsafe impl Plain for signals::RtSigframe {}
+// SAFETY: as in `RtSigframe`'s context: 304 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::ucontext::Ucontext {}
 
 /// Reads one `T` from user address `from`.
 pub fn read_value<T: Plain>(from: u64) -> Result<T, Errno> {

@@ -25,6 +25,7 @@
 pub mod exec;
 pub mod files;
 pub mod procfs;
+pub mod signal;
 pub mod syscall;
 
 use crate::arch::x86_64::fpu::FpuState;
@@ -38,7 +39,7 @@ use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -68,18 +69,23 @@ struct Record {
     group: Pid,
     /// Its session (the group of groups a login shell starts); only `getsid` reports it.
     session: Pid,
-    /// A signal that came before its thread existed (between `fork` and the thread's start),
-    /// delivered as soon as it does.
-    pending_kill: Option<i32>,
+    /// Its signals: actions, mask, pending (others send to it, so they are here).
+    signals: signal::State,
 }
 
 impl Record {
     /// A new, running process's record, in process group `group` and session `session`.
-    fn new(parent: Pid, name: String, resident: usize, (group, session): (Pid, Pid)) -> Record {
+    fn new(
+        parent: Pid,
+        name: String,
+        resident: usize,
+        (group, session): (Pid, Pid),
+        signals: signal::State,
+    ) -> Record {
         Record {
             group,
             session,
-            pending_kill: None,
+            signals,
             parent,
             name,
             thread: 0,
@@ -140,6 +146,8 @@ pub struct Task {
     pub files: FdTable,
     /// Its working directory: a canonical absolute path.
     pub cwd: String,
+    /// What only its own thread keeps of its signals (the alternate stack).
+    pub signal: signal::Thread,
 }
 
 /// Words of [`Task::reported_missing`]: a bit for each number up to 511 (Linux has about 460).
@@ -328,6 +336,7 @@ pub fn spawn(
         fault: None,
         files,
         cwd: String::from("/"),
+        signal: signal::Thread::default(),
     };
     let start = Start {
         frame: user::initial_frame(image.entry, image.stack_pointer),
@@ -336,7 +345,8 @@ pub fn spawn(
         child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
-    start_thread(task, start, Record::new(parent, name, resident, (pid, pid)))
+    let record = Record::new(parent, name, resident, (pid, pid), signal::State::new());
+    start_thread(task, start, record)
 }
 
 /// The next unused pid.
@@ -372,13 +382,13 @@ fn start_thread(task: Task, start: Start, record: Record) -> Result<Pid, SpawnEr
     match sched::spawn("process", move || run(task, start)) {
         Ok(handle) => {
             let tid = handle.id();
-            let pending = with_table(|table| {
+            let signalled = with_table(|table| {
                 let record = table.processes.get_mut(&pid)?;
                 record.thread = tid;
-                record.pending_kill.take()
+                Some(record.signals.deliverable())
             });
-            if let Some(signal) = pending {
-                KILL_SIGNAL[tid].store(signal, Ordering::Relaxed);
+            if signalled == Some(true) {
+                // Signalled before its thread existed (between `fork` and now).
                 sched::request_stop(tid);
             }
             sched::detach(handle);
@@ -420,6 +430,7 @@ pub fn fork_with(
         fault: None,
         files: task.files.clone(),
         cwd: task.cwd.clone(),
+        signal: task.signal.clone(),
     };
     let mut child_frame = *frame;
     child_frame.rax = 0;
@@ -432,22 +443,23 @@ pub fn fork_with(
         fs_base: x86_64::registers::model_specific::FsBase::read().as_u64(),
         child_tid,
     };
-    // The child is in its parent's group and session until it moves (`setpgid`, `setsid`).
-    let ids = with_table(|table| {
+    // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
+    // has its parent's signal actions and mask.
+    let (ids, signals) = with_table(|table| {
         table
             .processes
             .get(&task.pid)
-            .map_or((task.pid, task.pid), |r| (r.group, r.session))
+            .map_or(((task.pid, task.pid), signal::State::new()), |r| {
+                ((r.group, r.session), r.signals.inherit())
+            })
     });
-    let record = Record::new(task.pid, task.name.clone(), resident, ids);
+    let record = Record::new(task.pid, task.name.clone(), resident, ids, signals);
     start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
 }
 
 /// The body of a process's thread: run the program until it ends, then clean up.
 fn run(task: Task, start: Start) {
     let tid = sched::current();
-    // KILL_SIGNAL[tid] is not reset here: a `kill` may already have come, between `fork` and
-    // this thread's first instruction. It is reset when the program ends, below.
     PIDS[tid].store(task.pid, Ordering::Relaxed);
     FAULTED_IN[tid].store(0, Ordering::Relaxed);
     sched::set_address_space(task.space.root());
@@ -476,7 +488,6 @@ fn run(task: Task, start: Start) {
         .take()
         .expect("a program's task stays in its thread's slot while it runs");
     PIDS[tid].store(0, Ordering::Relaxed);
-    KILL_SIGNAL[tid].store(abi::signal::SIGKILL, Ordering::Relaxed);
     sched::set_address_space(0);
     let Task {
         pid,
@@ -494,8 +505,12 @@ fn run(task: Task, start: Start) {
     if let Some(fault) = fault {
         report_fault(pid, &name, &fault);
     }
-    for waiter in with_table(|table| record_end(table, pid, status)) {
+    let (waiters, parent_signal) = with_table(|table| record_end(table, pid, status));
+    for waiter in waiters {
         sched::wake_thread(waiter);
+    }
+    if let Some(wake) = parent_signal {
+        wake.deliver();
     }
     if pid == INIT_PID && crate::tty::reader() == crate::tty::Reader::Terminal {
         // Init ran the console's session; with it gone, the kernel console takes over.
@@ -505,10 +520,11 @@ fn run(task: Task, start: Start) {
 }
 
 /// Records that `pid` ended with `status`: its children go to `init` (or, without one, are
-/// reaped as they end), it becomes a zombie (or goes, if it is such an orphan itself). Returns
-/// the threads to wake: those waiting for it, its parent if blocked in `wait4`, and `init` if
-/// it adopted a zombie.
-fn record_end(table: &mut Table, pid: Pid, status: i32) -> Vec<ThreadId> {
+/// reaped as they end), it becomes a zombie (or goes, if it is such an orphan itself, or its
+/// parent ignores SIGCHLD), and its parent is sent SIGCHLD. Returns the threads to wake: those
+/// waiting for it, its parent if blocked in `wait4`, and `init` if it adopted a zombie; and
+/// the parent's thread to interrupt for the signal, if it must be.
+fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Option<signal::Wake>) {
     let mut wake = Vec::new();
     let init_alive = pid != INIT_PID
         && table
@@ -535,16 +551,24 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Vec<ThreadId> {
     for child in gone {
         table.processes.remove(&child);
     }
+    let parent = match table.processes.get(&pid) {
+        Some(record) => record.parent,
+        None => return (wake, None),
+    };
+    let unwanted = signal::reaps_children(table, parent);
     let Some(record) = table.processes.get_mut(&pid) else {
-        return wake;
+        return (wake, None);
     };
     record.status = Some(status);
     record.resident = 0;
+    record.reap_on_exit |= unwanted;
     wake.append(&mut record.waiters);
-    let parent = record.parent;
     if record.reap_on_exit {
         table.processes.remove(&pid);
     }
+    let parent_signal = signal::queue(table, parent, signal::child_ended(pid, status))
+        .ok()
+        .flatten();
     let mut take_waiter = |pid: Pid| {
         table
             .processes
@@ -555,7 +579,7 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Vec<ThreadId> {
     if adopted_zombie {
         wake.extend(take_waiter(INIT_PID));
     }
-    wake
+    (wake, parent_signal)
 }
 
 /// `wait4`'s core: the first ended child of `me` that `pid` selects (-1 or below 0: any; Ferrite
@@ -647,68 +671,42 @@ pub fn try_wait(pid: Pid) -> Option<i32> {
     })
 }
 
-/// Per thread slot: the signal a pending stop ends its program with (see [`kill`]).
-static KILL_SIGNAL: [AtomicI32; ::sched::MAX_THREADS] =
-    [const { AtomicI32::new(abi::signal::SIGKILL) }; ::sched::MAX_THREADS];
-
-/// Ends process `pid` with `signal` (its default action, termination): a program in user mode
-/// stops at its next trap (the timer's at the latest), one inside a system call when the call
-/// returns, one asleep or waiting for a child at once. Returns false if there is no such
-/// running process.
+/// Sends `signal` to process `pid` from the kernel (the console's `kill`, the terminal's
+/// Ctrl-C): what it does is up to the program, as for any signal. Returns false if there is no
+/// such running process.
 pub fn kill(pid: Pid, signal: i32) -> bool {
-    let found = with_table(|table| {
-        let record = table
-            .processes
-            .get_mut(&pid)
-            .filter(|record| record.status.is_none())?;
-        if record.thread == 0 {
-            // Forked a moment ago, its thread not started yet: it gets the signal on start.
-            record.pending_kill = Some(signal);
-            return Some(None);
-        }
-        Some(Some((record.thread, record.child_waiter.take())))
-    });
-    let Some(found) = found else {
-        return false;
-    };
-    let Some((thread, waiting)) = found else {
-        return true;
-    };
-    KILL_SIGNAL[thread].store(signal, Ordering::Relaxed);
-    let stopped = sched::request_stop(thread);
-    if let Some(waiter) = waiting {
-        // Blocked in `wait4`: woken, it sees the stop and returns.
-        sched::wake_thread(waiter);
-    }
-    stopped
+    let info = abi::SigInfo::new(signal, abi::siginfo::SI_KERNEL);
+    exists(pid) && signal::send(pid, info).is_ok()
 }
 
-/// Sends `signal` to every running process in group `group` but `init` (which no signal
-/// ends, as on Linux); returns how many it reached.
-pub fn kill_group(group: Pid, signal: i32) -> usize {
-    let members: Vec<Pid> = with_table(|table| {
+/// The running processes in group `group` but `init`.
+fn members_of(group: Pid) -> Vec<Pid> {
+    with_table(|table| {
         table
             .processes
             .iter()
             .filter(|(&pid, r)| pid != INIT_PID && r.group == group && r.status.is_none())
             .map(|(&pid, _)| pid)
             .collect()
-    });
-    members.into_iter().filter(|&pid| kill(pid, signal)).count()
+    })
 }
 
-/// Sends `signal` to every running process but `init` and `except`; returns how many it reached
-/// (`kill(-1, sig)`).
-pub fn kill_all(signal: i32, except: Pid) -> usize {
-    let everyone: Vec<Pid> = with_table(|table| {
+/// Every running process but `init` and `except` (`kill(-1, sig)`'s targets).
+fn everyone_but(except: Pid) -> Vec<Pid> {
+    with_table(|table| {
         table
             .processes
             .iter()
             .filter(|(&pid, r)| pid != INIT_PID && pid != except && r.status.is_none())
             .map(|(&pid, _)| pid)
             .collect()
-    });
-    everyone
+    })
+}
+
+/// Sends `signal` to every running process in group `group` but `init` (which no signal
+/// ends, as on Linux); returns how many it reached.
+pub fn kill_group(group: Pid, signal: i32) -> usize {
+    members_of(group)
         .into_iter()
         .filter(|&pid| kill(pid, signal))
         .count()
@@ -772,11 +770,6 @@ pub fn new_session(me: Pid) -> Result<Pid, abi::Errno> {
 /// Whether process `pid` exists (running or a zombie).
 pub fn exists(pid: Pid) -> bool {
     with_table(|table| table.processes.contains_key(&pid))
-}
-
-/// The wait status for the running thread's pending stop.
-pub(super) fn killed_status() -> i32 {
-    abi::wait::wait_status_signaled(KILL_SIGNAL[sched::current()].load(Ordering::Relaxed))
 }
 
 /// One process, for `ps`.
@@ -858,6 +851,33 @@ fn signal_for(vector: u8) -> i32 {
     }
 }
 
+impl Fault {
+    /// The signal the fault raises, with the code and address Linux gives it.
+    fn signal_info(&self) -> abi::SigInfo {
+        use abi::siginfo::*;
+        use traps::vector as v;
+        let signal = signal_for(self.vector);
+        let (code, addr) = match self.vector {
+            v::PAGE_FAULT => {
+                let code = traps::PageFaultCode(self.error_code);
+                let kind = if code.present() {
+                    SEGV_ACCERR
+                } else {
+                    SEGV_MAPERR
+                };
+                (kind, self.cr2)
+            }
+            v::DIVIDE_ERROR => (FPE_INTDIV, self.rip),
+            v::INVALID_OPCODE => (ILL_ILLOPN, self.rip),
+            v::BREAKPOINT => (TRAP_BRKPT, self.rip),
+            v::ALIGNMENT_CHECK => (BUS_ADRALN, self.rip),
+            // A general-protection fault tells nothing of an address: Linux sends SI_KERNEL.
+            _ => (SI_KERNEL, 0),
+        };
+        SigInfo::fault(signal, code, addr)
+    }
+}
+
 /// An exception that ended a program, kept to be reported once the program is gone.
 #[derive(Debug, Clone, Copy)]
 pub struct Fault {
@@ -871,34 +891,36 @@ pub struct Fault {
     pub cr2: u64,
 }
 
-/// The trap hook for exceptions in ring 3: the program is ended, and its thread prints one line
-/// of explanation afterwards ([`report_fault`]). Printing here could wait for the console lock,
-/// which the thread this exception interrupted may hold, with interrupts off: for ever.
+/// The trap hook for exceptions in ring 3. A page fault may be one the kernel resolves (a
+/// copy-on-write page, a stack page not touched before): the access is retried. Anything else
+/// raises the signal Linux raises for it (SIGSEGV, SIGILL, SIGFPE, ...), which a handler may
+/// catch; if none does, the program ends, and its thread prints one line of explanation
+/// afterwards ([`report_fault`]). Printing here could wait for the console lock, which the
+/// thread this exception interrupted may hold, with interrupts off: for ever.
 pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
     let vector = frame.vector as u8;
     let code = traps::PageFaultCode(frame.error_code);
-    if vector == traps::vector::PAGE_FAULT {
-        // Perhaps a copy-on-write page or a stack page not touched before: resolved, the access
-        // is retried. The program was in ring 3 with interrupts on, so this may be preempted
-        // like the program itself.
-        interrupts::enable();
-        let resolved = resolve_user_fault(cr2, code.0);
-        interrupts::disable();
-        if resolved {
-            return Next::Resume;
-        }
-    }
-    with_current_task(|task| {
-        task.fault = Some(Fault {
-            vector,
-            rip: frame.rip,
-            error_code: frame.error_code,
-            cr2,
-        });
-        task.status = abi::wait::wait_status_signaled(signal_for(vector));
-    })
-    .expect("an exception from ring 3 comes from a thread that runs a program");
-    Next::Leave
+    // The program was in ring 3 with interrupts on, so this may be preempted like the program
+    // itself; and a signal frame is written to its memory, which may fault in turn.
+    interrupts::enable();
+    let next = if vector == traps::vector::PAGE_FAULT && resolve_user_fault(cr2, code.0) {
+        Next::Resume
+    } else {
+        with_current_task(|task| {
+            let fault = Fault {
+                vector,
+                rip: frame.rip,
+                error_code: frame.error_code,
+                cr2,
+            };
+            task.fault = Some(fault);
+            signal::force(task.pid, fault.signal_info());
+            signal::deliver(task, frame, None)
+        })
+        .expect("an exception from ring 3 comes from a thread that runs a program")
+    };
+    interrupts::disable();
+    next
 }
 
 /// Prints the line that says why program `name` (`pid`) was ended by `fault`.
@@ -925,13 +947,14 @@ fn report_fault(pid: Pid, name: &str, fault: &Fault) {
     }
 }
 
-/// The trap hook run before every return to ring 3 from an interrupt: a kill takes effect.
-pub fn returning_to_user(_frame: &mut TrapFrame) -> Next {
+/// The trap hook run before every return to ring 3 from an interrupt: pending signals are
+/// taken (see [`signal::deliver`]).
+pub fn returning_to_user(frame: &mut TrapFrame) -> Next {
     if !sched::should_stop() {
         return Next::Resume;
     }
-    match with_current_task(|task| task.status = killed_status()) {
-        Some(()) => Next::Leave,
-        None => Next::Resume,
-    }
+    interrupts::enable();
+    let next = with_current_task(|task| signal::deliver(task, frame, None));
+    interrupts::disable();
+    next.unwrap_or(Next::Resume)
 }

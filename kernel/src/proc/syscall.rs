@@ -14,7 +14,7 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, with_current_task, Task};
+use super::{files, signal, with_current_task, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user::Next;
 use crate::mm::paging::PAGE_SIZE;
@@ -45,8 +45,9 @@ pub fn handle(frame: &mut TrapFrame) -> Next {
         }
         frame.rax = abi::encode(result) as u64;
         if sched::stop_requested(sched::current()) {
-            task.status = super::killed_status();
-            return Next::Leave;
+            // Signals are pending (or `rt_sigreturn` asks for the full way out).
+            let restartable = (number != nr::RT_SIGRETURN).then_some(number);
+            return super::signal::deliver(task, frame, restartable);
         }
         Next::Resume
     });
@@ -79,7 +80,20 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::CLONE => clone(task, frame, a),
         nr::EXECVE => execve(task, frame, a[0], a[1], a[2]),
         nr::WAIT4 => wait4(task, a[0] as i32, a[1], a[2] as u32, a[3]),
-        nr::KILL => kill(task, a[0] as i32, a[1] as i32),
+        nr::KILL => signal::kill(task, a[0] as i32, a[1] as i32),
+        nr::TKILL => signal::tgkill(task, None, a[0] as i32, a[1] as i32),
+        nr::TGKILL => signal::tgkill(task, Some(a[0] as i32), a[1] as i32, a[2] as i32),
+        nr::RT_SIGACTION => signal::sigaction(task, a[0] as i32, a[1], a[2], a[3] as usize),
+        nr::RT_SIGPROCMASK => signal::sigprocmask(task, a[0] as u32, a[1], a[2], a[3] as usize),
+        nr::RT_SIGPENDING => signal::sigpending(task, a[0], a[1] as usize),
+        nr::RT_SIGSUSPEND => signal::sigsuspend(task, a[0], a[1] as usize),
+        nr::RT_SIGTIMEDWAIT => signal::sigtimedwait(task, a[0], a[1], a[2], a[3] as usize),
+        nr::RT_SIGRETURN => signal::sigreturn(task, frame),
+        nr::SIGALTSTACK => signal::sigaltstack(task, a[0], a[1], frame.rsp),
+        nr::PAUSE => signal::pause(),
+        nr::ALARM => signal::alarm(task, a[0] as u32),
+        nr::SETITIMER => signal::setitimer(task, a[0] as i32, a[1], a[2]),
+        nr::GETITIMER => signal::getitimer(task, a[0] as i32, a[1]),
         nr::SETPGID => {
             let pid = if a[0] == 0 {
                 task.pid
@@ -181,7 +195,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
             sched::yield_now();
             Ok(0)
         }
-        nr::NANOSLEEP => nanosleep(a[0]),
+        nr::NANOSLEEP => nanosleep(a[0], a[1]),
         nr::CLOCK_GETTIME => clock_gettime(a[0] as i32, a[1]),
         nr::BRK => Ok(brk(task, a[0]) as usize),
         nr::MMAP => mmap(task, a),
@@ -315,13 +329,28 @@ fn reboot(a: [u64; 6]) -> Result<usize, Errno> {
 }
 
 /// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
-fn nanosleep(request: u64) -> Result<usize, Errno> {
+fn nanosleep(request: u64, remaining: u64) -> Result<usize, Errno> {
     let time: abi::Timespec = uaccess::read_value(request)?;
     if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {
         return Err(Errno::EINVAL);
     }
     let duration = core::time::Duration::new(time.tv_sec as u64, time.tv_nsec as u32);
+    let until = crate::time::uptime_ns().saturating_add(duration.as_nanos() as u64);
     sched::sleep(duration);
+    if sched::should_stop() {
+        // A signal cut it short: `EINTR`, and the time still to sleep for a caller that asks.
+        let left = until.saturating_sub(crate::time::uptime_ns());
+        if left > 0 {
+            if remaining != 0 {
+                let rest = abi::Timespec {
+                    tv_sec: (left / NANOS_PER_SECOND) as i64,
+                    tv_nsec: (left % NANOS_PER_SECOND) as i64,
+                };
+                uaccess::write_value(remaining, &rest)?;
+            }
+            return Err(Errno::EINTR);
+        }
+    }
     Ok(0)
 }
 
@@ -532,6 +561,7 @@ fn execve(
     task.name = alloc::string::String::from_utf8_lossy(name).into_owned();
     task.reported_missing = None;
     task.files.exec();
+    signal::exec(task);
     super::rename(task.pid, &task.name);
     super::update_resident(task);
     sched::set_fs_base(0);
@@ -562,62 +592,6 @@ fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Resul
                 uaccess::write(status, &wait_status.to_le_bytes())?;
             }
             Ok(child as usize)
-        }
-    }
-}
-
-/// `kill(pid, sig)`: the default action of each signal, since Ferrite has no handlers yet:
-/// signal 0 only checks that the target exists; the signals whose default is to be ignored
-/// (`SIGCHLD`, `SIGURG`, `SIGWINCH`, `SIGCONT`) and the stop signals (no job control yet) do
-/// nothing; every other one ends the process, except `init`, whom none ends. `pid` 0 is the caller's process
-/// group, -1 every process but `init` and the caller, below -1 the group `-pid`.
-#[inline(never)]
-fn kill(task: &Task, pid: i32, signal: i32) -> Result<usize, Errno> {
-    use abi::signal::*;
-    if !(0..=SIGRTMAX).contains(&signal) {
-        return Err(Errno::EINVAL);
-    }
-    let ignored = [
-        SIGCHLD, SIGURG, SIGWINCH, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
-    ];
-    let effective = signal != 0 && !ignored.contains(&signal);
-    match pid {
-        -1 => {
-            if effective {
-                super::kill_all(signal, task.pid);
-            }
-            Ok(0)
-        }
-        i32::MIN => Err(Errno::ESRCH),
-        pid if pid <= 0 => {
-            let group = if pid == 0 {
-                super::group_of(task.pid).map_or(0, |(group, _)| group)
-            } else {
-                pid.unsigned_abs()
-            };
-            if !super::list()
-                .iter()
-                .any(|p| super::group_of(p.pid).is_some_and(|(g, _)| g == group))
-            {
-                return Err(Errno::ESRCH);
-            }
-            if effective {
-                super::kill_group(group, signal);
-            }
-            Ok(0)
-        }
-        pid => {
-            let pid = pid as super::Pid;
-            if !super::exists(pid) {
-                return Err(Errno::ESRCH);
-            }
-            // A zombie exists but cannot be killed again; that is not an error. Nor is a signal
-            // to `init`, which ignores every signal it has no handler for (Linux's rule: the
-            // machine's first process must not be killed by accident).
-            if effective && pid != super::INIT_PID {
-                super::kill(pid, signal);
-            }
-            Ok(0)
         }
     }
 }

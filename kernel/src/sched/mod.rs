@@ -266,6 +266,12 @@ pub fn request_stop(tid: ThreadId) -> bool {
     })
 }
 
+/// Withdraws the running thread's stop request: a process's thread does, once it has looked at
+/// what the request was for (its pending signals), so that the next blocking call blocks again.
+pub fn clear_stop() {
+    STOP[current()].store(false, Ordering::Relaxed);
+}
+
 /// Whether the running thread has been asked to stop.
 pub fn should_stop() -> bool {
     stop_requested(current())
@@ -548,6 +554,11 @@ pub fn sleep(duration: Duration) {
     // One tick more than the duration covers: the first tick may come at once.
     let ticks = (duration.as_nanos() as u64).div_ceil(tick_ns) + 1;
     interrupts::without_interrupts(|| {
+        // A stop asked for before the sleep began ends it before it begins, as one asked for
+        // during it does (see `request_stop`).
+        if should_stop() {
+            return;
+        }
         if let Some(threads) = locked().as_mut() {
             threads.sched.sleep_current(ticks);
         }

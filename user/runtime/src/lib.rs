@@ -28,6 +28,7 @@ pub mod heap;
 pub mod kill;
 pub mod ktap;
 pub mod print;
+pub mod signal;
 pub mod start;
 pub mod sys;
 

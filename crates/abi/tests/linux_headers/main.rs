@@ -158,6 +158,36 @@ fn signal_numbers_match_asm_signal() {
 }
 
 #[test]
+fn signal_actions_and_stacks_match_signal_defs() {
+    let defines = Defines::load(
+        KERNEL_HEADERS,
+        &[
+            "x86_64-linux-gnu/asm/signal.h",
+            "asm-generic/signal-defs.h",
+            "linux/signal.h",
+        ],
+    );
+    defines.check(&crate_values!(signal::{
+        SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO, SA_RESTORER, SA_ONSTACK, SA_RESTART, SA_NODEFER,
+        SA_RESETHAND, SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK, SS_ONSTACK, SS_DISABLE, MINSIGSTKSZ,
+    }));
+}
+
+#[test]
+fn siginfo_codes_match_asm_generic_siginfo() {
+    let defines = Defines::load(KERNEL_HEADERS, &["asm-generic/siginfo.h"]);
+    defines.check(&crate_values!(siginfo::{
+        SI_MAX_SIZE, SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, ILL_ILLOPN, FPE_INTDIV,
+        SEGV_MAPERR, SEGV_ACCERR, BUS_ADRALN, TRAP_BRKPT, CLD_EXITED, CLD_KILLED, CLD_DUMPED,
+        CLD_STOPPED, CLD_CONTINUED,
+    }));
+    let ucontext = Defines::load(KERNEL_HEADERS, &["x86_64-linux-gnu/asm/ucontext.h"]);
+    ucontext.check(&crate_values!(ucontext::{
+        UC_FP_XSTATE, UC_SIGCONTEXT_SS, UC_STRICT_RESTORE_SS,
+    }));
+}
+
+#[test]
 fn mmap_flags_match_mman() {
     let defines = Defines::load(
         KERNEL_HEADERS,
@@ -178,6 +208,12 @@ fn mmap_flags_match_mman() {
 fn clock_ids_match_linux_time() {
     let defines = Defines::load(KERNEL_HEADERS, &["linux/time.h"]);
     defines.check(&crate_values!(time::{CLOCK_REALTIME, CLOCK_MONOTONIC}));
+}
+
+#[test]
+fn interval_timers_match_linux_time() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/time.h"]);
+    defines.check(&crate_values!(time::{ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}));
 }
 
 #[test]

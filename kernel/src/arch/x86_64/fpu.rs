@@ -15,10 +15,11 @@
 //!   lazily (trap the first use after a switch with CR0.TS); doing it on every switch is simpler,
 //!   and under `-icount` costs two instructions.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
 
 /// Bytes of the `fxsave` area.
-const FXSAVE_BYTES: usize = 512;
+pub const FXSAVE_BYTES: usize = 512;
 /// Offset of the x87 control word in the area.
 const FCW_OFFSET: usize = 0;
 /// The x87 control word after `fninit`: every exception masked, 64-bit precision, round to
@@ -28,6 +29,13 @@ const FCW_DEFAULT: u16 = 0x037F;
 const MXCSR_OFFSET: usize = 24;
 /// MXCSR at reset: every SIMD exception masked, round to nearest.
 const MXCSR_DEFAULT: u32 = 0x1F80;
+
+/// Offset of MXCSR_MASK in the area: the MXCSR bits this CPU lets software set.
+const MXCSR_MASK_OFFSET: usize = 28;
+/// The mask to assume when the CPU reports 0 there (SDM Vol. 1 §11.6.6: older CPUs).
+const MXCSR_MASK_DEFAULT: u32 = 0xFFBF;
+/// This CPU's MXCSR mask, read once by [`enable`].
+static MXCSR_MASK: AtomicU32 = AtomicU32::new(MXCSR_MASK_DEFAULT);
 
 /// One thread's x87 and SSE registers, as `fxsave64` writes them (SDM Vol. 1 §10.5.1).
 #[repr(C, align(16))]
@@ -57,6 +65,33 @@ impl FpuState {
         FpuState(bytes)
     }
 
+    /// The area as bytes: the layout a signal frame carries (`struct _fpstate_64`).
+    pub fn bytes(&self) -> &[u8; FXSAVE_BYTES] {
+        &self.0
+    }
+
+    /// The area as bytes, to fill from a signal frame (then [`FpuState::sanitize`] it).
+    pub fn bytes_mut(&mut self) -> &mut [u8; FXSAVE_BYTES] {
+        &mut self.0
+    }
+
+    /// Makes an area a program handed over (`rt_sigreturn`) safe to load: MXCSR bits this CPU
+    /// does not allow are cleared, since `fxrstor64` would fault on them in the kernel.
+    pub fn sanitize(&mut self) {
+        let at = MXCSR_OFFSET..MXCSR_OFFSET + 4;
+        let mut mxcsr = [0u8; 4];
+        mxcsr.copy_from_slice(&self.0[at.clone()]);
+        let allowed = MXCSR_MASK.load(Ordering::Relaxed);
+        let clean = u32::from_le_bytes(mxcsr) & allowed;
+        self.0[at].copy_from_slice(&clean.to_le_bytes());
+    }
+
+    /// Loads the state a new thread starts with (as [`FpuState::initial`]) into this CPU's
+    /// registers, from a copy made once, at compile time.
+    pub fn reset() {
+        INITIAL.restore();
+    }
+
     /// Saves this CPU's x87/SSE registers here.
     pub fn save(&mut self) {
         // SAFETY: `fxsave64` writes exactly 512 bytes at a 16-byte aligned address: `self` is
@@ -72,6 +107,9 @@ impl FpuState {
     }
 }
 
+/// The initial state, kept so that [`FpuState::reset`] loads it without building it.
+static INITIAL: FpuState = FpuState::initial();
+
 /// Turns on the x87 FPU and SSE for user programs (see the module notes). Call once at boot.
 pub fn enable() {
     // SAFETY: clearing EM and setting MP only changes how x87/SSE instructions behave, which the
@@ -84,4 +122,12 @@ pub fn enable() {
         Cr4::update(|cr4| cr4.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
     }
     FpuState::initial().restore();
+    let mut probe = FpuState::zeroed();
+    probe.save();
+    let mut mask = [0u8; 4];
+    mask.copy_from_slice(&probe.0[MXCSR_MASK_OFFSET..MXCSR_MASK_OFFSET + 4]);
+    let mask = u32::from_le_bytes(mask);
+    if mask != 0 {
+        MXCSR_MASK.store(mask, Ordering::Relaxed);
+    }
 }

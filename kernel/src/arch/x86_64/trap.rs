@@ -164,15 +164,31 @@ global_asm!(
     // The ABI wants the direction flag clear on entry to a function; the interrupted code may
     // have set it.
     "    cld",
+    // And the alignment-check flag clear, which is SMAP's "allow user access" switch: the CPU
+    // does not clear it on an interrupt, so one that arrives during a user copy (AC set by
+    // `stac`), or from a program that set AC itself, would run its handler, and any thread it
+    // switches to, with SMAP off. `iretq` restores the interrupted flags, AC included.
+    // (`clac` would do, but it is an invalid instruction on a CPU without SMAP.)
+    "    pushfq",
+    "    and qword ptr [rsp], {no_ac}",
+    "    popfq",
     "    mov rdi, rsp",
     "    call {dispatch}",
+    // The way out, shared with a system call that must restore every register
+    // (`user::Next::Restore`).
+    ".global ferrite_trap_exit",
+    "ferrite_trap_exit:",
     restore_registers!(),
     // Drop the vector and the error code; iretq expects RIP on top.
     "    add rsp, 16",
     "    iretq",
     ".text",
     dispatch = sym trap_dispatch,
+    no_ac = const !ALIGNMENT_CHECK_FLAG,
 );
+
+/// RFLAGS.AC, bit 18 (SDM Vol. 1 §3.4.3.3).
+const ALIGNMENT_CHECK_FLAG: i64 = 1 << 18;
 
 extern "C" {
     /// The first entry stub; stub `n` is `n * STUB_SIZE` bytes further.
@@ -213,7 +229,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         Some(hooks) if from_user => {
             let cr2 = ::x86_64::registers::control::Cr2::read_raw();
             match (hooks.user_exception)(frame, cr2) {
-                Next::Resume => (hooks.returning_to_user)(frame),
+                Next::Resume | Next::Restore => (hooks.returning_to_user)(frame),
                 Next::Leave => Next::Leave,
             }
         }

@@ -175,6 +175,14 @@ global_asm!(
     "    mov rsp, [rdi]",
     restore_callee_saved!(),
     "    ret",
+    "",
+    // restore(frame: rdi): onto the frame, and out through the trap path's exit (every
+    // register popped, then `iretq`).
+    ".global ferrite_restore_user",
+    "ferrite_restore_user:",
+    "    cli",
+    "    mov rsp, rdi",
+    "    jmp ferrite_trap_exit",
     ".text",
     user_ss = const USER_SS,
     user_cs = const USER_CS,
@@ -195,6 +203,7 @@ extern "C" {
     fn ferrite_syscall_entry();
     fn ferrite_enter_user(frame: *const TrapFrame, on_stack: extern "C" fn(u64));
     fn ferrite_leave_user(top: u64) -> !;
+    fn ferrite_restore_user(frame: *const TrapFrame) -> !;
 }
 
 /// What the kernel does once a handler of a trap from ring 3 has returned.
@@ -205,6 +214,23 @@ pub enum Next {
     Resume,
     /// The program is over: return from the [`enter`] that started it.
     Leave,
+    /// Back to the program with *every* register as the frame holds it. After a system call
+    /// that replaced the whole frame (`rt_sigreturn`), `sysret` would not do: it loads RCX and
+    /// R11 with RIP and RFLAGS, and the interrupted code may have been using them. This returns
+    /// through the trap path's `iretq` instead. (From the trap path, it is the same as
+    /// [`Next::Resume`].)
+    Restore,
+}
+
+/// Bytes of the `syscall` instruction (0F 05): a call restarted after a signal goes back this
+/// far, so the program executes it again.
+pub const SYSCALL_INSTRUCTION_LEN: u64 = 2;
+
+/// Whether `address` lies in the lower, user half of the address space (bit 47 clear and
+/// canonical): the only place a frame a program handed the kernel may send RIP or RSP, since a
+/// non-canonical RIP would make the return instruction itself fault, in ring 0.
+pub const fn is_user_address(address: u64) -> bool {
+    address < 1 << 47
 }
 
 /// The handler of system calls, registered once by the kernel above `arch`.
@@ -224,6 +250,24 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
             Next::Resume
         }
     };
+    // One test on the common way out; the rare ones are handled out of line.
+    if next != Next::Resume {
+        leave_or_restore(frame, next);
+    }
+}
+
+/// The rare ways out of a system call: [`Next::Leave`] and [`Next::Restore`].
+#[cold]
+#[inline(never)]
+fn leave_or_restore(frame: &mut TrapFrame, next: Next) {
+    if next == Next::Restore {
+        // SAFETY: `frame` is the entry stub's frame on this thread's kernel stack, in the trap
+        // path's layout (the stub builds the same 22 words); the trap path's exit pops it and
+        // `iretq`s to ring 3 with CS and SS from it, which are the user selectors the entry
+        // pushed (handlers never change them). Above this function on the stack lie only the
+        // entry stub's frame, the dispatcher's and this one, which own nothing.
+        unsafe { ferrite_restore_user(frame) }
+    }
     follow(next);
 }
 

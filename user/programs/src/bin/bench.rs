@@ -6,6 +6,8 @@
 //! * `syscall.null_round_trip`: `getpid`, from user mode into the kernel and back;
 //! * `sched.yield_alone`: `sched_yield` with nothing else to run (the scheduler's own path,
 //!   with no switch);
+//! * `signal.kill_handler_return`: `kill` of itself with SIGUSR1, the handler's frame, the
+//!   handler (which only counts), and `rt_sigreturn` back;
 //! * `process.switch_round_trip`: two processes taking turns with `sched_yield` (each turn
 //!   switches threads and page tables);
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
@@ -118,6 +120,11 @@ fn figures() -> i32 {
     }
     report("sched.yield_alone", (tsc() - start) / ROUNDS);
 
+    match signal_round_trip() {
+        Some(cost) => report("signal.kill_handler_return", cost),
+        None => return 1,
+    }
+
     let Ok(child) = sys::fork() else {
         println!("bench: fork failed");
         return 1;
@@ -172,6 +179,34 @@ fn figures() -> i32 {
         None => return 1,
     }
     0
+}
+
+/// Handler runs counted by [`count_signal`].
+static SIGNALS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The benchmark's signal handler: counts.
+extern "C" fn count_signal(_signal: i32) {
+    SIGNALS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// `kill` of itself, through the handler and back with `rt_sigreturn`; the cost of one.
+fn signal_round_trip() -> Option<u64> {
+    use runtime::abi::signal::{SigAction, SIGUSR1};
+    runtime::signal::set_handler(SIGUSR1, count_signal, 0, 0).ok()?;
+    let me = sys::getpid();
+    sys::kill(me, SIGUSR1).ok()?;
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        sys::kill(me, SIGUSR1).ok()?;
+    }
+    let elapsed = tsc() - start;
+    runtime::signal::set_action(SIGUSR1, &SigAction::default()).ok()?;
+    let seen = SIGNALS.load(core::sync::atomic::Ordering::Relaxed);
+    if seen != ROUNDS + 1 {
+        println!("bench: {seen} signals handled, want {}", ROUNDS + 1);
+        return None;
+    }
+    Some(elapsed / ROUNDS)
 }
 
 /// One byte to a child and back, through two pipes; the cost of a round trip.

@@ -7,8 +7,9 @@
 //! The arguments are drawn from values that find bugs: 0, small numbers, -1, boundaries of the
 //! address space, pointers into a buffer of this program's (filled with random bytes), into
 //! unmapped memory and into the kernel. A few calls would wait for ever and are kept from doing
-//! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep` a microsecond, and `kill`
-//! never aimed at the parent.
+//! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep` and
+//! `rt_sigtimedwait` a microsecond, `pause` and `rt_sigsuspend` (which wait for a signal nobody
+//! sends) become `sched_yield`, and `kill`, `tkill` and `tgkill` are never aimed at the parent.
 //!
 //! Random paths create random files, so the fuzzer works in a scratch directory of its own,
 //! `/tmp/sysfuzz-PID` (in memory), and removes it with everything in it at the end. Every string
@@ -115,7 +116,7 @@ fn fuzz_with(seed: u64, count: u32, parent: u32, buffer: &mut [u8; BUFFER_BYTES]
         for arg in &mut args {
             *arg = argument(&mut rng, buffer);
         }
-        tame(number, &mut args, buffer, parent);
+        let number = tame(number, &mut args, buffer, parent);
         keep_paths_here(&args, buffer);
         let args = args.map(|a| a as usize);
         // SAFETY: none: that is the point. Whatever the call does to this child's memory, the
@@ -147,9 +148,12 @@ const NO_SUCH_PID: u64 = i32::MAX as u64;
 /// A descriptor the fuzzer never has open.
 const CLOSED_FD: u64 = 5;
 
-/// Keeps the few calls that could wait for ever (or end the run) from doing so.
-fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
+/// Keeps the few calls that could wait for ever (or end the run) from doing so; returns the call
+/// to make instead of `number`.
+fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> usize {
     match number {
+        // They wait for a signal, and nobody sends one.
+        nr::PAUSE | nr::RT_SIGSUSPEND => return nr::SCHED_YIELD,
         // Descriptors 0-2 are the console, shared with the shell that runs this. Nobody types,
         // so a read would wait for ever; new settings or flags would change the terminal for
         // everyone; a copy could be read later. Calls on them go to a closed descriptor.
@@ -167,15 +171,19 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
         }
         // A pipe's reader would wait for ever for this process, its only writer.
         nr::PIPE | nr::PIPE2 => args[0] = 0,
-        nr::NANOSLEEP => {
+        nr::NANOSLEEP | nr::RT_SIGTIMEDWAIT => {
             let nap = Timespec {
                 tv_sec: 0,
                 tv_nsec: 1000,
             };
             let bytes: [u8; 16] = timespec_bytes(&nap);
             buffer[..16].copy_from_slice(&bytes);
-            args[0] = buffer.as_ptr() as u64;
+            // nanosleep's request is its first argument, rt_sigtimedwait's timeout its third.
+            let at = if number == nr::NANOSLEEP { 0 } else { 2 };
+            args[at] = buffer.as_ptr() as u64;
         }
+        nr::TKILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
+        nr::TGKILL if args[1] as u32 == parent || args[1] as i32 <= 0 => args[1] = NO_SUCH_PID,
         // Not the parent, not everyone (-1), not a whole group (0 and below).
         nr::KILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
         // A successful exec of a real program would run it to its end (`spin` never ends); the
@@ -183,6 +191,7 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) {
         nr::EXECVE => args[0] = buffer.as_ptr() as u64,
         _ => {}
     }
+    number
 }
 
 /// Makes every NUL-terminated string that an argument points to in `buffer` a name inside the
