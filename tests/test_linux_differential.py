@@ -75,16 +75,21 @@ def test_the_portable_file_cases_pass_on_the_hosts_linux(filetests: Path, tmp_pa
 
 
 @pytest.fixture(scope="module")
-def sigtests() -> Path:
+def c_programs() -> dict[str, Path]:
     programs = {p.name: p for p in build.build_c_programs(verbose=False)}
-    if "sigtests" not in programs:
+    if not programs:
         pytest.fail("musl-gcc is missing: apt-get install musl-tools (./x.py setup does)")
-    return programs["sigtests"]
+    return programs
 
 
-def test_every_signal_case_passes_on_the_hosts_linux(sigtests: Path, tmp_path: Path) -> None:
-    # The same binary the guest runs (tests/system/test_user.py): every case holds on Linux.
-    process = subprocess.run([str(sigtests)], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+@pytest.mark.parametrize("program", ["sigtests", "polltests"])
+def test_every_case_of_a_c_test_program_passes_on_the_hosts_linux(
+    c_programs: dict[str, Path], program: str, tmp_path: Path
+) -> None:
+    # The same binaries the guest runs (tests/system/test_user.py): every case holds on Linux.
+    process = subprocess.run(
+        [str(c_programs[program])], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
     failures = [line for line in process.stdout.splitlines() if line.startswith(("not ok", "#"))]
     assert process.returncode == 0 and not failures, "\n".join(failures) + process.stderr[-500:]
     assert "ok 1 " in process.stdout

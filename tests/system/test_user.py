@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -114,33 +114,49 @@ def c_program_cases(program: str) -> list[str]:
     return re.findall(r"^\s+CASE\((\w+)\),$", source, re.MULTILINE)
 
 
+#: KTAP test programs in C (user/c/), built with musl-gcc and run unchanged; each also passes
+#: on the host's Linux (tests/test_linux_differential.py).
+C_TEST_PROGRAMS = ("sigtests", "polltests")
+
+
 @pytest.fixture(scope="module")
-def sigtests(console: Console) -> tuple[str, ktap.Report]:
-    # user/c/sigtests.c: musl's own sigaction, raise, siglongjmp, alarm and pause, unchanged.
-    reply = console.run_slow("run sigtests", 120.0)
-    return reply, ktap.parse(reply)
+def c_test_run(console: Console) -> Callable[[str], tuple[str, ktap.Report]]:
+    # One run of each program, on first use, shared by its cases.
+    runs: dict[str, tuple[str, ktap.Report]] = {}
+
+    def run(program: str) -> tuple[str, ktap.Report]:
+        if program not in runs:
+            reply = console.run_slow(f"run {program}", 120.0)
+            runs[program] = (reply, ktap.parse(reply))
+        return runs[program]
+
+    return run
 
 
-def test_sigtests_reports_a_complete_run(sigtests: tuple[str, ktap.Report]) -> None:
-    reply, report = sigtests
+@pytest.mark.parametrize("program", C_TEST_PROGRAMS)
+def test_a_c_test_program_reports_a_complete_run(c_test_run: Callable[[str], tuple[str, ktap.Report]], program: str) -> None:
+    reply, report = c_test_run(program)
     assert report.complete, f"{report.problems}\n{reply[-2000:]}"
-    assert [case.name for case in report.cases] == c_program_cases("sigtests")
-    assert re.search(r"\[sigtests: pid \d+ exited with status 0\]", reply), reply[-500:]
+    assert [case.name for case in report.cases] == c_program_cases(program)
+    assert re.search(rf"\[{program}: pid \d+ exited with status 0\]", reply), reply[-500:]
 
 
-@pytest.mark.parametrize("case", c_program_cases("sigtests"))
-def test_sigtests_case(sigtests: tuple[str, ktap.Report], case: str) -> None:
-    check_case("sigtests", sigtests, case)
+@pytest.mark.parametrize(("program", "case"), [(p, c) for p in C_TEST_PROGRAMS for c in c_program_cases(p)])
+def test_c_test_program_case(c_test_run: Callable[[str], tuple[str, ktap.Report]], program: str, case: str) -> None:
+    check_case(program, c_test_run(program), case)
 
 
-def test_signal_handling_gives_back_every_frame(console: Console, sigtests: tuple[str, ktap.Report]) -> None:
-    # Frames for handlers, alternate stacks, forked children, timers: a second run leaves
-    # memory as the first left it.
+def test_signals_and_waits_give_back_every_frame(console: Console, c_test_run: Callable[[str], tuple[str, ktap.Report]]) -> None:
+    # Frames for handlers, alternate stacks, forked children, timers, pollers: after a first run
+    # of each (which warmed the heap's slabs up), a second leaves memory as the first left it.
+    for program in C_TEST_PROGRAMS:
+        c_test_run(program)
     frames, blocks = free_frames(console), heap_blocks(console)
-    reply = console.run_slow("run sigtests", 120.0)
-    assert ktap.parse(reply).passed, reply[-1500:]
-    assert free_frames(console) == frames, "sigtests leaked frames"
-    assert heap_blocks(console) == blocks, "sigtests leaked kernel heap blocks"
+    for program in C_TEST_PROGRAMS:
+        reply = console.run_slow(f"run {program}", 120.0)
+        assert ktap.parse(reply).passed, reply[-1500:]
+    assert free_frames(console) == frames, "the C test programs leaked frames"
+    assert heap_blocks(console) == blocks, "the C test programs leaked kernel heap blocks"
 
 
 #: The fewest cases `filetests` must report.

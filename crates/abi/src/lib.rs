@@ -36,6 +36,7 @@ pub mod errno;
 pub mod fcntl;
 pub mod mman;
 pub mod nr;
+pub mod poll;
 pub mod reboot;
 pub mod resource;
 pub mod sched;

@@ -40,6 +40,8 @@ numbers! {
     FSTAT = 5,
     /// Status of a file by path, not following a final symbolic link.
     LSTAT = 6,
+    /// Wait for events on a set of descriptors.
+    POLL = 7,
     /// Move the file offset (`SEEK_SET`, `SEEK_CUR`, `SEEK_END`).
     LSEEK = 8,
     /// Map memory: anonymous or file-backed pages at a chosen or free address.
@@ -70,6 +72,8 @@ numbers! {
     ACCESS = 21,
     /// Create a pipe: two descriptors, read end first.
     PIPE = 22,
+    /// Wait until descriptors in up to three sets are ready.
+    SELECT = 23,
     /// Give up the processor to another runnable thread.
     SCHED_YIELD = 24,
     /// Duplicate a descriptor onto the lowest free number.
@@ -214,6 +218,10 @@ numbers! {
     FCHMODAT = 268,
     /// Check access, relative to a directory descriptor.
     FACCESSAT = 269,
+    /// `select` with a timespec and a signal mask for the wait.
+    PSELECT6 = 270,
+    /// `poll` with a timespec and a signal mask for the wait.
+    PPOLL = 271,
     /// Register the thread's robust-futex list; may fail with `ENOSYS`.
     SET_ROBUST_LIST = 273,
     /// Set a file's access and modification times (`touch`).

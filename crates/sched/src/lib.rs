@@ -332,6 +332,22 @@ impl Scheduler {
         true
     }
 
+    /// As [`Scheduler::block_current`], but a timer wakes the thread after `ticks` ticks if no
+    /// [`Scheduler::wake`] came first (a wait with a timeout, as `poll` makes). Returns `false`,
+    /// and does not block, if a wake already arrived.
+    pub fn block_current_for(&mut self, ticks: u64) -> bool {
+        let now = self.now;
+        let thread = &mut self.threads[self.current];
+        if thread.wake_pending {
+            thread.wake_pending = false;
+            return false;
+        }
+        thread.state = State::Sleeping {
+            until: now + ticks.max(1),
+        };
+        true
+    }
+
     /// The running thread sleeps for `ticks` ticks (at least until the clock has advanced that
     /// far). Zero ticks is a yield.
     pub fn sleep_current(&mut self, ticks: u64) {
@@ -544,6 +560,24 @@ mod tests {
         // Without a pending wake, blocking blocks.
         assert!(s.block_current());
         assert_eq!(s.thread(me).unwrap().state, State::Blocked);
+    }
+
+    #[test]
+    fn a_timed_block_ends_with_a_wake_or_its_timeout() {
+        let mut s = Scheduler::new(POLICY);
+        let me = s.current();
+        s.wake(me).unwrap();
+        assert!(!s.block_current_for(5), "a pending wake is not lost");
+        assert!(s.block_current_for(5));
+        s.wake(me).unwrap();
+        assert_eq!(s.thread(me).unwrap().state, State::Ready, "woken before the timeout");
+        // Unwoken, the timer ends it.
+        let _ = s.switch();
+        assert!(s.block_current_for(2));
+        for _ in 0..2 {
+            let _ = s.tick();
+        }
+        assert_eq!(s.thread(me).unwrap().state, State::Ready, "timed out");
     }
 
     #[test]

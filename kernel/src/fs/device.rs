@@ -46,6 +46,12 @@ pub trait Device: Sync {
     fn seekable(&self) -> bool {
         true
     }
+    /// Which `POLL*` events are ready now (`poll`, `select`). A device that can be waited on
+    /// calls [`super::poll::notify`] when this may have changed. The default, always ready to
+    /// read and write, is right for the memory devices.
+    fn poll(&self) -> i16 {
+        abi::poll::POLLIN | abi::poll::POLLRDNORM | abi::poll::POLLOUT | abi::poll::POLLWRNORM
+    }
 }
 
 /// `/dev/null`.

@@ -107,6 +107,18 @@ impl OpenFile {
         self.flags() & O_NONBLOCK != 0
     }
 
+    /// Which `POLL*` events are ready on it now (`poll`, `select`): a file or directory is
+    /// always ready, as on Linux; pipes and devices say.
+    pub fn poll(&self) -> i16 {
+        use abi::poll::*;
+        match &self.object {
+            Object::Inode(_) => POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+            Object::Device(_, device) => device.poll(),
+            Object::PipeReader(pipe) => pipe.poll(true),
+            Object::PipeWriter(pipe) => pipe.poll(false),
+        }
+    }
+
     /// Reads into `buf` from the position (for a file), advancing it.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         if !self.readable() {

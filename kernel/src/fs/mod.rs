@@ -33,6 +33,7 @@ pub mod disk;
 pub mod file;
 pub mod memory;
 pub mod pipe;
+pub mod poll;
 pub mod ramdisk;
 
 use abi::Errno;

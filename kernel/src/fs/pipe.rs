@@ -51,6 +51,8 @@ fn wake_all(list: &mut Vec<ThreadId>) {
     for thread in list.drain(..) {
         sched::wake_thread(thread);
     }
+    // Whoever polls a pipe waits elsewhere (see `poll`).
+    super::poll::notify();
 }
 
 impl Pipe {
@@ -96,6 +98,31 @@ impl Pipe {
                 wake_all(&mut state.waiting_readers);
             }
         }
+    }
+
+    /// The `POLL*` events of the reading end (`reader`) or the writing end: data (or end of
+    /// file, `POLLHUP`, when no writer is left) to read; room to write (or `POLLERR` when no
+    /// reader is left), as Linux's `pipe_poll` reports them.
+    pub fn poll(&self, reader: bool) -> i16 {
+        use abi::poll::*;
+        let state = self.state.lock();
+        let mut events = 0;
+        if reader {
+            if !state.buffer.is_empty() {
+                events |= POLLIN | POLLRDNORM;
+            }
+            if state.writers == 0 {
+                events |= POLLHUP;
+            }
+        } else {
+            if state.buffer.len() < CAPACITY {
+                events |= POLLOUT | POLLWRNORM;
+            }
+            if state.readers == 0 {
+                events |= POLLERR;
+            }
+        }
+        events
     }
 
     /// Bytes waiting to be read (`FIONREAD`).

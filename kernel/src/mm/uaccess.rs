@@ -67,6 +67,10 @@ unsafe impl Plain for abi::Stat {}
 unsafe impl Plain for abi::Statfs {}
 // SAFETY: four u64s.
 unsafe impl Plain for abi::SigAction {}
+// SAFETY: an i32 and two i16s: 8 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::poll::PollFd {}
+// SAFETY: two i64s.
+unsafe impl Plain for abi::Timeval {}
 // SAFETY: a u64, two i32s that fill one 8-byte slot, a u64: 24 bytes, no padding.
 unsafe impl Plain for abi::Stack {}
 // SAFETY: four i32s (the last the explicit padding) and fourteen u64s: 128 bytes, no padding.

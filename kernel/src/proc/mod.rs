@@ -24,6 +24,7 @@
 
 pub mod exec;
 pub mod files;
+pub mod poll;
 pub mod procfs;
 pub mod signal;
 pub mod syscall;

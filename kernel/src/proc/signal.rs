@@ -600,9 +600,23 @@ pub fn pause() -> Result<usize, Errno> {
 pub fn sigsuspend(task: &mut Task, mask: u64, setsize: usize) -> Result<usize, Errno> {
     check_set_size(setsize)?;
     let mask: u64 = uaccess::read_value(mask)?;
+    replace_mask(task, mask);
+    sleep_until_signal()
+}
+
+/// Makes `mask` the blocked set for the length of a wait (`rt_sigsuspend`, `ppoll`,
+/// `pselect6`), keeping the old one: a handler's frame saves that one, so it comes back when the
+/// handler returns; a wait that ends otherwise puts it back with [`restore_mask`].
+pub(super) fn replace_mask(task: &mut Task, mask: u64) {
     task.signal.saved_mask = Some(blocked(task.pid));
     set_blocked(task.pid, mask);
-    sleep_until_signal()
+}
+
+/// Puts back the mask [`replace_mask`] kept, if it is still kept.
+pub(super) fn restore_mask(task: &mut Task) {
+    if let Some(mask) = task.signal.saved_mask.take() {
+        set_blocked(task.pid, mask);
+    }
 }
 
 /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending signal of `set` without

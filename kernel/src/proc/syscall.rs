@@ -94,6 +94,10 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::ALARM => signal::alarm(task, a[0] as u32),
         nr::SETITIMER => signal::setitimer(task, a[0] as i32, a[1], a[2]),
         nr::GETITIMER => signal::getitimer(task, a[0] as i32, a[1]),
+        nr::POLL => super::poll::poll(task, a[0], a[1] as usize, a[2] as i32),
+        nr::PPOLL => super::poll::ppoll(task, a),
+        nr::SELECT => super::poll::select(task, a),
+        nr::PSELECT6 => super::poll::pselect6(task, a),
         nr::SETPGID => {
             let pid = if a[0] == 0 {
                 task.pid

@@ -234,6 +234,42 @@ pub(crate) fn block_interruptible(enqueue: impl FnOnce(ThreadId) -> bool) {
     INTERRUPTIBLE[me].store(false, Ordering::Relaxed);
 }
 
+/// As [`block_interruptible`], with a timeout: the thread also wakes once `timeout` has passed
+/// (at tick granularity, never early). `None` waits without one.
+pub(crate) fn block_interruptible_for(
+    timeout: Option<Duration>,
+    enqueue: impl FnOnce(ThreadId) -> bool,
+) {
+    let Some(timeout) = timeout else {
+        return block_interruptible(enqueue);
+    };
+    let me = current();
+    if stop_requested(me) {
+        return;
+    }
+    // One tick more than the time covers, as in `sleep`: the first tick may come at once.
+    let ticks = ticks_for(timeout) + 1;
+    INTERRUPTIBLE[me].store(true, Ordering::Relaxed);
+    interrupts::without_interrupts(|| {
+        if stop_requested(me) || !enqueue(me) {
+            return;
+        }
+        let blocked = locked()
+            .as_mut()
+            .is_some_and(|t| t.sched.block_current_for(ticks));
+        if blocked {
+            schedule();
+        }
+    });
+    INTERRUPTIBLE[me].store(false, Ordering::Relaxed);
+}
+
+/// Whole ticks that cover `duration`.
+fn ticks_for(duration: Duration) -> u64 {
+    let tick_ns = 1_000_000_000 / crate::time::TICK_HZ;
+    (duration.as_nanos() as u64).div_ceil(tick_ns)
+}
+
 /// Asks thread `tid` to stop at its next check of [`should_stop`]: Ferrite's `kill` is
 /// cooperative, because a thread stopped at an arbitrary instruction could leave a lock held or
 /// a structure half-changed. Returns false if there is no such thread (or it is boot or idle).
@@ -550,9 +586,8 @@ pub fn yield_now() {
 
 /// Blocks the running thread for at least `duration` without using the CPU.
 pub fn sleep(duration: Duration) {
-    let tick_ns = 1_000_000_000 / crate::time::TICK_HZ;
     // One tick more than the duration covers: the first tick may come at once.
-    let ticks = (duration.as_nanos() as u64).div_ceil(tick_ns) + 1;
+    let ticks = ticks_for(duration) + 1;
     interrupts::without_interrupts(|| {
         // A stop asked for before the sleep began ends it before it begins, as one asked for
         // during it does (see `request_stop`).

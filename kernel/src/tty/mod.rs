@@ -245,6 +245,7 @@ fn wake_readers() {
     for reader in readers {
         sched::wake_thread(reader);
     }
+    crate::fs::poll::notify();
 }
 
 /// Prints `bytes` as text; an incomplete sequence at the end is kept for the next call.
@@ -415,5 +416,15 @@ impl Device for ConsoleTty {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn poll(&self) -> i16 {
+        use abi::poll::*;
+        let readable = if LDISC.lock().can_read() {
+            POLLIN | POLLRDNORM
+        } else {
+            0
+        };
+        readable | POLLOUT | POLLWRNORM
     }
 }

@@ -217,6 +217,20 @@ fn interval_timers_match_linux_time() {
 }
 
 #[test]
+fn poll_events_and_fd_sets_match_poll_and_posix_types() {
+    let defines = Defines::load(KERNEL_HEADERS, &["asm-generic/poll.h"]);
+    defines.check(&crate_values!(poll::{
+        POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM,
+        POLLWRBAND,
+    }));
+    let types = Defines::load(KERNEL_HEADERS, &["linux/posix_types.h"]);
+    assert_eq!(
+        types.value("__FD_SETSIZE"),
+        Some(abi::poll::FD_SETSIZE as i128)
+    );
+}
+
+#[test]
 fn auxv_types_match_auxvec() {
     let defines = Defines::load(
         KERNEL_HEADERS,

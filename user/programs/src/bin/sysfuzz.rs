@@ -7,8 +7,8 @@
 //! The arguments are drawn from values that find bugs: 0, small numbers, -1, boundaries of the
 //! address space, pointers into a buffer of this program's (filled with random bytes), into
 //! unmapped memory and into the kernel. A few calls would wait for ever and are kept from doing
-//! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep` and
-//! `rt_sigtimedwait` a microsecond, `pause` and `rt_sigsuspend` (which wait for a signal nobody
+//! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep`,
+//! `rt_sigtimedwait` and the waits on many descriptors a microsecond (`poll` none), `pause` and `rt_sigsuspend` (which wait for a signal nobody
 //! sends) become `sched_yield`, and `kill`, `tkill` and `tgkill` are never aimed at the parent.
 //!
 //! Random paths create random files, so the fuzzer works in a scratch directory of its own,
@@ -171,15 +171,22 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         }
         // A pipe's reader would wait for ever for this process, its only writer.
         nr::PIPE | nr::PIPE2 => args[0] = 0,
-        nr::NANOSLEEP | nr::RT_SIGTIMEDWAIT => {
+        nr::POLL => args[2] = 0,
+        nr::NANOSLEEP | nr::RT_SIGTIMEDWAIT | nr::PPOLL | nr::SELECT | nr::PSELECT6 => {
             let nap = Timespec {
                 tv_sec: 0,
                 tv_nsec: 1000,
             };
             let bytes: [u8; 16] = timespec_bytes(&nap);
             buffer[..16].copy_from_slice(&bytes);
-            // nanosleep's request is its first argument, rt_sigtimedwait's timeout its third.
-            let at = if number == nr::NANOSLEEP { 0 } else { 2 };
+            // Where each takes its time: nanosleep's request first, rt_sigtimedwait's and
+            // ppoll's timeout third, select's and pselect6's fifth (a timeval for select, whose
+            // two words read as a microsecond).
+            let at = match number {
+                nr::NANOSLEEP => 0,
+                nr::SELECT | nr::PSELECT6 => 4,
+                _ => 2,
+            };
             args[at] = buffer.as_ptr() as u64;
         }
         nr::TKILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
