@@ -175,7 +175,7 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let (device, disk_error) = split_disk(disk);
     let procfs = Box::new(proc::procfs::ProcFs);
     let files = memory.is_ok().then(|| fs::init(device, procfs)); // 12e. the tree: disk or ramdisk
-    let terminal = threads_run.then(|| tty::start(proc::kill_group)); // 12f. the terminal
+    let terminal = threads_run.then(|| tty::start(proc::JOB_CONTROL)); // 12f. the terminal
     if apics.is_some() {
         ::x86_64::instructions::interrupts::enable(); // 13. interrupts on, now that all is routed
     }

@@ -134,6 +134,39 @@ def test_ctrl_c_stops_the_program_in_front_and_the_shell_answers(shell: Console)
     assert lines(shell.run("echo alive")) == ["alive"]
 
 
+#: Ctrl-Z, as a terminal sends it.
+CTRL_Z = "\x1a"
+
+
+def test_ctrl_z_stops_a_job_that_bg_and_fg_resume(shell: Console) -> None:
+    # Job control: the stopped job is the shell's, `bg` continues it in the background, `fg`
+    # brings it back, and Ctrl-C ends it there.
+    shell.type_until("spin\r", r"spinning")
+    reply = shell.type_and_wait(CTRL_Z)
+    assert re.search(r"\[(\d+)\]\+  Stopped  spin", reply), reply
+    number = re.search(r"\[(\d+)\]\+", reply).group(1)  # type: ignore[union-attr]
+    assert lines(shell.run("echo $?")) == ["148"], "128 + SIGTSTP"
+    assert re.search(rf"\[{number}\] \d+ Stopped  spin", shell.run("jobs"))
+    assert f"[{number}] spin &" in shell.run(f"bg %{number}")
+    assert re.search(rf"\[{number}\] \d+ Running  spin", shell.run("jobs"))
+    shell.type_until(f"fg %{number}\r", r"spin\r?\n")
+    reply = shell.type_and_wait(CTRL_C)
+    assert lines(shell.run("echo $?")) == ["130"]
+    assert "spin" not in shell.run("jobs")
+
+
+def test_a_background_job_that_reads_the_terminal_stops_until_fg(shell: Console) -> None:
+    # SIGTTIN: a background read from the terminal stops the job instead of stealing the line.
+    reply = shell.run("cat &")
+    number = re.search(r"\[(\d+)\] \d+", reply).group(1)  # type: ignore[union-attr]
+    shell.run("sleep 1")
+    assert re.search(rf"\[{number}\] \d+ Stopped  cat", shell.run("jobs")), shell.run("jobs")
+    shell.type_until(f"fg %{number}\r", r"cat\r?\n")
+    shell.type_until("typed after fg\r", r"typed after fg\r?\n.*typed after fg")
+    shell.type_and_wait(CTRL_D)
+    assert "cat" not in shell.run("jobs")
+
+
 def test_ctrl_c_stops_a_pipeline_that_floods_the_console(shell: Console) -> None:
     # Both ends are in the job's process group: one Ctrl-C ends them both.
     shell.type_until("cat /dev/zero | hexdump\r", r"00000000  00 00")

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -514,6 +515,117 @@ static const char *bad_arguments_get_linuxs_errors(void) {
     return NULL;
 }
 
+/* A child that waits for signals for ever (until SIGKILL). */
+static pid_t idle_child(void) {
+    pid_t child = fork();
+    if (child == 0) {
+        for (;;) pause();
+    }
+    return child;
+}
+
+static const char *waitpid_sees_a_child_stop_and_continue(void) {
+    pid_t child = idle_child();
+    int status;
+    kill(child, SIGSTOP);
+    CHECK(waitpid(child, &status, WUNTRACED) == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP,
+          "after SIGSTOP: status %#x", status);
+    CHECK(waitpid(child, &status, WUNTRACED | WNOHANG) == 0, "the stop was reported twice");
+    kill(child, SIGCONT);
+    CHECK(waitpid(child, &status, WCONTINUED) == child && WIFCONTINUED(status), "after SIGCONT: status %#x", status);
+    kill(child, SIGTSTP);
+    CHECK(waitpid(child, &status, WUNTRACED) == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP,
+          "after SIGTSTP: status %#x", status);
+    kill(child, SIGKILL);
+    CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+          "a stopped child killed: status %#x", status);
+    return NULL;
+}
+
+static const char *sigchld_tells_of_stops_unless_sa_nocldstop(void) {
+    sigset_t chld, none;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    install_info(SIGCHLD, 0, 0);
+    pid_t child = idle_child();
+    kill(child, SIGSTOP);
+    sigsuspend(&none);
+    CHECK(hits == 1 && seen_code == CLD_STOPPED && seen_pid == child && seen_status == SIGSTOP,
+          "hits %d code %d pid %d status %d", hits, seen_code, seen_pid, seen_status);
+    kill(child, SIGCONT);
+    sigsuspend(&none);
+    CHECK(hits == 2 && seen_code == CLD_CONTINUED && seen_status == SIGCONT, "continued: code %d status %d", seen_code, seen_status);
+    install_info(SIGCHLD, SA_NOCLDSTOP, 0);
+    kill(child, SIGSTOP);
+    int status;
+    waitpid(child, &status, WUNTRACED);
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGCHLD), "SA_NOCLDSTOP: a stop still sent SIGCHLD");
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    return NULL;
+}
+
+static void write_to_fd3(int signo) {
+    (void)signo;
+    write(3, "u", 1);
+}
+
+static const char *a_stopped_process_takes_its_signals_when_continued(void) {
+    int p[2];
+    pipe(p);
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(p[1], 3);
+        signal(SIGUSR1, write_to_fd3);
+        for (;;) pause();
+    }
+    usleep(50 * 1000); /* let it install its handler */
+    int status;
+    kill(child, SIGSTOP);
+    waitpid(child, &status, WUNTRACED);
+    kill(child, SIGUSR1);
+    struct timespec pause_time = {0, 100 * 1000 * 1000};
+    nanosleep(&pause_time, NULL);
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    struct timeval zero = {0, 0};
+    int early = select(p[0] + 1, &readable, NULL, NULL, &zero);
+    kill(child, SIGCONT);
+    char c = 0;
+    ssize_t n = read(p[0], &c, 1);
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    close(p[0]);
+    close(p[1]);
+    CHECK(early == 0, "the handler ran while the process was stopped");
+    CHECK(n == 1 && c == 'u', "the handler did not run after SIGCONT");
+    return NULL;
+}
+
+static const char *waitpid_chooses_children_by_process_group(void) {
+    pid_t mine = idle_child();
+    pid_t other = fork();
+    if (other == 0) {
+        setpgid(0, 0);
+        for (;;) pause();
+    }
+    setpgid(other, other);
+    kill(mine, SIGKILL);
+    kill(other, SIGKILL);
+    int status;
+    pid_t first = waitpid(-other, &status, 0);
+    pid_t second = waitpid(0, &status, 0);
+    CHECK(first == other, "waitpid(-group) gave %d, want %d", first, other);
+    CHECK(second == mine, "waitpid(0) gave %d, want %d", second, mine);
+    CHECK(waitpid(-other, &status, WNOHANG) == -1 && errno == ECHILD, "an empty group: want ECHILD");
+    return NULL;
+}
+
 #define CASE(name) {#name, name}
 static const struct {
     const char *name;
@@ -542,6 +654,10 @@ static const struct {
     CASE(exec_resets_handlers_but_keeps_ignored_and_the_mask),
     CASE(a_bad_frame_on_rt_sigreturn_kills_only_that_process),
     CASE(bad_arguments_get_linuxs_errors),
+    CASE(waitpid_sees_a_child_stop_and_continue),
+    CASE(sigchld_tells_of_stops_unless_sa_nocldstop),
+    CASE(a_stopped_process_takes_its_signals_when_continued),
+    CASE(waitpid_chooses_children_by_process_group),
 };
 
 static int selected(const char *name, int argc, char **argv) {

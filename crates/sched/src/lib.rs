@@ -570,7 +570,11 @@ mod tests {
         assert!(!s.block_current_for(5), "a pending wake is not lost");
         assert!(s.block_current_for(5));
         s.wake(me).unwrap();
-        assert_eq!(s.thread(me).unwrap().state, State::Ready, "woken before the timeout");
+        assert_eq!(
+            s.thread(me).unwrap().state,
+            State::Ready,
+            "woken before the timeout"
+        );
         // Unwoken, the timer ends it.
         let _ = s.switch();
         assert!(s.block_current_for(2));

@@ -72,6 +72,19 @@ struct Record {
     session: Pid,
     /// Its signals: actions, mask, pending (others send to it, so they are here).
     signals: signal::State,
+    /// Job control: stopped by this signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) until SIGCONT.
+    stopped: Option<i32>,
+    /// A change its parent's `wait4` has not reported yet (with `WUNTRACED` or `WCONTINUED`).
+    unreported: Option<JobChange>,
+}
+
+/// A job-control change of a process, for its parent's `wait4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobChange {
+    /// It stopped, by this signal.
+    Stopped(i32),
+    /// It was continued.
+    Continued,
 }
 
 impl Record {
@@ -87,6 +100,8 @@ impl Record {
             group,
             session,
             signals,
+            stopped: None,
+            unreported: None,
             parent,
             name,
             thread: 0,
@@ -98,6 +113,12 @@ impl Record {
         }
     }
 }
+
+/// What the terminal needs from processes for job control (see `tty::JobControl`).
+pub const JOB_CONTROL: crate::tty::JobControl = crate::tty::JobControl {
+    signal_group: kill_group,
+    check_access: signal::terminal_access,
+};
 
 /// The pid of `init`, which adopts orphans.
 pub const INIT_PID: Pid = 1;
@@ -583,29 +604,60 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
     (wake, parent_signal)
 }
 
-/// `wait4`'s core: the first ended child of `me` that `pid` selects (-1 or below 0: any; Ferrite
-/// has no process groups yet), removed from the table, as (pid, status). Blocks until one ends,
-/// unless `nohang` (then `Ok(None)`). `ECHILD` if `me` has no such child, `EINTR` if `me` was
-/// killed while waiting.
-pub fn wait_child(me: Pid, pid: i32, nohang: bool) -> Result<Option<(Pid, i32)>, abi::Errno> {
-    let selects = |child: Pid| pid <= 0 || child == pid as Pid;
+/// `wait4`'s core: the first child of `me` that `pid` selects (above 0: that child; 0: any in
+/// `me`'s process group; -1: any; below -1: any in group `-pid`) that has ended, removed from
+/// the table, as (pid, status); with `WUNTRACED` or `WCONTINUED` in `options`, also one that
+/// stopped or was continued since the last report (it stays). Blocks until there is one, unless
+/// `WNOHANG` (then `Ok(None)`). `ECHILD` if `me` has no such child, `EINTR` if a signal came.
+pub fn wait_child(me: Pid, pid: i32, options: u32) -> Result<Option<(Pid, i32)>, abi::Errno> {
+    use abi::wait::{WCONTINUED, WNOHANG, WUNTRACED};
+    let my_group = group_of(me).map_or(0, |(group, _)| group);
+    let wanted_group = match pid {
+        0 => Some(my_group),
+        pid if pid < -1 => Some(pid.unsigned_abs()),
+        _ => None,
+    };
+    let selects = |child: Pid, record: &Record| {
+        if pid > 0 {
+            child == pid as Pid
+        } else {
+            wanted_group.is_none_or(|group| record.group == group)
+        }
+    };
     loop {
         let mut outcome = None;
         sched::block_on_queue(|thread| {
             with_table(|table| {
                 let mut any = false;
-                let mut ended = None;
-                for (&child, record) in &table.processes {
-                    if record.parent == me && selects(child) {
-                        any = true;
-                        if let Some(status) = record.status {
-                            ended = Some((child, status));
-                            break;
+                let mut found = None;
+                for (&child, record) in table.processes.iter_mut() {
+                    if record.parent != me || !selects(child, record) {
+                        continue;
+                    }
+                    any = true;
+                    if let Some(status) = record.status {
+                        found = Some((child, status, true));
+                        break;
+                    }
+                    let change = match record.unreported {
+                        Some(JobChange::Stopped(signal)) if options & WUNTRACED != 0 => {
+                            Some(abi::wait::wait_status_stopped(signal))
                         }
+                        Some(JobChange::Continued) if options & WCONTINUED != 0 => {
+                            Some(abi::wait::W_CONTINUED)
+                        }
+                        _ => None,
+                    };
+                    if let Some(status) = change {
+                        record.unreported = None;
+                        found = Some((child, status, false));
+                        break;
                     }
                 }
-                if let Some((child, status)) = ended {
-                    table.processes.remove(&child);
+                if let Some((child, status, ended)) = found {
+                    if ended {
+                        table.processes.remove(&child);
+                    }
                     outcome = Some(Ok(Some((child, status))));
                     return false;
                 }
@@ -613,7 +665,7 @@ pub fn wait_child(me: Pid, pid: i32, nohang: bool) -> Result<Option<(Pid, i32)>,
                     outcome = Some(Err(abi::Errno::ECHILD));
                     return false;
                 }
-                if nohang {
+                if options & WNOHANG != 0 {
                     outcome = Some(Ok(None));
                     return false;
                 }
@@ -630,6 +682,28 @@ pub fn wait_child(me: Pid, pid: i32, nohang: bool) -> Result<Option<(Pid, i32)>,
             return Err(abi::Errno::EINTR);
         }
     }
+}
+
+/// Records that `pid` stopped by `signal` (`Some`) or continued (`None`), for its parent's
+/// `wait4`, and queues the parent's SIGCHLD; returns the parent's thread to wake from `wait4`
+/// and the parent's thread to interrupt for the signal (none if it set `SA_NOCLDSTOP`).
+fn job_change(
+    table: &mut Table,
+    pid: Pid,
+    signal: Option<i32>,
+) -> (Option<ThreadId>, Option<ThreadId>) {
+    let Some(record) = table.processes.get_mut(&pid) else {
+        return (None, None);
+    };
+    record.stopped = signal;
+    record.unreported = Some(signal.map_or(JobChange::Continued, JobChange::Stopped));
+    let parent = record.parent;
+    let waiter = table
+        .processes
+        .get_mut(&parent)
+        .and_then(|p| p.child_waiter.take());
+    let interrupt = signal::child_changed(table, parent, pid, signal);
+    (waiter, interrupt)
 }
 
 /// Waits until process `pid` has ended, removes its record, and returns its wait status;

@@ -145,23 +145,57 @@ impl Thread {
     }
 }
 
-/// Whom a queued signal must reach: the thread to interrupt, and, if it was blocked in
-/// `wait4`, that wait to end.
+/// Whom a queued signal must reach: threads to interrupt (the receiver; a stopped one that
+/// SIGCONT continues), and threads blocked in `wait4` whose wait it ends (the receiver's own, or
+/// a parent told of a child's stop). Collected under the table's lock, carried out after.
+#[derive(Default)]
 pub(super) struct Wake {
-    thread: ::sched::ThreadId,
-    waiting: Option<::sched::ThreadId>,
+    interrupt: [Option<::sched::ThreadId>; 2],
+    waiting: [Option<::sched::ThreadId>; 2],
 }
 
 impl Wake {
-    /// Interrupts the thread (call after the table's lock is released).
+    /// Adds a thread to interrupt.
+    fn interrupt(&mut self, thread: ::sched::ThreadId) {
+        if let Some(slot) = self.interrupt.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(thread);
+        }
+    }
+
+    /// Adds a thread to wake from `wait4`.
+    fn end_wait(&mut self, thread: Option<::sched::ThreadId>) {
+        if let Some(slot) = self.waiting.iter_mut().find(|s| s.is_none()) {
+            *slot = thread;
+        }
+    }
+
+    /// Whether there is nobody to reach.
+    fn is_empty(&self) -> bool {
+        self.interrupt
+            .iter()
+            .chain(&self.waiting)
+            .all(Option::is_none)
+    }
+
+    /// Carries it out (call after the table's lock is released).
     pub(super) fn deliver(self) {
-        sched::request_stop(self.thread);
-        if let Some(waiter) = self.waiting {
-            // Blocked in `wait4`: woken, it sees the stop and returns.
+        for thread in self.interrupt.into_iter().flatten() {
+            sched::request_stop(thread);
+        }
+        for waiter in self.waiting.into_iter().flatten() {
+            // Blocked in `wait4`: woken, it sees the stop (or the change) and returns.
             sched::wake_thread(waiter);
         }
     }
 }
+
+/// The signals that stop a process by default.
+const STOP_SIGNALS: u64 = (1 << (sig::SIGSTOP - 1))
+    | (1 << (sig::SIGTSTP - 1))
+    | (1 << (sig::SIGTTIN - 1))
+    | (1 << (sig::SIGTTOU - 1));
+/// SIGCONT's bit.
+const CONT: u64 = 1 << (sig::SIGCONT - 1);
 
 /// Queues `info` for process `pid` in `table`. `Ok(Some(wake))` if its thread must be
 /// interrupted, `Ok(None)` if the signal was thrown away or only waits (blocked, or the thread
@@ -169,30 +203,142 @@ impl Wake {
 /// no signal, without error. `init` takes only the signals it has handlers for (Linux's rule: the
 /// first process must not end by accident).
 pub(super) fn queue(table: &mut Table, pid: Pid, info: SigInfo) -> Result<Option<Wake>, Errno> {
-    let record = table.processes.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let Some(bit) = sig::bit(info.signo) else {
         return Err(Errno::EINVAL);
     };
+    let mut wake = Wake::default();
+    // Job control acts when the signal is sent, whatever becomes of the signal itself: SIGCONT
+    // continues a stopped process (and cancels pending stops), a stop cancels a pending SIGCONT.
+    // (The lookup is for SIGCONT alone: every other signal pays for one lookup, below.)
+    let stopped = bit == CONT
+        && table
+            .processes
+            .get(&pid)
+            .is_some_and(|r| r.stopped.is_some());
+    if stopped {
+        let (waiter, parent) = super::job_change(table, pid, None);
+        wake.end_wait(waiter);
+        if let Some(parent) = parent {
+            wake.interrupt(parent);
+        }
+    }
+    let record = table.processes.get_mut(&pid).ok_or(Errno::ESRCH)?;
     if record.status.is_some() {
         return Ok(None);
     }
+    if bit == CONT {
+        record.signals.pending.discard(STOP_SIGNALS);
+        if stopped && record.thread != 0 {
+            wake.interrupt(record.thread);
+        }
+    } else if bit & STOP_SIGNALS != 0 {
+        record.signals.pending.discard(CONT);
+    }
+    let done = |wake: Wake| Ok((!wake.is_empty()).then_some(wake));
     let state = &mut record.signals;
     let action = state.action(info.signo);
     if pid == INIT_PID && action.handler == sig::SIG_DFL {
-        return Ok(None);
+        return done(wake);
     }
     let blocked = state.blocked & bit != 0;
     if !blocked && signals::ignores(&action, info.signo) {
-        return Ok(None);
+        return done(wake);
     }
     state.pending.add(info);
     if blocked || record.thread == 0 {
-        return Ok(None);
+        return done(wake);
     }
-    Ok(Some(Wake {
-        thread: record.thread,
-        waiting: record.child_waiter.take(),
-    }))
+    wake.interrupt(record.thread);
+    wake.end_wait(record.child_waiter.take());
+    done(wake)
+}
+
+/// The SIGCHLD that tells `parent` its child `pid` stopped (by `signal`) or continued (`None`),
+/// queued unless the parent asked not to hear of stops (`SA_NOCLDSTOP`); the parent's thread to
+/// interrupt, if any.
+pub(super) fn child_changed(
+    table: &mut Table,
+    parent: Pid,
+    pid: Pid,
+    signal: Option<i32>,
+) -> Option<::sched::ThreadId> {
+    let record = table.processes.get(&parent)?;
+    if record.signals.action(sig::SIGCHLD).flags & sig::SA_NOCLDSTOP != 0 {
+        return None;
+    }
+    let info = match signal {
+        Some(signal) => SigInfo::child(siginfo::CLD_STOPPED, pid, signal, 0, 0),
+        None => SigInfo::child(siginfo::CLD_CONTINUED, pid, sig::SIGCONT, 0, 0),
+    };
+    let wake = queue(table, parent, info).ok().flatten()?;
+    wake.interrupt[0]
+}
+
+/// Stops the running process by `signal` until SIGCONT (or SIGKILL): its parent is told, and its
+/// thread sleeps here, on its way back to ring 3, where it holds nothing.
+fn stop(pid: Pid, signal: i32) {
+    let (waiter, parent) = with_table(|table| super::job_change(table, pid, Some(signal)));
+    if let Some(waiter) = waiter {
+        sched::wake_thread(waiter);
+    }
+    if let Some(parent) = parent {
+        sched::request_stop(parent);
+    }
+    let kill = 1 << (sig::SIGKILL - 1);
+    let stays_stopped = || {
+        with_table(|table| {
+            table
+                .processes
+                .get(&pid)
+                .is_some_and(|r| r.stopped.is_some() && r.signals.pending.set() & kill == 0)
+        })
+    };
+    while stays_stopped() {
+        sched::block_interruptible(|_| stays_stopped());
+        sched::clear_stop();
+    }
+}
+
+/// Job control's rule for the terminal (see `tty::CheckAccess`): the running process may use the
+/// terminal if it is in the `foreground` group (or not in that group's session); otherwise its
+/// group gets `signal` (SIGTTIN, SIGTTOU) and the call `EINTR`, unless the process ignores or
+/// blocks the signal: then a read fails with `EIO` and anything else goes ahead.
+pub fn terminal_access(foreground: u32, signal: i32) -> Result<(), Errno> {
+    let Some(pid) = super::current_pid() else {
+        return Ok(());
+    };
+    let bit = sig::bit(signal).unwrap_or(0);
+    let verdict = with_table(|table| {
+        let record = table.processes.get(&pid)?;
+        if record.group == foreground {
+            return None;
+        }
+        // Only a process of the foreground group's own session is "in the background" (a new
+        // session, such as the shell init starts after the last one ended, takes the terminal
+        // freely; so does anyone once the foreground group has gone).
+        let foreground_session = table
+            .processes
+            .values()
+            .find(|r| r.group == foreground && r.status.is_none())
+            .map(|r| r.session);
+        if foreground_session != Some(record.session) {
+            return None;
+        }
+        let action = record.signals.action(signal);
+        Some((
+            record.group,
+            record.signals.blocked & bit != 0 || action.handler == sig::SIG_IGN,
+        ))
+    });
+    match verdict {
+        None => Ok(()),
+        Some((_, true)) if signal == sig::SIGTTIN => Err(Errno::EIO),
+        Some((_, true)) => Ok(()),
+        Some((group, false)) => {
+            super::kill_group(group, signal);
+            Err(Errno::EINTR)
+        }
+    }
 }
 
 /// Sends `info` to process `pid` (see [`queue`]).
@@ -262,8 +408,8 @@ pub(super) fn deliver(task: &mut Task, frame: &mut TrapFrame, mut syscall: Optio
         match action.handler {
             sig::SIG_IGN => continue,
             sig::SIG_DFL => match signals::default_action(info.signo) {
-                // Stopping waits for job control (SIGCONT has nothing to continue yet).
-                DefaultAction::Ignore | DefaultAction::Continue | DefaultAction::Stop => continue,
+                DefaultAction::Ignore | DefaultAction::Continue => continue,
+                DefaultAction::Stop => stop(pid, info.signo),
                 DefaultAction::Terminate | DefaultAction::Core => {
                     task.status = abi::wait::wait_status_signaled(info.signo);
                     return Next::Leave;

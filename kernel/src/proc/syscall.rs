@@ -589,7 +589,7 @@ fn wait4(task: &Task, pid: i32, status: u64, options: u32, rusage: u64) -> Resul
     if rusage != 0 {
         uaccess::write_value(rusage, &abi::Rusage::default())?;
     }
-    match super::wait_child(task.pid, pid, options & WNOHANG != 0)? {
+    match super::wait_child(task.pid, pid, options)? {
         None => Ok(0),
         Some((child, wait_status)) => {
             if status != 0 {

@@ -73,8 +73,33 @@ pub static CONSOLE_TTY: ConsoleTty = ConsoleTty;
 /// terminal, so the root hands this in ([`start`]) instead of the terminal naming them.
 pub type SignalGroup = fn(group: u32, signal: i32) -> usize;
 
-/// The [`SignalGroup`] the root handed to [`start`].
-static SIGNAL_GROUP: spin::Once<SignalGroup> = spin::Once::new();
+/// Asks whether the running program may use the terminal whose foreground group is the first
+/// argument, as job control decides: `Ok` for a program in the foreground (or a kernel thread);
+/// for one in the background, the second argument (SIGTTIN to read, SIGTTOU to write or change
+/// settings) is sent to its group and the answer is `EINTR`, unless it ignores or blocks that
+/// signal (then `EIO` for SIGTTIN, `Ok` for SIGTTOU), as on Linux.
+pub type CheckAccess = fn(foreground: u32, signal: i32) -> Result<(), Errno>;
+
+/// What the terminal needs from the processes above it, handed in by the root at [`start`].
+#[derive(Clone, Copy)]
+pub struct JobControl {
+    /// Sends the signal keys' signals (Ctrl-C, Ctrl-Z, Ctrl-\) to the foreground group.
+    pub signal_group: SignalGroup,
+    /// Checks a background program's access.
+    pub check_access: CheckAccess,
+}
+
+/// The [`JobControl`] the root handed to [`start`].
+static JOB_CONTROL: spin::Once<JobControl> = spin::Once::new();
+
+/// Job control's check for the running program's use of the terminal (see [`CheckAccess`]).
+fn check_access(signal: i32) -> Result<(), Errno> {
+    let foreground = FOREGROUND.load(Ordering::Relaxed);
+    match JOB_CONTROL.get() {
+        Some(jobs) if foreground > 0 => (jobs.check_access)(foreground as u32, signal),
+        _ => Ok(()),
+    }
+}
 
 /// Why the terminal could not start.
 #[derive(Debug)]
@@ -86,9 +111,9 @@ pub enum StartError {
 }
 
 /// Puts the terminal behind `/dev/console` and `/dev/tty` and starts its worker thread; once,
-/// at boot, after the scheduler. `signal_group` is how it signals the foreground group.
-pub fn start(signal_group: SignalGroup) -> Result<(), StartError> {
-    SIGNAL_GROUP.call_once(|| signal_group);
+/// at boot, after the scheduler. `jobs` is how it signals process groups.
+pub fn start(jobs: JobControl) -> Result<(), StartError> {
+    JOB_CONTROL.call_once(|| jobs);
     for number in [device::CONSOLE, device::TTY] {
         device::register(number, &CONSOLE_TTY).map_err(StartError::Register)?;
     }
@@ -216,8 +241,8 @@ fn receive_key(key: Key, echo: &mut Vec<u8>) {
     }
     if let Some(signal) = signal {
         let group = FOREGROUND.load(Ordering::Relaxed);
-        if let (true, Some(signal_group)) = (group > 0, SIGNAL_GROUP.get()) {
-            signal_group(group as u32, signal.number());
+        if let (true, Some(jobs)) = (group > 0, JOB_CONTROL.get()) {
+            (jobs.signal_group)(group as u32, signal.number());
         }
     }
     if readable || signal.is_some() {
@@ -312,6 +337,7 @@ impl ConsoleTty {
 impl Device for ConsoleTty {
     fn read(&self, buf: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         crate::time::reached(crate::time::Milestone::ShellPrompt);
+        check_access(abi::signal::SIGTTIN)?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -344,6 +370,9 @@ impl Device for ConsoleTty {
     }
 
     fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        if LDISC.lock().termios().c_lflag & abi::tty::TOSTOP != 0 {
+            check_access(abi::signal::SIGTTOU)?;
+        }
         // The line discipline counts columns (to erase a tab correctly later); the bytes are
         // printed as they are, since the console already ends lines as a terminal expects.
         LDISC.lock().write(data, &mut |_| {});
@@ -385,6 +414,7 @@ impl Device for ConsoleTty {
                 ioctl_reply(arg, &termios)
             }
             TCSETS | TCSETSW | TCSETSF => {
+                check_access(abi::signal::SIGTTOU)?;
                 let termios: Termios = uaccess::read_value(arg)?;
                 let mut ldisc = LDISC.lock();
                 if request == TCSETSF {
@@ -398,6 +428,7 @@ impl Device for ConsoleTty {
             TIOCGWINSZ => ioctl_reply(arg, &Self::window_size()),
             TIOCGPGRP => ioctl_reply(arg, &FOREGROUND.load(Ordering::Relaxed)),
             TIOCSPGRP => {
+                check_access(abi::signal::SIGTTOU)?;
                 let group: i32 = uaccess::read_value(arg)?;
                 if group <= 0 {
                     return Err(Errno::EINVAL);

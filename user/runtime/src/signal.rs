@@ -67,3 +67,19 @@ pub fn set_action(signal: i32, action: &SigAction) -> Result<SigAction, Errno> {
     })?;
     Ok(old)
 }
+
+/// Makes `signal` ignored (`SIG_IGN`), as an interactive shell does with the job-control
+/// signals it must not obey itself.
+pub fn ignore(signal: i32) -> Result<SigAction, Errno> {
+    let action = SigAction {
+        handler: abi::signal::SIG_IGN,
+        ..SigAction::default()
+    };
+    set_action(signal, &action)
+}
+
+/// Gives `signal` back its default action (`SIG_DFL`), as a shell's child does before it runs
+/// a program.
+pub fn default(signal: i32) -> Result<SigAction, Errno> {
+    set_action(signal, &SigAction::default())
+}

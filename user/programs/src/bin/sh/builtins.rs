@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use runtime::{eprintln, println, sys};
 
 /// The builtins, with one line each for `help`.
-const BUILTINS: [(&str, &str); 21] = [
+const BUILTINS: [(&str, &str); 23] = [
     (
         "cd",
         "cd [DIR | -]: change the working directory (default $HOME; - is the previous one)",
@@ -21,7 +21,12 @@ const BUILTINS: [(&str, &str); 21] = [
         "export [NAME[=VALUE]...]: give variables to the programs the shell starts",
     ),
     ("unset", "unset NAME...: forget variables"),
-    ("jobs", "jobs: list the background jobs"),
+    ("jobs", "jobs: list the jobs: running in the background, or stopped (Ctrl-Z)"),
+    (
+        "fg",
+        "fg [%N]: bring a job to the foreground, continuing it if stopped (default: the newest)",
+    ),
+    ("bg", "bg [%N]: continue a stopped job in the background (default: the newest)"),
     (
         "wait",
         "wait [%N|PID]: wait for a background job (default: all of them)",
@@ -113,6 +118,8 @@ pub fn run(shell: &mut Shell, words: &[String]) -> i32 {
             for job in shell.jobs.list() {
                 let state = if job.pids.is_empty() {
                     "Done"
+                } else if job.stopped {
+                    "Stopped"
                 } else {
                     "Running"
                 };
@@ -121,6 +128,10 @@ pub fn run(shell: &mut Shell, words: &[String]) -> i32 {
             0
         }
         ["kill", rest @ ..] => kill(shell, rest),
+        ["fg"] => foreground(shell, "%+"),
+        ["fg", spec] => foreground(shell, spec),
+        ["bg"] => background(shell, "%+"),
+        ["bg", spec] => background(shell, spec),
         ["wait"] => shell.jobs.wait(None).unwrap_or(0),
         ["wait", which] => {
             let number = shell.jobs.find(which).map(|j| j.number);
@@ -263,6 +274,61 @@ fn kill(shell: &mut Shell, words: &[&str]) -> i32 {
         }
     }
     status
+}
+
+/// The number of the job `spec` names (`%N`, `%+`, or a bare `N`), with a message if none.
+fn job_number(shell: &mut Shell, command: &str, spec: &str) -> Option<usize> {
+    shell.jobs.poll();
+    let spec = if spec.starts_with('%') {
+        String::from(spec)
+    } else {
+        alloc::format!("%{spec}")
+    };
+    match shell.jobs.find(&spec) {
+        Some(job) if !job.pids.is_empty() => Some(job.number),
+        _ => {
+            eprintln!("sh: {command}: {spec}: no such job");
+            None
+        }
+    }
+}
+
+/// `fg`: hands the terminal to the job, continues it, and waits for it as for any foreground
+/// command (it may stop again).
+fn foreground(shell: &mut Shell, spec: &str) -> i32 {
+    let Some(number) = job_number(shell, "fg", spec) else {
+        return 1;
+    };
+    let Some(job) = shell.jobs.take(number) else {
+        return 1;
+    };
+    println!("{}", job.text);
+    crate::run::give_terminal(job.group);
+    let _ = runtime::kill::send(-(job.group as i32), runtime::abi::signal::SIGCONT);
+    shell.wait_foreground(&job.pids, &job.text)
+}
+
+/// `bg`: continues a stopped job where it is, in the background.
+fn background(shell: &mut Shell, spec: &str) -> i32 {
+    let Some(number) = job_number(shell, "bg", spec) else {
+        return 1;
+    };
+    let Some(group) = shell
+        .jobs
+        .find(&alloc::format!("%{number}"))
+        .map(|j| j.group)
+    else {
+        return 1;
+    };
+    if let Err(e) = runtime::kill::send(-(group as i32), runtime::abi::signal::SIGCONT) {
+        eprintln!("sh: bg: {}", e.description());
+        return 1;
+    }
+    shell.jobs.mark_running(number);
+    if let Some(job) = shell.jobs.find(&alloc::format!("%{number}")) {
+        println!("[{number}] {} &", job.text);
+    }
+    0
 }
 
 /// `test` and `[`: the expression in `args`; status 0 true, 1 false, 2 for a mistake.

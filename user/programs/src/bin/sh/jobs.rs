@@ -1,5 +1,5 @@
-//! Background jobs: what `&` started, listed by `jobs`, collected by `wait` or, when they end
-//! on their own, announced before the next prompt.
+//! Jobs: what `&` started, and what Ctrl-Z stopped; listed by `jobs`, resumed by `fg` and
+//! `bg`, collected by `wait` or, when they end on their own, announced before the next prompt.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -20,6 +20,8 @@ pub struct Job {
     pub status: Option<i32>,
     /// The command line that started it.
     pub text: String,
+    /// Whether it is stopped (Ctrl-Z, SIGSTOP, or a background read from the terminal).
+    pub stopped: bool,
 }
 
 /// Every job not yet reported as done.
@@ -31,6 +33,16 @@ pub struct Jobs {
 impl Jobs {
     /// Adds a job of `pids`; returns its number (the lowest free one, from 1).
     pub fn add(&mut self, pids: Vec<u32>, text: String) -> usize {
+        self.add_job(pids, text, false)
+    }
+
+    /// Adds a job of `pids` that has just stopped; returns its number.
+    pub fn add_stopped(&mut self, pids: Vec<u32>, text: String) -> usize {
+        self.add_job(pids, text, true)
+    }
+
+    /// Adds a job; returns its number (the lowest free one, from 1).
+    fn add_job(&mut self, pids: Vec<u32>, text: String, stopped: bool) -> usize {
         let number = (1..)
             .find(|n| self.jobs.iter().all(|j| j.number != *n))
             .unwrap_or(1);
@@ -43,15 +55,39 @@ impl Jobs {
             group,
             status: None,
             text,
+            stopped,
         });
         number
     }
 
-    /// Collects whatever has ended, without waiting.
+    /// Takes job `number` out of the list (`fg` waits for it in the foreground).
+    pub fn take(&mut self, number: usize) -> Option<Job> {
+        let at = self.jobs.iter().position(|j| j.number == number)?;
+        Some(self.jobs.remove(at))
+    }
+
+    /// Marks job `number` running again (`bg`).
+    pub fn mark_running(&mut self, number: usize) {
+        if let Some(job) = self.jobs.iter_mut().find(|j| j.number == number) {
+            job.stopped = false;
+        }
+    }
+
+    /// Collects whatever has ended, and notes what stopped or was continued, without waiting.
     pub fn poll(&mut self) {
+        use runtime::abi::wait::{self, WCONTINUED, WNOHANG, WUNTRACED};
         for job in &mut self.jobs {
-            job.pids.retain(
-                |&pid| match sys::wait4(pid as i32, runtime::abi::wait::WNOHANG) {
+            let mut stopped = job.stopped;
+            job.pids.retain(|&pid| {
+                match sys::wait4(pid as i32, WNOHANG | WUNTRACED | WCONTINUED) {
+                    Ok(Some((_, status))) if wait::stopped(status) => {
+                        stopped = true;
+                        true
+                    }
+                    Ok(Some((_, status))) if wait::continued(status) => {
+                        stopped = false;
+                        true
+                    }
                     Ok(Some((_, status))) => {
                         if pid == job.last {
                             job.status = Some(status);
@@ -60,8 +96,9 @@ impl Jobs {
                     }
                     Ok(None) => true,
                     Err(_) => false,
-                },
-            );
+                }
+            });
+            job.stopped = stopped;
         }
     }
 

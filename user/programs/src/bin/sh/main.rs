@@ -106,6 +106,9 @@ fn run_line(shell: &mut Shell, line: &str) {
 /// the continuation prompt `> `; Ctrl-C abandons the whole command.
 fn interactive(shell: &mut Shell, mut editor: Editor) -> i32 {
     shell.interactive = true;
+    for signal in run::JOB_CONTROL_SIGNALS {
+        let _ = runtime::signal::ignore(signal);
+    }
     println!("Ferrite shell. 'help' lists the builtins, 'ls /bin' the programs; Ctrl-D leaves.");
     let mut pending = String::new();
     while shell.exit.is_none() {

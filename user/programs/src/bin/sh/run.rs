@@ -200,7 +200,7 @@ impl Shell {
             [single] if self.runs_here(single) => self.run_here(single),
             _ => {
                 let pids = self.launch(pipeline, foreground);
-                self.wait_foreground(&pids)
+                self.wait_foreground(&pids, &format!("{pipeline}"))
             }
         };
         if pipeline.negated {
@@ -443,7 +443,7 @@ impl Shell {
                 let status = self.run_list(list);
                 exit_child(self.exit.unwrap_or(status))
             }
-            Ok(pid) => self.wait_foreground(&[pid]),
+            Ok(pid) => self.wait_foreground(&[pid], "( ... )"),
             Err(e) => {
                 eprintln!(
                     "sh: cannot start a subshell: {}",
@@ -503,6 +503,10 @@ impl Shell {
                     }
                     if foreground && self.interactive && i == 0 {
                         give_terminal(sys::getpgrp());
+                    }
+                    // The shell ignores the job-control signals; its programs obey them.
+                    for signal in JOB_CONTROL_SIGNALS {
+                        let _ = runtime::signal::default(signal);
                     }
                     if i > 0 {
                         let _ = sys::dup2(pipes[i - 1].0, 0);
@@ -620,27 +624,47 @@ impl Shell {
         Ok(())
     }
 
-    /// Waits for every pid of a foreground job; returns the last one's status as `$?` reads.
-    fn wait_foreground(&mut self, pids: &[u32]) -> i32 {
+    /// Waits for every pid of a foreground job (`text` is its command line); returns the last
+    /// one's status as `$?` reads. If the job stops instead (Ctrl-Z), it becomes a stopped job
+    /// that `fg` and `bg` resume, and `$?` is 128 plus the stop signal, as bash says.
+    pub fn wait_foreground(&mut self, pids: &[u32], text: &str) -> i32 {
+        use runtime::abi::wait::WUNTRACED;
+        // Only an interactive shell does job control; a script waits until the end.
+        let options = if self.interactive { WUNTRACED } else { 0 };
         let mut last = NOT_FOUND;
+        let mut stopped_by = None;
+        let mut left = Vec::new();
         for &pid in pids {
             let status = loop {
-                match sys::wait4(pid as i32, 0) {
+                match sys::wait4(pid as i32, options) {
                     Ok(Some((_, status))) => break Some(status),
                     Ok(None) => {}
                     Err(Errno::EINTR) => {}
                     Err(_) => break None,
                 }
             };
-            if let Some(status) = status {
-                last = status_code(status);
-                if pid == *pids.last().unwrap_or(&0) {
-                    report_signal(status);
+            match status {
+                Some(status) if wait::stopped(status) => {
+                    stopped_by = Some(wait::stop_signal(status));
+                    left.push(pid);
                 }
+                Some(status) => {
+                    last = status_code(status);
+                    if pid == *pids.last().unwrap_or(&0) {
+                        report_signal(status);
+                    }
+                }
+                None => {}
             }
         }
         if self.interactive && !pids.is_empty() {
             give_terminal(self.group);
+        }
+        if let Some(signal) = stopped_by {
+            let number = self.jobs.add_stopped(left, String::from(text));
+            runtime::println!();
+            runtime::println!("[{number}]+  Stopped  {text}");
+            return SIGNAL_BASE + signal;
         }
         last
     }
@@ -724,6 +748,15 @@ fn exit_child(status: i32) -> ! {
     runtime::print::flush();
     sys::exit_group(status)
 }
+
+/// The signals an interactive shell ignores so that only its jobs stop: Ctrl-Z's, and the ones
+/// a background process gets for using the terminal (the shell itself hands the terminal to
+/// its jobs and takes it back, from the background).
+pub const JOB_CONTROL_SIGNALS: [i32; 3] = [
+    abi::signal::SIGTSTP,
+    abi::signal::SIGTTIN,
+    abi::signal::SIGTTOU,
+];
 
 /// Makes `group` the terminal's foreground process group.
 pub fn give_terminal(group: u32) {
