@@ -13,9 +13,10 @@ list and checks every import in the tools against it.
 
 1. `paths`, `errors`, `contract`: where things are, the one exception root, the numbers and
    markers shared with the kernel. They import nothing of the tools.
-2. `results`, `measurements`, `ktap`, `psf`, `layers`, `initrd`, `fs`, `setup`: data and pure
-   readers and writers (test results, BENCH figures, KTAP, fonts, the kernel's layers, the
-   one newc cpio writer, the disk file system), and set-up's toolchain and requirements.
+2. `results`, `measurements`, `ktap`, `psf`, `layers`, `syscalls`, `initrd`, `fs`, `setup`:
+   data and pure readers and writers (test results, BENCH figures, KTAP, fonts, the kernel's
+   layers, the system calls it answers, the one newc cpio writer, the disk file system), and
+   set-up's toolchain and requirements.
 3. `printer`, `screen`, `benchreport`, `qemu`: formatting results, reading a screendump, the
    benchmark's report and gate, QEMU's settings and processes.
 4. `kvm`, `build`, `waits`: whether KVM works (and so which accelerator), cargo builds, how
