@@ -21,6 +21,8 @@ pub const CLOCK_REALTIME_COARSE: i32 = 5;
 pub const CLOCK_MONOTONIC_COARSE: i32 = 6;
 /// `CLOCK_MONOTONIC` plus the time spent suspended (Ferrite never suspends).
 pub const CLOCK_BOOTTIME: i32 = 7;
+/// International atomic time: `CLOCK_REALTIME` plus an offset (0 until `adjtimex` sets it).
+pub const CLOCK_TAI: i32 = 11;
 /// `clock_nanosleep`'s flag: the time is a deadline on the clock, not a span.
 pub const TIMER_ABSTIME: u32 = 1;
 

@@ -56,6 +56,19 @@ unsafe impl Plain for u64 {}
 unsafe impl Plain for abi::Rusage {}
 // SAFETY: an integer.
 unsafe impl Plain for i32 {}
+// SAFETY: two i64s, no padding.
+unsafe impl Plain for abi::Timeval {}
+// SAFETY: two i32s, no padding.
+unsafe impl Plain for abi::time::Timezone {}
+// SAFETY: four i64s, no padding.
+unsafe impl Plain for abi::Tms {}
+// SAFETY: two u64s, no padding.
+unsafe impl Plain for abi::Rlimit {}
+// SAFETY: i64s, u64s, and u16s and u32s whose holes are explicit fields: 112 bytes, no padding
+// (asserted in `abi`).
+unsafe impl Plain for abi::Sysinfo {}
+// SAFETY: six arrays of 65 bytes, alignment 1: no padding.
+unsafe impl Plain for abi::Utsname {}
 // SAFETY: four u32s, a u8 and 19 u8s: 36 bytes, no padding (asserted in `abi`).
 unsafe impl Plain for abi::tty::Termios {}
 // SAFETY: four u16s, no padding.

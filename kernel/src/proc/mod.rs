@@ -24,6 +24,7 @@
 
 pub mod exec;
 pub mod files;
+pub mod info;
 pub mod procfs;
 pub mod syscall;
 
@@ -126,6 +127,10 @@ pub struct Task {
     pub brk: u64,
     /// The lowest address `mmap` has handed out; the next mapping goes below it.
     pub mmap_low: u64,
+    /// Its user and group ids (see `info`).
+    pub creds: info::Credentials,
+    /// Its resource limits (see `info`).
+    pub limits: info::Limits,
     /// The wait status to report once the program has left ring 3 for good.
     pub status: i32,
     /// Whether each system call is printed with its result (the console's `trace`).
@@ -322,6 +327,8 @@ pub fn spawn(
         brk_start: image.brk,
         brk: image.brk,
         mmap_low: exec::MMAP_TOP,
+        creds: info::Credentials::default(),
+        limits: info::Limits::default(),
         status: 0,
         trace,
         reported_missing: None,
@@ -414,6 +421,8 @@ pub fn fork_with(
         brk_start: task.brk_start,
         brk: task.brk,
         mmap_low: task.mmap_low,
+        creds: task.creds,
+        limits: task.limits,
         status: 0,
         trace: task.trace,
         reported_missing: task.reported_missing.clone(),
