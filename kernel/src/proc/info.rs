@@ -27,6 +27,7 @@
 //!   carries on without them when the kernel says `ENOSYS` (as it must on kernels before 4.18).
 
 use super::Task;
+use crate::mm::paging::PAGE_SIZE;
 use crate::mm::uaccess;
 use abi::resource::{Rlimit, RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS};
 use abi::time::*;
@@ -204,9 +205,13 @@ pub fn getrandom(buf: u64, count: usize, flags: u32) -> Result<usize, Errno> {
     let mut chunk = [0u8; RANDOM_CHUNK];
     let mut done = 0;
     while done < count {
-        let take = (count - done).min(RANDOM_CHUNK);
+        // Never across a page boundary: a fault then means that page, and every byte before
+        // it was written, which is the count Linux returns.
+        let at = buf + done as u64;
+        let to_boundary = (PAGE_SIZE - at % PAGE_SIZE) as usize;
+        let take = (count - done).min(RANDOM_CHUNK).min(to_boundary);
         crate::drivers::random::fill(&mut chunk[..take]);
-        let copied = uaccess::write(buf + done as u64, &chunk[..take]);
+        let copied = uaccess::write(at, &chunk[..take]);
         chunk.fill(0);
         if copied.is_err() {
             return if done == 0 {
@@ -384,7 +389,7 @@ impl Default for Limits {
             rlim_cur: files,
             rlim_max: files,
         };
-        let stack = super::exec::STACK_PAGES * crate::mm::paging::PAGE_SIZE;
+        let stack = super::exec::STACK_PAGES * PAGE_SIZE;
         limits[RLIMIT_STACK as usize] = Rlimit {
             rlim_cur: stack,
             rlim_max: stack,
@@ -476,7 +481,7 @@ pub fn getrusage(task: &Task, who: i32, out: u64) -> Result<usize, Errno> {
                     tv_sec: (cpu / NS_PER_S) as i64,
                     tv_usec: (cpu % NS_PER_S / 1_000) as i64,
                 },
-                ru_maxrss: (task.space.resident_pages() as u64 * crate::mm::paging::PAGE_SIZE
+                ru_maxrss: (task.space.resident_pages() as u64 * PAGE_SIZE
                     / 1024) as i64,
                 ..abi::Rusage::default()
             }
@@ -507,7 +512,7 @@ pub fn times(out: u64) -> Result<usize, Errno> {
 /// swap, no load averages (0).
 #[inline(never)]
 pub fn sysinfo(out: u64) -> Result<usize, Errno> {
-    let page = crate::mm::paging::PAGE_SIZE;
+    let page = PAGE_SIZE;
     let (total, free) = crate::mm::frames::counts()
         .map_or((0, 0), |c| (c.usable as u64 * page, c.free as u64 * page));
     let info = abi::Sysinfo {
