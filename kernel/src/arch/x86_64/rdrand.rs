@@ -27,35 +27,37 @@ pub fn has_rdseed() -> bool {
     cpuid::leaf(7).ebx & CPUID_7_EBX_RDSEED != 0
 }
 
-/// 64 random bits from `RDRAND`, or `None` if the CPU lacks it or it kept failing.
-pub fn rdrand() -> Option<u64> {
-    if !has_rdrand() {
+/// Runs `once` until it delivers, at most [`RETRIES`] times; `None` at once if `present` is
+/// false (the CPU lacks the instruction).
+fn retried(present: bool, once: fn() -> Option<u64>) -> Option<u64> {
+    if !present {
         return None;
     }
-    (0..RETRIES).find_map(|_| {
-        let (value, ok): (u64, u8);
-        // SAFETY: CPUID said `RDRAND` exists; it writes only the two named registers and the
-        // flags, and touches no memory.
-        unsafe {
-            core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok,
-                options(nomem, nostack));
+    (0..RETRIES).find_map(|_| once())
+}
+
+/// One try of the random-number instruction `$instruction`: its value if it set the carry flag.
+macro_rules! one_try {
+    ($instruction:literal) => {
+        || {
+            let (value, ok): (u64, u8);
+            // SAFETY: `retried` runs this only where CPUID lists the instruction; it writes
+            // only the two named registers and the flags, and touches no memory.
+            unsafe {
+                core::arch::asm!(concat!($instruction, " {v}"), "setc {ok}", v = out(reg) value,
+                    ok = out(reg_byte) ok, options(nomem, nostack));
+            }
+            (ok != 0).then_some(value)
         }
-        (ok != 0).then_some(value)
-    })
+    };
+}
+
+/// 64 random bits from `RDRAND`, or `None` if the CPU lacks it or it kept failing.
+pub fn rdrand() -> Option<u64> {
+    retried(has_rdrand(), one_try!("rdrand"))
 }
 
 /// 64 bits of entropy from `RDSEED`, or `None` if the CPU lacks it or it kept failing.
 pub fn rdseed() -> Option<u64> {
-    if !has_rdseed() {
-        return None;
-    }
-    (0..RETRIES).find_map(|_| {
-        let (value, ok): (u64, u8);
-        // SAFETY: CPUID said `RDSEED` exists; as for `RDRAND`, only registers and flags change.
-        unsafe {
-            core::arch::asm!("rdseed {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok,
-                options(nomem, nostack));
-        }
-        (ok != 0).then_some(value)
-    })
+    retried(has_rdseed(), one_try!("rdseed"))
 }
