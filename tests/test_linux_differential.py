@@ -58,6 +58,7 @@ PORTABLE_USERTESTS = (
     "resource_limits_are",
     "a_lowered_limit",
     "usage_times",
+    "a_new_file_is_stamped",
     "sched_getaffinity",
 )
 

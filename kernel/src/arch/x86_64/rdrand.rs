@@ -5,8 +5,9 @@
 //! ten times, after which failure means a broken generator, and that `RDSEED`, which hands out
 //! the conditioned entropy itself rather than a generator's output, may fail more often. CPUID
 //! says whether each exists: leaf 1 ECX bit 30 (`RDRAND`), leaf 7 EBX bit 18 (`RDSEED`) (SDM
-//! Vol. 2B, "RDRAND" and "RDSEED"). QEMU's `-cpu max` emulates both; its older default models
-//! have neither, and then the kernel's generator is seeded from timing alone.
+//! Vol. 2B, "RDRAND" and "RDSEED"). QEMU's `-cpu max` emulates `RDRAND` but (measured under
+//! TCG) does not list `RDSEED`; its older default models have neither, and then the kernel's
+//! generator is seeded from timing alone.
 
 use super::cpuid;
 

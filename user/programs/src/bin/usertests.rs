@@ -1394,6 +1394,27 @@ fn usage_times_and_system_statistics_answer() -> Outcome {
     expect_err(call(nr::SYSINFO, &[0]), Errno::EFAULT, "sysinfo(NULL)")
 }
 
+fn a_new_file_is_stamped_with_the_date() -> Outcome {
+    let path = "/tmp/usertests-dated";
+    let flags = abi::fcntl::O_CREAT | abi::fcntl::O_WRONLY | abi::fcntl::O_TRUNC;
+    let fd = sys::open(path, flags, 0o644).map_err(|e| alloc::format!("{path}: {e:?}"))?;
+    let written = sys::write(fd, b"dated");
+    let stat = sys::fstat(fd);
+    let _ = sys::close(fd);
+    let _ = sys::unlink(path);
+    let real = now(abi::time::CLOCK_REALTIME)?;
+    let stat = stat.map_err(|e| alloc::format!("fstat: {e:?}"))?;
+    check!(written == Ok(5), "write: {written:?}");
+    check!(
+        (stat.st_mtime - real.tv_sec).abs() <= 5 && (stat.st_ctime - real.tv_sec).abs() <= 5,
+        "modified at {} and changed at {} s, the clock reads {} s",
+        stat.st_mtime,
+        stat.st_ctime,
+        real.tv_sec
+    );
+    Ok(())
+}
+
 fn sched_getaffinity_reports_a_cpu() -> Outcome {
     let mut mask = [0u64; 4];
     let at = mask.as_mut_ptr() as usize;
@@ -1483,6 +1504,7 @@ const TESTS: &[Case] = cases![
     resource_limits_are_read_and_checked,
     a_lowered_limit_is_kept_and_inherited,
     usage_times_and_system_statistics_answer,
+    a_new_file_is_stamped_with_the_date,
     sched_getaffinity_reports_a_cpu,
 ];
 
