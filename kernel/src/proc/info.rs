@@ -275,10 +275,33 @@ impl Credentials {
     }
 }
 
+/// What a process may be given other than the defaults: its ids and its limits
+/// ([`Task::account`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Account {
+    /// Its user and group ids.
+    pub creds: Credentials,
+    /// Its resource limits.
+    pub limits: Limits,
+}
+
+/// `task`'s ids and limits (the defaults if it never changed them).
+fn account(task: &Task) -> Account {
+    task.account.as_deref().copied().unwrap_or_default()
+}
+
+/// `task`'s ids and limits, to change.
+fn account_mut(task: &mut Task) -> &mut Account {
+    task.account.get_or_insert_with(Default::default)
+}
+
 /// `getuid`, `geteuid`, `getgid`, `getegid`.
 pub fn get_id(task: &Task, number: usize) -> usize {
     use abi::nr;
-    let creds = &task.creds;
+    let creds = task
+        .account
+        .as_ref()
+        .map_or(Credentials::default(), |a| a.creds);
     (match number {
         nr::GETUID => creds.uid[REAL],
         nr::GETEUID => creds.uid[EFFECTIVE],
@@ -290,11 +313,8 @@ pub fn get_id(task: &Task, number: usize) -> usize {
 /// `getresuid(ruid, euid, suid)` and `getresgid`: the three ids, to three pointers.
 #[inline(never)]
 pub fn getres(task: &Task, group: bool, out: [u64; 3]) -> Result<usize, Errno> {
-    let ids = if group {
-        task.creds.gid
-    } else {
-        task.creds.uid
-    };
+    let creds = account(task).creds;
+    let ids = if group { creds.gid } else { creds.uid };
     for (&at, id) in out.iter().zip(ids) {
         uaccess::write_value(at, &(id as i32))?;
     }
@@ -308,8 +328,9 @@ pub fn set_id(task: &mut Task, group: bool, id: u32) -> Result<usize, Errno> {
     if id == UNCHANGED {
         return Err(Errno::EINVAL);
     }
-    let privileged = task.creds.privileged();
-    let ids = task.creds.ids(if group { Ids::Group } else { Ids::User });
+    let creds = &mut account_mut(task).creds;
+    let privileged = creds.privileged();
+    let ids = creds.ids(if group { Ids::Group } else { Ids::User });
     if privileged {
         *ids = [id; 3];
     } else if id == ids[REAL] || id == ids[SAVED] {
@@ -326,8 +347,9 @@ pub fn set_id(task: &mut Task, group: bool, id: u32) -> Result<usize, Errno> {
 /// real id (Linux's rule, so that a set-uid program can drop its privilege for good).
 #[inline(never)]
 pub fn set_re_id(task: &mut Task, group: bool, real: u32, effective: u32) -> Result<usize, Errno> {
-    let privileged = task.creds.privileged();
-    let ids = task.creds.ids(if group { Ids::Group } else { Ids::User });
+    let creds = &mut account_mut(task).creds;
+    let privileged = creds.privileged();
+    let ids = creds.ids(if group { Ids::Group } else { Ids::User });
     let old = *ids;
     let real_ok = real == UNCHANGED || real == old[REAL] || real == old[EFFECTIVE];
     let effective_ok = effective == UNCHANGED || old.contains(&effective);
@@ -350,8 +372,9 @@ pub fn set_re_id(task: &mut Task, group: bool, real: u32, effective: u32) -> Res
 /// new id must be one of the three old ones.
 #[inline(never)]
 pub fn set_res_id(task: &mut Task, group: bool, new: [u32; 3]) -> Result<usize, Errno> {
-    let privileged = task.creds.privileged();
-    let ids = task.creds.ids(if group { Ids::Group } else { Ids::User });
+    let creds = &mut account_mut(task).creds;
+    let privileged = creds.privileged();
+    let ids = creds.ids(if group { Ids::Group } else { Ids::User });
     let old = *ids;
     if !privileged && !new.iter().all(|id| *id == UNCHANGED || old.contains(id)) {
         return Err(Errno::EPERM);
@@ -405,8 +428,7 @@ fn exchange_limit(task: &mut Task, resource: u32, new: Option<Rlimit>) -> Result
     if resource >= RLIM_NLIMITS {
         return Err(Errno::EINVAL);
     }
-    let slot = &mut task.limits.0[resource as usize];
-    let old = *slot;
+    let old = account(task).limits.0[resource as usize];
     if let Some(new) = new {
         if new.rlim_cur > new.rlim_max {
             return Err(Errno::EINVAL);
@@ -414,10 +436,11 @@ fn exchange_limit(task: &mut Task, resource: u32, new: Option<Rlimit>) -> Result
         if resource == RLIMIT_NOFILE && new.rlim_max > crate::fs::file::MAX_FDS as u64 {
             return Err(Errno::EPERM);
         }
-        if new.rlim_max > old.rlim_max && !task.creds.privileged() {
+        let account = account_mut(task);
+        if new.rlim_max > old.rlim_max && !account.creds.privileged() {
             return Err(Errno::EPERM);
         }
-        *slot = new;
+        account.limits.0[resource as usize] = new;
     }
     Ok(old)
 }

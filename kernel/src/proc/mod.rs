@@ -127,10 +127,10 @@ pub struct Task {
     pub brk: u64,
     /// The lowest address `mmap` has handed out; the next mapping goes below it.
     pub mmap_low: u64,
-    /// Its user and group ids (see `info`).
-    pub creds: info::Credentials,
-    /// Its resource limits (see `info`).
-    pub limits: info::Limits,
+    /// Its user and group ids and its resource limits (see `info`); `None` while they are the
+    /// first process's (root, the default limits), as for nearly every process: made at the
+    /// first change, so that `fork` copies a null pointer and a `Task` stays small to move.
+    pub account: Option<alloc::boxed::Box<info::Account>>,
     /// The wait status to report once the program has left ring 3 for good.
     pub status: i32,
     /// Whether each system call is printed with its result (the console's `trace`).
@@ -327,8 +327,7 @@ pub fn spawn(
         brk_start: image.brk,
         brk: image.brk,
         mmap_low: exec::MMAP_TOP,
-        creds: info::Credentials::default(),
-        limits: info::Limits::default(),
+        account: None,
         status: 0,
         trace,
         reported_missing: None,
@@ -421,8 +420,7 @@ pub fn fork_with(
         brk_start: task.brk_start,
         brk: task.brk,
         mmap_low: task.mmap_low,
-        creds: task.creds,
-        limits: task.limits,
+        account: task.account.clone(),
         status: 0,
         trace: task.trace,
         reported_missing: task.reported_missing.clone(),
