@@ -1,7 +1,8 @@
 """Differential testing: Ferrite's own test programs are static Linux executables, so the host's
 Linux runs them too, and the system calls they check must answer there as they answer on Ferrite.
 
-`filetests` runs here (on the host, in a scratch working directory) with the cases whose checks
+`usertests` runs here with its cases on time, identity, random bytes, limits and usage, whose
+checks (errors included) hold on any Linux, as root or not. `filetests` runs here (on the host, in a scratch working directory) with the cases whose checks
 hold on any Linux; the others depend on Ferrite's tree (a read-only `/bin`, `/bin/filetests` to
 exec, a 64-descriptor limit, the order a tmpfs lists names in) and are left to the guest. A case
 that passes in QEMU and fails here means Ferrite answers differently from Linux."""
@@ -42,36 +43,60 @@ PORTABLE_CASES = (
 )
 
 
+#: Words naming the usertests cases that hold on any Linux (`usertests --quiet WORD...`).
+PORTABLE_USERTESTS = (
+    "the_real_time_clock",
+    "every_clock_reads",
+    "bad_clocks",
+    "clock_nanosleep_sleeps",
+    "clock_nanosleep_checks",
+    "uname_says_linux",
+    "the_ids_agree",
+    "root_may_become",
+    "getrandom_fills",
+    "the_random_devices",
+    "resource_limits_are",
+    "a_lowered_limit",
+    "usage_times",
+    "a_new_file_is_stamped",
+    "sched_getaffinity",
+)
+
+
 @pytest.fixture(scope="module")
-def filetests(toolchain: Toolchain) -> Path:
-    programs = {p.name: p for p in build.build_programs(toolchain, verbose=False)}
-    return programs["filetests"]
+def programs(toolchain: Toolchain) -> dict[str, Path]:
+    return {p.name: p for p in build.build_programs(toolchain, verbose=False)}
 
 
-def case_names() -> list[str]:
-    """The cases of `filetests`, from its `cases!` list."""
-    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "filetests.rs").read_text()
+def case_names(program: str) -> list[str]:
+    """The cases of a test program, from its `cases!` list."""
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / f"{program}.rs").read_text()
     listing = source[source.index("cases![") :]
     return re.findall(r"^\s+(\w+),$", listing[: listing.index("];")], re.MULTILINE)
 
 
-def test_each_portable_word_names_one_case() -> None:
-    names = case_names()
-    for word in PORTABLE_CASES:
+@pytest.mark.parametrize(("program", "words"), [("filetests", PORTABLE_CASES), ("usertests", PORTABLE_USERTESTS)])
+def test_each_portable_word_names_one_case(program: str, words: tuple[str, ...]) -> None:
+    names = case_names(program)
+    for word in words:
         assert sum(word in name for name in names) == 1, word
 
 
-def test_the_portable_file_cases_pass_on_the_hosts_linux(filetests: Path, tmp_path: Path) -> None:
-    # `--quiet` prints only the failures, one `# NAME: why` line each, and exits 0 if none.
+def run_quietly(program: Path, words: tuple[str, ...], cwd: Path) -> None:
+    """Runs the cases `words` name; `--quiet` prints only the failures, one `# NAME: why` line
+    each, and exits 0 if none."""
     process = subprocess.run(
-        [str(filetests), "--quiet", *PORTABLE_CASES],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [str(program), "--quiet", *words], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-500:]
+
+
+def test_the_portable_file_cases_pass_on_the_hosts_linux(programs: dict[str, Path], tmp_path: Path) -> None:
+    run_quietly(programs["filetests"], PORTABLE_CASES, tmp_path)
+
+
+def test_the_portable_start_up_call_cases_pass_on_the_hosts_linux(programs: dict[str, Path], tmp_path: Path) -> None:
+    run_quietly(programs["usertests"], PORTABLE_USERTESTS, tmp_path)
 
 
 @pytest.fixture(scope="module")

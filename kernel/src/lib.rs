@@ -35,7 +35,8 @@
 //! 7. the legacy PICs remapped and masked,
 //! 8. ACPI: the MADT (interrupt controllers) and the FADT (power),
 //! 9. the local APIC and the first I/O APIC,
-//! 10. the timer, calibrated against the PIT, and its tick,
+//! 10. the timer, calibrated against the PIT, and its tick; the date from the real-time clock;
+//!     the random-number generator seeded,
 //! 11. the COM1 and keyboard interrupts,
 //! 12. threads (the boot thread and the idle thread), which need the heap and the tick; then the
 //!     system-call handler, the ramdisk of user programs, the PCI bus and the virtio-blk disk on
@@ -65,10 +66,12 @@
 //!    spaces, the W^X audit, the kernel heap, device mappings, and copies to and from user memory
 //!    (`mm::uaccess`).
 //! 4. [`drivers`]: devices: the 16550 serial port, the 8042 and the PS/2 keyboard, the PIT, the
-//!    framebuffer, QEMU's exit device and firmware configuration, PCI and the virtio-blk disk.
+//!    CMOS real-time clock, the framebuffer, QEMU's exit device and firmware configuration, PCI
+//!    and the virtio-blk disk; and the random-number generator (the CPU's `RDRAND` and ChaCha20).
 //! 5. [`console`], [`bench`]: output: the text console on the framebuffer mirrored to serial
 //!    (`print!`), and `BENCH` lines for the host.
-//! 6. [`time`]: calibration against the PIT, the tick, `uptime`, the test timing (jitter).
+//! 6. [`time`]: calibration against the PIT, the tick, `uptime`, the date (`CLOCK_REALTIME`,
+//!    from the real-time clock at boot), the test timing (jitter).
 //! 7. [`klog`], [`logger`]: the kernel log (`dmesg`) and the `log` back end writing to it and
 //!    to the console.
 //! 8. [`platform`]: the machine as the firmware describes it: the boot banner, the ACPI tables
@@ -166,6 +169,8 @@ pub fn init(boot_info: &'static mut BootInfo) -> Boot {
     let controllers = controllers(handed.rsdp_addr, offset); // 8, 9. ACPI tables, then the APICs
     let apics = controllers.as_ref().ok().copied();
     let tick = apics.map(|c| time::init(c.local_apic, interrupts::vector::TIMER)); // 10. the tick
+    let entropy = drivers::random::init(); // 10b. the random-number generator, seeded
+    log::info!("random: seeded from {entropy:?}");
     let keyboard = apics.map(interrupts::enable_input); // 11. COM1 and keyboard interrupts
     let threads = (memory.is_ok() && tick.is_some()).then(sched::init); // 12. boot and idle threads
     let threads_run = matches!(threads, Some(Ok(())));

@@ -1,4 +1,4 @@
-//! Time: calibrating the CPU's clocks against the PIT, a periodic tick, and `uptime`.
+//! Time: calibrating the CPU's clocks against the PIT, a periodic tick, `uptime`, and the date.
 //!
 //! A kernel needs two things from time: an interrupt at a steady rate (to count time, and later
 //! to take the CPU away from a thread that does not give it up), and a way to read "now" with
@@ -13,6 +13,13 @@
 //! default emulated CPU does not report it. So [`uptime_ns`] uses the TSC when it is invariant,
 //! and otherwise the tick count plus how far the APIC timer has counted into the current tick.
 //! Either way it never goes backwards: each reading is at least the one before.
+//!
+//! The date comes from the CMOS real-time clock ([`crate::drivers::rtc`]), read once in [`init`]:
+//! its Unix time minus the uptime then is the *boot epoch*, and `CLOCK_REALTIME` is the boot
+//! epoch plus [`uptime_ns`] ([`realtime_ns`]). The RTC counts whole seconds and the TSC far
+//! finer, so the date keeps the TSC's resolution (and its steadiness: it never jumps, since
+//! nothing sets the clock yet); it is off by the fraction of a second the RTC had counted at
+//! boot, which Linux without NTP is too.
 //!
 //! `busy_sleep` spins until a time has passed. It burns the CPU; blocking sleep needs a scheduler
 //! (a later chapter).
@@ -50,6 +57,9 @@ static CALIBRATION: Once<Calibration> = Once::new();
 static TICKS: AtomicU64 = AtomicU64::new(0);
 /// The last value [`uptime_ns`] returned, so that it never returns less.
 static LAST_UPTIME: AtomicU64 = AtomicU64::new(0);
+/// Unix time at uptime zero, in nanoseconds (the boot epoch); 0 until [`init`] has read the
+/// real-time clock, or if it could not, and then the date is the uptime, as in 1970.
+static BOOT_EPOCH_NS: AtomicU64 = AtomicU64::new(0);
 
 /// Whether CPUID reports an invariant TSC.
 fn has_invariant_tsc() -> bool {
@@ -180,6 +190,7 @@ pub fn init(apic: &LocalApic, vector: u8) -> Calibration {
         tsc_at_start: crate::arch::x86_64::read_tsc(),
     });
     apic.start_timer(tick_count, Some(vector), true);
+    read_boot_epoch();
     crate::bench::report("timer.apic_hz", calibration.apic_timer_hz, "hz");
     crate::bench::report("timer.tsc_hz", calibration.tsc_hz, "hz");
     calibration
@@ -286,6 +297,30 @@ fn ticks_uptime_ns(cal: &Calibration) -> u64 {
         let into_tick = u64::from(cal.tick_count).saturating_sub(remaining);
         return before * (NS_PER_S / TICK_HZ) + into_tick * NS_PER_S / cal.apic_timer_hz;
     }
+}
+
+/// Reads the real-time clock and keeps the boot epoch: the clock's Unix time less the uptime.
+fn read_boot_epoch() {
+    match crate::drivers::rtc::read() {
+        Ok(date) => {
+            let seconds = u64::try_from(date.unix_seconds()).unwrap_or(0);
+            let epoch = (seconds * NS_PER_S).saturating_sub(uptime_ns());
+            BOOT_EPOCH_NS.store(epoch, Ordering::Relaxed);
+            log::info!("rtc: {date}");
+        }
+        Err(e) => log::warn!("rtc: no date ({e:?}); the clock starts at 1970"),
+    }
+}
+
+/// Unix time at uptime zero, in nanoseconds (0 if the real-time clock could not be read).
+pub fn boot_epoch_ns() -> u64 {
+    BOOT_EPOCH_NS.load(Ordering::Relaxed)
+}
+
+/// Nanoseconds since 1970-01-01 00:00:00 UTC (`CLOCK_REALTIME`): the boot epoch plus the
+/// uptime, so it never goes backwards either.
+pub fn realtime_ns() -> u64 {
+    boot_epoch_ns() + uptime_ns()
 }
 
 /// Spins until `duration` has passed.

@@ -9,6 +9,7 @@ All checks share one booted machine.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -230,6 +231,9 @@ def test_bad_input_gets_one_clear_line_and_the_shell_goes_on(shell: Console) -> 
         ("ps -e", "usage: ps"),
         ("free -h", "usage: free"),
         ("uptime -p", "usage: uptime"),
+        ("date -x", "usage: date [-u] [-d @SECONDS] [+FORMAT]"),
+        ("date 0101", "usage: date [-u] [-d @SECONDS] [+FORMAT]"),
+        ("uname -x", "usage: uname [-asnrvm]"),
         ("env -i", "usage: env [NAME=VALUE...] [PROGRAM [ARG...]]"),
     ],
 )
@@ -266,6 +270,19 @@ def test_ps_kill_uptime_and_free_read_proc(shell: Console) -> None:
     assert "Running" not in shell.run("wait; jobs")
     assert re.search(r"up \d+:\d\d:\d\d \(\d+\.\d\d s\)", shell.run("uptime"))
     assert re.search(r"Mem \(KiB\):\s+\d+\s+\d+\s+\d+", shell.run("free"))
+
+
+def test_date_and_uname_tell_the_time_and_the_system(shell: Console) -> None:
+    # The real-time clock is the host's (QEMU's default), so the guest's date is the host's,
+    # give or take the seconds the command takes.
+    guest = int(lines(shell.run("date +%s"))[-1])
+    assert abs(guest - time.time()) < 120, (guest, time.time())
+    printed = lines(shell.run("date"))[-1]
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}", printed), printed
+    assert lines(shell.run("date -d @951825600 '+%F %T %a %j'")) == ["2000-02-29 12:00:00 Tue 060"]
+    assert lines(shell.run("date +%Q; echo $?")) == ["date: unknown conversion %Q", "2"]
+    assert lines(shell.run("uname")) == ["Linux"]
+    assert lines(shell.run("uname -a")) == ["Linux ferrite 6.1.0-ferrite #1 Ferrite 0.1.0 x86_64"]
 
 
 def test_scripts_run_with_arguments(shell: Console) -> None:

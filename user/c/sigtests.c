@@ -515,17 +515,28 @@ static const char *bad_arguments_get_linuxs_errors(void) {
     return NULL;
 }
 
-/* A child that waits for signals for ever (until SIGKILL). */
-static pid_t idle_child(void) {
+/* How long a child that waits for signals lives at most: if a case fails before it kills the
+ * child, the child must not keep the output pipe open (a test runner would wait for ever). */
+#define LEFTOVER_S 30
+
+/* A child that waits for signals (until SIGKILL, or LEFTOVER_S seconds); with `own_group`, in a process group
+ * of its own. Linux throws away SIGTSTP, SIGTTIN and SIGTTOU sent to a process whose group is
+ * orphaned (no member has a parent in another group of the session), which this program's own
+ * group may be when a test runner starts it; a group of its own, whose parent is outside it, is
+ * not. */
+static pid_t idle_child(int own_group) {
     pid_t child = fork();
     if (child == 0) {
+        if (own_group) setpgid(0, 0);
+        alarm(LEFTOVER_S);
         for (;;) pause();
     }
+    if (own_group) setpgid(child, child);
     return child;
 }
 
 static const char *waitpid_sees_a_child_stop_and_continue(void) {
-    pid_t child = idle_child();
+    pid_t child = idle_child(1);
     int status;
     kill(child, SIGSTOP);
     CHECK(waitpid(child, &status, WUNTRACED) == child && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP,
@@ -549,7 +560,7 @@ static const char *sigchld_tells_of_stops_unless_sa_nocldstop(void) {
     sigemptyset(&none);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     install_info(SIGCHLD, 0, 0);
-    pid_t child = idle_child();
+    pid_t child = idle_child(1);
     kill(child, SIGSTOP);
     sigsuspend(&none);
     CHECK(hits == 1 && seen_code == CLD_STOPPED && seen_pid == child && seen_status == SIGSTOP,
@@ -581,9 +592,12 @@ static const char *a_stopped_process_takes_its_signals_when_continued(void) {
     if (child == 0) {
         dup2(p[1], 3);
         signal(SIGUSR1, write_to_fd3);
+        write(3, "r", 1); /* ready: the handler is in place */
+        alarm(LEFTOVER_S);
         for (;;) pause();
     }
-    usleep(50 * 1000); /* let it install its handler */
+    char ready = 0;
+    read(p[0], &ready, 1);
     int status;
     kill(child, SIGSTOP);
     waitpid(child, &status, WUNTRACED);
@@ -596,19 +610,24 @@ static const char *a_stopped_process_takes_its_signals_when_continued(void) {
     struct timeval zero = {0, 0};
     int early = select(p[0] + 1, &readable, NULL, NULL, &zero);
     kill(child, SIGCONT);
+    /* Never a read that could wait for ever: a child that died would leave it hanging. */
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    struct timeval five = {5, 0};
     char c = 0;
-    ssize_t n = read(p[0], &c, 1);
+    ssize_t n = select(p[0] + 1, &readable, NULL, NULL, &five) == 1 ? read(p[0], &c, 1) : -1;
     kill(child, SIGKILL);
     waitpid(child, &status, 0);
     close(p[0]);
     close(p[1]);
+    CHECK(ready == 'r', "the child did not start");
     CHECK(early == 0, "the handler ran while the process was stopped");
     CHECK(n == 1 && c == 'u', "the handler did not run after SIGCONT");
     return NULL;
 }
 
 static const char *waitpid_chooses_children_by_process_group(void) {
-    pid_t mine = idle_child();
+    pid_t mine = idle_child(0);
     pid_t other = fork();
     if (other == 0) {
         setpgid(0, 0);

@@ -146,12 +146,26 @@ numbers! {
     FCHMOD = 91,
     /// Set the mask of permissions new files lose.
     UMASK = 95,
+    /// The real time as a `Timeval`, and an obsolete time zone (written as zeros).
+    GETTIMEOFDAY = 96,
+    /// A resource limit of the caller (`Rlimit`).
+    GETRLIMIT = 97,
+    /// Resources used by the caller or its ended children (`Rusage`).
+    GETRUSAGE = 98,
+    /// Uptime, memory and process count (`Sysinfo`).
+    SYSINFO = 99,
+    /// Processor time of the caller and its children, in clock ticks (`Tms`).
+    TIMES = 100,
     /// The real user id.
     GETUID = 102,
     /// Read or clear the kernel log (`klogctl` in C; what `dmesg` uses).
     SYSLOG = 103,
     /// The real group id.
     GETGID = 104,
+    /// Set the user ids.
+    SETUID = 105,
+    /// Set the group ids.
+    SETGID = 106,
     /// The effective user id.
     GETEUID = 107,
     /// The effective group id.
@@ -164,6 +178,20 @@ numbers! {
     GETPGRP = 111,
     /// Start a new session.
     SETSID = 112,
+    /// Set the real and effective user ids.
+    SETREUID = 113,
+    /// Set the real and effective group ids.
+    SETREGID = 114,
+    /// The supplementary group ids.
+    GETGROUPS = 115,
+    /// Set the real, effective and saved user ids.
+    SETRESUID = 117,
+    /// The real, effective and saved user ids.
+    GETRESUID = 118,
+    /// Set the real, effective and saved group ids.
+    SETRESGID = 119,
+    /// The real, effective and saved group ids.
+    GETRESGID = 120,
     /// A process's process group.
     GETPGID = 121,
     /// A process's session.
@@ -182,6 +210,8 @@ numbers! {
     FSTATFS = 138,
     /// Process controls (thread name, dumpable flag, ...); glibc's start-up calls it.
     PRCTL = 157,
+    /// Set a resource limit of the caller.
+    SETRLIMIT = 160,
     /// Make every file system's changes durable.
     SYNC = 162,
     /// Restart, halt or power off the machine (with the two magic numbers).
@@ -192,12 +222,20 @@ numbers! {
     GETTID = 186,
     /// Send a signal to one thread.
     TKILL = 200,
+    /// Seconds since 1970 (`CLOCK_REALTIME` to the second).
+    TIME = 201,
+    /// The set of CPUs a thread may run on, as a bit mask.
+    SCHED_GETAFFINITY = 204,
     /// Read directory entries as `LinuxDirent64` records.
     GETDENTS64 = 217,
     /// Register the word the kernel clears (and wakes) when the thread exits; returns the tid.
     SET_TID_ADDRESS = 218,
-    /// Read a clock (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`) into a `Timespec`.
+    /// Read a clock (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`, ...) into a `Timespec`.
     CLOCK_GETTIME = 228,
+    /// The resolution of a clock.
+    CLOCK_GETRES = 229,
+    /// Sleep on a chosen clock, for a span or until a time (`TIMER_ABSTIME`).
+    CLOCK_NANOSLEEP = 230,
     /// End every thread of the calling process.
     EXIT_GROUP = 231,
     /// Send a signal to one thread of a given process.

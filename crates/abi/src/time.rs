@@ -1,6 +1,7 @@
-//! Clocks and the time structures of `clock_gettime`, `nanosleep` and `wait4`.
+//! Clocks and the time structures of `clock_gettime`, `nanosleep`, `gettimeofday`, `times`
+//! and `wait4`.
 //!
-//! Clock ids come from `linux/time.h`; they are C `int`s because negative ids name per-process
+//! Clock ids and `TIMER_ABSTIME` come from `linux/time.h`, `struct tms` from `linux/times.h`; they are C `int`s because negative ids name per-process
 //! CPU clocks. On x86_64 `time_t` and `long` are both 64 bits, so a `Timespec` is two `i64`s,
 //! matching `struct __kernel_timespec` and `struct timespec` alike.
 
@@ -8,6 +9,22 @@
 pub const CLOCK_REALTIME: i32 = 0;
 /// Time since an arbitrary start (Ferrite: boot) that never goes backwards.
 pub const CLOCK_MONOTONIC: i32 = 1;
+/// Processor time the calling process has used.
+pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+/// Processor time the calling thread has used.
+pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+/// `CLOCK_MONOTONIC` without the rate corrections NTP makes (Ferrite makes none).
+pub const CLOCK_MONOTONIC_RAW: i32 = 4;
+/// `CLOCK_REALTIME` as of the last tick: cheaper and coarser.
+pub const CLOCK_REALTIME_COARSE: i32 = 5;
+/// `CLOCK_MONOTONIC` as of the last tick.
+pub const CLOCK_MONOTONIC_COARSE: i32 = 6;
+/// `CLOCK_MONOTONIC` plus the time spent suspended (Ferrite never suspends).
+pub const CLOCK_BOOTTIME: i32 = 7;
+/// International atomic time: `CLOCK_REALTIME` plus an offset (0 until `adjtimex` sets it).
+pub const CLOCK_TAI: i32 = 11;
+/// `clock_nanosleep`'s flag: the time is a deadline on the clock, not a span.
+pub const TIMER_ABSTIME: u32 = 1;
 
 /// Nanoseconds in one second: the exclusive upper bound of a valid `tv_nsec`.
 pub const NSEC_PER_SEC: i64 = 1_000_000_000;
@@ -81,6 +98,38 @@ pub struct Itimerval {
 
 const _: () = assert!(core::mem::size_of::<Itimerval>() == 32);
 
+/// `gettimeofday`'s obsolete time zone (`struct timezone`); Linux keeps whatever was last set,
+/// zeros (UTC, no daylight saving) until then.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timezone {
+    /// Minutes west of Greenwich.
+    pub tz_minuteswest: i32,
+    /// The type of daylight-saving correction (always 0 on Linux).
+    pub tz_dsttime: i32,
+}
+
+/// Processor time in clock ticks (`struct tms`, what `times` fills in); ticks are
+/// [`USER_HZ`] per second whatever the kernel's own tick.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tms {
+    /// User time of the caller.
+    pub tms_utime: i64,
+    /// System time of the caller.
+    pub tms_stime: i64,
+    /// User time of the ended children the caller has waited for.
+    pub tms_cutime: i64,
+    /// System time of those children.
+    pub tms_cstime: i64,
+}
+
+/// The clock ticks per second that `times` counts in and `sysconf(_SC_CLK_TCK)` reports (the
+/// auxiliary vector's `AT_CLKTCK`): 100 on x86_64, fixed by the ABI.
+pub const USER_HZ: i64 = 100;
+
+const _: () = assert!(core::mem::size_of::<Timezone>() == 8);
+const _: () = assert!(core::mem::size_of::<Tms>() == 32);
 const _: () = assert!(core::mem::size_of::<Timespec>() == 16);
 const _: () = assert!(core::mem::align_of::<Timespec>() == 8);
 const _: () = assert!(core::mem::offset_of!(Timespec, tv_nsec) == 8);

@@ -13,6 +13,8 @@ pub mod keyboard;
 pub mod pci;
 pub mod pit;
 pub mod qemu_exit;
+pub mod random;
+pub mod rtc;
 pub mod serial;
 pub mod virtio_blk;
 

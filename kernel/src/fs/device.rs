@@ -26,6 +26,10 @@ const TTY_MAJOR: u64 = 5;
 pub const NULL: u64 = device_number(MEMORY_MAJOR, 3);
 /// `/dev/zero`: reads give zeros, writes vanish.
 pub const ZERO: u64 = device_number(MEMORY_MAJOR, 5);
+/// `/dev/random`: random bytes (the same as `/dev/urandom` since Linux 5.6).
+pub const RANDOM: u64 = device_number(MEMORY_MAJOR, 8);
+/// `/dev/urandom`: random bytes from the kernel's generator.
+pub const URANDOM: u64 = device_number(MEMORY_MAJOR, 9);
 /// `/dev/tty`: the process's terminal (Ferrite has one, the console).
 pub const TTY: u64 = device_number(TTY_MAJOR, 0);
 /// `/dev/console`: the system console, keyboard and screen plus the serial line.
@@ -81,12 +85,29 @@ impl Device for Zero {
     }
 }
 
+/// `/dev/random` and `/dev/urandom`: reads give bytes of the kernel's generator
+/// ([`crate::drivers::random`]) and never block (it is seeded at boot); what is written is
+/// mixed into the generator, as on Linux, where it credits no entropy either.
+struct Random;
+
+impl Device for Random {
+    fn read(&self, buf: &mut [u8], _nonblocking: bool) -> Result<usize, Errno> {
+        crate::drivers::random::fill(buf);
+        Ok(buf.len())
+    }
+
+    fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        crate::drivers::random::mix(data);
+        Ok(data.len())
+    }
+}
+
 /// Most drivers [`register`] can hold.
 const MAX_REGISTERED: usize = 8;
 
 /// Drivers of layers above the file tree (the terminal), each under its device number. They
 /// register themselves at boot, so this layer never names them; `/dev/null` and `/dev/zero`
-/// are this module's own. Opening a device node reads the table; nothing in an interrupt
+/// and the random devices are this module's own. Opening a device node reads the table; nothing in an interrupt
 /// handler does, so a plain spin lock is enough.
 static REGISTERED: spin::Mutex<[Option<Registered>; MAX_REGISTERED]> =
     spin::Mutex::new([None; MAX_REGISTERED]);
@@ -114,6 +135,7 @@ pub fn driver(number: u64) -> Option<&'static dyn Device> {
     match number {
         NULL => Some(&Null),
         ZERO => Some(&Zero),
+        RANDOM | URANDOM => Some(&Random),
         _ => REGISTERED
             .lock()
             .iter()
@@ -124,10 +146,12 @@ pub fn driver(number: u64) -> Option<&'static dyn Device> {
 }
 
 /// The nodes of `/dev`: (name, number, permissions).
-const NODES: [(&str, u64, u32); 4] = [
+const NODES: [(&str, u64, u32); 6] = [
     ("console", CONSOLE, 0o600),
     ("null", NULL, 0o666),
+    ("random", RANDOM, 0o666),
     ("tty", TTY, 0o666),
+    ("urandom", URANDOM, 0o666),
     ("zero", ZERO, 0o666),
 ];
 

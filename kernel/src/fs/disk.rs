@@ -76,7 +76,7 @@ impl Disk {
     /// Runs `f` with the lock held and the clock set.
     fn with<R>(&self, f: impl FnOnce(&mut DiskFs<VirtioBlk>) -> R) -> R {
         let mut fs = self.fs.lock();
-        fs.set_clock(crate::time::uptime_ns());
+        fs.set_clock(crate::time::realtime_ns());
         f(&mut fs)
     }
 

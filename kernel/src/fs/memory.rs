@@ -105,7 +105,7 @@ impl MemFs {
     /// Runs `f` on the tree with the lock held and the clock set.
     fn with<R>(&self, f: impl FnOnce(&mut Fs<'static>) -> R) -> R {
         let mut fs = self.fs.lock();
-        fs.set_clock(crate::time::uptime_ns());
+        fs.set_clock(crate::time::realtime_ns());
         f(&mut fs)
     }
 

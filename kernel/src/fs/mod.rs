@@ -14,7 +14,7 @@
 //! ```text
 //! /            the ramdisk's programs, read-only (memfs, filled without copying a byte)
 //! ├── bin/     init, sh, the utilities
-//! ├── dev/     devfs: console, null, zero (memfs device nodes; drivers in `device`)
+//! ├── dev/     devfs: console, null, zero, random, urandom, tty (memfs device nodes)
 //! ├── proc/    procfs: what the kernel knows, as text files made when read
 //! └── tmp/     tmpfs: writable, in memory, gone at reboot
 //! ```

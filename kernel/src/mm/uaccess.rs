@@ -56,6 +56,19 @@ unsafe impl Plain for u64 {}
 unsafe impl Plain for abi::Rusage {}
 // SAFETY: an integer.
 unsafe impl Plain for i32 {}
+// SAFETY: two i64s, no padding.
+unsafe impl Plain for abi::Timeval {}
+// SAFETY: two i32s, no padding.
+unsafe impl Plain for abi::time::Timezone {}
+// SAFETY: four i64s, no padding.
+unsafe impl Plain for abi::Tms {}
+// SAFETY: two u64s, no padding.
+unsafe impl Plain for abi::Rlimit {}
+// SAFETY: i64s, u64s, and u16s and u32s whose holes are explicit fields: 112 bytes, no padding
+// (asserted in `abi`).
+unsafe impl Plain for abi::Sysinfo {}
+// SAFETY: six arrays of 65 bytes, alignment 1: no padding.
+unsafe impl Plain for abi::Utsname {}
 // SAFETY: four u32s, a u8 and 19 u8s: 36 bytes, no padding (asserted in `abi`).
 unsafe impl Plain for abi::tty::Termios {}
 // SAFETY: four u16s, no padding.
@@ -69,8 +82,6 @@ unsafe impl Plain for abi::Statfs {}
 unsafe impl Plain for abi::SigAction {}
 // SAFETY: an i32 and two i16s: 8 bytes, no padding (asserted in `abi`).
 unsafe impl Plain for abi::poll::PollFd {}
-// SAFETY: two i64s.
-unsafe impl Plain for abi::Timeval {}
 // SAFETY: a u64, two i32s that fill one 8-byte slot, a u64: 24 bytes, no padding.
 unsafe impl Plain for abi::Stack {}
 // SAFETY: four i32s (the last the explicit padding) and fourteen u64s: 128 bytes, no padding.

@@ -397,8 +397,8 @@ pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
 /// `utimensat(dirfd, path, times, flags)`: sets a file's modification time from `times[1]`
 /// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null. Ferrite keeps no access
 /// time, so `times[0]` is checked and then has nothing to change. A null `path` means `dirfd`
-/// itself (`futimens`). Times count from boot, like every time here (there is no real-time
-/// clock yet), so one before boot (negative) is `EINVAL`.
+/// itself (`futimens`). Times are `CLOCK_REALTIME`'s, nanoseconds since 1970, which is what
+/// the file systems store; one before 1970 (negative) is `EINVAL`, as they cannot hold it.
 pub fn utimensat(
     task: &Task,
     dirfd: i32,
@@ -410,7 +410,7 @@ pub fn utimensat(
     if flags & !AT_SYMLINK_NOFOLLOW != 0 {
         return Err(Errno::EINVAL);
     }
-    let now = crate::time::uptime_ns();
+    let now = crate::time::realtime_ns();
     let modified = if times == 0 {
         Some(now)
     } else {

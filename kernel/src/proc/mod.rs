@@ -24,6 +24,7 @@
 
 pub mod exec;
 pub mod files;
+pub mod info;
 pub mod poll;
 pub mod procfs;
 pub mod signal;
@@ -154,6 +155,10 @@ pub struct Task {
     pub brk: u64,
     /// The lowest address `mmap` has handed out; the next mapping goes below it.
     pub mmap_low: u64,
+    /// Its user and group ids and its resource limits (see `info`); `None` while they are the
+    /// first process's (root, the default limits), as for nearly every process: made at the
+    /// first change, so that `fork` copies a null pointer and a `Task` stays small to move.
+    pub account: Option<alloc::boxed::Box<info::Account>>,
     /// The wait status to report once the program has left ring 3 for good.
     pub status: i32,
     /// Whether each system call is printed with its result (the console's `trace`).
@@ -352,6 +357,7 @@ pub fn spawn(
         brk_start: image.brk,
         brk: image.brk,
         mmap_low: exec::MMAP_TOP,
+        account: None,
         status: 0,
         trace,
         reported_missing: None,
@@ -446,6 +452,7 @@ pub fn fork_with(
         brk_start: task.brk_start,
         brk: task.brk,
         mmap_low: task.mmap_low,
+        account: task.account.clone(),
         status: 0,
         trace: task.trace,
         reported_missing: task.reported_missing.clone(),

@@ -14,7 +14,7 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, signal, with_current_task, Task};
+use super::{files, info, signal, with_current_task, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user::Next;
 use crate::mm::paging::PAGE_SIZE;
@@ -200,12 +200,36 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
             Ok(0)
         }
         nr::NANOSLEEP => nanosleep(a[0], a[1]),
-        nr::CLOCK_GETTIME => clock_gettime(a[0] as i32, a[1]),
         nr::BRK => Ok(brk(task, a[0]) as usize),
         nr::MMAP => mmap(task, a),
         nr::MUNMAP => munmap(task, a[0], a[1]),
         nr::MPROTECT => mprotect(task, a[0], a[1], a[2] as u32),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
+        // Time, identity, the machine, random bytes, limits and usage: `info`.
+        nr::CLOCK_GETTIME => info::clock_gettime(a[0] as i32, a[1]),
+        nr::CLOCK_GETRES => info::clock_getres(a[0] as i32, a[1]),
+        nr::CLOCK_NANOSLEEP => info::clock_nanosleep(a[0] as i32, a[1] as u32, a[2], a[3]),
+        nr::GETTIMEOFDAY => info::gettimeofday(a[0], a[1]),
+        nr::TIME => info::time(a[0]),
+        nr::UNAME => info::uname(a[0]),
+        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(info::get_id(task, number)),
+        nr::GETRESUID => info::getres(task, false, [a[0], a[1], a[2]]),
+        nr::GETRESGID => info::getres(task, true, [a[0], a[1], a[2]]),
+        nr::SETUID => info::set_id(task, false, a[0] as u32),
+        nr::SETGID => info::set_id(task, true, a[0] as u32),
+        nr::SETREUID => info::set_re_id(task, false, a[0] as u32, a[1] as u32),
+        nr::SETREGID => info::set_re_id(task, true, a[0] as u32, a[1] as u32),
+        nr::SETRESUID => info::set_res_id(task, false, [a[0] as u32, a[1] as u32, a[2] as u32]),
+        nr::SETRESGID => info::set_res_id(task, true, [a[0] as u32, a[1] as u32, a[2] as u32]),
+        nr::GETGROUPS => info::getgroups(a[0] as i32),
+        nr::GETRANDOM => info::getrandom(a[0], a[1] as usize, a[2] as u32),
+        nr::PRLIMIT64 => info::prlimit64(task, a[0] as i32, a[1] as u32, a[2], a[3]),
+        nr::GETRLIMIT => info::getrlimit(task, a[0] as u32, a[1]),
+        nr::SETRLIMIT => info::setrlimit(task, a[0] as u32, a[1]),
+        nr::GETRUSAGE => info::getrusage(task, a[0] as i32, a[1]),
+        nr::TIMES => info::times(a[0]),
+        nr::SYSINFO => info::sysinfo(a[0]),
+        nr::SCHED_GETAFFINITY => info::sched_getaffinity(task, a[0] as i32, a[1] as usize, a[2]),
         nr::SYSLOG => syslog(a[0] as i32, a[1], a[2] as i32),
         _ => {
             report_unimplemented(task, number);
@@ -332,7 +356,8 @@ fn reboot(a: [u64; 6]) -> Result<usize, Errno> {
     }
 }
 
-/// `nanosleep(req, rem)`: `rem` is never written, since no signal can cut a sleep short.
+/// `nanosleep(req, rem)`: a signal cuts the sleep short with `EINTR`, and `rem` (if not null)
+/// gets the time that was left.
 fn nanosleep(request: u64, remaining: u64) -> Result<usize, Errno> {
     let time: abi::Timespec = uaccess::read_value(request)?;
     if time.tv_sec < 0 || !(0..NANOS_PER_SECOND as i64).contains(&time.tv_nsec) {
@@ -355,21 +380,6 @@ fn nanosleep(request: u64, remaining: u64) -> Result<usize, Errno> {
             return Err(Errno::EINTR);
         }
     }
-    Ok(0)
-}
-
-/// `clock_gettime(clock, tp)`: both clocks count from boot (Ferrite has no real-time clock).
-#[inline(never)]
-fn clock_gettime(clock: i32, out: u64) -> Result<usize, Errno> {
-    if clock != abi::time::CLOCK_MONOTONIC && clock != abi::time::CLOCK_REALTIME {
-        return Err(Errno::EINVAL);
-    }
-    let now = crate::time::uptime_ns();
-    let time = abi::Timespec {
-        tv_sec: (now / NANOS_PER_SECOND) as i64,
-        tv_nsec: (now % NANOS_PER_SECOND) as i64,
-    };
-    uaccess::write_value(out, &time)?;
     Ok(0)
 }
 

@@ -154,6 +154,19 @@ pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
     Ok(now)
 }
 
+/// The system's names (`uname`).
+pub fn uname() -> Result<abi::Utsname, Errno> {
+    let mut names = abi::Utsname::default();
+    // SAFETY: the kernel writes one `Utsname` into `names`.
+    abi::decode(unsafe {
+        raw(
+            nr::UNAME,
+            [&mut names as *mut abi::Utsname as usize, 0, 0, 0, 0, 0],
+        )
+    })?;
+    Ok(names)
+}
+
 /// Sets the program break to `address` (0: just ask); returns the break now in force.
 pub fn brk(address: usize) -> usize {
     // brk never fails in the usual sense: it returns the old break when it cannot move it.

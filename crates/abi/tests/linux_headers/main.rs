@@ -207,7 +207,37 @@ fn mmap_flags_match_mman() {
 #[test]
 fn clock_ids_match_linux_time() {
     let defines = Defines::load(KERNEL_HEADERS, &["linux/time.h"]);
-    defines.check(&crate_values!(time::{CLOCK_REALTIME, CLOCK_MONOTONIC}));
+    defines.check(&crate_values!(time::{
+        CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+        CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME, CLOCK_TAI,
+        TIMER_ABSTIME,
+    }));
+}
+
+#[test]
+fn resource_values_match_resource_headers() {
+    let defines = Defines::load(
+        KERNEL_HEADERS,
+        &["asm-generic/resource.h", "linux/resource.h"],
+    );
+    defines.check(&crate_values!(resource::{
+        RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD,
+        RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE, RLIMIT_RSS,
+        RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_SIGPENDING,
+        RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIM_NLIMITS,
+    }));
+}
+
+#[test]
+fn getrandom_flags_match_linux_random() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/random.h"]);
+    defines.check(&crate_values!(random::{GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE}));
+}
+
+#[test]
+fn the_load_average_shift_matches_linux_sysinfo() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/sysinfo.h"]);
+    defines.check(&crate_values!(sysinfo::{SI_LOAD_SHIFT}));
 }
 
 #[test]

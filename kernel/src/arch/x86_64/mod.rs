@@ -19,6 +19,7 @@ pub mod idt;
 pub mod ioapic;
 pub mod pic;
 pub mod probe;
+pub mod rdrand;
 pub mod trap;
 pub mod user;
 pub mod usercopy;

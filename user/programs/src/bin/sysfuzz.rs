@@ -6,10 +6,13 @@
 //!
 //! The arguments are drawn from values that find bugs: 0, small numbers, -1, boundaries of the
 //! address space, pointers into a buffer of this program's (filled with random bytes), into
-//! unmapped memory and into the kernel. A few calls would wait for ever and are kept from doing
-//! so: `read` never from the console (descriptors 0-2: nobody types), `nanosleep`,
-//! `rt_sigtimedwait` and the waits on many descriptors a microsecond (`poll` none), `pause` and `rt_sigsuspend` (which wait for a signal nobody
-//! sends) become `sched_yield`, and `kill`, `tkill` and `tgkill` are never aimed at the parent.
+//! unmapped memory and into the kernel. The numbers are drawn from all of Linux's (and a little
+//! beyond), so every call Ferrite implements is reached, with about 20 tries each in a default
+//! run. A few calls would wait for ever and are kept from doing so: `read` never from the
+//! console (descriptors 0-2: nobody types), `nanosleep`, `clock_nanosleep`, `rt_sigtimedwait`
+//! and the waits on many descriptors a microsecond (`poll` none), `pause` and `rt_sigsuspend`
+//! (which wait for a signal nobody sends) become `sched_yield`, and `kill`, `tkill` and `tgkill`
+//! are never aimed at the parent.
 //!
 //! Random paths create random files, so the fuzzer works in a scratch directory of its own,
 //! `/tmp/sysfuzz-PID` (in memory), and removes it with everything in it at the end. Every string
@@ -172,16 +175,23 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         // A pipe's reader would wait for ever for this process, its only writer.
         nr::PIPE | nr::PIPE2 => args[0] = 0,
         nr::POLL => args[2] = 0,
-        nr::NANOSLEEP | nr::RT_SIGTIMEDWAIT | nr::PPOLL | nr::SELECT | nr::PSELECT6 => {
+        // A sleep of a microsecond (or, for `clock_nanosleep` with `TIMER_ABSTIME`, until a
+        // microsecond after the clock's start: long past). The clock and flags stay random.
+        nr::NANOSLEEP
+        | nr::CLOCK_NANOSLEEP
+        | nr::RT_SIGTIMEDWAIT
+        | nr::PPOLL
+        | nr::SELECT
+        | nr::PSELECT6 => {
             let nap = Timespec {
                 tv_sec: 0,
                 tv_nsec: 1000,
             };
             let bytes: [u8; 16] = timespec_bytes(&nap);
             buffer[..16].copy_from_slice(&bytes);
-            // Where each takes its time: nanosleep's request first, rt_sigtimedwait's and
-            // ppoll's timeout third, select's and pselect6's fifth (a timeval for select, whose
-            // two words read as a microsecond).
+            // Where each takes its time: nanosleep's request first, clock_nanosleep's request
+            // and rt_sigtimedwait's and ppoll's timeout third, select's and pselect6's fifth (a
+            // timeval for select, whose two words read as a microsecond).
             let at = match number {
                 nr::NANOSLEEP => 0,
                 nr::SELECT | nr::PSELECT6 => 4,

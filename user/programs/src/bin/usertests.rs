@@ -7,6 +7,10 @@
 //! arguments. A bad pointer must come back as `EFAULT`, never as a crash of the program or the
 //! kernel; an unknown call as `ENOSYS`; memory from `brk` and `mmap` must be zeroed and usable,
 //! and given back when released.
+//!
+//! `usertests --quiet WORD...` runs only the cases whose names contain a WORD and prints only
+//! the failures; the cases that hold on any Linux run that way on the host too
+//! (`tests/test_linux_differential.py`), so Ferrite's answers are checked against Linux's.
 
 #![no_std]
 #![no_main]
@@ -33,8 +37,9 @@ const PAGE: usize = 4096;
 const STACK_TOP: usize = USER_SPACE_END - 2 * PAGE;
 /// How far the stack may grow (Ferrite's `exec::STACK_PAGES`; Linux's limit is larger).
 const STACK_BYTES: usize = 32 * PAGE;
-/// A call number Linux has and Ferrite does not: `uname`.
-const UNIMPLEMENTED_CALL: usize = nr::UNAME;
+/// A call number Linux has and Ferrite will not have soon: `uselib` (134), which loaded a.out
+/// shared libraries (Linux builds it only with `CONFIG_USELIB`, off by default since 2019).
+const UNIMPLEMENTED_CALL: usize = 134;
 /// One more than Linux's highest call number: no such call anywhere.
 const NO_SUCH_CALL: usize = 100_000;
 
@@ -184,7 +189,7 @@ fn getpid_and_getppid_answer() -> Outcome {
 }
 
 fn an_unimplemented_call_is_enosys() -> Outcome {
-    expect_err(call(UNIMPLEMENTED_CALL, &[]), Errno::ENOSYS, "uname")?;
+    expect_err(call(UNIMPLEMENTED_CALL, &[]), Errno::ENOSYS, "uselib")?;
     expect_err(call(NO_SUCH_CALL, &[]), Errno::ENOSYS, "call 100000")
 }
 
@@ -812,6 +817,631 @@ fn a_crashing_child_is_reported_to_its_parent() -> Outcome {
     Ok(())
 }
 
+/// 2024-01-01 00:00:00 UTC: every real-time clock set by a person reads later than this.
+const YEAR_2024: i64 = 1_704_067_200;
+/// The clock ids Linux has on every machine (the alarm clocks, 8 and 9, need an RTC alarm).
+const CLOCKS: [i32; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 11];
+/// Clock ids Linux does not have: `CLOCK_SGI_CYCLE` (10, gone), and beyond the last.
+const BAD_CLOCKS: [usize; 4] = [10, 12, 16, 99];
+/// Ten milliseconds in nanoseconds: the coarsest resolution a clock may report here.
+const TEN_MS: i64 = 10_000_000;
+
+/// `Timespec` as nanoseconds.
+fn ns(t: &Timespec) -> i64 {
+    t.tv_sec * 1_000_000_000 + t.tv_nsec
+}
+
+/// Reads `clock`, as a test failure if it cannot.
+fn now(clock: i32) -> Result<Timespec, alloc::string::String> {
+    sys::clock_gettime(clock).map_err(|e| alloc::format!("clock {clock}: {e:?}"))
+}
+
+fn the_real_time_clock_gives_todays_date() -> Outcome {
+    let real = now(abi::time::CLOCK_REALTIME)?;
+    check!(
+        real.tv_sec > YEAR_2024,
+        "CLOCK_REALTIME reads {} s: before 2024",
+        real.tv_sec
+    );
+    let mut tv = abi::Timeval::default();
+    call(nr::GETTIMEOFDAY, &[&mut tv as *mut _ as usize, 0])
+        .map_err(|e| alloc::format!("{e:?}"))?;
+    let mut stored = 0i64;
+    let seconds = call(nr::TIME, &[&mut stored as *mut i64 as usize]);
+    check!(
+        (tv.tv_sec - real.tv_sec).abs() <= 2 && (0..1_000_000).contains(&tv.tv_usec),
+        "gettimeofday {tv:?}, clock_gettime {real:?}"
+    );
+    check!(
+        seconds == Ok(stored as usize) && (stored - real.tv_sec).abs() <= 2,
+        "time returned {seconds:?} and stored {stored}"
+    );
+    let mut zone = [-1i32; 2];
+    call(nr::GETTIMEOFDAY, &[0, zone.as_mut_ptr() as usize])
+        .map_err(|e| alloc::format!("tz: {e:?}"))?;
+    check!(
+        zone[1] == 0,
+        "tz_dsttime is {} (always 0 on Linux)",
+        zone[1]
+    );
+    Ok(())
+}
+
+fn every_clock_reads_forward_and_has_a_resolution() -> Outcome {
+    for clock in CLOCKS {
+        let first = now(clock)?;
+        let second = now(clock)?;
+        check!(ns(&second) >= ns(&first), "clock {clock} went back");
+        let mut res = Timespec::default();
+        call(
+            nr::CLOCK_GETRES,
+            &[clock as usize, &mut res as *mut _ as usize],
+        )
+        .map_err(|e| alloc::format!("clock_getres({clock}): {e:?}"))?;
+        check!(
+            res.tv_sec == 0 && (1..=TEN_MS).contains(&res.tv_nsec),
+            "clock {clock}: resolution {res:?}"
+        );
+        check!(
+            call(nr::CLOCK_GETRES, &[clock as usize, 0]) == Ok(0),
+            "clock_getres({clock}, NULL)"
+        );
+    }
+    let mono = ns(&now(abi::time::CLOCK_MONOTONIC)?);
+    let boot = ns(&now(abi::time::CLOCK_BOOTTIME)?);
+    check!(
+        boot >= mono,
+        "CLOCK_BOOTTIME {boot} is behind CLOCK_MONOTONIC {mono}"
+    );
+    Ok(())
+}
+
+fn bad_clocks_and_time_pointers_are_einval_and_efault() -> Outcome {
+    let mut t = Timespec::default();
+    let out = &mut t as *mut Timespec as usize;
+    for clock in BAD_CLOCKS {
+        expect_err(
+            call(nr::CLOCK_GETTIME, &[clock, out]),
+            Errno::EINVAL,
+            "clock_gettime",
+        )?;
+        expect_err(
+            call(nr::CLOCK_GETRES, &[clock, out]),
+            Errno::EINVAL,
+            "clock_getres",
+        )?;
+    }
+    let mono = abi::time::CLOCK_MONOTONIC as usize;
+    expect_err(
+        call(nr::CLOCK_GETTIME, &[mono, 0]),
+        Errno::EFAULT,
+        "clock_gettime(NULL)",
+    )?;
+    expect_err(
+        call(nr::CLOCK_GETRES, &[mono, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "clock_getres",
+    )?;
+    expect_err(
+        call(nr::GETTIMEOFDAY, &[KERNEL_ADDRESS, 0]),
+        Errno::EFAULT,
+        "tv in the kernel",
+    )?;
+    expect_err(
+        call(nr::GETTIMEOFDAY, &[0, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "tz in the kernel",
+    )?;
+    check!(
+        call(nr::GETTIMEOFDAY, &[0, 0]) == Ok(0),
+        "gettimeofday(NULL, NULL)"
+    );
+    expect_err(
+        call(nr::TIME, &[KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "time into the kernel",
+    )?;
+    check!(
+        call(nr::TIME, &[0]).is_ok_and(|s| s as i64 > YEAR_2024),
+        "time(NULL)"
+    );
+    Ok(())
+}
+
+/// `clock_nanosleep(clock, flags, &time, NULL)`.
+fn clock_nanosleep(clock: i32, flags: u32, time: &Timespec) -> Result<usize, Errno> {
+    call(
+        nr::CLOCK_NANOSLEEP,
+        &[
+            clock as usize,
+            flags as usize,
+            time as *const Timespec as usize,
+            0,
+        ],
+    )
+}
+
+fn clock_nanosleep_sleeps_for_a_span_or_until_a_time() -> Outcome {
+    use abi::time::{CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME};
+    let nap = Timespec {
+        tv_sec: 0,
+        tv_nsec: 20_000_000,
+    };
+    let before = ns(&now(CLOCK_MONOTONIC)?);
+    check!(
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &nap) == Ok(0),
+        "relative sleep"
+    );
+    let after = ns(&now(CLOCK_MONOTONIC)?);
+    check!(
+        after - before >= 20_000_000,
+        "slept {} ns of 20 ms",
+        after - before
+    );
+    for clock in [CLOCK_MONOTONIC, CLOCK_REALTIME] {
+        let deadline = ns(&now(clock)?) + 20_000_000;
+        let until = Timespec {
+            tv_sec: deadline / 1_000_000_000,
+            tv_nsec: deadline % 1_000_000_000,
+        };
+        check!(
+            clock_nanosleep(clock, TIMER_ABSTIME, &until) == Ok(0),
+            "clock {clock}: absolute"
+        );
+        let woke = ns(&now(clock)?);
+        check!(
+            woke >= deadline,
+            "clock {clock}: woke {} ns early",
+            deadline - woke
+        );
+    }
+    // A deadline in the past returns at once.
+    let past = Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
+    let before = ns(&now(CLOCK_MONOTONIC)?);
+    check!(
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &past) == Ok(0),
+        "past deadline"
+    );
+    let waited = ns(&now(CLOCK_MONOTONIC)?) - before;
+    check!(waited < 1_000_000_000, "a past deadline waited {waited} ns");
+    Ok(())
+}
+
+fn clock_nanosleep_checks_its_arguments() -> Outcome {
+    use abi::time::*;
+    let short = Timespec {
+        tv_sec: 0,
+        tv_nsec: 1000,
+    };
+    expect_err(clock_nanosleep(99, 0, &short), Errno::EINVAL, "clock 99")?;
+    for clock in [
+        CLOCK_THREAD_CPUTIME_ID,
+        CLOCK_MONOTONIC_RAW,
+        CLOCK_MONOTONIC_COARSE,
+    ] {
+        expect_err(
+            clock_nanosleep(clock, 0, &short),
+            Errno::EOPNOTSUPP,
+            "no sleeping on it",
+        )?;
+    }
+    let mono = CLOCK_MONOTONIC as usize;
+    expect_err(
+        call(nr::CLOCK_NANOSLEEP, &[mono, 0, 0, 0]),
+        Errno::EFAULT,
+        "NULL time",
+    )?;
+    for bad in [(0, 1_000_000_000), (-1, 0), (0, -1)] {
+        let time = Timespec {
+            tv_sec: bad.0,
+            tv_nsec: bad.1,
+        };
+        expect_err(
+            clock_nanosleep(CLOCK_MONOTONIC, 0, &time),
+            Errno::EINVAL,
+            "bad time",
+        )?;
+        expect_err(
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time),
+            Errno::EINVAL,
+            "bad deadline",
+        )?;
+    }
+    // Other flag bits are ignored, and `rem` is not written when nothing interrupts.
+    check!(
+        clock_nanosleep(CLOCK_MONOTONIC, 0x10, &short) == Ok(0),
+        "flag 0x10"
+    );
+    let time = &short as *const Timespec as usize;
+    check!(
+        call(nr::CLOCK_NANOSLEEP, &[mono, 0, time, KERNEL_ADDRESS]) == Ok(0),
+        "an unused rem"
+    );
+    Ok(())
+}
+
+/// A `Utsname` field up to its NUL.
+fn field(bytes: &[u8]) -> &[u8] {
+    &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())]
+}
+
+fn uname_says_linux_on_x86_64_with_a_version_number() -> Outcome {
+    let names = sys::uname().map_err(|e| alloc::format!("{e:?}"))?;
+    check!(
+        field(&names.sysname) == b"Linux",
+        "sysname {:?}",
+        field(&names.sysname)
+    );
+    check!(
+        field(&names.machine) == b"x86_64",
+        "machine {:?}",
+        field(&names.machine)
+    );
+    let release = core::str::from_utf8(field(&names.release)).unwrap_or("");
+    let mut numbers = release.split(['.', '-']).map(|n| n.parse::<u32>());
+    check!(
+        matches!((numbers.next(), numbers.next()), (Some(Ok(major)), Some(Ok(_))) if major >= 3),
+        "release {release:?} is not a Linux version of 3.0 or later"
+    );
+    check!(!field(&names.nodename).is_empty(), "no nodename");
+    expect_err(
+        call(nr::UNAME, &[KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "uname into the kernel",
+    )
+}
+
+/// `getresuid` (or `getresgid`): the real, effective and saved ids.
+fn getres(number: usize) -> Result<[u32; 3], alloc::string::String> {
+    let mut ids = [u32::MAX; 3];
+    let [a, b, c] = [0, 1, 2].map(|i| &mut ids[i] as *mut u32 as usize);
+    call(number, &[a, b, c]).map_err(|e| alloc::format!("getres*id: {e:?}"))?;
+    Ok(ids)
+}
+
+fn the_ids_agree_with_each_other() -> Outcome {
+    let uids = getres(nr::GETRESUID)?;
+    let gids = getres(nr::GETRESGID)?;
+    let plain = [nr::GETUID, nr::GETEUID, nr::GETGID, nr::GETEGID].map(|n| call(n, &[]));
+    check!(
+        plain == [uids[0], uids[1], gids[0], gids[1]].map(|id| Ok(id as usize)),
+        "get*id say {plain:?}, getres*id {uids:?} {gids:?}"
+    );
+    expect_err(
+        call(nr::GETGROUPS, &[usize::MAX, 0]),
+        Errno::EINVAL,
+        "getgroups(-1)",
+    )?;
+    check!(call(nr::GETGROUPS, &[0, 0]).is_ok(), "getgroups(0, NULL)");
+    expect_err(
+        call(
+            nr::GETRESUID,
+            &[KERNEL_ADDRESS, KERNEL_ADDRESS, KERNEL_ADDRESS],
+        ),
+        Errno::EFAULT,
+        "getresuid into the kernel",
+    )?;
+    let minus_one = u32::MAX as usize;
+    expect_err(call(nr::SETUID, &[minus_one]), Errno::EINVAL, "setuid(-1)")?;
+    expect_err(call(nr::SETGID, &[minus_one]), Errno::EINVAL, "setgid(-1)")?;
+    let unchanged = [minus_one; 3];
+    check!(
+        call(nr::SETRESUID, &unchanged) == Ok(0),
+        "setresuid(-1, -1, -1)"
+    );
+    check!(
+        call(nr::SETREGID, &unchanged[..2]) == Ok(0),
+        "setregid(-1, -1)"
+    );
+    check!(
+        call(nr::SETUID, &[uids[0] as usize]) == Ok(0),
+        "setuid(getuid())"
+    );
+    check!(
+        call(nr::GETRESUID, &[0, 0, 0]).is_err(),
+        "getresuid(NULL...)"
+    );
+    Ok(())
+}
+
+fn root_may_become_another_user_and_not_come_back() -> Outcome {
+    let child = spawn_child(|| {
+        let other = 1234;
+        if call(nr::GETEUID, &[]) != Ok(0) {
+            // Not root (on a host's Linux): no other id may be taken.
+            return if call(nr::SETUID, &[other]) == Err(Errno::EPERM) {
+                0
+            } else {
+                1
+            };
+        }
+        if call(nr::SETGID, &[other]) != Ok(0) || call(nr::GETEGID, &[]) != Ok(other) {
+            return 2;
+        }
+        if call(nr::SETUID, &[other]) != Ok(0) {
+            return 3;
+        }
+        match getres(nr::GETRESUID) {
+            Ok(ids) if ids == [other as u32; 3] => {}
+            _ => return 4,
+        }
+        // All three ids are another user's now: root is gone for good.
+        if call(nr::SETUID, &[0]) != Err(Errno::EPERM)
+            || call(nr::SETRESUID, &[0, 0, 0]) != Err(Errno::EPERM)
+            || call(nr::SETGID, &[0]) != Err(Errno::EPERM)
+        {
+            return 5;
+        }
+        // But a process may always set an id to one of its own.
+        if call(nr::SETREUID, &[other, other]) != Ok(0) {
+            return 6;
+        }
+        0
+    })?;
+    expect_exit(child, 0)
+}
+
+fn getrandom_fills_buffers_and_checks_its_flags() -> Outcome {
+    use abi::random::*;
+    let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+    let fill = |buf: &mut [u8], flags: u32| {
+        call(
+            nr::GETRANDOM,
+            &[buf.as_mut_ptr() as usize, buf.len(), flags as usize],
+        )
+    };
+    check!(fill(&mut a, 0) == Ok(64), "getrandom of 64 bytes");
+    check!(fill(&mut b, GRND_NONBLOCK) == Ok(64), "GRND_NONBLOCK");
+    check!(a != b && a != [0; 64], "two draws: {a:?} and {b:?}");
+    for flags in [GRND_RANDOM, GRND_INSECURE, GRND_NONBLOCK | GRND_INSECURE] {
+        check!(fill(&mut a, flags) == Ok(64), "flags {flags:#x}");
+    }
+    for flags in [8, GRND_RANDOM | GRND_INSECURE, 0x8000_0000] {
+        expect_err(fill(&mut a, flags), Errno::EINVAL, "bad flags")?;
+    }
+    expect_err(
+        call(nr::GETRANDOM, &[KERNEL_ADDRESS, 8, 0]),
+        Errno::EFAULT,
+        "into the kernel",
+    )?;
+    // The flags are checked before the buffer.
+    expect_err(
+        call(nr::GETRANDOM, &[KERNEL_ADDRESS, 8, 8]),
+        Errno::EINVAL,
+        "both wrong",
+    )?;
+    check!(call(nr::GETRANDOM, &[0, 0, 0]) == Ok(0), "0 bytes");
+    // A buffer that runs into an unmapped page: the bytes before it.
+    let prot = abi::mman::PROT_READ | abi::mman::PROT_WRITE;
+    let at = sys::mmap_anonymous(2 * PAGE, prot).map_err(|e| alloc::format!("{e:?}"))?;
+    // SAFETY: the second page of the mapping just made; nothing uses it.
+    unsafe { sys::munmap(at + PAGE, PAGE) }.map_err(|e| alloc::format!("{e:?}"))?;
+    let got = call(nr::GETRANDOM, &[at + PAGE - 16, 64, 0]);
+    // SAFETY: nothing uses the first page after this.
+    let _ = unsafe { sys::munmap(at, PAGE) };
+    check!(got == Ok(16), "16 bytes before an unmapped page: {got:?}");
+    Ok(())
+}
+
+fn the_random_devices_give_random_bytes() -> Outcome {
+    for path in ["/dev/urandom", "/dev/random"] {
+        let fd =
+            sys::open(path, abi::fcntl::O_RDWR, 0).map_err(|e| alloc::format!("{path}: {e:?}"))?;
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        let reads = (sys::read(fd, &mut a), sys::read(fd, &mut b));
+        let wrote = sys::write(fd, b"some more entropy");
+        let _ = sys::close(fd);
+        check!(reads == (Ok(32), Ok(32)), "{path}: reads {reads:?}");
+        check!(a != b && a != [0; 32], "{path}: {a:?} then {b:?}");
+        check!(wrote == Ok(17), "{path}: write {wrote:?}");
+    }
+    Ok(())
+}
+
+/// `prlimit64(0, resource, new, old)` for the caller.
+fn prlimit(
+    resource: u32,
+    new: Option<&abi::Rlimit>,
+    old: &mut abi::Rlimit,
+) -> Result<usize, Errno> {
+    let new = new.map_or(0, |n| n as *const abi::Rlimit as usize);
+    call(
+        nr::PRLIMIT64,
+        &[0, resource as usize, new, old as *mut abi::Rlimit as usize],
+    )
+}
+
+fn resource_limits_are_read_and_checked() -> Outcome {
+    use abi::resource::*;
+    let mut limit = abi::Rlimit::default();
+    let out = &mut limit as *mut abi::Rlimit as usize;
+    for resource in 0..RLIM_NLIMITS {
+        call(nr::GETRLIMIT, &[resource as usize, out]).map_err(|e| alloc::format!("{e:?}"))?;
+        check!(
+            limit.rlim_cur <= limit.rlim_max,
+            "resource {resource}: {limit:?}"
+        );
+    }
+    call(nr::GETRLIMIT, &[RLIMIT_NOFILE as usize, out]).map_err(|e| alloc::format!("{e:?}"))?;
+    check!(limit.rlim_cur >= 64, "RLIMIT_NOFILE {limit:?}");
+    let nlimits = RLIM_NLIMITS as usize;
+    expect_err(
+        call(nr::GETRLIMIT, &[nlimits, out]),
+        Errno::EINVAL,
+        "getrlimit(16)",
+    )?;
+    expect_err(
+        call(nr::GETRLIMIT, &[7, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "getrlimit into the kernel",
+    )?;
+    // setrlimit and prlimit64 read the new limit before they look at the resource.
+    expect_err(
+        call(nr::SETRLIMIT, &[nlimits, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "setrlimit",
+    )?;
+    expect_err(
+        call(nr::PRLIMIT64, &[0, nlimits, KERNEL_ADDRESS, 0]),
+        Errno::EFAULT,
+        "prlimit64",
+    )?;
+    expect_err(
+        call(nr::PRLIMIT64, &[0, nlimits, 0, 0]),
+        Errno::EINVAL,
+        "prlimit64(16)",
+    )?;
+    let inverted = abi::Rlimit {
+        rlim_cur: 10,
+        rlim_max: 5,
+    };
+    let inverted_at = &inverted as *const abi::Rlimit as usize;
+    expect_err(
+        call(nr::SETRLIMIT, &[7, inverted_at]),
+        Errno::EINVAL,
+        "soft above hard",
+    )?;
+    expect_err(
+        call(nr::PRLIMIT64, &[999_999, 7, 0, 0]),
+        Errno::ESRCH,
+        "no such process",
+    )?;
+    Ok(())
+}
+
+fn a_lowered_limit_is_kept_and_inherited() -> Outcome {
+    use abi::resource::RLIMIT_NOFILE;
+    let child = spawn_child(|| {
+        let mut old = abi::Rlimit::default();
+        if prlimit(RLIMIT_NOFILE, None, &mut old).is_err() {
+            return 1;
+        }
+        let lower = abi::Rlimit {
+            rlim_cur: 100,
+            rlim_max: old.rlim_max,
+        };
+        let mut previous = abi::Rlimit::default();
+        if prlimit(RLIMIT_NOFILE, Some(&lower), &mut previous) != Ok(0) || previous != old {
+            return 2;
+        }
+        let grandchild = spawn_child(|| {
+            let mut now = abi::Rlimit::default();
+            i32::from(prlimit(RLIMIT_NOFILE, None, &mut now).is_ok() && now.rlim_cur == 100)
+        });
+        match grandchild.map(|pid| expect_exit(pid, 1)) {
+            Ok(Ok(())) => 0,
+            _ => 3,
+        }
+    })?;
+    expect_exit(child, 0)
+}
+
+fn usage_times_and_system_statistics_answer() -> Outcome {
+    use abi::resource::*;
+    let mut usage = abi::Rusage::default();
+    let out = &mut usage as *mut abi::Rusage as usize;
+    for who in [RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD] {
+        check!(
+            call(nr::GETRUSAGE, &[who as usize, out]) == Ok(0),
+            "getrusage({who})"
+        );
+    }
+    call(nr::GETRUSAGE, &[RUSAGE_SELF as usize, out]).map_err(|e| alloc::format!("{e:?}"))?;
+    check!(usage.ru_maxrss > 0, "ru_maxrss {}", usage.ru_maxrss);
+    expect_err(
+        call(nr::GETRUSAGE, &[5, out]),
+        Errno::EINVAL,
+        "getrusage(5)",
+    )?;
+    expect_err(
+        call(nr::GETRUSAGE, &[-2i32 as usize, out]),
+        Errno::EINVAL,
+        "RUSAGE_BOTH",
+    )?;
+    expect_err(
+        call(nr::GETRUSAGE, &[0, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "into the kernel",
+    )?;
+    let mut tms = abi::Tms::default();
+    let ticks = call(nr::TIMES, &[&mut tms as *mut abi::Tms as usize]);
+    check!(
+        ticks.is_ok_and(|t| t > 0) && tms.tms_utime >= 0,
+        "times: {ticks:?} {tms:?}"
+    );
+    check!(call(nr::TIMES, &[0]).is_ok(), "times(NULL)");
+    expect_err(
+        call(nr::TIMES, &[KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "times into the kernel",
+    )?;
+    let mut info = abi::Sysinfo::default();
+    call(nr::SYSINFO, &[&mut info as *mut abi::Sysinfo as usize])
+        .map_err(|e| alloc::format!("{e:?}"))?;
+    let unit = u64::from(info.mem_unit);
+    check!(
+        info.uptime > 0 && info.procs >= 1 && unit >= 1 && info.freeram <= info.totalram,
+        "sysinfo {info:?}"
+    );
+    check!(
+        info.totalram * unit >= 16 << 20,
+        "totalram {} x {unit}",
+        info.totalram
+    );
+    expect_err(call(nr::SYSINFO, &[0]), Errno::EFAULT, "sysinfo(NULL)")
+}
+
+fn a_new_file_is_stamped_with_the_date() -> Outcome {
+    let path = "/tmp/usertests-dated";
+    let flags = abi::fcntl::O_CREAT | abi::fcntl::O_WRONLY | abi::fcntl::O_TRUNC;
+    let fd = sys::open(path, flags, 0o644).map_err(|e| alloc::format!("{path}: {e:?}"))?;
+    let written = sys::write(fd, b"dated");
+    let stat = sys::fstat(fd);
+    let _ = sys::close(fd);
+    let _ = sys::unlink(path);
+    let real = now(abi::time::CLOCK_REALTIME)?;
+    let stat = stat.map_err(|e| alloc::format!("fstat: {e:?}"))?;
+    check!(written == Ok(5), "write: {written:?}");
+    check!(
+        (stat.st_mtime - real.tv_sec).abs() <= 5 && (stat.st_ctime - real.tv_sec).abs() <= 5,
+        "modified at {} and changed at {} s, the clock reads {} s",
+        stat.st_mtime,
+        stat.st_ctime,
+        real.tv_sec
+    );
+    Ok(())
+}
+
+fn sched_getaffinity_reports_a_cpu() -> Outcome {
+    let mut mask = [0u64; 4];
+    let at = mask.as_mut_ptr() as usize;
+    let got = call(nr::SCHED_GETAFFINITY, &[0, 8, at]);
+    check!(
+        got == Ok(8) && mask[0] != 0,
+        "sched_getaffinity: {got:?}, mask {mask:?}"
+    );
+    for size in [0, 4, 12] {
+        expect_err(
+            call(nr::SCHED_GETAFFINITY, &[0, size, at]),
+            Errno::EINVAL,
+            "a bad size",
+        )?;
+    }
+    expect_err(
+        call(nr::SCHED_GETAFFINITY, &[999_999, 8, at]),
+        Errno::ESRCH,
+        "no such process",
+    )?;
+    expect_err(
+        call(nr::SCHED_GETAFFINITY, &[0, 8, KERNEL_ADDRESS]),
+        Errno::EFAULT,
+        "the kernel",
+    )
+}
+
 /// Every test, by name, in the order they run.
 const TESTS: &[Case] = cases![
     write_returns_its_length,
@@ -861,8 +1491,31 @@ const TESTS: &[Case] = cases![
     an_orphan_is_adopted_and_collected_by_init,
     many_processes_at_once,
     a_crashing_child_is_reported_to_its_parent,
+    the_real_time_clock_gives_todays_date,
+    every_clock_reads_forward_and_has_a_resolution,
+    bad_clocks_and_time_pointers_are_einval_and_efault,
+    clock_nanosleep_sleeps_for_a_span_or_until_a_time,
+    clock_nanosleep_checks_its_arguments,
+    uname_says_linux_on_x86_64_with_a_version_number,
+    the_ids_agree_with_each_other,
+    root_may_become_another_user_and_not_come_back,
+    getrandom_fills_buffers_and_checks_its_flags,
+    the_random_devices_give_random_bytes,
+    resource_limits_are_read_and_checked,
+    a_lowered_limit_is_kept_and_inherited,
+    usage_times_and_system_statistics_answer,
+    a_new_file_is_stamped_with_the_date,
+    sched_getaffinity_reports_a_cpu,
 ];
 
 fn main() -> i32 {
-    runtime::ktap::run(TESTS)
+    let args: Vec<&str> = runtime::args().collect();
+    match args.as_slice() {
+        [_] => runtime::ktap::run(TESTS),
+        [_, "--quiet", words @ ..] => runtime::ktap::run_quiet(TESTS, words),
+        _ => {
+            runtime::eprintln!("usage: usertests [--quiet WORD...]");
+            2
+        }
+    }
 }
