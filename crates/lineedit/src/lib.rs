@@ -614,9 +614,15 @@ enum DecodeState {
 /// Backspace as DEL (0x7F) or BS (0x08), control keys as their control codes (Ctrl-C is 0x03),
 /// and the arrow, Home, End and Delete keys as escape sequences (`ESC [ A` for up, `ESC [ 3 ~`
 /// for Delete; ECMA-48 and the xterm documentation list them).
+///
+/// A lone Escape key (which `vi` needs) is a bare ESC: when the byte after an ESC does not start
+/// a sequence, the decoder gives the Escape key first ([`Key::Control`] 0x1B) and that byte
+/// after it, through [`SerialDecoder::replayed`].
 #[derive(Debug, Clone, Copy)]
 pub struct SerialDecoder {
     state: DecodeState,
+    /// A byte taken after a lone ESC, still to be decoded ([`SerialDecoder::replayed`]).
+    replay: Option<u8>,
 }
 
 impl Default for SerialDecoder {
@@ -640,30 +646,59 @@ mod code {
 }
 
 impl SerialDecoder {
+    /// The key the byte after a lone ESC makes, if [`SerialDecoder::feed`] kept one.
+    pub fn replayed(&mut self) -> Option<Key> {
+        let byte = self.replay.take()?;
+        self.feed(byte)
+    }
+
+    /// The Escape key, if the last byte was an ESC that nothing followed: a caller that knows
+    /// no more bytes are on their way (a serial port's receive buffer is empty) calls this, so
+    /// that a lone Escape key is not held until the next key. A terminal sends a whole escape
+    /// sequence at once, so its bytes are never split by this.
+    pub fn flush(&mut self) -> Option<Key> {
+        if matches!(self.state, DecodeState::Escape) {
+            self.state = DecodeState::Ground;
+            Some(Key::Control(code::ESCAPE))
+        } else {
+            None
+        }
+    }
+
     /// A decoder between keys.
     pub const fn new() -> Self {
         SerialDecoder {
             state: DecodeState::Ground,
+            replay: None,
         }
     }
 
-    /// Takes one byte; returns a key when the byte completes one.
+    /// Takes one byte; returns a key when the byte completes one. A byte may complete two (a
+    /// lone ESC and what followed it): call [`SerialDecoder::replayed`] until it gives `None`.
     pub fn feed(&mut self, byte: u8) -> Option<Key> {
         match self.state {
-            DecodeState::Escape => {
-                self.state = match byte {
-                    b'[' => DecodeState::Sequence(Csi {
+            DecodeState::Escape => match byte {
+                b'[' => {
+                    self.state = DecodeState::Sequence(Csi {
                         params: [0; MAX_PARAMS],
                         count: 0,
                         foreign: false,
-                    }),
-                    b'O' => DecodeState::Ss3,
-                    // ESC ESC: the first was a lone Escape key; the second starts a sequence.
-                    code::ESCAPE => DecodeState::Escape,
-                    _ => DecodeState::Ground,
-                };
-                None
-            }
+                    });
+                    None
+                }
+                b'O' => {
+                    self.state = DecodeState::Ss3;
+                    None
+                }
+                // ESC ESC: the first was a lone Escape key; the second may start a sequence.
+                code::ESCAPE => Some(Key::Control(code::ESCAPE)),
+                // Anything else: the ESC was the Escape key, and this byte comes next.
+                _ => {
+                    self.state = DecodeState::Ground;
+                    self.replay = Some(byte);
+                    Some(Key::Control(code::ESCAPE))
+                }
+            },
             DecodeState::Ss3 => {
                 self.state = DecodeState::Ground;
                 match byte {
@@ -1208,7 +1243,15 @@ mod tests {
 
     fn decode(bytes: &[u8]) -> Vec<Key> {
         let mut d = SerialDecoder::new();
-        bytes.iter().filter_map(|&b| d.feed(b)).collect()
+        let mut keys = Vec::new();
+        for &b in bytes {
+            let mut key = d.feed(b);
+            while let Some(k) = key {
+                keys.push(k);
+                key = d.replayed();
+            }
+        }
+        keys
     }
 
     #[test]
@@ -1249,7 +1292,21 @@ mod tests {
         );
         assert_eq!(decode(b"\x1b[1;5C"), [Key::Right], "modifiers are ignored");
         assert_eq!(decode(b"\x1b[1;5H\x1b[1;2F"), [Key::Home, Key::End]);
-        assert_eq!(decode(b"\x1bx"), [], "an unknown escape is dropped");
+        assert_eq!(
+            decode(b"\x1bx"),
+            [Key::Control(0x1B), Key::Char('x')],
+            "a lone Escape key, then the next key (vi's Escape then a command)"
+        );
+        assert_eq!(
+            decode(b"\x1b:wq\r"),
+            [
+                Key::Control(0x1B),
+                Key::Char(':'),
+                Key::Char('w'),
+                Key::Char('q'),
+                Key::Enter
+            ]
+        );
         assert_eq!(decode(b"a\tb"), [Key::Char('a'), Key::Tab, Key::Char('b')]);
     }
 
@@ -1269,7 +1326,20 @@ mod tests {
             [Key::Cancel],
             "a control byte cuts a sequence short and counts"
         );
-        assert_eq!(decode(b"\x1b\x1b[A"), [Key::Up], "ESC ESC [ A");
+        let mut d = SerialDecoder::new();
+        assert_eq!(d.feed(0x1B), None);
+        assert_eq!(
+            d.flush(),
+            Some(Key::Control(0x1B)),
+            "a lone Escape, flushed"
+        );
+        assert_eq!(d.flush(), None);
+        assert_eq!(d.feed(b'x'), Some(Key::Char('x')));
+        assert_eq!(
+            decode(b"\x1b\x1b[A"),
+            [Key::Control(0x1B), Key::Up],
+            "ESC ESC [ A: Escape, then Up"
+        );
         assert_eq!(decode(b"\x1b[3\x1b[3~"), [Key::Delete], "ESC restarts");
         assert_eq!(
             decode(b"\x1bOA\x1bOF\x1bOP"),

@@ -85,6 +85,11 @@ pub fn on_interrupt(room: impl Fn() -> bool, push: impl Fn(Key)) {
     for _ in 0..MAX_BYTES_PER_INTERRUPT {
         // SAFETY: COM1's line status register; reading it has no side effects.
         if unsafe { status.read() } & DATA_READY == 0 {
+            // Nothing more has arrived: an ESC still waiting for its sequence was the Escape
+            // key itself (a terminal sends a sequence's bytes together).
+            if let Some(key) = decoder.flush() {
+                push(key);
+            }
             break;
         }
         if !room() {
@@ -94,8 +99,10 @@ pub fn on_interrupt(room: impl Fn() -> bool, push: impl Fn(Key)) {
         }
         // SAFETY: COM1's receive buffer with DATA_READY set: this takes the waiting byte.
         let byte = unsafe { data.read() };
-        if let Some(key) = decoder.feed(byte) {
-            push(key);
+        let mut key = decoder.feed(byte);
+        while let Some(next) = key {
+            push(next);
+            key = decoder.replayed();
         }
     }
 }

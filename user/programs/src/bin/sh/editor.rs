@@ -158,15 +158,22 @@ impl Editor {
             // What the editor printed (the prompt, the echo of the last key) goes out now:
             // standard output is buffered by line, and these have none.
             runtime::print::flush();
-            let mut byte = [0u8; 1];
-            match sys::read(0, &mut byte) {
-                Ok(1) => {}
-                Ok(_) => return Line::End,
-                Err(runtime::Errno::EINTR) => continue,
-                Err(_) => return Line::End,
-            }
-            let Some(key) = self.decoder.feed(byte[0]) else {
-                continue;
+            // A byte that followed a lone Escape comes out of the decoder first.
+            let key = match self.decoder.replayed() {
+                Some(key) => key,
+                None => {
+                    let mut byte = [0u8; 1];
+                    match sys::read(0, &mut byte) {
+                        Ok(1) => {}
+                        Ok(_) => return Line::End,
+                        Err(runtime::Errno::EINTR) => continue,
+                        Err(_) => return Line::End,
+                    }
+                    let Some(key) = self.decoder.feed(byte[0]) else {
+                        continue;
+                    };
+                    key
+                }
             };
             match key {
                 Key::Control(END_OF_TRANSMISSION) if self.editor.chars().is_empty() => {
