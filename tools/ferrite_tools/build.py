@@ -199,10 +199,12 @@ def build_c_programs(*, verbose: bool) -> list[Path]:
             print(f"note: {MUSL_GCC} not found, so the C programs are left out (apt-get install musl-tools)")
         return []
     C_OUT_DIR.mkdir(parents=True, exist_ok=True)
+    # A program is rebuilt when its source or a header they share (ktap.h) is newer.
+    headers = max((h.stat().st_mtime for h in C_DIR.glob("*.h")), default=0.0)
     programs = []
     for source in sources:
         out = C_OUT_DIR / source.stem
-        if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+        if not out.exists() or out.stat().st_mtime < max(source.stat().st_mtime, headers):
             run_logged(
                 [compiler, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(out), str(source)],
                 cwd=paths.ROOT,

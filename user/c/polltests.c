@@ -21,11 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef const char *(*case_fn)(void);
+#include "ktap.h"
 
-static char why[256];
-#define FAIL(...) (snprintf(why, sizeof why, __VA_ARGS__), why)
-#define CHECK(cond, ...) do { if (!(cond)) return FAIL(__VA_ARGS__); } while (0)
 
 static volatile sig_atomic_t hits;
 static void count(int signo) { (void)signo; hits++; }
@@ -278,11 +275,7 @@ static const char *standard_output_is_writable(void) {
     return NULL;
 }
 
-#define CASE(name) {#name, name}
-static const struct {
-    const char *name;
-    case_fn run;
-} cases[] = {
+static const struct test_case cases[] = {
     CASE(an_empty_pipe_times_out),
     CASE(data_in_a_pipe_is_pollin),
     CASE(a_write_from_another_process_wakes_the_poll),
@@ -325,20 +318,5 @@ static int wait_for_a_key(void) {
 
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--key") == 0) return wait_for_a_key();
-    setvbuf(stdout, NULL, _IONBF, 0);
-    size_t total = sizeof cases / sizeof cases[0];
-    printf("KTAP version 1\n1..%zu\n", total);
-    int failed = 0;
-    for (size_t i = 0; i < total; i++) {
-        reset();
-        const char *problem = cases[i].run();
-        reset();
-        if (problem) {
-            failed++;
-            printf("# %s: %s\nnot ok %zu %s\n", cases[i].name, problem, i + 1, cases[i].name);
-        } else {
-            printf("ok %zu %s\n", i + 1, cases[i].name);
-        }
-    }
-    return failed ? 1 : 0;
+    return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

@@ -21,12 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A case returns NULL when it passes, else what went wrong. */
-typedef const char *(*case_fn)(void);
+#include "ktap.h"
 
-static char why[256];
-#define FAIL(...) (snprintf(why, sizeof why, __VA_ARGS__), why)
-#define CHECK(cond, ...) do { if (!(cond)) return FAIL(__VA_ARGS__); } while (0)
+/* A case returns NULL when it passes, else what went wrong. */
 
 static volatile sig_atomic_t hits;
 static volatile int seen_signo, seen_code, seen_pid, seen_status;
@@ -645,11 +642,7 @@ static const char *waitpid_chooses_children_by_process_group(void) {
     return NULL;
 }
 
-#define CASE(name) {#name, name}
-static const struct {
-    const char *name;
-    case_fn run;
-} cases[] = {
+static const struct test_case cases[] = {
     CASE(a_handler_runs_with_its_siginfo),
     CASE(sa_nodefer_leaves_the_signal_unblocked),
     CASE(sa_resethand_is_one_shot),
@@ -679,36 +672,8 @@ static const struct {
     CASE(waitpid_chooses_children_by_process_group),
 };
 
-static int selected(const char *name, int argc, char **argv) {
-    if (argc < 2) return 1;
-    for (int i = 1; i < argc; i++) {
-        if (strstr(name, argv[i])) return 1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--exec-check") == 0) return exec_check();
     self_path = strchr(argv[0], '/') ? argv[0] : "/bin/sigtests";
-    setvbuf(stdout, NULL, _IONBF, 0);
-    int count_selected = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        count_selected += selected(cases[i].name, argc, argv);
-    }
-    printf("KTAP version 1\n1..%d\n", count_selected);
-    int n = 0, failed = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (!selected(cases[i].name, argc, argv)) continue;
-        reset();
-        const char *problem = cases[i].run();
-        reset();
-        n++;
-        if (problem) {
-            failed++;
-            printf("# %s: %s\nnot ok %d %s\n", cases[i].name, problem, n, cases[i].name);
-        } else {
-            printf("ok %d %s\n", n, cases[i].name);
-        }
-    }
-    return failed ? 1 : 0;
+    return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }
