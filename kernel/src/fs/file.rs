@@ -377,8 +377,8 @@ struct Descriptor {
     close_on_exec: bool,
 }
 
-/// A process's descriptors. Copied by `fork` (the copies share descriptions); only the
-/// process's own thread uses it.
+/// A process's descriptors. Copied by `fork` (the copies share descriptions); shared by a
+/// process's threads behind a lock (`proc::shared::Files`).
 #[derive(Clone, Default)]
 pub struct FdTable {
     slots: Vec<Option<Descriptor>>,
@@ -439,8 +439,14 @@ impl FdTable {
         Ok(slot as i32)
     }
 
-    /// Makes `fd` refer to `file` (closing what it referred to), as `dup2` does.
-    pub fn set(&mut self, fd: i32, file: Arc<OpenFile>, close_on_exec: bool) -> Result<(), Errno> {
+    /// Makes `fd` refer to `file`, as `dup2` does; returns what it referred to, which closes
+    /// when the caller drops it (if it was its last descriptor).
+    pub fn replace(
+        &mut self,
+        fd: i32,
+        file: Arc<OpenFile>,
+        close_on_exec: bool,
+    ) -> Result<Option<Arc<OpenFile>>, Errno> {
         let slot = usize::try_from(fd)
             .ok()
             .filter(|&slot| slot < MAX_FDS)
@@ -448,23 +454,23 @@ impl FdTable {
         if slot >= self.slots.len() {
             self.slots.resize(slot + 1, None);
         }
-        // The old description (if this was its last descriptor) closes when this drops.
-        let _old = self.slots[slot].replace(Descriptor {
+        let old = self.slots[slot].replace(Descriptor {
             file,
             close_on_exec,
         });
-        Ok(())
+        Ok(old.map(|d| d.file))
     }
 
-    /// Closes `fd`.
-    pub fn close(&mut self, fd: i32) -> Result<(), Errno> {
+    /// Closes `fd`; returns its description, which closes when the caller drops it (if this
+    /// was its last descriptor).
+    pub fn take(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
         let slot = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         let descriptor = self.slots.get_mut(slot).and_then(Option::take);
-        descriptor.map(drop).ok_or(Errno::EBADF)?;
+        let file = descriptor.ok_or(Errno::EBADF)?.file;
         while self.slots.last().is_some_and(Option::is_none) {
             self.slots.pop();
         }
-        Ok(())
+        Ok(file)
     }
 
     /// `fd`'s close-on-exec flag.
@@ -488,13 +494,16 @@ impl FdTable {
         }
     }
 
-    /// Closes every descriptor marked close-on-exec (what `execve` does once it cannot fail).
-    pub fn exec(&mut self) {
+    /// Closes every descriptor marked close-on-exec (what `execve` does once it cannot fail);
+    /// returns their descriptions, which close as the caller drops them.
+    pub fn take_close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
+        let mut closed = Vec::new();
         for slot in &mut self.slots {
             if slot.as_ref().is_some_and(|d| d.close_on_exec) {
-                *slot = None;
+                closed.extend(slot.take().map(|d| d.file));
             }
         }
+        closed
     }
 
     /// How many descriptors are open.

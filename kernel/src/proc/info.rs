@@ -517,7 +517,8 @@ pub fn getrusage(task: &Task, who: i32, out: u64) -> Result<usize, Errno> {
                     tv_sec: (cpu / NS_PER_S) as i64,
                     tv_usec: (cpu % NS_PER_S / 1_000) as i64,
                 },
-                ru_maxrss: (task.space.resident_pages() as u64 * PAGE_SIZE / 1024) as i64,
+                ru_maxrss: (task.memory.lock().space.resident_pages() as u64 * PAGE_SIZE / 1024)
+                    as i64,
                 ..abi::Rusage::default()
             }
         }

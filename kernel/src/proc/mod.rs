@@ -27,6 +27,7 @@ pub mod files;
 pub mod info;
 pub mod poll;
 pub mod procfs;
+pub mod shared;
 pub mod signal;
 pub mod syscall;
 
@@ -40,8 +41,10 @@ use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use shared::{Files, Memory};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -59,9 +62,8 @@ struct Record {
     status: Option<i32>,
     /// Threads blocked in [`wait`] for it.
     waiters: Vec<ThreadId>,
-    /// Pages of user memory it has mapped (updated at start and by `brk`/`mmap`; pages its
-    /// faults filled in since are in [`FAULTED_IN`]).
-    resident: usize,
+    /// Pages of user memory it has mapped: its [`Memory`]'s counter, while it runs.
+    resident: Option<Arc<AtomicUsize>>,
     /// Its thread, while it is blocked in `wait4` for a child to end.
     child_waiter: Option<ThreadId>,
     /// Whether its record goes as soon as it ends: an orphan with no `init` to adopt it.
@@ -93,7 +95,7 @@ impl Record {
     fn new(
         parent: Pid,
         name: String,
-        resident: usize,
+        resident: Arc<AtomicUsize>,
         (group, session): (Pid, Pid),
         signals: signal::State,
     ) -> Record {
@@ -108,7 +110,7 @@ impl Record {
             thread: 0,
             status: None,
             waiters: Vec::new(),
-            resident,
+            resident: Some(resident),
             child_waiter: None,
             reap_on_exit: false,
         }
@@ -147,14 +149,8 @@ pub struct Task {
     pub pid: Pid,
     /// Its program's name.
     pub name: String,
-    /// Its address space.
-    pub space: AddressSpace,
-    /// Where the heap began (the page after the program's segments).
-    pub brk_start: u64,
-    /// The program break: the end of the heap.
-    pub brk: u64,
-    /// The lowest address `mmap` has handed out; the next mapping goes below it.
-    pub mmap_low: u64,
+    /// Its address space and heap (shared with the other threads of its process).
+    pub memory: Arc<Memory>,
     /// Its user and group ids and its resource limits (see `info`); `None` while they are the
     /// first process's (root, the default limits), as for nearly every process: made at the
     /// first change, so that `fork` copies a null pointer and a `Task` stays small to move.
@@ -169,8 +165,8 @@ pub struct Task {
     pub reported_missing: Option<alloc::boxed::Box<[u64; MISSING_WORDS]>>,
     /// The exception that ended the program, if one did.
     pub fault: Option<Fault>,
-    /// Its open files, by descriptor.
-    pub files: FdTable,
+    /// Its open files, by descriptor (shared with the other threads of its process).
+    pub files: Files,
     /// Its working directory: a canonical absolute path.
     pub cwd: String,
     /// What only its own thread keeps of its signals (the alternate stack).
@@ -187,11 +183,10 @@ pub const MISSING_WORDS: usize = 8;
 static TASKS: [spin::Mutex<Option<Task>>; ::sched::MAX_THREADS] =
     [const { spin::Mutex::new(None) }; ::sched::MAX_THREADS];
 
-/// Per thread slot: pages its process's faults filled on demand ([`resolve_user_fault`]) and
-/// its `AddressSpace` has not counted yet ([`count_faulted_in`]). A fault cannot reach the
-/// `Task`, which the interrupted system call may be using, so it leaves the count here.
-static FAULTED_IN: [AtomicUsize; ::sched::MAX_THREADS] =
-    [const { AtomicUsize::new(0) }; ::sched::MAX_THREADS];
+/// Per thread slot: the memory of the process it runs, for the page-fault handler, which
+/// cannot reach the `Task` (the system call it interrupted may be using it).
+static MEMORY: [spin::Mutex<Option<Arc<Memory>>>; ::sched::MAX_THREADS] =
+    [const { spin::Mutex::new(None) }; ::sched::MAX_THREADS];
 
 /// Resolves a page fault at user address `addr` with error code `code`, hit by the running
 /// process (from ring 3, or in the kernel's copy to or from its memory): a write to a
@@ -202,27 +197,26 @@ pub fn resolve_user_fault(addr: u64, code: u64) -> bool {
     if code.instruction_fetch() {
         return false;
     }
+    let Some(memory) = MEMORY[sched::current()].lock().clone() else {
+        return false;
+    };
+    // The lock keeps the process's other threads off its page tables meanwhile.
+    let mut map = memory.lock();
     match crate::mm::space::resolve_user_fault(addr, code.write(), code.present(), &exec::STACK) {
         FaultFix::Unresolved => false,
         FaultFix::Copied => true,
         FaultFix::ZeroFilled => {
-            FAULTED_IN[sched::current()].fetch_add(1, Ordering::Relaxed);
+            map.space.count_faulted_in(1);
             true
         }
     }
 }
 
-/// Counts the pages faults filled in for `task` (see [`FAULTED_IN`]) into its address space;
-/// call on its own thread before asking the space how many pages it has or unmapping any.
-fn count_faulted_in(task: &mut Task) {
-    let pages = FAULTED_IN[sched::current()].swap(0, Ordering::Relaxed);
-    task.space.count_faulted_in(pages);
-}
-
-/// Forgets the pages faults filled in for the running process's address space: it was just
-/// replaced (`execve`) and they went with it.
-fn discard_faulted_in() {
-    FAULTED_IN[sched::current()].store(0, Ordering::Relaxed);
+/// Makes `new` the memory the running thread's faults are resolved in (`execve` replaced it),
+/// and lets `old` go: freed, unless another thread still uses it.
+fn set_memory(old: Arc<Memory>, new: Arc<Memory>) {
+    *MEMORY[sched::current()].lock() = Some(new);
+    drop(old);
 }
 
 /// Per thread slot: the pid of the process it runs (0 for a kernel thread).
@@ -349,20 +343,18 @@ pub fn spawn(
         .map_err(SpawnError::Exec)?;
     let name = String::from(path.rsplit('/').next().unwrap_or(path));
     let pid = new_pid();
-    let resident = space.resident_pages();
+    let memory = Memory::new(space, image.brk, exec::MMAP_TOP);
+    let resident = memory.resident_counter();
     let task = Task {
         pid,
         name: name.clone(),
-        space,
-        brk_start: image.brk,
-        brk: image.brk,
-        mmap_low: exec::MMAP_TOP,
+        memory,
         account: None,
         status: 0,
         trace,
         reported_missing: None,
         fault: None,
-        files,
+        files: Files::new(files),
         cwd: String::from("/"),
         signal: signal::Thread::default(),
     };
@@ -442,22 +434,19 @@ pub fn fork_with(
     frame: &TrapFrame,
     child_tid: Option<u64>,
 ) -> Result<Pid, abi::Errno> {
-    let space = task.space.fork().map_err(|_| abi::Errno::ENOMEM)?;
+    let memory = task.memory.fork()?;
     let pid = new_pid();
-    let resident = space.resident_pages();
+    let resident = memory.resident_counter();
     let child = Task {
         pid,
         name: task.name.clone(),
-        space,
-        brk_start: task.brk_start,
-        brk: task.brk,
-        mmap_low: task.mmap_low,
+        memory,
         account: task.account.clone(),
         status: 0,
         trace: task.trace,
         reported_missing: task.reported_missing.clone(),
         fault: None,
-        files: task.files.clone(),
+        files: task.files.copy(),
         cwd: task.cwd.clone(),
         signal: task.signal.clone(),
     };
@@ -490,8 +479,8 @@ pub fn fork_with(
 fn run(task: Task, start: Start) {
     let tid = sched::current();
     PIDS[tid].store(task.pid, Ordering::Relaxed);
-    FAULTED_IN[tid].store(0, Ordering::Relaxed);
-    sched::set_address_space(task.space.root());
+    *MEMORY[tid].lock() = Some(task.memory.clone());
+    sched::set_address_space(task.memory.lock().space.root());
     sched::set_fs_base(start.fs_base);
     if let Some(at) = start.child_tid {
         // In its own address space now: a copy-on-write page is copied by the write. A bad
@@ -520,14 +509,15 @@ fn run(task: Task, start: Start) {
     sched::set_address_space(0);
     let Task {
         pid,
-        space,
+        memory,
         status,
         fault,
         name,
         files,
         ..
     } = task;
-    drop(space);
+    *MEMORY[tid].lock() = None;
+    drop(memory);
     // Its files close before anyone learns it ended: a parent that waits and then looks finds
     // the pipes closed and the counts back.
     drop(files);
@@ -589,7 +579,7 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
         return (wake, None);
     };
     record.status = Some(status);
-    record.resident = 0;
+    record.resident = None;
     record.reap_on_exit |= unwanted;
     wake.append(&mut record.waiters);
     if record.reap_on_exit {
@@ -884,12 +874,10 @@ pub fn list() -> Vec<ProcessInfo> {
                 thread: r.thread,
                 status: r.status,
                 // Pages filled on demand since the record was last brought up to date.
-                resident: r.resident
-                    + if r.status.is_none() {
-                        FAULTED_IN[r.thread].load(Ordering::Relaxed)
-                    } else {
-                        0
-                    },
+                resident: r
+                    .resident
+                    .as_ref()
+                    .map_or(0, |pages| pages.load(Ordering::Relaxed)),
             })
             .collect()
     })
@@ -904,13 +892,13 @@ fn rename(pid: Pid, name: &str) {
     });
 }
 
-/// Records `task`'s resident pages in the table (after `brk`/`mmap`/`munmap`).
-fn update_resident(task: &mut Task) {
-    count_faulted_in(task);
-    let (pid, pages) = (task.pid, task.space.resident_pages());
+/// Makes `memory`'s counter the one the table reads for `pid`'s resident pages (after
+/// `execve` replaced its memory).
+fn count_resident(pid: Pid, memory: &Memory) {
+    let counter = memory.resident_counter();
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
-            record.resident = pages;
+            record.resident = Some(counter);
         }
     });
 }

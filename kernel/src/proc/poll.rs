@@ -11,8 +11,9 @@
 //!
 //! An interrupted wait answers `EINTR` after a handler, whatever `SA_RESTART` says, as on Linux.
 
+use super::shared::Files;
 use super::{signal, Task};
-use crate::fs::file::{FdTable, MAX_FDS};
+use crate::fs::file::MAX_FDS;
 use crate::mm::uaccess;
 use abi::poll::{
     PollFd, FD_SET_WORDS, POLLERR, POLLEX_SET, POLLHUP, POLLIN_SET, POLLNVAL, POLLOUT_SET,
@@ -28,7 +29,7 @@ const NS_PER_US: u64 = 1_000;
 const NS_PER_S: u64 = 1_000_000_000;
 
 /// The events `file` has of those `wanted`, plus the ones always reported.
-fn revents(files: &FdTable, fd: i32, wanted: i16) -> i16 {
+fn revents(files: &Files, fd: i32, wanted: i16) -> i16 {
     match files.get(fd) {
         Ok(file) => file.poll() & (wanted | POLLERR | POLLHUP),
         Err(_) => POLLNVAL,

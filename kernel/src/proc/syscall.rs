@@ -390,27 +390,26 @@ const MAX_HEAP: u64 = 256 * 1024 * 1024;
 /// (Linux's convention: the unchanged break means failure).
 #[inline(never)]
 fn brk(task: &mut Task, addr: u64) -> u64 {
-    if addr < task.brk_start || addr > task.brk_start + MAX_HEAP {
-        return task.brk;
+    let mut map = task.memory.lock();
+    if addr < map.brk_start || addr > map.brk_start + MAX_HEAP {
+        return map.brk;
     }
-    let old_end = task.brk.next_multiple_of(PAGE_SIZE);
+    let old_end = map.brk.next_multiple_of(PAGE_SIZE);
     let new_end = addr.next_multiple_of(PAGE_SIZE);
     match new_end.cmp(&old_end) {
         core::cmp::Ordering::Greater => {
             let pages = (new_end - old_end) / PAGE_SIZE;
             let flags = Flags::WRITABLE | Flags::NO_EXECUTE;
-            if task.space.map_zeroed(old_end, pages, flags).is_err() {
-                return task.brk;
+            if map.space.map_zeroed(old_end, pages, flags).is_err() {
+                return map.brk;
             }
         }
         core::cmp::Ordering::Less => {
-            super::count_faulted_in(task);
-            task.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE);
+            map.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE);
         }
         core::cmp::Ordering::Equal => {}
     }
-    task.brk = addr;
-    super::update_resident(task);
+    map.brk = addr;
     addr
 }
 
@@ -437,7 +436,8 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         return Err(Errno::EACCES);
     }
     let length = length.next_multiple_of(PAGE_SIZE);
-    let start = task.mmap_low.checked_sub(length).ok_or(Errno::ENOMEM)?;
+    let mut map = task.memory.lock();
+    let start = map.mmap_low.checked_sub(length).ok_or(Errno::ENOMEM)?;
     if start < super::exec::PROGRAM_END {
         return Err(Errno::ENOMEM);
     }
@@ -450,11 +450,10 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     }
     // PROT_NONE pages are mapped too (x86 cannot map a page unreadable); good enough for the
     // guard pages programs make that way, which they never touch.
-    task.space
+    map.space
         .map_zeroed(start, length / PAGE_SIZE, page_flags)
         .map_err(|_| Errno::ENOMEM)?;
-    task.mmap_low = start;
-    super::update_resident(task);
+    map.mmap_low = start;
     Ok(start as usize)
 }
 
@@ -468,9 +467,10 @@ fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
         .checked_add(length.next_multiple_of(PAGE_SIZE))
         .filter(|&end| end <= USER_END)
         .ok_or(Errno::EINVAL)?;
-    super::count_faulted_in(task);
-    task.space.unmap(addr, (end - addr) / PAGE_SIZE);
-    super::update_resident(task);
+    task.memory
+        .lock()
+        .space
+        .unmap(addr, (end - addr) / PAGE_SIZE);
     Ok(0)
 }
 
@@ -487,7 +487,9 @@ fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize,
         return Err(Errno::EACCES);
     }
     let pages = length.next_multiple_of(PAGE_SIZE) / PAGE_SIZE;
-    task.space
+    task.memory
+        .lock()
+        .space
         .protect(addr, pages, prot & PROT_WRITE != 0, prot & PROT_EXEC != 0)
         .map_err(|_| Errno::ENOMEM)?;
     Ok(0)
@@ -565,19 +567,15 @@ fn execve(
         })?;
     // Past the point of no return: switch to the new image, then free the old.
     sched::set_address_space(space.root());
-    drop(core::mem::replace(&mut task.space, space));
-    // Pages the old image had filled on demand went with it.
-    super::discard_faulted_in();
-    task.brk_start = image.brk;
-    task.brk = image.brk;
-    task.mmap_low = super::exec::MMAP_TOP;
+    let memory = super::Memory::new(space, image.brk, super::exec::MMAP_TOP);
+    super::count_resident(task.pid, &memory);
+    super::set_memory(core::mem::replace(&mut task.memory, memory.clone()), memory);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     task.name = alloc::string::String::from_utf8_lossy(name).into_owned();
     task.reported_missing = None;
     task.files.exec();
     signal::exec(task);
     super::rename(task.pid, &task.name);
-    super::update_resident(task);
     sched::set_fs_base(0);
     crate::arch::x86_64::fpu::FpuState::initial().restore();
     *frame = crate::arch::x86_64::user::initial_frame(image.entry, image.stack_pointer);

@@ -1,0 +1,192 @@
+//! What the threads of a process share: its memory and its open files.
+//!
+//! A process starts with one thread; `clone` with `CLONE_VM` and `CLONE_FILES` (what
+//! `pthread_create` asks for) starts another that runs in the *same* address space with the
+//! *same* descriptors, while `fork` gives the child copies. Linux lets a program choose each
+//! sharing separately, and so does Ferrite: a thread's [`Task`](super::Task) holds a reference
+//! to a [`Memory`] and to a [`Files`], and `clone` either takes another reference (shared) or
+//! makes a copy (`fork`). What was once owned by one thread, and so needed no lock, now has one:
+//!
+//! * [`Memory`]'s lock is held while the page tables or the heap's bounds change: `brk`,
+//!   `mmap`, `munmap`, `mprotect`, and the page-fault handler that fills a page on first touch.
+//!   Without it, one thread preempted half-way through adding a page table, and another
+//!   faulting in a page under the same entry, could each put a table there, and one of them,
+//!   with the pages under it, would be lost.
+//! * [`Files`]' lock is held only while a descriptor is looked up, added or removed, never while
+//!   a file is read or written (a read of a pipe may block for ever; its siblings must still be
+//!   able to write to it). A description that closes is dropped after the lock is released.
+//!
+//! Both are the scheduler's blocking mutex (`sched::sync::Mutex`): a thread preempted while it
+//! holds one makes its siblings wait off the run queue, not spin through their time slices.
+
+use crate::fs::file::{FdTable, OpenFile};
+use crate::mm::space::AddressSpace;
+use crate::sched::sync::{Mutex, MutexGuard};
+use abi::Errno;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// A process's address space and the bounds of its heap and mappings, shared by its threads.
+pub struct Memory {
+    /// The address space and its bounds.
+    map: Mutex<Map>,
+    /// Pages of user memory mapped, for `ps`: the process table keeps a reference to this
+    /// counter, so it can read it without the lock (or the memory) of a running process.
+    resident: Arc<AtomicUsize>,
+}
+
+/// The address space of a process and where its heap and mappings are, behind [`Memory`]'s lock.
+pub struct Map {
+    /// The page tables and the frames they map.
+    pub space: AddressSpace,
+    /// Where the heap began (the page after the program's segments).
+    pub brk_start: u64,
+    /// The program break: the end of the heap.
+    pub brk: u64,
+    /// The lowest address `mmap` has handed out; the next mapping goes below it.
+    pub mmap_low: u64,
+}
+
+impl Memory {
+    /// Memory holding `space`, with the heap starting (empty) at `brk` and mappings below
+    /// `mmap_top`.
+    pub fn new(space: AddressSpace, brk: u64, mmap_top: u64) -> Arc<Memory> {
+        let resident = Arc::new(AtomicUsize::new(space.resident_pages()));
+        Arc::new(Memory {
+            map: Mutex::new(Map {
+                space,
+                brk_start: brk,
+                brk,
+                mmap_low: mmap_top,
+            }),
+            resident,
+        })
+    }
+
+    /// Takes the lock. Never hold it across a copy to or from user memory: the copy may fault,
+    /// and the fault handler takes it too.
+    pub fn lock(&self) -> MapGuard<'_> {
+        MapGuard {
+            guard: self.map.lock(),
+            resident: &self.resident,
+        }
+    }
+
+    /// The counter of resident pages, for the process table.
+    pub fn resident_counter(&self) -> Arc<AtomicUsize> {
+        self.resident.clone()
+    }
+
+    /// `fork`'s copy: a copy-on-write copy of the address space, with the same bounds.
+    pub fn fork(&self) -> Result<Arc<Memory>, Errno> {
+        let mut map = self.lock();
+        let space = map.space.fork().map_err(|_| Errno::ENOMEM)?;
+        let copy = Memory::new(space, map.brk_start, map.mmap_low);
+        copy.lock().brk = map.brk;
+        Ok(copy)
+    }
+}
+
+/// [`Memory`] locked; when it is released, the resident count is brought up to date.
+pub struct MapGuard<'a> {
+    /// The lock itself.
+    guard: MutexGuard<'a, Map>,
+    /// Where the count goes.
+    resident: &'a AtomicUsize,
+}
+
+impl core::ops::Deref for MapGuard<'_> {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        &self.guard
+    }
+}
+
+impl core::ops::DerefMut for MapGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Map {
+        &mut self.guard
+    }
+}
+
+impl Drop for MapGuard<'_> {
+    fn drop(&mut self) {
+        self.resident
+            .store(self.guard.space.resident_pages(), Ordering::Relaxed);
+    }
+}
+
+/// A process's descriptor table, shared by its threads (`CLONE_FILES`).
+pub struct Files(Arc<Mutex<FdTable>>);
+
+impl Files {
+    /// A table holding `table`.
+    pub fn new(table: FdTable) -> Files {
+        Files(Arc::new(Mutex::new(table)))
+    }
+
+    /// Another reference to the same table (a thread's).
+    pub fn share(&self) -> Files {
+        Files(self.0.clone())
+    }
+
+    /// A copy of the table (`fork`'s): the same descriptions, in a table of its own.
+    pub fn copy(&self) -> Files {
+        Files::new(self.0.lock().clone())
+    }
+
+    /// The description behind `fd`.
+    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        self.0.lock().get(fd)
+    }
+
+    /// Puts `file` in the lowest free slot at or above `lowest`; returns the descriptor.
+    pub fn add(
+        &self,
+        file: Arc<OpenFile>,
+        close_on_exec: bool,
+        lowest: usize,
+    ) -> Result<i32, Errno> {
+        self.0.lock().add(file, close_on_exec, lowest)
+    }
+
+    /// Makes `fd` refer to `file`, as `dup2` does; what it referred to closes after the lock
+    /// is released.
+    pub fn set(&self, fd: i32, file: Arc<OpenFile>, close_on_exec: bool) -> Result<(), Errno> {
+        let old = self.0.lock().replace(fd, file, close_on_exec)?;
+        drop(old);
+        Ok(())
+    }
+
+    /// Closes `fd` (the description, if this was its last descriptor, after the lock is released).
+    pub fn close(&self, fd: i32) -> Result<(), Errno> {
+        let old = self.0.lock().take(fd)?;
+        drop(old);
+        Ok(())
+    }
+
+    /// `fd`'s close-on-exec flag.
+    pub fn close_on_exec(&self, fd: i32) -> Result<bool, Errno> {
+        self.0.lock().close_on_exec(fd)
+    }
+
+    /// Sets `fd`'s close-on-exec flag.
+    pub fn set_close_on_exec(&self, fd: i32, on: bool) -> Result<(), Errno> {
+        self.0.lock().set_close_on_exec(fd, on)
+    }
+
+    /// Closes every descriptor marked close-on-exec.
+    pub fn exec(&self) {
+        let closed = self.0.lock().take_close_on_exec();
+        drop(closed);
+    }
+
+    /// How many descriptors are open.
+    pub fn count(&self) -> usize {
+        self.0.lock().count()
+    }
+
+    /// Whether this is the last reference to the table (its files close when it drops).
+    pub fn is_last(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
+}
