@@ -34,6 +34,7 @@ pub mod auxv;
 pub mod dirent;
 pub mod errno;
 pub mod fcntl;
+pub mod futex;
 pub mod mman;
 pub mod nr;
 pub mod poll;

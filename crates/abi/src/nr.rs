@@ -222,6 +222,8 @@ numbers! {
     GETTID = 186,
     /// Send a signal to one thread.
     TKILL = 200,
+    /// Wait on or wake a user-space lock word (`FUTEX_WAIT`, `FUTEX_WAKE`, ...).
+    FUTEX = 202,
     /// Seconds since 1970 (`CLOCK_REALTIME` to the second).
     TIME = 201,
     /// The set of CPUs a thread may run on, as a bit mask.
@@ -260,8 +262,10 @@ numbers! {
     PSELECT6 = 270,
     /// `poll` with a timespec and a signal mask for the wait.
     PPOLL = 271,
-    /// Register the thread's robust-futex list; may fail with `ENOSYS`.
+    /// Register the thread's robust-futex list (mutexes to mark if it dies holding them).
     SET_ROBUST_LIST = 273,
+    /// Read a thread's robust-futex list head.
+    GET_ROBUST_LIST = 274,
     /// Set a file's access and modification times (`touch`).
     UTIMENSAT = 280,
     /// Duplicate a descriptor onto another, with flags.

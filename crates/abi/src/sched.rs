@@ -30,5 +30,7 @@ pub const CLONE_SETTLS: u64 = 0x80000;
 pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 /// When the child exits, clear the word at `child_tid` and wake a futex waiter on it (`pthread_join`).
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+/// Ignored since Linux 2.6 (old thread libraries passed it).
+pub const CLONE_DETACHED: u64 = 0x400000;
 /// Store the child's thread id at `child_tid` in the child's memory.
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;

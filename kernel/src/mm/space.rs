@@ -194,6 +194,17 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The physical address user address `addr` is mapped to, if it is (what names a futex
+    /// that several address spaces may map).
+    pub fn physical(&self, addr: u64) -> Option<u64> {
+        if addr >= USER_END {
+            return None;
+        }
+        let offset = addr % PAGE_SIZE;
+        let found = self.tables.translate(VirtAddr::new(addr - offset))?;
+        Some(found.phys.as_u64() + offset)
+    }
+
     /// Whether the page at `page` is mapped.
     pub fn is_mapped(&self, page: u64) -> bool {
         page < USER_END && self.tables.translate(VirtAddr::new(page)).is_some()

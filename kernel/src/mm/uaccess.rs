@@ -56,6 +56,10 @@ unsafe impl Plain for u64 {}
 unsafe impl Plain for abi::Rusage {}
 // SAFETY: an integer.
 unsafe impl Plain for i32 {}
+// SAFETY: an integer (a futex word).
+unsafe impl Plain for u32 {}
+// SAFETY: a u64, an i64 and a u64: 24 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::futex::RobustListHead {}
 // SAFETY: two i64s, no padding.
 unsafe impl Plain for abi::Timeval {}
 // SAFETY: two i32s, no padding.

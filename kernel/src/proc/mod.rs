@@ -24,12 +24,14 @@
 
 pub mod exec;
 pub mod files;
+pub mod futex;
 pub mod info;
 pub mod poll;
 pub mod procfs;
 pub mod shared;
 pub mod signal;
 pub mod syscall;
+pub mod thread;
 
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
@@ -56,8 +58,15 @@ struct Record {
     parent: Pid,
     /// Its program's name.
     name: String,
-    /// The thread running it.
-    thread: ThreadId,
+    /// Its threads, the one that started it first (its thread id is the pid) while it runs;
+    /// none once it has ended.
+    threads: Vec<Member>,
+    /// Set when the whole process is to end (`exit_group`, a fatal signal): the wait status.
+    /// Each of its threads sees it on its way back to ring 3 and leaves.
+    exiting: Option<i32>,
+    /// The status its first thread left with, if it called `exit` while others went on: the
+    /// process's status if they all end so (Linux reports the leader's).
+    leader_status: Option<i32>,
     /// `Some(wait status)` once it has ended: a zombie until waited for.
     status: Option<i32>,
     /// Threads blocked in [`wait`] for it.
@@ -81,6 +90,18 @@ struct Record {
     unreported: Option<JobChange>,
 }
 
+/// One thread of a process, as the table knows it.
+struct Member {
+    /// Its thread id (Linux's numbering, shared with pids).
+    tid: Pid,
+    /// The scheduler's thread that runs it (0 until that thread has started).
+    thread: ThreadId,
+    /// Its signal mask and the signals sent to it alone.
+    signals: signal::ThreadState,
+    /// Set when it must end though its process goes on (another thread called `execve`).
+    must_leave: bool,
+}
+
 /// A job-control change of a process, for its parent's `wait4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobChange {
@@ -91,15 +112,24 @@ enum JobChange {
 }
 
 impl Record {
-    /// A new, running process's record, in process group `group` and session `session`.
+    /// A new, running process's record, in process group `group` and session `session`, with
+    /// one thread (whose id is the pid) blocking the signals of `blocked`.
     fn new(
-        parent: Pid,
+        (pid, parent): (Pid, Pid),
         name: String,
         resident: Arc<AtomicUsize>,
         (group, session): (Pid, Pid),
-        signals: signal::State,
+        (signals, blocked): (signal::State, u64),
     ) -> Record {
         Record {
+            threads: alloc::vec![Member {
+                tid: pid,
+                thread: 0,
+                signals: signal::ThreadState::new(blocked),
+                must_leave: false,
+            }],
+            exiting: None,
+            leader_status: None,
             group,
             session,
             signals,
@@ -107,13 +137,76 @@ impl Record {
             unreported: None,
             parent,
             name,
-            thread: 0,
             status: None,
             waiters: Vec::new(),
             resident: Some(resident),
             child_waiter: None,
             reap_on_exit: false,
         }
+    }
+}
+
+impl Record {
+    /// The entry of the thread the scheduler knows as `thread`.
+    fn member(&self, thread: ThreadId) -> Option<&Member> {
+        self.threads.iter().find(|m| m.thread == thread)
+    }
+
+    /// The entry of the thread the scheduler knows as `thread`, to change.
+    fn member_mut(&mut self, thread: ThreadId) -> Option<&mut Member> {
+        self.threads.iter_mut().find(|m| m.thread == thread)
+    }
+}
+
+/// The process that thread `tid` belongs to, if it runs.
+fn process_of_tid(table: &Table, tid: Pid) -> Option<Pid> {
+    if table
+        .processes
+        .get(&tid)
+        .is_some_and(|r| r.status.is_none())
+    {
+        return Some(tid);
+    }
+    table
+        .processes
+        .iter()
+        .find(|(_, r)| r.threads.iter().any(|m| m.tid == tid))
+        .map(|(&pid, _)| pid)
+}
+
+/// The scheduler's threads that run process `pid`.
+fn threads_of(pid: Pid) -> Vec<ThreadId> {
+    with_table(|table| {
+        table.processes.get(&pid).map_or_else(Vec::new, |r| {
+            r.threads
+                .iter()
+                .map(|m| m.thread)
+                .filter(|&t| t != 0)
+                .collect()
+        })
+    })
+}
+
+/// Ends the whole of process `pid` with wait status `status` (`exit_group`, a fatal signal):
+/// every other thread is asked to stop, and leaves on its way back to ring 3. The first
+/// status set stands.
+fn end_group(pid: Pid, status: i32) {
+    let me = sched::current();
+    // The status first, so that a thread the request reaches finds it.
+    let others = with_table(|table| {
+        let Some(record) = table.processes.get_mut(&pid) else {
+            return Vec::new();
+        };
+        record.exiting.get_or_insert(status);
+        record
+            .threads
+            .iter()
+            .map(|m| m.thread)
+            .filter(|&t| t != 0 && t != me)
+            .collect()
+    });
+    for thread in others {
+        sched::request_stop(thread);
     }
 }
 
@@ -145,8 +238,16 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 
 /// What only the running program's thread uses.
 pub struct Task {
-    /// Its pid.
+    /// Its process's pid.
     pub pid: Pid,
+    /// Its thread id (the pid, for a process's first thread).
+    pub tid: Pid,
+    /// Where its thread id is cleared, and a futex waiter woken, when it ends
+    /// (`set_tid_address`, `CLONE_CHILD_CLEARTID`: how `pthread_join` learns it ended); 0: none.
+    pub clear_child_tid: u64,
+    /// Its robust futex list (`set_robust_list`): mutexes it holds that others must learn of
+    /// if it dies holding them; 0: none.
+    pub robust_list: u64,
     /// Its program's name.
     pub name: String,
     /// Its address space and heap (shared with the other threads of its process).
@@ -347,6 +448,9 @@ pub fn spawn(
     let resident = memory.resident_counter();
     let task = Task {
         pid,
+        tid: pid,
+        clear_child_tid: 0,
+        robust_list: 0,
         name: name.clone(),
         memory,
         account: None,
@@ -365,7 +469,13 @@ pub fn spawn(
         child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
-    let record = Record::new(parent, name, resident, (pid, pid), signal::State::new());
+    let record = Record::new(
+        (pid, parent),
+        name,
+        resident,
+        (pid, pid),
+        (signal::State::new(), 0),
+    );
     start_thread(task, start, record)
 }
 
@@ -393,32 +503,24 @@ struct Start {
 /// Enters `record` in the table and starts a thread that runs `task` from `start`.
 fn start_thread(task: Task, start: Start, record: Record) -> Result<Pid, SpawnError> {
     let pid = task.pid;
+    // The record first, so the table knows the process before it runs; its thread fills in
+    // its scheduler id when it starts (see `run`).
+    with_table(|table| table.processes.insert(pid, record));
+    start_member(task, start).inspect_err(|_| {
+        with_table(|table| table.processes.remove(&pid));
+    })
+}
+
+/// Starts a scheduler thread that runs `task` from `start`; its entry is in its process's record
+/// already. Returns its thread id.
+fn start_member(task: Task, start: Start) -> Result<Pid, SpawnError> {
+    let tid = task.tid;
     // The threads of processes that have ended are joined now, so their slots and stacks can
     // serve this one.
     sched::reap_finished();
-    // The record first, so the table knows the process before it runs; the thread id is filled
-    // in just below.
-    with_table(|table| table.processes.insert(pid, record));
-    match sched::spawn("process", move || run(task, start)) {
-        Ok(handle) => {
-            let tid = handle.id();
-            let signalled = with_table(|table| {
-                let record = table.processes.get_mut(&pid)?;
-                record.thread = tid;
-                Some(record.signals.deliverable())
-            });
-            if signalled == Some(true) {
-                // Signalled before its thread existed (between `fork` and now).
-                sched::request_stop(tid);
-            }
-            sched::detach(handle);
-            Ok(pid)
-        }
-        Err(e) => {
-            with_table(|table| table.processes.remove(&pid));
-            Err(SpawnError::Thread(e))
-        }
-    }
+    let handle = sched::spawn("process", move || run(task, start)).map_err(SpawnError::Thread)?;
+    sched::detach(handle);
+    Ok(tid)
 }
 
 /// `fork`: a child process with a copy-on-write copy of `task`'s address space and a copy of
@@ -439,6 +541,9 @@ pub fn fork_with(
     let resident = memory.resident_counter();
     let child = Task {
         pid,
+        tid: pid,
+        clear_child_tid: 0,
+        robust_list: 0,
         name: task.name.clone(),
         memory,
         account: task.account.clone(),
@@ -462,53 +567,69 @@ pub fn fork_with(
         child_tid,
     };
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
-    // has its parent's signal actions and mask.
+    // has its parent's signal actions and its calling thread's mask.
+    let me = sched::current();
     let (ids, signals) = with_table(|table| {
-        table
-            .processes
-            .get(&task.pid)
-            .map_or(((task.pid, task.pid), signal::State::new()), |r| {
-                ((r.group, r.session), r.signals.inherit())
-            })
+        table.processes.get(&task.pid).map_or(
+            ((task.pid, task.pid), (signal::State::new(), 0)),
+            |r| {
+                let blocked = r.member(me).map_or(0, |m| m.signals.blocked());
+                ((r.group, r.session), (r.signals.inherit(), blocked))
+            },
+        )
     });
-    let record = Record::new(task.pid, task.name.clone(), resident, ids, signals);
+    let record = Record::new((pid, task.pid), task.name.clone(), resident, ids, signals);
     start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
 }
 
-/// The body of a process's thread: run the program until it ends, then clean up.
+/// The body of a process's thread: run the program until it ends, then clean up. The last of
+/// a process's threads to end ends the process.
 fn run(task: Task, start: Start) {
-    let tid = sched::current();
-    PIDS[tid].store(task.pid, Ordering::Relaxed);
-    *MEMORY[tid].lock() = Some(task.memory.clone());
+    let thread = sched::current();
+    let (pid, tid) = (task.pid, task.tid);
+    PIDS[thread].store(pid, Ordering::Relaxed);
+    *MEMORY[thread].lock() = Some(task.memory.clone());
     sched::set_address_space(task.memory.lock().space.root());
     sched::set_fs_base(start.fs_base);
+    // The table learns which scheduler thread this is; signals sent before it existed (between
+    // `fork` and now) are looked at on the way out.
+    let signalled = with_table(|table| {
+        let record = table.processes.get_mut(&pid)?;
+        let member = record.threads.iter_mut().find(|m| m.tid == tid)?;
+        member.thread = thread;
+        let member = &record.threads.iter().find(|m| m.tid == tid)?.signals;
+        Some(record.exiting.is_some() || record.signals.deliverable(member))
+    });
+    if signalled == Some(true) {
+        sched::request_stop(thread);
+    }
     if let Some(at) = start.child_tid {
         // In its own address space now: a copy-on-write page is copied by the write. A bad
         // address is the program's problem, as on Linux.
-        let pid = task.pid as i32;
-        let _ = uaccess::write_value(at, &pid);
+        let _ = uaccess::write_value(at, &(tid as i32));
     }
     // From here until the program ends, only this thread's own switches touch these registers.
     start.fpu.restore();
     crate::time::reached(crate::time::Milestone::FirstUserInstruction);
     // The task goes into this thread's slot, where the system-call handler and the trap hooks
     // find it while the program runs.
-    *TASKS[tid].lock() = Some(task);
+    *TASKS[thread].lock() = Some(task);
     // SAFETY: the address space just installed maps the program at the frame's RIP and its
     // stack (`exec::load`, or the parent's, copied); the frame has user selectors.
     unsafe { user::enter(&start.frame, sched::set_kernel_entry) };
-    // The program is over: a handler returned `Next::Leave` (`exit`, a fault, a kill), possibly
+    // The thread is over: a handler returned `Next::Leave` (`exit`, a fault, a kill), possibly
     // from a trap with interrupts off. Everything it held was dropped when it returned; what
     // the program owned is in its task, taken back here and dropped below.
     interrupts::enable();
-    let task = TASKS[tid]
+    let task = TASKS[thread]
         .lock()
         .take()
         .expect("a program's task stays in its thread's slot while it runs");
-    PIDS[tid].store(0, Ordering::Relaxed);
+    // Still in the program's address space: tell whoever waits for this thread.
+    thread::on_exit(&task);
+    PIDS[thread].store(0, Ordering::Relaxed);
     sched::set_address_space(0);
     let Task {
-        pid,
         memory,
         status,
         fault,
@@ -516,15 +637,30 @@ fn run(task: Task, start: Start) {
         files,
         ..
     } = task;
-    *MEMORY[tid].lock() = None;
+    *MEMORY[thread].lock() = None;
     drop(memory);
     // Its files close before anyone learns it ended: a parent that waits and then looks finds
-    // the pipes closed and the counts back.
+    // the pipes closed and the counts back (the last thread drops the last reference).
     drop(files);
     if let Some(fault) = fault {
         report_fault(pid, &name, &fault);
     }
-    let (waiters, parent_signal) = with_table(|table| record_end(table, pid, status));
+    // Out of the process; if it was the last thread, the process has ended.
+    let ended = with_table(|table| {
+        let record = table.processes.get_mut(&pid)?;
+        record.threads.retain(|m| m.tid != tid);
+        if !record.threads.is_empty() {
+            if tid == pid && record.exiting.is_none() {
+                record.leader_status = Some(status);
+            }
+            return None;
+        }
+        let status = record.exiting.or(record.leader_status).unwrap_or(status);
+        Some(record_end(table, pid, status))
+    });
+    let Some((waiters, parent_signal)) = ended else {
+        return;
+    };
     for waiter in waiters {
         sched::wake_thread(waiter);
     }
@@ -853,8 +989,10 @@ pub struct ProcessInfo {
     pub parent: Pid,
     /// Its program.
     pub name: String,
-    /// The thread running it.
+    /// The scheduler thread running its first thread.
     pub thread: ThreadId,
+    /// How many threads it has (0 once it has ended).
+    pub threads: usize,
     /// Its wait status if it has ended.
     pub status: Option<i32>,
     /// Pages of user memory.
@@ -871,7 +1009,8 @@ pub fn list() -> Vec<ProcessInfo> {
                 pid,
                 parent: r.parent,
                 name: r.name.clone(),
-                thread: r.thread,
+                thread: r.threads.first().map_or(0, |m| m.thread),
+                threads: r.threads.len(),
                 status: r.status,
                 // Pages filled on demand since the record was last brought up to date.
                 resident: r

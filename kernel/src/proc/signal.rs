@@ -53,14 +53,14 @@ use signals::{AltStack, DefaultAction, Pending, RtSigframe};
 const NSIG: usize = sig::SIGRTMAX as usize;
 
 /// A process's signal state that others read or change: what each signal does, which are
-/// blocked, which are pending. Kept in its table record, under the table's lock.
+/// pending for the process as a whole. Kept in its table record, under the table's lock; each
+/// thread's own mask and pending signals are beside it, in the thread's entry ([`ThreadState`]).
 pub(super) struct State {
     /// The action for each signal, by number minus one; `None` while every one is the default,
     /// as in most programs, so that `fork` copies nothing.
     actions: Option<Box<[SigAction; NSIG]>>,
-    /// The blocked signals (never SIGKILL or SIGSTOP).
-    blocked: u64,
-    /// Signals sent and not yet taken.
+    /// Signals sent to the process (any thread that does not block one may take it) and not
+    /// yet taken.
     pending: Pending,
     /// The real-time interval timer (`alarm`, `setitimer(ITIMER_REAL)`), if armed.
     alarm: Option<Alarm>,
@@ -80,17 +80,15 @@ impl State {
     pub(super) fn new() -> State {
         State {
             actions: None,
-            blocked: 0,
             pending: Pending::new(),
             alarm: None,
         }
     }
 
-    /// A `fork` child's: the parent's actions and mask; nothing pending, no timer.
+    /// A `fork` child's: the parent's actions; nothing pending, no timer.
     pub(super) fn inherit(&self) -> State {
         State {
             actions: self.actions.clone(),
-            blocked: self.blocked,
             pending: Pending::new(),
             alarm: None,
         }
@@ -114,9 +112,35 @@ impl State {
         actions[index(signal)] = action;
     }
 
-    /// Whether a signal is pending that the process does not block.
-    pub(super) fn deliverable(&self) -> bool {
-        self.pending.set() & !self.blocked != 0
+    /// Whether a signal is pending for the process that `thread` does not block, or for
+    /// `thread` itself.
+    pub(super) fn deliverable(&self, thread: &ThreadState) -> bool {
+        (self.pending.set() | thread.pending.set()) & !thread.blocked != 0
+    }
+}
+
+/// One thread's signal state that others read or change: its mask, and the signals sent to it
+/// alone (`tgkill`, its own faults). Kept in its entry in the process's record.
+#[derive(Clone)]
+pub(super) struct ThreadState {
+    /// The blocked signals (never SIGKILL or SIGSTOP).
+    blocked: u64,
+    /// Signals sent to this thread and not yet taken.
+    pending: Pending,
+}
+
+impl ThreadState {
+    /// A thread that blocks `blocked` (its creator's mask, as `fork` and `clone` pass it on).
+    pub(super) fn new(blocked: u64) -> ThreadState {
+        ThreadState {
+            blocked,
+            pending: Pending::new(),
+        }
+    }
+
+    /// The blocked set.
+    pub(super) fn blocked(&self) -> u64 {
+        self.blocked
     }
 }
 
@@ -145,13 +169,15 @@ impl Thread {
     }
 }
 
-/// Whom a queued signal must reach: threads to interrupt (the receiver; a stopped one that
-/// SIGCONT continues), and threads blocked in `wait4` whose wait it ends (the receiver's own, or
-/// a parent told of a child's stop). Collected under the table's lock, carried out after.
+/// Whom a queued signal must reach: threads to interrupt (the receiver; a parent told of a
+/// child's stop), threads blocked in `wait4` whose wait it ends (the receiver's own, or such a
+/// parent's), and a stopped process that SIGCONT continues, every thread of which must wake.
+/// Collected under the table's lock, carried out after, without allocating.
 #[derive(Default)]
 pub(super) struct Wake {
     interrupt: [Option<::sched::ThreadId>; 2],
     waiting: [Option<::sched::ThreadId>; 2],
+    continued: Option<Pid>,
 }
 
 impl Wake {
@@ -171,10 +197,12 @@ impl Wake {
 
     /// Whether there is nobody to reach.
     fn is_empty(&self) -> bool {
-        self.interrupt
-            .iter()
-            .chain(&self.waiting)
-            .all(Option::is_none)
+        self.continued.is_none()
+            && self
+                .interrupt
+                .iter()
+                .chain(&self.waiting)
+                .all(Option::is_none)
     }
 
     /// Carries it out (call after the table's lock is released).
@@ -186,6 +214,11 @@ impl Wake {
             // Blocked in `wait4`: woken, it sees the stop (or the change) and returns.
             sched::wake_thread(waiter);
         }
+        if let Some(pid) = self.continued {
+            for thread in super::threads_of(pid) {
+                sched::request_stop(thread);
+            }
+        }
     }
 }
 
@@ -196,13 +229,27 @@ const STOP_SIGNALS: u64 = (1 << (sig::SIGSTOP - 1))
     | (1 << (sig::SIGTTOU - 1));
 /// SIGCONT's bit.
 const CONT: u64 = 1 << (sig::SIGCONT - 1);
+/// SIGKILL's bit.
+const KILL: u64 = 1 << (sig::SIGKILL - 1);
 
-/// Queues `info` for process `pid` in `table`. `Ok(Some(wake))` if its thread must be
-/// interrupted, `Ok(None)` if the signal was thrown away or only waits (blocked, or the thread
-/// has not started: it looks when it does); `ESRCH` if there is no such process. A zombie takes
-/// no signal, without error. `init` takes only the signals it has handlers for (Linux's rule: the
-/// first process must not end by accident).
+/// Queues `info` for process `pid` in `table`. `Ok(Some(wake))` if one of its threads must be
+/// interrupted (the first that does not block the signal), `Ok(None)` if the signal was thrown
+/// away or only waits (every thread blocks it, or the thread has not started: it looks when it
+/// does); `ESRCH` if there is no such process. A zombie takes no signal, without error. `init`
+/// takes only the signals it has handlers for (Linux's rule: the first process must not end by
+/// accident).
 pub(super) fn queue(table: &mut Table, pid: Pid, info: SigInfo) -> Result<Option<Wake>, Errno> {
+    queue_for(table, pid, None, info)
+}
+
+/// [`queue`], or with `tid` the same for one thread of the process (`tgkill`): only that thread
+/// may take it. Stopping, continuing and killing act on the whole process either way.
+fn queue_for(
+    table: &mut Table,
+    pid: Pid,
+    tid: Option<Pid>,
+    info: SigInfo,
+) -> Result<Option<Wake>, Errno> {
     let Some(bit) = sig::bit(info.signo) else {
         return Err(Errno::EINVAL);
     };
@@ -228,27 +275,40 @@ pub(super) fn queue(table: &mut Table, pid: Pid, info: SigInfo) -> Result<Option
     }
     if bit == CONT {
         record.signals.pending.discard(STOP_SIGNALS);
-        if stopped && record.thread != 0 {
-            wake.interrupt(record.thread);
+        if stopped {
+            wake.continued = Some(pid);
         }
     } else if bit & STOP_SIGNALS != 0 {
         record.signals.pending.discard(CONT);
     }
     let done = |wake: Wake| Ok((!wake.is_empty()).then_some(wake));
-    let state = &mut record.signals;
-    let action = state.action(info.signo);
+    let action = record.signals.action(info.signo);
     if pid == INIT_PID && action.handler == sig::SIG_DFL {
         return done(wake);
     }
-    let blocked = state.blocked & bit != 0;
-    if !blocked && signals::ignores(&action, info.signo) {
+    // One thread's own signal, unless it acts on the whole process.
+    let whole_process = bit & (STOP_SIGNALS | CONT | KILL) != 0;
+    let only = tid.filter(|_| !whole_process);
+    let target = record
+        .threads
+        .iter()
+        .position(|m| only.is_none_or(|tid| m.tid == tid) && m.signals.blocked & bit == 0);
+    if only.is_some() && !record.threads.iter().any(|m| Some(m.tid) == only) {
+        return Err(Errno::ESRCH);
+    }
+    if target.is_some() && signals::ignores(&action, info.signo) {
         return done(wake);
     }
-    state.pending.add(info);
-    if blocked || record.thread == 0 {
+    match only.and_then(|tid| record.threads.iter_mut().find(|m| m.tid == tid)) {
+        Some(member) => member.signals.pending.add(info),
+        None => record.signals.pending.add(info),
+    };
+    let Some(thread) = target.map(|i| record.threads[i].thread) else {
         return done(wake);
+    };
+    if thread != 0 {
+        wake.interrupt(thread);
     }
-    wake.interrupt(record.thread);
     wake.end_wait(record.child_waiter.take());
     done(wake)
 }
@@ -274,23 +334,45 @@ pub(super) fn child_changed(
     wake.interrupt[0]
 }
 
-/// Stops the running process by `signal` until SIGCONT (or SIGKILL): its parent is told, and its
-/// thread sleeps here, on its way back to ring 3, where it holds nothing.
+/// Stops the running process by `signal` until SIGCONT (or SIGKILL): its parent is told, its
+/// other threads are asked to stop too, and this one sleeps here, on its way back to ring 3,
+/// where it holds nothing.
 fn stop(pid: Pid, signal: i32) {
-    let (waiter, parent) = with_table(|table| super::job_change(table, pid, Some(signal)));
+    let me = sched::current();
+    let (waiter, parent, others) = with_table(|table| {
+        let (waiter, parent) = super::job_change(table, pid, Some(signal));
+        let others: alloc::vec::Vec<_> =
+            table
+                .processes
+                .get(&pid)
+                .map_or_else(alloc::vec::Vec::new, |r| {
+                    r.threads
+                        .iter()
+                        .map(|m| m.thread)
+                        .filter(|&t| t != me && t != 0)
+                        .collect()
+                });
+        (waiter, parent, others)
+    });
     if let Some(waiter) = waiter {
         sched::wake_thread(waiter);
     }
     if let Some(parent) = parent {
         sched::request_stop(parent);
     }
-    let kill = 1 << (sig::SIGKILL - 1);
+    for thread in others {
+        sched::request_stop(thread);
+    }
+    wait_while_stopped(pid);
+}
+
+/// Sleeps while the running thread's process is stopped (until SIGCONT, or SIGKILL, or its end).
+fn wait_while_stopped(pid: Pid) {
     let stays_stopped = || {
         with_table(|table| {
-            table
-                .processes
-                .get(&pid)
-                .is_some_and(|r| r.stopped.is_some() && r.signals.pending.set() & kill == 0)
+            table.processes.get(&pid).is_some_and(|r| {
+                r.stopped.is_some() && r.exiting.is_none() && r.signals.pending.set() & KILL == 0
+            })
         })
     };
     while stays_stopped() {
@@ -325,10 +407,10 @@ pub fn terminal_access(foreground: u32, signal: i32) -> Result<(), Errno> {
             return None;
         }
         let action = record.signals.action(signal);
-        Some((
-            record.group,
-            record.signals.blocked & bit != 0 || action.handler == sig::SIG_IGN,
-        ))
+        let blocked = record
+            .member(sched::current())
+            .is_some_and(|m| m.signals.blocked & bit != 0);
+        Some((record.group, blocked || action.handler == sig::SIG_IGN))
     });
     match verdict {
         None => Ok(()),
@@ -349,7 +431,7 @@ pub fn send(pid: Pid, info: SigInfo) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Raises `info` in the running process as the kernel's answer to what it just did (a fault, a
+/// Raises `info` in the running thread as the kernel's answer to what it just did (a fault, a
 /// bad signal frame): the signal cannot be blocked or ignored away, so if it is either, its
 /// action becomes the default and it is unblocked (Linux's `force_sig_info`). Taken at the next
 /// [`deliver`].
@@ -357,31 +439,70 @@ pub(super) fn force(pid: Pid, info: SigInfo) {
     let Some(bit) = sig::bit(info.signo) else {
         return;
     };
+    let me = sched::current();
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
-            let state = &mut record.signals;
-            let action = state.action(info.signo);
-            if state.blocked & bit != 0 || action.handler == sig::SIG_IGN {
-                state.set_action(info.signo, SigAction::default());
-                state.blocked &= !bit;
+            let action = record.signals.action(info.signo);
+            let Some(member) = record.threads.iter_mut().find(|m| m.thread == me) else {
+                return;
+            };
+            let blocked = member.signals.blocked & bit != 0;
+            member.signals.blocked &= !bit;
+            member.signals.pending.add(info);
+            if blocked || action.handler == sig::SIG_IGN {
+                record.signals.set_action(info.signo, SigAction::default());
             }
-            state.pending.add(info);
         }
     });
-    sched::request_stop(sched::current());
+    sched::request_stop(me);
 }
 
 /// Asks the running thread to look at its signals on its way out if one it does not block is
 /// pending (after its mask changed, or when it starts).
 pub(super) fn recheck(pid: Pid) {
+    let me = sched::current();
     if with_table(|table| {
-        table
-            .processes
-            .get(&pid)
-            .is_some_and(|r| r.signals.deliverable())
+        table.processes.get(&pid).is_some_and(|r| {
+            r.member(me)
+                .is_some_and(|m| r.signals.deliverable(&m.signals))
+        })
     }) {
-        sched::request_stop(sched::current());
+        sched::request_stop(me);
     }
+}
+
+/// What the running thread is to do next on its way out, as [`deliver`] finds it.
+enum Due {
+    /// Leave: its process is ending, with this wait status.
+    Leave(i32),
+    /// Wait: its process is stopped.
+    Stopped,
+    /// Take this signal, with this action.
+    Take(SigInfo, SigAction),
+}
+
+/// The running thread's next [`Due`], if any (taking the signal off its pending set).
+fn next_due(pid: Pid) -> Option<Due> {
+    let me = sched::current();
+    with_table(|table| {
+        let record = table.processes.get_mut(&pid)?;
+        if let Some(status) = record.exiting {
+            return Some(Due::Leave(status));
+        }
+        if record.stopped.is_some() && record.signals.pending.set() & KILL == 0 {
+            return Some(Due::Stopped);
+        }
+        let i = record.threads.iter().position(|m| m.thread == me)?;
+        if record.threads[i].must_leave {
+            return Some(Due::Leave(0));
+        }
+        let open = !record.threads[i].signals.blocked;
+        let info = match record.threads[i].signals.pending.take(open) {
+            Some(info) => info,
+            None => record.signals.pending.take(open)?,
+        };
+        Some(Due::Take(info, record.signals.action(info.signo)))
+    })
 }
 
 /// Takes the running program's pending signals on its way back to ring 3 (its stop flag was
@@ -397,13 +518,17 @@ pub(super) fn deliver(task: &mut Task, frame: &mut TrapFrame, mut syscall: Optio
     let pid = task.pid;
     let mut handled = false;
     loop {
-        let next = with_table(|table| {
-            let state = &mut table.processes.get_mut(&pid)?.signals;
-            let info = state.pending.take(!state.blocked)?;
-            Some((info, state.action(info.signo)))
-        });
-        let Some((info, action)) = next else {
-            break;
+        let (info, action) = match next_due(pid) {
+            None => break,
+            Some(Due::Leave(status)) => {
+                task.status = status;
+                return Next::Leave;
+            }
+            Some(Due::Stopped) => {
+                wait_while_stopped(pid);
+                continue;
+            }
+            Some(Due::Take(info, action)) => (info, action),
         };
         match action.handler {
             sig::SIG_IGN => continue,
@@ -411,7 +536,9 @@ pub(super) fn deliver(task: &mut Task, frame: &mut TrapFrame, mut syscall: Optio
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => stop(pid, info.signo),
                 DefaultAction::Terminate | DefaultAction::Core => {
+                    // The whole process ends, every thread of it.
                     task.status = abi::wait::wait_status_signaled(info.signo);
+                    super::end_group(pid, task.status);
                     return Next::Leave;
                 }
             },
@@ -472,20 +599,28 @@ fn restart(frame: &mut TrapFrame, number: usize) {
     frame.rip -= SYSCALL_INSTRUCTION_LEN;
 }
 
-/// Replaces the running process's blocked set with `mask` (less SIGKILL and SIGSTOP), and asks
+/// Replaces the running thread's blocked set with `mask` (less SIGKILL and SIGSTOP), and asks
 /// for delivery if that unblocked a pending signal.
 fn set_blocked(pid: Pid, mask: u64) {
+    let me = sched::current();
     with_table(|table| {
-        if let Some(record) = table.processes.get_mut(&pid) {
-            record.signals.blocked = mask & !sig::UNBLOCKABLE;
+        if let Some(member) = table.processes.get_mut(&pid).and_then(|r| r.member_mut(me)) {
+            member.signals.blocked = mask & !sig::UNBLOCKABLE;
         }
     });
     recheck(pid);
 }
 
-/// The running process's blocked set.
+/// The running thread's blocked set.
 fn blocked(pid: Pid) -> u64 {
-    with_table(|table| table.processes.get(&pid).map_or(0, |r| r.signals.blocked))
+    let me = sched::current();
+    with_table(|table| {
+        table
+            .processes
+            .get(&pid)
+            .and_then(|r| r.member(me))
+            .map_or(0, |m| m.signals.blocked)
+    })
 }
 
 /// Writes the frame for a handler of `info` and points `frame` at the handler.
@@ -573,12 +708,14 @@ fn push_frame(
     } else {
         bit
     };
+    let me = sched::current();
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
-            let state = &mut record.signals;
-            state.blocked = (now_blocked | action.mask | also) & !sig::UNBLOCKABLE;
+            if let Some(member) = record.member_mut(me) {
+                member.signals.blocked = (now_blocked | action.mask | also) & !sig::UNBLOCKABLE;
+            }
             if action.flags & sig::SA_RESETHAND != 0 {
-                state.set_action(info.signo, SigAction::default());
+                record.signals.set_action(info.signo, SigAction::default());
             }
         }
     });
@@ -674,13 +811,16 @@ pub fn sigaction(
         Some(action)
     };
     let previous = with_table(|table| {
-        let state = &mut table.processes.get_mut(&task.pid)?.signals;
-        let previous = state.action(signal);
+        let record = table.processes.get_mut(&task.pid)?;
+        let previous = record.signals.action(signal);
         if let Some(action) = new {
-            state.set_action(signal, action);
+            record.signals.set_action(signal, action);
             if signals::ignores(&action, signal) {
                 // Linux throws away what is pending of a signal that becomes ignored.
-                state.pending.discard(bit);
+                record.signals.pending.discard(bit);
+                for member in &mut record.threads {
+                    member.signals.pending.discard(bit);
+                }
             }
         }
         Some(previous)
@@ -718,12 +858,13 @@ pub fn sigpending(task: &Task, out: u64, setsize: usize) -> Result<usize, Errno>
     if setsize > sig::SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
+    let me = sched::current();
     let set = with_table(|table| {
-        table
-            .processes
-            .get(&task.pid)
-            .map_or(0, |r| r.signals.pending.set() & r.signals.blocked)
-    });
+        let record = table.processes.get(&task.pid)?;
+        let member = record.member(me)?;
+        Some((record.signals.pending.set() | member.signals.pending.set()) & member.signals.blocked)
+    })
+    .unwrap_or(0);
     uaccess::write(out, &set.to_le_bytes()[..setsize])?;
     Ok(0)
 }
@@ -790,18 +931,23 @@ pub fn sigtimedwait(
         Some(crate::time::uptime_ns().saturating_add(ns))
     };
     let pid = task.pid;
+    let me = sched::current();
     let take = || {
         with_table(|table| {
-            let state = &mut table.processes.get_mut(&pid)?.signals;
-            state.pending.take(wanted)
+            let record = table.processes.get_mut(&pid)?;
+            let member = record.member_mut(me)?;
+            match member.signals.pending.take(wanted) {
+                Some(info) => Some(info),
+                None => record.signals.pending.take(wanted),
+            }
         })
     };
     // While it waits, the wanted signals wake it even if blocked (Linux unblocks them for the
     // wait); the mask is the same again before it returns.
     let before = blocked(pid);
     with_table(|table| {
-        if let Some(record) = table.processes.get_mut(&pid) {
-            record.signals.blocked &= !wanted;
+        if let Some(member) = table.processes.get_mut(&pid).and_then(|r| r.member_mut(me)) {
+            member.signals.blocked &= !wanted;
         }
     });
     let taken = loop {
@@ -874,20 +1020,26 @@ pub fn kill(task: &Task, pid: i32, signal: i32) -> Result<usize, Errno> {
     Ok(0)
 }
 
-/// `tgkill(tgid, tid, signal)` and, with `tgid` `None`, `tkill(tid, signal)`: to one thread. A
-/// process has one thread here, whose id is its pid.
+/// `tgkill(tgid, tid, signal)` and, with `tgid` `None`, `tkill(tid, signal)`: to one thread,
+/// found by its id (in process `tgid`, if given).
 pub fn tgkill(task: &Task, tgid: Option<i32>, tid: i32, signal: i32) -> Result<usize, Errno> {
     if tid <= 0 || tgid.is_some_and(|tgid| tgid <= 0) || !(0..=sig::SIGRTMAX).contains(&signal) {
         return Err(Errno::EINVAL);
     }
-    if tgid.is_some_and(|tgid| tgid != tid) || !super::exists(tid as Pid) {
-        return Err(Errno::ESRCH);
-    }
-    if signal != 0 {
-        send(
-            tid as Pid,
-            SigInfo::from_process(signal, siginfo::SI_TKILL, task.pid, 0),
-        )?;
+    let tid = tid as Pid;
+    let info = SigInfo::from_process(signal, siginfo::SI_TKILL, task.pid, 0);
+    let wake = with_table(|table| {
+        let pid = super::process_of_tid(table, tid).ok_or(Errno::ESRCH)?;
+        if tgid.is_some_and(|tgid| tgid as Pid != pid) {
+            return Err(Errno::ESRCH);
+        }
+        if signal == 0 {
+            return Ok(None);
+        }
+        queue_for(table, pid, Some(tid), info)
+    })?;
+    if let Some(wake) = wake {
+        wake.deliver();
     }
     Ok(0)
 }

@@ -14,7 +14,7 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, info, signal, with_current_task, Task};
+use super::{files, futex, info, signal, thread, with_current_task, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user::Next;
 use crate::mm::paging::PAGE_SIZE;
@@ -58,14 +58,17 @@ pub fn handle(frame: &mut TrapFrame) -> Next {
     })
 }
 
-/// `exit(status)` and `exit_group(status)`: the program ends (one thread per process, so the
-/// two are the same).
+/// `exit(status)` ends the calling thread (the process too, if it was the last);
+/// `exit_group(status)` ends every thread of the process.
 #[cold]
 fn exit(task: &mut Task, frame: &TrapFrame, number: usize) -> Next {
     if task.trace {
         trace(task, number, frame, None);
     }
     task.status = abi::wait::wait_status_exited(frame.rdi as u8);
+    if number == nr::EXIT_GROUP {
+        super::end_group(task.pid, task.status);
+    }
     Next::Leave
 }
 
@@ -193,7 +196,12 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         }
         nr::REBOOT => reboot(a),
         nr::UMASK => Ok(crate::fs::file::UMASK as usize),
-        nr::GETPID | nr::GETTID | nr::SET_TID_ADDRESS => Ok(task.pid as usize),
+        nr::GETPID => Ok(task.pid as usize),
+        nr::GETTID => Ok(task.tid as usize),
+        nr::SET_TID_ADDRESS => thread::set_tid_address(task, a[0]),
+        nr::SET_ROBUST_LIST => thread::set_robust_list(task, a[0], a[1] as usize),
+        nr::GET_ROBUST_LIST => thread::get_robust_list(task, a[0] as i32, a[1], a[2]),
+        nr::FUTEX => futex::futex(task, a[0], a[1] as u32, a[2] as u32, [a[3], a[4], a[5]]),
         nr::GETPPID => Ok(super::parent_of(task.pid) as usize),
         nr::SCHED_YIELD => {
             sched::yield_now();
@@ -516,13 +524,16 @@ fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
     }
 }
 
-/// `clone(flags, stack, parent_tid, child_tid, tls)`: only the fork-like form (no sharing,
-/// `SIGCHLD` on exit, and the tid bookkeeping flags), which is how C libraries implement
-/// `fork`; threads (`CLONE_VM` and friends) are not supported.
+/// `clone(flags, stack, parent_tid, child_tid, tls)`: a thread (see `thread`), or the fork-like
+/// form (no sharing, `SIGCHLD` on exit, and the tid bookkeeping flags), which is how C
+/// libraries implement `fork`.
 #[inline(never)]
 fn clone(task: &mut Task, frame: &TrapFrame, a: [u64; 6]) -> Result<usize, Errno> {
     use abi::sched::{CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID};
     let (flags, parent_tid, child_tid) = (a[0], a[2], a[3]);
+    if thread::wants_thread(flags) {
+        return thread::clone(task, frame, a);
+    }
     // glibc's `fork` asks for the tid bookkeeping flags too; they are honoured (the clear at
     // exit is moot without threads: nobody waits on that futex).
     let bookkeeping = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
@@ -565,7 +576,8 @@ fn execve(
             super::exec::ExecError::OutOfMemory => Errno::ENOMEM,
             super::exec::ExecError::ArgumentsTooLong => Errno::E2BIG,
         })?;
-    // Past the point of no return: switch to the new image, then free the old.
+    // Past the point of no return: the other threads end, then the new image replaces the old.
+    thread::become_only_thread(task);
     sched::set_address_space(space.root());
     let memory = super::Memory::new(space, image.brk, super::exec::MMAP_TOP);
     super::count_resident(task.pid, &memory);

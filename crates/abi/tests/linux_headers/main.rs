@@ -371,7 +371,18 @@ fn clone_flags_match_linux_sched() {
     defines.check(&crate_values!(sched::{
         CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_VFORK, CLONE_PARENT,
         CLONE_THREAD, CLONE_SYSVSEM, CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID,
-        CLONE_CHILD_SETTID,
+        CLONE_DETACHED, CLONE_CHILD_SETTID,
+    }));
+}
+
+#[test]
+fn futex_operations_match_linux_futex() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/futex.h"]);
+    defines.check(&crate_values!(futex::{
+        FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP,
+        FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET, FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME,
+        FUTEX_BITSET_MATCH_ANY, FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK,
+        ROBUST_LIST_LIMIT,
     }));
 }
 
