@@ -64,9 +64,6 @@ struct Record {
     /// Set when the whole process is to end (`exit_group`, a fatal signal): the wait status.
     /// Each of its threads sees it on its way back to ring 3 and leaves.
     exiting: Option<i32>,
-    /// The status its first thread left with, if it called `exit` while others went on: the
-    /// process's status if they all end so (Linux reports the leader's).
-    leader_status: Option<i32>,
     /// `Some(wait status)` once it has ended: a zombie until waited for.
     status: Option<i32>,
     /// Threads blocked in [`wait`] for it.
@@ -129,7 +126,6 @@ impl Record {
                 must_leave: false,
             }],
             exiting: None,
-            leader_status: None,
             group,
             session,
             signals,
@@ -648,14 +644,14 @@ fn run(task: Task, start: Start) {
     // Out of the process; if it was the last thread, the process has ended.
     let ended = with_table(|table| {
         let record = table.processes.get_mut(&pid)?;
-        record.threads.retain(|m| m.tid != tid);
+        // By its scheduler id: its thread id may have changed (`execve` in a thread takes the pid).
+        record.threads.retain(|m| m.thread != thread);
         if !record.threads.is_empty() {
-            if tid == pid && record.exiting.is_none() {
-                record.leader_status = Some(status);
-            }
             return None;
         }
-        let status = record.exiting.or(record.leader_status).unwrap_or(status);
+        // Ended by `exit_group` or a signal, or else with the status of its last thread's `exit`
+        // (as Linux reports it).
+        let status = record.exiting.unwrap_or(status);
         Some(record_end(table, pid, status))
     });
     let Some((waiters, parent_signal)) = ended else {

@@ -256,7 +256,6 @@ pub(super) fn become_only_thread(task: &mut Task) {
     signal::recheck(pid);
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
-            record.leader_status = None;
             if let Some(member) = record.member_mut(me) {
                 member.tid = pid;
             }

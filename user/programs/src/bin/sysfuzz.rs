@@ -24,6 +24,7 @@
 
 extern crate alloc;
 
+use runtime::abi::futex::{FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAIT_BITSET};
 use runtime::abi::{nr, wait, Timespec};
 use runtime::cell::Exclusive;
 use runtime::{println, sys};
@@ -198,6 +199,21 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
                 _ => 2,
             };
             args[at] = buffer.as_ptr() as u64;
+        }
+        // A futex wait whose word holds the value would wait for ever: it gets the microsecond
+        // as its timeout (a span for `FUTEX_WAIT`, a time long past for `FUTEX_WAIT_BITSET`).
+        nr::FUTEX
+            if matches!(
+                args[1] as u32 & FUTEX_CMD_MASK,
+                FUTEX_WAIT | FUTEX_WAIT_BITSET
+            ) =>
+        {
+            let nap = Timespec {
+                tv_sec: 0,
+                tv_nsec: 1000,
+            };
+            buffer[..16].copy_from_slice(&timespec_bytes(&nap));
+            args[3] = buffer.as_ptr() as u64;
         }
         nr::TKILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
         nr::TGKILL if args[1] as u32 == parent || args[1] as i32 <= 0 => args[1] = NO_SUCH_PID,
