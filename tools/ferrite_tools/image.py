@@ -51,8 +51,8 @@ CORPUS_RAMDISK = paths.BUILD_DIR / "ramdisk-corpus.cpio"
 #: of their BIOS boots four seconds of emulated disk reads).
 TEST_RAMDISK = paths.BUILD_DIR / "ramdisk-test.cpio"
 #: The programs test kernels run (kernel/tests/user_bench.rs: the benchmark, which execs hello;
-#: kernel/tests/user_pipes.rs: filetests).
-TEST_KERNEL_PROGRAMS = ("bench", "filetests", "hello")
+#: kernel/tests/user_pipes.rs: filetests and threadtests).
+TEST_KERNEL_PROGRAMS = ("bench", "filetests", "hello", "threadtests")
 #: The ramdisk of the image that also carries Debian's BusyBox (two megabytes: a test's own).
 BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 #: The ramdisk of the disk tests' images: a shell, what the tests type, and the disk workloads
