@@ -89,6 +89,18 @@ PEER_ROWS = (
         "signal.kill_handler_return",
         Goal(linux_times=1.0),
     ),
+    PeerRow(
+        "thread create + join (clone, futex on the cleared id)",
+        "guest.clone.thread_create_join",
+        "clone.thread_create_join",
+        Goal(linux_times=1.0),
+    ),
+    PeerRow(
+        "futex wake/wait ping-pong between two threads, round trip",
+        "guest.futex.ping_pong_round_trip",
+        "futex.ping_pong_round_trip",
+        Goal(linux_times=1.0),
+    ),
     PeerRow("pipe ping-pong round trip", "guest.pipe.ping_pong_round_trip", "pipe.ping_pong_round_trip", Goal(at_most=3_000)),
     PeerRow("fork + exit + wait", "guest.process.fork_exit_wait", "process.fork_exit_wait", Goal(linux_times=0.5)),
     PeerRow(

@@ -16,12 +16,17 @@
 //!   a file is read or written (a read of a pipe may block for ever; its siblings must still be
 //!   able to write to it). A description that closes is dropped after the lock is released.
 //!
-//! Both are the scheduler's blocking mutex (`sched::sync::Mutex`): a thread preempted while it
-//! holds one makes its siblings wait off the run queue, not spin through their time slices.
+//! [`Memory`]'s is the scheduler's blocking mutex (`sched::sync::Mutex`): mapping a megabyte
+//! takes a while, and a thread preempted while it holds the lock makes its siblings wait off the
+//! run queue, not spin through their time slices. [`Files`]' is held for a few dozen
+//! instructions on every `read` and `write`, where the blocking mutex's bookkeeping cost more
+//! than the lookup itself: it is a spin lock taken with interrupts off (`IrqMutex`), which no
+//! holder can be preempted in the middle of, so no one ever spins on one CPU.
 
 use crate::fs::file::{FdTable, OpenFile};
 use crate::mm::space::AddressSpace;
 use crate::sched::sync::{Mutex, MutexGuard};
+use crate::sync::IrqMutex;
 use abi::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -116,12 +121,12 @@ impl Drop for MapGuard<'_> {
 }
 
 /// A process's descriptor table, shared by its threads (`CLONE_FILES`).
-pub struct Files(Arc<Mutex<FdTable>>);
+pub struct Files(Arc<IrqMutex<FdTable>>);
 
 impl Files {
     /// A table holding `table`.
     pub fn new(table: FdTable) -> Files {
-        Files(Arc::new(Mutex::new(table)))
+        Files(Arc::new(IrqMutex::new(table)))
     }
 
     /// Another reference to the same table (a thread's).

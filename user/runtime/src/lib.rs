@@ -31,6 +31,7 @@ pub mod print;
 pub mod signal;
 pub mod start;
 pub mod sys;
+pub mod thread;
 
 pub use abi;
 pub use abi::Errno;

@@ -8,6 +8,11 @@
 //!   with no switch);
 //! * `signal.kill_handler_return`: `kill` of itself with SIGUSR1, the handler's frame, the
 //!   handler (which only counts), and `rt_sigreturn` back;
+//! * `clone.thread_create_join`: `clone` of a thread that ends at once, and waiting for it on the
+//!   futex the kernel wakes as it ends (what `pthread_create` and `pthread_join` cost beneath
+//!   the C library);
+//! * `futex.ping_pong_round_trip`: two threads of one process handing a word back and
+//!   forth with `FUTEX_WAKE` and `FUTEX_WAIT` (two switches that keep the page tables);
 //! * `process.switch_round_trip`: two processes taking turns with `sched_yield` (each turn
 //!   switches threads and page tables);
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
@@ -42,9 +47,10 @@
 
 extern crate alloc;
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use runtime::abi::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
 use runtime::abi::reboot::LINUX_REBOOT_CMD_POWER_OFF;
-use runtime::{println, sys};
+use runtime::{println, sys, thread};
 
 runtime::entry!(main);
 
@@ -120,6 +126,14 @@ fn figures() -> i32 {
     }
     report("sched.yield_alone", (tsc() - start) / ROUNDS);
 
+    match thread_create_join() {
+        Some(cost) => report("clone.thread_create_join", cost),
+        None => println!("bench: thread create and join failed"),
+    }
+    match futex_ping_pong() {
+        Some(cost) => report("futex.ping_pong_round_trip", cost),
+        None => println!("bench: futex ping-pong failed"),
+    }
     match signal_round_trip() {
         Some(cost) => report("signal.kill_handler_return", cost),
         None => return 1,
@@ -206,6 +220,82 @@ fn signal_round_trip() -> Option<u64> {
         println!("bench: {seen} signals handled, want {}", ROUNDS + 1);
         return None;
     }
+    Some(elapsed / ROUNDS)
+}
+
+/// Threads started and joined one after another in `thread.create_join`.
+const THREAD_ROUNDS: u64 = 200;
+/// Bytes of stack a benchmark thread gets (they call nothing deep).
+const THREAD_STACK: usize = 16 * 1024;
+/// A benchmark thread's id word, cleared by the kernel when it ends.
+static THREAD_TID: AtomicU32 = AtomicU32::new(0);
+/// The futex ping-pong's ball: 1 while the second thread's turn, 0 while the first's.
+static BALL: AtomicU32 = AtomicU32::new(0);
+
+/// A thread that ends at once.
+extern "C" fn end_at_once(_: u64) -> ! {
+    thread::exit(0)
+}
+
+/// Starts a thread that ends at once and waits for it to end; the cost of one.
+fn thread_create_join() -> Option<u64> {
+    let mut stack = alloc::vec![0u8; THREAD_STACK];
+    let mut once = || {
+        // SAFETY: each thread is joined before the next starts, so one uses the stack at a time.
+        let thread =
+            unsafe { thread::spawn(stack.as_mut_ptr(), stack.len(), &THREAD_TID, end_at_once, 0) };
+        thread.ok().map(thread::Thread::join)
+    };
+    once()?;
+    let start = tsc();
+    for _ in 0..THREAD_ROUNDS {
+        once()?;
+    }
+    Some((tsc() - start) / THREAD_ROUNDS)
+}
+
+/// The second thread of the ping-pong: `rounds` times, waits for the ball and hands it back.
+extern "C" fn return_ball(rounds: u64) -> ! {
+    for _ in 0..rounds {
+        while BALL.load(Ordering::Acquire) != 1 {
+            let _ = thread::wait(&BALL, 0, true);
+        }
+        BALL.store(0, Ordering::Release);
+        let _ = thread::wake(&BALL, 1, true);
+    }
+    thread::exit(0)
+}
+
+/// Two threads of one process handing a word back and forth with `FUTEX_WAKE` and
+/// `FUTEX_WAIT`; the cost of a round trip (two wakes, two waits, two switches).
+fn futex_ping_pong() -> Option<u64> {
+    let mut stack = alloc::vec![0u8; THREAD_STACK];
+    BALL.store(0, Ordering::Release);
+    // SAFETY: the stack is this thread's alone, and it is joined below before the stack goes.
+    let partner = unsafe {
+        thread::spawn(
+            stack.as_mut_ptr(),
+            stack.len(),
+            &THREAD_TID,
+            return_ball,
+            ROUNDS + 1,
+        )
+    }
+    .ok()?;
+    let round = || {
+        BALL.store(1, Ordering::Release);
+        let _ = thread::wake(&BALL, 1, true);
+        while BALL.load(Ordering::Acquire) != 0 {
+            let _ = thread::wait(&BALL, 1, true);
+        }
+    };
+    round();
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        round();
+    }
+    let elapsed = tsc() - start;
+    partner.join();
     Some(elapsed / ROUNDS)
 }
 
