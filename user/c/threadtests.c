@@ -1,13 +1,15 @@
 /* Threads as a C program uses them, through musl's pthreads: creating and joining, memory and
  * thread-local storage, mutexes and condition variables across eight threads, the futex calls
  * underneath, signal masks that belong to one thread, and how a process ends when one of its
- * threads exits, faults, forks or calls execve.
+ * threads exits, faults, forks or calls execve. And clone's other sharing, posix_spawn's: a
+ * child that borrows its parent's memory until it calls execve.
  *
  * The same static binary runs on the host's Linux (tests/test_linux_differential.py) and on
  * Ferrite (tests/system/test_user.py); every case must pass on both. Output is KTAP. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -549,6 +551,35 @@ static const char *a_robust_mutex_reports_its_owner_died(void) {
     return NULL;
 }
 
+extern char **environ;
+
+static const char *posix_spawn_starts_a_program_and_reports_a_missing_one(void) {
+    pid_t child = 0;
+    char *argv[] = {"true", NULL};
+    int result = posix_spawn(&child, "/bin/true", NULL, NULL, argv, environ);
+    CHECK(result == 0 && child > 0, "posix_spawn of /bin/true gave %d", result);
+    int status = -1;
+    CHECK(waitpid(child, &status, 0) == child, "waitpid failed (errno %d)", errno);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "true ended with %#x", status);
+    /* The child's exec fails in the borrowed memory; musl hands the error back through a pipe. */
+    result = posix_spawn(&child, "/no/such/program", NULL, NULL, argv, environ);
+    CHECK(result == ENOENT, "posix_spawn of a missing program gave %d, not ENOENT", result);
+    return NULL;
+}
+
+static const char *system_and_popen_run_the_shell(void) {
+    int status = system("exit 3");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3, "system(\"exit 3\") gave %#x", status);
+    FILE *out = popen("echo from the shell", "r");
+    CHECK(out, "popen failed (errno %d)", errno);
+    char line[64] = {0};
+    char *got = fgets(line, sizeof line, out);
+    status = pclose(out);
+    CHECK(got && strcmp(line, "from the shell\n") == 0, "popen read '%s'", line);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "pclose gave %#x", status);
+    return NULL;
+}
+
 static void reset(void) {}
 
 int main(int argc, char **argv) {
@@ -572,6 +603,8 @@ int main(int argc, char **argv) {
         CASE(fork_in_a_thread_copies_only_that_thread),
         CASE(execve_in_a_thread_replaces_the_whole_process),
         CASE(a_robust_mutex_reports_its_owner_died),
+        CASE(posix_spawn_starts_a_program_and_reports_a_missing_one),
+        CASE(system_and_popen_run_the_shell),
     };
     return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

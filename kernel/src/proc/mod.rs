@@ -61,6 +61,9 @@ struct Record {
     /// Its threads, the one that started it first (its thread id is the pid) while it runs;
     /// none once it has ended.
     threads: Vec<Member>,
+    /// The parent's thread, waiting while this process runs in its memory (`CLONE_VFORK`)
+    /// until it calls `execve` or ends.
+    vfork_parent: Option<ThreadId>,
     /// Set when the whole process is to end (`exit_group`, a fatal signal): the wait status.
     /// Each of its threads sees it on its way back to ring 3 and leaves.
     exiting: Option<i32>,
@@ -126,6 +129,7 @@ impl Record {
                 must_leave: false,
             }],
             exiting: None,
+            vfork_parent: None,
             group,
             session,
             signals,
@@ -522,17 +526,24 @@ fn start_member(task: Task, start: Start) -> Result<Pid, SpawnError> {
 /// `fork`: a child process with a copy-on-write copy of `task`'s address space and a copy of
 /// its registers (`frame`, the system call's), in which the call returns 0. Returns its pid.
 pub fn fork(task: &mut Task, frame: &TrapFrame) -> Result<Pid, abi::Errno> {
-    fork_with(task, frame, None)
+    fork_with(task, frame, None, None)
 }
 
 /// [`fork`], and the child writes its pid at `child_tid` in its own memory before it starts
-/// (`clone`'s `CLONE_CHILD_SETTID`).
+/// (`clone`'s `CLONE_CHILD_SETTID`). With `borrowed_stack` (`CLONE_VM | CLONE_VFORK`, how
+/// `posix_spawn` starts a program): the child *shares* the parent's memory, runs on that stack
+/// (if not 0), and the parent waits until the child has called `execve` or ended, so that the
+/// two never run in the same memory at once.
 pub fn fork_with(
     task: &mut Task,
     frame: &TrapFrame,
     child_tid: Option<u64>,
+    borrowed_stack: Option<u64>,
 ) -> Result<Pid, abi::Errno> {
-    let memory = task.memory.fork()?;
+    let memory = match borrowed_stack {
+        None => task.memory.fork()?,
+        Some(_) => task.memory.clone(),
+    };
     let pid = new_pid();
     let resident = memory.resident_counter();
     let child = Task {
@@ -553,6 +564,9 @@ pub fn fork_with(
     };
     let mut child_frame = *frame;
     child_frame.rax = 0;
+    if let Some(stack) = borrowed_stack.filter(|&stack| stack != 0) {
+        child_frame.rsp = stack;
+    }
     // The parent's x87/SSE registers are still in the CPU (the kernel never touches them).
     let mut fpu = FpuState::zeroed();
     fpu.save();
@@ -574,8 +588,35 @@ pub fn fork_with(
             },
         )
     });
-    let record = Record::new((pid, task.pid), task.name.clone(), resident, ids, signals);
-    start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
+    let mut record = Record::new((pid, task.pid), task.name.clone(), resident, ids, signals);
+    if borrowed_stack.is_some() {
+        record.vfork_parent = Some(me);
+    }
+    start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)?;
+    if borrowed_stack.is_some() {
+        // Until the child lets go of the memory ([`release_vfork_parent`]).
+        let lent = || {
+            with_table(|table| {
+                table
+                    .processes
+                    .get(&pid)
+                    .is_some_and(|r| r.vfork_parent.is_some())
+            })
+        };
+        while lent() {
+            sched::block_on_queue(|_| lent());
+        }
+    }
+    Ok(pid)
+}
+
+/// Wakes the parent that lent process `pid` its memory (`CLONE_VFORK`): the child has called
+/// `execve` or is ending, and uses that memory no more.
+fn release_vfork_parent(pid: Pid) {
+    let parent = with_table(|table| table.processes.get_mut(&pid)?.vfork_parent.take());
+    if let Some(parent) = parent {
+        sched::wake_thread(parent);
+    }
 }
 
 /// The body of a process's thread: run the program until it ends, then clean up. The last of
@@ -635,6 +676,7 @@ fn run(task: Task, start: Start) {
     } = task;
     *MEMORY[thread].lock() = None;
     drop(memory);
+    release_vfork_parent(pid);
     // Its files close before anyone learns it ended: a parent that waits and then looks finds
     // the pipes closed and the counts back (the last thread drops the last reference).
     drop(files);

@@ -530,18 +530,23 @@ fn arch_prctl(code: u32, addr: u64) -> Result<usize, Errno> {
 #[inline(never)]
 fn clone(task: &mut Task, frame: &TrapFrame, a: [u64; 6]) -> Result<usize, Errno> {
     use abi::sched::{CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID};
-    let (flags, parent_tid, child_tid) = (a[0], a[2], a[3]);
-    if thread::wants_thread(flags) {
+    use abi::sched::{CLONE_THREAD, CLONE_VFORK, CLONE_VM};
+    let (flags, stack, parent_tid, child_tid) = (a[0], a[1], a[2], a[3]);
+    if flags & CLONE_THREAD != 0 {
         return thread::clone(task, frame, a);
     }
+    // `posix_spawn`'s form: a process that borrows the memory until it calls `execve`.
+    let lends = CLONE_VM | CLONE_VFORK;
+    let borrowed_stack = (flags & lends == lends).then_some(stack);
     // glibc's `fork` asks for the tid bookkeeping flags too; they are honoured (the clear at
     // exit is moot without threads: nobody waits on that futex).
     let bookkeeping = CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
-    if flags & !bookkeeping != abi::signal::SIGCHLD as u64 {
+    let sharing = if borrowed_stack.is_some() { lends } else { 0 };
+    if flags & !(bookkeeping | sharing) != abi::signal::SIGCHLD as u64 {
         return Err(Errno::EINVAL);
     }
     let set_child_tid = (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid);
-    let pid = super::fork_with(task, frame, set_child_tid)?;
+    let pid = super::fork_with(task, frame, set_child_tid, borrowed_stack)?;
     if flags & CLONE_PARENT_SETTID != 0 {
         uaccess::write_value(parent_tid, &(pid as i32))?;
     }
@@ -582,6 +587,8 @@ fn execve(
     let memory = super::Memory::new(space, image.brk, super::exec::MMAP_TOP);
     super::count_resident(task.pid, &memory);
     super::set_memory(core::mem::replace(&mut task.memory, memory.clone()), memory);
+    // A parent that lent its memory (`CLONE_VFORK`) has it back.
+    super::release_vfork_parent(task.pid);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     task.name = alloc::string::String::from_utf8_lossy(name).into_owned();
     task.reported_missing = None;

@@ -4,8 +4,9 @@
 //! with flags that say what it shares with its creator. `pthread_create` asks for everything:
 //! the memory (`CLONE_VM`), the descriptor table (`CLONE_FILES`), the working directory
 //! (`CLONE_FS`), the signal handlers (`CLONE_SIGHAND`) and the process itself (`CLONE_THREAD`:
-//! the same pid, one more thread id). Ferrite offers exactly that combination and `fork`'s
-//! (nothing shared); a mix of the two answers `EINVAL`.
+//! the same pid, one more thread id). Ferrite offers exactly that combination, `fork`'s (nothing
+//! shared), and `posix_spawn`'s (`CLONE_VM | CLONE_VFORK`: a new process that borrows the
+//! memory until it calls `execve`); other mixtures answer `EINVAL`.
 //!
 //! A new thread is one more scheduler thread running the same program: its `Task` holds
 //! references to the process's [`Memory`](super::shared::Memory) and
@@ -41,11 +42,6 @@ const THREAD_EXTRAS: u64 = CLONE_SYSVSEM
     | CLONE_CHILD_SETTID
     | CLONE_CHILD_CLEARTID
     | CLONE_DETACHED;
-
-/// Whether `clone` flags ask for a thread (any sharing at all).
-pub fn wants_thread(flags: u64) -> bool {
-    flags & THREAD != 0
-}
 
 /// `clone(flags, stack, parent_tid, child_tid, tls)` for a thread: starts a new thread of
 /// `task`'s process, with `frame`'s registers but RSP `stack` (if not 0) and RAX 0. Returns its
