@@ -376,3 +376,33 @@ def test_adding_a_program_under_a_name_ferrite_uses_is_refused(tmp_path: Path) -
     theirs.write_bytes(elf64())
     with pytest.raises(FerriteError, match="already in the ramdisk"):
         image.make_ramdisk([own], [theirs], out=tmp_path / "ramdisk.cpio")
+
+
+def test_an_added_directory_brings_its_executable_files(tmp_path: Path) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    for name in ("b", "a"):
+        (folder / name).write_bytes(elf64())
+        (folder / name).chmod(0o755)
+    (folder / "README").write_text("not a program\n")
+    (folder / "nested").mkdir()
+    out = image.make_ramdisk([], [folder], out=tmp_path / "ramdisk.cpio")
+    names = [member.name for member in initrd.unpack(out.read_bytes())]
+    assert names == ["bin", "bin/a", "bin/b"]
+
+
+def test_an_added_directory_without_programs_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("nothing to run\n")
+    with pytest.raises(FerriteError, match="no executable files"):
+        image.make_ramdisk([], [folder], out=tmp_path / "ramdisk.cpio")
+
+
+def test_an_added_directory_with_a_dynamic_program_names_it(tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "ls").write_bytes(Path("/bin/ls").read_bytes())
+    (folder / "ls").chmod(0o755)
+    with pytest.raises(InvalidData, match=re.escape(str(folder / "ls")) + ".*dynamically linked"):
+        image.make_ramdisk([], [folder], out=tmp_path / "ramdisk.cpio")

@@ -66,8 +66,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
             type=Path,
             action="append",
             default=[],
-            metavar="FILE",
-            help="put a host program (a static x86-64 ELF) into the ramdisk's /bin (repeatable)",
+            metavar="PATH",
+            help="put a host program (a static x86-64 ELF), or every executable file of a directory, "
+            "into the ramdisk's /bin (repeatable)",
         )
 
     run = sub_parser("run", help="build and boot Ferrite in QEMU")

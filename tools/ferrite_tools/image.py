@@ -9,6 +9,7 @@ debug kernel boot take 17 s instead of 5. The full ELF stays where cargo left it
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 from pathlib import Path
 from typing import Sequence
@@ -86,6 +87,23 @@ def build_ramdisk(
     return make_ramdisk(programs, added, out=CORPUS_RAMDISK, corpus=corpus)
 
 
+def expand_added(added: Sequence[Path]) -> list[Path]:
+    """What `--add` names, as files: a directory stands for each executable file directly in it
+    (a folder of static Linux programs, brought in one option), in name order. A directory with
+    none is an error, as a missing file is (a typo should not boot a system without the programs
+    someone meant to bring)."""
+    files: list[Path] = []
+    for path in added:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and os.access(p, os.X_OK))
+        if not found:
+            raise FerriteError(f"--add {path}: no executable files directly in this directory")
+        files.extend(found)
+    return files
+
+
 def make_ramdisk(
     programs: Sequence[Path], added: Sequence[Path] = (), out: Path = RAMDISK, corpus: Sequence[Path] = ()
 ) -> Path:
@@ -94,6 +112,7 @@ def make_ramdisk(
     files as elf-corpus/NAME (executable, so that exec reads them and must refuse them);
     rewrites `out` only when its bytes change, so an unchanged ramdisk does not make the images
     stale."""
+    added = expand_added(added)
     for path in added:
         initrd.check_static_elf(path)
     members = {p.name: p for p in programs}
