@@ -550,6 +550,38 @@ static const char *waitpid_sees_a_child_stop_and_continue(void) {
     return NULL;
 }
 
+/* A child in a session of its own: its group has no parent in that session that could ever
+ * continue it, so it is orphaned, and the terminal's stop signals are dropped; SIGSTOP is not. */
+static const char *an_orphaned_group_ignores_the_terminals_stops(void) {
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(30);
+        setsid();
+        kill(getpid(), SIGTSTP);
+        kill(getpid(), SIGTTIN);
+        kill(getpid(), SIGTTOU);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, WUNTRACED);
+    if (WIFSTOPPED(status)) kill(child, SIGKILL), waitpid(child, NULL, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "after SIGTSTP, SIGTTIN, SIGTTOU: status %#x", status);
+    child = fork();
+    if (child == 0) {
+        alarm(30);
+        setsid();
+        kill(getpid(), SIGSTOP);
+        _exit(0);
+    }
+    waitpid(child, &status, WUNTRACED);
+    int stopped = WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP;
+    kill(child, SIGCONT);
+    waitpid(child, &status, 0);
+    CHECK(stopped, "SIGSTOP did not stop the orphaned child");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "continued, it ended with %#x", status);
+    return NULL;
+}
+
 static const char *sigchld_tells_of_stops_unless_sa_nocldstop(void) {
     sigset_t chld, none;
     sigemptyset(&chld);
@@ -667,6 +699,7 @@ static const struct test_case cases[] = {
     CASE(a_bad_frame_on_rt_sigreturn_kills_only_that_process),
     CASE(bad_arguments_get_linuxs_errors),
     CASE(waitpid_sees_a_child_stop_and_continue),
+    CASE(an_orphaned_group_ignores_the_terminals_stops),
     CASE(sigchld_tells_of_stops_unless_sa_nocldstop),
     CASE(a_stopped_process_takes_its_signals_when_continued),
     CASE(waitpid_chooses_children_by_process_group),

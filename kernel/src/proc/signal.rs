@@ -381,10 +381,36 @@ fn wait_while_stopped(pid: Pid) {
     }
 }
 
+/// Whether process group `group` is *orphaned* (POSIX): no running member has a parent in
+/// another group of the same session, the shell that could continue it with `fg`. `init`, the
+/// parent of every orphan, does not count, as on Linux.
+fn orphaned(table: &Table, group: Pid) -> bool {
+    !table.processes.values().any(|r| {
+        r.group == group
+            && r.status.is_none()
+            && r.parent != INIT_PID
+            && table
+                .processes
+                .get(&r.parent)
+                .is_some_and(|p| p.group != group && p.session == r.session && p.status.is_none())
+    })
+}
+
+/// Whether process `pid`'s group is orphaned.
+fn in_orphaned_group(pid: Pid) -> bool {
+    with_table(|table| {
+        table
+            .processes
+            .get(&pid)
+            .is_some_and(|r| orphaned(table, r.group))
+    })
+}
+
 /// Job control's rule for the terminal (see `tty::CheckAccess`): the running process may use the
 /// terminal if it is in the `foreground` group (or not in that group's session); otherwise its
 /// group gets `signal` (SIGTTIN, SIGTTOU) and the call `EINTR`, unless the process ignores or
-/// blocks the signal: then a read fails with `EIO` and anything else goes ahead.
+/// blocks the signal: then a read fails with `EIO` and anything else goes ahead. In an orphaned
+/// group, where the stop would last for ever, the call fails with `EIO` instead.
 pub fn terminal_access(foreground: u32, signal: i32) -> Result<(), Errno> {
     let Some(pid) = super::current_pid() else {
         return Ok(());
@@ -410,13 +436,20 @@ pub fn terminal_access(foreground: u32, signal: i32) -> Result<(), Errno> {
         let blocked = record
             .member(sched::current())
             .is_some_and(|m| m.signals.blocked & bit != 0);
-        Some((record.group, blocked || action.handler == sig::SIG_IGN))
+        let orphaned = orphaned(table, record.group);
+        Some((
+            record.group,
+            blocked || action.handler == sig::SIG_IGN,
+            orphaned,
+        ))
     });
     match verdict {
         None => Ok(()),
-        Some((_, true)) if signal == sig::SIGTTIN => Err(Errno::EIO),
-        Some((_, true)) => Ok(()),
-        Some((group, false)) => {
+        Some((_, true, _)) if signal == sig::SIGTTIN => Err(Errno::EIO),
+        Some((_, true, _)) => Ok(()),
+        // A stop would never be undone: the call fails instead.
+        Some((_, false, true)) => Err(Errno::EIO),
+        Some((group, false, false)) => {
             super::kill_group(group, signal);
             Err(Errno::EINTR)
         }
@@ -534,6 +567,11 @@ pub(super) fn deliver(task: &mut Task, frame: &mut TrapFrame, mut syscall: Optio
             sig::SIG_IGN => continue,
             sig::SIG_DFL => match signals::default_action(info.signo) {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
+                // The terminal's stops are dropped in an orphaned group: nobody in its session
+                // outside it could ever continue it (POSIX; SIGSTOP itself still stops).
+                DefaultAction::Stop if info.signo != sig::SIGSTOP && in_orphaned_group(pid) => {
+                    continue
+                }
                 DefaultAction::Stop => stop(pid, info.signo),
                 DefaultAction::Terminate | DefaultAction::Core => {
                     // The whole process ends, every thread of it.
