@@ -77,7 +77,16 @@ struct Record {
     stopped: Option<i32>,
     /// A change its parent's `wait4` has not reported yet (with `WUNTRACED` or `WCONTINUED`).
     unreported: Option<JobChange>,
+    /// When it was made (by `fork`, or by the kernel), in nanoseconds since boot.
+    started: u64,
+    /// Its arguments as `/proc/PID/cmdline` gives them: each followed by a NUL, at most
+    /// [`CMDLINE_MAX`] bytes (a copy taken at `execve`, inherited across `fork`).
+    cmdline: Vec<u8>,
 }
+
+/// The most bytes of a program's arguments its record keeps for `/proc/PID/cmdline`: enough
+/// for `ps` and `pidof`, which read the first kilobyte.
+pub const CMDLINE_MAX: usize = 512;
 
 /// A job-control change of a process, for its parent's `wait4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +120,8 @@ impl Record {
             resident,
             child_waiter: None,
             reap_on_exit: false,
+            started: crate::time::uptime_ns(),
+            cmdline: Vec::new(),
         }
     }
 }
@@ -373,7 +384,8 @@ pub fn spawn(
         child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
-    let record = Record::new(parent, name, resident, (pid, pid), signal::State::new());
+    let mut record = Record::new(parent, name, resident, (pid, pid), signal::State::new());
+    record.cmdline = procfmt::cmdline(argv_bytes.iter().copied(), CMDLINE_MAX);
     start_thread(task, start, record)
 }
 
@@ -474,15 +486,14 @@ pub fn fork_with(
     };
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and mask.
-    let (ids, signals) = with_table(|table| {
-        table
-            .processes
-            .get(&task.pid)
-            .map_or(((task.pid, task.pid), signal::State::new()), |r| {
-                ((r.group, r.session), r.signals.inherit())
-            })
+    let (ids, signals, cmdline) = with_table(|table| {
+        table.processes.get(&task.pid).map_or(
+            ((task.pid, task.pid), signal::State::new(), Vec::new()),
+            |r| ((r.group, r.session), r.signals.inherit(), r.cmdline.clone()),
+        )
     });
-    let record = Record::new(task.pid, task.name.clone(), resident, ids, signals);
+    let mut record = Record::new(task.pid, task.name.clone(), resident, ids, signals);
+    record.cmdline = cmdline;
     start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
 }
 
@@ -869,6 +880,18 @@ pub struct ProcessInfo {
     pub status: Option<i32>,
     /// Pages of user memory.
     pub resident: usize,
+    /// Its process group.
+    pub group: Pid,
+    /// Its session.
+    pub session: Pid,
+    /// Whether job control has stopped it.
+    pub stopped: bool,
+    /// When it was made, in nanoseconds since boot.
+    pub started: u64,
+    /// Its arguments, each followed by a NUL (see [`CMDLINE_MAX`]).
+    pub cmdline: Vec<u8>,
+    /// Its pending, blocked, ignored and caught signals.
+    pub signals: procfmt::Signals,
 }
 
 /// Every process, by pid.
@@ -890,16 +913,28 @@ pub fn list() -> Vec<ProcessInfo> {
                     } else {
                         0
                     },
+                group: r.group,
+                session: r.session,
+                stopped: r.stopped.is_some(),
+                started: r.started,
+                cmdline: r.cmdline.clone(),
+                signals: r.signals.sets(),
             })
             .collect()
     })
 }
 
-/// Renames process `pid` in the table (after `execve`).
-fn rename(pid: Pid, name: &str) {
+/// The last pid handed out (the count of processes made since boot).
+pub fn last_pid() -> Pid {
+    with_table(|table| table.next_pid - 1)
+}
+
+/// Renames process `pid` in the table and keeps its new arguments (after `execve`).
+fn rename(pid: Pid, name: &str, cmdline: Vec<u8>) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
+            record.cmdline = cmdline;
         }
     });
 }

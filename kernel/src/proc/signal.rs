@@ -118,6 +118,24 @@ impl State {
     pub(super) fn deliverable(&self) -> bool {
         self.pending.set() & !self.blocked != 0
     }
+
+    /// The sets `/proc/PID/status` and `stat` show: pending, blocked, ignored, caught.
+    pub(super) fn sets(&self) -> procfmt::Signals {
+        let (mut ignored, mut caught) = (0, 0);
+        for (bit, action) in self.actions.iter().flat_map(|a| a.iter()).enumerate() {
+            match action.handler {
+                sig::SIG_DFL => {}
+                sig::SIG_IGN => ignored |= 1 << bit,
+                _ => caught |= 1 << bit,
+            }
+        }
+        procfmt::Signals {
+            pending: self.pending.set(),
+            blocked: self.blocked,
+            ignored,
+            caught,
+        }
+    }
 }
 
 /// The slot of signal `signal` (1..=64) in an action table.
