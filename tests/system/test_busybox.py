@@ -1,16 +1,22 @@
 """Debian's `busybox-static`, a Linux program built for Linux alone, runs unchanged on Ferrite.
 
 The set-up downloads the package (not installed: unpacked under build/busybox/) and packs its
-binary into a test image's ramdisk. Each applet here runs twice, on Ferrite and on the host, on
-the same files, and the outputs must be the same. The system calls Ferrite does not have yet are
-logged by the kernel (once per program and call) where `dmesg` reads them, never in the applet's
-output; the last test reads that list for the report.
+binary into a test image's ramdisk. Each applet whose output is deterministic runs twice, on
+Ferrite and on the host, on the same files, and the outputs must be the same. The applets that
+report on the machine (`ps`, `top`, `free`, `uptime`, `pidof`) read `/proc` in Linux's formats;
+their output is checked against what the guest's own shell and `/proc` say. `busybox sh` is
+typed at as a person would, with job control and a `trap`. The system calls Ferrite does not
+have yet are logged by the kernel (once per program and call) where `dmesg` reads them, never in
+the applet's output; the last test reads that list for the report.
+
+Everything shares one boot: booting is most of the time these tests take.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +96,129 @@ def test_the_applet_prints_what_it_prints_on_the_host(shell: Console, busybox: P
     ours = guest_lines(shell.run("busybox " + " ".join(applet)))
     theirs = subprocess.run([str(busybox), *applet], cwd=host_dir, capture_output=True, text=True, check=True)
     assert ours == theirs.stdout.splitlines(), "the kernel log (dmesg) names the calls BusyBox missed"
+
+
+#: Command lines whose output is the same wherever they run; `busybox` is the applet's binary
+#: (on the host, the same file by its path).
+PIPELINES = [
+    "busybox sort poem",
+    "busybox sort -r poem",
+    "busybox awk '{print $2}' poem",
+    "busybox awk '{n += length($0)} END {print n, NR}' poem",
+    "busybox sed s/rust/iron/g poem",
+    "busybox sed -n 2,3p poem",
+    "busybox find . -name poem",
+    "busybox xargs -n 2 busybox echo < poem",
+    "busybox sort poem | busybox uniq -c",
+    "busybox tr a-z A-Z < poem | busybox cut -c1-8",
+    "busybox date -u -d @86400 '+%Y-%m-%d %H:%M:%S'",
+]
+
+
+@pytest.mark.parametrize("line", PIPELINES)
+def test_the_command_line_prints_what_it_prints_on_the_host(shell: Console, busybox: Path, host_dir: Path, line: str) -> None:
+    ours = guest_lines(shell.run(line))
+    theirs = subprocess.run(line.replace("busybox", str(busybox)), shell=True, cwd=host_dir, capture_output=True, text=True, check=True)
+    assert ours == theirs.stdout.splitlines(), "the kernel log (dmesg) names the calls BusyBox missed"
+
+
+def test_tar_round_trip_gives_back_the_same_file(shell: Console, busybox: Path, host_dir: Path) -> None:
+    reply = shell.run(
+        "busybox tar cf /tmp/bb.tar poem && busybox tar tf /tmp/bb.tar && mkdir /tmp/bbx && "
+        "busybox tar xf /tmp/bb.tar -C /tmp/bbx && busybox cmp poem /tmp/bbx/poem && echo same"
+    )
+    assert guest_lines(reply) == ["poem", "same"]
+    # The archive's header says the file's mode, owner and size, as the host's tar would.
+    listing = guest_lines(shell.run("busybox tar tvf /tmp/bb.tar"))
+    size = (host_dir / "poem").stat().st_size
+    assert len(listing) == 1 and re.match(rf"-rw-r--r-- 0/0\s+{size} \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d poem$", listing[0]), listing
+
+
+def test_date_is_the_hosts_and_timeout_ends_a_slow_program(shell: Console) -> None:
+    # QEMU's real-time clock starts at the host's time; allow for the boot and a slow machine.
+    seconds = int(guest_lines(shell.run("busybox date +%s"))[0])
+    assert abs(seconds - time.time()) < 300, seconds
+    # timeout sends SIGTERM: the shell reports 128 + 15.
+    assert guest_lines(shell.run("busybox timeout 1 busybox sleep 10; echo $?"))[-1] == "143"
+    assert guest_lines(shell.run("busybox timeout 5 busybox true; echo $?")) == ["0"]
+
+
+def ps_rows(reply: str) -> dict[str, list[str]]:
+    """busybox `ps -o pid,ppid,stat,args` output by pid: the other three columns."""
+    table = guest_lines(reply)
+    assert table[0].split() == ["PID", "PPID", "STAT", "COMMAND"], table
+    return {fields[0]: fields[1:] for fields in (line.split(None, 3) for line in table[1:])}
+
+
+def test_ps_top_and_pidof_read_proc(shell: Console) -> None:
+    """A background `sleep` as busybox's `ps` and `top` see it through `/proc/PID/stat` and
+    `cmdline`: its parent is the shell, it sleeps (S), and stopped it shows T."""
+    shell_pid = guest_lines(shell.run("echo $$"))[0]
+    reply = shell.run("busybox sleep 100 &")
+    match = re.search(r"\[\d+\] (\d+)", reply)
+    assert match, reply
+    pid = match.group(1)
+    try:
+        rows = ps_rows(shell.run("busybox ps -o pid,ppid,stat,args"))
+        assert rows[pid] == [shell_pid, "S", "busybox sleep 100"], rows
+        assert rows[shell_pid][1:] == ["S", "sh"], rows
+        shell.run(f"kill -STOP {pid}")
+        assert ps_rows(shell.run("busybox ps -o pid,ppid,stat,args"))[pid][1] == "T"
+        top = guest_lines(shell.run("busybox top -b -n 1"))
+        assert re.match(r"Mem: \d+K used, \d+K free, 0K shrd, 0K buff, 0K cached$", top[0]), top
+        assert re.match(r"CPU:\s+\d+% usr\s+\d+% sys\s+\d+% nic\s+\d+% idle", top[1]), top
+        assert re.match(r"Load average: 0\.00 0\.00 0\.00 \d+/\d+ \d+$", top[2]), top
+        assert top[3].split() == ["PID", "PPID", "USER", "STAT", "VSZ", "%VSZ", "%CPU", "COMMAND"], top
+        sleeper = next(line.split(None, 7) for line in top[4:] if line.split()[:1] == [pid])
+        assert sleeper[1:4] == [shell_pid, "0", "T"] and sleeper[7] == "busybox sleep 100", sleeper
+        assert guest_lines(shell.run("busybox pidof sh")) == [shell_pid]
+        assert pid in guest_lines(shell.run("busybox pidof busybox"))[0].split()
+    finally:
+        # A stopped process takes SIGTERM only once continued (as on Linux).
+        shell.run(f"kill -CONT {pid}; kill {pid}; wait")
+
+
+def test_free_and_uptime_agree_with_proc(shell: Console) -> None:
+    meminfo = {
+        fields[0].rstrip(":"): int(fields[1]) for fields in (line.split() for line in guest_lines(shell.run("cat /proc/meminfo")))
+    }
+    assert meminfo["MemFree"] <= meminfo["MemAvailable"] <= meminfo["MemTotal"]
+    free = guest_lines(shell.run("busybox free"))
+    assert free[0].split() == ["total", "used", "free", "shared", "buff/cache", "available"], free
+    mem = free[1].split()
+    assert mem[0] == "Mem:" and int(mem[1]) == meminfo["MemTotal"], free
+    assert free[2].split() == ["Swap:", "0", "0", "0"], free
+    uptime = guest_lines(shell.run("busybox uptime"))
+    assert re.match(r" \d\d:\d\d:\d\d up +\d+ min, +0 users, +load average: 0\.00, 0\.00, 0\.00$", uptime[0]), uptime
+    assert re.match(r"\d+\.\d\d \d+\.\d\d$", guest_lines(shell.run("cat /proc/uptime"))[0])
+
+
+#: The prompt the busybox shell is given, told apart from Ferrite's shell's.
+ASH_PROMPT = "bb$ "
+#: Ctrl-Z, as a terminal sends it.
+CTRL_Z = "\x1a"
+
+
+def test_busybox_sh_does_job_control_and_traps(shell: Console) -> None:
+    """busybox's own shell (ash), interactive on the serial terminal: a background job listed,
+    killed by job number; a foreground job stopped with Ctrl-Z, continued with `bg`; a `trap`."""
+    shell.type_until(f"busybox env PS1='{ASH_PROMPT}' busybox sh\r", re.escape(ASH_PROMPT))
+    ash = Console(shell.machine, shell.qmp_socket, shell.waits, prompt=ASH_PROMPT)
+    try:
+        ash.run("sleep 100 &")
+        assert re.search(r"\[1\]\+ +Running +sleep 100", ash.run("jobs"))
+        ash.run("kill %1")
+        assert re.search(r"\[1\]\+ +Terminated +sleep 100", ash.run("jobs"))
+        ash.run("trap 'echo got USR1' USR1")
+        assert guest_lines(ash.run("kill -USR1 $$")) == ["got USR1"]
+        ash.type_until("busybox sleep 100\r", r"sleep 100\r?\n")
+        stopped = ash.type_and_wait(CTRL_Z)
+        assert re.search(r"\[1\]\+ +Stopped +busybox sleep 100", stopped), stopped
+        ash.run("bg %1")
+        assert re.search(r"\[1\]\+ +Running +busybox sleep 100", ash.run("jobs"))
+        ash.run("kill %1; wait")
+    finally:
+        shell.run("exit")
 
 
 def test_busybox_sh_runs_a_pipeline(shell: Console) -> None:
