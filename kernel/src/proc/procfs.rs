@@ -133,8 +133,8 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<Vec<u8>, Errno> {
         File::Stat => stat(),
         File::Loadavg => {
             let (running, total) = thread_counts();
-            // Ferrite keeps no load averages yet (`sysinfo` reports 0 too).
-            procfmt::loadavg([0; 3], running, total, crate::proc::last_pid())
+            let loads = crate::sched::load_average().hundredths();
+            procfmt::loadavg(loads, running, total, crate::proc::last_pid())
         }
         File::Status | File::ProcessStat | File::Cmdline => {
             let info = crate::proc::list()
@@ -170,7 +170,7 @@ fn process(info: &crate::proc::ProcessInfo) -> procfmt::Process<'_> {
     // Every process is started on the one terminal; its foreground group is -1 while the
     // kernel console, not a program, holds the keys.
     let tpgid = crate::tty::foreground_group().unwrap_or(-1);
-    let user_ticks = cpu_ticks * abi::time::USER_HZ as u64 / crate::time::TICK_HZ;
+    let user_ticks = crate::sched::user_ticks(info.thread).min(cpu_ticks);
     procfmt::Process {
         pid: info.pid,
         name: &info.name,
@@ -183,10 +183,9 @@ fn process(info: &crate::proc::ProcessInfo) -> procfmt::Process<'_> {
         // Every process runs as root (the set*id calls change only the caller's own view).
         uid: 0,
         gid: 0,
-        // The scheduler counts a thread's ticks without telling user from kernel time: all of
-        // it is reported as user time.
-        utime: user_ticks,
-        stime: 0,
+        // The ticks that found its thread in ring 3, and the rest of the ticks it ran.
+        utime: to_user_hz(user_ticks),
+        stime: to_user_hz(cpu_ticks - user_ticks),
         threads: 1,
         start_time: info.started / NS_PER_USER_TICK,
         // Every page Ferrite maps is resident (nothing is swapped, and a page made on first
@@ -206,6 +205,11 @@ fn linux_state(thread: Option<::sched::State>) -> procfmt::State {
         Some(State::Sleeping { .. } | State::Blocked) => procfmt::State::Sleeping,
         _ => procfmt::State::Running,
     }
+}
+
+/// Kernel timer ticks in clock ticks of `USER_HZ`, the unit `/proc` counts time in.
+fn to_user_hz(ticks: u64) -> u64 {
+    ticks * abi::time::USER_HZ as u64 / crate::time::TICK_HZ
 }
 
 /// Nanoseconds the CPU has spent halted with nothing to run.
@@ -260,20 +264,11 @@ fn meminfo() -> Result<String, Errno> {
 /// `/proc/stat`: the CPU's time split into programs, kernel and idle, in clock ticks; the boot
 /// time; the processes made since boot; the threads that can run.
 fn stat() -> String {
-    let ticks = |ns: u64| ns / NS_PER_USER_TICK;
-    let mut program_ticks = 0;
-    crate::sched::threads(|t| {
-        if crate::proc::process_of_thread(t.id).is_some() {
-            program_ticks += t.cpu_ticks;
-        }
-    });
-    let (total, idle) = (ticks(crate::time::uptime_ns()), ticks(idle_ns()));
-    let user = program_ticks * abi::time::USER_HZ as u64 / crate::time::TICK_HZ;
+    let [user, system, idle] = crate::sched::cpu_ticks().map(to_user_hz);
     let cpu = procfmt::CpuTimes {
         user,
+        system,
         idle,
-        // The rest: kernel threads, interrupts, and programs' system calls.
-        system: total.saturating_sub(idle + user),
         ..procfmt::CpuTimes::default()
     };
     let (running, _) = thread_counts();
