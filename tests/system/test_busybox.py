@@ -190,6 +190,24 @@ def test_ps_top_and_pidof_read_proc(shell: Console) -> None:
         shell.run(f"kill -CONT {pid}; kill {pid}; wait")
 
 
+def test_ps_shows_a_zombie_as_z(shell: Console) -> None:
+    """A child whose parent never waits: `Z`, and its name in brackets, since a zombie's
+    `cmdline` is empty (its memory is gone)."""
+    reply = shell.run("busybox sh -c 'busybox true & exec busybox sleep 3' &")
+    match = re.search(r"\[\d+\] (\d+)", reply)
+    assert match, reply
+    parent = match.group(1)
+
+    def zombie() -> bool:
+        rows = ps_rows(shell.run("busybox ps -o pid,ppid,stat,args"))
+        return [parent, "Z", "[busybox]"] in rows.values()
+
+    try:
+        wait_until(zombie, shell.waits.reply, lambda: shell.run("busybox ps -o pid,ppid,stat,args"), CONSOLE_POLL_S)
+    finally:
+        shell.run(f"kill {parent}; wait")
+
+
 def test_free_and_uptime_agree_with_proc(shell: Console) -> None:
     meminfo = {
         fields[0].rstrip(":"): int(fields[1]) for fields in (line.split() for line in guest_lines(shell.run("cat /proc/meminfo")))

@@ -142,6 +142,9 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<Vec<u8>, Errno> {
                 .find(|p| p.pid == pid)
                 .ok_or(Errno::ENOENT)?;
             match file {
+                // A zombie's memory is gone, and with it its arguments: empty, as on Linux
+                // (`ps` then shows its name in brackets).
+                File::Cmdline if info.status.is_some() => return Ok(Vec::new()),
                 File::Cmdline => return Ok(info.cmdline),
                 File::Status => procfmt::status(&process(&info)),
                 _ => procfmt::stat(&process(&info)),
@@ -171,6 +174,12 @@ fn process(info: &crate::proc::ProcessInfo) -> procfmt::Process<'_> {
     // kernel console, not a program, holds the keys.
     let tpgid = crate::tty::foreground_group().unwrap_or(-1);
     let user_ticks = crate::sched::user_ticks(info.thread).min(cpu_ticks);
+    // A zombie has no memory left.
+    let resident = if state == procfmt::State::Zombie {
+        0
+    } else {
+        info.resident as u64
+    };
     procfmt::Process {
         pid: info.pid,
         name: &info.name,
@@ -190,8 +199,8 @@ fn process(info: &crate::proc::ProcessInfo) -> procfmt::Process<'_> {
         start_time: info.started / NS_PER_USER_TICK,
         // Every page Ferrite maps is resident (nothing is swapped, and a page made on first
         // touch is counted when it is made), so the virtual size is the resident size.
-        vsize: info.resident as u64 * PAGE,
-        rss: info.resident as u64,
+        vsize: resident * PAGE,
+        rss: resident,
         signals: info.signals,
         exit_code: info.status.unwrap_or(0),
     }
