@@ -221,7 +221,16 @@ def test_free_and_uptime_agree_with_proc(shell: Console) -> None:
     uptime = guest_lines(shell.run("busybox uptime"))
     load = r"\d+\.\d\d"
     assert re.match(rf" \d\d:\d\d:\d\d up +\d+ min, +0 users, +load average: {load}, {load}, {load}$", uptime[0]), uptime
-    assert re.match(r"\d+\.\d\d \d+\.\d\d$", guest_lines(shell.run("cat /proc/uptime"))[0])
+    up, idle = (float(n) for n in guest_lines(shell.run("cat /proc/uptime"))[0].split())
+    assert 0 <= idle <= up
+    # The one reading it is running; the idle thread is not counted.
+    loadavg = guest_lines(shell.run("cat /proc/loadavg"))[0]
+    match = re.match(rf"{load} {load} {load} (\d+)/(\d+) \d+$", loadavg)
+    assert match and 1 <= int(match.group(1)) <= int(match.group(2)), loadavg
+    stat = {line.split()[0]: line.split()[1:] for line in guest_lines(shell.run("cat /proc/stat"))}
+    assert len(stat["cpu"]) == len(stat["cpu0"]) == 10, stat
+    assert abs(int(stat["btime"][0]) + up - time.time()) < 300, stat
+    assert int(stat["procs_running"][0]) >= 1 and int(stat["processes"][0]) > 1, stat
 
 
 #: The prompt the busybox shell is given, told apart from Ferrite's shell's.

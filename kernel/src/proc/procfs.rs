@@ -229,10 +229,15 @@ fn idle_ns() -> u64 {
     })
 }
 
-/// Threads that can run now (running or in the run queue), and all threads.
+/// Threads that can run now (running or in the run queue), and all threads; the idle thread,
+/// which stands in when nothing can run, is neither (Linux does not count its own either).
 fn thread_counts() -> (u32, u32) {
     let (mut running, mut total) = (0, 0);
+    let idle = crate::sched::idle_thread();
     crate::sched::threads(|t| {
+        if Some(t.id) == idle {
+            return;
+        }
         total += 1;
         if matches!(t.state, ::sched::State::Running | ::sched::State::Ready) {
             running += 1;

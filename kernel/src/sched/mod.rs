@@ -601,6 +601,12 @@ pub fn user_ticks(tid: ThreadId) -> u64 {
         .map_or(0, |ticks| ticks.load(Ordering::Relaxed))
 }
 
+/// The idle thread, once [`init`] has run: it runs only when nothing else can, so it is never
+/// counted as load.
+pub fn idle_thread() -> Option<ThreadId> {
+    interrupts::without_interrupts(|| locked().as_ref().map(|t| t.sched.idle()))
+}
+
 /// The load averages over 1, 5 and 15 minutes.
 pub fn load_average() -> ::sched::load::LoadAverage {
     interrupts::without_interrupts(|| *LOAD.lock())
