@@ -237,8 +237,15 @@ fn kib_field(text: &mut String, key: &str, kib: u64) {
 }
 
 /// `/proc/PID/cmdline`: each argument followed by a NUL, at most `limit` bytes.
-pub fn cmdline<'a>(argv: impl IntoIterator<Item = &'a [u8]>, limit: usize) -> Vec<u8> {
-    let mut bytes = Vec::new();
+pub fn cmdline<'a, I>(argv: I, limit: usize) -> Vec<u8>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+    I::IntoIter: Clone,
+{
+    let argv = argv.into_iter();
+    // One allocation of the final size: this runs at every `execve`.
+    let size: usize = argv.clone().map(|arg| arg.len() + 1).sum();
+    let mut bytes = Vec::with_capacity(size.min(limit));
     for arg in argv {
         bytes.extend_from_slice(arg);
         bytes.push(0);

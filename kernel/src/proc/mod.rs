@@ -77,7 +77,8 @@ struct Record {
     stopped: Option<i32>,
     /// A change its parent's `wait4` has not reported yet (with `WUNTRACED` or `WCONTINUED`).
     unreported: Option<JobChange>,
-    /// When it was made (by `fork`, or by the kernel), in nanoseconds since boot.
+    /// When it was made (by `fork`, or by the kernel), in timer ticks since boot (what `/proc`
+    /// reports is in ticks too; reading the tick count is one load, cheaper than the clock).
     started: u64,
     /// Its arguments as `/proc/PID/cmdline` gives them: each followed by a NUL, at most
     /// [`CMDLINE_MAX`] bytes (a copy taken at `execve`, inherited across `fork`).
@@ -120,7 +121,7 @@ impl Record {
             resident,
             child_waiter: None,
             reap_on_exit: false,
-            started: crate::time::uptime_ns(),
+            started: crate::time::ticks(),
             cmdline: Vec::new(),
         }
     }
@@ -886,7 +887,7 @@ pub struct ProcessInfo {
     pub session: Pid,
     /// Whether job control has stopped it.
     pub stopped: bool,
-    /// When it was made, in nanoseconds since boot.
+    /// When it was made, in timer ticks since boot.
     pub started: u64,
     /// Its arguments, each followed by a NUL (see [`CMDLINE_MAX`]).
     pub cmdline: Vec<u8>,

@@ -34,9 +34,6 @@ const KIB: u64 = 1024;
 const PAGE: u64 = crate::mm::paging::PAGE_SIZE;
 /// Nanoseconds in a second.
 const NS_PER_S: u64 = 1_000_000_000;
-/// Nanoseconds in one clock tick as `/proc` counts them (`USER_HZ`, 100 a second, whatever the
-/// kernel's own timer rate).
-const NS_PER_USER_TICK: u64 = NS_PER_S / abi::time::USER_HZ as u64;
 
 /// A file `/proc` serves.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -196,7 +193,7 @@ fn process(info: &crate::proc::ProcessInfo) -> procfmt::Process<'_> {
         utime: to_user_hz(user_ticks),
         stime: to_user_hz(cpu_ticks - user_ticks),
         threads: 1,
-        start_time: info.started / NS_PER_USER_TICK,
+        start_time: to_user_hz(info.started),
         // Every page Ferrite maps is resident (nothing is swapped, and a page made on first
         // touch is counted when it is made), so the virtual size is the resident size.
         vsize: resident * PAGE,
