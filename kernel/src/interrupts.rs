@@ -250,7 +250,7 @@ pub fn handle(frame: &mut TrapFrame) {
     end_of_interrupt();
     // After the EOI, so the next tick can arrive while another thread runs: maybe preempt.
     if vector == vector::TIMER {
-        crate::sched::on_tick(start);
+        crate::sched::on_tick(start, crate::arch::x86_64::user::from_user(frame));
     }
 }
 

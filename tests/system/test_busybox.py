@@ -1,21 +1,27 @@
 """Debian's `busybox-static`, a Linux program built for Linux alone, runs unchanged on Ferrite.
 
 The set-up downloads the package (not installed: unpacked under build/busybox/) and packs its
-binary into a test image's ramdisk. Each applet here runs twice, on Ferrite and on the host, on
-the same files, and the outputs must be the same. The system calls Ferrite does not have yet are
-logged by the kernel (once per program and call) where `dmesg` reads them, never in the applet's
-output; the last test reads that list for the report.
+binary into a test image's ramdisk. Each applet whose output is deterministic runs twice, on
+Ferrite and on the host, on the same files, and the outputs must be the same. The applets that
+report on the machine (`ps`, `top`, `free`, `uptime`, `pidof`) read `/proc` in Linux's formats;
+their output is checked against what the guest's own shell and `/proc` say. `busybox sh` is
+typed at as a person would, with job control and a `trap`. The system calls Ferrite does not
+have yet are logged by the kernel (once per program and call) where `dmesg` reads them, never in
+the applet's output; the last test reads that list for the report.
+
+Everything shares one boot: booting is most of the time these tests take.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from consolelib import SHELL_PROMPT, Console
+from consolelib import CONSOLE_POLL_S, SHELL_PROMPT, Console, wait_until
 
 from ferrite_tools import build, image, paths
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
@@ -90,6 +96,176 @@ def test_the_applet_prints_what_it_prints_on_the_host(shell: Console, busybox: P
     ours = guest_lines(shell.run("busybox " + " ".join(applet)))
     theirs = subprocess.run([str(busybox), *applet], cwd=host_dir, capture_output=True, text=True, check=True)
     assert ours == theirs.stdout.splitlines(), "the kernel log (dmesg) names the calls BusyBox missed"
+
+
+#: Command lines whose output is the same wherever they run; `busybox` is the applet's binary
+#: (on the host, the same file by its path).
+PIPELINES = [
+    "busybox sort poem",
+    "busybox sort -r poem",
+    "busybox awk '{print $2}' poem",
+    "busybox awk '{n += length($0)} END {print n, NR}' poem",
+    "busybox sed s/rust/iron/g poem",
+    "busybox sed -n 2,3p poem",
+    "busybox find . -name poem",
+    "busybox xargs -n 2 busybox echo < poem",
+    "busybox sort poem | busybox uniq -c",
+    "busybox tr a-z A-Z < poem | busybox cut -c1-8",
+    "busybox date -u -d @86400 '+%Y-%m-%d %H:%M:%S'",
+]
+
+
+@pytest.mark.parametrize("line", PIPELINES)
+def test_the_command_line_prints_what_it_prints_on_the_host(shell: Console, busybox: Path, host_dir: Path, line: str) -> None:
+    ours = guest_lines(shell.run(line))
+    theirs = subprocess.run(line.replace("busybox", str(busybox)), shell=True, cwd=host_dir, capture_output=True, text=True, check=True)
+    assert ours == theirs.stdout.splitlines(), "the kernel log (dmesg) names the calls BusyBox missed"
+
+
+def test_tar_round_trip_gives_back_the_same_file(shell: Console, busybox: Path, host_dir: Path) -> None:
+    reply = shell.run(
+        "busybox tar cf /tmp/bb.tar poem && busybox tar tf /tmp/bb.tar && mkdir /tmp/bbx && "
+        "busybox tar xf /tmp/bb.tar -C /tmp/bbx && busybox cmp poem /tmp/bbx/poem && echo same"
+    )
+    assert guest_lines(reply) == ["poem", "same"]
+    # The archive's header says the file's mode, owner and size, as the host's tar would.
+    listing = guest_lines(shell.run("busybox tar tvf /tmp/bb.tar"))
+    size = (host_dir / "poem").stat().st_size
+    assert len(listing) == 1 and re.match(rf"-rw-r--r-- 0/0\s+{size} \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d poem$", listing[0]), listing
+
+
+def test_date_is_the_hosts_and_timeout_ends_a_slow_program(shell: Console) -> None:
+    # QEMU's real-time clock starts at the host's time; allow for the boot and a slow machine.
+    seconds = int(guest_lines(shell.run("busybox date +%s"))[0])
+    assert abs(seconds - time.time()) < 300, seconds
+    # timeout sends SIGTERM: the shell reports 128 + 15.
+    assert guest_lines(shell.run("busybox timeout 1 busybox sleep 10; echo $?"))[-1] == "143"
+    assert guest_lines(shell.run("busybox timeout 5 busybox true; echo $?")) == ["0"]
+
+
+def ps_rows(reply: str) -> dict[str, list[str]]:
+    """busybox `ps -o pid,ppid,stat,args` output by pid: the other three columns."""
+    table = guest_lines(reply)
+    assert table[0].split() == ["PID", "PPID", "STAT", "COMMAND"], table
+    return {fields[0]: fields[1:] for fields in (line.split(None, 3) for line in table[1:])}
+
+
+def test_ps_top_and_pidof_read_proc(shell: Console) -> None:
+    """A background `sleep` as busybox's `ps` and `top` see it through `/proc/PID/stat` and
+    `cmdline`: its parent is the shell, it sleeps (S), and stopped it shows T."""
+    shell_pid = guest_lines(shell.run("echo $$"))[0]
+    reply = shell.run("busybox sleep 100 &")
+    match = re.search(r"\[\d+\] (\d+)", reply)
+    assert match, reply
+    pid = match.group(1)
+
+    def shown_as(row: list[str]) -> Callable[[], bool]:
+        # The child runs the shell until its execve, and a stop takes effect when the stopped
+        # process next looks at its signals: ask until ps shows what is expected.
+        return lambda: ps_rows(shell.run("busybox ps -o pid,ppid,stat,args")).get(pid) == row
+
+    def table() -> str:
+        return shell.run("busybox ps -o pid,ppid,stat,args")
+
+    try:
+        wait_until(shown_as([shell_pid, "S", "busybox sleep 100"]), shell.waits.reply, table, CONSOLE_POLL_S)
+        assert ps_rows(table())[shell_pid][1:] == ["S", "sh"]
+        shell.run(f"kill -STOP {pid}")
+        wait_until(shown_as([shell_pid, "T", "busybox sleep 100"]), shell.waits.reply, table, CONSOLE_POLL_S)
+        top = guest_lines(shell.run("busybox top -b -n 1"))
+        assert re.match(r"Mem: \d+K used, \d+K free, 0K shrd, 0K buff, 0K cached$", top[0]), top
+        assert re.match(r"CPU:\s+\d+% usr\s+\d+% sys\s+\d+% nic\s+\d+% idle", top[1]), top
+        assert re.match(r"Load average: \d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+$", top[2]), top
+        assert top[3].split() == ["PID", "PPID", "USER", "STAT", "VSZ", "%VSZ", "%CPU", "COMMAND"], top
+        sleeper = next(line.split(None, 7) for line in top[4:] if line.split()[:1] == [pid])
+        assert sleeper[1:4] == [shell_pid, "0", "T"] and sleeper[7] == "busybox sleep 100", sleeper
+        # Without -b, top draws for the terminal (its size from TIOCGWINSZ) and still ends after one
+        # screen.
+        screen = shell.run("busybox top -n 1")
+        assert "Load average:" in screen and "busybox sleep 100" in screen, screen
+        assert guest_lines(shell.run("busybox pidof sh")) == [shell_pid]
+        assert pid in guest_lines(shell.run("busybox pidof busybox"))[0].split()
+    finally:
+        # A stopped process takes SIGTERM only once continued (as on Linux).
+        shell.run(f"kill -CONT {pid}; kill {pid}; wait")
+
+
+def test_ps_shows_a_zombie_as_z(shell: Console) -> None:
+    """A child whose parent never waits: `Z`, and its name in brackets, since a zombie's
+    `cmdline` is empty (its memory is gone)."""
+    reply = shell.run("busybox sh -c 'busybox true & exec busybox sleep 3' &")
+    match = re.search(r"\[\d+\] (\d+)", reply)
+    assert match, reply
+    parent = match.group(1)
+
+    def zombie() -> bool:
+        rows = ps_rows(shell.run("busybox ps -o pid,ppid,stat,args"))
+        return [parent, "Z", "[busybox]"] in rows.values()
+
+    try:
+        wait_until(zombie, shell.waits.reply, lambda: shell.run("busybox ps -o pid,ppid,stat,args"), CONSOLE_POLL_S)
+    finally:
+        shell.run(f"kill {parent}; wait")
+
+
+def test_free_and_uptime_agree_with_proc(shell: Console) -> None:
+    meminfo = {
+        fields[0].rstrip(":"): int(fields[1]) for fields in (line.split() for line in guest_lines(shell.run("cat /proc/meminfo")))
+    }
+    assert meminfo["MemFree"] <= meminfo["MemAvailable"] <= meminfo["MemTotal"]
+    free = guest_lines(shell.run("busybox free"))
+    assert free[0].split() == ["total", "used", "free", "shared", "buff/cache", "available"], free
+    mem = free[1].split()
+    assert mem[0] == "Mem:" and int(mem[1]) == meminfo["MemTotal"], free
+    assert free[2].split() == ["Swap:", "0", "0", "0"], free
+    uptime = guest_lines(shell.run("busybox uptime"))
+    load = r"\d+\.\d\d"
+    assert re.match(rf" \d\d:\d\d:\d\d up +\d+ min, +0 users, +load average: {load}, {load}, {load}$", uptime[0]), uptime
+    up, idle = (float(n) for n in guest_lines(shell.run("cat /proc/uptime"))[0].split())
+    assert 0 <= idle <= up
+    # The one reading it is running; the idle thread is not counted.
+    loadavg = guest_lines(shell.run("cat /proc/loadavg"))[0]
+    match = re.match(rf"{load} {load} {load} (\d+)/(\d+) \d+$", loadavg)
+    assert match and 1 <= int(match.group(1)) <= int(match.group(2)), loadavg
+    stat = {line.split()[0]: line.split()[1:] for line in guest_lines(shell.run("cat /proc/stat"))}
+    assert len(stat["cpu"]) == len(stat["cpu0"]) == 10, stat
+    assert abs(int(stat["btime"][0]) + up - time.time()) < 300, stat
+    assert int(stat["procs_running"][0]) >= 1 and int(stat["processes"][0]) > 1, stat
+
+
+#: The prompt the busybox shell is given, told apart from Ferrite's shell's.
+ASH_PROMPT = "bb$ "
+#: Ctrl-Z and Ctrl-C, as a terminal sends them.
+CTRL_Z = "\x1a"
+CTRL_C = "\x03"
+
+
+def test_busybox_sh_does_job_control_and_traps(shell: Console) -> None:
+    """busybox's own shell (ash), interactive on the serial terminal: a background job listed,
+    killed by job number; a foreground job stopped with Ctrl-Z, continued with `bg`; a `trap`."""
+    shell.type_until(f"busybox env PS1='{ASH_PROMPT}' busybox sh\r", re.escape(ASH_PROMPT))
+    ash = Console(shell.machine, shell.qmp_socket, shell.waits, prompt=ASH_PROMPT)
+    job = "busybox sh -c 'echo started; exec busybox sleep 100'"
+    try:
+        ash.run("sleep 100 &")
+        assert re.search(r"\[1\]\+ +Running +sleep 100", ash.run("jobs"))
+        ash.run("kill %1")
+        assert re.search(r"\[1\]\+ +Terminated +sleep 100", ash.run("jobs"))
+        ash.run("trap 'echo got USR1' USR1")
+        assert guest_lines(ash.run("kill -USR1 $$")) == ["got USR1"]
+        # The job prints once it runs, in its own process group, which by then has the terminal:
+        # Ctrl-Z before that would reach ash itself, which ignores it.
+        ash.type_until(job + "\r", r"\nstarted\r?\n")
+        stopped = ash.type_and_wait(CTRL_Z)
+        assert re.search(r"\[1\]\+ +Stopped +busybox sh -c", stopped), stopped
+        ash.run("bg %1")
+        assert re.search(r"\[1\]\+ +Running +busybox sh -c", ash.run("jobs"))
+        ash.run("kill %1; wait")
+    finally:
+        # Ctrl-C first, so that a job a failure left in the foreground cannot keep the shell
+        # from reading `exit`.
+        ash.type_and_wait(CTRL_C)
+        shell.run("exit")
 
 
 def test_busybox_sh_runs_a_pipeline(shell: Console) -> None:

@@ -24,6 +24,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod load;
+
 /// Most threads alive at once (the idle thread included). Each process is a thread, so this is
 /// also the most processes: 128 lets `forktest` keep 100 children alive beside the console,
 /// `init` and the kernel's own threads, while the timer's scan of all slots stays short.

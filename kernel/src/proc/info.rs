@@ -59,6 +59,21 @@ fn cpu_time_ns() -> u64 {
     ticks * NS_PER_TICK
 }
 
+/// The part of [`cpu_time_ns`] the ticks found in ring 3, and the part in the kernel.
+fn user_and_system_ns() -> (u64, u64) {
+    let total = cpu_time_ns();
+    let user = (crate::sched::user_ticks(crate::sched::current()) * NS_PER_TICK).min(total);
+    (user, total - user)
+}
+
+/// `ns` as a `timeval`.
+fn timeval(ns: u64) -> Timeval {
+    Timeval {
+        tv_sec: (ns / NS_PER_S) as i64,
+        tv_usec: (ns % NS_PER_S / 1_000) as i64,
+    }
+}
+
 /// Reads clock `clock` now; `EINVAL` for an id Ferrite does not have.
 fn read_clock(clock: i32) -> Result<u64, Errno> {
     let coarse = |ns: u64| ns - ns % NS_PER_TICK;
@@ -511,12 +526,10 @@ pub fn getrusage(task: &Task, who: i32, out: u64) -> Result<usize, Errno> {
     use abi::resource::{RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
     let usage = match who {
         RUSAGE_SELF | RUSAGE_THREAD => {
-            let cpu = cpu_time_ns();
+            let (user, system) = user_and_system_ns();
             abi::Rusage {
-                ru_utime: Timeval {
-                    tv_sec: (cpu / NS_PER_S) as i64,
-                    tv_usec: (cpu % NS_PER_S / 1_000) as i64,
-                },
+                ru_utime: timeval(user),
+                ru_stime: timeval(system),
                 ru_maxrss: (task.memory.lock().space.resident_pages() as u64 * PAGE_SIZE / 1024)
                     as i64,
                 ..abi::Rusage::default()
@@ -535,8 +548,10 @@ pub fn getrusage(task: &Task, who: i32, out: u64) -> Result<usize, Errno> {
 pub fn times(out: u64) -> Result<usize, Errno> {
     let per_tick = NS_PER_S / USER_HZ as u64;
     if out != 0 {
+        let (user, system) = user_and_system_ns();
         let tms = Tms {
-            tms_utime: (cpu_time_ns() / per_tick) as i64,
+            tms_utime: (user / per_tick) as i64,
+            tms_stime: (system / per_tick) as i64,
             ..Tms::default()
         };
         uaccess::write_value(out, &tms)?;
@@ -544,8 +559,8 @@ pub fn times(out: u64) -> Result<usize, Errno> {
     Ok((crate::time::uptime_ns() / per_tick) as usize)
 }
 
-/// `sysinfo(info)`: the uptime, the memory from the frame allocator, and the process count; no
-/// swap, no load averages (0).
+/// `sysinfo(info)`: the uptime, the load averages, the memory from the frame allocator, and the
+/// process count; no swap.
 #[inline(never)]
 pub fn sysinfo(out: u64) -> Result<usize, Errno> {
     let page = PAGE_SIZE;
@@ -553,6 +568,7 @@ pub fn sysinfo(out: u64) -> Result<usize, Errno> {
         .map_or((0, 0), |c| (c.usable as u64 * page, c.free as u64 * page));
     let info = abi::Sysinfo {
         uptime: (crate::time::uptime_ns() / NS_PER_S) as i64,
+        loads: crate::sched::load_average().for_sysinfo(),
         totalram: total,
         freeram: free,
         procs: super::list().len().min(u16::MAX as usize) as u16,

@@ -88,6 +88,12 @@ struct Record {
     stopped: Option<i32>,
     /// A change its parent's `wait4` has not reported yet (with `WUNTRACED` or `WCONTINUED`).
     unreported: Option<JobChange>,
+    /// When it was made (by `fork`, or by the kernel), in timer ticks since boot (what `/proc`
+    /// reports is in ticks too; reading the tick count is one load, cheaper than the clock).
+    started: u64,
+    /// Its arguments as `/proc/PID/cmdline` gives them: each followed by a NUL, at most
+    /// [`CMDLINE_MAX`] bytes (a copy taken at `execve`, inherited across `fork`).
+    cmdline: Vec<u8>,
 }
 
 /// One thread of a process, as the table knows it.
@@ -101,6 +107,10 @@ struct Member {
     /// Set when it must end though its process goes on (another thread called `execve`).
     must_leave: bool,
 }
+
+/// The most bytes of a program's arguments its record keeps for `/proc/PID/cmdline`: enough
+/// for `ps` and `pidof`, which read the first kilobyte.
+pub const CMDLINE_MAX: usize = 512;
 
 /// A job-control change of a process, for its parent's `wait4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +152,8 @@ impl Record {
             resident: Some(resident),
             child_waiter: None,
             reap_on_exit: false,
+            started: crate::time::ticks(),
+            cmdline: Vec::new(),
         }
     }
 }
@@ -469,13 +481,14 @@ pub fn spawn(
         child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
-    let record = Record::new(
+    let mut record = Record::new(
         (pid, parent),
         name,
         resident,
         (pid, pid),
         (signal::State::new(), 0),
     );
+    record.cmdline = procfmt::cmdline(argv_bytes.iter().copied(), CMDLINE_MAX);
     start_thread(task, start, record)
 }
 
@@ -579,16 +592,18 @@ pub fn fork_with(
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and its calling thread's mask.
     let me = sched::current();
-    let (ids, signals) = with_table(|table| {
+    let (ids, signals, cmdline) = with_table(|table| {
         table.processes.get(&task.pid).map_or(
-            ((task.pid, task.pid), (signal::State::new(), 0)),
+            ((task.pid, task.pid), (signal::State::new(), 0), Vec::new()),
             |r| {
                 let blocked = r.member(me).map_or(0, |m| m.signals.blocked());
-                ((r.group, r.session), (r.signals.inherit(), blocked))
+                let signals = (r.signals.inherit(), blocked);
+                ((r.group, r.session), signals, r.cmdline.clone())
             },
         )
     });
     let mut record = Record::new((pid, task.pid), task.name.clone(), resident, ids, signals);
+    record.cmdline = cmdline;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
     }
@@ -1029,12 +1044,24 @@ pub struct ProcessInfo {
     pub name: String,
     /// The scheduler thread running its first thread.
     pub thread: ThreadId,
-    /// How many threads it has (0 once it has ended).
-    pub threads: usize,
+    /// The scheduler threads running its threads (none once it has ended).
+    pub threads: Vec<ThreadId>,
     /// Its wait status if it has ended.
     pub status: Option<i32>,
     /// Pages of user memory.
     pub resident: usize,
+    /// Its process group.
+    pub group: Pid,
+    /// Its session.
+    pub session: Pid,
+    /// Whether job control has stopped it.
+    pub stopped: bool,
+    /// When it was made, in timer ticks since boot.
+    pub started: u64,
+    /// Its arguments, each followed by a NUL (see [`CMDLINE_MAX`]).
+    pub cmdline: Vec<u8>,
+    /// Its pending, blocked, ignored and caught signals.
+    pub signals: procfmt::Signals,
 }
 
 /// Every process, by pid.
@@ -1048,23 +1075,34 @@ pub fn list() -> Vec<ProcessInfo> {
                 parent: r.parent,
                 name: r.name.clone(),
                 thread: r.threads.first().map_or(0, |m| m.thread),
-                threads: r.threads.len(),
+                threads: r.threads.iter().map(|m| m.thread).collect(),
                 status: r.status,
-                // Pages filled on demand since the record was last brought up to date.
                 resident: r
                     .resident
                     .as_ref()
                     .map_or(0, |pages| pages.load(Ordering::Relaxed)),
+                group: r.group,
+                session: r.session,
+                stopped: r.stopped.is_some(),
+                started: r.started,
+                cmdline: r.cmdline.clone(),
+                signals: r.signals.sets(r.threads.first().map(|m| &m.signals)),
             })
             .collect()
     })
 }
 
-/// Renames process `pid` in the table (after `execve`).
-fn rename(pid: Pid, name: &str) {
+/// The last pid handed out (the count of processes made since boot).
+pub fn last_pid() -> Pid {
+    with_table(|table| table.next_pid - 1)
+}
+
+/// Renames process `pid` in the table and keeps its new arguments (after `execve`).
+fn rename(pid: Pid, name: &str, cmdline: Vec<u8>) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
+            record.cmdline = cmdline;
         }
     });
 }

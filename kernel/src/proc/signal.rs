@@ -117,6 +117,24 @@ impl State {
     pub(super) fn deliverable(&self, thread: &ThreadState) -> bool {
         (self.pending.set() | thread.pending.set()) & !thread.blocked != 0
     }
+
+    /// The sets `/proc/PID/status` and `stat` show: pending, blocked, ignored, caught.
+    pub(super) fn sets(&self, thread: Option<&ThreadState>) -> procfmt::Signals {
+        let (mut ignored, mut caught) = (0, 0);
+        for (bit, action) in self.actions.iter().flat_map(|a| a.iter()).enumerate() {
+            match action.handler {
+                sig::SIG_DFL => {}
+                sig::SIG_IGN => ignored |= 1 << bit,
+                _ => caught |= 1 << bit,
+            }
+        }
+        procfmt::Signals {
+            pending: self.pending.set() | thread.map_or(0, |t| t.pending.set()),
+            blocked: thread.map_or(0, |t| t.blocked),
+            ignored,
+            caught,
+        }
+    }
 }
 
 /// One thread's signal state that others read or change: its mask, and the signals sent to it

@@ -594,7 +594,8 @@ fn execve(
     task.reported_missing = None;
     task.files.exec();
     signal::exec(task);
-    super::rename(task.pid, &task.name);
+    let cmdline = procfmt::cmdline(argv.iter().copied(), super::CMDLINE_MAX);
+    super::rename(task.pid, &task.name, cmdline);
     sched::set_fs_base(0);
     crate::arch::x86_64::fpu::FpuState::initial().restore();
     *frame = crate::arch::x86_64::user::initial_frame(image.entry, image.stack_pointer);

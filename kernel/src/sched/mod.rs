@@ -22,7 +22,7 @@ use crate::arch::x86_64::fpu::FpuState;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;
 use sched::{Policy, Scheduler, State, ThreadId, Tick, MAX_THREADS};
 use spin::Mutex;
@@ -445,6 +445,7 @@ pub fn spawn<T: Send + 'static>(
     // SAFETY: the stack was just mapped for this slot and nothing runs on it.
     let rsp = unsafe { context::prepare_stack(stack.top(), thread_entry) };
     STOP[tid].store(false, Ordering::Relaxed);
+    USER_TICKS[tid].store(0, Ordering::Relaxed);
     let user = &USER[tid];
     user.root.store(0, Ordering::Relaxed);
     user.kernel_entry.store(0, Ordering::Relaxed);
@@ -563,10 +564,81 @@ static PREEMPT_START: core::sync::atomic::AtomicU64 = core::sync::atomic::Atomic
 /// TSC ticks from the start of the last preempting tick's handling to the next thread running.
 static PREEMPT_COST: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
+/// The load averages (`/proc/loadavg`, `sysinfo`). Changed by the timer interrupt; taken with
+/// interrupts off.
+static LOAD: Mutex<::sched::load::LoadAverage> = Mutex::new(::sched::load::LoadAverage::new());
+/// Ticks between two samples of the load.
+const LOAD_SAMPLE_TICKS: u64 = ::sched::load::SAMPLE_SECONDS * crate::time::TICK_HZ;
+
+/// Index in [`CPU_TICKS`] of ticks spent in programs.
+const USER_TICK: usize = 0;
+/// Index in [`CPU_TICKS`] of ticks spent in the kernel.
+const SYSTEM_TICK: usize = 1;
+/// Index in [`CPU_TICKS`] of ticks spent idle.
+const IDLE_TICK: usize = 2;
+
+/// Where the CPU's ticks went, as the tick found it: `[user, system, idle]` (`/proc/stat`). A
+/// tick that interrupts ring 3 is a program's; one that interrupts the idle thread is idle time;
+/// any other is the kernel's (a system call, a kernel thread, an interrupt handler). Sampling
+/// the interrupted mode at each tick is how Linux splits the time too: cheap, and right on
+/// average.
+static CPU_TICKS: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+/// Per thread slot: ticks that found its thread in ring 3 (the rest of its `cpu_ticks` it spent
+/// in the kernel). Reset when the slot gets a new thread.
+static USER_TICKS: [AtomicU64; MAX_THREADS] = [const { AtomicU64::new(0) }; MAX_THREADS];
+
+/// The CPU's ticks since boot, `[user, system, idle]`.
+pub fn cpu_ticks() -> [u64; 3] {
+    CPU_TICKS
+        .each_ref()
+        .map(|ticks| ticks.load(Ordering::Relaxed))
+}
+
+/// Ticks that found thread `tid` running in ring 3.
+pub fn user_ticks(tid: ThreadId) -> u64 {
+    USER_TICKS
+        .get(tid)
+        .map_or(0, |ticks| ticks.load(Ordering::Relaxed))
+}
+
+/// The idle thread, once [`init`] has run: it runs only when nothing else can, so it is never
+/// counted as load.
+pub fn idle_thread() -> Option<ThreadId> {
+    interrupts::without_interrupts(|| locked().as_ref().map(|t| t.sched.idle()))
+}
+
+/// The load averages over 1, 5 and 15 minutes.
+pub fn load_average() -> ::sched::load::LoadAverage {
+    interrupts::without_interrupts(|| *LOAD.lock())
+}
+
 /// Called by the timer interrupt after its EOI: charges the tick and preempts if the running
-/// thread's slice is over. `tick_start` is the TSC when the interrupt's handling began.
-pub fn on_tick(tick_start: u64) {
-    let decision = locked().as_mut().map(|t| t.sched.tick());
+/// thread's slice is over. `tick_start` is the TSC when the interrupt's handling began;
+/// `from_user` says whether the tick interrupted ring 3.
+pub fn on_tick(tick_start: u64, from_user: bool) {
+    let decision = locked().as_mut().map(|t| {
+        let running = current();
+        let kind = if running == t.sched.idle() {
+            IDLE_TICK
+        } else if from_user {
+            USER_TICKS[running].fetch_add(1, Ordering::Relaxed);
+            USER_TICK
+        } else {
+            SYSTEM_TICK
+        };
+        CPU_TICKS[kind].fetch_add(1, Ordering::Relaxed);
+        if t.sched.now() % LOAD_SAMPLE_TICKS == 0 {
+            // Threads that want the CPU: running or in the run queue, the idle thread aside.
+            let idle = t.sched.idle();
+            let active = (0..MAX_THREADS)
+                .filter(|&tid| tid != idle)
+                .filter_map(|tid| t.sched.thread(tid))
+                .filter(|thread| matches!(thread.state, State::Running | State::Ready))
+                .count();
+            LOAD.lock().sample(active as u32);
+        }
+        t.sched.tick()
+    });
     if decision == Some(Tick::Switch) {
         PREEMPT_START.store(tick_start, Ordering::Relaxed);
         schedule();

@@ -155,6 +155,13 @@ pub fn open_session(group: i32) {
     kick();
 }
 
+/// The terminal's foreground process group while a program session holds it (`/proc`'s
+/// `tpgid`).
+pub fn foreground_group() -> Option<i32> {
+    let group = FOREGROUND.load(Ordering::Relaxed);
+    (SESSION.load(Ordering::Acquire) && group != 0).then_some(group)
+}
+
 /// Ends the program session: the keys go back to the kernel console.
 pub fn close_session() {
     SESSION.store(false, Ordering::Release);
