@@ -1068,7 +1068,7 @@ impl<D: BlockDevice> DiskFs<D> {
         let directory = match kind {
             Kind::Regular => false,
             Kind::Directory => true,
-            Kind::CharDevice(_) => return Err(Errno::EPERM),
+            Kind::CharDevice(_) | Kind::Symlink => return Err(Errno::EPERM),
         };
         if name == b"." || name == b".." {
             return Err(Errno::EEXIST);

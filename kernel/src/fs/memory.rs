@@ -162,6 +162,14 @@ impl FileSystem for MemFs {
         self.with(|fs| fs.close(ino))
     }
 
+    fn symlink(&self, dir: Ino, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
+        self.with(|fs| fs.symlink(dir, name, target))
+    }
+
+    fn readlink(&self, ino: Ino) -> Result<alloc::vec::Vec<u8>, Errno> {
+        self.with(|fs| fs.readlink(ino).map(<[u8]>::to_vec))
+    }
+
     fn borrowed(&self, ino: Ino) -> Option<&'static [u8]> {
         self.with(|fs| fs.borrowed(ino))
     }

@@ -25,6 +25,7 @@
 pub mod exec;
 pub mod files;
 pub mod info;
+pub mod mapping;
 pub mod poll;
 pub mod procfs;
 pub mod signal;
@@ -53,6 +54,8 @@ struct Record {
     parent: Pid,
     /// Its program's name.
     name: String,
+    /// Its program's canonical path (`/proc/PID/exe`).
+    exe: String,
     /// The thread running it.
     thread: ThreadId,
     /// `Some(wait status)` once it has ended: a zombie until waited for.
@@ -92,7 +95,7 @@ impl Record {
     /// A new, running process's record, in process group `group` and session `session`.
     fn new(
         parent: Pid,
-        name: String,
+        (name, exe): (String, String),
         resident: usize,
         (group, session): (Pid, Pid),
         signals: signal::State,
@@ -105,6 +108,7 @@ impl Record {
             unreported: None,
             parent,
             name,
+            exe,
             thread: 0,
             status: None,
             waiters: Vec::new(),
@@ -336,7 +340,7 @@ pub fn spawn(
     parent: Pid,
     trace: bool,
 ) -> Result<Pid, SpawnError> {
-    let file = crate::fs::read_program("/", path.as_bytes()).map_err(|e| match e {
+    let (file, exe) = crate::fs::read_program("/", path.as_bytes()).map_err(|e| match e {
         abi::Errno::ENOENT => SpawnError::NotFound,
         e => SpawnError::File(e),
     })?;
@@ -373,7 +377,13 @@ pub fn spawn(
         child_tid: None,
     };
     // A program the kernel starts leads a group and a session of its own.
-    let record = Record::new(parent, name, resident, (pid, pid), signal::State::new());
+    let record = Record::new(
+        parent,
+        (name, exe),
+        resident,
+        (pid, pid),
+        signal::State::new(),
+    );
     start_thread(task, start, record)
 }
 
@@ -474,15 +484,13 @@ pub fn fork_with(
     };
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and mask.
-    let (ids, signals) = with_table(|table| {
-        table
-            .processes
-            .get(&task.pid)
-            .map_or(((task.pid, task.pid), signal::State::new()), |r| {
-                ((r.group, r.session), r.signals.inherit())
-            })
+    let (ids, signals, exe) = with_table(|table| {
+        table.processes.get(&task.pid).map_or(
+            ((task.pid, task.pid), signal::State::new(), String::new()),
+            |r| ((r.group, r.session), r.signals.inherit(), r.exe.clone()),
+        )
     });
-    let record = Record::new(task.pid, task.name.clone(), resident, ids, signals);
+    let record = Record::new(task.pid, (task.name.clone(), exe), resident, ids, signals);
     start_thread(child, start, record).map_err(|_| abi::Errno::EAGAIN)
 }
 
@@ -895,13 +903,19 @@ pub fn list() -> Vec<ProcessInfo> {
     })
 }
 
-/// Renames process `pid` in the table (after `execve`).
-fn rename(pid: Pid, name: &str) {
+/// Renames process `pid` in the table, and records its program's path (after `execve`).
+fn rename(pid: Pid, name: &str, exe: String) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
+            record.exe = exe;
         }
     });
+}
+
+/// The canonical path of process `pid`'s program (`/proc/PID/exe`).
+pub fn exe_of(pid: Pid) -> Option<String> {
+    with_table(|table| table.processes.get(&pid).map(|r| r.exe.clone()))
 }
 
 /// Records `task`'s resident pages in the table (after `brk`/`mmap`/`munmap`).

@@ -8,7 +8,8 @@
 //!
 //! Inode numbers encode what they are: a process's directory is `pid << 8`, its files
 //! `pid << 8 | n`, and the top-level files `n` (pid 0). `self` is a directory entry that names
-//! the calling process's own directory (Linux makes it a symbolic link; Ferrite has none).
+//! the calling process's own directory (Linux makes it a symbolic link). `PID/exe` is a symbolic
+//! link to the process's program, as on Linux.
 
 use crate::fs::{Attr, DirEntry, FileSystem, Ino, Kind};
 use abi::Errno;
@@ -41,6 +42,19 @@ enum File {
     Boot,
     /// `/proc/idle`: time-stamp counter ticks the CPU spent halted (Ferrite's own file).
     Idle,
+    /// `/proc/PID/exe`: a symbolic link to the process's program (glibc's start-up reads it).
+    Exe,
+}
+
+impl File {
+    /// What kind of file it is: all are text, but `exe`, a link.
+    fn kind(self) -> Kind {
+        if self == File::Exe {
+            Kind::Symlink
+        } else {
+            Kind::Regular
+        }
+    }
 }
 
 /// The top-level files, with their names; their inode is their index plus 2.
@@ -52,7 +66,7 @@ const TOP: [(&str, File); 5] = [
     ("uptime", File::Uptime),
 ];
 /// A process directory's files; their inode is the directory's plus their index plus 1.
-const PER_PROCESS: [(&str, File); 1] = [("status", File::Status)];
+const PER_PROCESS: [(&str, File); 2] = [("status", File::Status), ("exe", File::Exe)];
 
 /// What an inode number stands for.
 enum Node {
@@ -118,6 +132,8 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<String, Errno> {
         File::Idle => {
             let _ = writeln!(text, "idle_tsc {}", crate::sched::idle_tsc());
         }
+        // A link has no text: it is read with `readlink`.
+        File::Exe => return Err(Errno::EINVAL),
         File::Uptime => {
             let ns = crate::time::uptime_ns();
             let centis = ns / 10_000_000;
@@ -216,6 +232,7 @@ impl FileSystem for ProcFs {
     fn stat(&self, ino: Ino) -> Result<Attr, Errno> {
         let (kind, perm, links) = match decode(ino)? {
             Node::Root | Node::Process(_) => (Kind::Directory, 0o555, 2),
+            Node::File(_, File::Exe) => (Kind::Symlink, 0o777, 1),
             Node::File(..) => (Kind::Regular, 0o444, 1),
         };
         Ok(Attr {
@@ -283,11 +300,11 @@ impl FileSystem for ProcFs {
             Node::Process(pid) => PER_PROCESS
                 .iter()
                 .enumerate()
-                .map(|(i, (n, _))| {
+                .map(|(i, (n, file))| {
                     (
                         String::from(*n),
                         process_dir(pid) + i as Ino + 1,
-                        Kind::Regular,
+                        file.kind(),
                     )
                 })
                 .collect(),
@@ -310,4 +327,14 @@ impl FileSystem for ProcFs {
     }
 
     fn close(&self, _ino: Ino) {}
+
+    fn readlink(&self, ino: Ino) -> Result<Vec<u8>, Errno> {
+        match decode(ino)? {
+            Node::File(pid, File::Exe) => crate::proc::exe_of(pid)
+                .filter(|path| !path.is_empty())
+                .map(String::into_bytes)
+                .ok_or(Errno::ENOENT),
+            _ => Err(Errno::EINVAL),
+        }
+    }
 }
