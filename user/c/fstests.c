@@ -83,6 +83,12 @@ static const char *a_link_is_read_and_followed(void) {
     CHECK(readlink(at("file"), target, sizeof target) < 0 && errno == EINVAL, "readlink of a file: %s", strerror(errno));
     errno = 0;
     CHECK(symlink("x", at("file")) < 0 && errno == EEXIST, "symlink over a file: %s", strerror(errno));
+    /* AT_SYMLINK_NOFOLLOW sets the link's own time and leaves the file's. */
+    struct timespec times[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = 1234567890}};
+    CHECK(utimensat(AT_FDCWD, at("link"), times, AT_SYMLINK_NOFOLLOW) == 0, "utimensat of the link: %s", strerror(errno));
+    CHECK(lstat(at("link"), &itself) == 0 && itself.st_mtim.tv_sec == 1234567890, "the link's time %lld",
+          (long long)itself.st_mtim.tv_sec);
+    CHECK(stat(at("file"), &followed) == 0 && followed.st_mtim.tv_sec != 1234567890, "the file's time changed too");
     return NULL;
 }
 

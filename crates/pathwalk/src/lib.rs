@@ -69,10 +69,16 @@ pub enum Last {
     NoFollow,
 }
 
-/// The components of `path`, in order, as the walk takes them: empty components (from `//`
-/// or a trailing `/`) are kept, as they mean "this must be a directory".
-fn components(path: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
-    path.split(|&b| b == b'/')
+/// One component of a path, as the walk takes it. Empty components (from `//` or a trailing
+/// `/`) are kept as [`Step::Stay`]: they mean "this must be a directory".
+#[derive(PartialEq, Eq)]
+enum Step {
+    /// `.` or an empty component: stay, in a directory.
+    Stay,
+    /// `..`: back to the directory below on the stack.
+    Up,
+    /// A name to look up.
+    Down(Vec<u8>),
 }
 
 impl<N: Clone> Walk<N> {
@@ -120,31 +126,46 @@ impl<N: Clone> Walk<N> {
         if path.first() == Some(&b'/') {
             self.back_to_root();
         }
-        // The components still to take, the next one last: a link's target is pushed on top,
-        // so it is taken in place of the link's name.
-        let mut pending: Vec<Vec<u8>> = components(path).rev().map(<[u8]>::to_vec).collect();
-        while let Some(name) = pending.pop() {
-            match name.as_slice() {
-                b"" | b"." => {
+        // What is still to walk: the rest of `path` from `at`, and on top of it the target of
+        // each link being followed, each with how far it has been read (a target is taken in
+        // place of the link's name). A name is copied only when it lands on the stack, and a
+        // walk that meets no link allocates nothing else.
+        let mut at = 0;
+        let mut links: Vec<(Vec<u8>, usize)> = Vec::new();
+        loop {
+            while links.last().is_some_and(|(text, read)| *read > text.len()) {
+                links.pop();
+            }
+            let (text, read) = match links.last_mut() {
+                Some((text, read)) => (text.as_slice(), read),
+                None if at <= path.len() => (path, &mut at),
+                None => return Ok(()),
+            };
+            let rest = text.get(*read..).unwrap_or_default();
+            let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+            let step = match &rest[..end] {
+                b"" | b"." => Step::Stay,
+                b".." => Step::Up,
+                name => Step::Down(name.to_vec()),
+            };
+            *read += end + 1;
+            match step {
+                Step::Stay | Step::Up => {
                     if !tree.is_directory(self.top()) {
                         return Err(Errno::ENOTDIR);
                     }
-                }
-                b".." => {
-                    if !tree.is_directory(self.top()) {
-                        return Err(Errno::ENOTDIR);
-                    }
-                    if self.stack.len() > 1 {
+                    if step == Step::Up && self.stack.len() > 1 {
                         self.stack.pop();
                     }
                 }
-                _ => {
+                Step::Down(name) => {
                     if name.len() > NAME_MAX {
                         return Err(Errno::ENAMETOOLONG);
                     }
                     // The tree's lookup answers ENOTDIR if the top is not a directory.
                     let next = tree.lookup(self.top(), &name)?;
-                    let is_last = pending.is_empty();
+                    let is_last =
+                        at > path.len() && links.iter().all(|(text, read)| *read > text.len());
                     let target = if is_last && last == Last::NoFollow {
                         None
                     } else {
@@ -161,13 +182,12 @@ impl<N: Clone> Walk<N> {
                             if target.first() == Some(&b'/') {
                                 self.back_to_root();
                             }
-                            pending.extend(components(&target).rev().map(<[u8]>::to_vec));
+                            links.push((target, 0));
                         }
                     }
                 }
             }
         }
-        Ok(())
     }
 
     /// Walks to the directory that holds `path`'s last component and returns that component,

@@ -101,6 +101,11 @@ pub trait FileSystem: Send + Sync {
     fn readlink(&self, _ino: Ino) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)
     }
+    /// Whether it may hold symbolic links at all; a path walk asks each name it meets in one
+    /// that may whether the name is a link, an extra `stat` a step.
+    fn may_hold_links(&self) -> bool {
+        true
+    }
     /// Sets the permission bits of `ino` (`chmod`).
     fn set_perm(&self, _ino: Ino, _perm: u32) -> Result<(), Errno> {
         Err(Errno::EPERM)
@@ -351,7 +356,7 @@ impl pathwalk::Tree for Tree {
     }
 
     fn link_target(&self, node: &Vnode) -> Result<Option<Vec<u8>>, Errno> {
-        if node.stat()?.kind != Kind::Symlink {
+        if !node.mount.fs.may_hold_links() || node.stat()?.kind != Kind::Symlink {
             return Ok(None);
         }
         node.mount.fs.readlink(node.ino).map(Some)
@@ -405,7 +410,10 @@ pub fn resolve(cwd: &str, path: &[u8]) -> Result<Vnode, Errno> {
 /// The inode at `path`; `last` says whether a symbolic link in the last component is followed
 /// (`stat`) or is the answer (`lstat`).
 pub fn lookup(cwd: &str, path: &[u8], last: Last) -> Result<Vnode, Errno> {
-    lookup_canonical(cwd, path, last).map(|(node, _)| node)
+    check_path(path)?;
+    let mut walk = start(cwd, path)?;
+    walk.walk(&Tree, path, last)?;
+    Ok(walk.top().clone())
 }
 
 /// [`lookup`], with the canonical absolute path it arrived at (links followed).

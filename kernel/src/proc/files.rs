@@ -499,7 +499,8 @@ pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
 }
 
 /// `utimensat(dirfd, path, times, flags)`: sets a file's modification time from `times[1]`
-/// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null. Ferrite keeps no access
+/// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null; with
+/// `AT_SYMLINK_NOFOLLOW`, a symbolic link's own time. Ferrite keeps no access
 /// time, so `times[0]` is checked and then has nothing to change. A null `path` means `dirfd`
 /// itself (`futimens`). Times are `CLOCK_REALTIME`'s, nanoseconds since 1970, which is what
 /// the file systems store; one before 1970 (negative) is `EINVAL`, as they cannot hold it.
@@ -544,7 +545,7 @@ pub fn utimensat(
         file_of(task, dirfd)?
     } else {
         let path = read_path(path)?;
-        vfs::resolve(&base(task, dirfd, &path)?, &path)?
+        vfs::lookup(&base(task, dirfd, &path)?, &path, last_of(flags))?
     };
     if let Some(modified) = modified {
         node.mount.fs.set_modified(node.ino, modified)?;

@@ -41,6 +41,7 @@ use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use x86_64::instructions::interrupts;
@@ -54,8 +55,9 @@ struct Record {
     parent: Pid,
     /// Its program's name.
     name: String,
-    /// Its program's canonical path (`/proc/PID/exe`).
-    exe: String,
+    /// Its program's canonical path (`/proc/PID/exe`), shared with its forked children (so a
+    /// `fork` copies a pointer, not the path).
+    exe: Arc<str>,
     /// The thread running it.
     thread: ThreadId,
     /// `Some(wait status)` once it has ended: a zombie until waited for.
@@ -95,7 +97,7 @@ impl Record {
     /// A new, running process's record, in process group `group` and session `session`.
     fn new(
         parent: Pid,
-        (name, exe): (String, String),
+        (name, exe): (String, Arc<str>),
         resident: usize,
         (group, session): (Pid, Pid),
         signals: signal::State,
@@ -379,7 +381,7 @@ pub fn spawn(
     // A program the kernel starts leads a group and a session of its own.
     let record = Record::new(
         parent,
-        (name, exe),
+        (name, Arc::from(exe)),
         resident,
         (pid, pid),
         signal::State::new(),
@@ -486,7 +488,7 @@ pub fn fork_with(
     // has its parent's signal actions and mask.
     let (ids, signals, exe) = with_table(|table| {
         table.processes.get(&task.pid).map_or(
-            ((task.pid, task.pid), signal::State::new(), String::new()),
+            ((task.pid, task.pid), signal::State::new(), Arc::from("")),
             |r| ((r.group, r.session), r.signals.inherit(), r.exe.clone()),
         )
     });
@@ -908,13 +910,13 @@ fn rename(pid: Pid, name: &str, exe: String) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
-            record.exe = exe;
+            record.exe = Arc::from(exe);
         }
     });
 }
 
 /// The canonical path of process `pid`'s program (`/proc/PID/exe`).
-pub fn exe_of(pid: Pid) -> Option<String> {
+pub fn exe_of(pid: Pid) -> Option<Arc<str>> {
     with_table(|table| table.processes.get(&pid).map(|r| r.exe.clone()))
 }
 

@@ -332,7 +332,7 @@ impl FileSystem for ProcFs {
         match decode(ino)? {
             Node::File(pid, File::Exe) => crate::proc::exe_of(pid)
                 .filter(|path| !path.is_empty())
-                .map(String::into_bytes)
+                .map(|path| path.as_bytes().to_vec())
                 .ok_or(Errno::ENOENT),
             _ => Err(Errno::EINVAL),
         }
