@@ -225,6 +225,18 @@ def test_the_populated_image_is_clean_and_counted(populated: Path) -> None:
     assert report.counts.inodes_used == 14 and report.counts.inodes_free == 128 - 14
 
 
+def test_a_symbolic_link_is_clean_listed_and_extracted_as_one(disk: Disk, tmp_path: Path) -> None:
+    # The kernel writes a link as an S_IFLNK inode whose one block holds the target, named by a
+    # kind-3 entry (docs/disk-format.md); the host's tools read it as the kernel wrote it.
+    _make_link(disk, "/etc/motd")
+    report = fsck(disk.path)
+    assert report.clean, [str(v) for v in report.violations]
+    listing = {item.path: item for item in list_tree(disk.path)}
+    assert listing["/etc/motd"].kind == "link"
+    extract(disk.path, "/etc", tmp_path / "out")
+    assert os.readlink(tmp_path / "out" / "motd") == "Welcome to Ferrite.\n"
+
+
 def test_round_trip_through_list_extract_and_read(populated: Path, tmp_path: Path) -> None:
     source = tmp_path / "again"
     expected = build_tree(source)
@@ -403,6 +415,17 @@ def _inode(path: str, **changes: object) -> Callable[[Disk], None]:
     return lambda disk: disk.change_inode(disk.lookup(path), **changes)
 
 
+def _make_link(disk: Disk, path: str, size: int | None = None) -> None:
+    """Turns the regular file at `path` into a symbolic link whose target is its first `size` bytes
+    (all of them by default), entry kind and all: what the kernel's `symlink` writes."""
+    number = disk.lookup(path)
+    inode = disk.inode(number)
+    disk.change_inode(number, mode=stat.S_IFLNK | 0o777, size=inode.size if size is None else size)
+    parent, name = path.rsplit("/", 1)
+    block, offset, entry = disk.entry(disk.lookup(parent), name.encode())
+    disk.put(block, dataclasses.replace(entry, kind=layout.KIND_LINK).pack(), offset)
+
+
 def _bit(region: str, index: Callable[[Disk], int], value: bool) -> Callable[[Disk], None]:
     return lambda disk: disk.set_bit(getattr(disk.sb, region), index(disk), value)
 
@@ -451,6 +474,7 @@ CASES = [
     Case("reserved-high", Rule.BAD_INODE, _inode("/etc/motd", reserved_high=b"x" * 40)),
     Case("free-not-zero", Rule.BAD_INODE, lambda d: d.put_inode(40, Inode(size=5))),
     Case("too-large", Rule.BAD_INODE, _inode("/etc/empty", size=layout.MAX_FILE_SIZE + 1)),
+    Case("link-too-long", Rule.BAD_INODE, lambda d: _make_link(d, "/etc/motd", size=layout.MAX_LINK_TARGET + 1)),
     # The block the file had is then used by no one.
     Case("low", Rule.BLOCK_OUT_OF_RANGE, _inode("/etc/motd", direct=(3,) + (0,) * 11), frozenset({"block-bitmap-mismatch"})),
     Case(

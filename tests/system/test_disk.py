@@ -108,12 +108,15 @@ def test_files_survive_a_reboot_and_python_reads_them(
         console.run("echo gone > /gone; rm /gone")
         # A hard link and a mode survive too, and the host's fsck counts the link.
         console.run("echo linked > /l1; ln /l1 /docs/l2; chmod 600 /l1")
+        # A symbolic link on the disk, followed through, kept, and read by the host's tools.
+        console.run("ln -s docs /docs-link; ln -s ../l1 /docs/up")
         reboot(console)
         assert "hello" in console.run("cat /hello.txt").splitlines()
         assert "one\ntwo\n" in console.run("cat /docs/a")
         listing = console.run("ls /docs/deep")
         assert "copy" in listing
         assert "gone" not in console.run("ls /")
+        assert "linked" in console.run("cat /docs-link/up").splitlines()
         # The file suite passes with the disk as the root, as `./x.py run` boots, and leaves
         # nothing on it (it once failed here and left /new-file behind).
         before = console.run("ls /")
@@ -130,6 +133,8 @@ def test_files_survive_a_reboot_and_python_reads_them(
     names = {entry.path for entry in list_tree(disk)}
     assert "/gone" not in names and "/docs/deep" in names
     assert read_file(disk, "/l1") == read_file(disk, "/docs/l2") == b"linked\n"
+    kinds = {entry.path: entry.kind for entry in list_tree(disk)}
+    assert kinds["/docs-link"] == kinds["/docs/up"] == "link"
     modes = {entry.path: entry.mode for entry in list_tree(disk)}
     assert modes["/l1"] & 0o7777 == 0o600 and modes["/docs/l2"] == modes["/l1"]
 

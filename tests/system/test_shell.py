@@ -502,8 +502,11 @@ def test_ln_chmod_and_df(shell: Console) -> None:
     assert lines(shell.run("ln /tmp/ln/a /tmp/ln/b; echo two >> /tmp/ln/b; cat /tmp/ln/a")) == ["one", "two"]
     listing = lines(shell.run("ls -l /tmp/ln"))
     assert all(re.match(r"-rw\S*\s+2\s", line) for line in listing), listing
-    assert lines(shell.run("ln -s /tmp/ln/a /tmp/ln/c; echo $?")) == [
-        "ln: symbolic links (-s) are not supported: Ferrite has hard links only", "2"]
+    assert lines(shell.run("ln -s /tmp/ln/a /tmp/ln/c; echo $?; cat /tmp/ln/c")) == ["0", "one", "two"]
+    assert lines(shell.run("ln -s a /tmp/ln/c; echo $?"))[-1] == "1"
+    assert lines(shell.run("ls -l /tmp/ln/c"))[0].startswith("lrwxrwxrwx"), shell.run("ls -l /tmp/ln/c")
+    assert lines(shell.run("ls -l /tmp/ln/c"))[0].endswith("c -> /tmp/ln/a")
+    assert lines(shell.run("ln -sf missing /tmp/ln/c; cat /tmp/ln/c; echo $?"))[-1] == "1"
     assert lines(shell.run("ln /tmp/ln /tmp/ln2; echo $?"))[-1] == "1"
     shell.run("chmod 750 /tmp/ln/a")
     assert lines(shell.run("ls -l /tmp/ln/a"))[0].startswith("-rwxr-x---")

@@ -76,6 +76,10 @@ numbers! {
     SELECT = 23,
     /// Give up the processor to another runnable thread.
     SCHED_YIELD = 24,
+    /// Grow, shrink or move a mapping.
+    MREMAP = 25,
+    /// Advise the kernel how a range of memory will be used.
+    MADVISE = 28,
     /// Duplicate a descriptor onto the lowest free number.
     DUP = 32,
     /// Duplicate a descriptor onto a chosen number, closing what was there.
@@ -138,12 +142,20 @@ numbers! {
     LINK = 86,
     /// Remove a name from a directory.
     UNLINK = 87,
+    /// Make a symbolic link holding a path.
+    SYMLINK = 88,
     /// The target of a symbolic link.
     READLINK = 89,
     /// Set a file's permission bits by path.
     CHMOD = 90,
     /// Set an open file's permission bits.
     FCHMOD = 91,
+    /// Set a file's owner and group by path (following a final symbolic link).
+    CHOWN = 92,
+    /// Set an open file's owner and group.
+    FCHOWN = 93,
+    /// Set a file's owner and group by path, not following a final symbolic link.
+    LCHOWN = 94,
     /// Set the mask of permissions new files lose.
     UMASK = 95,
     /// The real time as a `Timeval`, and an obsolete time zone (written as zeros).
@@ -246,6 +258,8 @@ numbers! {
     OPENAT = 257,
     /// Make a directory, relative to a directory descriptor.
     MKDIRAT = 258,
+    /// Set a file's owner and group, the path relative to a directory descriptor.
+    FCHOWNAT = 260,
     /// File status by path relative to a directory descriptor (glibc's `stat` and `fstat`).
     NEWFSTATAT = 262,
     /// Remove a name or an empty directory, relative to a directory descriptor.
@@ -254,6 +268,10 @@ numbers! {
     RENAMEAT = 264,
     /// Give a file another name, each path relative to a directory descriptor.
     LINKAT = 265,
+    /// Make a symbolic link, its path relative to a directory descriptor.
+    SYMLINKAT = 266,
+    /// The target of a symbolic link, the path relative to a directory descriptor.
+    READLINKAT = 267,
     /// Set a file's permission bits, the path relative to a directory descriptor.
     FCHMODAT = 268,
     /// Check access, relative to a directory descriptor.
@@ -280,7 +298,7 @@ numbers! {
     RENAMEAT2 = 316,
     /// Fill a buffer with random bytes.
     GETRANDOM = 318,
-    /// Register restartable-sequence data; may fail with `ENOSYS`.
+    /// Restartable sequences: answered `ENOSYS` on purpose, which glibc takes as "not here".
     RSEQ = 334,
     /// Check access, relative to a directory descriptor, with flags.
     FACCESSAT2 = 439,

@@ -15,7 +15,7 @@ use crate::device::BlockDevice;
 use crate::layout::{
     bytes_at, entries, first_slot, pointer_at, words, Entry, Inode, Mapping, Superblock, Violation,
     BITS_PER_BLOCK, BLOCK_BYTES, BLOCK_SIZE, FIRST_DOUBLE, FIRST_INDIRECT, INODE_SIZE,
-    KIND_DIRECTORY, KIND_REGULAR, MAX_FILE_BLOCKS, MAX_FILE_SIZE, POINTERS_PER_BLOCK, ROOT,
+    KIND_DIRECTORY, MAX_FILE_BLOCKS, MAX_FILE_SIZE, MAX_LINK_TARGET, POINTERS_PER_BLOCK, ROOT,
 };
 use abi::Errno;
 use alloc::collections::BTreeSet;
@@ -90,6 +90,8 @@ struct Seen {
     valid: bool,
     /// A directory.
     directory: bool,
+    /// The kind byte an entry naming it must have.
+    kind: u8,
     /// Its link count.
     links: u16,
     /// Entries naming it (other than `.` and `..`).
@@ -333,15 +335,24 @@ fn check_inode<D: BlockDevice>(
         );
         return Ok(());
     };
-    if !inode.is_regular() && !inode.is_directory() {
+    if !inode.is_regular() && !inode.is_directory() && !inode.is_symlink() {
         report.add(
             "bad-inode",
             format!(
-                "inode {ino} has mode {:#o}: neither a file nor a directory",
+                "inode {ino} has mode {:#o}: not a file, a directory or a symbolic link",
                 inode.mode
             ),
         );
         return Ok(());
+    }
+    if inode.is_symlink() && !(1..=MAX_LINK_TARGET).contains(&inode.size) {
+        report.add(
+            "bad-inode",
+            format!(
+                "symbolic link {ino} has size {}, not 1 to {MAX_LINK_TARGET}",
+                inode.size
+            ),
+        );
     }
     if inode.size > MAX_FILE_SIZE {
         report.add(
@@ -367,6 +378,7 @@ fn check_inode<D: BlockDevice>(
         in_use: true,
         valid: true,
         directory: inode.is_directory(),
+        kind: inode.entry_kind(),
         links: inode.links,
         ..Seen::default()
     };
@@ -571,11 +583,7 @@ fn walk_tree<D: BlockDevice>(
                     );
                     continue;
                 }
-                let expected_kind = if target.directory {
-                    KIND_DIRECTORY
-                } else {
-                    KIND_REGULAR
-                };
+                let expected_kind = target.kind;
                 if entry.kind != expected_kind {
                     report.add(
                         "bad-entry",

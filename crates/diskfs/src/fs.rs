@@ -22,8 +22,8 @@ use crate::layout::{
     bytes_at, bytes_at_mut, directory_block, entries, entry_bytes, entry_bytes_mut, entry_place,
     first_slot, pointer_at, set_pointer_at, Block, Entry, Inode, Mapping, Superblock, Violation,
     BITS_PER_BLOCK, BLOCK_BYTES, BLOCK_SIZE, DIRECT, ENTRIES_PER_BLOCK, ENTRY_SIZE, FIRST_DOUBLE,
-    FIRST_INDIRECT, KIND_DIRECTORY, KIND_REGULAR, MAX_FILE_SIZE, NAME_MAX, PERM_MASK,
-    POINTERS_PER_BLOCK, ROOT, S_IFDIR, S_IFREG, ZERO_BLOCK,
+    FIRST_INDIRECT, KIND_DIRECTORY, KIND_REGULAR, KIND_SYMLINK, MAX_FILE_SIZE, MAX_LINK_TARGET,
+    NAME_MAX, PERM_MASK, POINTERS_PER_BLOCK, ROOT, S_IFDIR, S_IFLNK, S_IFREG, ZERO_BLOCK,
 };
 use abi::Errno;
 use alloc::collections::BTreeMap;
@@ -36,6 +36,8 @@ use memfs::{Attr, DirEntry, Ino, Kind};
 /// directory, the moved directory's `..`, a new directory block with the indirect blocks that
 /// map it, and the bitmap blocks of those).
 const METADATA_RESERVE: usize = 16;
+/// The permission bits of every symbolic link (never checked: a link is followed, not opened).
+const LINK_PERM: u16 = 0o777;
 /// The most data blocks one step of a write changes.
 const MAX_WRITE_STEP: u64 = 16;
 /// A directory of this many blocks or more gets an in-memory index when it is searched.
@@ -912,6 +914,8 @@ impl<D: BlockDevice> DiskFs<D> {
             ino,
             kind: if inode.is_directory() {
                 Kind::Directory
+            } else if inode.is_symlink() {
+                Kind::Symlink
             } else {
                 Kind::Regular
             },
@@ -929,6 +933,26 @@ impl<D: BlockDevice> DiskFs<D> {
         if inode.is_directory() {
             return Err(Errno::EISDIR);
         }
+        if inode.is_symlink() {
+            return Err(Errno::EINVAL); // a link is read with `readlink`
+        }
+        self.read_data(inode, offset, buf)
+    }
+
+    /// The path symbolic link `ino` holds; `EINVAL` for any other inode.
+    pub fn readlink(&mut self, ino: Ino) -> Result<Vec<u8>, Errno> {
+        let inode = self.inode(ino)?;
+        if !inode.is_symlink() {
+            return Err(Errno::EINVAL);
+        }
+        let mut target = alloc::vec![0u8; inode.size.min(MAX_LINK_TARGET) as usize];
+        let n = self.read_data(inode, 0, &mut target)?;
+        target.truncate(n);
+        Ok(target)
+    }
+
+    /// Reads the data of `inode` from `offset` into `buf`; 0 at the end.
+    fn read_data(&mut self, inode: Inode, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         let Some(left) = inode.size.checked_sub(offset).filter(|&left| left > 0) else {
             return Ok(0);
         };
@@ -995,6 +1019,9 @@ impl<D: BlockDevice> DiskFs<D> {
             if inode.is_directory() {
                 return Err(Errno::EISDIR);
             }
+            if inode.is_symlink() {
+                return Err(Errno::EINVAL);
+            }
             let mut done = 0;
             let bitmap = fs.sb.block_bitmap_blocks as u64;
             let reserve = write_reserve(fs.write_step, bitmap);
@@ -1052,6 +1079,9 @@ impl<D: BlockDevice> DiskFs<D> {
             if inode.is_directory() {
                 return Err(Errno::EISDIR);
             }
+            if inode.is_symlink() {
+                return Err(Errno::EINVAL);
+            }
             if len < inode.size {
                 return fs.shrink(ino as u32, len);
             }
@@ -1068,7 +1098,7 @@ impl<D: BlockDevice> DiskFs<D> {
         let directory = match kind {
             Kind::Regular => false,
             Kind::Directory => true,
-            Kind::CharDevice(_) => return Err(Errno::EPERM),
+            Kind::CharDevice(_) | Kind::Symlink => return Err(Errno::EPERM),
         };
         if name == b"." || name == b".." {
             return Err(Errno::EEXIST);
@@ -1117,6 +1147,53 @@ impl<D: BlockDevice> DiskFs<D> {
         })
     }
 
+    /// Makes a symbolic link `name` in `dir` holding `target`, in one transaction: the inode,
+    /// its one data block and the entry reach the disk together or not at all. A target is at
+    /// most [`MAX_LINK_TARGET`] bytes, so one block always holds it.
+    pub fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if target.len() as u64 > MAX_LINK_TARGET {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if name == b"." || name == b".." {
+            return Err(Errno::EEXIST);
+        }
+        check_name(name)?;
+        self.guard(|fs| {
+            let parent = fs.directory(dir)?;
+            if parent.links == 0 {
+                return Err(Errno::ENOENT);
+            }
+            let (found, empty) = fs.find(dir as u32, &parent, name)?;
+            if found.is_some() {
+                return Err(Errno::EEXIST);
+            }
+            let needed = Self::entry_blocks(empty).saturating_add(1);
+            if fs.free_inodes == 0 || fs.free_blocks < needed {
+                return Err(Errno::ENOSPC);
+            }
+            fs.reserve(METADATA_RESERVE)?;
+            let ino = fs.alloc_inode()?;
+            let block = fs.alloc_block()?;
+            let data = fs.fresh(block)?;
+            copy_prefix(data, target);
+            let mut inode = Inode {
+                mode: S_IFLNK | LINK_PERM,
+                links: 1,
+                size: target.len() as u64,
+                modified: fs.clock,
+                changed: fs.clock,
+                ..Inode::default()
+            };
+            inode.direct[0] = block;
+            fs.put_inode(ino, &inode)?;
+            fs.add_entry(dir as u32, empty, &Entry::new(ino, KIND_SYMLINK, name))?;
+            Ok(ino.into())
+        })
+    }
+
     /// Gives the regular file `ino` another name, `name` in `dir` (a hard link), in one
     /// transaction: the entry and the raised link count reach the disk together or not at all.
     /// The format counts a file's entries in `links`, so fsck checks the result as it checks
@@ -1154,7 +1231,7 @@ impl<D: BlockDevice> DiskFs<D> {
             fs.add_entry(
                 dir as u32,
                 empty,
-                &Entry::new(ino as u32, kind_byte(false), name),
+                &Entry::new(ino as u32, target.entry_kind(), name),
             )?;
             fs.touch(dir as u32)
         })
@@ -1338,10 +1415,10 @@ impl<D: BlockDevice> DiskFs<D> {
                         DirEntry {
                             name: entry.name().to_vec(),
                             ino: entry.ino.into(),
-                            kind: if entry.kind == KIND_DIRECTORY {
-                                Kind::Directory
-                            } else {
-                                Kind::Regular
+                            kind: match entry.kind {
+                                KIND_DIRECTORY => Kind::Directory,
+                                KIND_SYMLINK => Kind::Symlink,
+                                _ => Kind::Regular,
                             },
                         },
                         usize::try_from(here).map_or(usize::MAX, |here| here.saturating_add(1)),

@@ -82,12 +82,19 @@ pub const S_IFMT: u16 = 0o170000;
 pub const S_IFREG: u16 = 0o100000;
 /// A directory.
 pub const S_IFDIR: u16 = 0o040000;
+/// A symbolic link: its data blocks hold the path it points to.
+pub const S_IFLNK: u16 = 0o120000;
+/// The longest path a symbolic link holds, in bytes (Linux's `PATH_MAX` less its NUL): always
+/// one block.
+pub const MAX_LINK_TARGET: u64 = 4095;
 /// The permission bits.
 pub const PERM_MASK: u16 = 0o7777;
 /// A directory entry's kind: a regular file.
 pub const KIND_REGULAR: u8 = 1;
 /// A directory entry's kind: a directory.
 pub const KIND_DIRECTORY: u8 = 2;
+/// A directory entry's kind: a symbolic link.
+pub const KIND_SYMLINK: u8 = 3;
 
 /// A broken rule of the format: its name (as the Python fsck names it too) and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,6 +499,22 @@ impl Inode {
         self.mode & S_IFMT == S_IFREG
     }
 
+    /// Whether it is a symbolic link.
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+
+    /// The kind byte of an entry that names it.
+    pub fn entry_kind(&self) -> u8 {
+        if self.is_directory() {
+            KIND_DIRECTORY
+        } else if self.is_symlink() {
+            KIND_SYMLINK
+        } else {
+            KIND_REGULAR
+        }
+    }
+
     /// The blocks its size covers.
     pub fn blocks(&self) -> u64 {
         self.size.div_ceil(BLOCK_SIZE as u64)
@@ -559,7 +582,7 @@ impl Entry {
     pub fn is_well_formed(&self, bytes: &[u8; ENTRY_SIZE]) -> bool {
         let len = self.name_len as usize;
         (1..=NAME_MAX).contains(&len)
-            && matches!(self.kind, KIND_REGULAR | KIND_DIRECTORY)
+            && matches!(self.kind, KIND_REGULAR | KIND_DIRECTORY | KIND_SYMLINK)
             && bytes[6] == 0
             && bytes[7] == 0
             && self

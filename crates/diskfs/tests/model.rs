@@ -519,3 +519,55 @@ fn device_errors_are_reported_not_fatal() {
     let file = DiskFs::lookup(&mut again, ROOT, b"f").unwrap();
     assert_eq!(again.read_all(file).unwrap(), b"kept");
 }
+
+#[test]
+fn symbolic_links_answer_as_memfs_and_survive_a_remount() {
+    let mut model = Fs::new(usize::MAX, 0o755);
+    let mut disk = mount(fresh(4096));
+    let long = vec![b'x'; 4096];
+    for (name, target) in [
+        (&b"link"[..], &b"some/where"[..]),
+        (b"link", b"again"),
+        (b"empty", b""),
+        (b"long", &long[..]),
+        (b".", b"dot"),
+    ] {
+        let expected = model.symlink(ROOT, name, target).map(drop);
+        let got = disk.symlink(ROOT, name, target).map(drop);
+        assert_eq!(got, expected, "symlink {:?}", String::from_utf8_lossy(name));
+    }
+    let ino = disk.lookup(ROOT, b"link").unwrap();
+    let attr = disk.stat(ino).unwrap();
+    assert_eq!(
+        (attr.kind, attr.size, attr.perm, attr.links),
+        (Kind::Symlink, 10, 0o777, 1)
+    );
+    assert_eq!(disk.readlink(ino).unwrap(), b"some/where");
+    assert_eq!(disk.read(ino, 0, &mut [0; 4]), Err(Errno::EINVAL));
+    assert_eq!(disk.write(ino, 0, b"no"), Err(Errno::EINVAL));
+    assert_eq!(disk.truncate(ino, 0), Err(Errno::EINVAL));
+    let file = disk.create(ROOT, b"file", Kind::Regular, 0o644).unwrap();
+    assert_eq!(disk.readlink(file), Err(Errno::EINVAL));
+    let entry = (2..)
+        .map_while(|i| disk.entry(ROOT, i).unwrap())
+        .find(|(e, _)| e.name == b"link")
+        .unwrap();
+    assert_eq!(entry.0.kind, Kind::Symlink);
+    // A hard link of the link, a rename, a clean check, a remount.
+    disk.link(ino, ROOT, b"hard").unwrap();
+    disk.rename(ROOT, b"link", ROOT, b"moved").unwrap();
+    assert_clean(&mut disk, "with links");
+    let device = disk.unmount().map_err(|(_, e)| e).unwrap();
+    let mut disk = mount(device);
+    let moved = disk.lookup(ROOT, b"moved").unwrap();
+    assert_eq!(disk.readlink(moved).unwrap(), b"some/where");
+    assert_eq!(disk.stat(moved).unwrap().links, 2);
+    // Removing both names frees the inode and its block.
+    let before = disk.usage();
+    disk.unlink(ROOT, b"moved").unwrap();
+    disk.unlink(ROOT, b"hard").unwrap();
+    let after = disk.usage();
+    assert_eq!(after.free_blocks, before.free_blocks + 1);
+    assert_eq!(after.free_inodes, before.free_inodes + 1);
+    assert_clean(&mut disk, "after unlink");
+}

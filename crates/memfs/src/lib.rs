@@ -17,9 +17,11 @@
 //! Unix temporary file). Every rule a program can observe is Linux's, with Linux's error numbers
 //! ([`abi::Errno`]), because the VFS hands them to programs unchanged.
 //!
-//! There are no hard links and no symbolic links (Ferrite has no `link` or `symlink` calls yet),
-//! so a directory's parent is unique and `..` is a pointer kept in the directory. Permission
-//! bits are stored and reported but not enforced: Ferrite has one user.
+//! Hard links name files, never directories, so a directory's parent is unique and `..` is a
+//! pointer kept in the directory. A *symbolic link* is an inode of its own kind that holds a
+//! path as its contents; this tree only stores it ([`Fs::symlink`], [`Fs::readlink`]), and the
+//! VFS's path walk decides when to follow it. Permission bits are stored and reported but not
+//! enforced: Ferrite has one user.
 //!
 //! The whole structure is pure data with no locking; the kernel puts each instance behind a
 //! lock, and `cargo test` runs every rule here on the host.
@@ -42,6 +44,13 @@ pub const ROOT: Ino = 1;
 /// The longest name of one directory entry, in bytes (Linux's `NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 
+/// The longest target a symbolic link holds, its NUL included (Linux's `PATH_MAX`: a target is
+/// a path).
+pub const MAX_LINK_TARGET: usize = 4096;
+
+/// The permission bits of every symbolic link (Linux's too; they are never checked).
+pub const LINK_PERM: u32 = 0o777;
+
 /// What an inode costs against the capacity besides its data: its record and directory entry.
 /// Charged so that ten thousand empty files fill a small tmpfs instead of the kernel heap.
 pub const NODE_COST: usize = 128;
@@ -56,6 +65,8 @@ pub enum Kind {
     /// A character device; the number (Linux's `dev_t` encoding, see [`abi::stat`]) says which
     /// driver reads and writes it.
     CharDevice(u64),
+    /// A symbolic link: a path that lookups follow.
+    Symlink,
 }
 
 impl Kind {
@@ -65,6 +76,7 @@ impl Kind {
             Kind::Regular => abi::stat::S_IFREG,
             Kind::Directory => abi::stat::S_IFDIR,
             Kind::CharDevice(_) => abi::stat::S_IFCHR,
+            Kind::Symlink => abi::stat::S_IFLNK,
         }
     }
 }
@@ -142,6 +154,8 @@ enum Contents<'a> {
     },
     /// A device node.
     Device(u64),
+    /// A symbolic link: the path it holds.
+    Symlink(Vec<u8>),
 }
 
 /// An inode.
@@ -165,6 +179,7 @@ impl Node<'_> {
             Contents::Regular(_) => Kind::Regular,
             Contents::Directory { .. } => Kind::Directory,
             Contents::Device(number) => Kind::CharDevice(number),
+            Contents::Symlink(_) => Kind::Symlink,
         }
     }
 
@@ -173,6 +188,7 @@ impl Node<'_> {
         NODE_COST
             + match &self.contents {
                 Contents::Regular(data) => data.charged(),
+                Contents::Symlink(target) => target.len(),
                 _ => 0,
             }
     }
@@ -347,6 +363,8 @@ impl<'a> Fs<'a> {
             Contents::Regular(data) => data.bytes().len() as u64,
             Contents::Directory { entries, .. } => entries.len() as u64,
             Contents::Device(_) => 0,
+            // A link's size is its target's length, as `lstat` reports it on Linux.
+            Contents::Symlink(target) => target.len() as u64,
         };
         Ok(Attr {
             ino,
@@ -427,8 +445,35 @@ impl<'a> Fs<'a> {
                 parent: dir,
             },
             Kind::CharDevice(number) => Contents::Device(number),
+            // A link is made with its target, by `symlink`.
+            Kind::Symlink => return Err(Errno::EINVAL),
         };
         self.insert(dir, name, contents, perm)
+    }
+
+    /// Makes a symbolic link `name` in `dir` holding `target` (any bytes but NUL; an empty
+    /// target is `ENOENT`, as on Linux). Its permission bits are `0o777` and mean nothing: a
+    /// link is followed, never opened.
+    pub fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
+        if target.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if target.len() >= MAX_LINK_TARGET {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if self.lookup(dir, name).is_ok() && !name.is_empty() {
+            return Err(Errno::EEXIST);
+        }
+        self.writable()?;
+        self.insert(dir, name, Contents::Symlink(target.to_vec()), LINK_PERM)
+    }
+
+    /// The path symbolic link `ino` holds; `EINVAL` for any other inode (`readlink` of a file).
+    pub fn readlink(&self, ino: Ino) -> Result<&[u8], Errno> {
+        match &self.node(ino)?.contents {
+            Contents::Symlink(target) => Ok(target),
+            _ => Err(Errno::EINVAL),
+        }
     }
 
     /// Adds a file whose bytes are borrowed (never copied unless written), even to a read-only
@@ -681,7 +726,7 @@ impl<'a> Fs<'a> {
         match &self.node(ino)?.contents {
             Contents::Regular(data) => Ok(data),
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Device(_) => Err(Errno::EINVAL),
+            Contents::Device(_) | Contents::Symlink(_) => Err(Errno::EINVAL),
         }
     }
 

@@ -603,3 +603,62 @@ fn usage_counts_bytes_and_inodes() {
         (MIB, 1000 + NODE_COST, inodes + 1)
     );
 }
+
+#[test]
+fn a_symbolic_link_holds_its_target_and_is_charged_for_it() {
+    let mut fs = fs();
+    let before = fs.used();
+    let link = fs.symlink(ROOT, b"l", b"../somewhere").unwrap();
+    assert_eq!(fs.readlink(link).unwrap(), b"../somewhere");
+    let attr = fs.stat(link).unwrap();
+    assert_eq!(
+        (attr.kind, attr.perm, attr.size, attr.links),
+        (Kind::Symlink, LINK_PERM, 12, 1)
+    );
+    assert_eq!(attr.mode(), abi::stat::S_IFLNK | 0o777);
+    assert_eq!(fs.used() - before, NODE_COST + 12);
+    // A link is not a file: no bytes to read, and a file is not a link.
+    assert_eq!(fs.read(link, 0, &mut [0; 4]), Err(Errno::EINVAL));
+    let a = file(&mut fs, ROOT, "a");
+    assert_eq!(fs.readlink(a), Err(Errno::EINVAL));
+    assert_eq!(entry_kind(&fs, ROOT, b"l"), Kind::Symlink);
+    // It goes like a file: unlink, and its charge with it.
+    fs.unlink(ROOT, b"l").unwrap();
+    assert_eq!(fs.stat(link), Err(Errno::ENOENT));
+}
+
+fn entry_kind(fs: &Fs<'_>, dir: Ino, name: &[u8]) -> Kind {
+    (0..)
+        .map_while(|i| fs.entry(dir, i).unwrap())
+        .find(|e| e.name == name)
+        .unwrap()
+        .kind
+}
+
+#[test]
+fn symlink_errors_are_linuxs() {
+    let mut fs = fs();
+    file(&mut fs, ROOT, "a");
+    assert_eq!(fs.symlink(ROOT, b"a", b"x"), Err(Errno::EEXIST));
+    assert_eq!(fs.symlink(ROOT, b"l", b""), Err(Errno::ENOENT));
+    let long = vec![b'x'; MAX_LINK_TARGET];
+    assert_eq!(fs.symlink(ROOT, b"l", &long), Err(Errno::ENAMETOOLONG));
+    assert_eq!(
+        fs.create(ROOT, b"l", Kind::Symlink, 0o777),
+        Err(Errno::EINVAL)
+    );
+    fs.set_read_only(true);
+    assert_eq!(fs.symlink(ROOT, b"l", b"x"), Err(Errno::EROFS));
+    assert_eq!(fs.symlink(ROOT, b"a", b"x"), Err(Errno::EEXIST));
+}
+
+#[test]
+fn a_link_can_be_renamed_and_hard_linked() {
+    let mut fs = fs();
+    let d = dir(&mut fs, ROOT, "d");
+    let link = fs.symlink(ROOT, b"l", b"target").unwrap();
+    fs.rename(ROOT, b"l", d, b"m").unwrap();
+    assert_eq!(fs.lookup(d, b"m"), Ok(link));
+    fs.link(link, ROOT, b"again").unwrap();
+    assert_eq!(fs.stat(link).unwrap().links, 2);
+}

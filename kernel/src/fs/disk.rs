@@ -120,6 +120,14 @@ impl FileSystem for &'static Disk {
         self.with(|fs| fs.sync())
     }
 
+    fn symlink(&self, dir: Ino, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
+        self.with(|fs| fs.symlink(dir, name, target))
+    }
+
+    fn readlink(&self, ino: Ino) -> Result<alloc::vec::Vec<u8>, Errno> {
+        self.with(|fs| fs.readlink(ino))
+    }
+
     fn usage(&self) -> super::Usage {
         let usage = self.with(|fs| fs.usage());
         super::Usage {

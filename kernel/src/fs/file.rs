@@ -319,11 +319,19 @@ pub const UMASK: u32 = 0o022;
 
 /// Opens the file at `path` as `open(2)` does with `flags` and, for a new file, `mode`.
 pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, Errno> {
-    let node = match super::resolve(cwd, path) {
+    // `O_NOFOLLOW` stops at a link in the last component, and a link cannot be opened
+    // (`ELOOP`); `O_CREAT | O_EXCL` never follows one either: the link's name exists.
+    let last = if flags & O_NOFOLLOW != 0 || flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
+        super::Last::NoFollow
+    } else {
+        super::Last::Follow
+    };
+    let node = match super::lookup(cwd, path, last) {
         Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
         Ok(node) => node,
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
-            let (dir, name) = super::resolve_parent(cwd, path)?;
+            // Through a dangling link, the file is made where the link points.
+            let (dir, name) = super::resolve_parent_following(cwd, path)?;
             if path.ends_with(b"/") {
                 return Err(Errno::EISDIR);
             }
@@ -351,6 +359,7 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, E
             Object::Device(node, driver)
         }
         Kind::Regular | Kind::Directory => Object::Inode(node),
+        Kind::Symlink => return Err(Errno::ELOOP),
     };
     let (Object::Inode(node) | Object::Device(node, _)) = &object else {
         return Err(Errno::EINVAL);

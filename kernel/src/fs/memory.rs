@@ -28,6 +28,9 @@ pub struct MemFs {
     name: &'static str,
     /// The tree; the lock guards all of it.
     fs: Mutex<Fs<'static>>,
+    /// Sealed read-only when made (the ramdisk's trees, `/dev`): it can never hold a symbolic
+    /// link, so a path walk need not ask each name whether it is one.
+    sealed: bool,
 }
 
 impl MemFs {
@@ -36,6 +39,7 @@ impl MemFs {
         MemFs {
             name: "tmpfs",
             fs: Mutex::new(Fs::new(TMPFS_CAPACITY, TMP_PERM)),
+            sealed: false,
         }
     }
 
@@ -50,6 +54,7 @@ impl MemFs {
         Ok(MemFs {
             name,
             fs: Mutex::new(fs),
+            sealed: true,
         })
     }
 
@@ -160,6 +165,18 @@ impl FileSystem for MemFs {
 
     fn close(&self, ino: Ino) {
         self.with(|fs| fs.close(ino))
+    }
+
+    fn symlink(&self, dir: Ino, name: &[u8], target: &[u8]) -> Result<Ino, Errno> {
+        self.with(|fs| fs.symlink(dir, name, target))
+    }
+
+    fn readlink(&self, ino: Ino) -> Result<alloc::vec::Vec<u8>, Errno> {
+        self.with(|fs| fs.readlink(ino).map(<[u8]>::to_vec))
+    }
+
+    fn may_hold_links(&self) -> bool {
+        !self.sealed
     }
 
     fn borrowed(&self, ino: Ino) -> Option<&'static [u8]> {

@@ -19,11 +19,14 @@
 //! └── tmp/     tmpfs: writable, in memory, gone at reboot
 //! ```
 //!
-//! Why walk with a stack: Ferrite has no symbolic links, so `..` always means "the directory this
-//! walk came from". Keeping the directories walked so far on a stack makes `..` a pop, and makes
-//! it cross back out of a mounted file system without the mount table having to remember where
-//! each mount's root came from. A relative path is walked from the process's working directory,
-//! kept as a canonical absolute path (`getcwd` returns it as it is).
+//! Why walk with a stack: keeping the directories walked so far on a stack makes `..` a pop, and
+//! makes it cross back out of a mounted file system without the mount table having to remember
+//! where each mount's root came from. A symbolic link met on the way is followed by walking its
+//! target in place of its name (the rules, and the `ELOOP` bound on loops, are the host-tested
+//! `pathwalk` crate's); the stack then holds the real directories, so `..` after a link goes to
+//! the target's parent, as on Linux. A relative path is walked from the process's working
+//! directory, kept as a canonical absolute path with no links in it (`getcwd` returns it as it
+//! is).
 //!
 //! Designed for the disk to come: a disk file system implements the same [`FileSystem`], and
 //! [`mount`] puts it on any directory.
@@ -88,6 +91,20 @@ pub trait FileSystem: Send + Sync {
     /// hard links says `EPERM`, as Linux's `/proc` does.
     fn link(&self, _ino: Ino, _dir: Ino, _name: &[u8]) -> Result<(), Errno> {
         Err(Errno::EPERM)
+    }
+    /// Makes a symbolic link `name` in `dir` holding `target`. A file system without symbolic
+    /// links says `EPERM`, as Linux's do.
+    fn symlink(&self, _dir: Ino, _name: &[u8], _target: &[u8]) -> Result<Ino, Errno> {
+        Err(Errno::EPERM)
+    }
+    /// The path symbolic link `ino` holds (`EINVAL` if it is not one).
+    fn readlink(&self, _ino: Ino) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Whether it may hold symbolic links at all; a path walk asks each name it meets in one
+    /// that may whether the name is a link, an extra `stat` a step.
+    fn may_hold_links(&self) -> bool {
+        true
     }
     /// Sets the permission bits of `ino` (`chmod`).
     fn set_perm(&self, _ino: Ino, _perm: u32) -> Result<(), Errno> {
@@ -319,74 +336,59 @@ fn cross_mounts(node: Vnode) -> Vnode {
     }
 }
 
-/// A walk in progress: the directories from the root down, each with the name it was reached by.
-struct Walk {
-    stack: Vec<(Vnode, Vec<u8>)>,
+/// The tree as the path walk (`pathwalk`) sees it: every mount, crossed where one covers a
+/// directory.
+struct Tree;
+
+impl pathwalk::Tree for Tree {
+    type Node = Vnode;
+
+    fn lookup(&self, dir: &Vnode, name: &[u8]) -> Result<Vnode, Errno> {
+        let ino = dir.mount.fs.lookup(dir.ino, name)?;
+        Ok(cross_mounts(Vnode {
+            mount: dir.mount.clone(),
+            ino,
+        }))
+    }
+
+    fn is_directory(&self, node: &Vnode) -> bool {
+        node.is_directory()
+    }
+
+    fn link_target(&self, node: &Vnode) -> Result<Option<Vec<u8>>, Errno> {
+        if !node.mount.fs.may_hold_links() || node.stat()?.kind != Kind::Symlink {
+            return Ok(None);
+        }
+        node.mount.fs.readlink(node.ino).map(Some)
+    }
 }
 
-impl Walk {
-    /// A walk starting at the root, then down `cwd` (a canonical absolute path) if `path` is
-    /// relative.
-    fn start(cwd: &str, path: &[u8]) -> Result<Walk, Errno> {
-        let mut walk = Walk {
-            stack: alloc::vec![(root()?, Vec::new())],
-        };
-        if path.first() != Some(&b'/') {
-            for name in cwd.as_bytes().split(|&b| b == b'/') {
-                walk.step(name)?;
-            }
-        }
-        Ok(walk)
-    }
+pub use pathwalk::Last;
 
-    fn top(&self) -> &Vnode {
-        &self.stack[self.stack.len() - 1].0
-    }
+/// A walk in progress.
+type Walk = pathwalk::Walk<Vnode>;
 
-    /// Takes one step: `name` in the directory on top.
-    fn step(&mut self, name: &[u8]) -> Result<(), Errno> {
-        match name {
-            b"" | b"." => {
-                if !self.top().is_directory() {
-                    return Err(Errno::ENOTDIR);
-                }
-            }
-            b".." => {
-                if !self.top().is_directory() {
-                    return Err(Errno::ENOTDIR);
-                }
-                if self.stack.len() > 1 {
-                    self.stack.pop();
-                }
-            }
-            _ => {
-                if name.len() > NAME_MAX {
-                    return Err(Errno::ENAMETOOLONG);
-                }
-                let dir = self.top().clone();
-                let ino = dir.mount.fs.lookup(dir.ino, name)?;
-                let next = cross_mounts(Vnode {
-                    mount: dir.mount,
-                    ino,
-                });
-                self.stack.push((next, name.to_vec()));
-            }
-        }
-        Ok(())
+/// A walk standing at the working directory `cwd` (a canonical absolute path), or at the root
+/// if `path` is absolute.
+fn start(cwd: &str, path: &[u8]) -> Result<Walk, Errno> {
+    let mut walk = Walk::new(root()?);
+    if path.first() != Some(&b'/') {
+        walk.walk(&Tree, cwd.as_bytes(), Last::Follow)?;
     }
+    Ok(walk)
+}
 
-    /// The canonical absolute path of the walk so far.
-    fn path(&self) -> String {
-        let mut path = String::new();
-        for (_, name) in &self.stack[1..] {
-            path.push('/');
-            path.push_str(&String::from_utf8_lossy(name));
-        }
-        if path.is_empty() {
-            path.push('/');
-        }
-        path
+/// The canonical absolute path of where `walk` stands.
+fn canonical(walk: &Walk) -> String {
+    let mut path = String::new();
+    for name in walk.names() {
+        path.push('/');
+        path.push_str(&String::from_utf8_lossy(name));
     }
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
 }
 
 /// Checks a path from a program: not empty, not over-long.
@@ -400,33 +402,53 @@ fn check_path(path: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The inode at `path`, relative paths starting at `cwd`.
+/// The inode at `path`, relative paths starting at `cwd`, following symbolic links.
 pub fn resolve(cwd: &str, path: &[u8]) -> Result<Vnode, Errno> {
+    lookup(cwd, path, Last::Follow)
+}
+
+/// The inode at `path`; `last` says whether a symbolic link in the last component is followed
+/// (`stat`) or is the answer (`lstat`).
+pub fn lookup(cwd: &str, path: &[u8], last: Last) -> Result<Vnode, Errno> {
     check_path(path)?;
-    let mut walk = Walk::start(cwd, path)?;
-    for name in path.split(|&b| b == b'/') {
-        walk.step(name)?;
-    }
+    let mut walk = start(cwd, path)?;
+    walk.walk(&Tree, path, last)?;
     Ok(walk.top().clone())
+}
+
+/// [`lookup`], with the canonical absolute path it arrived at (links followed).
+pub fn lookup_canonical(cwd: &str, path: &[u8], last: Last) -> Result<(Vnode, String), Errno> {
+    check_path(path)?;
+    let mut walk = start(cwd, path)?;
+    walk.walk(&Tree, path, last)?;
+    Ok((walk.top().clone(), canonical(&walk)))
 }
 
 /// The canonical absolute path of the directory at `path` (for `chdir`), and the directory.
 pub fn resolve_directory(cwd: &str, path: &[u8]) -> Result<(String, Vnode), Errno> {
-    check_path(path)?;
-    let mut walk = Walk::start(cwd, path)?;
-    for name in path.split(|&b| b == b'/') {
-        walk.step(name)?;
-    }
-    if !walk.top().is_directory() {
+    let (node, path) = lookup_canonical(cwd, path, Last::Follow)?;
+    if !node.is_directory() {
         return Err(Errno::ENOTDIR);
     }
-    Ok((walk.path(), walk.top().clone()))
+    Ok((path, node))
 }
 
-/// The directory that would hold `path`'s last component, and that component: what `open`
-/// with `O_CREAT`, `mkdir`, `unlink` and `rename` work on. A path ending in `/` or naming `.`
-/// or `..` has its last component returned as it is, for the caller to refuse as it must.
+/// The directory that would hold `path`'s last component, and that component: what `mkdir`,
+/// `unlink`, `symlink` and `rename` work on (a link in the last component is the answer, not
+/// followed). A path ending in `/` or naming `.` or `..` has its last component returned as it
+/// is, for the caller to refuse as it must.
 pub fn resolve_parent(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno> {
+    parent_of(cwd, path, Last::NoFollow)
+}
+
+/// [`resolve_parent`], but a symbolic link in the last component is followed to the name it
+/// points at: where `open` with `O_CREAT` makes a file through a dangling link.
+pub fn resolve_parent_following(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno> {
+    parent_of(cwd, path, Last::Follow)
+}
+
+/// [`resolve_parent`] and [`resolve_parent_following`].
+fn parent_of(cwd: &str, path: &[u8], last: Last) -> Result<(Vnode, Vec<u8>), Errno> {
     check_path(path)?;
     let trimmed = match path.iter().rposition(|&b| b != b'/') {
         Some(end) => &path[..=end],
@@ -439,15 +461,18 @@ pub fn resolve_parent(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno>
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    let mut walk = Walk::start(cwd, path)?;
-    for component in dir_part.split(|&b| b == b'/') {
-        walk.step(component)?;
-    }
+    let mut walk = start(cwd, path)?;
+    walk.walk(&Tree, dir_part, Last::Follow)?;
+    let name = if last == Last::Follow {
+        walk.walk_parent(&Tree, name, Last::Follow)?
+    } else {
+        name.to_vec()
+    };
     let dir = walk.top().clone();
     if !dir.is_directory() {
         return Err(Errno::ENOTDIR);
     }
-    Ok((dir, name.to_vec()))
+    Ok((dir, name))
 }
 
 /// The contents of a program file: borrowed in place, or copied out of its file system.
@@ -472,10 +497,16 @@ impl core::ops::Deref for ProgramBytes {
 /// The largest program `exec` reads (a bigger file is refused with `ENOMEM`).
 pub const MAX_PROGRAM: u64 = 64 * 1024 * 1024;
 
-/// The bytes of the program at `path`, for `exec`: `EACCES` unless it is a regular file with
-/// an execute bit.
-pub fn read_program(cwd: &str, path: &[u8]) -> Result<ProgramBytes, Errno> {
-    let node = resolve(cwd, path)?;
+/// The bytes of the program at `path`, for `exec`, and its canonical path (links followed:
+/// what `/proc/PID/exe` shows): `EACCES` unless it is a regular file with an execute bit.
+pub fn read_program(cwd: &str, path: &[u8]) -> Result<(ProgramBytes, String), Errno> {
+    let (node, canonical) = lookup_canonical(cwd, path, Last::Follow)?;
+    let bytes = program_bytes(&node)?;
+    Ok((bytes, canonical))
+}
+
+/// The bytes of the program file `node`.
+fn program_bytes(node: &Vnode) -> Result<ProgramBytes, Errno> {
     let attr = node.stat()?;
     if attr.kind != Kind::Regular || attr.perm & 0o111 == 0 {
         return Err(Errno::EACCES);

@@ -205,6 +205,81 @@ impl AddressSpace {
         Some(found.phys.as_u64() + offset)
     }
 
+    /// Moves `pages` mapped pages from `from` to `to` (`mremap`): each frame, with its flags,
+    /// changes address; nothing is copied or freed. Every page at `from` must be mapped and
+    /// every page at `to` free; on failure (a page table could not be had) nothing has moved.
+    pub fn move_pages(&mut self, from: u64, to: u64, pages: u64) -> Result<(), SpaceError> {
+        let bytes = pages.checked_mul(PAGE_SIZE).ok_or(SpaceError::BadRange)?;
+        for start in [from, to] {
+            if start % PAGE_SIZE != 0
+                || start < USER_START
+                || start.checked_add(bytes).is_none_or(|end| end > USER_END)
+            {
+                return Err(SpaceError::BadRange);
+            }
+        }
+        let range = 0..pages;
+        if !range.clone().all(|n| self.is_mapped(from + n * PAGE_SIZE)) {
+            return Err(SpaceError::NotMapped);
+        }
+        if range.clone().any(|n| self.is_mapped(to + n * PAGE_SIZE)) {
+            return Err(SpaceError::Overlap);
+        }
+        // Map each frame at its new address first, so a failure (no frame for a page table)
+        // can be undone before the old mapping is touched.
+        for n in range.clone() {
+            let old = VirtAddr::new(from + n * PAGE_SIZE);
+            let new = VirtAddr::new(to + n * PAGE_SIZE);
+            let Some(found) = self.tables.translate(old) else {
+                return Err(SpaceError::NotMapped);
+            };
+            if self.tables.map(new, found.phys, found.flags).is_err() {
+                for undo in 0..n {
+                    let _ = self.tables.unmap(VirtAddr::new(to + undo * PAGE_SIZE));
+                }
+                return Err(SpaceError::OutOfMemory);
+            }
+        }
+        for n in range {
+            // The frame now lives at its new address: only the old entry goes.
+            let _ = self.tables.unmap(VirtAddr::new(from + n * PAGE_SIZE));
+        }
+        Ok(())
+    }
+
+    /// Whether the mapped page at `page` may be written (now, or after its copy on write) and
+    /// executed; `None` if it is not mapped.
+    pub fn access(&self, page: u64) -> Option<(bool, bool)> {
+        if page >= USER_END {
+            return None;
+        }
+        let found = self.tables.translate(VirtAddr::new(page))?;
+        let writable = found.flags.contains(Flags::WRITABLE) || found.flags.contains(COPY_ON_WRITE);
+        Some((writable, !found.flags.contains(Flags::NO_EXECUTE)))
+    }
+
+    /// Replaces the mapped pages of `[start, start + pages pages)` by zeroed ones with the same
+    /// access (`madvise(MADV_DONTNEED)`): each old frame is released (a frame shared copy-on-write
+    /// with another process stays with it), never zeroed in place. Unmapped pages are skipped.
+    pub fn discard(&mut self, start: u64, pages: u64) -> Result<(), SpaceError> {
+        for n in 0..pages {
+            let page = start + n * PAGE_SIZE;
+            let Some((writable, executable)) = self.access(page) else {
+                continue;
+            };
+            let mut flags = Flags::empty();
+            if writable {
+                flags |= Flags::WRITABLE;
+            }
+            if !executable {
+                flags |= Flags::NO_EXECUTE;
+            }
+            self.unmap(page, 1);
+            self.map_zeroed(page, 1, flags)?;
+        }
+        Ok(())
+    }
+
     /// Whether the page at `page` is mapped.
     pub fn is_mapped(&self, page: u64) -> bool {
         page < USER_END && self.tables.translate(VirtAddr::new(page)).is_some()

@@ -233,8 +233,17 @@ pub fn fstat(task: &Task, fd: i32, out: u64) -> Result<usize, Errno> {
     Ok(0)
 }
 
-/// `newfstatat(dirfd, path, statbuf, flags)` (and `stat`/`lstat`: there are no symbolic links,
-/// so the two are the same).
+/// How a call's `AT_SYMLINK_NOFOLLOW` flag treats a symbolic link in the last component.
+fn last_of(flags: u32) -> vfs::Last {
+    if flags & AT_SYMLINK_NOFOLLOW != 0 {
+        vfs::Last::NoFollow
+    } else {
+        vfs::Last::Follow
+    }
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)` (and `stat`, and `lstat` with
+/// `AT_SYMLINK_NOFOLLOW`: the link itself, `S_IFLNK`, rather than what it points at).
 pub fn fstatat(task: &Task, dirfd: i32, path: u64, out: u64, flags: u32) -> Result<usize, Errno> {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
@@ -244,7 +253,7 @@ pub fn fstatat(task: &Task, dirfd: i32, path: u64, out: u64, flags: u32) -> Resu
         return fstat(task, dirfd, out);
     }
     let cwd = base(task, dirfd, &path)?;
-    let node = vfs::resolve(&cwd, &path)?;
+    let node = vfs::lookup(&cwd, &path, last_of(flags))?;
     let stat = vfs::to_stat(node.mount.id, &node.stat()?);
     uaccess::write_value(out, &stat)?;
     Ok(0)
@@ -347,13 +356,19 @@ pub fn renameat(task: &Task, a: [u64; 6]) -> Result<usize, Errno> {
 
 /// `linkat(olddirfd, oldpath, newdirfd, newpath, flags)` (and `link`): a second name for a
 /// file, in the same file system (`EXDEV` otherwise, as a hard link cannot cross devices).
-/// `AT_SYMLINK_FOLLOW` changes nothing, as there are no symbolic links.
+/// An old path naming a symbolic link links the link itself, unless `AT_SYMLINK_FOLLOW`.
 pub fn linkat(task: &Task, a: [u64; 5]) -> Result<usize, Errno> {
-    if a[4] as u32 & !AT_SYMLINK_FOLLOW != 0 {
+    let flags = a[4] as u32;
+    if flags & !AT_SYMLINK_FOLLOW != 0 {
         return Err(Errno::EINVAL);
     }
+    let last = if flags & AT_SYMLINK_FOLLOW != 0 {
+        vfs::Last::Follow
+    } else {
+        vfs::Last::NoFollow
+    };
     let (from_path, to_path) = (read_path(a[1])?, read_path(a[3])?);
-    let from = vfs::resolve(&base(task, a[0] as i32, &from_path)?, &from_path)?;
+    let from = vfs::lookup(&base(task, a[0] as i32, &from_path)?, &from_path, last)?;
     let (to, to_name) = vfs::resolve_parent(&base(task, a[2] as i32, &to_path)?, &to_path)?;
     if to_name.is_empty() || to_name == b"." || to_name == b".." {
         return Err(Errno::EEXIST);
@@ -362,6 +377,95 @@ pub fn linkat(task: &Task, a: [u64; 5]) -> Result<usize, Errno> {
         return Err(Errno::EXDEV);
     }
     to.mount.fs.link(from.ino, to.ino, &to_name)?;
+    Ok(0)
+}
+
+/// `symlinkat(target, newdirfd, linkpath)` (and `symlink`): a new symbolic link holding
+/// `target`, which is stored as it is (it need not exist, and a relative one is read from the
+/// link's directory when followed). A file system without links (the disk) says `EPERM`.
+pub fn symlinkat(task: &Task, target: u64, dirfd: i32, path: u64) -> Result<usize, Errno> {
+    let target = read_path(target)?;
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let path = read_path(path)?;
+    let (dir, name) = vfs::resolve_parent(&base(task, dirfd, &path)?, &path)?;
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(Errno::EEXIST);
+    }
+    dir.mount.fs.symlink(dir.ino, &name, &target)?;
+    Ok(0)
+}
+
+/// `readlinkat(dirfd, path, buf, bufsiz)` (and `readlink`): the path a symbolic link holds,
+/// without a NUL, cut to `bufsiz` bytes; the count is returned. Anything but a link is `EINVAL`.
+pub fn readlinkat(
+    task: &Task,
+    dirfd: i32,
+    path: u64,
+    out: u64,
+    size: usize,
+) -> Result<usize, Errno> {
+    // Linux's order: the size first, then the path.
+    if size as i32 <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    let node = vfs::lookup(&base(task, dirfd, &path)?, &path, vfs::Last::NoFollow)?;
+    if node.stat()?.kind != Kind::Symlink {
+        return Err(Errno::EINVAL);
+    }
+    let target = node.mount.fs.readlink(node.ino)?;
+    let n = target.len().min(size);
+    uaccess::write(out, &target[..n])?;
+    Ok(n)
+}
+
+/// The id `chown` reads as "leave it as it is" (-1).
+const UNCHANGED_ID: u32 = u32::MAX;
+
+/// `fchownat(dirfd, path, owner, group, flags)` (and `chown`, `lchown` with
+/// `AT_SYMLINK_NOFOLLOW`, `fchown` with `AT_EMPTY_PATH`). Ferrite has one user, root, and its
+/// file systems record no owner: every file is root's. So giving a file to root (0), or
+/// leaving an id as it is (-1), succeeds once the file is found, and any other id is `EPERM`,
+/// as Linux answers on a file system that cannot record it.
+pub fn fchownat(
+    task: &Task,
+    dirfd: i32,
+    path: u64,
+    ids: (u32, u32),
+    flags: u32,
+) -> Result<usize, Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(path)?;
+    let node = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        file_of(task, dirfd)?
+    } else {
+        vfs::lookup(&base(task, dirfd, &path)?, &path, last_of(flags))?
+    };
+    change_owner(&node, ids)
+}
+
+/// `fchown(fd, owner, group)`.
+pub fn fchown(task: &Task, fd: i32, ids: (u32, u32)) -> Result<usize, Errno> {
+    change_owner(&file_of(task, fd)?, ids)
+}
+
+/// What `chown` can do with `node` (see [`fchownat`]).
+fn change_owner(node: &vfs::Vnode, (owner, group): (u32, u32)) -> Result<usize, Errno> {
+    /// Root's user and group id.
+    const ROOT_ID: u32 = 0;
+    if node.mount.fs.read_only() {
+        return Err(Errno::EROFS);
+    }
+    if [owner, group]
+        .iter()
+        .any(|&id| id != ROOT_ID && id != UNCHANGED_ID)
+    {
+        return Err(Errno::EPERM);
+    }
     Ok(0)
 }
 
@@ -395,7 +499,8 @@ pub fn fchmod(task: &Task, fd: i32, mode: u32) -> Result<usize, Errno> {
 }
 
 /// `utimensat(dirfd, path, times, flags)`: sets a file's modification time from `times[1]`
-/// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null. Ferrite keeps no access
+/// (`UTIME_NOW`, `UTIME_OMIT`, or a time), or to now if `times` is null; with
+/// `AT_SYMLINK_NOFOLLOW`, a symbolic link's own time. Ferrite keeps no access
 /// time, so `times[0]` is checked and then has nothing to change. A null `path` means `dirfd`
 /// itself (`futimens`). Times are `CLOCK_REALTIME`'s, nanoseconds since 1970, which is what
 /// the file systems store; one before 1970 (negative) is `EINVAL`, as they cannot hold it.
@@ -440,7 +545,7 @@ pub fn utimensat(
         file_of(task, dirfd)?
     } else {
         let path = read_path(path)?;
-        vfs::resolve(&base(task, dirfd, &path)?, &path)?
+        vfs::lookup(&base(task, dirfd, &path)?, &path, last_of(flags))?
     };
     if let Some(modified) = modified {
         node.mount.fs.set_modified(node.ino, modified)?;
@@ -484,6 +589,88 @@ pub fn statfs(task: &Task, path: u64, out: u64) -> Result<usize, Errno> {
 /// `fstatfs(fd, buf)`.
 pub fn fstatfs(task: &Task, fd: i32, out: u64) -> Result<usize, Errno> {
     write_statfs(&file_of(task, fd)?, out)
+}
+
+/// The most bytes one `sendfile` moves (Linux's `MAX_RW_COUNT`: a page short of 2 GiB).
+const MAX_SENDFILE: usize = 0x7fff_f000;
+
+/// `sendfile(out_fd, in_fd, offset, count)`: copies up to `count` bytes from the file open on
+/// `in_fd` to `out_fd` without passing them through the program. With `offset` null the bytes
+/// come from `in_fd`'s position, which advances; otherwise from `*offset`, which is advanced
+/// instead and the position is left alone. `in_fd` must be a regular file (`EINVAL` for a
+/// pipe or a device, as on Linux); `out_fd` anything writable but an `O_APPEND` file.
+pub fn sendfile(
+    task: &Task,
+    out_fd: i32,
+    in_fd: i32,
+    offset: u64,
+    count: usize,
+) -> Result<usize, Errno> {
+    let input = task.files.get(in_fd)?;
+    if input.flags() & O_ACCMODE == O_WRONLY {
+        return Err(Errno::EBADF);
+    }
+    let output = task.files.get(out_fd)?;
+    if output.flags() & O_ACCMODE == O_RDONLY {
+        return Err(Errno::EBADF);
+    }
+    let is_file = match input.object() {
+        file::Object::Inode(node) => node.stat()?.kind == Kind::Regular,
+        _ => false,
+    };
+    if !is_file || output.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut position = if offset == 0 {
+        None
+    } else {
+        // An `off_t`, read as its bits: a negative one has the top bit set.
+        let at: u64 = uaccess::read_value(offset)?;
+        Some(u64::try_from(at as i64).map_err(|_| Errno::EINVAL)?)
+    };
+    let count = count.min(MAX_SENDFILE);
+    let mut kernel = alloc::vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let step = &mut kernel[..want];
+        let read = match position {
+            Some(at) => input.read_at(step, at),
+            None => input.read(step),
+        };
+        let n = match read {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let written = match output.write(&step[..n]) {
+            Ok(written) => written,
+            Err(e) => {
+                if e == Errno::EPIPE {
+                    super::kill(task.pid, abi::signal::SIGPIPE);
+                }
+                if done == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+        };
+        done += written;
+        if let Some(at) = position.as_mut() {
+            *at += written as u64;
+        } else if written < n {
+            // The position moved past bytes the output did not take: step it back.
+            input.seek(-((n - written) as i64), SEEK_CUR)?;
+        }
+        if written < n {
+            break;
+        }
+    }
+    if let Some(at) = position {
+        uaccess::write_value(offset, &at)?;
+    }
+    Ok(done)
 }
 
 /// `dup(fd)`.

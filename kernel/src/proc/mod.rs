@@ -26,6 +26,7 @@ pub mod exec;
 pub mod files;
 pub mod futex;
 pub mod info;
+pub mod mapping;
 pub mod poll;
 pub mod procfs;
 pub mod shared;
@@ -67,6 +68,9 @@ struct Record {
     /// Set when the whole process is to end (`exit_group`, a fatal signal): the wait status.
     /// Each of its threads sees it on its way back to ring 3 and leaves.
     exiting: Option<i32>,
+    /// Its program's canonical path (`/proc/PID/exe`), shared with its forked children (so a
+    /// `fork` copies a pointer, not the path).
+    exe: Arc<str>,
     /// `Some(wait status)` once it has ended: a zombie until waited for.
     status: Option<i32>,
     /// Threads blocked in [`wait`] for it.
@@ -126,7 +130,7 @@ impl Record {
     /// one thread (whose id is the pid) blocking the signals of `blocked`.
     fn new(
         (pid, parent): (Pid, Pid),
-        name: String,
+        (name, exe): (String, Arc<str>),
         resident: Arc<AtomicUsize>,
         (group, session): (Pid, Pid),
         (signals, blocked): (signal::State, u64),
@@ -147,6 +151,7 @@ impl Record {
             unreported: None,
             parent,
             name,
+            exe,
             status: None,
             waiters: Vec::new(),
             resident: Some(resident),
@@ -443,7 +448,7 @@ pub fn spawn(
     parent: Pid,
     trace: bool,
 ) -> Result<Pid, SpawnError> {
-    let file = crate::fs::read_program("/", path.as_bytes()).map_err(|e| match e {
+    let (file, exe) = crate::fs::read_program("/", path.as_bytes()).map_err(|e| match e {
         abi::Errno::ENOENT => SpawnError::NotFound,
         e => SpawnError::File(e),
     })?;
@@ -483,7 +488,7 @@ pub fn spawn(
     // A program the kernel starts leads a group and a session of its own.
     let mut record = Record::new(
         (pid, parent),
-        name,
+        (name, Arc::from(exe)),
         resident,
         (pid, pid),
         (signal::State::new(), 0),
@@ -592,17 +597,26 @@ pub fn fork_with(
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and its calling thread's mask.
     let me = sched::current();
-    let (ids, signals, cmdline) = with_table(|table| {
+    let (ids, signals, (cmdline, exe)) = with_table(|table| {
         table.processes.get(&task.pid).map_or(
-            ((task.pid, task.pid), (signal::State::new(), 0), Vec::new()),
+            (
+                (task.pid, task.pid),
+                (signal::State::new(), 0),
+                (Vec::new(), Arc::from("")),
+            ),
             |r| {
                 let blocked = r.member(me).map_or(0, |m| m.signals.blocked());
                 let signals = (r.signals.inherit(), blocked);
-                ((r.group, r.session), signals, r.cmdline.clone())
+                (
+                    (r.group, r.session),
+                    signals,
+                    (r.cmdline.clone(), r.exe.clone()),
+                )
             },
         )
     });
-    let mut record = Record::new((pid, task.pid), task.name.clone(), resident, ids, signals);
+    let name = (task.name.clone(), exe);
+    let mut record = Record::new((pid, task.pid), name, resident, ids, signals);
     record.cmdline = cmdline;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
@@ -1097,14 +1111,21 @@ pub fn last_pid() -> Pid {
     with_table(|table| table.next_pid - 1)
 }
 
-/// Renames process `pid` in the table and keeps its new arguments (after `execve`).
-fn rename(pid: Pid, name: &str, cmdline: Vec<u8>) {
+/// Renames process `pid` in the table, and keeps its new arguments and its program's path
+/// (after `execve`).
+fn rename(pid: Pid, name: &str, cmdline: Vec<u8>, exe: String) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
             record.cmdline = cmdline;
+            record.exe = Arc::from(exe);
         }
     });
+}
+
+/// The canonical path of process `pid`'s program (`/proc/PID/exe`).
+pub fn exe_of(pid: Pid) -> Option<Arc<str>> {
+    with_table(|table| table.processes.get(&pid).map(|r| r.exe.clone()))
 }
 
 /// Makes `memory`'s counter the one the table reads for `pid`'s resident pages (after

@@ -15,7 +15,8 @@
 //!
 //! Inode numbers encode what they are: a process's directory is `pid << 8`, its files
 //! `pid << 8 | n`, and the top-level files `n` (pid 0). `self` is a directory entry that names
-//! the calling process's own directory (Linux makes it a symbolic link).
+//! the calling process's own directory (Linux makes it a symbolic link). `PID/exe` is a symbolic
+//! link to the process's program, as on Linux.
 
 use crate::fs::{Attr, DirEntry, FileSystem, Ino, Kind};
 use abi::Errno;
@@ -58,6 +59,19 @@ enum File {
     Boot,
     /// `/proc/idle`: time-stamp counter ticks the CPU spent halted (Ferrite's own file).
     Idle,
+    /// `/proc/PID/exe`: a symbolic link to the process's program (glibc's start-up reads it).
+    Exe,
+}
+
+impl File {
+    /// What kind of file it is: all are text, but `exe`, a link.
+    fn kind(self) -> Kind {
+        if self == File::Exe {
+            Kind::Symlink
+        } else {
+            Kind::Regular
+        }
+    }
 }
 
 /// The top-level files, with their names; their inode is their index plus 2.
@@ -71,8 +85,9 @@ const TOP: [(&str, File); 7] = [
     ("uptime", File::Uptime),
 ];
 /// A process directory's files; their inode is the directory's plus their index plus 1.
-const PER_PROCESS: [(&str, File); 3] = [
+const PER_PROCESS: [(&str, File); 4] = [
     ("cmdline", File::Cmdline),
+    ("exe", File::Exe),
     ("stat", File::ProcessStat),
     ("status", File::Status),
 ];
@@ -118,6 +133,8 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<Vec<u8>, Errno> {
             text
         }
         File::Idle => format!("idle_tsc {}\n", crate::sched::idle_tsc()),
+        // A link has no text: it is read with `readlink`.
+        File::Exe => return Err(Errno::EINVAL),
         File::Uptime => procfmt::uptime(crate::time::uptime_ns(), idle_ns()),
         File::Mounts => {
             let mut text = String::new();
@@ -347,6 +364,7 @@ impl FileSystem for ProcFs {
     fn stat(&self, ino: Ino) -> Result<Attr, Errno> {
         let (kind, perm, links) = match decode(ino)? {
             Node::Root | Node::Process(_) => (Kind::Directory, 0o555, 2),
+            Node::File(_, File::Exe) => (Kind::Symlink, 0o777, 1),
             Node::File(..) => (Kind::Regular, 0o444, 1),
         };
         Ok(Attr {
@@ -413,11 +431,11 @@ impl FileSystem for ProcFs {
             Node::Process(pid) => PER_PROCESS
                 .iter()
                 .enumerate()
-                .map(|(i, (n, _))| {
+                .map(|(i, (n, file))| {
                     (
                         String::from(*n),
                         process_dir(pid) + i as Ino + 1,
-                        Kind::Regular,
+                        file.kind(),
                     )
                 })
                 .collect(),
@@ -440,4 +458,14 @@ impl FileSystem for ProcFs {
     }
 
     fn close(&self, _ino: Ino) {}
+
+    fn readlink(&self, ino: Ino) -> Result<Vec<u8>, Errno> {
+        match decode(ino)? {
+            Node::File(pid, File::Exe) => crate::proc::exe_of(pid)
+                .filter(|path| !path.is_empty())
+                .map(|path| path.as_bytes().to_vec())
+                .ok_or(Errno::ENOENT),
+            _ => Err(Errno::EINVAL),
+        }
+    }
 }

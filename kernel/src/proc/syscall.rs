@@ -21,7 +21,7 @@ use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::USER_END;
 use crate::mm::uaccess;
 use crate::sched;
-use abi::fcntl::{AT_FDCWD, AT_REMOVEDIR, O_CREAT, O_TRUNC, O_WRONLY};
+use abi::fcntl::{AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CREAT, O_TRUNC, O_WRONLY};
 use abi::{nr, Errno};
 use x86_64::instructions::interrupts;
 use x86_64::structures::paging::PageTableFlags as Flags;
@@ -149,7 +149,8 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::OPENAT => files::openat(task, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
         nr::CLOSE => files::close(task, a[0] as i32),
         nr::LSEEK => files::lseek(task, a[0] as i32, a[1] as i64, a[2] as u32),
-        nr::STAT | nr::LSTAT => files::fstatat(task, AT_FDCWD, a[0], a[1], 0),
+        nr::STAT => files::fstatat(task, AT_FDCWD, a[0], a[1], 0),
+        nr::LSTAT => files::fstatat(task, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW),
         nr::FSTAT => files::fstat(task, a[0] as i32, a[1]),
         nr::NEWFSTATAT => files::fstatat(task, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::ACCESS => files::faccessat(task, AT_FDCWD, a[0], a[1] as u32),
@@ -168,12 +169,33 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::RENAMEAT2 => files::renameat(task, a),
         nr::LINK => files::linkat(task, [AT_FDCWD as u64, a[0], AT_FDCWD as u64, a[1], 0]),
         nr::LINKAT => files::linkat(task, [a[0], a[1], a[2], a[3], a[4]]),
+        nr::SYMLINK => files::symlinkat(task, a[0], AT_FDCWD, a[1]),
+        nr::SYMLINKAT => files::symlinkat(task, a[0], a[1] as i32, a[2]),
+        nr::READLINK => files::readlinkat(task, AT_FDCWD, a[0], a[1], a[2] as usize),
+        nr::READLINKAT => files::readlinkat(task, a[0] as i32, a[1], a[2], a[3] as usize),
+        nr::CHOWN => files::fchownat(task, AT_FDCWD, a[0], (a[1] as u32, a[2] as u32), 0),
+        nr::LCHOWN => files::fchownat(
+            task,
+            AT_FDCWD,
+            a[0],
+            (a[1] as u32, a[2] as u32),
+            AT_SYMLINK_NOFOLLOW,
+        ),
+        nr::FCHOWN => files::fchown(task, a[0] as i32, (a[1] as u32, a[2] as u32)),
+        nr::FCHOWNAT => files::fchownat(
+            task,
+            a[0] as i32,
+            a[1],
+            (a[2] as u32, a[3] as u32),
+            a[4] as u32,
+        ),
         nr::CHMOD => files::fchmodat(task, AT_FDCWD, a[0], a[1] as u32, 0),
         nr::FCHMOD => files::fchmod(task, a[0] as i32, a[1] as u32),
         nr::FCHMODAT => files::fchmodat(task, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
         nr::STATFS => files::statfs(task, a[0], a[1]),
         nr::UTIMENSAT => files::utimensat(task, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::FSTATFS => files::fstatfs(task, a[0] as i32, a[1]),
+        nr::SENDFILE => files::sendfile(task, a[0] as i32, a[1] as i32, a[2], a[3] as usize),
         nr::DUP => files::dup(task, a[0] as i32),
         nr::DUP2 => files::dup3(task, a[0] as i32, a[1] as i32, 0, true),
         nr::DUP3 => files::dup3(task, a[0] as i32, a[1] as i32, a[2] as u32, false),
@@ -212,6 +234,11 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::MMAP => mmap(task, a),
         nr::MUNMAP => munmap(task, a[0], a[1]),
         nr::MPROTECT => mprotect(task, a[0], a[1], a[2] as u32),
+        nr::MREMAP => super::mapping::mremap(task, a),
+        nr::MADVISE => super::mapping::madvise(task, a[0], a[1], a[2] as i32),
+        // Deliberately absent: glibc registers restartable sequences at start-up and, told
+        // ENOSYS, does without them (and this is no missing call to report).
+        nr::RSEQ => Err(Errno::ENOSYS),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
         // Time, identity, the machine, random bytes, limits and usage: `info`.
         nr::CLOCK_GETTIME => info::clock_gettime(a[0] as i32, a[1]),
@@ -570,7 +597,7 @@ fn execve(
     let mut budget = super::exec::MAX_ARG_BYTES;
     let argv = uaccess::read_string_array(argv, MAX_STRINGS, &mut budget)?;
     let envp = uaccess::read_string_array(envp, MAX_STRINGS, &mut budget)?;
-    let file = crate::fs::read_program(&task.cwd, &path)?;
+    let (file, exe) = crate::fs::read_program(&task.cwd, &path)?;
     let mut space = crate::mm::space::AddressSpace::new().map_err(|_| Errno::ENOMEM)?;
     let argv: alloc::vec::Vec<&[u8]> = argv.iter().map(|s| s.as_slice()).collect();
     let envp: alloc::vec::Vec<&[u8]> = envp.iter().map(|s| s.as_slice()).collect();
@@ -595,7 +622,7 @@ fn execve(
     task.files.exec();
     signal::exec(task);
     let cmdline = procfmt::cmdline(argv.iter().copied(), super::CMDLINE_MAX);
-    super::rename(task.pid, &task.name, cmdline);
+    super::rename(task.pid, &task.name, cmdline, exe);
     sched::set_fs_base(0);
     crate::arch::x86_64::fpu::FpuState::initial().restore();
     *frame = crate::arch::x86_64::user::initial_frame(image.entry, image.stack_pointer);

@@ -233,11 +233,15 @@ class _Check:
             self.report(Rule.BAD_INODE, f"inode {number} is free (mode 0) but its other bytes are not zero")
             return
         self.inodes[number] = inode
-        if not (inode.is_file or inode.is_dir):
+        if not inode.has_valid_type:
             self.report(
                 Rule.BAD_INODE,
-                f"inode {number} has mode {inode.mode:#o}, whose type is neither a regular file (0o100000) "
-                "nor a directory (0o040000)",
+                f"inode {number} has mode {inode.mode:#o}, whose type is not a regular file (0o100000), "
+                "a directory (0o040000) or a symbolic link (0o120000)",
+            )
+        if inode.is_link and not 1 <= inode.size <= layout.MAX_LINK_TARGET:
+            self.report(
+                Rule.BAD_INODE, f"symbolic link {number} has size {inode.size}, not 1 to {layout.MAX_LINK_TARGET}"
             )
         if inode.reserved_low or any(inode.reserved_high):
             self.report(Rule.BAD_INODE, f"inode {number}'s reserved bytes (4 to 7, 88 to 127) are not zero")

@@ -245,8 +245,8 @@ class Reader:
         inode = Inode.unpack(self.image.read(block), offset)
         if inode.mode == 0:
             raise self._broken(f"inode {number} is named by an entry but free")
-        if not (inode.is_file or inode.is_dir):
-            raise self._broken(f"inode {number} is neither a regular file nor a directory (mode {inode.mode:#o})")
+        if not inode.has_valid_type:
+            raise self._broken(f"inode {number} is not a regular file, directory or link (mode {inode.mode:#o})")
         if inode.size > layout.MAX_FILE_SIZE:
             raise self._broken(f"inode {number} has size {inode.size}, more than the largest file")
         return inode

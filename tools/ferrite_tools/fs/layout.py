@@ -76,6 +76,9 @@ INODE = struct.Struct("<HHIQQQ12III40s")
 TYPE_MASK = stat.S_IFMT(0o177777)
 S_IFREG = stat.S_IFREG
 S_IFDIR = stat.S_IFDIR
+S_IFLNK = stat.S_IFLNK
+#: The longest path a symbolic link holds (Linux's PATH_MAX less its NUL): one block at most.
+MAX_LINK_TARGET = 4095
 #: The permission bits of `mode` (setuid, setgid and sticky included).
 PERM_MASK = 0o7777
 #: Block numbers in `direct`, and in an indirect block.
@@ -95,9 +98,10 @@ MAX_FILE_SIZE = MAX_FILE_BLOCKS * BLOCK_SIZE
 DIR_ENTRY = struct.Struct("<IBBH56s")
 ENTRIES_PER_BLOCK = BLOCK_SIZE // DIR_ENTRY.size
 MAX_NAME_LEN = 56
-#: `kind` of an entry naming a regular file, and a directory.
+#: `kind` of an entry naming a regular file, a directory, and a symbolic link.
 KIND_FILE = 1
 KIND_DIR = 2
+KIND_LINK = 3
 
 # --- mkfs's defaults ----------------------------------------------------------------------------
 
@@ -323,6 +327,15 @@ class Inode:
         return self.file_type == S_IFREG
 
     @property
+    def is_link(self) -> bool:
+        return self.file_type == S_IFLNK
+
+    @property
+    def has_valid_type(self) -> bool:
+        """A regular file, a directory or a symbolic link: the three kinds the format has."""
+        return self.is_file or self.is_dir or self.is_link
+
+    @property
     def block_span(self) -> int:
         """How many file blocks `size` covers (⌈size / 4096⌉); every block from here on is a hole."""
         return ceil_div(self.size, BLOCK_SIZE)
@@ -387,8 +400,8 @@ class DirEntry:
 
 
 def kind_of(mode: int) -> int:
-    """The entry `kind` that names an inode of this mode (0 if the type is neither)."""
-    return {S_IFREG: KIND_FILE, S_IFDIR: KIND_DIR}.get(mode & TYPE_MASK, 0)
+    """The entry `kind` that names an inode of this mode (0 if the format has no such type)."""
+    return {S_IFREG: KIND_FILE, S_IFDIR: KIND_DIR, S_IFLNK: KIND_LINK}.get(mode & TYPE_MASK, 0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -123,7 +123,9 @@ def _scan(source: Path) -> _Node:
                     child = _Node(name, stat.S_IFREG | perms, str(host), host)
                 else:
                     kind = _host_kind(info.st_mode)
-                    raise FerriteError(f"{host}: {kind}; Ferrite's file system has only regular files and directories")
+                    # The format has symbolic links, but mkfs copies only files and directories: a link
+                    # in a folder of programs is more often a mistake than a wish.
+                    raise FerriteError(f"{host}: {kind}; mkfs copies only regular files and directories")
                 node.children.append(child)
         except OSError as e:
             raise FerriteError(f"{e.filename or folder}: cannot read it ({e.strerror})") from e

@@ -122,11 +122,11 @@ class Namespace:
             free = f"{where} ({_show(entry.name)}) names inode {entry.inode}, which is free"
             self.report(Rule.ENTRY_TO_FREE_INODE, free)
             return None
-        if not (target.is_file or target.is_dir):
-            self.report(Rule.BAD_ENTRY, f"{where} names inode {entry.inode}, which is neither a file nor a directory")
+        if not target.has_valid_type:
+            self.report(Rule.BAD_ENTRY, f"{where} names inode {entry.inode}, which is not a file, directory or link")
             return None
         if entry.kind != layout.kind_of(target.mode):
-            actual = "a directory" if target.is_dir else "a regular file"
+            actual = "a directory" if target.is_dir else "a symbolic link" if target.is_link else "a regular file"
             self.report(Rule.BAD_ENTRY, f"{where} has kind {entry.kind} but inode {entry.inode} is {actual}")
         return target
 
@@ -187,7 +187,7 @@ class Namespace:
             self.report(Rule.BAD_ROOT, f"inode {layout.ROOT_INODE}, the root directory, has mode {root.mode:#o}")
         parent: dict[int, int] = {}
         for number, inode in self.inodes.items():
-            if inode.is_file or inode.is_dir:
+            if inode.has_valid_type:
                 self._check_links(number, inode)
             if inode.is_dir:
                 self._check_naming(number, parent)
@@ -204,12 +204,12 @@ class Namespace:
         lost = {
             number
             for number, inode in self.inodes.items()
-            if (inode.is_file or inode.is_dir) and inode.links and number not in reached
+            if inode.has_valid_type and inode.links and number not in reached
         }
         in_cycles = self._report_cycles(lost, parent)
         for number in sorted(lost - in_cycles):
             inode = self.inodes[number]
-            kind = "directory" if inode.is_dir else "regular file"
+            kind = "directory" if inode.is_dir else "symbolic link" if inode.is_link else "regular file"
             links = f"{inode.links} link{'' if inode.links == 1 else 's'}"
             message = f"inode {number} ({kind}, {links}) is in use but the root does not lead to it"
             self.report(Rule.UNREACHABLE_INODE, message)
@@ -222,7 +222,7 @@ class Namespace:
             else:
                 self.orphans.append(Orphan(number, inode.is_dir, inode.size))
             return
-        if inode.is_file and inode.links != len(names):
+        if not inode.is_dir and inode.links != len(names):
             self.report(Rule.BAD_LINK_COUNT, f"inode {number} has links {inode.links} but {len(names)} entries name it")
         if inode.is_dir:
             subdirectories = sum(self.inodes[child].is_dir for child in self.children.get(number, ()))

@@ -33,7 +33,7 @@ class Listing(NamedTuple):
 
     #: Its absolute path in the image: "/", "/bin", "/bin/sh".
     path: str
-    #: "file" or "directory".
+    #: "file", "directory" or "link".
     kind: str
     #: Type and permissions, as `st_mode`.
     mode: int
@@ -100,9 +100,14 @@ def list_tree(path: Path, inside: str = "/") -> list[Listing]:
         reader = Reader(image, sb)
         shown, number, inode = _resolve(reader, inside)
         return [
-            Listing(entry_path, "directory" if node.is_dir else "file", node.mode, node.size)
+            Listing(entry_path, _kind_name(node), node.mode, node.size)
             for entry_path, _, node in _walk(reader, shown, number, inode)
         ]
+
+
+def _kind_name(inode: Inode) -> str:
+    """How a listing names an inode's kind."""
+    return "directory" if inode.is_dir else "link" if inode.is_link else "file"
 
 
 def read_file(path: Path, inside: str) -> bytes:
@@ -117,7 +122,13 @@ def read_file(path: Path, inside: str) -> bytes:
 
 
 def _write_host_file(reader: Reader, number: int, inode: Inode, target: Path) -> None:
-    """Copies a file out; its holes stay holes in the host file."""
+    """Copies a file out; its holes stay holes in the host file. A symbolic link becomes a host
+    symbolic link holding the same path."""
+    if inode.is_link:
+        data = b"".join(chunk for chunk in reader.chunks(number, inode) if not isinstance(chunk, int))
+        target.unlink(missing_ok=True)
+        os.symlink(os.fsdecode(data[: inode.size]), target)
+        return
     with target.open("wb") as out:
         for chunk in reader.chunks(number, inode):
             if isinstance(chunk, int):
@@ -140,7 +151,7 @@ def extract(path: Path, inside: str, dest: Path) -> int:
     with image:
         reader = Reader(image, sb)
         shown, number, inode = _resolve(reader, inside)
-        if inode.is_file:
+        if not inode.is_dir:
             target = dest / os.fsdecode(shown.rsplit("/", 1)[1]) if dest.is_dir() else dest
             _write_host_file(reader, number, inode, target)
             return 1

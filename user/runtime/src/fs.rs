@@ -105,8 +105,14 @@ pub struct DirEntry {
 
 /// The entries of the directory at `path`, `.` and `..` included, in the kernel's order.
 pub fn read_dir(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<Vec<DirEntry>, Errno> {
+    read_dir_with(path, 0)
+}
+
+/// [`read_dir`], opening `path` with `flags` more (`O_NOFOLLOW`: a symbolic link is not
+/// listed as the directory it points to, but is `ENOTDIR`).
+fn read_dir_with(path: &(impl AsRef<[u8]> + ?Sized), flags: u32) -> Result<Vec<DirEntry>, Errno> {
     use abi::fcntl::*;
-    let dir = File::open(path, O_RDONLY | O_DIRECTORY, 0)?;
+    let dir = File::open(path, O_RDONLY | O_DIRECTORY | flags, 0)?;
     let mut entries = Vec::new();
     let mut buffer = alloc::vec![0u8; CHUNK];
     loop {
@@ -143,7 +149,8 @@ pub fn read_dir(path: &(impl AsRef<[u8]> + ?Sized)) -> Result<Vec<DirEntry>, Err
 /// Removes `path` and, if it is a directory, everything under it (names that are not UTF-8
 /// included). The first error ends the removal; what was removed stays removed.
 pub fn remove_tree(path: &[u8]) -> Result<(), Errno> {
-    match read_dir(path) {
+    // A link to a directory is removed as a link, never walked into.
+    match read_dir_with(path, abi::fcntl::O_NOFOLLOW) {
         Ok(entries) => {
             for entry in entries
                 .iter()

@@ -345,13 +345,24 @@ pub fn fstat(fd: i32) -> Result<abi::Stat, Errno> {
 
 /// What the kernel knows about the file at `path`.
 pub fn stat(path: &str) -> Result<abi::Stat, Errno> {
+    stat_at(path, 0)
+}
+
+/// The status of the file at `path` itself: a symbolic link is reported as one (`S_IFLNK`),
+/// not followed.
+pub fn lstat(path: &str) -> Result<abi::Stat, Errno> {
+    stat_at(path, abi::fcntl::AT_SYMLINK_NOFOLLOW)
+}
+
+/// `newfstatat(AT_FDCWD, path, ..., flags)`.
+fn stat_at(path: &str, flags: u32) -> Result<abi::Stat, Errno> {
     let mut stat = abi::Stat::zeroed();
     let path = CPath::new(path)?;
     let args = [
         abi::fcntl::AT_FDCWD as usize,
         path.as_arg(),
         &mut stat as *mut abi::Stat as usize,
-        0,
+        flags as usize,
         0,
         0,
     ];
@@ -394,6 +405,29 @@ pub fn link(from: &str, to: &str) -> Result<(), Errno> {
     let (from, to) = (CPath::new(from)?, CPath::new(to)?);
     // SAFETY: the kernel reads the two NUL-terminated paths, alive for the call.
     abi::decode(unsafe { raw(nr::LINK, [from.as_arg(), to.as_arg(), 0, 0, 0, 0]) }).map(drop)
+}
+
+/// Makes `path` a symbolic link holding `target`.
+pub fn symlink(target: &str, path: &str) -> Result<(), Errno> {
+    let (target, path) = (CPath::new(target)?, CPath::new(path)?);
+    // SAFETY: the kernel reads the two NUL-terminated strings, alive for the call.
+    abi::decode(unsafe { raw(nr::SYMLINK, [target.as_arg(), path.as_arg(), 0, 0, 0, 0]) }).map(drop)
+}
+
+/// The target of the symbolic link `path`, into `buffer`; returns its length (cut to the
+/// buffer's, with no NUL).
+pub fn readlink(path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let path = CPath::new(path)?;
+    let args = [
+        path.as_arg(),
+        buffer.as_mut_ptr() as usize,
+        buffer.len(),
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel reads the path and writes at most `buffer.len()` bytes into `buffer`.
+    abi::decode(unsafe { raw(nr::READLINK, args) })
 }
 
 /// Sets the modification time of the file at `path` to `modified`, or to now if `None`

@@ -24,8 +24,10 @@ fn main() -> i32 {
         args.operands.clone()
     };
     let mut status = 0;
+    let long = args.has('l');
     for (i, path) in paths.iter().enumerate() {
-        let info = match sys::stat(path) {
+        // A long listing shows a symbolic link itself (and where it points), as Linux's does.
+        let info = match status_of(path, long) {
             Ok(info) => info,
             Err(e) => {
                 status = cli::error(path, e);
@@ -33,7 +35,7 @@ fn main() -> i32 {
             }
         };
         if file_type(info.st_mode) != stat::S_IFDIR {
-            show(path, &info, args.has('l'));
+            show(path, path, &info, long);
             continue;
         }
         if paths.len() > 1 {
@@ -50,8 +52,8 @@ fn main() -> i32 {
         names.sort();
         for name in names {
             let full = alloc::format!("{}/{name}", path.trim_end_matches('/'));
-            match sys::stat(&full) {
-                Ok(info) => show(&name, &info, args.has('l')),
+            match status_of(&full, long) {
+                Ok(info) => show(&name, &full, &info, long),
                 Err(_) => println!("{name}"),
             }
         }
@@ -59,8 +61,17 @@ fn main() -> i32 {
     status
 }
 
-/// One line for a file: its name, or with `long` the details too.
-fn show(name: &str, info: &runtime::abi::Stat, long: bool) {
+/// The status of `path`: of a symbolic link itself with `long`, else of what it names.
+fn status_of(path: &str, long: bool) -> Result<runtime::abi::Stat, runtime::Errno> {
+    if long {
+        sys::lstat(path)
+    } else {
+        sys::stat(path)
+    }
+}
+
+/// One line for a file: its name, or with `long` the details too (and a link's target).
+fn show(name: &str, path: &str, info: &runtime::abi::Stat, long: bool) {
     if !long {
         println!("{name}");
         return;
@@ -85,8 +96,16 @@ fn show(name: &str, info: &runtime::abi::Stat, long: bool) {
     } else {
         alloc::format!("{}", info.st_size)
     };
+    let mut target = [0u8; 256];
+    let arrow = match kind {
+        'l' => match sys::readlink(path, &mut target) {
+            Ok(n) => alloc::format!(" -> {}", String::from_utf8_lossy(&target[..n])),
+            Err(_) => String::new(),
+        },
+        _ => String::new(),
+    };
     println!(
-        "{mode} {:>3} {:>8} {:>6} {name}",
+        "{mode} {:>3} {:>8} {:>6} {name}{arrow}",
         info.st_nlink, size, info.st_ino
     );
 }

@@ -52,8 +52,11 @@ fn call(number: usize, args: &[usize]) -> Result<usize, Errno> {
     abi::decode(unsafe { sys::raw(number, all) })
 }
 
-fn expect_err(result: Result<usize, Errno>, want: Errno, what: &str) -> Outcome {
-    check!(result == Err(want), "{what}: got {result:?}, want {want:?}");
+fn expect_err<T: core::fmt::Debug>(result: Result<T, Errno>, want: Errno, what: &str) -> Outcome {
+    check!(
+        matches!(result, Err(e) if e == want),
+        "{what}: got {result:?}, want {want:?}"
+    );
     Ok(())
 }
 
@@ -1442,6 +1445,601 @@ fn sched_getaffinity_reports_a_cpu() -> Outcome {
     )
 }
 
+/// A scratch directory in `/tmp` for one case, named after it and the pid (the root is read-only
+/// on Ferrite; on the host the same path is the host's `/tmp`); removed with all it holds when
+/// dropped.
+struct Scratch(alloc::string::String);
+
+impl Scratch {
+    fn new(case: &str) -> Result<Scratch, alloc::string::String> {
+        let path = alloc::format!("/tmp/usertests-{case}-{}", sys::getpid());
+        let _ = runtime::fs::remove_tree(path.as_bytes());
+        sys::mkdir(&path, 0o755).map_err(|e| alloc::format!("mkdir {path}: {e:?}"))?;
+        Ok(Scratch(path))
+    }
+
+    /// The path of `name` inside it.
+    fn at(&self, name: &str) -> alloc::string::String {
+        alloc::format!("{}/{name}", self.0)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = runtime::fs::remove_tree(self.0.as_bytes());
+    }
+}
+
+/// Makes the file `path` holding `text`.
+fn make_file(path: &str, text: &[u8]) -> Outcome {
+    use abi::fcntl::*;
+    let fd = sys::open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+        .map_err(|e| alloc::format!("create {path}: {e:?}"))?;
+    let written = sys::write(fd, text);
+    let _ = sys::close(fd);
+    check!(written == Ok(text.len()), "write {path}: {written:?}");
+    Ok(())
+}
+
+/// The contents of the file at `path` (at most 64 bytes), opened with `flags` more.
+fn file_text(path: &str, flags: u32) -> Result<Vec<u8>, Errno> {
+    let fd = sys::open(path, abi::fcntl::O_RDONLY | flags, 0)?;
+    let mut buffer = [0u8; 64];
+    let n = sys::read(fd, &mut buffer);
+    let _ = sys::close(fd);
+    Ok(buffer[..n?].to_vec())
+}
+
+/// The target of the link at `path`, as text.
+fn link_text(path: &str) -> Result<Vec<u8>, Errno> {
+    let mut buffer = [0u8; 256];
+    let n = sys::readlink(path, &mut buffer)?;
+    Ok(buffer[..n].to_vec())
+}
+
+/// The file type of `stat`'s mode.
+fn file_type(stat: &abi::Stat) -> u32 {
+    abi::stat::file_type(stat.st_mode)
+}
+
+fn symbolic_links_are_followed_and_lstat_sees_them() -> Outcome {
+    use abi::stat::{S_IFDIR, S_IFLNK, S_IFREG};
+    let dir = Scratch::new("links")?;
+    let (file, link) = (dir.at("file"), dir.at("link"));
+    make_file(&file, b"hello")?;
+    sys::symlink("file", &link).map_err(|e| alloc::format!("symlink: {e:?}"))?;
+    let followed = sys::stat(&link).map_err(|e| alloc::format!("stat: {e:?}"))?;
+    let itself = sys::lstat(&link).map_err(|e| alloc::format!("lstat: {e:?}"))?;
+    check!(
+        file_type(&followed) == S_IFREG && followed.st_size == 5,
+        "stat through the link: mode {:o} size {}",
+        followed.st_mode,
+        followed.st_size
+    );
+    check!(
+        file_type(&itself) == S_IFLNK && itself.st_size == 4,
+        "lstat of the link: mode {:o} size {}",
+        itself.st_mode,
+        itself.st_size
+    );
+    let text = link_text(&link);
+    check!(text.as_deref() == Ok(b"file"), "readlink: {text:?}");
+    let read = file_text(&link, 0);
+    check!(
+        read.as_deref() == Ok(b"hello"),
+        "read through the link: {read:?}"
+    );
+    // A link to a directory: its files are reached through it, and `..` is the target's parent.
+    sys::mkdir(&dir.at("sub"), 0o755).map_err(|e| alloc::format!("mkdir: {e:?}"))?;
+    make_file(&dir.at("sub/inner"), b"in")?;
+    let absolute = dir.at("sub");
+    sys::symlink(&absolute, &dir.at("sublink")).map_err(|e| alloc::format!("symlink: {e:?}"))?;
+    let inner = file_text(&dir.at("sublink/inner"), 0);
+    check!(
+        inner.as_deref() == Ok(b"in"),
+        "a file through a directory link: {inner:?}"
+    );
+    let up = file_text(&dir.at("sublink/../file"), 0);
+    check!(up.as_deref() == Ok(b"hello"), "`..` after a link: {up:?}");
+    let slash = sys::lstat(&alloc::format!("{}/", dir.at("sublink")));
+    check!(
+        slash.as_ref().map(file_type) == Ok(S_IFDIR),
+        "lstat of `link/` follows it: {:?}",
+        slash.map(|s| s.st_mode)
+    );
+    // Removing the link leaves the file.
+    sys::unlink(&link).map_err(|e| alloc::format!("unlink: {e:?}"))?;
+    check!(
+        sys::stat(&file).is_ok(),
+        "unlinking the link removed the file"
+    );
+    Ok(())
+}
+
+fn symlink_and_readlink_errors_are_linuxs() -> Outcome {
+    let dir = Scratch::new("linkerrors")?;
+    let (file, link) = (dir.at("file"), dir.at("link"));
+    make_file(&file, b"x")?;
+    sys::symlink("file", &link).map_err(|e| alloc::format!("symlink: {e:?}"))?;
+    expect_err(
+        sys::symlink("y", &file),
+        Errno::EEXIST,
+        "symlink over a file",
+    )?;
+    expect_err(
+        sys::symlink("y", &link),
+        Errno::EEXIST,
+        "symlink over a link",
+    )?;
+    expect_err(
+        sys::symlink("", &dir.at("empty")),
+        Errno::ENOENT,
+        "an empty target",
+    )?;
+    expect_err(
+        sys::symlink("y", &dir.at("none/link")),
+        Errno::ENOENT,
+        "in a missing directory",
+    )?;
+    expect_err(
+        sys::symlink("y", &dir.at("file/link")),
+        Errno::ENOTDIR,
+        "under a file",
+    )?;
+    let mut buffer = [0u8; 16];
+    expect_err(
+        sys::readlink(&file, &mut buffer),
+        Errno::EINVAL,
+        "readlink of a file",
+    )?;
+    expect_err(
+        sys::readlink(&dir.at("none"), &mut buffer),
+        Errno::ENOENT,
+        "readlink of nothing",
+    )?;
+    expect_err(
+        sys::readlink(&link, &mut []),
+        Errno::EINVAL,
+        "a zero-sized buffer",
+    )?;
+    let path = alloc::format!("{link}\0");
+    expect_err(
+        call(nr::READLINK, &[path.as_ptr() as usize, KERNEL_ADDRESS, 16]),
+        Errno::EFAULT,
+        "readlink into the kernel",
+    )?;
+    expect_err(
+        call(nr::SYMLINK, &[KERNEL_ADDRESS, path.as_ptr() as usize]),
+        Errno::EFAULT,
+        "a target in the kernel",
+    )?;
+    // A short buffer gets the start of the target, and no NUL.
+    let mut two = [0u8; 2];
+    let n = sys::readlink(&link, &mut two);
+    check!(
+        n == Ok(2) && &two == b"fi",
+        "readlink into 2 bytes: {n:?} {two:?}"
+    );
+    // O_NOFOLLOW refuses a link in the last component, and only there.
+    expect_err(
+        file_text(&link, abi::fcntl::O_NOFOLLOW),
+        Errno::ELOOP,
+        "O_NOFOLLOW on a link",
+    )?;
+    let plain = file_text(&file, abi::fcntl::O_NOFOLLOW);
+    check!(plain.is_ok(), "O_NOFOLLOW on a file: {plain:?}");
+    Ok(())
+}
+
+fn symbolic_link_loops_end_in_eloop() -> Outcome {
+    // Linux follows at most 40 links in one lookup: a chain of 40 resolves, of 41 does not.
+    const MAX_FOLLOWS: usize = 40;
+    let dir = Scratch::new("loops")?;
+    make_file(&dir.at("l0"), b"end")?;
+    for i in 1..=MAX_FOLLOWS + 1 {
+        let target = alloc::format!("l{}", i - 1);
+        sys::symlink(&target, &dir.at(&alloc::format!("l{i}")))
+            .map_err(|e| alloc::format!("symlink l{i}: {e:?}"))?;
+    }
+    let forty = file_text(&dir.at(&alloc::format!("l{MAX_FOLLOWS}")), 0);
+    check!(
+        forty.as_deref() == Ok(b"end"),
+        "a chain of 40 links: {forty:?}"
+    );
+    let over = dir.at(&alloc::format!("l{}", MAX_FOLLOWS + 1));
+    expect_err(sys::stat(&over), Errno::ELOOP, "a chain of 41 links")?;
+    // A link to itself, and two to each other.
+    let (me, ping, pong) = (dir.at("me"), dir.at("ping"), dir.at("pong"));
+    for (target, path) in [("me", &me), ("pong", &ping), ("ping", &pong)] {
+        sys::symlink(target, path).map_err(|e| alloc::format!("symlink {path}: {e:?}"))?;
+    }
+    expect_err(sys::stat(&me), Errno::ELOOP, "stat of a link to itself")?;
+    expect_err(file_text(&ping, 0), Errno::ELOOP, "open of a loop")?;
+    expect_err(
+        sys::stat(&alloc::format!("{me}/x")),
+        Errno::ELOOP,
+        "a loop in the middle",
+    )?;
+    check!(sys::lstat(&me).is_ok(), "lstat of a loop sees the link");
+    Ok(())
+}
+
+fn a_dangling_link_is_created_through() -> Outcome {
+    use abi::fcntl::*;
+    let dir = Scratch::new("dangling")?;
+    let link = dir.at("link");
+    sys::symlink("target", &link).map_err(|e| alloc::format!("symlink: {e:?}"))?;
+    expect_err(sys::stat(&link), Errno::ENOENT, "stat of a dangling link")?;
+    expect_err(
+        sys::open(&link, O_CREAT | O_EXCL | O_WRONLY, 0o644),
+        Errno::EEXIST,
+        "O_CREAT | O_EXCL on a link",
+    )?;
+    make_file(&link, b"made")?;
+    let made = file_text(&dir.at("target"), 0);
+    check!(
+        made.as_deref() == Ok(b"made"),
+        "the target made through the link: {made:?}"
+    );
+    // rename moves the link, not its target.
+    let moved = dir.at("moved");
+    sys::rename(&link, &moved).map_err(|e| alloc::format!("rename: {e:?}"))?;
+    let text = link_text(&moved);
+    check!(
+        text.as_deref() == Ok(b"target"),
+        "the renamed link: {text:?}"
+    );
+    // A hard link of a link is a second name for the link.
+    sys::link(&moved, &dir.at("hard")).map_err(|e| alloc::format!("link: {e:?}"))?;
+    let hard = sys::lstat(&dir.at("hard")).map_err(|e| alloc::format!("lstat: {e:?}"))?;
+    check!(
+        file_type(&hard) == abi::stat::S_IFLNK && hard.st_nlink == 2,
+        "the hard link: mode {:o} links {}",
+        hard.st_mode,
+        hard.st_nlink
+    );
+    Ok(())
+}
+
+fn readlink_of_proc_self_exe_names_the_program() -> Outcome {
+    let text = link_text("/proc/self/exe").map_err(|e| alloc::format!("readlink: {e:?}"))?;
+    check!(
+        text.first() == Some(&b'/') && text.ends_with(b"/usertests"),
+        "/proc/self/exe is {:?}",
+        alloc::string::String::from_utf8_lossy(&text)
+    );
+    let itself = sys::lstat("/proc/self/exe").map_err(|e| alloc::format!("lstat: {e:?}"))?;
+    check!(
+        file_type(&itself) == abi::stat::S_IFLNK,
+        "lstat: mode {:o}",
+        itself.st_mode
+    );
+    let followed = sys::stat("/proc/self/exe").map_err(|e| alloc::format!("stat: {e:?}"))?;
+    check!(
+        file_type(&followed) == abi::stat::S_IFREG,
+        "stat: mode {:o}",
+        followed.st_mode
+    );
+    Ok(())
+}
+
+/// `chown`-family call `number` on the NUL-terminated `path` (or descriptor) with `owner` and
+/// `group` (-1: leave as it is).
+fn chown_call(number: usize, target: usize, owner: u32, group: u32) -> Result<usize, Errno> {
+    call(number, &[target, owner as usize, group as usize])
+}
+
+fn chown_to_ones_own_ids_succeeds() -> Outcome {
+    let dir = Scratch::new("chown")?;
+    let (file, link) = (dir.at("file"), dir.at("link"));
+    make_file(&file, b"x")?;
+    sys::symlink("file", &link).map_err(|e| alloc::format!("symlink: {e:?}"))?;
+    let (uid, gid) = (
+        call(nr::GETUID, &[]).unwrap_or(0) as u32,
+        call(nr::GETGID, &[]).unwrap_or(0) as u32,
+    );
+    let keep = u32::MAX;
+    let path = alloc::format!("{file}\0");
+    let link_path = alloc::format!("{link}\0");
+    for (number, target, what) in [
+        (nr::CHOWN, path.as_ptr() as usize, "chown"),
+        (nr::LCHOWN, link_path.as_ptr() as usize, "lchown"),
+    ] {
+        let got = chown_call(number, target, uid, gid);
+        check!(got == Ok(0), "{what} to my own ids: {got:?}");
+        let got = chown_call(number, target, keep, keep);
+        check!(got == Ok(0), "{what} leaving both: {got:?}");
+    }
+    let fd =
+        sys::open(&file, abi::fcntl::O_RDONLY, 0).map_err(|e| alloc::format!("open: {e:?}"))?;
+    let got = chown_call(nr::FCHOWN, fd as usize, uid, keep);
+    let bad = chown_call(nr::FCHOWN, 99, uid, gid);
+    let _ = sys::close(fd);
+    check!(got == Ok(0), "fchown: {got:?}");
+    expect_err(bad, Errno::EBADF, "fchown of a closed descriptor")?;
+    let got = call(
+        nr::FCHOWNAT,
+        &[
+            abi::fcntl::AT_FDCWD as usize,
+            link_path.as_ptr() as usize,
+            uid as usize,
+            gid as usize,
+            0x100,
+        ],
+    );
+    check!(got == Ok(0), "fchownat with AT_SYMLINK_NOFOLLOW: {got:?}");
+    let none = alloc::format!("{}\0", dir.at("none"));
+    expect_err(
+        chown_call(nr::CHOWN, none.as_ptr() as usize, uid, gid),
+        Errno::ENOENT,
+        "chown of nothing",
+    )?;
+    expect_err(
+        chown_call(nr::CHOWN, KERNEL_ADDRESS, uid, gid),
+        Errno::EFAULT,
+        "a path in the kernel",
+    )?;
+    expect_err(
+        call(
+            nr::FCHOWNAT,
+            &[
+                abi::fcntl::AT_FDCWD as usize,
+                path.as_ptr() as usize,
+                0,
+                0,
+                0x8000_0000,
+            ],
+        ),
+        Errno::EINVAL,
+        "fchownat with an unknown flag",
+    )
+}
+
+fn chown_to_another_user_is_eperm() -> Outcome {
+    // Ferrite records no owners: every file is root's, and no other id can be given to one.
+    let dir = Scratch::new("chownother")?;
+    let file = dir.at("file");
+    make_file(&file, b"x")?;
+    let path = alloc::format!("{file}\0");
+    expect_err(
+        chown_call(nr::CHOWN, path.as_ptr() as usize, 1000, u32::MAX),
+        Errno::EPERM,
+        "chown to user 1000",
+    )?;
+    expect_err(
+        chown_call(nr::CHOWN, path.as_ptr() as usize, u32::MAX, 1000),
+        Errno::EPERM,
+        "chown to group 1000",
+    )
+}
+
+fn dup3_sets_close_on_exec_and_refuses_the_same_descriptor() -> Outcome {
+    use abi::fcntl::{FD_CLOEXEC, F_GETFD, O_CLOEXEC};
+    /// A descriptor number nothing else in the test uses.
+    const TARGET: usize = 40;
+    let (read, write) = sys::pipe().map_err(|e| alloc::format!("pipe: {e:?}"))?;
+    let got = call(nr::DUP3, &[read as usize, TARGET, O_CLOEXEC as usize]);
+    let flags = sys::fcntl(TARGET as i32, F_GETFD, 0);
+    let plain = call(nr::DUP3, &[write as usize, TARGET, 0]);
+    let plain_flags = sys::fcntl(TARGET as i32, F_GETFD, 0);
+    let same = call(nr::DUP3, &[read as usize, read as usize, 0]);
+    let bad_flags = call(nr::DUP3, &[read as usize, TARGET, 1]);
+    let closed = call(nr::DUP3, &[99, TARGET, 0]);
+    let negative = call(nr::DUP3, &[read as usize, usize::MAX, 0]);
+    for fd in [read, write, TARGET as i32] {
+        let _ = sys::close(fd);
+    }
+    check!(got == Ok(TARGET), "dup3 with O_CLOEXEC: {got:?}");
+    check!(
+        flags == Ok(FD_CLOEXEC as usize),
+        "its descriptor flags: {flags:?}"
+    );
+    check!(
+        plain == Ok(TARGET) && plain_flags == Ok(0),
+        "dup3 over it without flags: {plain:?}, flags {plain_flags:?}"
+    );
+    expect_err(same, Errno::EINVAL, "dup3 onto itself")?;
+    expect_err(bad_flags, Errno::EINVAL, "an unknown flag")?;
+    expect_err(closed, Errno::EBADF, "a closed descriptor")?;
+    expect_err(negative, Errno::EBADF, "a negative new descriptor")
+}
+
+/// `sendfile(out, in, offset, count)`, `offset` null or pointing at `*at`.
+fn sendfile(out: i32, input: i32, at: Option<&mut i64>, count: usize) -> Result<usize, Errno> {
+    let offset = at.map_or(0, |at| at as *mut i64 as usize);
+    call(nr::SENDFILE, &[out as usize, input as usize, offset, count])
+}
+
+fn sendfile_copies_with_and_without_an_offset() -> Outcome {
+    use abi::fcntl::*;
+    let dir = Scratch::new("sendfile")?;
+    let path = dir.at("digits");
+    make_file(&path, b"0123456789")?;
+    let input = sys::open(&path, O_RDONLY, 0).map_err(|e| alloc::format!("open: {e:?}"))?;
+    let (pipe_read, pipe_write) = sys::pipe().map_err(|e| alloc::format!("pipe: {e:?}"))?;
+    let result = (|| -> Outcome {
+        let mut buffer = [0u8; 16];
+        let sent = sendfile(pipe_write, input, None, 4);
+        let position = sys::lseek(input, 0, SEEK_CUR);
+        let n = sys::read(pipe_read, &mut buffer).unwrap_or(0);
+        check!(
+            sent == Ok(4) && position == Ok(4) && &buffer[..n] == b"0123",
+            "from the position: sent {sent:?}, position {position:?}, read {:?}",
+            &buffer[..n]
+        );
+        let mut at = 6i64;
+        let sent = sendfile(pipe_write, input, Some(&mut at), 100);
+        let position = sys::lseek(input, 0, SEEK_CUR);
+        let n = sys::read(pipe_read, &mut buffer).unwrap_or(0);
+        check!(
+            sent == Ok(4) && at == 10 && position == Ok(4) && &buffer[..n] == b"6789",
+            "from an offset: sent {sent:?}, offset {at}, position {position:?}, read {:?}",
+            &buffer[..n]
+        );
+        let end = sendfile(pipe_write, input, Some(&mut at), 100);
+        check!(end == Ok(0), "at the end: {end:?}");
+        expect_err(
+            sendfile(pipe_write, pipe_read, None, 4),
+            Errno::EINVAL,
+            "from a pipe",
+        )?;
+        expect_err(
+            sendfile(input, input, None, 4),
+            Errno::EBADF,
+            "to a read-only descriptor",
+        )?;
+        expect_err(
+            sendfile(pipe_write, 99, None, 4),
+            Errno::EBADF,
+            "from a closed one",
+        )?;
+        expect_err(
+            sendfile(99, input, None, 4),
+            Errno::EBADF,
+            "to a closed one",
+        )?;
+        let mut negative = -1i64;
+        expect_err(
+            sendfile(pipe_write, input, Some(&mut negative), 4),
+            Errno::EINVAL,
+            "a negative offset",
+        )?;
+        expect_err(
+            call(
+                nr::SENDFILE,
+                &[pipe_write as usize, input as usize, KERNEL_ADDRESS, 4],
+            ),
+            Errno::EFAULT,
+            "an offset in the kernel",
+        )
+    })();
+    for fd in [input, pipe_read, pipe_write] {
+        let _ = sys::close(fd);
+    }
+    result
+}
+
+fn madvise_accepts_advice_and_dontneed_zeroes() -> Outcome {
+    use abi::mman::*;
+    let prot = PROT_READ | PROT_WRITE;
+    let at = sys::mmap_anonymous(2 * PAGE, prot).map_err(|e| alloc::format!("mmap: {e:?}"))?;
+    // SAFETY: two pages were just mapped there, readable and writable.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(at as *mut u8, 2 * PAGE) };
+    bytes.fill(0xaa);
+    let madvise =
+        |addr: usize, len: usize, advice: i32| call(nr::MADVISE, &[addr, len, advice as usize]);
+    let result = (|| -> Outcome {
+        for advice in [
+            MADV_NORMAL,
+            MADV_RANDOM,
+            MADV_SEQUENTIAL,
+            MADV_WILLNEED,
+            MADV_DONTDUMP,
+        ] {
+            let got = madvise(at, 2 * PAGE, advice);
+            check!(got == Ok(0), "advice {advice}: {got:?}");
+        }
+        check!(
+            bytes.iter().all(|&b| b == 0xaa),
+            "harmless advice changed the memory"
+        );
+        let got = madvise(at, PAGE, MADV_DONTNEED);
+        check!(got == Ok(0), "MADV_DONTNEED: {got:?}");
+        check!(
+            bytes[..PAGE].iter().all(|&b| b == 0),
+            "after MADV_DONTNEED the page is not zero"
+        );
+        check!(
+            bytes[PAGE..].iter().all(|&b| b == 0xaa),
+            "MADV_DONTNEED reached past its range"
+        );
+        let got = madvise(at, 0, MADV_NORMAL);
+        check!(got == Ok(0), "an empty range: {got:?}");
+        expect_err(
+            madvise(at + 1, PAGE, MADV_NORMAL),
+            Errno::EINVAL,
+            "an unaligned address",
+        )?;
+        expect_err(madvise(at, PAGE, 9999), Errno::EINVAL, "unknown advice")?;
+        expect_err(
+            madvise(UNMAPPED, PAGE, MADV_NORMAL),
+            Errno::ENOMEM,
+            "unmapped memory",
+        )
+    })();
+    // SAFETY: nothing uses the mapping after this.
+    let _ = unsafe { sys::munmap(at, 2 * PAGE) };
+    result
+}
+
+fn mremap_grows_shrinks_and_moves() -> Outcome {
+    use abi::mman::*;
+    let prot = PROT_READ | PROT_WRITE;
+    let at = sys::mmap_anonymous(PAGE, prot).map_err(|e| alloc::format!("mmap: {e:?}"))?;
+    // SAFETY: one page was just mapped there, readable and writable.
+    unsafe { core::slice::from_raw_parts_mut(at as *mut u8, PAGE) }.fill(7);
+    let mremap = |old: usize, old_size: usize, new_size: usize, flags: u32| {
+        call(nr::MREMAP, &[old, old_size, new_size, flags as usize, 0])
+    };
+    expect_err(
+        mremap(at + 1, PAGE, 2 * PAGE, MREMAP_MAYMOVE),
+        Errno::EINVAL,
+        "unaligned",
+    )?;
+    expect_err(
+        mremap(at, PAGE, 2 * PAGE, 0x80),
+        Errno::EINVAL,
+        "an unknown flag",
+    )?;
+    expect_err(
+        mremap(at, PAGE, 2 * PAGE, MREMAP_FIXED),
+        Errno::EINVAL,
+        "MREMAP_FIXED alone",
+    )?;
+    expect_err(
+        mremap(at, PAGE, 0, MREMAP_MAYMOVE),
+        Errno::EINVAL,
+        "to nothing",
+    )?;
+    expect_err(
+        mremap(UNMAPPED, PAGE, 2 * PAGE, MREMAP_MAYMOVE),
+        Errno::EFAULT,
+        "unmapped memory",
+    )?;
+    let grown = mremap(at, PAGE, 4 * PAGE, MREMAP_MAYMOVE)
+        .map_err(|e| alloc::format!("grow to 4 pages: {e:?}"))?;
+    // SAFETY: mremap says four pages are mapped at `grown`, readable and writable.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(grown as *mut u8, 4 * PAGE) };
+    check!(
+        bytes[..PAGE].iter().all(|&b| b == 7),
+        "the contents did not move with it"
+    );
+    check!(
+        bytes[PAGE..].iter().all(|&b| b == 0),
+        "the new pages are not zeroed"
+    );
+    bytes[4 * PAGE - 1] = 9;
+    let shrunk = mremap(grown, 4 * PAGE, 2 * PAGE, 0);
+    check!(
+        shrunk == Ok(grown),
+        "shrink in place: {shrunk:?}, was at {grown:#x}"
+    );
+    let gone = call(nr::WRITE, &[1, grown + 3 * PAGE, 1]);
+    // SAFETY: nothing uses the mapping after this.
+    let _ = unsafe { sys::munmap(grown, 2 * PAGE) };
+    expect_err(gone, Errno::EFAULT, "a page past the shrunk end")
+}
+
+fn rseq_answers_enosys() -> Outcome {
+    // Ferrite has no restartable sequences and says so; glibc then does without them.
+    let area = [0u64; 4];
+    expect_err(
+        call(nr::RSEQ, &[area.as_ptr() as usize, 32, 0, 0]),
+        Errno::ENOSYS,
+        "rseq",
+    )
+}
+
 /// Every test, by name, in the order they run.
 const TESTS: &[Case] = cases![
     write_returns_its_length,
@@ -1506,6 +2104,18 @@ const TESTS: &[Case] = cases![
     usage_times_and_system_statistics_answer,
     a_new_file_is_stamped_with_the_date,
     sched_getaffinity_reports_a_cpu,
+    symbolic_links_are_followed_and_lstat_sees_them,
+    symlink_and_readlink_errors_are_linuxs,
+    symbolic_link_loops_end_in_eloop,
+    a_dangling_link_is_created_through,
+    readlink_of_proc_self_exe_names_the_program,
+    chown_to_ones_own_ids_succeeds,
+    chown_to_another_user_is_eperm,
+    dup3_sets_close_on_exec_and_refuses_the_same_descriptor,
+    sendfile_copies_with_and_without_an_offset,
+    madvise_accepts_advice_and_dontneed_zeroes,
+    mremap_grows_shrinks_and_moves,
+    rseq_answers_enosys,
 ];
 
 fn main() -> i32 {
