@@ -551,6 +551,52 @@ static const char *a_robust_mutex_reports_its_owner_died(void) {
     return NULL;
 }
 
+static void *change_directory(void *arg) {
+    return (void *)(intptr_t)chdir((const char *)arg);
+}
+
+static const char *chdir_in_a_thread_moves_the_whole_process(void) {
+    char before[256], after[256];
+    CHECK(getcwd(before, sizeof before), "getcwd failed");
+    pthread_t thread;
+    pthread_create(&thread, NULL, change_directory, "/proc");
+    void *result;
+    pthread_join(thread, &result);
+    CHECK(result == NULL, "chdir in the thread failed");
+    CHECK(getcwd(after, sizeof after), "getcwd failed");
+    int moved = strcmp(after, "/proc") == 0;
+    CHECK(chdir(before) == 0, "could not go back to %.100s", before);
+    CHECK(moved, "after the thread's chdir, the first thread is in %.100s", after);
+    return NULL;
+}
+
+/* The `Threads:` line of /proc/self/status. */
+static int threads_in_status(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    if (!status) return -1;
+    char line[256];
+    int count = -1;
+    while (fgets(line, sizeof line, status)) {
+        if (sscanf(line, "Threads: %d", &count) == 1) break;
+    }
+    fclose(status);
+    return count;
+}
+
+static const char *proc_counts_the_threads(void) {
+    gate = 0;
+    int alone = threads_in_status();
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, wait_at_gate, NULL);
+    int three = threads_in_status();
+    __atomic_store_n(&gate, 1, __ATOMIC_SEQ_CST);
+    futex(&gate, FUTEX_WAKE_PRIVATE, 10, NULL);
+    for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+    CHECK(alone == 1, "/proc/self/status says %d threads before any was made", alone);
+    CHECK(three == 3, "/proc/self/status says %d threads with two more running", three);
+    return NULL;
+}
+
 extern char **environ;
 
 static const char *posix_spawn_starts_a_program_and_reports_a_missing_one(void) {
@@ -603,6 +649,8 @@ int main(int argc, char **argv) {
         CASE(fork_in_a_thread_copies_only_that_thread),
         CASE(execve_in_a_thread_replaces_the_whole_process),
         CASE(a_robust_mutex_reports_its_owner_died),
+        CASE(chdir_in_a_thread_moves_the_whole_process),
+        CASE(proc_counts_the_threads),
         CASE(posix_spawn_starts_a_program_and_reports_a_missing_one),
         CASE(system_and_popen_run_the_shell),
     };

@@ -50,7 +50,7 @@ fn read_path(addr: u64) -> Result<Vec<u8>, Errno> {
 /// Where a relative path given with directory descriptor `dirfd` starts.
 fn base(task: &Task, dirfd: i32, path: &[u8]) -> Result<String, Errno> {
     if dirfd == AT_FDCWD || path.first() == Some(&b'/') {
-        return Ok(task.cwd.clone());
+        return Ok(task.cwd.get());
     }
     let file = task.files.get(dirfd)?;
     file.directory_path()
@@ -582,7 +582,7 @@ fn write_statfs(node: &vfs::Vnode, out: u64) -> Result<usize, Errno> {
 /// `statfs(path, buf)`.
 pub fn statfs(task: &Task, path: u64, out: u64) -> Result<usize, Errno> {
     let path = read_path(path)?;
-    let node = vfs::resolve(&task.cwd, &path)?;
+    let node = vfs::resolve(&task.cwd.get(), &path)?;
     write_statfs(&node, out)
 }
 
@@ -732,8 +732,8 @@ pub fn pipe2(task: &mut Task, out: u64, flags: u32) -> Result<usize, Errno> {
 /// `chdir(path)`.
 pub fn chdir(task: &mut Task, path: u64) -> Result<usize, Errno> {
     let path = read_path(path)?;
-    let (canonical, _) = vfs::resolve_directory(&task.cwd, &path)?;
-    task.cwd = canonical;
+    let (canonical, _) = vfs::resolve_directory(&task.cwd.get(), &path)?;
+    task.cwd.set(canonical);
     Ok(0)
 }
 
@@ -741,13 +741,14 @@ pub fn chdir(task: &mut Task, path: u64) -> Result<usize, Errno> {
 pub fn fchdir(task: &mut Task, fd: i32) -> Result<usize, Errno> {
     let file = task.files.get(fd)?;
     let path = file.directory_path().ok_or(Errno::ENOTDIR)?;
-    task.cwd = String::from(path);
+    task.cwd.set(String::from(path));
     Ok(0)
 }
 
 /// `getcwd(buf, size)`: returns the length with the NUL, as the raw call does.
 pub fn getcwd(task: &Task, out: u64, size: usize) -> Result<usize, Errno> {
-    let bytes = task.cwd.as_bytes();
+    let cwd = task.cwd.get();
+    let bytes = cwd.as_bytes();
     if bytes.len() + 1 > size {
         return Err(Errno::ERANGE);
     }
@@ -803,6 +804,6 @@ pub fn ftruncate(task: &Task, fd: i32, length: i64) -> Result<usize, Errno> {
 pub fn truncate(task: &Task, path: u64, length: i64) -> Result<usize, Errno> {
     let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
     let path = read_path(path)?;
-    let file = file::open(&task.cwd, &path, O_WRONLY, 0)?;
+    let file = file::open(&task.cwd.get(), &path, O_WRONLY, 0)?;
     file.truncate(length).map(|()| 0)
 }

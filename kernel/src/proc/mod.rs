@@ -47,7 +47,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use shared::{Files, Memory};
+use shared::{Cwd, Files, Memory};
 use x86_64::instructions::interrupts;
 
 /// A process id. Linux's type is a signed 32-bit integer; ids here start at 1.
@@ -285,8 +285,8 @@ pub struct Task {
     pub fault: Option<Fault>,
     /// Its open files, by descriptor (shared with the other threads of its process).
     pub files: Files,
-    /// Its working directory: a canonical absolute path.
-    pub cwd: String,
+    /// Its working directory (shared with the other threads of its process).
+    pub cwd: Cwd,
     /// What only its own thread keeps of its signals (the alternate stack).
     pub signal: signal::Thread,
 }
@@ -476,7 +476,7 @@ pub fn spawn(
         reported_missing: None,
         fault: None,
         files: Files::new(files),
-        cwd: String::from("/"),
+        cwd: Cwd::new(String::from("/")),
         signal: signal::Thread::default(),
     };
     let start = Start {
@@ -577,7 +577,7 @@ pub fn fork_with(
         reported_missing: task.reported_missing.clone(),
         fault: None,
         files: task.files.copy(),
-        cwd: task.cwd.clone(),
+        cwd: task.cwd.copy(),
         signal: task.signal.clone(),
     };
     let mut child_frame = *frame;

@@ -1,4 +1,4 @@
-//! What the threads of a process share: its memory and its open files.
+//! What the threads of a process share: its memory, its open files and its working directory.
 //!
 //! A process starts with one thread; `clone` with `CLONE_VM` and `CLONE_FILES` (what
 //! `pthread_create` asks for) starts another that runs in the *same* address space with the
@@ -28,6 +28,7 @@ use crate::mm::space::AddressSpace;
 use crate::sched::sync::{Mutex, MutexGuard};
 use crate::sync::IrqMutex;
 use abi::Errno;
+use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -193,5 +194,38 @@ impl Files {
     /// Whether this is the last reference to the table (its files close when it drops).
     pub fn is_last(&self) -> bool {
         Arc::strong_count(&self.0) == 1
+    }
+}
+
+/// A process's working directory, shared by its threads (`CLONE_FS`): a `chdir` in one moves
+/// them all. Held as a canonical absolute path; read by copying it out, so no lock is held
+/// while a path is looked up.
+pub struct Cwd(Arc<IrqMutex<String>>);
+
+impl Cwd {
+    /// A working directory at `path` (canonical and absolute).
+    pub fn new(path: String) -> Cwd {
+        Cwd(Arc::new(IrqMutex::new(path)))
+    }
+
+    /// Another reference to the same directory (a thread's).
+    pub fn share(&self) -> Cwd {
+        Cwd(self.0.clone())
+    }
+
+    /// A directory of its own, starting at the same path (`fork`'s).
+    pub fn copy(&self) -> Cwd {
+        Cwd::new(self.get())
+    }
+
+    /// The path.
+    pub fn get(&self) -> String {
+        self.0.lock().clone()
+    }
+
+    /// Moves it to `path` (canonical and absolute).
+    pub fn set(&self, path: String) {
+        let old = core::mem::replace(&mut *self.0.lock(), path);
+        drop(old);
     }
 }

@@ -597,7 +597,7 @@ fn execve(
     let mut budget = super::exec::MAX_ARG_BYTES;
     let argv = uaccess::read_string_array(argv, MAX_STRINGS, &mut budget)?;
     let envp = uaccess::read_string_array(envp, MAX_STRINGS, &mut budget)?;
-    let (file, exe) = crate::fs::read_program(&task.cwd, &path)?;
+    let (file, exe) = crate::fs::read_program(&task.cwd.get(), &path)?;
     let mut space = crate::mm::space::AddressSpace::new().map_err(|_| Errno::ENOMEM)?;
     let argv: alloc::vec::Vec<&[u8]> = argv.iter().map(|s| s.as_slice()).collect();
     let envp: alloc::vec::Vec<&[u8]> = envp.iter().map(|s| s.as_slice()).collect();

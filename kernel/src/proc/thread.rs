@@ -100,7 +100,7 @@ pub fn clone(task: &mut Task, frame: &TrapFrame, a: [u64; 6]) -> Result<usize, E
         reported_missing: None,
         fault: None,
         files: task.files.share(),
-        cwd: task.cwd.clone(),
+        cwd: task.cwd.share(),
         // No alternate signal stack: the creator's is its own.
         signal: signal::Thread::default(),
     };
