@@ -376,7 +376,8 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, E
     Ok(file)
 }
 
-/// The most descriptors a process may have open (Linux's default `RLIMIT_NOFILE`).
+/// The most descriptors a process may have open (Linux's default `RLIMIT_NOFILE`, and the
+/// highest it may be raised to here).
 pub const MAX_FDS: usize = 1024;
 
 /// One slot of a descriptor table.
@@ -388,15 +389,34 @@ struct Descriptor {
 
 /// A process's descriptors. Copied by `fork` (the copies share descriptions); shared by a
 /// process's threads behind a lock (`proc::shared::Files`).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FdTable {
     slots: Vec<Option<Descriptor>>,
+    /// One more than the highest descriptor it may hand out: the process's `RLIMIT_NOFILE`
+    /// (at most [`MAX_FDS`]). Kept here, with the table the limit is about, so that every
+    /// thread of the process sees one value.
+    limit: usize,
+}
+
+impl Default for FdTable {
+    fn default() -> FdTable {
+        FdTable::new()
+    }
 }
 
 impl FdTable {
     /// An empty table.
     pub const fn new() -> FdTable {
-        FdTable { slots: Vec::new() }
+        FdTable {
+            slots: Vec::new(),
+            limit: MAX_FDS,
+        }
+    }
+
+    /// Makes `limit` (at most [`MAX_FDS`]) one more than the highest descriptor it may hand out
+    /// from now on (`setrlimit(RLIMIT_NOFILE)`); descriptors already open above it stay.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.min(MAX_FDS);
     }
 
     /// A table with descriptors 0, 1 and 2 on the console, one description shared, as a
@@ -426,15 +446,16 @@ impl FdTable {
         close_on_exec: bool,
         lowest: usize,
     ) -> Result<i32, Errno> {
-        if lowest >= MAX_FDS {
+        if lowest >= self.limit {
             return Err(Errno::EINVAL);
         }
-        let free = (lowest..self.slots.len()).find(|&i| self.slots[i].is_none());
+        let end = self.slots.len().min(self.limit);
+        let free = (lowest..end).find(|&i| self.slots[i].is_none());
         let slot = match free {
             Some(slot) => slot,
             None => {
                 let slot = self.slots.len().max(lowest);
-                if slot >= MAX_FDS {
+                if slot >= self.limit {
                     return Err(Errno::EMFILE);
                 }
                 self.slots.resize(slot + 1, None);
@@ -458,7 +479,7 @@ impl FdTable {
     ) -> Result<Option<Arc<OpenFile>>, Errno> {
         let slot = usize::try_from(fd)
             .ok()
-            .filter(|&slot| slot < MAX_FDS)
+            .filter(|&slot| slot < self.limit)
             .ok_or(Errno::EBADF)?;
         if slot >= self.slots.len() {
             self.slots.resize(slot + 1, None);

@@ -426,7 +426,10 @@ pub fn getgroups(size: i32) -> Result<usize, Errno> {
     Ok(0)
 }
 
-/// A process's resource limits, by `RLIMIT_*` number. Stored and inherited; not enforced yet.
+/// A process's resource limits, by `RLIMIT_*` number, inherited across `fork` and `execve`.
+/// Enforced: `RLIMIT_NOFILE` (the descriptor table hands out none at or above it: `EMFILE`),
+/// `RLIMIT_AS` and `RLIMIT_DATA` (see [`MemoryLimits`]). `RLIMIT_STACK` says what is true (the
+/// stack's fixed range); the others are kept and reported only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits([Rlimit; RLIM_NLIMITS as usize]);
 
@@ -469,8 +472,52 @@ fn exchange_limit(task: &mut Task, resource: u32, new: Option<Rlimit>) -> Result
             return Err(Errno::EPERM);
         }
         account.limits.0[resource as usize] = new;
+        if resource == RLIMIT_NOFILE {
+            // At most MAX_FDS (checked above), so the cast cannot truncate.
+            task.files.set_limit(new.rlim_cur as usize);
+        }
     }
     Ok(old)
+}
+
+/// The limits on a process's memory that `brk`, `mmap` and `mremap` enforce: `RLIMIT_AS` on
+/// all of it, `RLIMIT_DATA` on its heap and anonymous mappings. Ferrite maps memory when it is
+/// asked for (only the stack comes page by page), so the pages mapped stand for Linux's virtual
+/// size, and the heap plus the mapping area for its data size: close to Linux's figures, not
+/// equal to them.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryLimits {
+    /// `RLIMIT_AS`'s soft limit, in bytes.
+    address_space: u64,
+    /// `RLIMIT_DATA`'s soft limit, in bytes.
+    data: u64,
+}
+
+impl MemoryLimits {
+    /// Whether `map` may grow by `bytes` more.
+    pub fn allow(&self, map: &super::shared::Map, bytes: u64) -> bool {
+        let mapped = map.space.resident_pages() as u64 * PAGE_SIZE;
+        let heap = map.brk - map.brk_start;
+        let mappings = super::exec::MMAP_TOP - map.mmap_low;
+        mapped.saturating_add(bytes) <= self.address_space
+            && heap.saturating_add(mappings).saturating_add(bytes) <= self.data
+    }
+}
+
+/// `task`'s memory limits.
+pub fn memory_limits(task: &Task) -> MemoryLimits {
+    use abi::resource::{RLIMIT_AS, RLIMIT_DATA};
+    let Some(account) = task.account.as_deref() else {
+        // The defaults: no limit on either.
+        return MemoryLimits {
+            address_space: u64::MAX,
+            data: u64::MAX,
+        };
+    };
+    MemoryLimits {
+        address_space: account.limits.0[RLIMIT_AS as usize].rlim_cur,
+        data: account.limits.0[RLIMIT_DATA as usize].rlim_cur,
+    }
 }
 
 /// `prlimit64(pid, resource, new, old)`: the caller's limits (pid 0 or its own); another

@@ -63,7 +63,12 @@ pub fn mremap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     }
     let (_, old_end) = page_range(old, old_size).ok_or(Errno::EINVAL)?;
     let (_, new_end) = page_range(old, new_size).ok_or(Errno::ENOMEM)?;
+    let limits = super::info::memory_limits(task);
     let mut map = task.memory.lock();
+    if new_end > old_end && !limits.allow(&map, new_end - old_end) {
+        // RLIMIT_AS or RLIMIT_DATA.
+        return Err(Errno::ENOMEM);
+    }
     let in_region = old >= map.mmap_low && old_end <= super::exec::MMAP_TOP;
     if !in_region || !all_mapped(&map, old, old_end) {
         return Err(Errno::EFAULT);

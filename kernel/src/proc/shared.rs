@@ -186,6 +186,11 @@ impl Files {
         drop(closed);
     }
 
+    /// Makes `limit` one more than the highest descriptor it may hand out (`RLIMIT_NOFILE`).
+    pub fn set_limit(&self, limit: usize) {
+        self.0.lock().set_limit(limit);
+    }
+
     /// How many descriptors are open.
     pub fn count(&self) -> usize {
         self.0.lock().count()

@@ -425,8 +425,12 @@ const MAX_HEAP: u64 = 256 * 1024 * 1024;
 /// (Linux's convention: the unchanged break means failure).
 #[inline(never)]
 fn brk(task: &mut Task, addr: u64) -> u64 {
+    let limits = info::memory_limits(task);
     let mut map = task.memory.lock();
     if addr < map.brk_start || addr > map.brk_start + MAX_HEAP {
+        return map.brk;
+    }
+    if addr > map.brk && !limits.allow(&map, addr - map.brk) {
         return map.brk;
     }
     let old_end = map.brk.next_multiple_of(PAGE_SIZE);
@@ -471,7 +475,11 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         return Err(Errno::EACCES);
     }
     let length = length.next_multiple_of(PAGE_SIZE);
+    let limits = info::memory_limits(task);
     let mut map = task.memory.lock();
+    if !limits.allow(&map, length) {
+        return Err(Errno::ENOMEM);
+    }
     let start = map.mmap_low.checked_sub(length).ok_or(Errno::ENOMEM)?;
     if start < super::exec::PROGRAM_END {
         return Err(Errno::ENOMEM);
