@@ -58,6 +58,48 @@ pub const F_SETFL: u32 = 4;
 pub const F_DUPFD_CLOEXEC: u32 = 1030;
 /// Descriptor flag: close on `execve`.
 pub const FD_CLOEXEC: u32 = 1;
+/// `fcntl`: the first record lock that would stop the one described (or `F_UNLCK`).
+pub const F_GETLK: u32 = 5;
+/// `fcntl`: take or release a record lock; `EAGAIN` if another process holds a conflicting one.
+pub const F_SETLK: u32 = 6;
+/// `fcntl`: as `F_SETLK`, but wait for a conflicting lock to go.
+pub const F_SETLKW: u32 = 7;
+/// A record lock's type: shared (reading).
+pub const F_RDLCK: i16 = 0;
+/// A record lock's type: exclusive (writing).
+pub const F_WRLCK: i16 = 1;
+/// A record lock's type: none (unlock, or "nothing in the way" from `F_GETLK`).
+pub const F_UNLCK: i16 = 2;
+/// `flock`: a shared lock.
+pub const LOCK_SH: u32 = 1;
+/// `flock`: an exclusive lock.
+pub const LOCK_EX: u32 = 2;
+/// `flock`: fail with `EWOULDBLOCK` instead of waiting.
+pub const LOCK_NB: u32 = 4;
+/// `flock`: release.
+pub const LOCK_UN: u32 = 8;
+
+/// A record lock as `fcntl` passes it (`struct flock`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flock {
+    /// `F_RDLCK`, `F_WRLCK` or `F_UNLCK`.
+    pub l_type: i16,
+    /// What `l_start` counts from: `SEEK_SET`, `SEEK_CUR` or `SEEK_END`.
+    pub l_whence: i16,
+    /// Padding to the next 8-byte field, as C lays it out.
+    pub pad0: u32,
+    /// The first byte, relative to `l_whence`.
+    pub l_start: i64,
+    /// How many bytes (0: to the end of the file, however far it grows).
+    pub l_len: i64,
+    /// With `F_GETLK`: the process holding the lock in the way.
+    pub l_pid: i32,
+    /// Padding to the structure's 8-byte alignment.
+    pub pad1: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<Flock>() == 32);
 
 /// `lseek`: the offset counts from the start of the file.
 pub const SEEK_SET: u32 = 0;

@@ -116,6 +116,8 @@ numbers! {
     UNAME = 63,
     /// Descriptor control: duplicate, close-on-exec flag, status flags.
     FCNTL = 72,
+    /// Take or release a whole-file lock on an open file description (`LOCK_SH`, `LOCK_EX`).
+    FLOCK = 73,
     /// Make a file's data durable.
     FSYNC = 74,
     /// Make a file's data durable (its metadata only as far as reading the data needs).

@@ -286,6 +286,11 @@ impl OpenFile {
         }
     }
 
+    /// The position (where the next `read` or `write` begins, for a file).
+    pub fn position(&self) -> u64 {
+        *self.position.lock()
+    }
+
     /// The file it is open on, if it is one in a file system (not a pipe).
     pub fn vnode(&self) -> Option<&Vnode> {
         match &self.object {
@@ -305,6 +310,11 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        if let Object::Inode(node) = &self.object {
+            // Its `flock` lock, if it held one, goes with the last descriptor (see `lock`).
+            let owner = self as *const OpenFile as u64;
+            super::lock::release(super::lock::key_of(node), super::lock::Family::Whole, owner);
+        }
         match &self.object {
             Object::Inode(node) | Object::Device(node, _) => node.mount.fs.close(node.ino),
             Object::PipeReader(pipe) => pipe.close_end(true),

@@ -34,6 +34,7 @@
 pub mod device;
 pub mod disk;
 pub mod file;
+pub mod lock;
 pub mod memory;
 pub mod pipe;
 pub mod poll;

@@ -60,6 +60,9 @@ unsafe impl Plain for i32 {}
 unsafe impl Plain for u32 {}
 // SAFETY: a u64, an i64 and a u64: 24 bytes, no padding (asserted in `abi`).
 unsafe impl Plain for abi::futex::RobustListHead {}
+// SAFETY: two i16s, a u32, two i64s, an i32 and a u32, the holes C leaves as explicit fields:
+// 32 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::fcntl::Flock {}
 // SAFETY: two i64s, no padding.
 unsafe impl Plain for abi::Timeval {}
 // SAFETY: two i32s, no padding.

@@ -12,6 +12,7 @@
 
 use super::Task;
 use crate::fs::file::{self, OpenFile};
+use crate::fs::lock::{self, Family};
 use crate::fs::{self as vfs, Kind, PATH_MAX};
 use crate::mm::uaccess;
 use abi::fcntl::*;
@@ -19,6 +20,7 @@ use abi::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use filelocks::Kind as LockKind;
 
 /// The most bytes moved per step of a read or write.
 const CHUNK: usize = 64 * 1024;
@@ -218,7 +220,13 @@ pub fn openat(
 
 /// `close(fd)`.
 pub fn close(task: &mut Task, fd: i32) -> Result<usize, Errno> {
-    task.files.close(fd).map(|()| 0)
+    let file = task.files.get(fd)?;
+    task.files.close(fd)?;
+    // POSIX: closing any descriptor of a file drops every record lock the process holds on it.
+    if let Some(node) = file.vnode() {
+        lock::release(lock::key_of(node), Family::Record, u64::from(task.pid));
+    }
+    Ok(0)
 }
 
 /// `lseek(fd, offset, whence)`.
@@ -780,8 +788,87 @@ pub fn fcntl(task: &mut Task, fd: i32, command: u32, arg: u64) -> Result<usize, 
             file.set_status_flags(arg as u32);
             Ok(0)
         }
+        F_GETLK | F_SETLK | F_SETLKW => record_lock(task, &file, command, arg),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `fcntl`'s record locks: `F_GETLK` reports the first lock in the way of the one described
+/// (or `F_UNLCK`), `F_SETLK` takes or releases it (`EAGAIN` if another process holds a
+/// conflicting one), `F_SETLKW` waits for the way to clear. See `fs::lock`.
+fn record_lock(task: &Task, file: &OpenFile, command: u32, arg: u64) -> Result<usize, Errno> {
+    let node = file.vnode().ok_or(Errno::EINVAL)?;
+    let mut request: Flock = uaccess::read_value(arg)?;
+    let base = match u32::try_from(request.l_whence).map_err(|_| Errno::EINVAL)? {
+        SEEK_SET => 0,
+        SEEK_CUR => file.position(),
+        SEEK_END => node.stat()?.size,
+        _ => return Err(Errno::EINVAL),
+    };
+    let range = filelocks::range(base, request.l_start, request.l_len).ok_or(Errno::EINVAL)?;
+    let kind = match request.l_type {
+        F_RDLCK => Some(LockKind::Read),
+        F_WRLCK => Some(LockKind::Write),
+        F_UNLCK => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let (key, owner) = (lock::key_of(node), u64::from(task.pid));
+    if command == F_GETLK {
+        let kind = kind.ok_or(Errno::EINVAL)?;
+        request = match lock::conflict(key, Family::Record, owner, kind, range) {
+            None => Flock {
+                l_type: F_UNLCK,
+                ..request
+            },
+            Some(found) => Flock {
+                l_type: if found.kind == LockKind::Write {
+                    F_WRLCK
+                } else {
+                    F_RDLCK
+                },
+                l_whence: SEEK_SET as i16,
+                l_start: found.start as i64,
+                l_len: if found.end == filelocks::END_OF_FILE {
+                    0
+                } else {
+                    (found.end - found.start) as i64
+                },
+                l_pid: found.owner as i32,
+                ..request
+            },
+        };
+        uaccess::write_value(arg, &request)?;
+        return Ok(0);
+    }
+    // A read lock needs the file open for reading, a write lock for writing.
+    let access = file.flags() & O_ACCMODE;
+    let refused = match kind {
+        Some(LockKind::Read) => access == O_WRONLY,
+        Some(LockKind::Write) => access == O_RDONLY,
+        None => false,
+    };
+    if refused {
+        return Err(Errno::EBADF);
+    }
+    lock::set(key, Family::Record, owner, kind, range, command == F_SETLKW).map(|()| 0)
+}
+
+/// `flock(fd, operation)`: a whole-file lock owned by the open file description (shared by
+/// its `dup`s and by `fork`), released by `LOCK_UN` or when its last descriptor closes.
+pub fn flock(task: &Task, fd: i32, operation: u32) -> Result<usize, Errno> {
+    let file = task.files.get(fd)?;
+    let node = file.vnode().ok_or(Errno::EINVAL)?;
+    let kind = match operation & !LOCK_NB {
+        LOCK_SH => Some(LockKind::Read),
+        LOCK_EX => Some(LockKind::Write),
+        LOCK_UN => None,
+        _ => return Err(Errno::EINVAL),
+    };
+    let owner = Arc::as_ptr(&file) as u64;
+    let whole = (0, filelocks::END_OF_FILE);
+    let wait = operation & LOCK_NB == 0;
+    // EWOULDBLOCK, which is EAGAIN, when LOCK_NB finds the file locked.
+    lock::set(lock::key_of(node), Family::Whole, owner, kind, whole, wait).map(|()| 0)
 }
 
 /// `ioctl(fd, request, arg)`.

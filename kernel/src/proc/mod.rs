@@ -728,6 +728,8 @@ fn run(task: Task, start: Start) {
     let Some((waiters, parent_signal)) = ended else {
         return;
     };
+    // Its record locks go with it (its `flock` locks went with its descriptions).
+    crate::fs::lock::release_everywhere(crate::fs::lock::Family::Record, u64::from(pid));
     for waiter in waiters {
         sched::wake_thread(waiter);
     }

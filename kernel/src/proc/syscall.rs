@@ -205,6 +205,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::FCHDIR => files::fchdir(task, a[0] as i32),
         nr::GETCWD => files::getcwd(task, a[0], a[1] as usize),
         nr::FCNTL => files::fcntl(task, a[0] as i32, a[1] as u32, a[2]),
+        nr::FLOCK => files::flock(task, a[0] as i32, a[1] as u32),
         nr::IOCTL => files::ioctl(task, a[0] as i32, a[1] as u32, a[2]),
         nr::FTRUNCATE => files::ftruncate(task, a[0] as i32, a[1] as i64),
         nr::TRUNCATE => files::truncate(task, a[0], a[1] as i64),

@@ -24,6 +24,7 @@
 
 extern crate alloc;
 
+use runtime::abi::fcntl::{F_SETLK, F_SETLKW, LOCK_NB};
 use runtime::abi::futex::{FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAIT_BITSET};
 use runtime::abi::{nr, wait, Timespec};
 use runtime::cell::Exclusive;
@@ -215,6 +216,9 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
             buffer[..16].copy_from_slice(&timespec_bytes(&nap));
             args[3] = buffer.as_ptr() as u64;
         }
+        // A lock another description or process holds would be waited for: never wait.
+        nr::FLOCK => args[1] |= u64::from(LOCK_NB),
+        nr::FCNTL if args[1] as u32 == F_SETLKW => args[1] = u64::from(F_SETLK),
         nr::TKILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
         nr::TGKILL if args[1] as u32 == parent || args[1] as i32 <= 0 => args[1] = NO_SUCH_PID,
         // Not the parent, not everyone (-1), not a whole group (0 and below).

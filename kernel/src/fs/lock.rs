@@ -1,0 +1,205 @@
+//! Advisory file locks: `fcntl`'s record locks and `flock`.
+//!
+//! Two processes that update one file (a mailbox, a database, a log) agree to lock what they
+//! are about to change. The kernel only keeps the table of who holds what and makes a waiter
+//! sleep until the way is clear; `read` and `write` never look at it (the locks are
+//! *advisory*). Which ranges conflict, and how a new lock replaces, splits or merges an
+//! owner's others, is pure logic in the `filelocks` crate, tested on the host; this module
+//! keeps one [`filelocks::Locks`] of each kind per locked file and does the waiting.
+//!
+//! **Owners.** A record lock belongs to a *process*: it goes when the process ends, and also,
+//! by a famous POSIX rule, when the process closes *any* descriptor of that file, even one it
+//! never locked through. A `flock` lock belongs to an *open file description*: descriptors
+//! `dup`ed or inherited by `fork` share it, and it goes when the last of them closes. The two
+//! kinds never meet, as on Linux.
+//!
+//! **Waiting** (`F_SETLKW`, `flock` without `LOCK_NB`). A waiter checks for a conflict and
+//! queues itself in one step, with the table's lock held and interrupts off, so a release
+//! cannot slip between the two; every release wakes every waiter, and each looks again. A
+//! signal ends the wait with `EINTR`. Deadlocks between two waiting processes are not detected
+//! (Linux answers `EDEADLK`): each would wait for ever, or until a signal.
+
+use super::{Ino, Vnode};
+use crate::sched;
+use crate::sync::IrqMutex;
+use ::sched::ThreadId;
+use abi::Errno;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use filelocks::{Kind, Locks, Owner};
+
+/// Which file: its file system (the mount's device number) and inode.
+pub type FileKey = (u64, Ino);
+
+/// The key of the file `node` names.
+pub fn key_of(node: &Vnode) -> FileKey {
+    (node.mount.id, node.ino)
+}
+
+/// Which kind of lock: a process's record locks, or descriptions' `flock` locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `fcntl(F_SETLK)`: byte ranges, owned by processes.
+    Record,
+    /// `flock`: the whole file, owned by open file descriptions.
+    Whole,
+}
+
+/// One file's locks, of both families.
+#[derive(Default)]
+struct FileLocks {
+    /// Record locks.
+    record: Locks,
+    /// `flock` locks.
+    whole: Locks,
+}
+
+impl FileLocks {
+    /// The locks of `family`.
+    fn of(&mut self, family: Family) -> &mut Locks {
+        match family {
+            Family::Record => &mut self.record,
+            Family::Whole => &mut self.whole,
+        }
+    }
+}
+
+/// Every locked file's locks, and the threads waiting for one to go. Taken with interrupts
+/// off (a waiter looks at it as it blocks).
+struct Table {
+    /// The files that have locks.
+    files: BTreeMap<FileKey, FileLocks>,
+    /// Threads waiting for a conflicting lock to go.
+    waiters: Vec<ThreadId>,
+}
+
+/// The lock table.
+static TABLE: IrqMutex<Table> = IrqMutex::new(Table {
+    files: BTreeMap::new(),
+    waiters: Vec::new(),
+});
+
+/// The first lock of another owner that would stop `owner` from locking `start..end` of `file`
+/// as `kind` (`F_GETLK`).
+pub fn conflict(
+    file: FileKey,
+    family: Family,
+    owner: Owner,
+    kind: Kind,
+    (start, end): (u64, u64),
+) -> Option<filelocks::Lock> {
+    let mut table = TABLE.lock();
+    let locks = table.files.get_mut(&file)?.of(family);
+    locks.conflict(owner, kind, start, end)
+}
+
+/// Makes `owner`'s locks on `start..end` of `file` be `kind` (`None`: unlocks). With `wait`,
+/// sleeps while another owner's lock is in the way (`EINTR` if a signal comes); without,
+/// that is `EAGAIN`.
+pub fn set(
+    file: FileKey,
+    family: Family,
+    owner: Owner,
+    kind: Option<Kind>,
+    (start, end): (u64, u64),
+    wait: bool,
+) -> Result<(), Errno> {
+    loop {
+        let taken = {
+            let mut table = TABLE.lock();
+            let locks = table.files.entry(file).or_default().of(family);
+            let blocked = kind.is_some_and(|k| locks.conflict(owner, k, start, end).is_some());
+            if !blocked {
+                locks.set(owner, kind, start, end);
+                forget_if_unlocked(&mut table, file);
+            }
+            !blocked
+        };
+        if taken {
+            // An unlock, or a write lock turned into a read lock, may clear someone's way.
+            wake_waiters();
+            return Ok(());
+        }
+        if !wait {
+            return Err(Errno::EAGAIN);
+        }
+        let Some(kind) = kind else {
+            return Ok(());
+        };
+        sched::block_interruptible(|me| {
+            let mut table = TABLE.lock();
+            let blocked = table
+                .files
+                .get_mut(&file)
+                .is_some_and(|f| f.of(family).conflict(owner, kind, start, end).is_some());
+            if blocked {
+                table.waiters.push(me);
+            }
+            blocked
+        });
+        let me = sched::current();
+        TABLE.lock().waiters.retain(|&t| t != me);
+        if sched::should_stop() {
+            return Err(Errno::EINTR);
+        }
+    }
+}
+
+/// Drops every lock `owner` holds on `file` in `family` (a process closed a descriptor of it).
+pub fn release(file: FileKey, family: Family, owner: Owner) {
+    let released = {
+        let mut table = TABLE.lock();
+        let released = table
+            .files
+            .get_mut(&file)
+            .is_some_and(|f| f.of(family).release(owner));
+        forget_if_unlocked(&mut table, file);
+        released
+    };
+    if released {
+        wake_waiters();
+    }
+}
+
+/// Drops every lock `owner` holds on any file in `family` (a process ended).
+pub fn release_everywhere(family: Family, owner: Owner) {
+    let released = {
+        let mut table = TABLE.lock();
+        let mut released = false;
+        for locks in table.files.values_mut() {
+            released |= locks.of(family).release(owner);
+        }
+        table
+            .files
+            .retain(|_, f| !f.record.is_empty() || !f.whole.is_empty());
+        released
+    };
+    if released {
+        wake_waiters();
+    }
+}
+
+/// Takes `file`'s entry out of the table once it has no locks left.
+fn forget_if_unlocked(table: &mut Table, file: FileKey) {
+    if table
+        .files
+        .get(&file)
+        .is_some_and(|f| f.record.is_empty() && f.whole.is_empty())
+    {
+        table.files.remove(&file);
+    }
+}
+
+/// Wakes every waiter: each looks again at what was in its way.
+fn wake_waiters() {
+    let waiters = {
+        let mut table = TABLE.lock();
+        if table.waiters.is_empty() {
+            return;
+        }
+        core::mem::take(&mut table.waiters)
+    };
+    for thread in waiters {
+        sched::wake_thread(thread);
+    }
+}
