@@ -35,6 +35,7 @@ pub mod dirent;
 pub mod errno;
 pub mod fcntl;
 pub mod futex;
+pub mod ipc;
 pub mod mman;
 pub mod nr;
 pub mod poll;

@@ -114,6 +114,20 @@ numbers! {
     KILL = 62,
     /// System identification into a `Utsname`.
     UNAME = 63,
+    /// Find or make a semaphore set by key.
+    SEMGET = 64,
+    /// Apply a list of semaphore operations, all or none.
+    SEMOP = 65,
+    /// Control a semaphore set: values, state, removal.
+    SEMCTL = 66,
+    /// Find or make a message queue by key.
+    MSGGET = 68,
+    /// Send a message to a queue.
+    MSGSND = 69,
+    /// Receive a message from a queue, chosen by type.
+    MSGRCV = 70,
+    /// Control a message queue: state, size, removal.
+    MSGCTL = 71,
     /// Descriptor control: duplicate, close-on-exec flag, status flags.
     FCNTL = 72,
     /// Take or release a whole-file lock on an open file description (`LOCK_SH`, `LOCK_EX`).
@@ -246,6 +260,8 @@ numbers! {
     GETDENTS64 = 217,
     /// Register the word the kernel clears (and wakes) when the thread exits; returns the tid.
     SET_TID_ADDRESS = 218,
+    /// `semop` with a timeout.
+    SEMTIMEDOP = 220,
     /// Read a clock (`CLOCK_REALTIME`, `CLOCK_MONOTONIC`, ...) into a `Timespec`.
     CLOCK_GETTIME = 228,
     /// The resolution of a clock.

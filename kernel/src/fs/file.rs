@@ -310,7 +310,7 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
-        if let Object::Inode(node) = &self.object {
+        if let Object::Inode(node) | Object::Device(node, _) = &self.object {
             // Its `flock` lock, if it held one, goes with the last descriptor (see `lock`).
             let owner = self as *const OpenFile as u64;
             super::lock::release(super::lock::key_of(node), super::lock::Family::Whole, owner);

@@ -63,6 +63,13 @@ unsafe impl Plain for abi::futex::RobustListHead {}
 // SAFETY: two i16s, a u32, two i64s, an i32 and a u32, the holes C leaves as explicit fields:
 // 32 bytes, no padding (asserted in `abi`).
 unsafe impl Plain for abi::fcntl::Flock {}
+// SAFETY: a 48-byte `IpcPerm` (i32s, u32s, u16s and u64s with its holes as fields), i64s,
+// u64s and two i32s side by side: 120 bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::ipc::MsqidDs {}
+// SAFETY: a 48-byte `IpcPerm` and seven 8-byte fields: 104 bytes, no padding (asserted).
+unsafe impl Plain for abi::ipc::SemidDs {}
+// SAFETY: a u16 and two i16s: 6 bytes, alignment 2, no padding (asserted in `abi`).
+unsafe impl Plain for abi::ipc::SemBuf {}
 // SAFETY: two i64s, no padding.
 unsafe impl Plain for abi::Timeval {}
 // SAFETY: two i32s, no padding.

@@ -155,7 +155,17 @@ fn queued(me: ThreadId) -> bool {
 
 /// Takes the running thread off the queue, if it is still on it.
 fn dequeue(me: ThreadId) {
-    WAITERS.lock().retain(|w| w.thread != me);
+    let mut waiters = WAITERS.lock();
+    waiters.retain(|w| w.thread != me);
+    release_if_empty(&mut waiters);
+}
+
+/// Gives the list's storage back to the heap once nobody waits: a kernel whose futexes are
+/// idle holds no memory for them (and the leak checks, which count heap blocks, agree).
+fn release_if_empty(waiters: &mut Vec<Waiter>) {
+    if waiters.is_empty() {
+        *waiters = Vec::new();
+    }
 }
 
 /// Sleeps on `key` while the word at `uaddr` holds `expected`, until woken, `deadline`
@@ -218,6 +228,7 @@ fn wake(key: Key, count: u32, bitset: u32) -> usize {
                 i += 1;
             }
         }
+        release_if_empty(&mut waiters);
     }
     for &thread in &woken {
         sched::wake_thread(thread);

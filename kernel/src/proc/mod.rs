@@ -26,6 +26,7 @@ pub mod exec;
 pub mod files;
 pub mod futex;
 pub mod info;
+pub mod ipc;
 pub mod mapping;
 pub mod poll;
 pub mod procfs;
@@ -728,8 +729,10 @@ fn run(task: Task, start: Start) {
     let Some((waiters, parent_signal)) = ended else {
         return;
     };
-    // Its record locks go with it (its `flock` locks went with its descriptions).
+    // Its record locks go with it (its `flock` locks went with its descriptions), and its
+    // semaphore operations marked SEM_UNDO are undone.
     crate::fs::lock::release_everywhere(crate::fs::lock::Family::Record, u64::from(pid));
+    ipc::process_ended(pid);
     for waiter in waiters {
         sched::wake_thread(waiter);
     }

@@ -14,7 +14,7 @@
 //! Each call's body is kept out of line (`#[inline(never)]`): inlined, their buffers made the
 //! dispatcher's stack frame 800 bytes deep and every call, `getpid` too, paid for setting it up.
 
-use super::{files, futex, info, signal, thread, with_current_task, Task};
+use super::{files, futex, info, ipc, signal, thread, with_current_task, Task};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::user::Next;
 use crate::mm::paging::PAGE_SIZE;
@@ -206,6 +206,22 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::GETCWD => files::getcwd(task, a[0], a[1] as usize),
         nr::FCNTL => files::fcntl(task, a[0] as i32, a[1] as u32, a[2]),
         nr::FLOCK => files::flock(task, a[0] as i32, a[1] as u32),
+        // System V IPC: message queues and semaphore sets (`ipc`).
+        nr::MSGGET => ipc::msgget(a[0] as i32, a[1] as u32),
+        nr::MSGSND => ipc::msgsnd(task, a[0] as i32, a[1], a[2] as usize, a[3] as u32),
+        nr::MSGRCV => ipc::msgrcv(
+            task,
+            a[0] as i32,
+            a[1],
+            a[2] as usize,
+            a[3] as i64,
+            a[4] as u32,
+        ),
+        nr::MSGCTL => ipc::msgctl(a[0] as i32, a[1] as u32, a[2]),
+        nr::SEMGET => ipc::semget(a[0] as i32, a[1] as i32, a[2] as u32),
+        nr::SEMOP => ipc::semop(task, a[0] as i32, a[1], a[2] as usize, 0),
+        nr::SEMTIMEDOP => ipc::semop(task, a[0] as i32, a[1], a[2] as usize, a[3]),
+        nr::SEMCTL => ipc::semctl(task, a[0] as i32, a[1] as i32, a[2] as u32, a[3]),
         nr::IOCTL => files::ioctl(task, a[0] as i32, a[1] as u32, a[2]),
         nr::FTRUNCATE => files::ftruncate(task, a[0] as i32, a[1] as i64),
         nr::TRUNCATE => files::truncate(task, a[0], a[1] as i64),

@@ -388,6 +388,19 @@ fn futex_operations_match_linux_futex() {
 }
 
 #[test]
+fn system_v_ipc_matches_linux_ipc_msg_and_sem() {
+    let defines = Defines::load(
+        KERNEL_HEADERS,
+        &["linux/ipc.h", "linux/msg.h", "linux/sem.h"],
+    );
+    defines.check(&crate_values!(ipc::{
+        IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IPC_64,
+        MSG_NOERROR, MSG_EXCEPT, MSGMAX, MSGMNB, GETPID, GETVAL, GETALL, GETNCNT, GETZCNT,
+        SETVAL, SETALL, SEM_UNDO, SEMVMX, SEMMSL, SEMOPM,
+    }));
+}
+
+#[test]
 fn sizes_of_arrays_match_uio_and_utsname() {
     let uio = Defines::load(KERNEL_HEADERS, &["linux/uio.h"]);
     uio.check(&crate_values!(uio::{UIO_MAXIOV}));

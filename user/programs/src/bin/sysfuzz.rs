@@ -26,6 +26,7 @@ extern crate alloc;
 
 use runtime::abi::fcntl::{F_SETLK, F_SETLKW, LOCK_NB};
 use runtime::abi::futex::{FUTEX_CMD_MASK, FUTEX_WAIT, FUTEX_WAIT_BITSET};
+use runtime::abi::ipc::{IPC_CREAT, IPC_NOWAIT};
 use runtime::abi::{nr, wait, Timespec};
 use runtime::cell::Exclusive;
 use runtime::{println, sys};
@@ -150,6 +151,8 @@ fn argument(rng: &mut Rng, buffer: &[u8]) -> u64 {
 
 /// A pid nobody has.
 const NO_SUCH_PID: u64 = i32::MAX as u64;
+/// A System V IPC key no program makes.
+const NO_SUCH_KEY: u64 = 0x5359_5346;
 /// A descriptor the fuzzer never has open.
 const CLOSED_FD: u64 = 5;
 
@@ -160,8 +163,9 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         // They wait for a signal, and nobody sends one.
         nr::PAUSE | nr::RT_SIGSUSPEND => return nr::SCHED_YIELD,
         // Descriptors 0-2 are the console, shared with the shell that runs this. Nobody types,
-        // so a read would wait for ever; new settings or flags would change the terminal for
-        // everyone; a copy could be read later. Calls on them go to a closed descriptor.
+        // so a read would wait for ever; new settings, flags or an `flock` lock would change the
+        // terminal for everyone (the lock would outlive this process); a copy could be read
+        // later. Calls on them go to a closed descriptor.
         nr::READ
         | nr::READV
         | nr::PREAD64
@@ -170,6 +174,7 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         | nr::DUP
         | nr::DUP2
         | nr::DUP3
+        | nr::FLOCK
             if (0..=2).contains(&(args[0] as i32)) =>
         {
             args[0] = CLOSED_FD
@@ -219,6 +224,24 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         // A lock another description or process holds would be waited for: never wait.
         nr::FLOCK => args[1] |= u64::from(LOCK_NB),
         nr::FCNTL if args[1] as u32 == F_SETLKW => args[1] = u64::from(F_SETLK),
+        // System V objects outlive the process that made them (the leak check would count
+        // them): the fuzzer only asks for a key nobody made. And it never waits on one.
+        nr::MSGGET | nr::SEMGET => {
+            args[0] = NO_SUCH_KEY;
+            let flags = if number == nr::MSGGET { 1 } else { 2 };
+            args[flags] &= !u64::from(IPC_CREAT);
+        }
+        nr::MSGSND => args[3] |= u64::from(IPC_NOWAIT),
+        nr::MSGRCV => args[4] |= u64::from(IPC_NOWAIT),
+        nr::SEMOP | nr::SEMTIMEDOP => {
+            let nap = Timespec {
+                tv_sec: 0,
+                tv_nsec: 1000,
+            };
+            buffer[..16].copy_from_slice(&timespec_bytes(&nap));
+            args[3] = buffer.as_ptr() as u64;
+            return nr::SEMTIMEDOP;
+        }
         nr::TKILL if args[0] as u32 == parent || args[0] as i32 <= 0 => args[0] = NO_SUCH_PID,
         nr::TGKILL if args[1] as u32 == parent || args[1] as i32 <= 0 => args[1] = NO_SUCH_PID,
         // Not the parent, not everyone (-1), not a whole group (0 and below).
