@@ -109,8 +109,12 @@ impl Region {
 }
 
 /// A process's regions, sorted by address, never overlapping.
+///
+/// Shared behind an `Arc` until one side changes them: `fork` copies the list by taking another
+/// reference, and the first `mmap` or `munmap` in either process copies it then (most children
+/// call `exec` first, and never pay for the copy).
 #[derive(Clone, Default)]
-pub struct Regions(Vec<Region>);
+pub struct Regions(Arc<Vec<Region>>);
 
 impl Regions {
     /// The regions in address order.
@@ -150,15 +154,18 @@ impl Regions {
     pub fn insert(&mut self, region: Region) {
         debug_assert!(!self.overlaps(region.start, region.end));
         let index = self.0.partition_point(|r| r.end <= region.start);
-        self.0.insert(index, region);
+        Arc::make_mut(&mut self.0).insert(index, region);
     }
 
     /// Removes `[start, end)` from every region, cutting or splitting those it overlaps.
     pub fn remove(&mut self, start: u64, end: u64) {
+        if !self.overlaps(start, end) {
+            return;
+        }
         let mut kept = Vec::with_capacity(self.0.len() + 1);
-        for region in self.0.drain(..) {
+        for region in self.0.iter() {
             if !region.overlaps(start, end) {
-                kept.push(region);
+                kept.push(region.clone());
                 continue;
             }
             if region.start < start {
@@ -168,16 +175,16 @@ impl Regions {
                 kept.push(region.part(end, region.end));
             }
         }
-        self.0 = kept;
+        self.0 = Arc::new(kept);
     }
 
     /// Gives every region inside `[start, end)` protection `protection`, splitting those that
     /// straddle a bound.
     pub fn protect(&mut self, start: u64, end: u64, protection: Protection) {
         let mut changed = Vec::with_capacity(self.0.len() + 2);
-        for region in self.0.drain(..) {
+        for region in self.0.iter() {
             if !region.overlaps(start, end) {
-                changed.push(region);
+                changed.push(region.clone());
                 continue;
             }
             if region.start < start {
@@ -190,7 +197,7 @@ impl Regions {
                 changed.push(region.part(end, region.end));
             }
         }
-        self.0 = changed;
+        self.0 = Arc::new(changed);
     }
 
     /// Moves the region `[start, end)` (exactly one whole region or a part of one) to `to`.
@@ -207,7 +214,7 @@ impl Regions {
 
     /// Extends the region ending at `end` to `new_end` (the space above must be free).
     pub fn extend(&mut self, end: u64, new_end: u64) {
-        if let Some(region) = self.0.iter_mut().find(|r| r.end == end) {
+        if let Some(region) = Arc::make_mut(&mut self.0).iter_mut().find(|r| r.end == end) {
             region.end = new_end;
         }
     }
