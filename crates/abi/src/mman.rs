@@ -20,6 +20,8 @@ pub const MAP_SHARED: u32 = 0x01;
 pub const MAP_PRIVATE: u32 = 0x02;
 /// Mask of the sharing type; exactly one of `MAP_SHARED` and `MAP_PRIVATE` must be set.
 pub const MAP_TYPE: u32 = 0x0f;
+/// Mapping: shared, and every flag must be one the kernel knows (else `EOPNOTSUPP`).
+pub const MAP_SHARED_VALIDATE: u32 = 0x03;
 /// Mapping: use the address exactly, replacing whatever was mapped there.
 pub const MAP_FIXED: u32 = 0x10;
 /// Mapping: zero-filled memory backed by no file (the descriptor is ignored, use -1).

@@ -22,9 +22,11 @@
 extern crate alloc;
 
 mod machine;
+mod maps;
 mod process;
 
 pub use machine::{loadavg, meminfo, meminfo_line, stat_file, uptime, Counters, CpuTimes, Memory};
+pub use maps::{maps_line, Mapping};
 pub use process::{
     cmdline, comm, stat, status, tty_nr, Process, Signals, State, COMM_LEN, PAGE_SIZE,
 };

@@ -28,7 +28,13 @@
 //! first touch of such a page faults as "not present", and [`resolve_user_fault`] maps a fresh
 //! zeroed page there and lets the access run again. To the program this is invisible: the
 //! memory was always there, and always zero. The page below the range stays unmapped for good,
-//! so an overflowing stack still faults.
+//! so an overflowing stack still faults. Anonymous memory from `mmap` works the same way: which
+//! addresses may be filled, and with which flags, is the caller's to say (the process keeps a
+//! list of regions, `proc::regions`); this module only fills the page.
+//!
+//! **Shared pages.** Memory mapped `MAP_SHARED|MAP_ANONYMOUS` must stay one memory across
+//! `fork`. Its pages carry [`SHARED`], and [`AddressSpace::fork`] maps them into the child as
+//! they are, instead of copy-on-write.
 
 use super::paging::{MapError, PageTables, PAGE_SIZE};
 use super::{frames, PAGE_TABLES};
@@ -43,6 +49,10 @@ pub const USER_END: u64 = (1 << 47) - PAGE_SIZE;
 /// mapped read-only until its first write copies it (bit 9, one of three the CPU leaves to
 /// the OS; SDM Vol. 3A §4.5, table 4-19).
 pub const COPY_ON_WRITE: Flags = Flags::BIT_9;
+/// The page-table bit Ferrite uses to mark a page of memory shared across `fork`
+/// (`MAP_SHARED|MAP_ANONYMOUS`): [`AddressSpace::fork`] maps its frame into the child as it is,
+/// writable if it was, instead of making it copy-on-write (bit 10, another the CPU ignores).
+pub const SHARED: Flags = Flags::BIT_10;
 
 /// The lowest address a program may map: the first 64 KiB stay unmapped, so that a null pointer,
 /// or a null pointer to a structure plus a field's offset, faults. The same as Linux's default
@@ -155,7 +165,8 @@ impl AddressSpace {
     /// Changes the protection of `pages` pages from `start` (`mprotect`): writable or not,
     /// executable or not. A copy-on-write page asked to be writable stays read-only with its
     /// mark, so its first write still copies it; one made read-only loses the mark, so no write
-    /// can make it writable again. Fails, changing nothing, if a page in the range is unmapped.
+    /// can make it writable again. Pages not present are skipped: the caller's regions give
+    /// them their protection when they are first touched.
     pub fn protect(
         &mut self,
         start: u64,
@@ -167,9 +178,8 @@ impl AddressSpace {
         if start
             .checked_add(pages * PAGE_SIZE)
             .is_none_or(|end| end > USER_END)
-            || !range.clone().all(|page| self.is_mapped(page))
         {
-            return Err(SpaceError::NotMapped);
+            return Err(SpaceError::BadRange);
         }
         for page in range {
             let address = VirtAddr::new(page);
@@ -205,9 +215,9 @@ impl AddressSpace {
         Some(found.phys.as_u64() + offset)
     }
 
-    /// Moves `pages` mapped pages from `from` to `to` (`mremap`): each frame, with its flags,
-    /// changes address; nothing is copied or freed. Every page at `from` must be mapped and
-    /// every page at `to` free; on failure (a page table could not be had) nothing has moved.
+    /// Moves the present pages of `pages` pages from `from` to `to` (`mremap`): each frame, with
+    /// its flags, changes address; nothing is copied or freed. Every page at `to` must be free;
+    /// on failure (a page table could not be had) nothing has moved.
     pub fn move_pages(&mut self, from: u64, to: u64, pages: u64) -> Result<(), SpaceError> {
         let bytes = pages.checked_mul(PAGE_SIZE).ok_or(SpaceError::BadRange)?;
         for start in [from, to] {
@@ -219,19 +229,17 @@ impl AddressSpace {
             }
         }
         let range = 0..pages;
-        if !range.clone().all(|n| self.is_mapped(from + n * PAGE_SIZE)) {
-            return Err(SpaceError::NotMapped);
-        }
         if range.clone().any(|n| self.is_mapped(to + n * PAGE_SIZE)) {
             return Err(SpaceError::Overlap);
         }
         // Map each frame at its new address first, so a failure (no frame for a page table)
-        // can be undone before the old mapping is touched.
+        // can be undone before the old mapping is touched. Pages never touched have no frame
+        // and nothing to move.
         for n in range.clone() {
             let old = VirtAddr::new(from + n * PAGE_SIZE);
             let new = VirtAddr::new(to + n * PAGE_SIZE);
             let Some(found) = self.tables.translate(old) else {
-                return Err(SpaceError::NotMapped);
+                continue;
             };
             if self.tables.map(new, found.phys, found.flags).is_err() {
                 for undo in 0..n {
@@ -241,7 +249,8 @@ impl AddressSpace {
             }
         }
         for n in range {
-            // The frame now lives at its new address: only the old entry goes.
+            // The frame now lives at its new address: only the old entry goes (an error is a
+            // page that was never present).
             let _ = self.tables.unmap(VirtAddr::new(from + n * PAGE_SIZE));
         }
         Ok(())
@@ -322,7 +331,9 @@ impl AddressSpace {
             .copy_user_half(&mut child.tables, |frame, flags| {
                 frames::share(frame).ok()?;
                 let writable = flags.contains(Flags::WRITABLE) || flags.contains(COPY_ON_WRITE);
-                Some(if writable {
+                Some(if flags.contains(SHARED) {
+                    flags // both processes write the same frame
+                } else if writable {
                     (flags - Flags::WRITABLE) | COPY_ON_WRITE
                 } else {
                     flags
@@ -354,19 +365,15 @@ pub enum FaultFix {
 
 /// Resolves a page fault at user address `addr` in the address space CR3 holds, if it is one
 /// the kernel fixes (see the module notes): a `write` to a copy-on-write page that is
-/// `present`, or a touch of a page not `present` that lies in `demand`, the range the process
-/// may grow into on demand. The access can then be retried.
+/// `present`, or a touch of a page not `present` where the process's records say a zeroed page
+/// belongs, with flags `fill` (the caller looked the address up: the stack's range, or a
+/// region of anonymous memory). The access can then be retried.
 ///
 /// Call with interrupts on, from the thread of the process that faulted (it takes the frame
 /// allocator's lock).
-pub fn resolve_user_fault(
-    addr: u64,
-    write: bool,
-    present: bool,
-    demand: &core::ops::Range<u64>,
-) -> FaultFix {
+pub fn resolve_user_fault(addr: u64, write: bool, present: bool, fill: Option<Flags>) -> FaultFix {
     let copy_on_write = write && present;
-    let zero_fill = !present && demand.contains(&addr);
+    let zero_fill = !present && fill.is_some();
     if addr >= USER_END || !(copy_on_write || zero_fill) {
         return FaultFix::Unresolved;
     }
@@ -382,8 +389,8 @@ pub fn resolve_user_fault(
     // outside every method of its `AddressSpace`. Only the user half is touched.
     let mut tables = unsafe { PageTables::with_root(offset, root) };
     let page = VirtAddr::new(addr & !(PAGE_SIZE - 1));
-    let fixed = if zero_fill {
-        zero_fill_page(&mut tables, page)
+    let fixed = if let (true, Some(flags)) = (zero_fill, fill) {
+        zero_fill_page(&mut tables, page, flags)
     } else {
         copy_page_on_write(&mut tables, page)
     };
@@ -394,9 +401,9 @@ pub fn resolve_user_fault(
     }
 }
 
-/// Maps a fresh zeroed frame at `page` (not mapped yet), writable and never executable, as a
-/// stack's pages are. False if memory ran out.
-fn zero_fill_page(tables: &mut PageTables, page: VirtAddr) -> bool {
+/// Maps a fresh zeroed frame at `page` (not mapped yet) with `flags` (USER added). False if
+/// memory ran out.
+fn zero_fill_page(tables: &mut PageTables, page: VirtAddr, flags: Flags) -> bool {
     if tables.translate(page).is_some() {
         return false; // mapped after all: the fault was about something else
     }
@@ -404,8 +411,10 @@ fn zero_fill_page(tables: &mut PageTables, page: VirtAddr) -> bool {
         return false;
     };
     zero_frame(tables.offset(), frame);
-    let flags = Flags::USER_ACCESSIBLE | Flags::WRITABLE | Flags::NO_EXECUTE;
-    if tables.map(page, frame, flags).is_err() {
+    if tables
+        .map(page, frame, flags | Flags::USER_ACCESSIBLE)
+        .is_err()
+    {
         let _ = frames::free(frame);
         return false;
     }

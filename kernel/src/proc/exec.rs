@@ -20,9 +20,11 @@
 //!    random bytes), and above them the strings themselves. See `user/runtime/src/start.rs` for
 //!    the same layout read from the other side.
 
+use super::regions::{Backing, Protection, Region, Regions};
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::{AddressSpace, SpaceError, USER_END, USER_START};
 use abi::auxv;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use x86_64::structures::paging::PageTableFlags as Flags;
 
@@ -67,9 +69,10 @@ impl From<SpaceError> for ExecError {
     }
 }
 
-/// Where a loaded program starts.
-#[derive(Debug, Clone, Copy)]
+/// Where a loaded program starts, and the regions its segments fill.
 pub struct Image {
+    /// The program's segments, as regions (for `/proc/PID/maps`, `munmap` and `mprotect`).
+    pub regions: Regions,
     /// The entry point.
     pub entry: u64,
     /// The stack pointer at entry, pointing at `argc`.
@@ -95,10 +98,11 @@ pub fn check(bytes: &[u8]) -> Result<(), ExecError> {
         .map_err(ExecError::Elf)
 }
 
-/// Loads the program in `bytes` into `space` (which must have an empty user half) with
-/// arguments `argv` and environment `envp`; `seed` makes the 16 bytes of `AT_RANDOM`.
+/// Loads the program in `bytes`, found at `path`, into `space` (which must have an empty user
+/// half) with arguments `argv` and environment `envp`; `seed` makes the 16 bytes of `AT_RANDOM`.
 pub fn load(
     space: &mut AddressSpace,
+    path: &Arc<str>,
     bytes: &[u8],
     argv: &[&[u8]],
     envp: &[&[u8]],
@@ -106,6 +110,7 @@ pub fn load(
 ) -> Result<Image, ExecError> {
     let program = elf::parse(bytes, &limits()).map_err(ExecError::Elf)?;
     let mut brk = USER_START;
+    let mut regions = Regions::default();
     for segment in program.segments() {
         if segment.memsz == 0 {
             continue;
@@ -123,6 +128,23 @@ pub fn load(
         if !space.write(segment.vaddr, segment.data) {
             return Err(ExecError::OutOfMemory);
         }
+        // Two segments may share a page (the parser allows it): the region starts after the
+        // one before.
+        let start = first.max(regions.iter().last().map_or(first, |r| r.end));
+        if start < end {
+            regions.insert(Region {
+                start,
+                end,
+                protection: Protection {
+                    read: true,
+                    write: segment.perm.write,
+                    execute: segment.perm.execute,
+                },
+                backing: Backing::Program,
+                offset: file_offset(bytes, &segment).saturating_sub(segment.vaddr - start),
+                path: Some(path.clone()),
+            });
+        }
         brk = brk.max(end);
     }
     let aux = Auxiliary {
@@ -134,10 +156,19 @@ pub fn load(
     };
     let stack_pointer = build_stack(space, argv, envp, &aux)?;
     Ok(Image {
+        regions,
         entry: program.entry(),
         stack_pointer,
         brk,
     })
+}
+
+/// Where `segment`'s bytes start in the file `bytes` (0 for a segment with none, `.bss`).
+fn file_offset(bytes: &[u8], segment: &elf::Segment) -> u64 {
+    if segment.data.is_empty() {
+        return 0;
+    }
+    (segment.data.as_ptr() as usize - bytes.as_ptr() as usize) as u64
 }
 
 /// What the auxiliary vector tells the program.

@@ -481,10 +481,9 @@ fn exchange_limit(task: &mut Task, resource: u32, new: Option<Rlimit>) -> Result
 }
 
 /// The limits on a process's memory that `brk`, `mmap` and `mremap` enforce: `RLIMIT_AS` on
-/// all of it, `RLIMIT_DATA` on its heap and anonymous mappings. Ferrite maps memory when it is
-/// asked for (only the stack comes page by page), so the pages mapped stand for Linux's virtual
-/// size, and the heap plus the mapping area for its data size: close to Linux's figures, not
-/// equal to them.
+/// all of it, `RLIMIT_DATA` on its heap and private writable mappings. Both count what is
+/// mapped, touched or not, from the regions (see `regions`), the heap and the stack's range:
+/// Linux's accounting.
 #[derive(Debug, Clone, Copy)]
 pub struct MemoryLimits {
     /// `RLIMIT_AS`'s soft limit, in bytes.
@@ -494,13 +493,14 @@ pub struct MemoryLimits {
 }
 
 impl MemoryLimits {
-    /// Whether `map` may grow by `bytes` more.
-    pub fn allow(&self, map: &super::shared::Map, bytes: u64) -> bool {
-        let mapped = map.space.resident_pages() as u64 * PAGE_SIZE;
-        let heap = map.brk - map.brk_start;
-        let mappings = super::exec::MMAP_TOP - map.mmap_low;
-        mapped.saturating_add(bytes) <= self.address_space
-            && heap.saturating_add(mappings).saturating_add(bytes) <= self.data
+    /// Whether `map` may grow by `bytes` more (`data`: private writable bytes, which
+    /// `RLIMIT_DATA` counts too).
+    pub fn allow(&self, map: &super::shared::Map, bytes: u64, data: bool) -> bool {
+        let heap = map.brk.next_multiple_of(PAGE_SIZE) - map.brk_start;
+        let stack = super::exec::STACK_TOP - super::exec::STACK_BOTTOM;
+        let mapped = map.regions.bytes() + heap + stack;
+        let data_bytes = map.regions.data_bytes() + heap + if data { bytes } else { 0 };
+        mapped.saturating_add(bytes) <= self.address_space && data_bytes <= self.data
     }
 }
 

@@ -1,12 +1,12 @@
 //! Calls that change a program's existing mappings: `mremap` and `madvise`.
 //!
-//! Ferrite keeps no list of mappings: the page tables are the record of what is mapped, and
-//! `mmap` hands out anonymous ranges downwards from `exec::MMAP_TOP`, never reusing a hole (see
-//! `syscall::mmap`). So `mremap` works only inside that region, on pages the tables say are
-//! mapped. Growing in place needs the pages just above the range to be free (a hole `munmap`
-//! left, or the top of the region); otherwise, with `MREMAP_MAYMOVE`, the range moves below
-//! every mapping, as a new `mmap` would go, by moving page-table entries: the frames stay where
-//! they are and no byte is copied, which is what makes `realloc` of a large block cheap.
+//! Both work from the process's regions (see [`super::regions`]), not from the page tables: a
+//! mapping is what was asked for, and its pages may or may not be present yet. `mremap` works
+//! on a range inside one region. Growing in place needs the addresses just above it to be free
+//! of regions, and then only extends the region: the new pages come on first touch. Otherwise,
+//! with `MREMAP_MAYMOVE`, the region moves to the highest gap below `exec::MMAP_TOP` that fits,
+//! by moving the page-table entries of the pages present: the frames stay where they are and no
+//! byte is copied, which is what makes `realloc` of a large block cheap.
 //!
 //! `madvise` is advice, and most of it may be ignored without a program noticing: Ferrite reads
 //! nothing ahead, merges nothing and makes no core dumps. Two kinds change what a program sees
@@ -15,6 +15,7 @@
 //! Advice Ferrite could not keep (`MADV_WIPEONFORK`, `MADV_REMOVE`, ...) is `EINVAL`, Linux's
 //! answer where the advice does not apply, rather than a silent success.
 
+use super::regions::Backing;
 use super::shared::Map;
 use super::Task;
 use crate::mm::paging::PAGE_SIZE;
@@ -28,22 +29,8 @@ fn page_range(start: u64, length: u64) -> Option<(u64, u64)> {
     (end <= crate::mm::space::USER_END).then_some((start, end))
 }
 
-/// Whether every page of `[start, end)` is mapped.
-fn all_mapped(map: &Map, start: u64, end: u64) -> bool {
-    (start..end)
-        .step_by(PAGE_SIZE as usize)
-        .all(|page| map.space.is_mapped(page))
-}
-
-/// Whether every page of `[start, end)` is free.
-fn all_free(map: &Map, start: u64, end: u64) -> bool {
-    (start..end)
-        .step_by(PAGE_SIZE as usize)
-        .all(|page| !map.space.is_mapped(page))
-}
-
-/// `mremap(old, old_size, new_size, flags, new_addr)`: grows or shrinks the anonymous mapping at
-/// `old`, in place or (with `MREMAP_MAYMOVE`) at a new address; returns where it is now.
+/// `mremap(old, old_size, new_size, flags, new_addr)`: grows or shrinks the mapping at `old`, in
+/// place or (with `MREMAP_MAYMOVE`) at a new address; returns where it is now.
 /// `MREMAP_FIXED` and `MREMAP_DONTUNMAP` are not offered (`EINVAL`).
 #[inline(never)]
 pub fn mremap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
@@ -65,74 +52,85 @@ pub fn mremap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     let (_, new_end) = page_range(old, new_size).ok_or(Errno::ENOMEM)?;
     let limits = super::info::memory_limits(task);
     let mut map = task.memory.lock();
-    if new_end > old_end && !limits.allow(&map, new_end - old_end) {
+    let Some(region) = map.regions.find(old).filter(|r| old_end <= r.end) else {
+        return Err(Errno::EFAULT);
+    };
+    let (region_end, data) = (region.end, region.protection.write);
+    let shared = matches!(region.backing, Backing::Shared);
+    if new_end > old_end && !limits.allow(&map, new_end - old_end, data && !shared) {
         // RLIMIT_AS or RLIMIT_DATA.
         return Err(Errno::ENOMEM);
     }
-    let in_region = old >= map.mmap_low && old_end <= super::exec::MMAP_TOP;
-    if !in_region || !all_mapped(&map, old, old_end) {
-        return Err(Errno::EFAULT);
-    }
     if new_end <= old_end {
+        map.regions.remove(new_end, old_end);
         map.space.unmap(new_end, (old_end - new_end) / PAGE_SIZE);
         Ok(old as usize)
-    } else if new_end <= super::exec::MMAP_TOP && all_free(&map, old_end, new_end) {
-        grow_in_place(&mut map, old, old_end, new_end)
+    } else if old_end == region_end && grows_in_place(&map, old_end, new_end) {
+        extend(&mut map, old_end, new_end, shared)?;
+        Ok(old as usize)
     } else if flags & MREMAP_MAYMOVE != 0 {
-        move_and_grow(&mut map, old, old_end, new_end)
+        move_and_grow(&mut map, old, old_end, new_end, shared)
     } else {
         Err(Errno::ENOMEM)
     }
 }
 
-/// The page-table flags of the mapped page at `page` (for new pages beside it).
-fn flags_at(map: &Map, page: u64) -> x86_64::structures::paging::PageTableFlags {
-    use x86_64::structures::paging::PageTableFlags as Flags;
-    let (writable, executable) = map.space.access(page).unwrap_or((true, false));
-    let mut flags = Flags::empty();
-    if writable {
-        flags |= Flags::WRITABLE;
-    }
-    if !executable {
-        flags |= Flags::NO_EXECUTE;
-    }
-    flags
+/// Whether `[old_end, new_end)` is free for a mapping ending at `old_end` to grow into.
+fn grows_in_place(map: &Map, old_end: u64, new_end: u64) -> bool {
+    let heap_end = map.brk.next_multiple_of(PAGE_SIZE);
+    let into_heap = old_end < heap_end && map.brk_start < new_end;
+    !map.regions.overlaps(old_end, new_end) && !into_heap && new_end <= super::exec::STACK_GUARD
 }
 
-/// Adds zeroed pages `[old_end, new_end)` after the mapping at `old`.
-fn grow_in_place(map: &mut Map, old: u64, old_end: u64, new_end: u64) -> Result<usize, Errno> {
-    let flags = flags_at(map, old_end - PAGE_SIZE);
-    map.space
-        .map_zeroed(old_end, (new_end - old_end) / PAGE_SIZE, flags)
-        .map_err(|_| Errno::ENOMEM)?;
-    Ok(old as usize)
-}
-
-/// Moves the mapping `[old, old_end)` below every other mapping and grows it there to
-/// `new_end - old` bytes.
-fn move_and_grow(map: &mut Map, old: u64, old_end: u64, new_end: u64) -> Result<usize, Errno> {
-    let (old_bytes, new_bytes) = (old_end - old, new_end - old);
-    let start = map.mmap_low.checked_sub(new_bytes).ok_or(Errno::ENOMEM)?;
-    if start < super::exec::PROGRAM_END {
-        return Err(Errno::ENOMEM);
-    }
-    let flags = flags_at(map, old_end - PAGE_SIZE);
-    map.space
-        .map_zeroed(
-            start + old_bytes,
-            (new_bytes - old_bytes) / PAGE_SIZE,
-            flags,
-        )
-        .map_err(|_| Errno::ENOMEM)?;
-    if let Err(e) = map.space.move_pages(old, start, old_bytes / PAGE_SIZE) {
+/// Adds `[old_end, new_end)` to the region ending at `old_end`: nothing is mapped for private
+/// memory (first touch fills it); shared memory is mapped at once, as `mmap` does.
+fn extend(map: &mut Map, old_end: u64, new_end: u64, shared: bool) -> Result<(), Errno> {
+    if shared {
+        let flags = map
+            .regions
+            .find(old_end - PAGE_SIZE)
+            .map(|r| r.protection.flags())
+            .unwrap_or(x86_64::structures::paging::PageTableFlags::NO_EXECUTE);
         map.space
-            .unmap(start + old_bytes, (new_bytes - old_bytes) / PAGE_SIZE);
+            .map_zeroed(
+                old_end,
+                (new_end - old_end) / PAGE_SIZE,
+                flags | crate::mm::space::SHARED,
+            )
+            .map_err(|_| Errno::ENOMEM)?;
+    }
+    map.regions.extend(old_end, new_end);
+    Ok(())
+}
+
+/// Moves the mapping `[old, old_end)` to the highest gap that fits `new_end - old` bytes and
+/// grows it there.
+fn move_and_grow(
+    map: &mut Map,
+    old: u64,
+    old_end: u64,
+    new_end: u64,
+    shared: bool,
+) -> Result<usize, Errno> {
+    let (old_bytes, new_bytes) = (old_end - old, new_end - old);
+    let start = map
+        .regions
+        .gap_below(map.mmap_low, new_bytes, super::exec::PROGRAM_END)
+        .ok_or(Errno::ENOMEM)?;
+    if let Err(e) = map.space.move_pages(old, start, old_bytes / PAGE_SIZE) {
         return Err(match e {
             SpaceError::NotMapped => Errno::EFAULT,
             _ => Errno::ENOMEM,
         });
     }
-    map.mmap_low = start;
+    map.regions.relocate(old, old_end, start);
+    if let Err(e) = extend(map, start + old_bytes, start + new_bytes, shared) {
+        // Put it back as it was.
+        let _ = map.space.move_pages(start, old, old_bytes / PAGE_SIZE);
+        map.regions.relocate(start, start + old_bytes, old);
+        return Err(e);
+    }
+    map.mmap_low = map.mmap_low.min(start);
     Ok(start as usize)
 }
 
@@ -155,14 +153,30 @@ pub fn madvise(task: &mut Task, addr: u64, length: u64, advice: i32) -> Result<u
         return Ok(0);
     }
     let mut map = task.memory.lock();
-    if !all_mapped(&map, start, end) {
+    let heap = map.brk_start..map.brk.next_multiple_of(PAGE_SIZE);
+    let in_stack = start >= super::exec::STACK_BOTTOM && end <= super::exec::STACK_TOP;
+    let in_heap = start >= heap.start && end <= heap.end;
+    if !(in_stack || in_heap || map.regions.covers(start, end)) {
         // Linux's answer for a range with a hole in it.
         return Err(Errno::ENOMEM);
     }
-    if discards {
-        map.space
-            .discard(start, (end - start) / PAGE_SIZE)
-            .map_err(|_| Errno::ENOMEM)?;
+    if !discards {
+        return Ok(0);
+    }
+    // Page by page, by what backs it: private anonymous memory (and the stack) just loses its
+    // frames, and the next touch fills a zeroed page; the heap and the program's pages are
+    // never filled on demand, so they get zeroed pages now; shared memory keeps its pages (Linux
+    // would read them back from the shared object, which is these very frames).
+    for page in (start..end).step_by(PAGE_SIZE as usize) {
+        let backing = map.regions.find(page).map(|r| r.backing.clone());
+        match backing {
+            Some(Backing::Anonymous) => map.space.unmap(page, 1),
+            Some(Backing::Shared) => {}
+            None if in_stack => map.space.unmap(page, 1),
+            Some(Backing::Program | Backing::File) | None => {
+                map.space.discard(page, 1).map_err(|_| Errno::ENOMEM)?
+            }
+        }
     }
     Ok(0)
 }

@@ -30,6 +30,7 @@ pub mod ipc;
 pub mod mapping;
 pub mod poll;
 pub mod procfs;
+pub mod regions;
 pub mod shared;
 pub mod signal;
 pub mod syscall;
@@ -45,7 +46,7 @@ use crate::sched;
 use ::sched::ThreadId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use shared::{Cwd, Files, Memory};
@@ -78,6 +79,10 @@ struct Record {
     waiters: Vec<ThreadId>,
     /// Pages of user memory it has mapped: its [`Memory`]'s counter, while it runs.
     resident: Option<Arc<AtomicUsize>>,
+    /// Its memory, while it runs, for `/proc/PID/maps`: weak, so the table never keeps an
+    /// address space alive, and upgraded only after the table's lock is released (dropping
+    /// the last reference frees frames, which must not happen with interrupts off).
+    memory: Option<Weak<Memory>>,
     /// Its thread, while it is blocked in `wait4` for a child to end.
     child_waiter: Option<ThreadId>,
     /// Whether its record goes as soon as it ends: an orphan with no `init` to adopt it.
@@ -156,6 +161,7 @@ impl Record {
             status: None,
             waiters: Vec::new(),
             resident: Some(resident),
+            memory: None,
             child_waiter: None,
             reap_on_exit: false,
             started: crate::time::ticks(),
@@ -313,7 +319,7 @@ static MEMORY: [spin::Mutex<Option<Arc<Memory>>>; ::sched::MAX_THREADS] =
 /// may be retried. Called with interrupts on.
 pub fn resolve_user_fault(addr: u64, code: u64) -> bool {
     let code = traps::PageFaultCode(code);
-    if code.instruction_fetch() {
+    if code.instruction_fetch() && code.present() {
         return false;
     }
     let Some(memory) = MEMORY[sched::current()].lock().clone() else {
@@ -321,7 +327,22 @@ pub fn resolve_user_fault(addr: u64, code: u64) -> bool {
     };
     // The lock keeps the process's other threads off its page tables meanwhile.
     let mut map = memory.lock();
-    match crate::mm::space::resolve_user_fault(addr, code.write(), code.present(), &exec::STACK) {
+    // Where a page not present may be filled with zeros, and with which flags: the stack's
+    // range, or a private anonymous region that allows this kind of access.
+    let fill = if exec::STACK.contains(&addr) {
+        (!code.instruction_fetch()).then_some(
+            x86_64::structures::paging::PageTableFlags::WRITABLE
+                | x86_64::structures::paging::PageTableFlags::NO_EXECUTE,
+        )
+    } else {
+        map.regions.find(addr).and_then(|region| {
+            let p = region.protection;
+            let allowed =
+                p.read && (!code.write() || p.write) && (!code.instruction_fetch() || p.execute);
+            (allowed && matches!(region.backing, regions::Backing::Anonymous)).then(|| p.flags())
+        })
+    };
+    match crate::mm::space::resolve_user_fault(addr, code.write(), code.present(), fill) {
         FaultFix::Unresolved => false,
         FaultFix::Copied => true,
         FaultFix::ZeroFilled => {
@@ -458,12 +479,14 @@ pub fn spawn(
     let argv_bytes: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
     let envp_bytes: Vec<&[u8]> = envp.iter().map(|s| s.as_bytes()).collect();
     let seed = crate::arch::x86_64::read_tsc();
-    let image = exec::load(&mut space, &file[..], &argv_bytes, &envp_bytes, seed)
+    let exe: Arc<str> = Arc::from(exe);
+    let image = exec::load(&mut space, &exe, &file[..], &argv_bytes, &envp_bytes, seed)
         .map_err(SpawnError::Exec)?;
     let name = String::from(path.rsplit('/').next().unwrap_or(path));
     let pid = new_pid();
-    let memory = Memory::new(space, image.brk, exec::MMAP_TOP);
+    let memory = Memory::new(space, image.brk, exec::MMAP_TOP, image.regions);
     let resident = memory.resident_counter();
+    let weak_memory = Arc::downgrade(&memory);
     let task = Task {
         pid,
         tid: pid,
@@ -489,11 +512,12 @@ pub fn spawn(
     // A program the kernel starts leads a group and a session of its own.
     let mut record = Record::new(
         (pid, parent),
-        (name, Arc::from(exe)),
+        (name, exe),
         resident,
         (pid, pid),
         (signal::State::new(), 0),
     );
+    record.memory = Some(weak_memory);
     record.cmdline = procfmt::cmdline(argv_bytes.iter().copied(), CMDLINE_MAX);
     start_thread(task, start, record)
 }
@@ -565,6 +589,7 @@ pub fn fork_with(
     };
     let pid = new_pid();
     let resident = memory.resident_counter();
+    let weak_memory = Arc::downgrade(&memory);
     let child = Task {
         pid,
         tid: pid,
@@ -618,6 +643,7 @@ pub fn fork_with(
     });
     let name = (task.name.clone(), exe);
     let mut record = Record::new((pid, task.pid), name, resident, ids, signals);
+    record.memory = Some(weak_memory);
     record.cmdline = cmdline;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
@@ -788,6 +814,8 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
     };
     record.status = Some(status);
     record.resident = None;
+    // Dropping a weak reference frees no frames, so this may happen under the lock.
+    record.memory = None;
     record.reap_on_exit |= unwanted;
     wake.append(&mut record.waiters);
     if record.reap_on_exit {
@@ -1118,12 +1146,12 @@ pub fn last_pid() -> Pid {
 
 /// Renames process `pid` in the table, and keeps its new arguments and its program's path
 /// (after `execve`).
-fn rename(pid: Pid, name: &str, cmdline: Vec<u8>, exe: String) {
+fn rename(pid: Pid, name: &str, cmdline: Vec<u8>, exe: Arc<str>) {
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.name = String::from(name);
             record.cmdline = cmdline;
-            record.exe = Arc::from(exe);
+            record.exe = exe;
         }
     });
 }
@@ -1135,13 +1163,23 @@ pub fn exe_of(pid: Pid) -> Option<Arc<str>> {
 
 /// Makes `memory`'s counter the one the table reads for `pid`'s resident pages (after
 /// `execve` replaced its memory).
-fn count_resident(pid: Pid, memory: &Memory) {
+fn count_resident(pid: Pid, memory: &Arc<Memory>) {
     let counter = memory.resident_counter();
+    let weak = Arc::downgrade(memory);
     with_table(|table| {
         if let Some(record) = table.processes.get_mut(&pid) {
             record.resident = Some(counter);
+            record.memory = Some(weak);
         }
     });
+}
+
+/// Process `pid`'s memory, while it runs (for `/proc/PID/maps`).
+pub fn memory_of(pid: Pid) -> Option<Arc<Memory>> {
+    let weak = with_table(|table| table.processes.get(&pid)?.memory.clone())?;
+    // Upgraded here, with the table's lock released; the reference is dropped by the caller,
+    // also outside it.
+    weak.upgrade()
 }
 
 /// The parent of `pid` (0 if none).

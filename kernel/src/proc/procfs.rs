@@ -61,6 +61,8 @@ enum File {
     Idle,
     /// `/proc/PID/exe`: a symbolic link to the process's program (glibc's start-up reads it).
     Exe,
+    /// `/proc/PID/maps`: its regions, the heap and the stack, a line each.
+    Maps,
 }
 
 impl File {
@@ -85,11 +87,12 @@ const TOP: [(&str, File); 7] = [
     ("uptime", File::Uptime),
 ];
 /// A process directory's files; their inode is the directory's plus their index plus 1.
-const PER_PROCESS: [(&str, File); 4] = [
+const PER_PROCESS: [(&str, File); 5] = [
     ("cmdline", File::Cmdline),
     ("exe", File::Exe),
     ("stat", File::ProcessStat),
     ("status", File::Status),
+    ("maps", File::Maps),
 ];
 
 /// What an inode number stands for.
@@ -145,6 +148,7 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<Vec<u8>, Errno> {
             text
         }
         File::Stat => stat(),
+        File::Maps => maps(pid),
         File::Loadavg => {
             let (running, total) = thread_counts();
             let loads = crate::sched::load_average().hundredths();
@@ -166,6 +170,67 @@ fn render(pid: crate::proc::Pid, file: File) -> Result<Vec<u8>, Errno> {
         }
     };
     Ok(text.into_bytes())
+}
+
+/// `/proc/PID/maps`: process `pid`'s regions, its heap and its stack, in address order (empty
+/// for a zombie, whose memory is gone, as on Linux).
+fn maps(pid: crate::proc::Pid) -> String {
+    use crate::proc::exec::{STACK_BOTTOM, STACK_TOP};
+    use crate::proc::regions::{Backing, Region};
+    let Some(memory) = crate::proc::memory_of(pid) else {
+        return String::new();
+    };
+    let mut lines: Vec<(Region, &str)> = Vec::new();
+    let map = memory.lock();
+    for region in map.regions.iter() {
+        lines.push((region.clone(), ""));
+    }
+    let anonymous = |start, end, name| {
+        let protection = crate::proc::regions::Protection {
+            read: true,
+            write: true,
+            execute: false,
+        };
+        let backing = Backing::Anonymous;
+        let region = Region {
+            start,
+            end,
+            protection,
+            backing,
+            offset: 0,
+            path: None,
+        };
+        (region, name)
+    };
+    let heap_end = map.brk.next_multiple_of(crate::mm::paging::PAGE_SIZE);
+    if heap_end > map.brk_start {
+        lines.push(anonymous(map.brk_start, heap_end, "[heap]"));
+    }
+    lines.push(anonymous(STACK_BOTTOM, STACK_TOP, "[stack]"));
+    drop(map);
+    lines.sort_by_key(|(region, _)| region.start);
+    let mut text = String::new();
+    for (region, name) in &lines {
+        let p = region.protection;
+        let name = region.path.as_deref().unwrap_or(name);
+        procfmt::maps_line(
+            &mut text,
+            &procfmt::Mapping {
+                start: region.start,
+                end: region.end,
+                read: p.read,
+                write: p.write,
+                execute: p.execute,
+                shared: matches!(region.backing, Backing::Shared),
+                offset: region.offset,
+                device: (0, 0),
+                inode: 0,
+                name,
+            },
+        );
+    }
+    // `memory` is dropped here, outside the process table's lock (see `memory_of`).
+    text
 }
 
 /// What `stat` and `status` say about the process `info` describes.

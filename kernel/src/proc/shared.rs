@@ -23,6 +23,7 @@
 //! than the lookup itself: it is a spin lock taken with interrupts off (`IrqMutex`), which no
 //! holder can be preempted in the middle of, so no one ever spins on one CPU.
 
+use super::regions::Regions;
 use crate::fs::file::{FdTable, OpenFile};
 use crate::mm::space::AddressSpace;
 use crate::sched::sync::{Mutex, MutexGuard};
@@ -49,14 +50,18 @@ pub struct Map {
     pub brk_start: u64,
     /// The program break: the end of the heap.
     pub brk: u64,
-    /// The lowest address `mmap` has handed out; the next mapping goes below it.
+    /// The lowest address `mmap` has handed out; the next mapping goes below it, in the
+    /// highest gap that fits.
     pub mmap_low: u64,
+    /// What the program has mapped, touched or not: its segments and its mappings (the heap
+    /// and the stack are described by `brk` and `exec::STACK`). See [`super::regions`].
+    pub regions: Regions,
 }
 
 impl Memory {
-    /// Memory holding `space`, with the heap starting (empty) at `brk` and mappings below
-    /// `mmap_top`.
-    pub fn new(space: AddressSpace, brk: u64, mmap_top: u64) -> Arc<Memory> {
+    /// Memory holding `space` with `regions` recorded, the heap starting (empty) at `brk` and
+    /// mappings below `mmap_top`.
+    pub fn new(space: AddressSpace, brk: u64, mmap_top: u64, regions: Regions) -> Arc<Memory> {
         let resident = Arc::new(AtomicUsize::new(space.resident_pages()));
         Arc::new(Memory {
             map: Mutex::new(Map {
@@ -64,6 +69,7 @@ impl Memory {
                 brk_start: brk,
                 brk,
                 mmap_low: mmap_top,
+                regions,
             }),
             resident,
         })
@@ -87,7 +93,7 @@ impl Memory {
     pub fn fork(&self) -> Result<Arc<Memory>, Errno> {
         let mut map = self.lock();
         let space = map.space.fork().map_err(|_| Errno::ENOMEM)?;
-        let copy = Memory::new(space, map.brk_start, map.mmap_low);
+        let copy = Memory::new(space, map.brk_start, map.mmap_low, map.regions.clone());
         copy.lock().brk = map.brk;
         Ok(copy)
     }

@@ -437,6 +437,11 @@ fn nanosleep(request: u64, remaining: u64) -> Result<usize, Errno> {
 
 /// The most the heap may grow to.
 const MAX_HEAP: u64 = 256 * 1024 * 1024;
+/// The largest single mapping `mmap` makes: 64 GiB of address space, which costs nothing
+/// until it is touched.
+pub const MAX_MAPPING: u64 = 64 << 30;
+/// Bytes `mmap` reads from a file at a time.
+const FILE_CHUNK: usize = 64 * 1024;
 
 /// `brk(addr)`: moves the program break to `addr` if it can, and returns the break in force
 /// (Linux's convention: the unchanged break means failure).
@@ -447,13 +452,16 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
     if addr < map.brk_start || addr > map.brk_start + MAX_HEAP {
         return map.brk;
     }
-    if addr > map.brk && !limits.allow(&map, addr - map.brk) {
+    if addr > map.brk && !limits.allow(&map, addr - map.brk, true) {
         return map.brk;
     }
     let old_end = map.brk.next_multiple_of(PAGE_SIZE);
     let new_end = addr.next_multiple_of(PAGE_SIZE);
     match new_end.cmp(&old_end) {
         core::cmp::Ordering::Greater => {
+            if map.regions.overlaps(old_end, new_end) {
+                return map.brk; // a mapping is in the way
+            }
             let pages = (new_end - old_end) / PAGE_SIZE;
             let flags = Flags::WRITABLE | Flags::NO_EXECUTE;
             if map.space.map_zeroed(old_end, pages, flags).is_err() {
@@ -469,22 +477,32 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
     addr
 }
 
-/// `mmap(addr, length, prot, flags, fd, offset)`: private anonymous mappings only, placed by
-/// the kernel (the address is a hint Ferrite ignores; `MAP_FIXED` is refused).
+/// `mmap(addr, length, prot, flags, fd, offset)`: see [`super::regions`]. Private anonymous
+/// memory is only recorded (its pages are filled on first touch); shared anonymous memory is
+/// mapped at once, marked to stay shared across `fork`; a private mapping of a file is a copy
+/// of the file's bytes, read at once. `MAP_SHARED` of a file is not offered: `ENODEV`, Linux's
+/// answer for a file whose file system cannot map it. Without `MAP_FIXED` the address is a
+/// hint Ferrite ignores: mappings go in the highest gap below `exec::MMAP_TOP`.
 #[inline(never)]
 fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
+    use super::regions::{Backing, Protection, Region};
     use abi::mman::*;
-    let (length, prot, flags) = (a[1], a[2] as u32, a[3] as u32);
-    if length == 0 || length > MAX_HEAP {
-        return Err(Errno::EINVAL);
+    let (addr, length, prot, flags) = (a[0], a[1], a[2] as u32, a[3] as u32);
+    let (fd, offset) = (a[4] as i32, a[5]);
+    if length == 0 || length > MAX_MAPPING {
+        return Err(if length == 0 {
+            Errno::EINVAL
+        } else {
+            Errno::ENOMEM
+        });
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        return Err(Errno::ENODEV); // mapping files: not yet (files are read with `read`)
-    }
-    if flags & MAP_TYPE != MAP_PRIVATE || flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+    let shared = match flags & MAP_TYPE {
+        MAP_PRIVATE => false,
+        MAP_SHARED | MAP_SHARED_VALIDATE => true,
+        _ => return Err(Errno::EINVAL),
+    };
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 || (fixed && addr % PAGE_SIZE != 0) {
         return Err(Errno::EINVAL);
     }
     if prot & PROT_WRITE != 0 && prot & PROT_EXEC != 0 {
@@ -492,32 +510,110 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         return Err(Errno::EACCES);
     }
     let length = length.next_multiple_of(PAGE_SIZE);
+    let protection = Protection::from_prot(prot);
+    let (backing, contents) = if flags & MAP_ANONYMOUS != 0 {
+        let backing = if shared {
+            Backing::Shared
+        } else {
+            Backing::Anonymous
+        };
+        (backing, None)
+    } else {
+        let file = task.files.get(fd)?;
+        if offset % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if shared {
+            return Err(Errno::ENODEV);
+        }
+        // Read before the lock is taken: a disk read may take a while.
+        // Read a chunk at a time, so a mapping longer than the file costs only the file's size.
+        let mut bytes = alloc::vec::Vec::new();
+        let mut chunk = alloc::vec![0u8; FILE_CHUNK];
+        while (bytes.len() as u64) < length {
+            let want = (length - bytes.len() as u64).min(FILE_CHUNK as u64) as usize;
+            let count = file.read_at(&mut chunk[..want], offset + bytes.len() as u64)?;
+            if count == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&chunk[..count]);
+        }
+        (Backing::File, Some(bytes))
+    };
     let limits = info::memory_limits(task);
     let mut map = task.memory.lock();
-    if !limits.allow(&map, length) {
+    if !limits.allow(&map, length, protection.write && !shared) {
         return Err(Errno::ENOMEM);
     }
-    let start = map.mmap_low.checked_sub(length).ok_or(Errno::ENOMEM)?;
-    if start < super::exec::PROGRAM_END {
-        return Err(Errno::ENOMEM);
+    let start = if fixed {
+        let end = addr.checked_add(length).ok_or(Errno::ENOMEM)?;
+        if addr < crate::mm::space::USER_START {
+            return Err(Errno::EPERM);
+        }
+        if end > USER_END {
+            return Err(Errno::ENOMEM);
+        }
+        // The heap and the stack are not regions (see `regions`): Ferrite will not map over
+        // them (Linux would).
+        let heap_end = map.brk.next_multiple_of(PAGE_SIZE);
+        let stack = super::exec::STACK_GUARD..super::exec::STACK_TOP;
+        if (addr < heap_end && map.brk_start < end) || (addr < stack.end && stack.start < end) {
+            return Err(Errno::ENOMEM);
+        }
+        if map.regions.overlaps(addr, end) {
+            if flags & MAP_FIXED == 0 {
+                return Err(Errno::EEXIST); // MAP_FIXED_NOREPLACE
+            }
+            // MAP_FIXED replaces what was there, as `munmap` would.
+            map.regions.remove(addr, end);
+            map.space.unmap(addr, length / PAGE_SIZE);
+        }
+        addr
+    } else {
+        map.regions
+            .gap_below(map.mmap_low, length, super::exec::PROGRAM_END)
+            .ok_or(Errno::ENOMEM)?
+    };
+    let pages = length / PAGE_SIZE;
+    let page_flags = protection.flags();
+    match backing {
+        Backing::Shared => map
+            .space
+            .map_zeroed(start, pages, page_flags | crate::mm::space::SHARED)
+            .map_err(|_| Errno::ENOMEM)?,
+        Backing::File => {
+            map.space
+                .map_zeroed(start, pages, page_flags)
+                .map_err(|_| Errno::ENOMEM)?;
+            let bytes = contents.unwrap_or_default();
+            if !map.space.write(start, &bytes) {
+                map.space.unmap(start, pages);
+                return Err(Errno::ENOMEM);
+            }
+        }
+        // Nothing is mapped: the first touch of each page fills it (see `resolve_user_fault`).
+        Backing::Anonymous | Backing::Program => {}
     }
-    let mut page_flags = Flags::empty();
-    if prot & PROT_WRITE != 0 {
-        page_flags |= Flags::WRITABLE;
+    map.regions.insert(Region {
+        start,
+        end: start + length,
+        protection,
+        backing,
+        offset: if flags & MAP_ANONYMOUS != 0 {
+            0
+        } else {
+            offset
+        },
+        path: None,
+    });
+    if !fixed {
+        map.mmap_low = map.mmap_low.min(start);
     }
-    if prot & PROT_EXEC == 0 {
-        page_flags |= Flags::NO_EXECUTE;
-    }
-    // PROT_NONE pages are mapped too (x86 cannot map a page unreadable); good enough for the
-    // guard pages programs make that way, which they never touch.
-    map.space
-        .map_zeroed(start, length / PAGE_SIZE, page_flags)
-        .map_err(|_| Errno::ENOMEM)?;
-    map.mmap_low = start;
     Ok(start as usize)
 }
 
-/// `munmap(addr, length)`.
+/// `munmap(addr, length)`: the regions in the range are cut (split if the range is inside
+/// one), and the frames present there freed.
 #[inline(never)]
 fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
     if addr % PAGE_SIZE != 0 || length == 0 {
@@ -527,16 +623,17 @@ fn munmap(task: &mut Task, addr: u64, length: u64) -> Result<usize, Errno> {
         .checked_add(length.next_multiple_of(PAGE_SIZE))
         .filter(|&end| end <= USER_END)
         .ok_or(Errno::EINVAL)?;
-    task.memory
-        .lock()
-        .space
-        .unmap(addr, (end - addr) / PAGE_SIZE);
+    let mut map = task.memory.lock();
+    map.regions.remove(addr, end);
+    map.space.unmap(addr, (end - addr) / PAGE_SIZE);
     Ok(0)
 }
 
-/// `mprotect(addr, length, prot)`: changes the protection of mapped pages (C libraries make
-/// their relocated data read-only this way). Never writable and executable at once (W^X);
-/// `PROT_NONE` pages stay readable (x86 cannot map a page unreadable), as for `mmap`.
+/// `mprotect(addr, length, prot)`: changes the protection of mapped memory (C libraries make
+/// their relocated data read-only this way): the regions, split at the bounds, and the pages
+/// already present. Never writable and executable at once (W^X). A range with a hole in it is
+/// `ENOMEM`, as on Linux. `PROT_NONE` pages already present stay readable (x86 cannot map a
+/// page unreadable); those not yet touched stay absent.
 #[inline(never)]
 fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize, Errno> {
     use abi::mman::*;
@@ -546,10 +643,21 @@ fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize,
     if prot & PROT_WRITE != 0 && prot & PROT_EXEC != 0 {
         return Err(Errno::EACCES);
     }
-    let pages = length.next_multiple_of(PAGE_SIZE) / PAGE_SIZE;
-    task.memory
-        .lock()
-        .space
+    let end = addr
+        .checked_add(length.next_multiple_of(PAGE_SIZE))
+        .filter(|&end| end <= USER_END)
+        .ok_or(Errno::ENOMEM)?;
+    let pages = (end - addr) / PAGE_SIZE;
+    let mut map = task.memory.lock();
+    let heap = map.brk_start..map.brk.next_multiple_of(PAGE_SIZE);
+    let in_stack = addr >= super::exec::STACK_BOTTOM && end <= super::exec::STACK_TOP;
+    let in_heap = addr >= heap.start && end <= heap.end;
+    if !(in_stack || in_heap || map.regions.covers(addr, end)) {
+        return Err(Errno::ENOMEM);
+    }
+    map.regions
+        .protect(addr, end, super::regions::Protection::from_prot(prot));
+    map.space
         .protect(addr, pages, prot & PROT_WRITE != 0, prot & PROT_EXEC != 0)
         .map_err(|_| Errno::ENOMEM)?;
     Ok(0)
@@ -627,16 +735,18 @@ fn execve(
     let argv: alloc::vec::Vec<&[u8]> = argv.iter().map(|s| s.as_slice()).collect();
     let envp: alloc::vec::Vec<&[u8]> = envp.iter().map(|s| s.as_slice()).collect();
     let seed = crate::arch::x86_64::read_tsc();
-    let image =
-        super::exec::load(&mut space, &file[..], &argv, &envp, seed).map_err(|e| match e {
+    let exe: alloc::sync::Arc<str> = exe.into();
+    let image = super::exec::load(&mut space, &exe, &file[..], &argv, &envp, seed).map_err(
+        |e| match e {
             super::exec::ExecError::Elf(_) => Errno::ENOEXEC,
             super::exec::ExecError::OutOfMemory => Errno::ENOMEM,
             super::exec::ExecError::ArgumentsTooLong => Errno::E2BIG,
-        })?;
+        },
+    )?;
     // Past the point of no return: the other threads end, then the new image replaces the old.
     thread::become_only_thread(task);
     sched::set_address_space(space.root());
-    let memory = super::Memory::new(space, image.brk, super::exec::MMAP_TOP);
+    let memory = super::Memory::new(space, image.brk, super::exec::MMAP_TOP, image.regions);
     super::count_resident(task.pid, &memory);
     super::set_memory(core::mem::replace(&mut task.memory, memory.clone()), memory);
     // A parent that lent its memory (`CLONE_VFORK`) has it back.

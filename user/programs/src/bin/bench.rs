@@ -19,6 +19,8 @@
 //! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
 //! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
+//! * `mm.first_touch`: the first write to a page of fresh anonymous memory, per page: the fault,
+//!   a zeroed frame mapped, the write retried (the `mmap` and `munmap` around it are left out).
 //!
 //! `bench init` is for a system where the benchmark is the first process, Linux's `/init` in an
 //! initramfs (`tools/ferrite_tools/peer.py` boots Debian's kernel that way, to compare Ferrite
@@ -192,7 +194,33 @@ fn figures() -> i32 {
         Some(cost) => report("file.tmpfs_write_read_4k", cost),
         None => return 1,
     }
+    match first_touch() {
+        Some(cost) => report("mm.first_touch", cost),
+        None => return 1,
+    }
     0
+}
+
+/// Pages of anonymous memory touched for `mm.first_touch`.
+const TOUCH_PAGES: usize = 256;
+/// Bytes in a page.
+const PAGE_BYTES: usize = 4096;
+
+/// Maps [`TOUCH_PAGES`] pages of anonymous memory and writes a byte to each; the cost of one
+/// first touch.
+fn first_touch() -> Option<u64> {
+    use runtime::abi::mman::{PROT_READ, PROT_WRITE};
+    let bytes = TOUCH_PAGES * PAGE_BYTES;
+    let start = sys::mmap_anonymous(bytes, PROT_READ | PROT_WRITE).ok()?;
+    let begin = tsc();
+    for page in 0..TOUCH_PAGES {
+        // SAFETY: the page lies inside the writable mapping just made, which nothing else uses.
+        unsafe { core::ptr::write_volatile((start + page * PAGE_BYTES) as *mut u8, 1) };
+    }
+    let elapsed = tsc() - begin;
+    // SAFETY: the mapping was made above and nothing refers to it any more.
+    unsafe { sys::munmap(start, bytes) }.ok()?;
+    Some(elapsed / TOUCH_PAGES as u64)
 }
 
 /// Handler runs counted by [`count_signal`].
