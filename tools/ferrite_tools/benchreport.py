@@ -101,6 +101,12 @@ PEER_ROWS = (
         "futex.ping_pong_round_trip",
         Goal(linux_times=1.0),
     ),
+    PeerRow(
+        "first touch of an anonymous page (fault, zeroed frame)",
+        "guest.mm.first_touch",
+        "mm.first_touch",
+        Goal(linux_times=1.0),
+    ),
     PeerRow("pipe ping-pong round trip", "guest.pipe.ping_pong_round_trip", "pipe.ping_pong_round_trip", Goal(at_most=3_000)),
     PeerRow("fork + exit + wait", "guest.process.fork_exit_wait", "process.fork_exit_wait", Goal(linux_times=0.5)),
     PeerRow(
