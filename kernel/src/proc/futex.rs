@@ -153,22 +153,11 @@ fn queued(me: ThreadId) -> bool {
     WAITERS.lock().iter().any(|w| w.thread == me)
 }
 
-/// Takes the running thread off the queue, if it is still on it.
+/// Takes the running thread off the queue, if it is still on it. The list keeps its storage
+/// once it has grown: threads that hand a futex back and forth would otherwise allocate it on
+/// every wait (340 instructions a round trip).
 fn dequeue(me: ThreadId) {
-    let mut waiters = WAITERS.lock();
-    waiters.retain(|w| w.thread != me);
-    release_if_empty(&mut waiters);
-}
-
-/// Gives the list's storage back to the heap once nobody waits, when a wait ended without a
-/// wake (a timeout, a signal, a changed word): a kernel whose futexes are idle holds no memory
-/// for them, and the leak checks, which count heap blocks, agree. A wake keeps the storage:
-/// threads that hand a futex back and forth would otherwise allocate it on every wait (340
-/// instructions a round trip).
-fn release_if_empty(waiters: &mut Vec<Waiter>) {
-    if waiters.is_empty() {
-        *waiters = Vec::new();
-    }
+    WAITERS.lock().retain(|w| w.thread != me);
 }
 
 /// Sleeps on `key` while the word at `uaddr` holds `expected`, until woken, `deadline`
