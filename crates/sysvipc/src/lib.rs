@@ -80,6 +80,20 @@ impl<T> Registry<T> {
             .ok_or(Errno::EINVAL)
     }
 
+    /// [`find`](Registry::find) for a caller that waits and looks again: once `seen` (set
+    /// here on success), an object that has gone was removed under the waiter (`EIDRM`).
+    pub fn find_again(&mut self, id: i32, seen: &mut bool) -> Result<&mut T, Errno> {
+        let was_seen = *seen;
+        match self.objects.get_mut(&id) {
+            Some((_, object)) => {
+                *seen = true;
+                Ok(object)
+            }
+            None if was_seen => Err(Errno::EIDRM),
+            None => Err(Errno::EINVAL),
+        }
+    }
+
     /// The key of the object with `id`.
     pub fn key(&self, id: i32) -> Option<i32> {
         self.objects.get(&id).map(|(key, _)| *key)

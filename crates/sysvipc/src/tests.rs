@@ -134,3 +134,19 @@ fn bad_numbers_and_overflows_are_errors() {
     );
     assert_eq!(values, [5]);
 }
+
+#[test]
+fn an_object_removed_under_a_waiter_is_eidrm_not_einval() {
+    let mut registry: Registry<u8> = Registry::new();
+    let id = registry.get(IPC_PRIVATE, 0, || Ok(1), |_| Ok(())).unwrap();
+    let mut seen = false;
+    assert_eq!(
+        registry.find_again(id + 1, &mut seen).err(),
+        Some(Errno::EINVAL)
+    );
+    assert!(!seen);
+    assert_eq!(registry.find_again(id, &mut seen).copied(), Ok(1));
+    assert!(seen);
+    registry.remove(id).unwrap();
+    assert_eq!(registry.find_again(id, &mut seen).err(), Some(Errno::EIDRM));
+}

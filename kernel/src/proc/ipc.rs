@@ -172,12 +172,7 @@ pub fn msgsnd(task: &Task, id: i32, msgp: u64, size: usize, flags: u32) -> Resul
     loop {
         {
             let mut state = IPC.lock();
-            let queue = match state.queues.find(id) {
-                Ok(queue) => queue,
-                Err(_) if seen => return Err(Errno::EIDRM),
-                Err(e) => return Err(e),
-            };
-            seen = true;
+            let queue = state.queues.find_again(id, &mut seen)?;
             if size > queue.queue.capacity {
                 return Err(Errno::EINVAL);
             }
@@ -219,12 +214,7 @@ pub fn msgrcv(
     let message = loop {
         {
             let mut state = IPC.lock();
-            let queue = match state.queues.find(id) {
-                Ok(queue) => queue,
-                Err(_) if seen => return Err(Errno::EIDRM),
-                Err(e) => return Err(e),
-            };
-            seen = true;
+            let queue = state.queues.find_again(id, &mut seen)?;
             if let Some(index) = queue.queue.select(wanted, flags) {
                 let length = queue.queue.messages[index].text.len();
                 if length > size && flags & MSG_NOERROR == 0 {
@@ -367,12 +357,7 @@ pub fn semop(task: &Task, id: i32, sops: u64, count: usize, timeout: u64) -> Res
     loop {
         let waits_on = {
             let mut state = IPC.lock();
-            let set = match state.sets.find(id) {
-                Ok(set) => set,
-                Err(_) if seen => return Err(Errno::EIDRM),
-                Err(e) => return Err(e),
-            };
-            seen = true;
+            let set = state.sets.find_again(id, &mut seen)?;
             match sysvipc::semop(&mut set.values, &ops, SEMVMX)? {
                 SemOutcome::Done => {
                     for op in &ops {
