@@ -1,6 +1,7 @@
 /* Memory mappings: anonymous memory whose pages come on first touch, munmap and mprotect on
- * parts of a mapping, MAP_FIXED, memory shared with a child across fork, a private mapping of a
- * file, /proc/self/maps, and mremap of a mapping only partly touched.
+ * parts of a mapping, MAP_FIXED, memory shared with a child across fork, private and shared
+ * mappings of a file (one memory with read and write, msync, SIGBUS past the end),
+ * /proc/self/maps, and mremap of a mapping only partly touched.
  *
  * The same static binary runs on the host's Linux (tests/test_linux_differential.py) and on
  * Ferrite (tests/system/test_user.py); every case must pass on both. Output is KTAP. */
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,6 +259,208 @@ static const char *madvise_dontneed_gives_zeroed_pages(void) {
     return NULL;
 }
 
+/* A file of `length` bytes (byte i is i * 7 + 3) in /tmp, opened read-write and already unlinked,
+ * or -1. */
+static int patterned_file(size_t length) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/mmaptests.%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    unlink(path);
+    for (size_t i = 0; i < length; i++) {
+        char byte = (char)(i * 7 + 3);
+        if (write(fd, &byte, 1) != 1) return -1;
+    }
+    return fd;
+}
+
+static const char *a_shared_file_mapping_is_the_file(void) {
+    size_t length = 2 * page + 100;
+    int fd = patterned_file(length);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    char *p = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap MAP_SHARED: %s", strerror(errno));
+    CHECK(p[0] == 3 && p[page + 1] == (char)((page + 1) * 7 + 3), "the mapping differs from the file");
+    /* A store is read back by read at once, and a write shows in the mapping. */
+    p[10] = 'X';
+    char byte = 0;
+    CHECK(pread(fd, &byte, 1, 10) == 1 && byte == 'X', "read does not see a store (%d)", byte);
+    CHECK(pwrite(fd, "Y", 1, page + 20) == 1, "pwrite: %s", strerror(errno));
+    CHECK(p[page + 20] == 'Y', "the mapping does not see a write (%d)", p[page + 20]);
+    /* A child's stores reach the same memory. */
+    pid_t child = fork();
+    if (child == 0) {
+        p[page + 5] = 'Z';
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed");
+    CHECK(p[page + 5] == 'Z', "the child's store is not seen");
+    /* Past the end inside the last page: zeros, and a store there never grows the file. */
+    CHECK(p[length] == 0, "the bytes past the end are not zero");
+    p[length + 8] = 'Q';
+    CHECK(msync(p, 3 * page, MS_SYNC) == 0, "msync: %s", strerror(errno));
+    CHECK(munmap(p, 3 * page) == 0, "munmap: %s", strerror(errno));
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0 && st.st_size == (off_t)length, "the file's size changed to %ld",
+          (long)st.st_size);
+    char back[3] = {0};
+    CHECK(pread(fd, &back[0], 1, 10) == 1 && pread(fd, &back[1], 1, page + 5) == 1 &&
+              pread(fd, &back[2], 1, page + 20) == 1,
+          "pread: %s", strerror(errno));
+    CHECK(back[0] == 'X' && back[1] == 'Z' && back[2] == 'Y', "the file lost a store: %.3s", back);
+    close(fd);
+    return NULL;
+}
+
+static const char *two_processes_map_one_file(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/mmaptests-two.%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0, "open: %s", strerror(errno));
+    CHECK(ftruncate(fd, page) == 0, "ftruncate: %s", strerror(errno));
+    volatile int *mine = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(mine != MAP_FAILED, "mmap: %s", strerror(errno));
+    pid_t child = fork();
+    if (child == 0) {
+        /* Its own descriptor and its own mapping of the same file. */
+        int own = open(path, O_RDWR);
+        volatile int *theirs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
+        if (own < 0 || theirs == MAP_FAILED) _exit(1);
+        theirs[1] = 1234;
+        /* Wait until the parent answers through its own mapping. */
+        for (long spins = 0; theirs[2] != 5678; spins++) {
+            if (spins > 100000000L) _exit(2);
+            sched_yield();
+        }
+        _exit(0);
+    }
+    for (long spins = 0; mine[1] != 1234; spins++) {
+        if (spins > 100000000L) break;
+        sched_yield();
+    }
+    int seen = mine[1];
+    mine[2] = 5678;
+    int status = 0;
+    waitpid(child, &status, 0);
+    munmap((void *)mine, page);
+    close(fd);
+    unlink(path);
+    CHECK(seen == 1234, "the other process's store is not seen (%d)", seen);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (%#x)", status);
+    return NULL;
+}
+
+static volatile sig_atomic_t bus_faulted;
+
+static void on_bus(int signal, siginfo_t *info, void *context) {
+    (void)signal;
+    (void)context;
+    bus_faulted = info->si_code == BUS_ADRERR ? 1 : 2;
+    siglongjmp(recover, 1);
+}
+
+static const char *a_page_past_the_end_of_the_file_is_sigbus(void) {
+    int fd = patterned_file(100);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    volatile char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+    struct sigaction action = {0}, old;
+    action.sa_sigaction = on_bus;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &old);
+    bus_faulted = 0;
+    if (sigsetjmp(recover, 1) == 0) (void)p[page];
+    int past_page = bus_faulted;
+    bus_faulted = 0;
+    if (sigsetjmp(recover, 1) == 0) (void)p[99];
+    int inside = bus_faulted;
+    sigaction(SIGBUS, &old, NULL);
+    /* Cut and grown again: the bytes past the cut read as zeros. */
+    CHECK(ftruncate(fd, 50) == 0 && ftruncate(fd, 100) == 0, "ftruncate: %s", strerror(errno));
+    char after = p[60];
+    munmap((void *)p, 2 * page);
+    close(fd);
+    CHECK(past_page == 1, "touching the page past the end gave %d, not SIGBUS with BUS_ADRERR", past_page);
+    CHECK(inside == 0, "touching the last byte of the file faulted");
+    CHECK(after == 0, "a byte past a truncation kept its value (%d)", after);
+    return NULL;
+}
+
+static const char *a_private_mapping_follows_the_file_until_written(void) {
+    int fd = patterned_file(page);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+    CHECK(p[1] == 10, "the mapping differs from the file");
+    CHECK(pwrite(fd, "A", 1, 1) == 1, "pwrite: %s", strerror(errno));
+    char before = p[1];
+    p[2] = 'p';
+    CHECK(pwrite(fd, "B", 1, 1) == 1, "pwrite: %s", strerror(errno));
+    char after = p[1];
+    char file = 0;
+    CHECK(pread(fd, &file, 1, 2) == 1, "pread: %s", strerror(errno));
+    munmap(p, page);
+    close(fd);
+    CHECK(before == 'A', "an untouched private page does not show the file's write (%d)", before);
+    CHECK(after == 'A', "a private copy changed with the file (%d)", after);
+    CHECK(file == 17, "a private store reached the file (%d)", file);
+    return NULL;
+}
+
+static const char *mmap_and_msync_refuse_what_they_cannot_do(void) {
+    int fd = patterned_file(page);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/mmaptests-modes.%d", (int)getpid());
+    int named = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(named >= 0 && ftruncate(named, page) == 0, "making %s: %s", path, strerror(errno));
+    int read_only = open(path, O_RDONLY), write_only = open(path, O_WRONLY);
+    unlink(path);
+    close(named);
+    errno = 0;
+    void *shared_write = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, read_only, 0);
+    int shared_errno = errno;
+    void *private_write = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, read_only, 0);
+    errno = 0;
+    void *from_write_only = mmap(NULL, page, PROT_READ, MAP_SHARED, write_only, 0);
+    int write_only_errno = errno;
+    close(read_only);
+    close(write_only);
+    CHECK(shared_write == MAP_FAILED && shared_errno == EACCES,
+          "a shared writable mapping of a read-only descriptor gave %s", strerror(shared_errno));
+    CHECK(private_write != MAP_FAILED, "a private writable mapping of a read-only descriptor: %s",
+          strerror(errno));
+    munmap(private_write, page);
+    CHECK(from_write_only == MAP_FAILED && write_only_errno == EACCES,
+          "mapping a write-only descriptor gave %s", strerror(write_only_errno));
+    int pipes[2];
+    CHECK(pipe(pipes) == 0, "pipe: %s", strerror(errno));
+    errno = 0;
+    void *q = mmap(NULL, page, PROT_READ, MAP_SHARED, pipes[0], 0);
+    int pipe_errno = errno;
+    close(pipes[0]);
+    close(pipes[1]);
+    CHECK(q == MAP_FAILED && pipe_errno == ENODEV, "mapping a pipe gave %s", strerror(pipe_errno));
+    char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+    errno = 0;
+    CHECK(msync(p, page, MS_SYNC | MS_ASYNC) == -1 && errno == EINVAL, "MS_SYNC|MS_ASYNC gave %s",
+          strerror(errno));
+    errno = 0;
+    CHECK(msync(p + 1, page, MS_SYNC) == -1 && errno == EINVAL, "an unaligned msync gave %s",
+          strerror(errno));
+    CHECK(msync(p, page, MS_ASYNC) == 0, "msync MS_ASYNC: %s", strerror(errno));
+    munmap(p, page);
+    errno = 0;
+    CHECK(msync(p, page, MS_SYNC) == -1 && errno == ENOMEM, "msync of unmapped memory gave %s",
+          strerror(errno));
+    close(fd);
+    return NULL;
+}
+
 static void reset(void) {}
 
 int main(int argc, char **argv) {
@@ -275,6 +480,11 @@ int main(int argc, char **argv) {
         CASE(proc_self_maps_lists_a_mapping),
         CASE(mremap_grows_a_partly_touched_mapping),
         CASE(madvise_dontneed_gives_zeroed_pages),
+        CASE(a_shared_file_mapping_is_the_file),
+        CASE(two_processes_map_one_file),
+        CASE(a_page_past_the_end_of_the_file_is_sigbus),
+        CASE(a_private_mapping_follows_the_file_until_written),
+        CASE(mmap_and_msync_refuse_what_they_cannot_do),
     };
     return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

@@ -38,6 +38,13 @@ pub const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 /// system call directly must test with [`crate::errno::decode`], not compare with this value.
 pub const MAP_FAILED: usize = usize::MAX;
 
+/// `msync`: start the write-back and return (Linux, whose page cache is the file, does nothing).
+pub const MS_ASYNC: u32 = 1;
+/// `msync`: drop other copies of the pages (nothing to do where every mapping shares them).
+pub const MS_INVALIDATE: u32 = 2;
+/// `msync`: write the changed pages back and wait until they are written.
+pub const MS_SYNC: u32 = 4;
+
 /// `mremap`: the mapping may move to a new address if it cannot grow where it is.
 pub const MREMAP_MAYMOVE: u32 = 1;
 /// `mremap`: move to the address in the fifth argument (needs `MREMAP_MAYMOVE`).

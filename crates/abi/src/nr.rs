@@ -78,6 +78,8 @@ numbers! {
     SCHED_YIELD = 24,
     /// Grow, shrink or move a mapping.
     MREMAP = 25,
+    /// Write a shared file mapping's changed pages back to the file.
+    MSYNC = 26,
     /// Advise the kernel how a range of memory will be used.
     MADVISE = 28,
     /// Duplicate a descriptor onto the lowest free number.

@@ -32,6 +32,8 @@ pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 /// SIGBUS `si_code`: a misaligned access.
 pub const BUS_ADRALN: i32 = 1;
+/// SIGBUS `si_code`: no such physical address (a page of a mapped file past the file's end).
+pub const BUS_ADRERR: i32 = 2;
 /// SIGTRAP `si_code`: a breakpoint.
 pub const TRAP_BRKPT: i32 = 1;
 /// SIGCHLD `si_code`: the child called `exit`.

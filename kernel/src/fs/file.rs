@@ -14,6 +14,7 @@
 //! it does not use, or the reader never sees end of file.
 
 use super::device::{self, Device};
+use super::pagecache;
 use super::pipe::Pipe;
 use super::{Kind, Vnode};
 use crate::sched::sync::Mutex;
@@ -95,11 +96,13 @@ impl OpenFile {
             .store(kept | (flags & CHANGEABLE_FLAGS), Ordering::Relaxed);
     }
 
-    fn readable(&self) -> bool {
+    /// Whether it was opened for reading.
+    pub fn readable(&self) -> bool {
         self.flags() & O_ACCMODE != O_WRONLY
     }
 
-    fn writable(&self) -> bool {
+    /// Whether it was opened for writing.
+    pub fn writable(&self) -> bool {
         self.flags() & O_ACCMODE != O_RDONLY
     }
 
@@ -128,6 +131,7 @@ impl OpenFile {
             Object::Inode(node) => {
                 let mut position = self.position.lock();
                 let n = node.mount.fs.read(node.ino, *position, buf)?;
+                pagecache::overlay(node, *position, &mut buf[..n]);
                 *position += n as u64;
                 Ok(n)
             }
@@ -143,7 +147,11 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         match &self.object {
-            Object::Inode(node) => node.mount.fs.read(node.ino, offset, buf),
+            Object::Inode(node) => {
+                let n = node.mount.fs.read(node.ino, offset, buf)?;
+                pagecache::overlay(node, offset, &mut buf[..n]);
+                Ok(n)
+            }
             _ => Err(Errno::ESPIPE),
         }
     }
@@ -160,6 +168,7 @@ impl OpenFile {
                     *position = node.stat()?.size;
                 }
                 let n = node.mount.fs.write(node.ino, *position, data)?;
+                pagecache::written(node, *position, &data[..n]);
                 *position += n as u64;
                 Ok(n)
             }
@@ -175,7 +184,11 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         match &self.object {
-            Object::Inode(node) => node.mount.fs.write(node.ino, offset, data),
+            Object::Inode(node) => {
+                let n = node.mount.fs.write(node.ino, offset, data)?;
+                pagecache::written(node, offset, &data[..n]);
+                Ok(n)
+            }
             _ => Err(Errno::ESPIPE),
         }
     }
@@ -205,7 +218,11 @@ impl OpenFile {
     /// Cuts or extends the file (`ftruncate`).
     pub fn truncate(&self, len: u64) -> Result<(), Errno> {
         match &self.object {
-            Object::Inode(node) if self.writable() => node.mount.fs.truncate(node.ino, len),
+            Object::Inode(node) if self.writable() => {
+                node.mount.fs.truncate(node.ino, len)?;
+                pagecache::truncated(node, len);
+                Ok(())
+            }
             Object::Inode(_) => Err(Errno::EBADF),
             _ => Err(Errno::EINVAL),
         }
@@ -280,7 +297,10 @@ impl OpenFile {
     /// pipe, as on Linux; devices have nothing to write back.
     pub fn sync(&self) -> Result<(), Errno> {
         match &self.object {
-            Object::Inode(node) => node.mount.fs.sync(),
+            Object::Inode(node) => {
+                pagecache::write_back(node)?;
+                node.mount.fs.sync()
+            }
             Object::Device(..) => Ok(()),
             _ => Err(Errno::EINVAL),
         }

@@ -19,7 +19,7 @@
 //! signal ends the wait with `EINTR`. Deadlocks between two waiting processes are not detected
 //! (Linux answers `EDEADLK`): each would wait for ever, or until a signal.
 
-use super::{Ino, Vnode};
+use super::Vnode;
 use crate::sched;
 use crate::sync::IrqMutex;
 use ::sched::ThreadId;
@@ -28,12 +28,11 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use filelocks::{Kind, Locks, Owner};
 
-/// Which file: its file system (the mount's device number) and inode.
-pub type FileKey = (u64, Ino);
+pub use super::FileKey;
 
 /// The key of the file `node` names.
 pub fn key_of(node: &Vnode) -> FileKey {
-    (node.mount.id, node.ino)
+    node.key()
 }
 
 /// Which kind of lock: a process's record locks, or descriptions' `flock` locks.

@@ -36,6 +36,7 @@ pub mod disk;
 pub mod file;
 pub mod lock;
 pub mod memory;
+pub mod pagecache;
 pub mod pipe;
 pub mod poll;
 pub mod ramdisk;
@@ -234,7 +235,16 @@ pub struct Vnode {
     pub ino: Ino,
 }
 
+/// Which file, for tables kept beside the file systems (locks, mapped pages): its file system
+/// (the mount's device number) and inode.
+pub type FileKey = (u64, Ino);
+
 impl Vnode {
+    /// Which file it is.
+    pub fn key(&self) -> FileKey {
+        (self.mount.id, self.ino)
+    }
+
     /// What `stat` reports about it.
     pub fn stat(&self) -> Result<Attr, Errno> {
         self.mount.fs.stat(self.ino)

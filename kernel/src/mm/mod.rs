@@ -8,6 +8,7 @@ pub mod audit;
 pub mod frames;
 pub mod heap;
 pub mod layout;
+pub mod object;
 pub mod paging;
 pub mod physmap;
 pub mod space;
@@ -77,6 +78,7 @@ pub unsafe fn init(
     }
     prepare_thread_stack_tables(&mut tables)?;
     KERNEL_ROOT.store(tables.root().as_u64(), Ordering::Relaxed);
+    PHYSICAL_OFFSET.store(offset, Ordering::Relaxed);
     *PAGE_TABLES.lock() = Some(tables);
     heap::init().map_err(MemoryError::Heap)?;
     let audit = audit::run();
@@ -114,6 +116,14 @@ fn prepare_thread_stack_tables(tables: &mut PageTables) -> Result<(), MemoryErro
 /// The physical address of the kernel's top-level page table (what CR3 holds for kernel
 /// threads), once [`init`] has run; 0 before.
 static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+
+/// Where all physical memory is mapped, once [`init`] has run; 0 before.
+static PHYSICAL_OFFSET: AtomicU64 = AtomicU64::new(0);
+
+/// Where all physical memory is mapped: frame `f`'s bytes are at `f + physical_offset()`.
+pub fn physical_offset() -> u64 {
+    PHYSICAL_OFFSET.load(Ordering::Relaxed)
+}
 
 /// The kernel's top-level page table, for CR3 when a kernel thread runs.
 pub fn kernel_root() -> u64 {

@@ -149,6 +149,48 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps the page at `page` (not mapped yet) to `frame`, a frame a memory object holds, with
+    /// `flags` (USER added), counting one more user of the frame (see [`super::object`]).
+    pub fn map_frame(
+        &mut self,
+        page: u64,
+        frame: PhysAddr,
+        flags: Flags,
+    ) -> Result<(), SpaceError> {
+        if page % PAGE_SIZE != 0 || !(USER_START..USER_END).contains(&page) {
+            return Err(SpaceError::BadRange);
+        }
+        frames::share(frame).map_err(|_| SpaceError::OutOfMemory)?;
+        if let Err(e) = self
+            .tables
+            .map(VirtAddr::new(page), frame, flags | Flags::USER_ACCESSIBLE)
+        {
+            frames::release(frame);
+            return Err(match e {
+                MapError::AlreadyMapped(_) => SpaceError::Overlap,
+                _ => SpaceError::OutOfMemory,
+            });
+        }
+        self.pages += 1;
+        Ok(())
+    }
+
+    /// Makes the mapped page at `page` writable (a shared page of a file, mapped read-only
+    /// until its first store: see [`super::object`]).
+    pub fn allow_write(&mut self, page: u64) -> Result<(), SpaceError> {
+        if page >= USER_END {
+            return Err(SpaceError::BadRange);
+        }
+        let address = VirtAddr::new(page);
+        let found = self
+            .tables
+            .translate(address)
+            .ok_or(SpaceError::NotMapped)?;
+        self.tables
+            .set_flags(address, found.flags | Flags::WRITABLE)
+            .map_err(|_| SpaceError::NotMapped)
+    }
+
     /// Unmaps `pages` pages from `start` and frees their frames (unmapped pages are skipped).
     pub fn unmap(&mut self, start: u64, pages: u64) {
         for n in 0..pages {

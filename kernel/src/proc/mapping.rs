@@ -1,4 +1,5 @@
-//! Calls that change a program's existing mappings: `mremap` and `madvise`.
+//! Calls that change a program's existing mappings: `mremap` and `madvise`, and `msync`, which
+//! writes a shared file mapping's stores back to the file.
 //!
 //! Both work from the process's regions (see [`super::regions`]), not from the page tables: a
 //! mapping is what was asked for, and its pages may or may not be present yet. `mremap` works
@@ -56,8 +57,10 @@ pub fn mremap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         return Err(Errno::EFAULT);
     };
     let (region_end, data) = (region.end, region.protection.write);
+    // Shared anonymous memory is mapped whole when it grows; other memory on first touch.
     let shared = matches!(region.backing, Backing::Shared);
-    if new_end > old_end && !limits.allow(&map, new_end - old_end, data && !shared) {
+    let private = !region.backing.is_shared();
+    if new_end > old_end && !limits.allow(&map, new_end - old_end, data && private) {
         // RLIMIT_AS or RLIMIT_DATA.
         return Err(Errno::ENOMEM);
     }
@@ -165,18 +168,58 @@ pub fn madvise(task: &mut Task, addr: u64, length: u64, advice: i32) -> Result<u
     }
     // Page by page, by what backs it: private anonymous memory (and the stack) just loses its
     // frames, and the next touch fills a zeroed page; the heap and the program's pages are
-    // never filled on demand, so they get zeroed pages now; shared memory keeps its pages (Linux
-    // would read them back from the shared object, which is these very frames).
+    // never filled on demand, so they get zeroed pages now; shared anonymous memory keeps its
+    // pages (Linux would read them back from the shared object, which is these very frames).
     for page in (start..end).step_by(PAGE_SIZE as usize) {
         let backing = map.regions.find(page).map(|r| r.backing.clone());
         match backing {
-            Some(Backing::Anonymous) => map.space.unmap(page, 1),
+            // A file's or segment's page comes back from its object at the next touch (a
+            // private copy is lost, as on Linux).
+            Some(Backing::Anonymous | Backing::Object { .. }) => map.space.unmap(page, 1),
             Some(Backing::Shared) => {}
             None if in_stack => map.space.unmap(page, 1),
-            Some(Backing::Program | Backing::File) | None => {
+            Some(Backing::Program) | None => {
                 map.space.discard(page, 1).map_err(|_| Errno::ENOMEM)?
             }
         }
+    }
+    Ok(0)
+}
+
+/// `msync(addr, length, flags)`: writes the dirty pages of the shared file mappings in the range
+/// back to their files (see `fs::pagecache`), and with `MS_SYNC` makes them durable. Ferrite
+/// writes back at once for `MS_ASYNC` too: it has no background writer to hand the work to.
+#[inline(never)]
+pub fn msync(task: &mut Task, addr: u64, length: u64, flags: u32) -> Result<usize, Errno> {
+    let known = MS_ASYNC | MS_INVALIDATE | MS_SYNC;
+    let both = MS_ASYNC | MS_SYNC;
+    if flags & !known != 0 || addr % PAGE_SIZE != 0 || flags & both == both {
+        return Err(Errno::EINVAL);
+    }
+    let (start, end) = page_range(addr, length).ok_or(Errno::ENOMEM)?;
+    // The objects and their page ranges, gathered under the lock and written back after it:
+    // a write to the disk may take a while, and the page-fault handler needs the lock.
+    let objects: alloc::vec::Vec<_> = {
+        let map = task.memory.lock();
+        let heap = map.brk_start..map.brk.next_multiple_of(PAGE_SIZE);
+        let in_stack = start >= super::exec::STACK_BOTTOM && end <= super::exec::STACK_TOP;
+        let in_heap = start >= heap.start && end <= heap.end;
+        if !(in_stack || in_heap || map.regions.covers(start, end)) {
+            return Err(Errno::ENOMEM);
+        }
+        map.regions
+            .iter()
+            .filter(|r| r.start < end && start < r.end)
+            .filter_map(|r| {
+                let (object, shared) = r.backing.object()?;
+                let (from, to) = (r.start.max(start), r.end.min(end));
+                let first = (r.offset + (from - r.start)) / PAGE_SIZE;
+                shared.then(|| (object.clone(), first, (to - from) / PAGE_SIZE))
+            })
+            .collect()
+    };
+    for (object, first, count) in objects {
+        object.write_back(first, count, flags & MS_SYNC != 0)?;
     }
     Ok(0)
 }

@@ -318,37 +318,133 @@ static MEMORY: [spin::Mutex<Option<Arc<Memory>>>; ::sched::MAX_THREADS] =
 /// copy-on-write page, or a first touch of a stack page (see `mm::space`). True if the access
 /// may be retried. Called with interrupts on.
 pub fn resolve_user_fault(addr: u64, code: u64) -> bool {
+    resolve_fault(addr, code) == FaultOutcome::Fixed
+}
+
+/// What became of a page fault in user memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FaultOutcome {
+    /// The kernel fixed it: the access may be retried.
+    Fixed,
+    /// The access was wrong: `SIGSEGV` (or `EFAULT` for a system call's copy).
+    Wrong,
+    /// The page is past the end of a mapped file: `SIGBUS`, as on Linux.
+    PastEnd,
+}
+
+/// [`resolve_user_fault`], telling a wrong access from one past the end of a mapped file.
+fn resolve_fault(addr: u64, code: u64) -> FaultOutcome {
+    use x86_64::structures::paging::PageTableFlags as Flags;
     let code = traps::PageFaultCode(code);
     if code.instruction_fetch() && code.present() {
-        return false;
+        return FaultOutcome::Wrong;
     }
     let Some(memory) = MEMORY[sched::current()].lock().clone() else {
-        return false;
+        return FaultOutcome::Wrong;
     };
     // The lock keeps the process's other threads off its page tables meanwhile.
     let mut map = memory.lock();
+    let region = map
+        .regions
+        .find(addr)
+        .filter(|_| !exec::STACK.contains(&addr));
+    let allowed = region.is_some_and(|region| {
+        let p = region.protection;
+        p.read && (!code.write() || p.write) && (!code.instruction_fetch() || p.execute)
+    });
+    if let Some((object, shared)) = region.and_then(|r| r.backing.object()) {
+        if !allowed {
+            return FaultOutcome::Wrong;
+        }
+        let region = region.expect("an object's region was found above");
+        let (object, protection) = (object.clone(), region.protection);
+        let page = addr & !(crate::mm::paging::PAGE_SIZE - 1);
+        let index = (region.offset + (page - region.start)) / crate::mm::paging::PAGE_SIZE;
+        if !code.present() || shared {
+            let fault = ObjectFault {
+                page,
+                index,
+                shared,
+                write: code.write(),
+                present: code.present(),
+            };
+            return object_fault(&mut map, &*object, protection, fault);
+        }
+        // A store to a private copy of a file's page: copy-on-write, below.
+    }
     // Where a page not present may be filled with zeros, and with which flags: the stack's
     // range, or a private anonymous region that allows this kind of access.
     let fill = if exec::STACK.contains(&addr) {
-        (!code.instruction_fetch()).then_some(
-            x86_64::structures::paging::PageTableFlags::WRITABLE
-                | x86_64::structures::paging::PageTableFlags::NO_EXECUTE,
-        )
+        (!code.instruction_fetch()).then_some(Flags::WRITABLE | Flags::NO_EXECUTE)
     } else {
-        map.regions.find(addr).and_then(|region| {
-            let p = region.protection;
-            let allowed =
-                p.read && (!code.write() || p.write) && (!code.instruction_fetch() || p.execute);
-            (allowed && matches!(region.backing, regions::Backing::Anonymous)).then(|| p.flags())
-        })
+        region
+            .filter(|r| allowed && matches!(r.backing, regions::Backing::Anonymous))
+            .map(|r| r.protection.flags())
     };
     match crate::mm::space::resolve_user_fault(addr, code.write(), code.present(), fill) {
-        FaultFix::Unresolved => false,
-        FaultFix::Copied => true,
+        FaultFix::Unresolved => FaultOutcome::Wrong,
+        FaultFix::Copied => FaultOutcome::Fixed,
         FaultFix::ZeroFilled => {
             map.space.count_faulted_in(1);
-            true
+            FaultOutcome::Fixed
         }
+    }
+}
+
+/// A fault on a page of a memory object's region that the object resolves.
+struct ObjectFault {
+    /// The page's address.
+    page: u64,
+    /// Its index in the object.
+    index: u64,
+    /// Whether the mapping is shared (else a private copy-on-write mapping).
+    shared: bool,
+    /// Whether the access was a store.
+    write: bool,
+    /// Whether the page was present (a store to a shared page mapped read-only).
+    present: bool,
+}
+
+/// Resolves `fault` on a page of `object` (see `mm::object`): a page not present gets the
+/// object's frame, mapped read-only until the first store if it is shared (write-notify) and
+/// copy-on-write if it is private; a store to a shared page mapped read-only marks the page
+/// dirty and makes it writable.
+fn object_fault(
+    map: &mut shared::Map,
+    object: &dyn crate::mm::object::MemoryObject,
+    protection: regions::Protection,
+    fault: ObjectFault,
+) -> FaultOutcome {
+    use crate::mm::object::PageError;
+    use crate::mm::space::{COPY_ON_WRITE, SHARED};
+    use x86_64::structures::paging::PageTableFlags as Flags;
+    if fault.present {
+        object.written(fault.index);
+        return match map.space.allow_write(fault.page) {
+            Ok(()) => FaultOutcome::Fixed,
+            Err(_) => FaultOutcome::Wrong,
+        };
+    }
+    let frame = match object.page(fault.index) {
+        Ok(frame) => frame,
+        Err(PageError::Beyond) => return FaultOutcome::PastEnd,
+        Err(PageError::Failed) => return FaultOutcome::Wrong,
+    };
+    let mut flags = protection.flags();
+    if fault.shared {
+        flags |= SHARED;
+        if fault.write {
+            object.written(fault.index);
+        } else {
+            flags -= Flags::WRITABLE;
+        }
+    } else if protection.write {
+        // A store now faults again, on a present page: copy-on-write makes the private copy.
+        flags = (flags - Flags::WRITABLE) | COPY_ON_WRITE;
+    }
+    match map.space.map_frame(fault.page, frame, flags) {
+        Ok(()) => FaultOutcome::Fixed,
+        Err(_) => FaultOutcome::Wrong,
     }
 }
 
@@ -1201,12 +1297,22 @@ fn signal_for(vector: u8) -> i32 {
 }
 
 impl Fault {
+    /// The signal the fault raises.
+    fn signal(&self) -> i32 {
+        if self.past_end {
+            abi::signal::SIGBUS
+        } else {
+            signal_for(self.vector)
+        }
+    }
+
     /// The signal the fault raises, with the code and address Linux gives it.
     fn signal_info(&self) -> abi::SigInfo {
         use abi::siginfo::*;
         use traps::vector as v;
-        let signal = signal_for(self.vector);
+        let signal = self.signal();
         let (code, addr) = match self.vector {
+            v::PAGE_FAULT if self.past_end => (BUS_ADRERR, self.cr2),
             v::PAGE_FAULT => {
                 let code = traps::PageFaultCode(self.error_code);
                 let kind = if code.present() {
@@ -1238,6 +1344,8 @@ pub struct Fault {
     pub error_code: u64,
     /// CR2: the address a page fault was about.
     pub cr2: u64,
+    /// Whether the page fault was past the end of a mapped file (`SIGBUS`, not `SIGSEGV`).
+    pub past_end: bool,
 }
 
 /// The trap hook for exceptions in ring 3. A page fault may be one the kernel resolves (a
@@ -1252,7 +1360,8 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
     // The program was in ring 3 with interrupts on, so this may be preempted like the program
     // itself; and a signal frame is written to its memory, which may fault in turn.
     interrupts::enable();
-    let next = if vector == traps::vector::PAGE_FAULT && resolve_user_fault(cr2, code.0) {
+    let outcome = (vector == traps::vector::PAGE_FAULT).then(|| resolve_fault(cr2, code.0));
+    let next = if outcome == Some(FaultOutcome::Fixed) {
         Next::Resume
     } else {
         with_current_task(|task| {
@@ -1261,6 +1370,7 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
                 rip: frame.rip,
                 error_code: frame.error_code,
                 cr2,
+                past_end: outcome == Some(FaultOutcome::PastEnd),
             };
             task.fault = Some(fault);
             signal::force(task.pid, fault.signal_info());
@@ -1275,7 +1385,7 @@ pub fn user_exception(frame: &mut TrapFrame, cr2: u64) -> Next {
 /// Prints the line that says why program `name` (`pid`) was ended by `fault`.
 fn report_fault(pid: Pid, name: &str, fault: &Fault) {
     let (mnemonic, exception) = traps::name(fault.vector).unwrap_or(("#??", "unknown exception"));
-    let signal = signal_for(fault.vector);
+    let signal = fault.signal();
     let signal_name = abi::signal::signal_name(signal).unwrap_or("?");
     let rip = fault.rip;
     if fault.vector == traps::vector::PAGE_FAULT {

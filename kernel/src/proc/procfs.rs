@@ -221,7 +221,7 @@ fn maps(pid: crate::proc::Pid) -> String {
                 read: p.read,
                 write: p.write,
                 execute: p.execute,
-                shared: matches!(region.backing, Backing::Shared),
+                shared: region.backing.is_shared(),
                 offset: region.offset,
                 device: (0, 0),
                 inode: 0,

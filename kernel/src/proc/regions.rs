@@ -18,6 +18,7 @@
 //! heap and the stack are not, since their bounds live in [`super::shared::Map`] (`brk`) and in
 //! [`super::exec::STACK`], and the users of this list add them where they are needed.
 
+use crate::mm::object::MemoryObject;
 use crate::mm::paging::PAGE_SIZE;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -33,8 +34,31 @@ pub enum Backing {
     /// Anonymous memory shared with children across `fork` (`MAP_SHARED|MAP_ANONYMOUS`): its
     /// pages are all present from `mmap` and marked [`crate::mm::space::SHARED`].
     Shared,
-    /// A private copy of a file's pages, read in at `mmap` (`MAP_PRIVATE` of a file).
-    File,
+    /// The pages of a memory object (a file, a System V segment; see [`crate::mm::object`]),
+    /// brought in on first touch. `shared` (`MAP_SHARED`, `shmat`): stores go to the object's
+    /// frames, for every mapping to see. Private (`MAP_PRIVATE` of a file): the object's frame
+    /// is mapped copy-on-write, and the first store makes the process its own copy.
+    Object {
+        /// The object.
+        object: Arc<dyn MemoryObject>,
+        /// Whether stores reach the object.
+        shared: bool,
+    },
+}
+
+impl Backing {
+    /// The object behind it, and whether stores reach the object, if it is one.
+    pub fn object(&self) -> Option<(&Arc<dyn MemoryObject>, bool)> {
+        match self {
+            Backing::Object { object, shared } => Some((object, *shared)),
+            _ => None,
+        }
+    }
+
+    /// Whether its pages are shared with other mappings rather than private to this one.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Backing::Shared | Backing::Object { shared: true, .. })
+    }
 }
 
 /// Who may do what with a region's pages (`PROT_READ`, `PROT_WRITE`, `PROT_EXEC`).
@@ -228,7 +252,7 @@ impl Regions {
     pub fn data_bytes(&self) -> u64 {
         self.0
             .iter()
-            .filter(|r| r.protection.write && !matches!(r.backing, Backing::Shared))
+            .filter(|r| r.protection.write && !r.backing.is_shared())
             .map(|r| r.end - r.start)
             .sum()
     }

@@ -253,6 +253,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         nr::MPROTECT => mprotect(task, a[0], a[1], a[2] as u32),
         nr::MREMAP => super::mapping::mremap(task, a),
         nr::MADVISE => super::mapping::madvise(task, a[0], a[1], a[2] as i32),
+        nr::MSYNC => super::mapping::msync(task, a[0], a[1], a[2] as u32),
         // Deliberately absent: glibc registers restartable sequences at start-up and, told
         // ENOSYS, does without them (and this is no missing call to report).
         nr::RSEQ => Err(Errno::ENOSYS),
@@ -440,8 +441,6 @@ const MAX_HEAP: u64 = 256 * 1024 * 1024;
 /// The largest single mapping `mmap` makes: 64 GiB of address space, which costs nothing
 /// until it is touched.
 pub const MAX_MAPPING: u64 = 64 << 30;
-/// Bytes `mmap` reads from a file at a time.
-const FILE_CHUNK: usize = 64 * 1024;
 
 /// `brk(addr)`: moves the program break to `addr` if it can, and returns the break in force
 /// (Linux's convention: the unchanged break means failure).
@@ -479,10 +478,9 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
 
 /// `mmap(addr, length, prot, flags, fd, offset)`: see [`super::regions`]. Private anonymous
 /// memory is only recorded (its pages are filled on first touch); shared anonymous memory is
-/// mapped at once, marked to stay shared across `fork`; a private mapping of a file is a copy
-/// of the file's bytes, read at once. `MAP_SHARED` of a file is not offered: `ENODEV`, Linux's
-/// answer for a file whose file system cannot map it. Without `MAP_FIXED` the address is a
-/// hint Ferrite ignores: mappings go in the highest gap below `exec::MMAP_TOP`.
+/// mapped at once, marked to stay shared across `fork`; a file's pages come from its object
+/// in `fs::pagecache` on first touch, shared or copy-on-write. Without `MAP_FIXED` the address
+/// is a hint Ferrite ignores: mappings go in the highest gap below `exec::MMAP_TOP`.
 #[inline(never)]
 fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     use super::regions::{Backing, Protection, Region};
@@ -511,34 +509,32 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     }
     let length = length.next_multiple_of(PAGE_SIZE);
     let protection = Protection::from_prot(prot);
-    let (backing, contents) = if flags & MAP_ANONYMOUS != 0 {
-        let backing = if shared {
+    let backing = if flags & MAP_ANONYMOUS != 0 {
+        if shared {
             Backing::Shared
         } else {
             Backing::Anonymous
-        };
-        (backing, None)
+        }
     } else {
         let file = task.files.get(fd)?;
         if offset % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
-        if shared {
-            return Err(Errno::ENODEV);
+        let node = match file.object() {
+            crate::fs::file::Object::Inode(node) if !node.is_directory() => node,
+            // Pipes, directories and devices have no pages to map.
+            _ => return Err(Errno::ENODEV),
+        };
+        // Linux's checks: the descriptor must allow reading, and a shared writable mapping
+        // writing (and not only appending).
+        let appends = file.flags() & abi::fcntl::O_APPEND != 0;
+        if !file.readable() || (shared && prot & PROT_WRITE != 0 && (!file.writable() || appends)) {
+            return Err(Errno::EACCES);
         }
-        // Read before the lock is taken: a disk read may take a while.
-        // Read a chunk at a time, so a mapping longer than the file costs only the file's size.
-        let mut bytes = alloc::vec::Vec::new();
-        let mut chunk = alloc::vec![0u8; FILE_CHUNK];
-        while (bytes.len() as u64) < length {
-            let want = (length - bytes.len() as u64).min(FILE_CHUNK as u64) as usize;
-            let count = file.read_at(&mut chunk[..want], offset + bytes.len() as u64)?;
-            if count == 0 {
-                break;
-            }
-            bytes.extend_from_slice(&chunk[..count]);
+        Backing::Object {
+            object: crate::fs::pagecache::object_of(node)?,
+            shared,
         }
-        (Backing::File, Some(bytes))
     };
     let limits = info::memory_limits(task);
     let mut map = task.memory.lock();
@@ -574,26 +570,13 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
             .gap_below(map.mmap_low, length, super::exec::PROGRAM_END)
             .ok_or(Errno::ENOMEM)?
     };
-    let pages = length / PAGE_SIZE;
-    let page_flags = protection.flags();
-    match backing {
-        Backing::Shared => map
-            .space
-            .map_zeroed(start, pages, page_flags | crate::mm::space::SHARED)
-            .map_err(|_| Errno::ENOMEM)?,
-        Backing::File => {
-            map.space
-                .map_zeroed(start, pages, page_flags)
-                .map_err(|_| Errno::ENOMEM)?;
-            let bytes = contents.unwrap_or_default();
-            if !map.space.write(start, &bytes) {
-                map.space.unmap(start, pages);
-                return Err(Errno::ENOMEM);
-            }
-        }
-        // Nothing is mapped: the first touch of each page fills it (see `resolve_user_fault`).
-        Backing::Anonymous | Backing::Program => {}
+    if let Backing::Shared = backing {
+        let flags = protection.flags() | crate::mm::space::SHARED;
+        map.space
+            .map_zeroed(start, length / PAGE_SIZE, flags)
+            .map_err(|_| Errno::ENOMEM)?;
     }
+    // Anything else is mapped page by page as it is first touched (see `resolve_user_fault`).
     map.regions.insert(Region {
         start,
         end: start + length,
@@ -657,9 +640,25 @@ fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize,
     }
     map.regions
         .protect(addr, end, super::regions::Protection::from_prot(prot));
+    let (write, execute) = (prot & PROT_WRITE != 0, prot & PROT_EXEC != 0);
     map.space
-        .protect(addr, pages, prot & PROT_WRITE != 0, prot & PROT_EXEC != 0)
+        .protect(addr, pages, write, execute)
         .map_err(|_| Errno::ENOMEM)?;
+    if write {
+        // A shared page of a file stays read-only until its first store, which tells its
+        // object the page is dirty (see `mm::object`).
+        let notified: alloc::vec::Vec<(u64, u64)> = map
+            .regions
+            .iter()
+            .filter(|r| r.start < end && addr < r.end && r.backing.object().is_some_and(|o| o.1))
+            .map(|r| (r.start.max(addr), r.end.min(end)))
+            .collect();
+        for (from, to) in notified {
+            let _ = map
+                .space
+                .protect(from, (to - from) / PAGE_SIZE, false, execute);
+        }
+    }
     Ok(0)
 }
 
