@@ -1,6 +1,7 @@
 /* System V IPC as C programs use it: message queues (keys, types, waiting senders and
- * receivers, removal under a waiter) and semaphore sets (all-or-nothing semop, waiting and
- * the waiter counts, SEM_UNDO when a process ends).
+ * receivers, removal under a waiter), semaphore sets (all-or-nothing semop, waiting and the
+ * waiter counts, SEM_UNDO when a process ends) and shared memory segments (attachments of one
+ * memory, removal while attached).
  *
  * The same static binary runs on the host's Linux (tests/test_linux_differential.py) and on
  * Ferrite (tests/system/test_user.py); every case must pass on both. Output is KTAP. */
@@ -13,6 +14,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,6 +262,95 @@ static const char *bad_requests_get_linuxs_errors(void) {
     return problem;
 }
 
+static const char *attachments_share_one_memory(void) {
+    long page = sysconf(_SC_PAGESIZE);
+    int id = shmget(IPC_PRIVATE, 10000, IPC_CREAT | 0600);
+    CHECK(id >= 0, "shmget: %s", strerror(errno));
+    char *p = shmat(id, NULL, 0);
+    CHECK(p != (void *)-1, "shmat: %s", strerror(errno));
+    CHECK(p[0] == 0 && p[9999] == 0, "a new segment is not zeros");
+    /* The rest of the last page is there too, and zero. */
+    CHECK(p[3 * page - 1] == 0, "the end of the last page is not zero");
+    strcpy(p, "from the parent");
+    pid_t child = fork();
+    if (child == 0) {
+        /* A second attachment, at another address, of the same pages. */
+        char *q = shmat(id, NULL, 0);
+        if (q == (void *)-1 || q == p || strcmp(q, "from the parent") != 0) _exit(1);
+        strcpy(q + 5000, "from the child");
+        _exit(shmdt(q) == 0 ? 0 : 2);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (%#x)", status);
+    CHECK(strcmp(p + 5000, "from the child") == 0, "the child's store is not seen");
+    struct shmid_ds info;
+    CHECK(shmctl(id, IPC_STAT, &info) == 0, "IPC_STAT: %s", strerror(errno));
+    CHECK(info.shm_segsz == 10000 && info.shm_nattch == 1 && info.shm_cpid == getpid(),
+          "IPC_STAT says size %zu, %lu attached, made by %d", (size_t)info.shm_segsz,
+          (unsigned long)info.shm_nattch, (int)info.shm_cpid);
+    char *again = shmat(id, NULL, SHM_RDONLY);
+    CHECK(again != (void *)-1 && strcmp(again, "from the parent") == 0, "a second attachment");
+    CHECK(shmctl(id, IPC_STAT, &info) == 0 && info.shm_nattch == 2, "%lu attached, not 2",
+          (unsigned long)info.shm_nattch);
+    CHECK(shmdt(again) == 0 && shmctl(id, IPC_STAT, &info) == 0 && info.shm_nattch == 1,
+          "after shmdt %lu attached, not 1", (unsigned long)info.shm_nattch);
+    errno = 0;
+    CHECK(shmdt(p + page) == -1 && errno == EINVAL, "shmdt inside an attachment gave %s",
+          strerror(errno));
+    CHECK(shmdt(p) == 0 && shmctl(id, IPC_RMID, NULL) == 0, "shmdt, IPC_RMID: %s", strerror(errno));
+    return NULL;
+}
+
+static const char *a_removed_segment_lives_until_detached(void) {
+    key_t key = 0x5e600000 + getpid();
+    int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+    CHECK(id >= 0, "shmget: %s", strerror(errno));
+    CHECK(shmget(key, 0, 0) == id, "the key does not name the segment");
+    volatile int *p = shmat(id, NULL, 0);
+    CHECK(p != (void *)-1, "shmat: %s", strerror(errno));
+    p[0] = 42;
+    CHECK(shmctl(id, IPC_RMID, NULL) == 0, "IPC_RMID: %s", strerror(errno));
+    errno = 0;
+    CHECK(shmget(key, 0, 0) == -1 && errno == ENOENT, "the key still names it (%s)",
+          strerror(errno));
+    p[1] = 43;
+    CHECK(p[0] == 42 && p[1] == 43, "the attached memory went with IPC_RMID");
+    CHECK(shmdt((void *)p) == 0, "shmdt: %s", strerror(errno));
+    return NULL;
+}
+
+static const char *shared_memory_requests_get_linuxs_errors(void) {
+    errno = 0;
+    CHECK(shmget(IPC_PRIVATE, 0, IPC_CREAT | 0600) == -1 && errno == EINVAL,
+          "a segment of 0 bytes gave %s", strerror(errno));
+    key_t key = 0x5e610000 + getpid();
+    int id = shmget(key, 8192, IPC_CREAT | 0600);
+    CHECK(id >= 0, "shmget: %s", strerror(errno));
+    errno = 0;
+    int bigger = shmget(key, 3 * 8192, 0);
+    int bigger_errno = errno;
+    errno = 0;
+    int exclusive = shmget(key, 8192, IPC_CREAT | IPC_EXCL | 0600);
+    int exclusive_errno = errno;
+    errno = 0;
+    void *unaligned = shmat(id, (void *)0x12345, 0);
+    int unaligned_errno = errno;
+    errno = 0;
+    int missing = shmctl(id + 1000, IPC_STAT, &(struct shmid_ds){0});
+    int missing_errno = errno;
+    shmctl(id, IPC_RMID, NULL);
+    CHECK(bigger == -1 && bigger_errno == EINVAL, "asking an existing key for more gave %s",
+          strerror(bigger_errno));
+    CHECK(exclusive == -1 && exclusive_errno == EEXIST, "IPC_EXCL on a used key gave %s",
+          strerror(exclusive_errno));
+    CHECK(unaligned == (void *)-1 && unaligned_errno == EINVAL, "an unaligned shmat gave %s",
+          strerror(unaligned_errno));
+    CHECK(missing == -1 && missing_errno == EINVAL, "IPC_STAT of no segment gave %s",
+          strerror(missing_errno));
+    return NULL;
+}
+
 static void reset(void) {}
 
 int main(int argc, char **argv) {
@@ -273,6 +364,9 @@ int main(int argc, char **argv) {
         CASE(semop_waits_and_semctl_counts_the_waiters),
         CASE(sem_undo_gives_back_what_a_process_took),
         CASE(bad_requests_get_linuxs_errors),
+        CASE(attachments_share_one_memory),
+        CASE(a_removed_segment_lives_until_detached),
+        CASE(shared_memory_requests_get_linuxs_errors),
     };
     return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

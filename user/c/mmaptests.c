@@ -1,6 +1,7 @@
 /* Memory mappings: anonymous memory whose pages come on first touch, munmap and mprotect on
  * parts of a mapping, MAP_FIXED, memory shared with a child across fork, private and shared
- * mappings of a file (one memory with read and write, msync, SIGBUS past the end),
+ * mappings of a file (one memory with read and write, msync, SIGBUS past the end), POSIX
+ * shared memory and named semaphores (files in /dev/shm),
  * /proc/self/maps, and mremap of a mapping only partly touched.
  *
  * The same static binary runs on the host's Linux (tests/test_linux_differential.py) and on
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -461,6 +463,46 @@ static const char *mmap_and_msync_refuse_what_they_cannot_do(void) {
     return NULL;
 }
 
+static const char *posix_shared_memory_and_a_named_semaphore(void) {
+    char name[64], sem_name[64];
+    snprintf(name, sizeof name, "/mmaptests.%d", (int)getpid());
+    snprintf(sem_name, sizeof sem_name, "/mmaptests-sem.%d", (int)getpid());
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0, "shm_open: %s", strerror(errno));
+    CHECK(ftruncate(fd, page) == 0, "ftruncate: %s", strerror(errno));
+    volatile int *shared = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    CHECK(shared != MAP_FAILED, "mmap: %s", strerror(errno));
+    sem_t *ready = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 0);
+    CHECK(ready != SEM_FAILED, "sem_open: %s", strerror(errno));
+    pid_t child = fork();
+    if (child == 0) {
+        /* By name, as an unrelated process would. */
+        int own = shm_open(name, O_RDWR, 0);
+        volatile int *theirs = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
+        sem_t *signal_ready = sem_open(sem_name, 0);
+        if (own < 0 || theirs == MAP_FAILED || signal_ready == SEM_FAILED) _exit(1);
+        theirs[0] = 4321;
+        sem_post(signal_ready);
+        _exit(0);
+    }
+    int waited = sem_wait(ready);
+    int seen = shared[0];
+    int status = 0;
+    waitpid(child, &status, 0);
+    sem_close(ready);
+    sem_unlink(sem_name);
+    munmap((void *)shared, page);
+    shm_unlink(name);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (%#x)", status);
+    CHECK(waited == 0, "sem_wait: %s", strerror(errno));
+    CHECK(seen == 4321, "the child's store is not seen (%d)", seen);
+    errno = 0;
+    CHECK(shm_open(name, O_RDWR, 0) == -1 && errno == ENOENT, "shm_unlink left the name (%s)",
+          strerror(errno));
+    return NULL;
+}
+
 static void reset(void) {}
 
 int main(int argc, char **argv) {
@@ -485,6 +527,7 @@ int main(int argc, char **argv) {
         CASE(a_page_past_the_end_of_the_file_is_sigbus),
         CASE(a_private_mapping_follows_the_file_until_written),
         CASE(mmap_and_msync_refuse_what_they_cannot_do),
+        CASE(posix_shared_memory_and_a_named_semaphore),
     };
     return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

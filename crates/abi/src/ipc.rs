@@ -51,6 +51,23 @@ pub const SEMMSL: usize = 32000;
 /// The most operations in one `semop` (Linux's `semopm`).
 pub const SEMOPM: usize = 500;
 
+/// `shmat`: attach read-only.
+pub const SHM_RDONLY: u32 = 0o10000;
+/// `shmat`: round the address down to a multiple of [`SHMLBA`].
+pub const SHM_RND: u32 = 0o20000;
+/// `shmat`: replace what is mapped at the address (as `MAP_FIXED` does).
+pub const SHM_REMAP: u32 = 0o40000;
+/// `shmat`: allow instructions to be fetched from the segment.
+pub const SHM_EXEC: u32 = 0o100000;
+/// `shmat`'s alignment for an address it is given (x86_64: a page).
+pub const SHMLBA: u64 = 4096;
+/// `shmctl`: keep the segment's pages in memory (Ferrite never swaps: nothing to do).
+pub const SHM_LOCK: u32 = 11;
+/// `shmctl`: let the segment's pages be swapped again.
+pub const SHM_UNLOCK: u32 = 12;
+/// A segment's mode bit: `IPC_RMID` was asked while it was attached (Linux's `SHM_DEST`).
+pub const SHM_DEST: u32 = 0o1000;
+
 /// An object's owner and permissions (`struct ipc64_perm`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -141,7 +158,34 @@ pub struct SemBuf {
     pub sem_flg: i16,
 }
 
+/// A shared memory segment's state (`struct shmid64_ds`), for `IPC_STAT` and `IPC_SET`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShmidDs {
+    /// Owner and permissions.
+    pub shm_perm: IpcPerm,
+    /// Its size in bytes, as `shmget` was asked.
+    pub shm_segsz: u64,
+    /// Last `shmat`, seconds since 1970.
+    pub shm_atime: i64,
+    /// Last `shmdt`.
+    pub shm_dtime: i64,
+    /// Last change.
+    pub shm_ctime: i64,
+    /// The process that made it.
+    pub shm_cpid: i32,
+    /// The last process to attach or detach it.
+    pub shm_lpid: i32,
+    /// How many mappings of it exist.
+    pub shm_nattch: u64,
+    /// Unused.
+    pub unused4: u64,
+    /// Unused.
+    pub unused5: u64,
+}
+
 const _: () = assert!(core::mem::size_of::<IpcPerm>() == 48);
+const _: () = assert!(core::mem::size_of::<ShmidDs>() == 112);
 const _: () = assert!(core::mem::size_of::<MsqidDs>() == 120);
 const _: () = assert!(core::mem::size_of::<SemidDs>() == 104);
 const _: () = assert!(core::mem::size_of::<SemBuf>() == 6);

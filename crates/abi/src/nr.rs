@@ -82,6 +82,12 @@ numbers! {
     MSYNC = 26,
     /// Advise the kernel how a range of memory will be used.
     MADVISE = 28,
+    /// Find or make a System V shared memory segment by key.
+    SHMGET = 29,
+    /// Map a System V shared memory segment.
+    SHMAT = 30,
+    /// Query, change or remove a System V shared memory segment.
+    SHMCTL = 31,
     /// Duplicate a descriptor onto the lowest free number.
     DUP = 32,
     /// Duplicate a descriptor onto a chosen number, closing what was there.
@@ -122,6 +128,8 @@ numbers! {
     SEMOP = 65,
     /// Control a semaphore set: values, state, removal.
     SEMCTL = 66,
+    /// Unmap a System V shared memory segment.
+    SHMDT = 67,
     /// Find or make a message queue by key.
     MSGGET = 68,
     /// Send a message to a queue.

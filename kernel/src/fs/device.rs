@@ -155,12 +155,25 @@ const NODES: [(&str, u64, u32); 6] = [
     ("zero", ZERO, 0o666),
 ];
 
+/// The directory of `/dev` that POSIX shared memory lives in.
+pub const SHM_DIRECTORY: &str = "shm";
+/// Its permissions: everyone may make files there, and only remove their own (sticky).
+const SHM_PERM: u32 = 0o1777;
+
 /// A fresh, read-only `/dev`.
 pub fn devfs() -> Result<MemFs, Errno> {
     MemFs::sealed("devfs", |fs| {
         for (name, number, perm) in NODES {
             fs.create(memfs::ROOT, name.as_bytes(), Kind::CharDevice(number), perm)?;
         }
+        // Where a tmpfs is mounted for POSIX shared memory (`shm_open` opens files there);
+        // writable by all and sticky, as on Linux.
+        fs.create(
+            memfs::ROOT,
+            SHM_DIRECTORY.as_bytes(),
+            Kind::Directory,
+            SHM_PERM,
+        )?;
         Ok(())
     })
 }

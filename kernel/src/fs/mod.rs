@@ -15,6 +15,7 @@
 //! /            the ramdisk's programs, read-only (memfs, filled without copying a byte)
 //! ├── bin/     init, sh, the utilities
 //! ├── dev/     devfs: console, null, zero, random, urandom, tty (memfs device nodes)
+//! │   └── shm/ tmpfs: POSIX shared memory (`shm_open`, named semaphores)
 //! ├── proc/    procfs: what the kernel knows, as text files made when read
 //! └── tmp/     tmpfs: writable, in memory, gone at reboot
 //! ```
@@ -657,6 +658,7 @@ pub fn init(
         info
     };
     mount("/dev", Box::new(device::devfs()?))?;
+    mount("/dev/shm", Box::new(memory::MemFs::tmpfs()))?;
     mount("/tmp", Box::new(memory::MemFs::tmpfs()))?;
     mount("/proc", proc_fs)?;
     Ok(FsInfo {

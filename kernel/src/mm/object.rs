@@ -54,6 +54,11 @@ pub trait MemoryObject: Send + Sync {
     fn write_back(&self, _first: u64, _count: u64, _durable: bool) -> Result<(), Errno> {
         Ok(())
     }
+    /// For a System V shared memory segment, its size in bytes (what `shmdt` unmaps); `None`
+    /// for other objects.
+    fn segment_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// One page an object holds.

@@ -68,6 +68,9 @@ unsafe impl Plain for abi::fcntl::Flock {}
 unsafe impl Plain for abi::ipc::MsqidDs {}
 // SAFETY: a 48-byte `IpcPerm` and seven 8-byte fields: 104 bytes, no padding (asserted).
 unsafe impl Plain for abi::ipc::SemidDs {}
+// SAFETY: a 48-byte `IpcPerm`, four 8-byte fields, two i32s side by side and three u64s: 112
+// bytes, no padding (asserted in `abi`).
+unsafe impl Plain for abi::ipc::ShmidDs {}
 // SAFETY: a u16 and two i16s: 6 bytes, alignment 2, no padding (asserted in `abi`).
 unsafe impl Plain for abi::ipc::SemBuf {}
 // SAFETY: two i64s, no padding.

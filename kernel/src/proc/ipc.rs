@@ -5,8 +5,8 @@
 //! empty. A semaphore set is an array of counters that `semop` changes by a *list* of
 //! operations applied all at once or not at all, waiting while one of them cannot go ahead: the
 //! primitive many operating-systems courses build their producer-consumer and dining-philosopher
-//! exercises on. (Shared memory segments, the third kind, need memory shared across address
-//! spaces and are not here yet: `shmget` answers `ENOSYS`.)
+//! exercises on. (Shared memory segments, the third kind, are memory rather than messages, and
+//! live in [`super::shm`].)
 //!
 //! Keys and ids, message selection and the all-or-nothing rule are pure logic in the `sysvipc`
 //! crate, tested on the host. Here are the objects themselves, in one table behind a lock taken
@@ -98,7 +98,7 @@ static IPC: IrqMutex<State> = IrqMutex::new(State {
 });
 
 /// Seconds since 1970, for the objects' times.
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     (crate::time::realtime_ns() / 1_000_000_000) as i64
 }
 

@@ -30,6 +30,55 @@ fn page_range(start: u64, length: u64) -> Option<(u64, u64)> {
     (end <= crate::mm::space::USER_END).then_some((start, end))
 }
 
+/// Where a new mapping (`mmap`, `shmat`) goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// In the highest gap below the mappings so far that fits (the address asked for is a
+    /// hint Ferrite ignores).
+    Anywhere,
+    /// Exactly at the address asked for; if something is mapped there, it is unmapped first
+    /// when `replace` (`MAP_FIXED`), else `EEXIST` (`MAP_FIXED_NOREPLACE`).
+    Fixed {
+        /// Whether what is there is replaced.
+        replace: bool,
+    },
+}
+
+/// The address for a new mapping of `length` bytes (page-aligned), placed as `placement` says.
+pub fn place(map: &mut Map, addr: u64, length: u64, placement: Placement) -> Result<u64, Errno> {
+    let Placement::Fixed { replace } = placement else {
+        let start = map
+            .regions
+            .gap_below(map.mmap_low, length, super::exec::PROGRAM_END)
+            .ok_or(Errno::ENOMEM)?;
+        map.mmap_low = map.mmap_low.min(start);
+        return Ok(start);
+    };
+    let end = addr.checked_add(length).ok_or(Errno::ENOMEM)?;
+    if addr < crate::mm::space::USER_START {
+        return Err(Errno::EPERM);
+    }
+    if end > crate::mm::space::USER_END {
+        return Err(Errno::ENOMEM);
+    }
+    // The heap and the stack are not regions (see `regions`): Ferrite will not map over them
+    // (Linux would).
+    let heap_end = map.brk.next_multiple_of(PAGE_SIZE);
+    let stack = super::exec::STACK_GUARD..super::exec::STACK_TOP;
+    if (addr < heap_end && map.brk_start < end) || (addr < stack.end && stack.start < end) {
+        return Err(Errno::ENOMEM);
+    }
+    if map.regions.overlaps(addr, end) {
+        if !replace {
+            return Err(Errno::EEXIST);
+        }
+        // What was there goes, as `munmap` would take it.
+        map.regions.remove(addr, end);
+        map.space.unmap(addr, length / PAGE_SIZE);
+    }
+    Ok(addr)
+}
+
 /// `mremap(old, old_size, new_size, flags, new_addr)`: grows or shrinks the mapping at `old`, in
 /// place or (with `MREMAP_MAYMOVE`) at a new address; returns where it is now.
 /// `MREMAP_FIXED` and `MREMAP_DONTUNMAP` are not offered (`EINVAL`).

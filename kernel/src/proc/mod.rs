@@ -32,6 +32,7 @@ pub mod poll;
 pub mod procfs;
 pub mod regions;
 pub mod shared;
+pub mod shm;
 pub mod signal;
 pub mod syscall;
 pub mod thread;

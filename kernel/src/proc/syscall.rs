@@ -219,6 +219,10 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         ),
         nr::MSGCTL => ipc::msgctl(a[0] as i32, a[1] as u32, a[2]),
         nr::SEMGET => ipc::semget(a[0] as i32, a[1] as i32, a[2] as u32),
+        nr::SHMGET => super::shm::shmget(task, a[0] as i32, a[1], a[2] as u32),
+        nr::SHMAT => super::shm::shmat(task, a[0] as i32, a[1], a[2] as u32),
+        nr::SHMDT => super::shm::shmdt(task, a[0]),
+        nr::SHMCTL => super::shm::shmctl(a[0] as i32, a[1] as u32, a[2]),
         nr::SEMOP => ipc::semop(task, a[0] as i32, a[1], a[2] as usize, 0),
         nr::SEMTIMEDOP => ipc::semop(task, a[0] as i32, a[1], a[2] as usize, a[3]),
         nr::SEMCTL => ipc::semctl(task, a[0] as i32, a[1] as i32, a[2] as u32, a[3]),
@@ -483,6 +487,7 @@ fn brk(task: &mut Task, addr: u64) -> u64 {
 /// is a hint Ferrite ignores: mappings go in the highest gap below `exec::MMAP_TOP`.
 #[inline(never)]
 fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
+    use super::mapping::Placement;
     use super::regions::{Backing, Protection, Region};
     use abi::mman::*;
     let (addr, length, prot, flags) = (a[0], a[1], a[2] as u32, a[3] as u32);
@@ -541,35 +546,11 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
     if !limits.allow(&map, length, protection.write && !shared) {
         return Err(Errno::ENOMEM);
     }
-    let start = if fixed {
-        let end = addr.checked_add(length).ok_or(Errno::ENOMEM)?;
-        if addr < crate::mm::space::USER_START {
-            return Err(Errno::EPERM);
-        }
-        if end > USER_END {
-            return Err(Errno::ENOMEM);
-        }
-        // The heap and the stack are not regions (see `regions`): Ferrite will not map over
-        // them (Linux would).
-        let heap_end = map.brk.next_multiple_of(PAGE_SIZE);
-        let stack = super::exec::STACK_GUARD..super::exec::STACK_TOP;
-        if (addr < heap_end && map.brk_start < end) || (addr < stack.end && stack.start < end) {
-            return Err(Errno::ENOMEM);
-        }
-        if map.regions.overlaps(addr, end) {
-            if flags & MAP_FIXED == 0 {
-                return Err(Errno::EEXIST); // MAP_FIXED_NOREPLACE
-            }
-            // MAP_FIXED replaces what was there, as `munmap` would.
-            map.regions.remove(addr, end);
-            map.space.unmap(addr, length / PAGE_SIZE);
-        }
-        addr
-    } else {
-        map.regions
-            .gap_below(map.mmap_low, length, super::exec::PROGRAM_END)
-            .ok_or(Errno::ENOMEM)?
+    let placement = match (fixed, flags & MAP_FIXED != 0) {
+        (false, _) => Placement::Anywhere,
+        (true, replace) => Placement::Fixed { replace },
     };
+    let start = super::mapping::place(&mut map, addr, length, placement)?;
     if let Backing::Shared = backing {
         let flags = protection.flags() | crate::mm::space::SHARED;
         map.space
@@ -589,9 +570,6 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         },
         path: None,
     });
-    if !fixed {
-        map.mmap_low = map.mmap_low.min(start);
-    }
     Ok(start as usize)
 }
 

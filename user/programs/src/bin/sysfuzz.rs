@@ -226,7 +226,7 @@ fn tame(number: usize, args: &mut [u64; 6], buffer: &mut [u8], parent: u32) -> u
         nr::FCNTL if args[1] as u32 == F_SETLKW => args[1] = u64::from(F_SETLK),
         // System V objects outlive the process that made them (the leak check would count
         // them): the fuzzer only asks for a key nobody made. And it never waits on one.
-        nr::MSGGET | nr::SEMGET => {
+        nr::MSGGET | nr::SEMGET | nr::SHMGET => {
             args[0] = NO_SUCH_KEY;
             let flags = if number == nr::MSGGET { 1 } else { 2 };
             args[flags] &= !u64::from(IPC_CREAT);
