@@ -1,6 +1,6 @@
 /* Advisory file locks: fcntl's record locks between processes (conflicts, F_GETLK's report,
- * split ranges, F_SETLKW waiting and being interrupted, release on close and on exit) and
- * flock's whole-file locks owned by open file descriptions.
+ * split ranges, F_SETLKW waiting, being interrupted and refusing a deadlock with EDEADLK, release
+ * on close and on exit) and flock's whole-file locks owned by open file descriptions.
  *
  * The same static binary runs on the host's Linux (tests/test_linux_differential.py) and on
  * Ferrite (tests/system/test_user.py); every case must pass on both. Output is KTAP. */
@@ -160,6 +160,60 @@ static const char *a_signal_interrupts_f_setlkw(void) {
     return NULL;
 }
 
+/* The pipe the deadlock case's child says it holds its byte through, and the child. */
+static int ready_pipe[2];
+
+/* Holds byte 1, says so, then waits for byte 0 (the parent's): exits 0 once it got it, 1 if the
+ * kernel refused the wait with EDEADLK, 2 on anything else. Ending drops its byte, which lets a
+ * refused parent through. */
+static int holds_one_then_waits_for_zero(int fd) {
+    if (record(fd, F_SETLK, F_WRLCK, 1, 1) != 0) return 2;
+    if (write(ready_pipe[1], "r", 1) != 1) return 2;
+    errno = 0;
+    if (record(fd, F_SETLKW, F_WRLCK, 0, 1) == 0) return 0;
+    return errno == EDEADLK ? 1 : 2;
+}
+
+/* Two processes each hold one byte and ask, waiting, for the other's. Whichever asks second
+ * would close the cycle and must get EDEADLK (the child is given a head start, so that is
+ * usually the parent, but either is right); the other then gets its byte. An alarm turns a
+ * wait that is never refused into EINTR rather than a test that hangs. */
+static const char *f_setlkw_that_would_deadlock_fails_with_edeadlk(void) {
+    int fd = open(path, O_RDWR);
+    CHECK(record(fd, F_SETLK, F_WRLCK, 0, 1) == 0, "F_SETLK of byte 0 failed (errno %d)", errno);
+    CHECK(pipe(ready_pipe) == 0, "pipe failed");
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(10);
+        int mine = open(path, O_RDWR);
+        _exit(mine < 0 ? 2 : holds_one_then_waits_for_zero(mine));
+    }
+    char ready = 0;
+    ssize_t got = read(ready_pipe[0], &ready, 1);
+    usleep(100 * 1000); /* the child asks for byte 0 and sleeps */
+    struct sigaction action = {.sa_handler = nothing};
+    sigaction(SIGALRM, &action, NULL);
+    alarm(5);
+    errno = 0;
+    int result = record(fd, F_SETLKW, F_WRLCK, 1, 1);
+    int error = errno;
+    alarm(0);
+    if (result != 0) record(fd, F_SETLK, F_UNLCK, 0, 1); /* let the child through */
+    int status = 0;
+    waitpid(child, &status, 0);
+    close(fd);
+    close(ready_pipe[0]);
+    close(ready_pipe[1]);
+    CHECK(got == 1 && ready == 'r', "the child did not take byte 1");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 2, "the child ended with %#x", status);
+    int child_refused = WEXITSTATUS(status) == 1;
+    int parent_refused = result == -1 && error == EDEADLK;
+    CHECK(result == 0 || parent_refused, "the parent's F_SETLKW gave errno %d, not EDEADLK", error);
+    CHECK(parent_refused + child_refused == 1, "%s refused with EDEADLK (parent: result %d, errno %d)",
+          parent_refused ? "both were" : "neither was", result, error);
+    return NULL;
+}
+
 static int can_lock_everything(int fd) {
     return record(fd, F_SETLK, F_WRLCK, 0, 0) == 0 ? 0 : 1;
 }
@@ -234,6 +288,7 @@ int main(int argc, char **argv) {
         CASE(unlocking_the_middle_of_a_lock_splits_it),
         CASE(f_setlkw_waits_until_the_lock_is_released),
         CASE(a_signal_interrupts_f_setlkw),
+        CASE(f_setlkw_that_would_deadlock_fails_with_edeadlk),
         CASE(closing_any_descriptor_drops_the_processs_locks),
         CASE(a_process_that_ends_leaves_no_locks),
         CASE(flock_belongs_to_the_open_file_description),

@@ -674,6 +674,108 @@ static const char *waitpid_chooses_children_by_process_group(void) {
     return NULL;
 }
 
+/* Where a child's handlers below report: 'h' for SIGHUP, 'c' for SIGCONT. */
+static int report_fd = -1;
+static void report_hup(int signo) { (void)signo; write(report_fd, "h", 1); }
+static void report_cont(int signo) { (void)signo; write(report_fd, "c", 1); }
+
+/* Reads up to `size` bytes from `fd`, one at a time, giving up after `ms` milliseconds without
+ * one; returns how many it read. Never a read that could wait for ever. */
+static size_t read_within(int fd, char *out, size_t size, int ms) {
+    size_t n = 0;
+    while (n < size) {
+        fd_set readable;
+        FD_ZERO(&readable);
+        FD_SET(fd, &readable);
+        struct timeval timeout = {ms / 1000, (ms % 1000) * 1000};
+        if (select(fd + 1, &readable, NULL, NULL, &timeout) != 1 || read(fd, &out[n], 1) != 1) break;
+        n++;
+    }
+    return n;
+}
+
+/* Runs in a session of its own, so that whatever started this program, no process outside the
+ * session can count as a parent that might still continue the group (Linux reparents orphans to
+ * a subreaper or the namespace's init, which may sit in the runner's session). Starts a middle
+ * process and, under it, a child that installs the handlers above and, if `stops`, stops itself.
+ * The child is in a group of its own (`childs_group`) or shares the middle's new group; either
+ * way, when the middle ends, the child's group loses its last parent in another group of the
+ * session. Returns 0 if the child then got SIGHUP and SIGCONT (if it was stopped) or nothing
+ * (if not), else what went wrong: 1 none came, 2 only one came, 3 a signal came though nothing
+ * was stopped, 10 and up a step that failed. */
+static int orphan_the_childs_group(int childs_group, int stops) {
+    int report[2], told[2];
+    if (setsid() < 0 || pipe(report) != 0 || pipe(told) != 0) return 10;
+    report_fd = report[1];
+    pid_t middle = fork();
+    if (middle == 0) {
+        if (!childs_group) setpgid(0, 0);
+        pid_t child = fork();
+        if (child == 0) {
+            alarm(LEFTOVER_S);
+            if (childs_group) setpgid(0, 0);
+            signal(SIGHUP, report_hup);
+            signal(SIGCONT, report_cont);
+            write(report_fd, "r", 1); /* ready: in its group, the handlers in place */
+            if (stops) raise(SIGSTOP);
+            for (;;) pause();
+        }
+        write(told[1], &child, sizeof child);
+        char ready = 0;
+        if (read_within(report[0], &ready, 1, 5000) != 1 || ready != 'r') _exit(11);
+        int status = 0;
+        if (stops && (waitpid(child, &status, WUNTRACED) != child || !WIFSTOPPED(status))) _exit(12);
+        _exit(0);
+    }
+    pid_t child = 0;
+    int status = 0;
+    if (read(told[0], &child, sizeof child) != sizeof child) return 13;
+    if (waitpid(middle, &status, 0) != middle || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        kill(child, SIGKILL);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 14;
+    }
+    char got[2] = {0, 0};
+    size_t n = read_within(report[0], got, sizeof got, stops ? 5000 : 300);
+    /* Reparented away from here (a stopped one would stay stopped for ever if nothing came). */
+    kill(child, SIGKILL);
+    if (!stops) return n == 0 ? 0 : 3;
+    if (n == 0) return 1;
+    int hup = memchr(got, 'h', n) != NULL, cont = memchr(got, 'c', n) != NULL;
+    return hup && cont ? 0 : 2;
+}
+
+/* Runs `orphan_the_childs_group` in a child; its exit status. */
+static int orphaning_in_a_new_session(int childs_group, int stops) {
+    pid_t leader = fork();
+    if (leader == 0) {
+        alarm(LEFTOVER_S);
+        _exit(orphan_the_childs_group(childs_group, stops));
+    }
+    int status = 0;
+    waitpid(leader, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+/* POSIX: a process whose end orphans a process group with a stopped member sends the group
+ * SIGHUP and SIGCONT; nobody is left who could continue it. Here the ending process is the
+ * stopped child's parent, and the child's group is its own (Linux looks at each child's group
+ * as the process ends). */
+static const char *a_parent_that_ends_hangs_up_its_childs_orphaned_stopped_group(void) {
+    int failed = orphaning_in_a_new_session(1, 1);
+    CHECK(failed == 0, "failed with %d (1: no signal, 2: SIGHUP or SIGCONT missing)", failed);
+    return NULL;
+}
+
+/* The same for the ending process's own group: it was the group's last member with a parent
+ * outside it (Linux's other check). A group with nobody stopped is left alone. */
+static const char *the_last_tie_of_a_group_with_a_stopped_member_hangs_it_up(void) {
+    int failed = orphaning_in_a_new_session(0, 1);
+    CHECK(failed == 0, "failed with %d (1: no signal, 2: SIGHUP or SIGCONT missing)", failed);
+    failed = orphaning_in_a_new_session(0, 0);
+    CHECK(failed == 0, "with nobody stopped: failed with %d (3: a signal came)", failed);
+    return NULL;
+}
+
 static const struct test_case cases[] = {
     CASE(a_handler_runs_with_its_siginfo),
     CASE(sa_nodefer_leaves_the_signal_unblocked),
@@ -703,6 +805,8 @@ static const struct test_case cases[] = {
     CASE(sigchld_tells_of_stops_unless_sa_nocldstop),
     CASE(a_stopped_process_takes_its_signals_when_continued),
     CASE(waitpid_chooses_children_by_process_group),
+    CASE(a_parent_that_ends_hangs_up_its_childs_orphaned_stopped_group),
+    CASE(the_last_tie_of_a_group_with_a_stopped_member_hangs_it_up),
 };
 
 int main(int argc, char **argv) {

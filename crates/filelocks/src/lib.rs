@@ -11,13 +11,19 @@
 //!
 //! [`Locks`] is one file's locks of one kind, kept sorted and with each owner's neighbouring
 //! ranges of the same kind merged, so that what `F_GETLK` reports and what a later unlock
-//! splits are what POSIX says. The kernel keeps one per locked file and does the waiting.
+//! splits are what POSIX says. The kernel keeps one per locked file and does the waiting;
+//! before a record-lock owner sleeps, [`would_deadlock`] tells it whether the sleep would close
+//! a cycle of waiters (`EDEADLK`, see the `deadlock` module).
 
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 use alloc::vec::Vec;
+
+mod deadlock;
+
+pub use deadlock::{waited_for, would_deadlock, Wait, DEADLOCK_SEARCH_LIMIT};
 
 /// Past the end of every file: a lock "to the end of the file" ends here, however the file grows.
 pub const END_OF_FILE: u64 = u64::MAX;

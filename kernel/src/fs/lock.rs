@@ -16,8 +16,18 @@
 //! **Waiting** (`F_SETLKW`, `flock` without `LOCK_NB`). A waiter checks for a conflict and
 //! queues itself in one step, with the table's lock held and interrupts off, so a release
 //! cannot slip between the two; every release wakes every waiter, and each looks again. A
-//! signal ends the wait with `EINTR`. Deadlocks between two waiting processes are not detected
-//! (Linux answers `EDEADLK`): each would wait for ever, or until a signal.
+//! signal ends the wait with `EINTR`.
+//!
+//! **Deadlocks.** Two processes that each hold a record lock and wait for the other's would
+//! sleep for ever, so a record-lock waiter notes whose lock is in its way, and before it sleeps
+//! follows those notes from that owner (`filelocks::would_deadlock`): if they lead back to the
+//! caller, the request fails with `EDEADLK` instead, as on Linux. The check and the queueing are
+//! one step under the table's lock, so of two processes that close a cycle at the same moment,
+//! exactly one is refused. A wake-up (every release wakes every waiter) erases the notes with
+//! the queue, and a waiter that still finds its way blocked checks again: a note never outlives
+//! the wait it describes, which would make a later request see a deadlock that is not there.
+//! `flock` waits are never checked (Linux does not check them either): their owners are open
+//! file descriptions, which any number of processes may share.
 
 use super::Vnode;
 use crate::sched;
@@ -26,7 +36,7 @@ use ::sched::ThreadId;
 use abi::Errno;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use filelocks::{Kind, Locks, Owner};
+use filelocks::{Kind, Locks, Owner, Wait};
 
 pub use super::FileKey;
 
@@ -63,13 +73,29 @@ impl FileLocks {
     }
 }
 
+/// A thread asleep until a lock in its way goes.
+struct Waiter {
+    /// The thread, to wake.
+    thread: ThreadId,
+    /// For a record lock, whom its process waits for (an edge of the deadlock check's graph);
+    /// `None` for `flock`, whose waits the check leaves out.
+    wait: Option<Wait>,
+}
+
 /// Every locked file's locks, and the threads waiting for one to go. Taken with interrupts
 /// off (a waiter looks at it as it blocks).
 struct Table {
     /// The files that have locks.
     files: BTreeMap<FileKey, FileLocks>,
     /// Threads waiting for a conflicting lock to go.
-    waiters: Vec<ThreadId>,
+    waiters: Vec<Waiter>,
+}
+
+impl Table {
+    /// Whom record-lock owner `owner` waits for, if it is asleep in `F_SETLKW`.
+    fn waits_for(&self, owner: Owner) -> Option<Owner> {
+        filelocks::waited_for(self.waiters.iter().filter_map(|w| w.wait.as_ref()), owner)
+    }
 }
 
 /// The lock table.
@@ -93,7 +119,8 @@ pub fn conflict(
 }
 
 /// Makes `owner`'s locks on `start..end` of `file` be `kind` (`None`: unlocks). With `wait`,
-/// sleeps while another owner's lock is in the way (`EINTR` if a signal comes); without,
+/// sleeps while another owner's lock is in the way (`EINTR` if a signal comes; for a record
+/// lock, `EDEADLK` if the holder waits, directly or through others, for `owner`); without,
 /// that is `EAGAIN`.
 pub fn set(
     file: FileKey,
@@ -125,24 +152,35 @@ pub fn set(
         let Some(kind) = kind else {
             return Ok(());
         };
+        let mut deadlock = false;
         sched::block_interruptible(|me| {
             let mut table = TABLE.lock();
-            let blocked = table
+            let Some(blocker) = table
                 .files
                 .get_mut(&file)
-                .is_some_and(|f| f.of(family).conflict(owner, kind, start, end).is_some());
-            if blocked {
-                table.waiters.push(me);
+                .and_then(|f| f.of(family).conflict(owner, kind, start, end))
+                .map(|lock| lock.owner)
+            else {
+                return false;
+            };
+            let wait = (family == Family::Record).then_some(Wait { owner, blocker });
+            if wait.is_some() && filelocks::would_deadlock(owner, blocker, |o| table.waits_for(o)) {
+                deadlock = true;
+                return false;
             }
-            blocked
+            table.waiters.push(Waiter { thread: me, wait });
+            true
         });
         let me = sched::current();
         {
             let mut table = TABLE.lock();
-            table.waiters.retain(|&t| t != me);
+            table.waiters.retain(|w| w.thread != me);
             if table.waiters.is_empty() {
                 table.waiters = Vec::new();
             }
+        }
+        if deadlock {
+            return Err(Errno::EDEADLK);
         }
         if sched::should_stop() {
             return Err(Errno::EINTR);
@@ -203,7 +241,8 @@ fn forget_if_unlocked(table: &mut Table, file: FileKey) {
     }
 }
 
-/// Wakes every waiter: each looks again at what was in its way.
+/// Wakes every waiter: each looks again at what was in its way. Their notes of whom they wait
+/// for go with the queue: one still blocked writes its note again as it queues again.
 fn wake_waiters() {
     let waiters = {
         let mut table = TABLE.lock();
@@ -212,7 +251,7 @@ fn wake_waiters() {
         }
         core::mem::take(&mut table.waiters)
     };
-    for thread in waiters {
-        sched::wake_thread(thread);
+    for waiter in waiters {
+        sched::wake_thread(waiter.thread);
     }
 }

@@ -849,7 +849,12 @@ fn run(task: Task, start: Start) {
         let status = record.exiting.unwrap_or(status);
         Some(record_end(table, pid, status))
     });
-    let Some((waiters, parent_signal)) = ended else {
+    let Some(Ended {
+        waiters,
+        parent_signal,
+        orphaned_stopped,
+    }) = ended
+    else {
         return;
     };
     // Its record locks go with it (its `flock` locks went with its descriptions), and its
@@ -862,6 +867,9 @@ fn run(task: Task, start: Start) {
     if let Some(wake) = parent_signal {
         wake.deliver();
     }
+    for group in orphaned_stopped {
+        signal::hang_up(group);
+    }
     if pid == INIT_PID && crate::tty::reader() == crate::tty::Reader::Terminal {
         // Init ran the console's session; with it gone, the kernel console takes over.
         crate::tty::close_session();
@@ -869,13 +877,32 @@ fn run(task: Task, start: Start) {
     }
 }
 
+/// What is left to do once a process's end is recorded, after the table's lock is released.
+struct Ended {
+    /// Threads to wake: those waiting for it, its parent if blocked in `wait4`, and `init` if it
+    /// adopted a zombie.
+    waiters: Vec<ThreadId>,
+    /// The parent's thread to interrupt for SIGCHLD, if it must be.
+    parent_signal: Option<signal::Wake>,
+    /// Process groups the end orphaned that have a stopped member: each is sent SIGHUP and
+    /// SIGCONT (see `signal::hang_up`).
+    orphaned_stopped: Vec<Pid>,
+}
+
 /// Records that `pid` ended with `status`: its children go to `init` (or, without one, are
 /// reaped as they end), it becomes a zombie (or goes, if it is such an orphan itself, or its
-/// parent ignores SIGCHLD), and its parent is sent SIGCHLD. Returns the threads to wake: those
-/// waiting for it, its parent if blocked in `wait4`, and `init` if it adopted a zombie; and
-/// the parent's thread to interrupt for the signal, if it must be.
-fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Option<signal::Wake>) {
+/// parent ignores SIGCHLD), and its parent is sent SIGCHLD.
+fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
     let mut wake = Vec::new();
+    let (group, session) = table
+        .processes
+        .get(&pid)
+        .map_or((0, 0), |r| (r.group, r.session));
+    // The groups whose last tie to a parent outside them, in their session, may be this
+    // process: its children's (the tie is this process itself) and its own (the tie is its
+    // parent), as Linux's `kill_orphaned_pgrp` considers them. Looked at once the end is
+    // recorded.
+    let mut may_orphan = Vec::new();
     let init_alive = pid != INIT_PID
         && table
             .processes
@@ -886,6 +913,10 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
     for (&child, record) in table.processes.iter_mut() {
         if record.parent != pid {
             continue;
+        }
+        if record.group != group && record.session == session && !may_orphan.contains(&record.group)
+        {
+            may_orphan.push(record.group);
         }
         if init_alive {
             record.parent = INIT_PID;
@@ -901,13 +932,26 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
     for child in gone {
         table.processes.remove(&child);
     }
+    let nothing_more = |waiters| Ended {
+        waiters,
+        parent_signal: None,
+        orphaned_stopped: Vec::new(),
+    };
     let parent = match table.processes.get(&pid) {
         Some(record) => record.parent,
-        None => return (wake, None),
+        None => return nothing_more(wake),
     };
+    if table
+        .processes
+        .get(&parent)
+        .is_some_and(|p| p.group != group && p.session == session)
+        && !may_orphan.contains(&group)
+    {
+        may_orphan.push(group);
+    }
     let unwanted = signal::reaps_children(table, parent);
     let Some(record) = table.processes.get_mut(&pid) else {
-        return (wake, None);
+        return nothing_more(wake);
     };
     record.status = Some(status);
     record.resident = None;
@@ -931,7 +975,12 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> (Vec<ThreadId>, Optio
     if adopted_zombie {
         wake.extend(take_waiter(INIT_PID));
     }
-    (wake, parent_signal)
+    may_orphan.retain(|&group| signal::orphaned_and_stopped(table, group));
+    Ended {
+        waiters: wake,
+        parent_signal,
+        orphaned_stopped: may_orphan,
+    }
 }
 
 /// `wait4`'s core: the first child of `me` that `pid` selects (above 0: that child; 0: any in

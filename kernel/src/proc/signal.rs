@@ -414,6 +414,29 @@ fn orphaned(table: &Table, group: Pid) -> bool {
     })
 }
 
+/// Whether process group `group` is orphaned and has a stopped member: what a process's end
+/// must look for in the groups it may have orphaned (see [`hang_up`]). The process that ended
+/// is already a zombie, so it counts neither as a member nor as a parent.
+pub(super) fn orphaned_and_stopped(table: &Table, group: Pid) -> bool {
+    orphaned(table, group)
+        && table
+            .processes
+            .values()
+            .any(|r| r.group == group && r.status.is_none() && r.stopped.is_some())
+}
+
+/// Sends SIGHUP, then SIGCONT, to every process in `group`, which a process's end has just
+/// orphaned while a member was stopped (POSIX's rule; Linux's `kill_orphaned_pgrp`). The stopped
+/// member waited for a shell's `fg`, but no process is left in the session, outside the group,
+/// that could send it; rather than leave it stopped for ever, the kernel wakes the group with a
+/// hang-up, which ends a program that does not expect it, and a SIGCONT, so that the signal is
+/// taken at once. SIGHUP is queued first: a continued process takes its pending signals on its
+/// way back to user space, the hang-up among them.
+pub(super) fn hang_up(group: Pid) {
+    super::kill_group(group, sig::SIGHUP);
+    super::kill_group(group, sig::SIGCONT);
+}
+
 /// Whether process `pid`'s group is orphaned.
 fn in_orphaned_group(pid: Pid) -> bool {
     with_table(|table| {
