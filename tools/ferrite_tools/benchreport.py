@@ -107,6 +107,12 @@ PEER_ROWS = (
         "mm.first_touch",
         Goal(linux_times=1.0),
     ),
+    PeerRow(
+        "mmap + a load from each page + munmap of a 1 MiB file",
+        "guest.mm.file_map_touch_unmap_1m",
+        "mm.file_map_touch_unmap_1m",
+        Goal(linux_times=1.0),
+    ),
     PeerRow("pipe ping-pong round trip", "guest.pipe.ping_pong_round_trip", "pipe.ping_pong_round_trip", Goal(at_most=3_000)),
     PeerRow("fork + exit + wait", "guest.process.fork_exit_wait", "process.fork_exit_wait", Goal(linux_times=0.5)),
     PeerRow(

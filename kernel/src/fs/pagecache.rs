@@ -193,7 +193,7 @@ impl MemoryObject for FileObject {
                 }
                 done += n;
             }
-            Ok(())
+            Ok(done)
         })
     }
 

@@ -82,21 +82,28 @@ impl Pages {
     }
 
     /// The frame of page `index`, a fresh one filled by `fill` if it was not in memory. `fill`
-    /// gets the page's bytes, zeroed, to fill in.
+    /// gets the page's bytes (old contents of a free frame) and says how many it filled from
+    /// the start; the rest are zeroed. (Zeroing only the rest saves a page of stores for every
+    /// page read from a file.)
     pub fn get_or_fill(
         &mut self,
         index: u64,
-        fill: impl FnOnce(&mut [u8]) -> Result<(), PageError>,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, PageError>,
     ) -> Result<PhysAddr, PageError> {
         if let Some(frame) = self.get(index) {
             return Ok(frame);
         }
         let frame = frames::allocate().ok_or(PageError::Failed)?;
         let bytes = frame_bytes(frame);
-        bytes.fill(0);
-        if let Err(e) = fill(bytes) {
-            let _ = frames::free(frame);
-            return Err(e);
+        match fill(bytes) {
+            Ok(filled) => {
+                let from = filled.min(bytes.len());
+                bytes[from..].fill(0);
+            }
+            Err(e) => {
+                let _ = frames::free(frame);
+                return Err(e);
+            }
         }
         self.pages.insert(
             index,

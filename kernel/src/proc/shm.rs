@@ -52,8 +52,8 @@ impl MemoryObject for Segment {
         if index >= self.bytes.div_ceil(PAGE_SIZE) {
             return Err(PageError::Beyond);
         }
-        // A new page is zeros, which `get_or_fill` has made it already.
-        self.pages.lock().get_or_fill(index, |_| Ok(()))
+        // A new page is zeros: filling none of it leaves `get_or_fill` to zero it all.
+        self.pages.lock().get_or_fill(index, |_| Ok(0))
     }
 
     fn written(&self, _index: u64) {

@@ -179,6 +179,22 @@ pub fn mmap_anonymous(length: usize, prot: u32) -> Result<usize, Errno> {
     call(nr::MMAP, [0, length, prot as usize, flags, usize::MAX, 0])
 }
 
+/// Maps `length` bytes of the file `fd` from `offset`, with `prot` and `flags` (`MAP_SHARED` or
+/// `MAP_PRIVATE`), wherever the kernel chooses; returns the address.
+pub fn mmap(length: usize, prot: u32, flags: u32, fd: i32, offset: u64) -> Result<usize, Errno> {
+    call(
+        nr::MMAP,
+        [
+            0,
+            length,
+            prot as usize,
+            flags as usize,
+            fd as usize,
+            offset as usize,
+        ],
+    )
+}
+
 /// Unmaps `length` bytes at `address`.
 ///
 /// # Safety

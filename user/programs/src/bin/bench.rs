@@ -21,6 +21,8 @@
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
 //! * `mm.first_touch`: the first write to a page of fresh anonymous memory, per page: the fault,
 //!   a zeroed frame mapped, the write retried (the `mmap` and `munmap` around it are left out).
+//! * `mm.file_map_touch_unmap_1m`: `mmap` of a 1 MiB file in `/tmp` (`MAP_SHARED`, read-only),
+//!   a load from each of its 256 pages, `munmap`: the whole round.
 //!
 //! `bench init` is for a system where the benchmark is the first process, Linux's `/init` in an
 //! initramfs (`tools/ferrite_tools/peer.py` boots Debian's kernel that way, to compare Ferrite
@@ -198,7 +200,51 @@ fn figures() -> i32 {
         Some(cost) => report("mm.first_touch", cost),
         None => return 1,
     }
+    match file_map_touch_unmap() {
+        Some(cost) => report("mm.file_map_touch_unmap_1m", cost),
+        None => return 1,
+    }
     0
+}
+
+/// The mapped file's size for `mm.file_map_touch_unmap_1m`.
+const MAPPED_FILE_BYTES: usize = 1024 * 1024;
+/// Rounds of that figure.
+const MAP_ROUNDS: u64 = 10;
+
+/// Maps a 1 MiB file in `/tmp`, loads a byte of each page, unmaps it: the cost of a round.
+fn file_map_touch_unmap() -> Option<u64> {
+    use runtime::abi::mman::{MAP_SHARED, PROT_READ};
+    let path = "/tmp/bench-map.dat";
+    let fd = sys::open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600).ok()?;
+    let block = [0x5au8; FILE_BLOCK];
+    for _ in 0..MAPPED_FILE_BYTES / FILE_BLOCK {
+        (sys::write(fd, &block).ok()? == FILE_BLOCK).then_some(())?;
+    }
+    let round = || -> Option<u64> {
+        let start = sys::mmap(MAPPED_FILE_BYTES, PROT_READ, MAP_SHARED, fd, 0).ok()?;
+        let mut sum = 0u64;
+        for page in 0..MAPPED_FILE_BYTES / PAGE_BYTES {
+            // SAFETY: the page lies inside the readable mapping just made.
+            sum += u64::from(unsafe {
+                core::ptr::read_volatile((start + page * PAGE_BYTES) as *const u8)
+            });
+        }
+        // SAFETY: the mapping was made above and nothing refers to it any more.
+        unsafe { sys::munmap(start, MAPPED_FILE_BYTES) }.ok()?;
+        Some(sum)
+    };
+    round()?; // warm-up
+    let begin = tsc();
+    let mut sum = 0;
+    for _ in 0..MAP_ROUNDS {
+        sum += round()?;
+    }
+    let cost = (tsc() - begin) / MAP_ROUNDS;
+    let _ = sys::close(fd);
+    let _ = sys::unlink(path);
+    let expected = MAP_ROUNDS * (MAPPED_FILE_BYTES / PAGE_BYTES) as u64 * u64::from(block[0]);
+    (sum == expected).then_some(cost)
 }
 
 /// Pages of anonymous memory touched for `mm.first_touch`.
