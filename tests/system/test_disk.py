@@ -139,6 +139,30 @@ def test_files_survive_a_reboot_and_python_reads_them(
     assert modes["/l1"] & 0o7777 == 0o600 and modes["/docs/l2"] == modes["/l1"]
 
 
+#: The mmaptests cases about files (their names hold "file"): run on the disk, they map files of
+#: the disk file system, shared and private, and read back what each store wrote.
+MMAP_FILE_CASES = "file"
+
+
+def test_file_mappings_work_on_the_disk(images: image.Images, accel: Accel, waits: Waits, tmp_path: Path) -> None:
+    # The page cache's objects read and write through the file system they map: tmpfs in
+    # test_user.py, the disk here, where a write-back goes through the log.
+    disk = tmp_path / "disk.img"
+    mkfs(disk, DISK_SIZE, directories=MOUNT_POINTS)
+    with machine(images, accel, disk, "mmap") as m:
+        console = boot(m, waits)
+        assert "mounted on /" in m.output, m.tail()
+        reply = console.run_slow(f"export MMAPTESTS_DIR=/; mmaptests {MMAP_FILE_CASES}", 240.0)
+        report = ktap.parse(reply)
+        names = [case.name for case in report.cases]
+        assert report.complete and report.passed, reply[-2000:]
+        assert "a_shared_file_mapping_is_the_file" in names and "two_processes_map_one_file" in names, names
+        # Every file the cases made is gone again, and the disk is consistent.
+        assert "mmaptests" not in console.run("ls /")
+        console.run("sync")
+    assert_clean(disk)
+
+
 def test_the_kernel_reads_what_python_wrote(
     images: image.Images, accel: Accel, waits: Waits, tmp_path: Path
 ) -> None:

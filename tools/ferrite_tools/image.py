@@ -61,8 +61,8 @@ BUSYBOX_RAMDISK = paths.BUILD_DIR / "ramdisk-busybox.cpio"
 DISK_RAMDISK = paths.BUILD_DIR / "ramdisk-disk.cpio"
 #: The programs in it.
 DISK_TEST_PROGRAMS = (
-    "cat", "chmod", "diskstress", "echo", "filetests", "init", "ln", "ls", "mkdir", "reboot", "rm", "sh", "sync",
-    "wc",
+    "cat", "chmod", "diskstress", "echo", "filetests", "init", "ln", "ls", "mkdir", "mmaptests", "reboot", "rm", "sh",
+    "sync", "wc",
 )
 
 

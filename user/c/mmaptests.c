@@ -29,6 +29,13 @@
 
 static long page;
 
+/* Where the cases make their files: /tmp (tmpfs), or the folder MMAPTESTS_DIR names (the disk
+ * test runs the file cases on the disk that way). */
+static const char *scratch(void) {
+    const char *dir = getenv("MMAPTESTS_DIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
 /* Where a fault goes back to, and whether one came. */
 static sigjmp_buf recover;
 static volatile sig_atomic_t faulted;
@@ -181,7 +188,7 @@ static const char *shared_anonymous_memory_is_seen_by_parent_and_child(void) {
 
 static const char *a_private_file_mapping_holds_the_files_bytes(void) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/mmaptests.%d", (int)getpid());
+    snprintf(path, sizeof path, "%s/mmaptests.%d", scratch(), (int)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     CHECK(fd >= 0, "open: %s", strerror(errno));
     unlink(path);
@@ -265,7 +272,7 @@ static const char *madvise_dontneed_gives_zeroed_pages(void) {
  * or -1. */
 static int patterned_file(size_t length) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/mmaptests.%d", (int)getpid());
+    snprintf(path, sizeof path, "%s/mmaptests.%d", scratch(), (int)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) return -1;
     unlink(path);
@@ -318,7 +325,7 @@ static const char *a_shared_file_mapping_is_the_file(void) {
 
 static const char *two_processes_map_one_file(void) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/mmaptests-two.%d", (int)getpid());
+    snprintf(path, sizeof path, "%s/mmaptests-two.%d", scratch(), (int)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     CHECK(fd >= 0, "open: %s", strerror(errno));
     CHECK(ftruncate(fd, page) == 0, "ftruncate: %s", strerror(errno));
@@ -416,7 +423,7 @@ static const char *mmap_and_msync_refuse_what_they_cannot_do(void) {
     int fd = patterned_file(page);
     CHECK(fd >= 0, "making the file: %s", strerror(errno));
     char path[64];
-    snprintf(path, sizeof path, "/tmp/mmaptests-modes.%d", (int)getpid());
+    snprintf(path, sizeof path, "%s/mmaptests-modes.%d", scratch(), (int)getpid());
     int named = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     CHECK(named >= 0 && ftruncate(named, page) == 0, "making %s: %s", path, strerror(errno));
     int read_only = open(path, O_RDONLY), write_only = open(path, O_WRONLY);
@@ -426,6 +433,15 @@ static const char *mmap_and_msync_refuse_what_they_cannot_do(void) {
     void *shared_write = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, read_only, 0);
     int shared_errno = errno;
     void *private_write = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, read_only, 0);
+    /* Mapped read-only from a read-only descriptor: mprotect may not make it writable. */
+    void *shared_read = mmap(NULL, page, PROT_READ, MAP_SHARED, read_only, 0);
+    errno = 0;
+    int made_writable = shared_read == MAP_FAILED ? 0 : mprotect(shared_read, page, PROT_READ | PROT_WRITE);
+    int made_writable_errno = errno;
+    if (shared_read != MAP_FAILED) munmap(shared_read, page);
+    CHECK(shared_read != MAP_FAILED, "a shared read-only mapping: %s", strerror(errno));
+    CHECK(made_writable == -1 && made_writable_errno == EACCES,
+          "mprotect(PROT_WRITE) of it gave %s", strerror(made_writable_errno));
     errno = 0;
     void *from_write_only = mmap(NULL, page, PROT_READ, MAP_SHARED, write_only, 0);
     int write_only_errno = errno;

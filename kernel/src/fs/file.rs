@@ -51,6 +51,10 @@ pub struct OpenFile {
     /// For a directory: its canonical path when opened, where `openat` and friends start a
     /// relative path (a walk needs a path, see the VFS's module notes).
     path: Option<alloc::string::String>,
+    /// For a file this description has mapped: the file's pages, kept in memory for as long
+    /// as the description is open, so that mapping the file again finds them (see
+    /// `pagecache`).
+    pages: spin::Once<Arc<pagecache::FileObject>>,
 }
 
 impl OpenFile {
@@ -61,7 +65,14 @@ impl OpenFile {
             flags: AtomicU32::new(flags),
             position: Mutex::new(0),
             path: None,
+            pages: spin::Once::new(),
         }
+    }
+
+    /// Keeps `object`, the pages of the file this description is open on, for as long as the
+    /// description is open (`mmap` calls this).
+    pub fn keep_pages(&self, object: &Arc<pagecache::FileObject>) {
+        self.pages.call_once(|| object.clone());
     }
 
     /// A directory's canonical path, if this description is on a directory.

@@ -7,8 +7,10 @@
 //! every file's pages in one page cache, so `read`, `write` and mappings all touch the same
 //! frames. Ferrite's file systems keep their own bytes (tmpfs in heap vectors, the disk in
 //! blocks), so this module keeps pages only for files that are *mapped*: a [`FileObject`] per
-//! file, made by the first `mmap` and gone with the last mapping, found by any later `mmap` of
-//! the same file through a table of weak references.
+//! file, made by the first `mmap`, found by any later `mmap` of the same file through a table
+//! of weak references, and gone with the last mapping, or later, with the last description
+//! that mapped it (`OpenFile::keep_pages`), so that a program mapping its file again and again
+//! reads it only once.
 //!
 //! While an object lives, its pages are the newest bytes of their part of the file, and the
 //! file system's copy may be older. Three hooks in [`super::file::OpenFile`] keep the two views
@@ -199,6 +201,10 @@ impl MemoryObject for FileObject {
 
     fn written(&self, index: u64) {
         self.pages.lock().mark_dirty(index);
+    }
+
+    fn resident(&self, first: u64, count: u64, each: &mut dyn FnMut(u64, x86_64::PhysAddr)) {
+        self.pages.lock().each_resident(first, count, each);
     }
 
     fn write_back(&self, first: u64, count: u64, durable: bool) -> Result<(), Errno> {

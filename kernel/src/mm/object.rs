@@ -23,12 +23,25 @@
 //! keeps a page dirty from then on (writing it back cannot make the entries read-only again
 //! without finding them all), so a later `msync` writes it again: correct, and sometimes a page
 //! more than needed.
+//!
+//! Fault-around. A page of an object that is already in memory costs nothing to map but the
+//! page-table entry, while each fault costs an exception, a lock and a lookup. So a fault on an
+//! object's page also maps the other pages of its aligned 64 KiB window that the object holds
+//! ([`FAULT_AROUND_PAGES`]), read-only (a store still faults, for write-notify or
+//! copy-on-write). Pages not yet in memory are left for their own faults: reading ahead from
+//! a file is a different trade.
 
 use super::frames;
 use super::paging::PAGE_SIZE;
 use abi::Errno;
 use alloc::collections::BTreeMap;
 use x86_64::PhysAddr;
+
+/// Pages a fault maps at once: the faulting page and those of the same aligned 64 KiB window
+/// that the object already holds (Linux's "fault-around", with its default window). A program
+/// reading a mapped file from start to end then takes one fault per 16 pages, not one per page,
+/// once the file's pages are in memory.
+pub const FAULT_AROUND_PAGES: u64 = 16;
 
 /// Why an object could not give a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +61,10 @@ pub trait MemoryObject: Send + Sync {
     /// Page `index` is about to be written through a mapping (write-notify, see the module
     /// notes).
     fn written(&self, index: u64);
+    /// Calls `each` with the index and frame of every page in memory among `count` pages from
+    /// `first`, bringing none in (a fault maps its neighbours this way: see
+    /// [`FAULT_AROUND_PAGES`]).
+    fn resident(&self, first: u64, count: u64, each: &mut dyn FnMut(u64, PhysAddr));
     /// Writes the dirty pages among `count` pages from `first` back to where the object's
     /// bytes live (a file), durably (to the disk itself) if `durable`. Objects with nowhere to
     /// write (shared memory) have nothing to do.
@@ -113,6 +130,15 @@ impl Pages {
             },
         );
         Ok(frame)
+    }
+
+    /// Calls `each` with the index and frame of every page in memory among `count` pages from
+    /// `first`.
+    pub fn each_resident(&self, first: u64, count: u64, each: &mut dyn FnMut(u64, PhysAddr)) {
+        let end = first.saturating_add(count);
+        for (&index, page) in self.pages.range(first..end) {
+            each(index, page.frame);
+        }
     }
 
     /// Marks page `index` dirty, if it is in memory.

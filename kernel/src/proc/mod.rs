@@ -368,6 +368,7 @@ fn resolve_fault(addr: u64, code: u64) -> FaultOutcome {
                 shared,
                 write: code.write(),
                 present: code.present(),
+                region: region.start..region.end,
             };
             return object_fault(&mut map, &*object, protection, fault);
         }
@@ -404,6 +405,8 @@ struct ObjectFault {
     write: bool,
     /// Whether the page was present (a store to a shared page mapped read-only).
     present: bool,
+    /// The region it is in: the neighbours mapped with it stay inside.
+    region: core::ops::Range<u64>,
 }
 
 /// Resolves `fault` on a page of `object` (see `mm::object`): a page not present gets the
@@ -443,9 +446,52 @@ fn object_fault(
         // A store now faults again, on a present page: copy-on-write makes the private copy.
         flags = (flags - Flags::WRITABLE) | COPY_ON_WRITE;
     }
-    match map.space.map_frame(fault.page, frame, flags) {
-        Ok(()) => FaultOutcome::Fixed,
-        Err(_) => FaultOutcome::Wrong,
+    if map.space.map_frame(fault.page, frame, flags).is_err() {
+        return FaultOutcome::Wrong;
+    }
+    // Fault-around (see `mm::object`): the window's other pages the object holds, read-only,
+    // so that a store to one still faults (write-notify, copy-on-write).
+    let read_only = (flags - Flags::WRITABLE)
+        | if fault.shared || !protection.write {
+            Flags::empty()
+        } else {
+            COPY_ON_WRITE
+        };
+    map_neighbours(map, object, &fault, read_only);
+    FaultOutcome::Fixed
+}
+
+/// Maps the pages around `fault` (in its aligned window and its region) that `object` holds
+/// and that are not mapped yet, with `flags`.
+fn map_neighbours(
+    map: &mut shared::Map,
+    object: &dyn crate::mm::object::MemoryObject,
+    fault: &ObjectFault,
+    flags: x86_64::structures::paging::PageTableFlags,
+) {
+    use crate::mm::object::FAULT_AROUND_PAGES;
+    use crate::mm::paging::PAGE_SIZE;
+    let window = FAULT_AROUND_PAGES * PAGE_SIZE;
+    let start = (fault.page & !(window - 1)).max(fault.region.start);
+    let end = (fault.page & !(window - 1))
+        .saturating_add(window)
+        .min(fault.region.end);
+    // The page at `start` is object page `first`; the window holds at most 16 pages.
+    let first = fault.index - (fault.page - start) / PAGE_SIZE;
+    let mut found = [(0, x86_64::PhysAddr::zero()); FAULT_AROUND_PAGES as usize];
+    let mut count = 0;
+    object.resident(first, (end - start) / PAGE_SIZE, &mut |index, frame| {
+        if index != fault.index && count < found.len() {
+            found[count] = (index, frame);
+            count += 1;
+        }
+    });
+    for &(index, frame) in &found[..count] {
+        let page = start + (index - first) * PAGE_SIZE;
+        if !map.space.is_mapped(page) {
+            // A failure (no frame for a page table) leaves the page to its own fault.
+            let _ = map.space.map_frame(page, frame, flags);
+        }
     }
 }
 

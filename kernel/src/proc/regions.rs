@@ -43,6 +43,9 @@ pub enum Backing {
         object: Arc<dyn MemoryObject>,
         /// Whether stores reach the object.
         shared: bool,
+        /// Whether the mapping may ever be made writable (Linux's `VM_MAYWRITE`): not for a
+        /// shared mapping of a file opened read-only, nor a segment attached `SHM_RDONLY`.
+        may_write: bool,
     },
 }
 
@@ -50,9 +53,20 @@ impl Backing {
     /// The object behind it, and whether stores reach the object, if it is one.
     pub fn object(&self) -> Option<(&Arc<dyn MemoryObject>, bool)> {
         match self {
-            Backing::Object { object, shared } => Some((object, *shared)),
+            Backing::Object { object, shared, .. } => Some((object, *shared)),
             _ => None,
         }
+    }
+
+    /// Whether `mprotect` may make it writable.
+    pub fn may_write(&self) -> bool {
+        !matches!(
+            self,
+            Backing::Object {
+                may_write: false,
+                ..
+            }
+        )
     }
 
     /// Whether its pages are shared with other mappings rather than private to this one.

@@ -60,6 +60,10 @@ impl MemoryObject for Segment {
         // Nothing to write back, so nothing to note.
     }
 
+    fn resident(&self, first: u64, count: u64, each: &mut dyn FnMut(u64, x86_64::PhysAddr)) {
+        self.pages.lock().each_resident(first, count, each);
+    }
+
     fn segment_bytes(&self) -> Option<u64> {
         Some(self.bytes)
     }
@@ -157,6 +161,7 @@ pub fn shmat(task: &mut Task, id: i32, addr: u64, flags: u32) -> Result<usize, E
             backing: Backing::Object {
                 object: segment.clone(),
                 shared: true,
+                may_write: protection.write,
             },
             offset: 0,
             // What Linux's /proc/PID/maps shows: the segment's key, in the name of a file

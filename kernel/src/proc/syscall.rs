@@ -533,12 +533,16 @@ fn mmap(task: &mut Task, a: [u64; 6]) -> Result<usize, Errno> {
         // Linux's checks: the descriptor must allow reading, and a shared writable mapping
         // writing (and not only appending).
         let appends = file.flags() & abi::fcntl::O_APPEND != 0;
-        if !file.readable() || (shared && prot & PROT_WRITE != 0 && (!file.writable() || appends)) {
+        let may_write = !shared || (file.writable() && !appends);
+        if !file.readable() || (prot & PROT_WRITE != 0 && !may_write) {
             return Err(Errno::EACCES);
         }
+        let object = crate::fs::pagecache::object_of(node)?;
+        file.keep_pages(&object);
         Backing::Object {
-            object: crate::fs::pagecache::object_of(node)?,
+            object,
             shared,
+            may_write,
         }
     };
     let limits = info::memory_limits(task);
@@ -615,6 +619,13 @@ fn mprotect(task: &mut Task, addr: u64, length: u64, prot: u32) -> Result<usize,
     let in_heap = addr >= heap.start && end <= heap.end;
     if !(in_stack || in_heap || map.regions.covers(addr, end)) {
         return Err(Errno::ENOMEM);
+    }
+    let read_only =
+        |r: &super::regions::Region| r.start < end && addr < r.end && !r.backing.may_write();
+    if prot & PROT_WRITE != 0 && map.regions.iter().any(read_only) {
+        // A shared mapping of a file opened read-only stays read-only. (Checked before any
+        // region changes; Linux may have changed those before the one it refuses.)
+        return Err(Errno::EACCES);
     }
     map.regions
         .protect(addr, end, super::regions::Protection::from_prot(prot));
