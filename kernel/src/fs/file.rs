@@ -55,7 +55,7 @@ pub struct OpenFile {
     ///
     /// Linux follows a file to its new name when it is renamed; Ferrite's file systems know
     /// no names for an inode, only names in directories, so the path stays the one given at
-    /// `open` (a removed file is still noticed, by its link count: see `proc::procfs`).
+    /// `open` (a reader can still tell a removed file by its link count, 0).
     path: Option<String>,
     /// Whether it is open on a directory (read once at `open`, as `*at` calls ask often).
     is_directory: bool,

@@ -24,8 +24,9 @@
 //! Nothing is stored, so an inode number must say by itself what it names: a pid and a file, a
 //! pid and a descriptor, or a thread id and a file. The packing is `procfmt::inode`'s (drawn
 //! there, and host-tested); a thread's nodes carry only its thread id, and the process is found
-//! from it, since pids and thread ids are one numbering. `self` is a directory entry that names
-//! the calling process's own directory (Linux makes it a symbolic link). `PID/exe` is a
+//! from it, since pids and thread ids are one numbering. `self` is a symbolic link whose text is
+//! the calling process's pid, so a path through it is the process's own directory and
+//! `/proc/self/fd/N` has the canonical path `/proc/PID/fd/N`, as on Linux. `PID/exe` is a
 //! symbolic link to the process's program, as on Linux.
 
 use crate::fs::file::{Object, OpenFile, MAX_FDS};
@@ -39,10 +40,12 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use procfmt::inode::{self, Node as Number};
 
-/// The root directory's inode (top-level index 1).
-const ROOT: Ino = 1;
+/// The root directory's top-level index.
+const ROOT_INDEX: u32 = 1;
+/// The root directory's inode: its index, with no id or space (see `procfmt::inode`).
+const ROOT: Ino = ROOT_INDEX as Ino;
 /// The top-level index of the first top-level file, after the root.
-const FIRST_TOP: u32 = 2;
+const FIRST_TOP: u32 = ROOT_INDEX + 1;
 /// Bytes in a KiB, the unit of `/proc/meminfo`.
 const KIB: u64 = 1024;
 /// Bytes in a page or frame.
@@ -94,12 +97,14 @@ enum File {
     Exe,
     /// `/proc/PID/maps`: its regions, the heap and the stack, a line each.
     Maps,
+    /// `/proc/self`: a symbolic link to the reader's own directory (its pid).
+    SelfLink,
 }
 
 impl File {
-    /// What kind of file it is: all are text, but `exe`, a link.
+    /// What kind of file it is: all are text, but `exe` and `self`, links.
     fn kind(self) -> Kind {
-        if self == File::Exe {
+        if matches!(self, File::Exe | File::SelfLink) {
             Kind::Symlink
         } else {
             Kind::Regular
@@ -119,12 +124,13 @@ enum Entry {
 }
 
 /// The top-level files, with their names; their index is their position plus [`FIRST_TOP`].
-const TOP: [(&str, File); 7] = [
+const TOP: [(&str, File); 8] = [
     ("boot", File::Boot),
     ("idle", File::Idle),
     ("loadavg", File::Loadavg),
     ("meminfo", File::Meminfo),
     ("mounts", File::Mounts),
+    ("self", File::SelfLink),
     ("stat", File::Stat),
     ("uptime", File::Uptime),
 ];
@@ -221,10 +227,12 @@ fn thread_of(pid: Pid, tid: Pid) -> Option<ThreadInfo> {
         .find(|t| t.tid == tid)
 }
 
+/// What `ino` stands for now: `ENOENT` for a number `/proc` never makes, and for one whose
+/// process, thread or descriptor is gone.
 fn decode(ino: Ino) -> Result<Node, Errno> {
     let number = inode::decode(ino).ok_or(Errno::ENOENT)?;
     let node = match number {
-        Number::Top(1) => Some(Node::Root),
+        Number::Top(ROOT_INDEX) => Some(Node::Root),
         Number::Top(index) => TOP
             .get(index.wrapping_sub(FIRST_TOP) as usize)
             .map(|(_, file)| Node::Top(*file)),
@@ -288,7 +296,7 @@ fn render(pid: Pid, tid: Option<Pid>, file: File) -> Result<Vec<u8>, Errno> {
         }
         File::Idle => format!("idle_tsc {}\n", crate::sched::idle_tsc()),
         // A link has no text: it is read with `readlink`.
-        File::Exe => return Err(Errno::EINVAL),
+        File::Exe | File::SelfLink => return Err(Errno::EINVAL),
         File::Uptime => procfmt::uptime(crate::time::uptime_ns(), idle_ns()),
         File::Mounts => {
             let mut text = String::new();
@@ -572,11 +580,6 @@ impl FileSystem for ProcFs {
         let number = |n: Option<u32>| n.ok_or(Errno::ENOENT);
         match decode(dir)? {
             Node::Root => {
-                if name == b"self" {
-                    return Ok(process_dir(
-                        crate::proc::current_pid().ok_or(Errno::ENOENT)?,
-                    ));
-                }
                 if let Some(i) = TOP.iter().position(|(n, _)| n.as_bytes() == name) {
                     return Ok(ino(Number::Top(i as u32 + FIRST_TOP)));
                 }
@@ -698,9 +701,9 @@ impl FileSystem for ProcFs {
                 let mut list: Vec<(String, Ino, Kind)> = TOP
                     .iter()
                     .enumerate()
-                    .map(|(i, (n, _))| {
+                    .map(|(i, (n, file))| {
                         let number = Number::Top(i as u32 + FIRST_TOP);
-                        (String::from(*n), ino(number), Kind::Regular)
+                        (String::from(*n), ino(number), file.kind())
                     })
                     .collect();
                 list.extend(
@@ -776,6 +779,10 @@ impl FileSystem for ProcFs {
                     .map(|path| path.as_bytes().to_vec())
                     .ok_or(Errno::ENOENT)
             }
+            // A kernel thread has no directory of its own.
+            Node::Top(File::SelfLink) => crate::proc::current_pid()
+                .map(|pid| format!("{pid}").into_bytes())
+                .ok_or(Errno::ENOENT),
             Node::Fd(pid, fd) => {
                 let file = open_file(pid, fd).ok_or(Errno::ENOENT)?;
                 // The description is dropped after the text is made, with no lock held: if its
