@@ -120,7 +120,7 @@ def c_programs() -> dict[str, Path]:
 
 
 @pytest.mark.parametrize(
-    "program", ["sigtests", "polltests", "threadtests", "fstests", "limittests", "locktests", "ipctests", "mmaptests"]
+    "program", ["sigtests", "polltests", "threadtests", "fstests", "limittests", "locktests", "ipctests", "mmaptests", "proctests"]
 )
 def test_every_case_of_a_c_test_program_passes_on_the_hosts_linux(
     c_programs: dict[str, Path], program: str, tmp_path: Path

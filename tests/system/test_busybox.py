@@ -190,6 +190,21 @@ def test_ps_top_and_pidof_read_proc(shell: Console) -> None:
         shell.run(f"kill -CONT {pid}; kill {pid}; wait")
 
 
+def test_ls_and_readlink_read_proc_self_fd_and_task(shell: Console) -> None:
+    """`/proc/PID/fd` as busybox's `ls -l` and `readlink` read it: a link per descriptor, named by
+    its number, with the descriptor's access mode for permissions and what it is open on for
+    text (a file's path, a pipe's `pipe:[INO]`); `/proc/PID/task` has the one thread, by its id."""
+    listing = guest_lines(shell.run("busybox ls -l /proc/self/fd < poem"))
+    links = {fields[-3]: (fields[0], fields[-1]) for fields in (line.split() for line in listing) if "->" in fields}
+    assert links.get("0") == ("lr-x------", f"{GUEST_DIR}/poem"), listing
+    assert links.get("1", ("", ""))[1].startswith("/dev/"), listing
+    assert guest_lines(shell.run("busybox readlink /proc/self/fd/0 < poem")) == [f"{GUEST_DIR}/poem"]
+    piped = guest_lines(shell.run("echo hi | busybox readlink /proc/self/fd/0"))
+    assert len(piped) == 1 and re.fullmatch(r"pipe:\[\d+\]", piped[0]), piped
+    threads = guest_lines(shell.run("busybox ls /proc/self/task"))
+    assert len(threads) == 1 and threads[0].isdigit(), threads
+
+
 def test_ps_shows_a_zombie_as_z(shell: Console) -> None:
     """A child whose parent never waits: `Z`, and its name in brackets, since a zombie's
     `cmdline` is empty (its memory is gone). Its name is `exe`: busybox's shell runs an applet

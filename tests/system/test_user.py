@@ -116,7 +116,7 @@ def c_program_cases(program: str) -> list[str]:
 
 #: KTAP test programs in C (user/c/), built with musl-gcc and run unchanged; each also passes
 #: on the host's Linux (tests/test_linux_differential.py).
-C_TEST_PROGRAMS = ("sigtests", "polltests", "threadtests", "fstests", "limittests", "locktests", "ipctests", "mmaptests")
+C_TEST_PROGRAMS = ("sigtests", "polltests", "threadtests", "fstests", "limittests", "locktests", "ipctests", "mmaptests", "proctests")
 
 
 @pytest.fixture(scope="module")

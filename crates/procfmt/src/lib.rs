@@ -15,15 +15,22 @@
 //! bytes but `rss` in pages, and `status` and `meminfo` give memory in KiB (written `kB`).
 //! Fields Ferrite has no counterpart for (minor faults, the scheduling policy, code and data
 //! bounds) are written as 0, which readers take as "none".
+//!
+//! Beside the texts, the numbering of `/proc`'s inodes ([`inode`]): pure arithmetic that the
+//! kernel's `/proc` decodes on every call, tested here for the same reason.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+mod fd;
+pub mod inode;
 mod machine;
 mod maps;
 mod process;
+
+pub use fd::{fd_target, Open};
 
 pub use machine::{loadavg, meminfo, meminfo_line, stat_file, uptime, Counters, CpuTimes, Memory};
 pub use maps::{maps_line, Mapping};

@@ -1,10 +1,16 @@
-//! One process's files: `/proc/PID/stat`, `status` and `cmdline`.
+//! One process's files: `/proc/PID/stat`, `status` and `cmdline`; and one thread's,
+//! `/proc/PID/task/TID/stat` and `status`.
 //!
 //! `stat` is for programs: one line, every field a number found by its position, the name
 //! alone in parentheses because it is the one field that may hold spaces. `status` is for
 //! people, and for programs that want one field by its name: `Key:` and a tab, in an order that
 //! has only grown over Linux's history. `cmdline` is the program's arguments as it received
 //! them, each ended by a NUL.
+//!
+//! A thread's `stat` and `status` are its process's, seen from the thread: the first field of
+//! `stat` and the `Pid:` line are the thread's id while `Tgid:` stays the process's, and the
+//! state, times and signal mask are the thread's own. The thread count is the process's in
+//! both views, as on Linux.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -74,8 +80,11 @@ pub struct Signals {
 /// What `stat` and `status` say about one process.
 #[derive(Debug, Clone, Default)]
 pub struct Process<'a> {
-    /// Its pid (also its thread-group id: one thread per process).
+    /// Its pid (its thread-group id: `Tgid:`).
     pub pid: u32,
+    /// The thread these lines describe: the pid itself for the process's own files, a
+    /// thread's id for `/proc/PID/task/TID` (the first field of `stat`, `Pid:`).
+    pub tid: u32,
     /// Its program's name (shortened to [`COMM_LEN`] bytes when written).
     pub name: &'a str,
     /// Its state.
@@ -139,7 +148,7 @@ pub fn stat(p: &Process<'_>) -> String {
     let _ = write!(
         line,
         "{} ({}) {} {} {} {} {} {}",
-        p.pid,
+        p.tid,
         comm(p.name),
         state.letter(),
         p.ppid,
@@ -189,14 +198,14 @@ pub fn status(p: &Process<'_>) -> String {
     let _ = writeln!(text, "State:\t{}", state.description());
     let _ = writeln!(text, "Tgid:\t{}", p.pid);
     let _ = writeln!(text, "Ngid:\t0");
-    let _ = writeln!(text, "Pid:\t{}", p.pid);
+    let _ = writeln!(text, "Pid:\t{}", p.tid);
     let _ = writeln!(text, "PPid:\t{}", p.ppid);
     let _ = writeln!(text, "TracerPid:\t0");
     let (u, g) = (p.uid, p.gid);
     let _ = writeln!(text, "Uid:\t{u}\t{u}\t{u}\t{u}");
     let _ = writeln!(text, "Gid:\t{g}\t{g}\t{g}\t{g}");
     let _ = writeln!(text, "NStgid:\t{}", p.pid);
-    let _ = writeln!(text, "NSpid:\t{}", p.pid);
+    let _ = writeln!(text, "NSpid:\t{}", p.tid);
     let _ = writeln!(text, "NSpgid:\t{}", p.pgrp);
     let _ = writeln!(text, "NSsid:\t{}", p.session);
     if state != State::Zombie {
@@ -249,6 +258,7 @@ mod tests {
     fn sleeper() -> Process<'static> {
         Process {
             pid: 42,
+            tid: 42,
             name: "sleep",
             state: Some(State::Sleeping),
             ppid: 7,
@@ -351,6 +361,20 @@ mod tests {
         assert!(text.contains("VmRSS:\t     400 kB\n"));
         assert!(text.contains("SigBlk:\t0000000000000002\n"));
         assert!(text.contains("SigCgt:\t0000000000000200\n"));
+    }
+
+    #[test]
+    fn a_threads_view_has_its_own_id_and_its_processs_group_id() {
+        let mut p = sleeper();
+        p.tid = 44;
+        p.threads = 3;
+        let line = stat(&p);
+        let fields: Vec<&str> = line.trim_end().split(' ').collect();
+        assert_eq!((fields[0], fields[19]), ("44", "3"), "tid, num_threads");
+        let text = status(&p);
+        assert!(text.contains("Tgid:\t42\nNgid:\t0\nPid:\t44\n"), "{text}");
+        assert!(text.contains("NStgid:\t42\nNSpid:\t44\n"), "{text}");
+        assert!(text.contains("Threads:\t3\n"), "{text}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::{Kind, Vnode};
 use crate::sched::sync::Mutex;
 use abi::fcntl::*;
 use abi::Errno;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -48,9 +49,16 @@ pub struct OpenFile {
     /// The position: a byte offset in a file, an entry index in a directory. Held across each
     /// read or write so that two processes sharing the description never use the same offset.
     position: Mutex<u64>,
-    /// For a directory: its canonical path when opened, where `openat` and friends start a
-    /// relative path (a walk needs a path, see the VFS's module notes).
-    path: Option<alloc::string::String>,
+    /// The canonical absolute path it was opened by (links followed), as it was then: what
+    /// `/proc/PID/fd/N` shows, and, for a directory, where `openat` and friends start a
+    /// relative path (a walk needs a path, see the VFS's module notes). `None` for a pipe.
+    ///
+    /// Linux follows a file to its new name when it is renamed; Ferrite's file systems know
+    /// no names for an inode, only names in directories, so the path stays the one given at
+    /// `open` (a reader can still tell a removed file by its link count, 0).
+    path: Option<String>,
+    /// Whether it is open on a directory (read once at `open`, as `*at` calls ask often).
+    is_directory: bool,
     /// For a file this description has mapped: the file's pages, kept in memory for as long
     /// as the description is open, so that mapping the file again finds them (see
     /// `pagecache`).
@@ -65,6 +73,7 @@ impl OpenFile {
             flags: AtomicU32::new(flags),
             position: Mutex::new(0),
             path: None,
+            is_directory: false,
             pages: spin::Once::new(),
         }
     }
@@ -77,6 +86,11 @@ impl OpenFile {
 
     /// A directory's canonical path, if this description is on a directory.
     pub fn directory_path(&self) -> Option<&str> {
+        self.path.as_deref().filter(|_| self.is_directory)
+    }
+
+    /// The canonical path it was opened by, if it was opened by one (not a pipe).
+    pub fn opened_path(&self) -> Option<&str> {
         self.path.as_deref()
     }
 
@@ -367,21 +381,22 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, E
     } else {
         super::Last::Follow
     };
-    let node = match super::lookup(cwd, path, last) {
+    let (node, canonical) = match super::lookup_canonical(cwd, path, last) {
         Ok(_) if flags & O_CREAT != 0 && flags & O_EXCL != 0 => return Err(Errno::EEXIST),
-        Ok(node) => node,
+        Ok(found) => found,
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
             // Through a dangling link, the file is made where the link points.
-            let (dir, name) = super::resolve_parent_following(cwd, path)?;
+            let (dir, name, dir_path) = super::resolve_parent_following(cwd, path)?;
             if path.ends_with(b"/") {
                 return Err(Errno::EISDIR);
             }
             let perm = mode & 0o7777 & !UMASK;
             let ino = dir.mount.fs.create(dir.ino, &name, Kind::Regular, perm)?;
-            Vnode {
+            let node = Vnode {
                 mount: dir.mount,
                 ino,
-            }
+            };
+            (node, super::join(&dir_path, &name))
         }
         Err(e) => return Err(e),
     };
@@ -408,9 +423,8 @@ pub fn open(cwd: &str, path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, E
     node.mount.fs.open(node.ino)?;
     // From here the description exists, and dropping it closes the inode again.
     let mut file = OpenFile::new(object, flags & (O_ACCMODE | CHANGEABLE_FLAGS));
-    if attr.kind == Kind::Directory {
-        file.path = Some(super::resolve_directory(cwd, path)?.0);
-    }
+    file.path = Some(canonical);
+    file.is_directory = attr.kind == Kind::Directory;
     if flags & O_TRUNC != 0 && attr.kind == Kind::Regular && access != O_RDONLY {
         file.truncate(0)?;
     }
@@ -580,5 +594,11 @@ impl FdTable {
     /// How many descriptors are open.
     pub fn count(&self) -> usize {
         self.slots.iter().filter(|slot| slot.is_some()).count()
+    }
+
+    /// The open descriptors, lowest first (`/proc/PID/fd`).
+    pub fn descriptors(&self) -> Vec<i32> {
+        let open = self.slots.iter().enumerate().filter(|(_, s)| s.is_some());
+        open.map(|(fd, _)| fd as i32).collect()
     }
 }

@@ -454,17 +454,41 @@ pub fn resolve_parent(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno>
 }
 
 /// [`resolve_parent`], but a symbolic link in the last component is followed to the name it
-/// points at: where `open` with `O_CREAT` makes a file through a dangling link.
-pub fn resolve_parent_following(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>), Errno> {
-    parent_of(cwd, path, Last::Follow)
+/// points at: where `open` with `O_CREAT` makes a file through a dangling link. The directory's
+/// canonical path comes third (the new file's is [`join`]ed from it).
+pub fn resolve_parent_following(cwd: &str, path: &[u8]) -> Result<(Vnode, Vec<u8>, String), Errno> {
+    let (walk, name) = parent_walk(cwd, path, Last::Follow)?;
+    let dir = walk.top().clone();
+    if !dir.is_directory() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((dir, name, canonical(&walk)))
+}
+
+/// The canonical path of `name` in the directory whose canonical path is `dir`.
+pub fn join(dir: &str, name: &[u8]) -> String {
+    let mut path = String::from(dir.trim_end_matches('/'));
+    path.push('/');
+    path.push_str(&String::from_utf8_lossy(name));
+    path
 }
 
 /// [`resolve_parent`] and [`resolve_parent_following`].
 fn parent_of(cwd: &str, path: &[u8], last: Last) -> Result<(Vnode, Vec<u8>), Errno> {
+    let (walk, name) = parent_walk(cwd, path, last)?;
+    let dir = walk.top().clone();
+    if !dir.is_directory() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((dir, name))
+}
+
+/// The walk to the directory that would hold `path`'s last component, and that component.
+fn parent_walk(cwd: &str, path: &[u8], last: Last) -> Result<(Walk, Vec<u8>), Errno> {
     check_path(path)?;
     let trimmed = match path.iter().rposition(|&b| b != b'/') {
         Some(end) => &path[..=end],
-        None => return Ok((root()?, b".".to_vec())), // "/" or "///"
+        None => return Ok((Walk::new(root()?), b".".to_vec())), // "/" or "///"
     };
     let (dir_part, name) = match trimmed.iter().rposition(|&b| b == b'/') {
         Some(slash) => (&trimmed[..slash], &trimmed[slash + 1..]),
@@ -480,11 +504,7 @@ fn parent_of(cwd: &str, path: &[u8], last: Last) -> Result<(Vnode, Vec<u8>), Err
     } else {
         name.to_vec()
     };
-    let dir = walk.top().clone();
-    if !dir.is_directory() {
-        return Err(Errno::ENOTDIR);
-    }
-    Ok((dir, name))
+    Ok((walk, name))
 }
 
 /// The contents of a program file: borrowed in place, or copied out of its file system.

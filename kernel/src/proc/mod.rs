@@ -84,6 +84,8 @@ struct Record {
     /// address space alive, and upgraded only after the table's lock is released (dropping
     /// the last reference frees frames, which must not happen with interrupts off).
     memory: Option<Weak<Memory>>,
+    /// Its descriptor table, while it runs, for `/proc/PID/fd`: weak for the same reasons.
+    files: Option<shared::WeakFiles>,
     /// Its thread, while it is blocked in `wait4` for a child to end.
     child_waiter: Option<ThreadId>,
     /// Whether its record goes as soon as it ends: an orphan with no `init` to adopt it.
@@ -163,6 +165,7 @@ impl Record {
             waiters: Vec::new(),
             resident: Some(resident),
             memory: None,
+            files: None,
             child_waiter: None,
             reap_on_exit: false,
             started: crate::time::ticks(),
@@ -630,6 +633,8 @@ pub fn spawn(
     let memory = Memory::new(space, image.brk, exec::MMAP_TOP, image.regions);
     let resident = memory.resident_counter();
     let weak_memory = Arc::downgrade(&memory);
+    let files = Files::new(files);
+    let weak_files = files.downgrade();
     let task = Task {
         pid,
         tid: pid,
@@ -642,7 +647,7 @@ pub fn spawn(
         trace,
         reported_missing: None,
         fault: None,
-        files: Files::new(files),
+        files,
         cwd: Cwd::new(String::from("/")),
         signal: signal::Thread::default(),
     };
@@ -661,6 +666,7 @@ pub fn spawn(
         (signal::State::new(), 0),
     );
     record.memory = Some(weak_memory);
+    record.files = Some(weak_files);
     record.cmdline = procfmt::cmdline(argv_bytes.iter().copied(), CMDLINE_MAX);
     start_thread(task, start, record)
 }
@@ -733,6 +739,8 @@ pub fn fork_with(
     let pid = new_pid();
     let resident = memory.resident_counter();
     let weak_memory = Arc::downgrade(&memory);
+    let files = task.files.copy();
+    let weak_files = files.downgrade();
     let child = Task {
         pid,
         tid: pid,
@@ -745,7 +753,7 @@ pub fn fork_with(
         trace: task.trace,
         reported_missing: task.reported_missing.clone(),
         fault: None,
-        files: task.files.copy(),
+        files,
         cwd: task.cwd.copy(),
         signal: task.signal.clone(),
     };
@@ -787,6 +795,7 @@ pub fn fork_with(
     let name = (task.name.clone(), exe);
     let mut record = Record::new((pid, task.pid), name, resident, ids, signals);
     record.memory = Some(weak_memory);
+    record.files = Some(weak_files);
     record.cmdline = cmdline;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
@@ -1001,8 +1010,10 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
     };
     record.status = Some(status);
     record.resident = None;
-    // Dropping a weak reference frees no frames, so this may happen under the lock.
+    // Dropping a weak reference frees no frames and closes no files, so this may happen
+    // under the lock.
     record.memory = None;
+    record.files = None;
     record.reap_on_exit |= unwanted;
     wake.append(&mut record.waiters);
     if record.reap_on_exit {
@@ -1372,6 +1383,65 @@ pub fn memory_of(pid: Pid) -> Option<Arc<Memory>> {
     // Upgraded here, with the table's lock released; the reference is dropped by the caller,
     // also outside it.
     weak.upgrade()
+}
+
+/// Process `pid`'s descriptor table, while it runs (for `/proc/PID/fd`). Drop it with no lock
+/// held (see [`shared::WeakFiles::upgrade`]).
+pub fn files_of(pid: Pid) -> Option<Files> {
+    let weak = with_table(|table| table.processes.get(&pid)?.files.clone())?;
+    weak.upgrade()
+}
+
+/// One thread of a process, as `/proc/PID/task/TID` shows it.
+#[derive(Debug, Clone)]
+pub struct ThreadInfo {
+    /// Its thread id.
+    pub tid: Pid,
+    /// The scheduler's thread that runs it (0 until it has started, and for a zombie).
+    pub thread: ThreadId,
+    /// Its process's signal sets, with its own mask and pending signals.
+    pub signals: procfmt::Signals,
+}
+
+/// The threads of process `pid` by thread id, its first first; a zombie is the one thread that
+/// ended, with its pid, as Linux lists it. `None` if there is no such process.
+pub fn threads_of_process(pid: Pid) -> Option<Vec<ThreadInfo>> {
+    with_table(|table| {
+        let record = table.processes.get(&pid)?;
+        if record.threads.is_empty() {
+            let signals = record.signals.sets(None);
+            return Some(alloc::vec![ThreadInfo {
+                tid: pid,
+                thread: 0,
+                signals,
+            }]);
+        }
+        let threads = record.threads.iter().map(|m| ThreadInfo {
+            tid: m.tid,
+            thread: m.thread,
+            signals: record.signals.sets(Some(&m.signals)),
+        });
+        Some(threads.collect())
+    })
+}
+
+/// The process thread `tid` belongs to: the one that lists it among its threads, or the zombie
+/// whose pid it is.
+pub fn process_of_thread_id(tid: Pid) -> Option<Pid> {
+    with_table(|table| {
+        let zombie = table
+            .processes
+            .get(&tid)
+            .is_some_and(|r| r.threads.is_empty());
+        if zombie {
+            return Some(tid);
+        }
+        table
+            .processes
+            .iter()
+            .find(|(_, r)| r.threads.iter().any(|m| m.tid == tid))
+            .map(|(&pid, _)| pid)
+    })
 }
 
 /// The parent of `pid` (0 if none).

@@ -30,7 +30,8 @@ use crate::sched::sync::{Mutex, MutexGuard};
 use crate::sync::IrqMutex;
 use abi::Errno;
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// A process's address space and the bounds of its heap and mappings, shared by its threads.
@@ -205,6 +206,31 @@ impl Files {
     /// Whether this is the last reference to the table (its files close when it drops).
     pub fn is_last(&self) -> bool {
         Arc::strong_count(&self.0) == 1
+    }
+
+    /// The open descriptors, lowest first.
+    pub fn descriptors(&self) -> Vec<i32> {
+        self.0.lock().descriptors()
+    }
+
+    /// A reference that does not keep the table (and so its files) open: the process table's,
+    /// for `/proc/PID/fd`.
+    pub fn downgrade(&self) -> WeakFiles {
+        WeakFiles(Arc::downgrade(&self.0))
+    }
+}
+
+/// A [`Files`] that may have closed: the process table holds one per process, as it holds its
+/// memory, so that reading `/proc/PID/fd` never keeps a process's descriptors open after it
+/// ends, and dropping a table entry never closes files under the table's lock.
+#[derive(Clone)]
+pub struct WeakFiles(Weak<IrqMutex<FdTable>>);
+
+impl WeakFiles {
+    /// The table, if one of the process's threads still has it. The caller must drop it with
+    /// no lock held: it may be the last reference, whose drop closes the files.
+    pub fn upgrade(&self) -> Option<Files> {
+        self.0.upgrade().map(Files)
     }
 }
 
