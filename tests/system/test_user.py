@@ -390,3 +390,10 @@ def test_programs_run_under_uefi_too(kernel_images: image.Images, accel: Accel, 
         assert re.search(r"\[hello: pid \d+ exited with status 0\]", console.run("run hello"))
         reply = console.run_slow("run forktest 20", 60.0)
         assert "forktest: ok" in reply, reply[-800:]
+        # The musl programs whose cases lean hardest on the memory map: threads (stacks, TLS,
+        # futexes on shared pages) and mappings (files, shared pages, faults).
+        for program in ("threadtests", "mmaptests"):
+            reply = console.run_slow(f"run {program}", 120.0)
+            report = ktap.parse(reply)
+            assert report.complete and report.passed, f"{program} under UEFI: {report.problems}\n{reply[-1500:]}"
+            assert [case.name for case in report.cases] == c_program_cases(program)
