@@ -24,6 +24,7 @@ import pytest
 from consolelib import CONSOLE_POLL_S, SHELL_PROMPT, Console, wait_until
 
 from ferrite_tools import build, image, paths
+from ferrite_tools.fs import mkfs, read_file
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
 from ferrite_tools.waits import Waits
@@ -41,9 +42,29 @@ def busybox() -> Path:
     return build.fetch_busybox(verbose=False)
 
 
+#: The size of the guest's disk (its root file system; /bin, /dev, /proc and /tmp are mounted
+#: over it).
+DISK_SIZE = 16 * 1024 * 1024
+#: The directories the kernel mounts its other file systems on.
+MOUNT_POINTS = ("bin", "dev", "proc", "tmp")
+
+
+@pytest.fixture(scope="module")
+def disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The guest's disk, made empty by the Python twin of the file system."""
+    path = tmp_path_factory.mktemp("busybox-disk") / "disk.img"
+    mkfs(path, DISK_SIZE, directories=MOUNT_POINTS)
+    return path
+
+
 @pytest.fixture(scope="module")
 def shell(
-    toolchain: Toolchain, accel: Accel, waits: Waits, busybox: Path, tmp_path_factory: pytest.TempPathFactory
+    toolchain: Toolchain,
+    accel: Accel,
+    waits: Waits,
+    busybox: Path,
+    disk: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Console]:
     # UEFI: the firmware reads BusyBox's two megabytes at once, where the BIOS path takes
     # several seconds.
@@ -52,12 +73,18 @@ def shell(
     images = image.make_images(toolchain, elf, "debug-busybox", {Firmware.UEFI}, ramdisk)
     socket = tmp_path_factory.mktemp("busybox") / "busybox.qmp"
     config = QemuConfig(
-        image=images.for_firmware(Firmware.UEFI), firmware=Firmware.UEFI, ovmf=find_ovmf(), accel=accel, qmp_socket=socket
+        image=images.for_firmware(Firmware.UEFI),
+        firmware=Firmware.UEFI,
+        ovmf=find_ovmf(),
+        accel=accel,
+        qmp_socket=socket,
+        disk=disk,
     )
     uefi = waits.under(Firmware.UEFI)
     with Machine(config, paths.LOG_DIR / "busybox.log") as machine:
         assert machine.wait_for("Ferrite shell.", uefi.boot), machine.tail()
         assert machine.wait_for(SHELL_PROMPT, uefi.boot), machine.tail()
+        assert "mounted on /" in machine.output, machine.tail()
         console = Console(machine, socket, uefi, prompt=SHELL_PROMPT)
         console.run(f"mkdir {GUEST_DIR}; cd {GUEST_DIR}")
         for line in POEM:
@@ -283,6 +310,30 @@ def test_busybox_sh_does_job_control_and_traps(shell: Console) -> None:
         # from reading `exit`.
         ash.type_and_wait(CTRL_C)
         shell.run("exit")
+
+
+#: The Escape key, as a terminal sends it.
+ESC = "\x1b"
+#: How long an editor is given to tell a lone Escape from the start of an escape sequence
+#: (busybox vi waits 50 ms for a sequence's next byte).
+ESCAPE_PAUSE_S = 0.5
+
+
+def test_busybox_vi_edits_a_file_on_the_disk_and_saves_it(shell: Console, disk: Path) -> None:
+    """busybox vi, full-screen on the serial terminal, on a file of the disk: the file drawn, a
+    line deleted (`dd`), a line added at the end (`Go`), Escape, `:wq`; after `sync` the Python
+    twin of the file system reads the edited text from the disk image."""
+    shell.run("cp poem /verse")
+    shell.type_until("busybox vi /verse\r", re.escape(POEM[-1]))
+    # vi draws the new line in pieces, with cursor moves between them.
+    shell.type_until("ddGowritten in vi", r"written in[\s\S]*vi")
+    shell.machine.send(ESC)
+    time.sleep(ESCAPE_PAUSE_S)
+    shell.type_and_wait(":wq\r")
+    edited = [*POEM[1:], "written in vi"]
+    assert guest_lines(shell.run("cat /verse")) == edited
+    shell.run("sync")
+    assert read_file(disk, "/verse").decode().splitlines() == edited
 
 
 def test_busybox_sh_runs_a_pipeline(shell: Console) -> None:
