@@ -10,7 +10,9 @@
 //!
 //! A wake-up cannot be lost: a poller joins the list *before* it looks at its files, so a change
 //! made while it looks finds it on the list, and a wake that arrives before it blocks makes the
-//! block return at once (the scheduler's pending-wake rule).
+//! block return at once (the scheduler's pending-wake rule). It may look once before joining,
+//! for the common case of a file that is ready already or a caller that will not wait; but only
+//! a look made after joining can send it to sleep.
 
 use crate::sched;
 use crate::sync::IrqMutex;
@@ -52,6 +54,13 @@ pub fn wait(
     deadline: Option<u64>,
     mut ready: impl FnMut() -> Result<usize, Errno>,
 ) -> Result<usize, Errno> {
+    // First without joining the list: when something is ready already, or the caller will not
+    // wait (a zero timeout), no change needs to find it, and the list's lock is never taken.
+    // Only a poller that will sleep must join before it asks (see the module notes).
+    let found = ready();
+    if found != Ok(0) || deadline.is_some_and(|d| d == 0 || crate::time::uptime_ns() >= d) {
+        return found;
+    }
     let me = sched::current();
     POLLING.fetch_add(1, Ordering::Relaxed);
     let outcome = loop {

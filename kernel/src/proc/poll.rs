@@ -21,6 +21,8 @@ use abi::poll::{
 use abi::{Errno, Timespec, Timeval};
 use alloc::vec::Vec;
 
+/// The most `pollfd`s copied to the kernel stack rather than the heap (64 bytes).
+const FEW_FDS: usize = 8;
 /// Nanoseconds in a millisecond.
 const NS_PER_MS: u64 = 1_000_000;
 /// Nanoseconds in a microsecond.
@@ -36,9 +38,14 @@ fn revents(files: &Files, fd: i32, wanted: i16) -> i16 {
     }
 }
 
-/// The deadline `timeout` nanoseconds from now (`None`: no limit).
+/// The deadline `timeout` nanoseconds from now (`None`: no limit). A zero timeout is the
+/// deadline 0, the moment of boot, passed already: the clock need not be read for a caller that
+/// will not wait.
 fn deadline_after(timeout: Option<u64>) -> Option<u64> {
-    timeout.map(|ns| crate::time::uptime_ns().saturating_add(ns))
+    timeout.map(|ns| match ns {
+        0 => 0,
+        ns => crate::time::uptime_ns().saturating_add(ns),
+    })
 }
 
 /// A user `timespec` as nanoseconds (`None` for a null pointer: no limit); `EINVAL` if invalid.
@@ -102,18 +109,24 @@ fn poll_fds(task: &Task, fds: u64, count: usize, timeout: Option<u64>) -> Result
     if count > MAX_FDS {
         return Err(Errno::EINVAL);
     }
-    let mut entries: Vec<PollFd> = Vec::new();
-    entries
-        .try_reserve_exact(count)
-        .map_err(|_| Errno::ENOMEM)?;
+    // A few entries (the usual case) are copied to the stack; more go to the heap.
+    let mut few = [PollFd::default(); FEW_FDS];
+    let mut many: Vec<PollFd> = Vec::new();
+    let entries = if count <= FEW_FDS {
+        &mut few[..count]
+    } else {
+        many.try_reserve_exact(count).map_err(|_| Errno::ENOMEM)?;
+        many.resize(count, PollFd::default());
+        &mut many[..]
+    };
     let size = core::mem::size_of::<PollFd>() as u64;
-    for i in 0..count as u64 {
-        entries.push(uaccess::read_value(fds + i * size)?);
+    for (i, entry) in entries.iter_mut().enumerate() {
+        *entry = uaccess::read_value(fds + i as u64 * size)?;
     }
     let deadline = deadline_after(timeout);
     let ready = crate::fs::poll::wait(deadline, || {
         let mut ready = 0;
-        for entry in &mut entries {
+        for entry in entries.iter_mut() {
             entry.revents = if entry.fd < 0 {
                 0
             } else {

@@ -524,6 +524,25 @@ pub fn pipe2(flags: u32) -> Result<(i32, i32), Errno> {
     Ok((fds[0], fds[1]))
 }
 
+/// Waits up to `timeout_ms` milliseconds (negative: for ever, 0: not at all) until one of
+/// `fds` is ready for what its entry asks; returns how many entries have events.
+pub fn poll(fds: &mut [abi::poll::PollFd], timeout_ms: i32) -> Result<usize, Errno> {
+    // SAFETY: the kernel reads and writes `fds.len()` entries of `fds`, alive for the call.
+    abi::decode(unsafe {
+        raw(
+            nr::POLL,
+            [
+                fds.as_mut_ptr() as usize,
+                fds.len(),
+                timeout_ms as isize as usize,
+                0,
+                0,
+                0,
+            ],
+        )
+    })
+}
+
 /// A new pipe: (reading end, writing end).
 pub fn pipe() -> Result<(i32, i32), Errno> {
     pipe2(0)

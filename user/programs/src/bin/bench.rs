@@ -18,6 +18,8 @@
 //! * `process.fork_exit_wait`: `fork`, the child's `exit`, the parent's `wait4`;
 //! * `process.spawn_hello`: the same with an `execve` of `hello` in the child;
 //! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
+//! * `poll.ready_pipe`: `poll` of the reading end of a pipe that holds a byte, with no timeout:
+//!   the call finds it ready at once (what an event loop pays per wake-up, beneath the waiting);
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
 //! * `mm.first_touch`: the first write to a page of fresh anonymous memory, per page: the fault,
 //!   a zeroed frame mapped, the write retried (the `mmap` and `munmap` around it are left out).
@@ -192,6 +194,10 @@ fn figures() -> i32 {
         Some(cost) => report("pipe.ping_pong_round_trip", cost),
         None => return 1,
     }
+    match poll_ready_pipe() {
+        Some(cost) => report("poll.ready_pipe", cost),
+        None => return 1,
+    }
     match tmpfs_write_read() {
         Some(cost) => report("file.tmpfs_write_read_4k", cost),
         None => return 1,
@@ -205,6 +211,27 @@ fn figures() -> i32 {
         None => return 1,
     }
     0
+}
+
+/// `poll` of a pipe's reading end that holds a byte: the cost of one call.
+fn poll_ready_pipe() -> Option<u64> {
+    use runtime::abi::poll::{PollFd, POLLIN};
+    let (reader, writer) = sys::pipe().ok()?;
+    (sys::write(writer, b"x").ok()? == 1).then_some(())?;
+    let mut fds = [PollFd {
+        fd: reader,
+        events: POLLIN,
+        revents: 0,
+    }];
+    let mut ready = 0;
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        ready += sys::poll(&mut fds, 0).ok()?;
+    }
+    let cost = (tsc() - start) / ROUNDS;
+    let _ = sys::close(reader);
+    let _ = sys::close(writer);
+    (ready == ROUNDS as usize && fds[0].revents == POLLIN).then_some(cost)
 }
 
 /// The mapped file's size for `mm.file_map_touch_unmap_1m`.
