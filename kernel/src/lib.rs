@@ -258,6 +258,7 @@ fn controllers(
 /// The trap hooks went in at step 4 and the terminal's at 12f, each with the step that needs it.
 fn install_hooks(threads_run: bool) {
     arch::x86_64::user::register(proc::syscall::handle);
+    fs::pagecache::install_unmapper(proc::mapping::unmap_object_from);
     if threads_run {
         drivers::install_waiting(drivers::Waiting {
             current: sched::current,

@@ -370,23 +370,26 @@ static void on_bus(int signal, siginfo_t *info, void *context) {
     siglongjmp(recover, 1);
 }
 
-static const char *a_page_past_the_end_of_the_file_is_sigbus(void) {
-    int fd = patterned_file(100);
-    CHECK(fd >= 0, "making the file: %s", strerror(errno));
-    volatile char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+/* Whether a load from `at` is SIGBUS with BUS_ADRERR (1), another SIGBUS (2) or no fault (0). */
+static int load_is_sigbus(volatile char *at) {
     struct sigaction action = {0}, old;
     action.sa_sigaction = on_bus;
     action.sa_flags = SA_SIGINFO;
     sigemptyset(&action.sa_mask);
     sigaction(SIGBUS, &action, &old);
     bus_faulted = 0;
-    if (sigsetjmp(recover, 1) == 0) (void)p[page];
-    int past_page = bus_faulted;
-    bus_faulted = 0;
-    if (sigsetjmp(recover, 1) == 0) (void)p[99];
-    int inside = bus_faulted;
+    if (sigsetjmp(recover, 1) == 0) (void)*at;
     sigaction(SIGBUS, &old, NULL);
+    return bus_faulted;
+}
+
+static const char *a_page_past_the_end_of_the_file_is_sigbus(void) {
+    int fd = patterned_file(100);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    volatile char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+    int past_page = load_is_sigbus(&p[page]);
+    int inside = load_is_sigbus(&p[99]);
     /* Cut and grown again: the bytes past the cut read as zeros. */
     CHECK(ftruncate(fd, 50) == 0 && ftruncate(fd, 100) == 0, "ftruncate: %s", strerror(errno));
     char after = p[60];
@@ -395,6 +398,47 @@ static const char *a_page_past_the_end_of_the_file_is_sigbus(void) {
     CHECK(past_page == 1, "touching the page past the end gave %d, not SIGBUS with BUS_ADRERR", past_page);
     CHECK(inside == 0, "touching the last byte of the file faulted");
     CHECK(after == 0, "a byte past a truncation kept its value (%d)", after);
+    return NULL;
+}
+
+static const char *a_truncated_file_leaves_every_mapping(void) {
+    int fd = patterned_file(3 * page);
+    CHECK(fd >= 0, "making the file: %s", strerror(errno));
+    volatile char *shared = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    volatile char *private = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    CHECK(shared != MAP_FAILED && private != MAP_FAILED, "mmap: %s", strerror(errno));
+    /* Every page present before the cut: read through the shared mapping, and the private
+     * mapping's last page made its own copy by a store. */
+    int sum = shared[0] + shared[page] + shared[2 * page];
+    private[2 * page] = 'c';
+    int to_child[2], to_parent[2];
+    CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0, "pipe: %s", strerror(errno));
+    pid_t child = fork();
+    if (child == 0) {
+        /* The child's inherited mapping, touched, must lose the page too. */
+        char byte = shared[2 * page];
+        if (write(to_parent[1], &byte, 1) != 1 || read(to_child[0], &byte, 1) != 1) _exit(2);
+        _exit(load_is_sigbus(&shared[2 * page]) == 1 ? 0 : 1);
+    }
+    char byte = 0;
+    CHECK(read(to_parent[0], &byte, 1) == 1, "the child did not start");
+    CHECK(ftruncate(fd, page) == 0, "ftruncate: %s", strerror(errno));
+    CHECK(write(to_child[1], &byte, 1) == 1, "write: %s", strerror(errno));
+    int status = 0;
+    waitpid(child, &status, 0);
+    int first = load_is_sigbus(&shared[0]);
+    int second = load_is_sigbus(&shared[page]);
+    int third = load_is_sigbus(&shared[2 * page]);
+    int copied = load_is_sigbus(&private[2 * page]);
+    munmap((void *)shared, 3 * page);
+    munmap((void *)private, 3 * page);
+    close(fd);
+    for (int i = 0; i < 2; i++) close(to_child[i]), close(to_parent[i]);
+    CHECK(sum == 3 + (char)(page * 7 + 3) + (char)(2 * page * 7 + 3), "the mapping differs from the file");
+    CHECK(first == 0, "the page left inside the file faulted (%d)", first);
+    CHECK(second == 1 && third == 1, "pages past the new end stayed mapped (%d, %d)", second, third);
+    CHECK(copied == 1, "a private copy of a page past the new end stayed mapped (%d)", copied);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's mapping kept the page (%#x)", status);
     return NULL;
 }
 
@@ -541,6 +585,7 @@ int main(int argc, char **argv) {
         CASE(a_shared_file_mapping_is_the_file),
         CASE(two_processes_map_one_file),
         CASE(a_page_past_the_end_of_the_file_is_sigbus),
+        CASE(a_truncated_file_leaves_every_mapping),
         CASE(a_private_mapping_follows_the_file_until_written),
         CASE(mmap_and_msync_refuse_what_they_cannot_do),
         CASE(posix_shared_memory_and_a_named_semaphore),

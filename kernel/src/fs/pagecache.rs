@@ -22,9 +22,10 @@
 //!   ([`written`]), so mappings see it;
 //! * a truncation clears the object's bytes past the new end ([`truncated`]), so a file grown
 //!   again reads zeros there, and drops the pages wholly past it: the next touch of such a page
-//!   is past the end of the file, `SIGBUS`. (Linux also unmaps those pages from every mapping at
-//!   once; Ferrite cannot find the mappings, and a page already mapped stays readable there
-//!   until it is unmapped.)
+//!   is past the end of the file, `SIGBUS`. Those pages also leave every mapping at once, as on
+//!   Linux, private copies made by stores included: the process layer looks for the regions
+//!   backed by the object in every address space (there is no reverse map; truncating a mapped
+//!   file is rare enough to pay for the search), through a hook it installs at boot.
 //!
 //! Dirty pages (the write-notify scheme of [`crate::mm::object`]) are written back by `msync`,
 //! `fsync`, and when the object goes. It goes when the last mapping does, and its last act is
@@ -148,19 +149,42 @@ fn overlap(index: u64, offset: u64, len: usize) -> Option<(Range<usize>, Range<u
     })
 }
 
+/// Takes an object's pages from index `first` on out of every mapping of it, in every process.
+/// The process layer's, installed at boot: the file tree cannot see address spaces (see the
+/// layers in `lib.rs`).
+pub type Unmapper = fn(object: &Arc<dyn MemoryObject>, first: u64);
+
+/// The installed [`Unmapper`] (none in a kernel without processes).
+static UNMAPPER: spin::Once<Unmapper> = spin::Once::new();
+
+/// Installs the [`Unmapper`] truncation calls.
+pub fn install_unmapper(unmapper: Unmapper) {
+    UNMAPPER.call_once(|| unmapper);
+}
+
 /// `node`'s file now ends at `len`: the mapped pages' bytes past it become zeros, and pages
-/// wholly past it are dropped (see the module notes).
+/// wholly past it are dropped from the object and from every mapping (see the module notes).
 pub fn truncated(node: &Vnode, len: u64) {
     let Some(object) = find(node) else {
         return;
     };
-    let mut pages = object.pages.lock();
     let (last, inside) = (len / PAGE_SIZE, (len % PAGE_SIZE) as usize);
-    for (index, bytes) in pages.pages_mut(last, u64::MAX - last) {
-        let from = if index == last { inside } else { 0 };
-        bytes[from..].fill(0);
+    let first_gone = last + u64::from(inside > 0);
+    {
+        let mut pages = object.pages.lock();
+        for (index, bytes) in pages.pages_mut(last, u64::MAX - last) {
+            let from = if index == last { inside } else { 0 };
+            bytes[from..].fill(0);
+        }
+        pages.forget_from(first_gone);
     }
-    pages.forget_from(last + u64::from(inside > 0));
+    // With the object's lock released: a fault takes an address space's lock, then the
+    // object's, and the unmapper takes address spaces' locks. A fault meanwhile on a page that
+    // is gone finds the file shorter, and is SIGBUS.
+    if let Some(unmap) = UNMAPPER.get() {
+        let object: Arc<dyn MemoryObject> = object;
+        unmap(&object, first_gone);
+    }
 }
 
 /// Writes `node`'s file's dirty mapped pages back (`fsync` calls this before it makes the file

@@ -19,10 +19,43 @@
 use super::regions::Backing;
 use super::shared::Map;
 use super::Task;
+use crate::mm::object::MemoryObject;
 use crate::mm::paging::PAGE_SIZE;
 use crate::mm::space::SpaceError;
 use abi::mman::*;
 use abi::Errno;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// Takes the pages of `object` from index `first` on out of every process's mappings of it
+/// (installed as the page cache's unmapper: a file cut shorter loses its pages past the new end
+/// everywhere, private copies included, as on Linux, and the next touch there is `SIGBUS`).
+pub fn unmap_object_from(object: &Arc<dyn MemoryObject>, first: u64) {
+    let memories = super::all_memories();
+    let from = first.saturating_mul(PAGE_SIZE);
+    for memory in &memories {
+        let mut map = memory.lock();
+        let ranges: Vec<(u64, u64)> = map
+            .regions
+            .iter()
+            .filter(|r| {
+                r.backing
+                    .object()
+                    .is_some_and(|(o, _)| core::ptr::addr_eq(Arc::as_ptr(o), Arc::as_ptr(object)))
+            })
+            .filter_map(|r| {
+                // The region maps the object's bytes from `r.offset` on.
+                let start = r.start.saturating_add(from.saturating_sub(r.offset));
+                (start < r.end).then_some((start, r.end))
+            })
+            .collect();
+        for (start, end) in ranges {
+            map.space.unmap(start, (end - start) / PAGE_SIZE);
+        }
+    }
+    // The address spaces are dropped here, with no lock held (the last reference frees frames).
+    drop(memories);
+}
 
 /// The range `[start, start + length)` rounded out to pages, if it stays inside user space.
 fn page_range(start: u64, length: u64) -> Option<(u64, u64)> {

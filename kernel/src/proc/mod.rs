@@ -1385,6 +1385,15 @@ pub fn memory_of(pid: Pid) -> Option<Arc<Memory>> {
     weak.upgrade()
 }
 
+/// Every running process's address space. Drop them with no lock held (the last reference to
+/// one frees its frames).
+pub fn all_memories() -> Vec<Arc<Memory>> {
+    with_table(|table| {
+        let weak = table.processes.values().filter_map(|r| r.memory.as_ref());
+        weak.filter_map(Weak::upgrade).collect()
+    })
+}
+
 /// Process `pid`'s descriptor table, while it runs (for `/proc/PID/fd`). Drop it with no lock
 /// held (see [`shared::WeakFiles::upgrade`]).
 pub fn files_of(pid: Pid) -> Option<Files> {
