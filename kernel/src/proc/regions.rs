@@ -160,6 +160,22 @@ impl Regions {
         self.0.iter()
     }
 
+    /// `fork`'s copy. Shared with this list until either side changes it, except when a
+    /// System V segment is attached: `IPC_STAT` counts a segment's attachments by its
+    /// references, and the child's copies of them must count from the start, as on Linux.
+    pub fn fork(&self) -> Regions {
+        let attached = |r: &Region| {
+            r.backing
+                .object()
+                .is_some_and(|(object, _)| object.segment_bytes().is_some())
+        };
+        if self.0.iter().any(attached) {
+            Regions(Arc::new(self.0.to_vec()))
+        } else {
+            self.clone()
+        }
+    }
+
     /// The region holding `addr`.
     pub fn find(&self, addr: u64) -> Option<&Region> {
         let index = self.0.partition_point(|r| r.end <= addr);

@@ -94,7 +94,7 @@ impl Memory {
     pub fn fork(&self) -> Result<Arc<Memory>, Errno> {
         let mut map = self.lock();
         let space = map.space.fork().map_err(|_| Errno::ENOMEM)?;
-        let copy = Memory::new(space, map.brk_start, map.mmap_low, map.regions.clone());
+        let copy = Memory::new(space, map.brk_start, map.mmap_low, map.regions.fork());
         copy.lock().brk = map.brk;
         Ok(copy)
     }
