@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,68 @@ static const char *rlimit_data_bounds_the_heap_and_mappings(void) {
     return NULL;
 }
 
+static void *lower_the_address_space(void *unused) {
+    (void)unused;
+    struct rlimit limit = {64 * MIB, 64 * MIB};
+    return (void *)(intptr_t)setrlimit(RLIMIT_AS, &limit);
+}
+
+static int limits_of_the_process(void) {
+    /* Another thread lowers the limit; the first thread is bound by it. */
+    pthread_t thread;
+    void *result = (void *)1;
+    if (pthread_create(&thread, NULL, lower_the_address_space, NULL) != 0) return 1;
+    if (pthread_join(thread, &result) != 0 || result != NULL) return 2;
+    struct rlimit seen;
+    if (getrlimit(RLIMIT_AS, &seen) != 0 || seen.rlim_cur != 64 * MIB) return 3;
+    errno = 0;
+    void *mapped = mmap(NULL, 100 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped != MAP_FAILED || errno != ENOMEM) return 4;
+    return 0;
+}
+
+static const char *one_threads_setrlimit_binds_the_whole_process(void) {
+    int failed = in_child(limits_of_the_process);
+    CHECK(failed == 0, "check %d failed", failed);
+    return NULL;
+}
+
+static const char *prlimit_sets_another_processs_limits(void) {
+    int go[2];
+    CHECK(pipe(go) == 0, "pipe: %s", strerror(errno));
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(30);
+        char byte;
+        if (read(go[0], &byte, 1) != 1) _exit(1);
+        struct rlimit seen;
+        if (getrlimit(RLIMIT_NOFILE, &seen) != 0 || seen.rlim_cur != 6 || seen.rlim_max != 7) _exit(2);
+        /* 0-2 and the pipe's ends (3 and 4) are open: 5 is the last descriptor under the
+         * limit of 6, and a second dup is past it. */
+        if (dup(0) != 5) _exit(4);
+        errno = 0;
+        if (dup(0) != -1 || errno != EMFILE) _exit(3);
+        _exit(0);
+    }
+    struct rlimit six = {6, 7}, before;
+    int set = prlimit(child, RLIMIT_NOFILE, &six, &before);
+    int error = errno;
+    char byte = 'g';
+    CHECK(write(go[1], &byte, 1) == 1, "write: %s", strerror(errno));
+    int status = 0;
+    waitpid(child, &status, 0);
+    close(go[0]);
+    close(go[1]);
+    CHECK(set == 0, "prlimit of the child: %s", strerror(error));
+    CHECK(before.rlim_cur >= 7, "the child's old limit was %ld", (long)before.rlim_cur);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's check %d failed (%#x)",
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1, status);
+    errno = 0;
+    CHECK(prlimit(999999, RLIMIT_NOFILE, NULL, &before) == -1 && errno == ESRCH,
+          "prlimit of a pid nobody has: %s", strerror(errno));
+    return NULL;
+}
+
 static void reset(void) {}
 
 int main(int argc, char **argv) {
@@ -106,6 +169,8 @@ int main(int argc, char **argv) {
         CASE(rlimit_nofile_bounds_the_descriptors),
         CASE(rlimit_as_makes_big_allocations_fail_cleanly),
         CASE(rlimit_data_bounds_the_heap_and_mappings),
+        CASE(one_threads_setrlimit_binds_the_whole_process),
+        CASE(prlimit_sets_another_processs_limits),
     };
     return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv, reset);
 }

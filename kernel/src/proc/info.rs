@@ -18,8 +18,10 @@
 //!   effective and saved user and group ids, inherits them over `fork` and keeps them over
 //!   `execve`, and the `set*id` calls follow Linux's rules (root may set any id; others only
 //!   their own). Nothing checks them yet: files do not look at owners.
-//! - **Limits.** Stored per process and inherited over `fork`, reported with the values that
-//!   hold in fact (the descriptor table's size, the stack exec gives); not enforced yet.
+//! - **Limits.** Kept in the process table, one set per process (all its threads see one
+//!   `setrlimit`; `prlimit64` reaches another process's), inherited over `fork` and kept over
+//!   `execve`. Reported with the values that hold in fact (the descriptor table's size, the
+//!   stack exec gives); `RLIMIT_NOFILE`, `RLIMIT_AS` and `RLIMIT_DATA` are enforced.
 //! - **Accounting.** A process's CPU time is its thread's ticks; user and system time are not
 //!   told apart (all of it is reported as user time), and the children's is not collected yet
 //!   (0, as `wait4`'s `rusage`).
@@ -303,22 +305,20 @@ impl Credentials {
     }
 }
 
-/// What a process may be given other than the defaults: its ids and its limits
-/// ([`Task::account`]).
+/// What a thread may be given other than the defaults: its ids ([`Task::account`]). (Its
+/// process's limits are in the process table.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Account {
     /// Its user and group ids.
     pub creds: Credentials,
-    /// Its resource limits.
-    pub limits: Limits,
 }
 
-/// `task`'s ids and limits (the defaults if it never changed them).
+/// `task`'s ids (the defaults if it never changed them).
 fn account(task: &Task) -> Account {
     task.account.as_deref().copied().unwrap_or_default()
 }
 
-/// `task`'s ids and limits, to change.
+/// `task`'s ids, to change.
 fn account_mut(task: &mut Task) -> &mut Account {
     task.account.get_or_insert_with(Default::default)
 }
@@ -452,29 +452,43 @@ impl Default for Limits {
     }
 }
 
-/// Replaces limit `resource` of `task` by `new` and returns the old one, by Linux's rules:
-/// an unknown resource or a soft limit above the hard one is `EINVAL`; more descriptors than
-/// the table holds is `EPERM` (Linux's `nr_open`); raising a hard limit needs privilege.
-fn exchange_limit(task: &mut Task, resource: u32, new: Option<Rlimit>) -> Result<Rlimit, Errno> {
+/// Replaces limit `resource` of process `pid` by `new` (for `task`, which asks) and returns the
+/// old one, by Linux's rules: an unknown resource or a soft limit above the hard one is
+/// `EINVAL`; more descriptors than the table holds is `EPERM` (Linux's `nr_open`); raising a
+/// hard limit needs privilege; a process that does not run is `ESRCH`.
+fn exchange_limit(
+    task: &Task,
+    pid: super::Pid,
+    resource: u32,
+    new: Option<Rlimit>,
+) -> Result<Rlimit, Errno> {
     if resource >= RLIM_NLIMITS {
         return Err(Errno::EINVAL);
     }
-    let old = account(task).limits.0[resource as usize];
-    if let Some(new) = new {
-        if new.rlim_cur > new.rlim_max {
-            return Err(Errno::EINVAL);
-        }
-        if resource == RLIMIT_NOFILE && new.rlim_max > crate::fs::file::MAX_FDS as u64 {
-            return Err(Errno::EPERM);
-        }
-        let account = account_mut(task);
-        if new.rlim_max > old.rlim_max && !account.creds.privileged() {
-            return Err(Errno::EPERM);
-        }
-        account.limits.0[resource as usize] = new;
-        if resource == RLIMIT_NOFILE {
-            // At most MAX_FDS (checked above), so the cast cannot truncate.
-            task.files.set_limit(new.rlim_cur as usize);
+    let mut limits = super::limits_of(pid).ok_or(Errno::ESRCH)?;
+    let old = limits.0[resource as usize];
+    let Some(new) = new else {
+        return Ok(old);
+    };
+    if new.rlim_cur > new.rlim_max {
+        return Err(Errno::EINVAL);
+    }
+    if resource == RLIMIT_NOFILE && new.rlim_max > crate::fs::file::MAX_FDS as u64 {
+        return Err(Errno::EPERM);
+    }
+    if new.rlim_max > old.rlim_max && !account(task).creds.privileged() {
+        return Err(Errno::EPERM);
+    }
+    limits.0[resource as usize] = new;
+    super::set_limits(pid, limits)?;
+    if resource == RLIMIT_NOFILE {
+        // At most MAX_FDS (checked above), so the cast cannot truncate. The table is kept by
+        // the descriptor table, shared by the process's threads.
+        let most = new.rlim_cur as usize;
+        if pid == task.pid {
+            task.files.set_limit(most);
+        } else if let Some(files) = super::files_of(pid) {
+            files.set_limit(most);
         }
     }
     Ok(old)
@@ -504,25 +518,21 @@ impl MemoryLimits {
     }
 }
 
-/// `task`'s memory limits.
+/// `task`'s process's memory limits.
 pub fn memory_limits(task: &Task) -> MemoryLimits {
     use abi::resource::{RLIMIT_AS, RLIMIT_DATA};
-    let Some(account) = task.account.as_deref() else {
-        // The defaults: no limit on either.
-        return MemoryLimits {
-            address_space: u64::MAX,
-            data: u64::MAX,
-        };
-    };
+    let limits = super::limits_of(task.pid).unwrap_or_default();
     MemoryLimits {
-        address_space: account.limits.0[RLIMIT_AS as usize].rlim_cur,
-        data: account.limits.0[RLIMIT_DATA as usize].rlim_cur,
+        address_space: limits.0[RLIMIT_AS as usize].rlim_cur,
+        data: limits.0[RLIMIT_DATA as usize].rlim_cur,
     }
 }
 
-/// `prlimit64(pid, resource, new, old)`: the caller's limits (pid 0 or its own); another
-/// process's exist but cannot be reached from here (its `Task` belongs to its thread), so
-/// that is `EPERM`, and a pid nobody has is `ESRCH`.
+/// `prlimit64(pid, resource, new, old)`: the limits of process `pid` (0: the caller's). Linux
+/// lets a process reach another's when their user ids match or it has `CAP_SYS_RESOURCE`;
+/// Ferrite keeps ids per thread, out of reach here, so another process's limits need
+/// privilege (an effective user id of 0, which every process has unless it gave it up):
+/// `EPERM` otherwise, and `ESRCH` for a pid nobody has.
 #[inline(never)]
 pub fn prlimit64(
     task: &mut Task,
@@ -536,14 +546,19 @@ pub fn prlimit64(
     } else {
         Some(uaccess::read_value::<Rlimit>(new)?)
     };
-    if pid != 0 && pid as super::Pid != task.pid {
-        return Err(if pid > 0 && super::exists(pid as super::Pid) {
+    let target = match pid {
+        0 => task.pid,
+        pid if pid < 0 => return Err(Errno::ESRCH),
+        pid => pid as super::Pid,
+    };
+    if target != task.pid && !account(task).creds.privileged() {
+        return Err(if super::exists(target) {
             Errno::EPERM
         } else {
             Errno::ESRCH
         });
     }
-    let previous = exchange_limit(task, resource, new)?;
+    let previous = exchange_limit(task, target, resource, new)?;
     if old != 0 {
         uaccess::write_value(old, &previous)?;
     }
@@ -553,7 +568,7 @@ pub fn prlimit64(
 /// `getrlimit(resource, rlim)`.
 #[inline(never)]
 pub fn getrlimit(task: &mut Task, resource: u32, out: u64) -> Result<usize, Errno> {
-    let limit = exchange_limit(task, resource, None)?;
+    let limit = exchange_limit(task, task.pid, resource, None)?;
     uaccess::write_value(out, &limit)?;
     Ok(0)
 }
@@ -562,7 +577,7 @@ pub fn getrlimit(task: &mut Task, resource: u32, out: u64) -> Result<usize, Errn
 #[inline(never)]
 pub fn setrlimit(task: &mut Task, resource: u32, new: u64) -> Result<usize, Errno> {
     let new: Rlimit = uaccess::read_value(new)?;
-    exchange_limit(task, resource, Some(new)).map(|_| 0)
+    exchange_limit(task, task.pid, resource, Some(new)).map(|_| 0)
 }
 
 /// `getrusage(who, usage)`: `RUSAGE_SELF` and `RUSAGE_THREAD` (one thread per process: the

@@ -107,6 +107,10 @@ struct Record {
     /// Its arguments as `/proc/PID/cmdline` gives them: each followed by a NUL, at most
     /// [`CMDLINE_MAX`] bytes (a copy taken at `execve`, inherited across `fork`).
     cmdline: Vec<u8>,
+    /// Its resource limits, if it changed any (`None`: the defaults). They belong to the
+    /// process, not a thread: one thread's `setrlimit` binds them all, and `prlimit64` can
+    /// reach another process's. Inherited across `fork`, kept by `execve`.
+    limits: Option<alloc::boxed::Box<info::Limits>>,
 }
 
 /// One thread of a process, as the table knows it.
@@ -170,6 +174,7 @@ impl Record {
             reap_on_exit: false,
             started: crate::time::ticks(),
             cmdline: Vec::new(),
+            limits: None,
         }
     }
 }
@@ -774,12 +779,13 @@ pub fn fork_with(
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and its calling thread's mask.
     let me = sched::current();
-    let (ids, signals, (cmdline, exe)) = with_table(|table| {
+    let (ids, signals, (cmdline, exe), limits) = with_table(|table| {
         table.processes.get(&task.pid).map_or(
             (
                 (task.pid, task.pid),
                 (signal::State::new(), 0),
                 (Vec::new(), Arc::from("")),
+                None,
             ),
             |r| {
                 let blocked = r.member(me).map_or(0, |m| m.signals.blocked());
@@ -788,6 +794,7 @@ pub fn fork_with(
                     (r.group, r.session),
                     signals,
                     (r.cmdline.clone(), r.exe.clone()),
+                    r.limits.clone(),
                 )
             },
         )
@@ -797,6 +804,7 @@ pub fn fork_with(
     record.memory = Some(weak_memory);
     record.files = Some(weak_files);
     record.cmdline = cmdline;
+    record.limits = limits;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
     }
@@ -1383,6 +1391,30 @@ pub fn memory_of(pid: Pid) -> Option<Arc<Memory>> {
     // Upgraded here, with the table's lock released; the reference is dropped by the caller,
     // also outside it.
     weak.upgrade()
+}
+
+/// Process `pid`'s resource limits, if it runs.
+pub fn limits_of(pid: Pid) -> Option<info::Limits> {
+    with_table(|table| {
+        let record = table.processes.get(&pid).filter(|r| r.status.is_none())?;
+        Some(record.limits.as_deref().copied().unwrap_or_default())
+    })
+}
+
+/// Replaces process `pid`'s limits by `limits` (`ESRCH` if it does not run).
+pub fn set_limits(pid: Pid, limits: info::Limits) -> Result<(), abi::Errno> {
+    // Allocated before the table's lock is taken (and freed after it is released, if the
+    // process had one already).
+    let mut boxed = Some(alloc::boxed::Box::new(limits));
+    with_table(|table| {
+        let record = table.processes.get_mut(&pid).filter(|r| r.status.is_none());
+        let record = record.ok_or(abi::Errno::ESRCH)?;
+        match &mut record.limits {
+            Some(kept) => **kept = limits,
+            none => *none = boxed.take(),
+        }
+        Ok(())
+    })
 }
 
 /// Every running process's address space. Drop them with no lock held (the last reference to
