@@ -250,7 +250,9 @@ pub fn handle(frame: &mut TrapFrame) {
     end_of_interrupt();
     // After the EOI, so the next tick can arrive while another thread runs: maybe preempt.
     if vector == vector::TIMER {
-        crate::sched::on_tick(start, crate::arch::x86_64::user::from_user(frame));
+        let from_user = crate::arch::x86_64::user::from_user(frame);
+        crate::proc::signal::on_cpu_tick(from_user);
+        crate::sched::on_tick(start, from_user);
     }
 }
 

@@ -314,6 +314,54 @@ static const char *alarm_and_itimer_report_what_is_left(void) {
     return NULL;
 }
 
+static volatile sig_atomic_t virtual_hits, prof_hits;
+static void count_virtual(int signo) { (void)signo; virtual_hits++; }
+static void count_prof(int signo) { (void)signo; prof_hits++; }
+
+/* Seconds since `start` by the monotonic clock. */
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static const char *cpu_time_timers_count_only_the_time_the_process_runs(void) {
+    /* Asleep, the process uses no CPU time: a virtual timer keeps (nearly) all it had. */
+    struct itimerval once = {.it_value = {0, 500000}}, now;
+    CHECK(setitimer(ITIMER_VIRTUAL, &once, NULL) == 0, "setitimer: %s", strerror(errno));
+    struct timespec nap = {0, 200000000};
+    nanosleep(&nap, NULL);
+    getitimer(ITIMER_VIRTUAL, &now);
+    long kept = now.it_value.tv_sec * 1000000L + now.it_value.tv_usec;
+    CHECK(kept > 400000, "a 200 ms sleep took %ld us of a 500 ms CPU-time timer", 500000 - kept);
+    /* Running, it fires: SIGVTALRM for user time, SIGPROF for all of it, every 20 ms. */
+    virtual_hits = prof_hits = 0;
+    install(SIGVTALRM, count_virtual, SA_RESTART);
+    install(SIGPROF, count_prof, SA_RESTART);
+    struct itimerval every = {.it_value = {0, 20000}, .it_interval = {0, 20000}};
+    CHECK(setitimer(ITIMER_VIRTUAL, &every, NULL) == 0 && setitimer(ITIMER_PROF, &every, NULL) == 0,
+          "setitimer: %s", strerror(errno));
+    getitimer(ITIMER_PROF, &now);
+    CHECK(now.it_interval.tv_sec == 0 && now.it_interval.tv_usec == 20000 && now.it_value.tv_usec > 0,
+          "ITIMER_PROF reads back as %ld us every %ld us", (long)now.it_value.tv_usec,
+          (long)now.it_interval.tv_usec);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    volatile unsigned long spin = 0;
+    while ((virtual_hits < 3 || prof_hits < 3) && seconds_since(&start) < 20.0) spin++;
+    struct itimerval off = {0};
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    setitimer(ITIMER_PROF, &off, &now);
+    CHECK(virtual_hits >= 3 && prof_hits >= 3, "%d SIGVTALRM and %d SIGPROF in %.1f s of spinning",
+          (int)virtual_hits, (int)prof_hits, seconds_since(&start));
+    CHECK(now.it_interval.tv_usec == 20000, "the old ITIMER_PROF was not reported");
+    getitimer(ITIMER_VIRTUAL, &now);
+    CHECK(now.it_value.tv_sec == 0 && now.it_value.tv_usec == 0, "ITIMER_VIRTUAL not disarmed");
+    errno = 0;
+    CHECK(setitimer(3, &every, NULL) == -1 && errno == EINVAL, "an unknown timer was accepted");
+    return NULL;
+}
+
 static const char *a_periodic_timer_leaves_the_interrupted_registers_intact(void) {
     /* SIGALRM every 2 ms interrupts floating-point and integer work at arbitrary instructions;
      * the handler does floating-point work of its own. rt_sigreturn must bring back every
@@ -790,6 +838,7 @@ static const struct test_case cases[] = {
     CASE(a_pipe_read_restarts_with_sa_restart_and_fails_without),
     CASE(alarm_interrupts_pause),
     CASE(alarm_and_itimer_report_what_is_left),
+    CASE(cpu_time_timers_count_only_the_time_the_process_runs),
     CASE(a_periodic_timer_leaves_the_interrupted_registers_intact),
     CASE(sigsuspend_waits_with_a_temporary_mask),
     CASE(sigchld_says_which_child_ended_and_how),

@@ -46,7 +46,7 @@ use abi::signal::{self as sig, SigAction, Stack};
 use abi::ucontext::{Sigcontext, Ucontext, FPSTATE_SW_RESERVED};
 use abi::{Errno, Timeval};
 use alloc::boxed::Box;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use signals::{AltStack, DefaultAction, Pending, RtSigframe};
 
 /// Signals there are (1 to 64).
@@ -64,6 +64,47 @@ pub(super) struct State {
     pending: Pending,
     /// The real-time interval timer (`alarm`, `setitimer(ITIMER_REAL)`), if armed.
     alarm: Option<Alarm>,
+    /// The CPU-time interval timers, if armed: `ITIMER_VIRTUAL` (user time) and `ITIMER_PROF`
+    /// (user and system time), by [`CpuClock`].
+    cpu_timers: [Option<CpuTimer>; 2],
+}
+
+/// What a CPU-time interval timer counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CpuClock {
+    /// The process's time in ring 3 (`ITIMER_VIRTUAL`, SIGVTALRM).
+    User = 0,
+    /// Its time in ring 3 and in the kernel on its behalf (`ITIMER_PROF`, SIGPROF).
+    UserAndSystem = 1,
+}
+
+impl CpuClock {
+    /// The clock `setitimer`'s `which` names, `None` for `ITIMER_REAL` (or another value).
+    fn of(which: i32) -> Option<CpuClock> {
+        match which {
+            abi::time::ITIMER_VIRTUAL => Some(CpuClock::User),
+            abi::time::ITIMER_PROF => Some(CpuClock::UserAndSystem),
+            _ => None,
+        }
+    }
+
+    /// The signal its timer sends.
+    fn signal(self) -> i32 {
+        match self {
+            CpuClock::User => sig::SIGVTALRM,
+            CpuClock::UserAndSystem => sig::SIGPROF,
+        }
+    }
+}
+
+/// An armed CPU-time timer: the CPU time left before it fires, counted down a tick at a time
+/// by the ticks that find one of the process's threads running.
+#[derive(Debug, Clone, Copy)]
+struct CpuTimer {
+    /// Nanoseconds of CPU time until it fires.
+    left: u64,
+    /// The period it re-arms with (0: once).
+    interval: u64,
 }
 
 /// An armed `ITIMER_REAL`.
@@ -82,15 +123,18 @@ impl State {
             actions: None,
             pending: Pending::new(),
             alarm: None,
+            cpu_timers: [None; 2],
         }
     }
 
-    /// A `fork` child's: the parent's actions; nothing pending, no timer.
+    /// A `fork` child's: the parent's actions; nothing pending, no timer (Linux's children
+    /// inherit no interval timer).
     pub(super) fn inherit(&self) -> State {
         State {
             actions: self.actions.clone(),
             pending: Pending::new(),
             alarm: None,
+            cpu_timers: [None; 2],
         }
     }
 
@@ -1164,6 +1208,91 @@ pub fn on_tick(now: u64) {
     }
 }
 
+/// Whether any process may have an armed CPU-time timer: the tick looks at the table only
+/// then. Set by `setitimer`, cleared by a tick that finds none.
+static CPU_TIMERS_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// The CPU time a tick stands for.
+const NS_PER_TICK: u64 = 1_000_000_000 / crate::time::TICK_HZ;
+
+/// Called on each timer tick (`from_user`: it interrupted ring 3): charges the tick to the
+/// CPU-time timers of the running thread's process, and sends SIGVTALRM or SIGPROF for those
+/// that run out. Sampling, as the CPU-time clocks do: a tick's whole 10 ms goes to whoever it
+/// finds running, which is right on average.
+pub fn on_cpu_tick(from_user: bool) {
+    if !CPU_TIMERS_ARMED.load(Ordering::Relaxed) {
+        return;
+    }
+    let me = sched::current();
+    let mut wakes: [Option<Wake>; 2] = [None, None];
+    with_table(|table| {
+        let mut armed = false;
+        let mut due: [Option<(Pid, i32)>; 2] = [None, None];
+        for (&pid, record) in table.processes.iter_mut() {
+            if record.signals.cpu_timers.iter().all(Option::is_none) {
+                continue;
+            }
+            armed = true;
+            if record.member(me).is_none() {
+                continue;
+            }
+            for clock in [CpuClock::User, CpuClock::UserAndSystem] {
+                let slot = &mut record.signals.cpu_timers[clock as usize];
+                let Some(timer) = slot else {
+                    continue;
+                };
+                if clock == CpuClock::User && !from_user {
+                    continue;
+                }
+                timer.left = timer.left.saturating_sub(NS_PER_TICK);
+                if timer.left == 0 {
+                    if timer.interval == 0 {
+                        *slot = None;
+                    } else {
+                        timer.left = timer.interval;
+                    }
+                    due[clock as usize] = Some((pid, clock.signal()));
+                }
+            }
+        }
+        CPU_TIMERS_ARMED.store(armed, Ordering::Relaxed);
+        for (wake, (pid, signal)) in wakes.iter_mut().zip(due).filter_map(|(w, d)| Some((w, d?))) {
+            let info = SigInfo::new(signal, siginfo::SI_KERNEL);
+            *wake = queue(table, pid, info).ok().flatten();
+        }
+    });
+    for wake in wakes.into_iter().flatten() {
+        wake.deliver();
+    }
+}
+
+/// Arms (or with a zero value disarms) `pid`'s timer of `clock` and returns its old setting.
+fn set_cpu_timer(pid: Pid, clock: CpuClock, value: u64, interval: u64) -> abi::time::Itimerval {
+    with_table(|table| {
+        let Some(record) = table.processes.get_mut(&pid) else {
+            return abi::time::Itimerval::default();
+        };
+        let slot = &mut record.signals.cpu_timers[clock as usize];
+        let old = report_cpu_timer(*slot);
+        *slot = (value != 0).then_some(CpuTimer {
+            left: value,
+            interval,
+        });
+        if value != 0 {
+            CPU_TIMERS_ARMED.store(true, Ordering::Relaxed);
+        }
+        old
+    })
+}
+
+/// What `getitimer` says about a CPU-time timer.
+fn report_cpu_timer(timer: Option<CpuTimer>) -> abi::time::Itimerval {
+    timer.map_or_else(abi::time::Itimerval::default, |t| abi::time::Itimerval {
+        it_interval: ns_timeval(t.interval),
+        it_value: ns_timeval(t.left),
+    })
+}
+
 /// Recomputes [`NEXT_ALARM`] from the table.
 fn refresh_next_alarm(table: &Table) {
     let next = table
@@ -1238,9 +1367,11 @@ pub fn alarm(task: &Task, seconds: u32) -> Result<usize, Errno> {
     Ok(left)
 }
 
-/// `setitimer(which, new, old)`: only `ITIMER_REAL` (the CPU-time timers answer `EINVAL`).
+/// `setitimer(which, new, old)`: `ITIMER_REAL` counts real time, `ITIMER_VIRTUAL` and
+/// `ITIMER_PROF` the process's CPU time (see [`on_cpu_tick`]).
 pub fn setitimer(task: &Task, which: i32, new: u64, old: u64) -> Result<usize, Errno> {
-    if which != abi::time::ITIMER_REAL {
+    let clock = CpuClock::of(which);
+    if clock.is_none() && which != abi::time::ITIMER_REAL {
         return Err(Errno::EINVAL);
     }
     let setting: abi::time::Itimerval = if new == 0 {
@@ -1250,7 +1381,10 @@ pub fn setitimer(task: &Task, which: i32, new: u64, old: u64) -> Result<usize, E
     };
     let value = timeval_ns(&setting.it_value)?;
     let interval = timeval_ns(&setting.it_interval)?;
-    let previous = set_alarm(task.pid, value, interval);
+    let previous = match clock {
+        Some(clock) => set_cpu_timer(task.pid, clock, value, interval),
+        None => set_alarm(task.pid, value, interval),
+    };
     if old != 0 {
         uaccess::write_value(old, &previous)?;
     }
@@ -1259,7 +1393,8 @@ pub fn setitimer(task: &Task, which: i32, new: u64, old: u64) -> Result<usize, E
 
 /// `getitimer(which, out)`.
 pub fn getitimer(task: &Task, which: i32, out: u64) -> Result<usize, Errno> {
-    if which != abi::time::ITIMER_REAL {
+    let clock = CpuClock::of(which);
+    if clock.is_none() && which != abi::time::ITIMER_REAL {
         return Err(Errno::EINVAL);
     }
     let now = crate::time::uptime_ns();
@@ -1267,7 +1402,10 @@ pub fn getitimer(task: &Task, which: i32, out: u64) -> Result<usize, Errno> {
         table
             .processes
             .get(&task.pid)
-            .map_or_else(Default::default, |r| report_alarm(r.signals.alarm, now))
+            .map_or_else(Default::default, |r| match clock {
+                Some(clock) => report_cpu_timer(r.signals.cpu_timers[clock as usize]),
+                None => report_alarm(r.signals.alarm, now),
+            })
     });
     uaccess::write_value(out, &current)?;
     Ok(0)
