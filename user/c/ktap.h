@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef const char *(*case_fn)(void);
 
@@ -23,6 +25,20 @@ struct test_case {
 static char why[256];
 #define FAIL(...) (snprintf(why, sizeof why, __VA_ARGS__), why)
 #define CHECK(cond, ...) do { if (!(cond)) return FAIL(__VA_ARGS__); } while (0)
+
+/* Runs `body` in a child process (ended by an alarm after 30 s if it hangs); its exit status
+ * (0: passed, else the number of the check that failed), or 100 + the signal that ended it.
+ * For cases that change what a process cannot change back: limits, names, switches. */
+static inline int run_in_child(int (*body)(void)) {
+    pid_t child = fork();
+    if (child == 0) {
+        alarm(30);
+        _exit(body());
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
 
 /* Whether the case `name` is among those the command line asks for (all, with no words). */
 static int selected(const char *name, int argc, char **argv) {

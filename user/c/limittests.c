@@ -23,19 +23,6 @@
 /* Bytes in a mebibyte. */
 #define MIB (1024L * 1024)
 
-/* Runs `body` in a child; its exit status is 0 if it passed, or the number of the check that
- * failed. */
-static int in_child(int (*body)(void)) {
-    pid_t child = fork();
-    if (child == 0) {
-        alarm(30);
-        _exit(body());
-    }
-    int status = 0;
-    waitpid(child, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-}
-
 static int few_descriptors(void) {
     struct rlimit five = {5, 5};
     if (setrlimit(RLIMIT_NOFILE, &five) != 0) return 1;
@@ -56,7 +43,7 @@ static int few_descriptors(void) {
 }
 
 static const char *rlimit_nofile_bounds_the_descriptors(void) {
-    int failed = in_child(few_descriptors);
+    int failed = run_in_child(few_descriptors);
     CHECK(failed == 0, "check %d failed", failed);
     return NULL;
 }
@@ -77,7 +64,7 @@ static int little_address_space(void) {
 }
 
 static const char *rlimit_as_makes_big_allocations_fail_cleanly(void) {
-    int failed = in_child(little_address_space);
+    int failed = run_in_child(little_address_space);
     CHECK(failed == 0, "check %d failed", failed);
     return NULL;
 }
@@ -95,7 +82,7 @@ static int little_data(void) {
 }
 
 static const char *rlimit_data_bounds_the_heap_and_mappings(void) {
-    int failed = in_child(little_data);
+    int failed = run_in_child(little_data);
     CHECK(failed == 0, "check %d failed", failed);
     return NULL;
 }
@@ -121,7 +108,7 @@ static int limits_of_the_process(void) {
 }
 
 static const char *one_threads_setrlimit_binds_the_whole_process(void) {
-    int failed = in_child(limits_of_the_process);
+    int failed = run_in_child(limits_of_the_process);
     CHECK(failed == 0, "check %d failed", failed);
     return NULL;
 }

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -375,6 +378,127 @@ static const char *a_threads_files_are_its_own(void) {
     return NULL;
 }
 
+/* What the named thread saw: 0 if all was right, else the check that failed. */
+static void *name_a_thread(void *unused) {
+    (void)unused;
+    if (prctl(PR_SET_NAME, "helper", 0, 0, 0) != 0) return (void *)10;
+    char path[64], line[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)gettid_());
+    if (first_line(path, line, sizeof line) < 0 || strcmp(line, "helper") != 0) return (void *)11;
+    /* The process's own name is its first thread's, untouched. */
+    if (first_line("/proc/self/comm", line, sizeof line) < 0 || strcmp(line, "a-name-longer-t") != 0)
+        return (void *)12;
+    return NULL;
+}
+
+static int names(void) {
+    if (prctl(PR_SET_NAME, "a-name-longer-than-fifteen", 0, 0, 0) != 0) return 1;
+    char got[16] = "xxxxxxxxxxxxxxx";
+    if (prctl(PR_GET_NAME, got, 0, 0, 0) != 0 || strcmp(got, "a-name-longer-t") != 0) return 2;
+    char line[64];
+    if (first_line("/proc/self/comm", line, sizeof line) < 0 || strcmp(line, "a-name-longer-t") != 0)
+        return 3;
+    pthread_t thread;
+    void *result = (void *)1;
+    if (pthread_create(&thread, NULL, name_a_thread, NULL) != 0) return 4;
+    pthread_join(thread, &result);
+    return (int)(long)result;
+}
+
+static const char *prctl_names_threads_and_proc_shows_the_names(void) {
+    int failed = run_in_child(names);
+    CHECK(failed == 0, "check %d failed", failed);
+    return NULL;
+}
+
+static int switches(void) {
+    if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0) return 1;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) return 2;
+    errno = 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0) != -1 || errno != EINVAL) return 3;
+    pid_t child = fork();
+    if (child == 0) _exit(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 4;
+    if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1) return 5;
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) return 6;
+    errno = 0;
+    if (prctl(PR_SET_DUMPABLE, 2, 0, 0, 0) != -1 || errno != EINVAL) return 7;
+    errno = 0;
+    if (prctl(9999, 0, 0, 0, 0) != -1 || errno != EINVAL) return 8;
+    return 0;
+}
+
+static const char *prctl_no_new_privs_and_dumpable_stick(void) {
+    int failed = run_in_child(switches);
+    CHECK(failed == 0, "check %d failed", failed);
+    return NULL;
+}
+
+/* Seconds since `start`, by the monotonic clock. */
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static const char *a_parent_death_signal_reaches_the_orphan(void) {
+    /* The grandchild asks for SIGTERM when its parent (the child) ends, tells it so, and waits
+     * for ever (an alarm ends it after 10 s otherwise). Its end closes the pipe's last writing
+     * end, which this process sees as end of file. */
+    int ready[2], alive[2];
+    CHECK(pipe(ready) == 0 && pipe(alive) == 0, "pipe: %s", strerror(errno));
+    pid_t child = fork();
+    if (child == 0) {
+        pid_t grandchild = fork();
+        if (grandchild == 0) {
+            close(ready[0]);
+            close(alive[0]);
+            alarm(10);
+            int signal_number = 0;
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) _exit(1);
+            if (prctl(PR_GET_PDEATHSIG, &signal_number, 0, 0, 0) != 0 || signal_number != SIGTERM) _exit(2);
+            char byte = 'r';
+            if (write(ready[1], &byte, 1) != 1) _exit(3);
+            for (;;) pause();
+        }
+        char byte;
+        _exit(read(ready[0], &byte, 1) == 1 ? 0 : 1);
+    }
+    close(ready[1]);
+    close(alive[1]);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    waitpid(child, &status, 0);
+    char byte;
+    ssize_t got = read(alive[0], &byte, 1);
+    double waited = seconds_since(&start);
+    close(ready[0]);
+    close(alive[0]);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child failed (%#x)", status);
+    CHECK(got == 0, "read %zd from the grandchild's pipe", got);
+    CHECK(waited < 5.0, "the grandchild lived %.1f s after its parent", waited);
+    /* fork clears the setting: a child that set one forks a grandchild, which has none. */
+    pid_t second = fork();
+    if (second == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0) != 0) _exit(98);
+        pid_t third = fork();
+        if (third == 0) {
+            int value = -1;
+            _exit(prctl(PR_GET_PDEATHSIG, &value, 0, 0, 0) == 0 ? value : 99);
+        }
+        int third_status = 0;
+        waitpid(third, &third_status, 0);
+        _exit(WIFEXITED(third_status) ? WEXITSTATUS(third_status) : 97);
+    }
+    waitpid(second, &status, 0);
+    int inherited = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    CHECK(inherited == 0, "a new child has the death signal %d", inherited);
+    return NULL;
+}
+
 static const struct test_case cases[] = {
     CASE(fd_lists_each_open_descriptor),
     CASE(fd_link_of_a_file_is_its_absolute_path),
@@ -384,6 +508,9 @@ static const struct test_case cases[] = {
     CASE(fd_link_leads_to_the_file_and_a_closed_fd_has_none),
     CASE(task_has_a_directory_per_thread),
     CASE(a_threads_files_are_its_own),
+    CASE(prctl_names_threads_and_proc_shows_the_names),
+    CASE(prctl_no_new_privs_and_dumpable_stick),
+    CASE(a_parent_death_signal_reaches_the_orphan),
 };
 
 int main(int argc, char **argv) {

@@ -39,6 +39,7 @@ pub mod ipc;
 pub mod mman;
 pub mod nr;
 pub mod poll;
+pub mod prctl;
 pub mod random;
 pub mod reboot;
 pub mod resource;

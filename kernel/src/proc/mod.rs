@@ -29,6 +29,7 @@ pub mod info;
 pub mod ipc;
 pub mod mapping;
 pub mod poll;
+pub mod prctl;
 pub mod procfs;
 pub mod regions;
 pub mod shared;
@@ -111,6 +112,14 @@ struct Record {
     /// process, not a thread: one thread's `setrlimit` binds them all, and `prlimit64` can
     /// reach another process's. Inherited across `fork`, kept by `execve`.
     limits: Option<alloc::boxed::Box<info::Limits>>,
+    /// The signal it is sent when its parent ends (`PR_SET_PDEATHSIG`; 0: none). Not
+    /// inherited by `fork`.
+    death_signal: i32,
+    /// Whether it gave up gaining privileges (`PR_SET_NO_NEW_PRIVS`): for good, and inherited.
+    no_new_privs: bool,
+    /// Whether it may be dumped (`PR_SET_DUMPABLE`): inherited by `fork`, set again by
+    /// `execve`.
+    dumpable: bool,
 }
 
 /// One thread of a process, as the table knows it.
@@ -123,6 +132,9 @@ struct Member {
     signals: signal::ThreadState,
     /// Set when it must end though its process goes on (another thread called `execve`).
     must_leave: bool,
+    /// The name it gave itself (`prctl(PR_SET_NAME)`), if any; otherwise it goes by its
+    /// process's.
+    name: Option<alloc::boxed::Box<str>>,
 }
 
 /// The most bytes of a program's arguments its record keeps for `/proc/PID/cmdline`: enough
@@ -154,6 +166,7 @@ impl Record {
                 thread: 0,
                 signals: signal::ThreadState::new(blocked),
                 must_leave: false,
+                name: None,
             }],
             exiting: None,
             vfork_parent: None,
@@ -175,6 +188,9 @@ impl Record {
             started: crate::time::ticks(),
             cmdline: Vec::new(),
             limits: None,
+            death_signal: 0,
+            no_new_privs: false,
+            dumpable: true,
         }
     }
 }
@@ -183,6 +199,13 @@ impl Record {
     /// The entry of the thread the scheduler knows as `thread`.
     fn member(&self, thread: ThreadId) -> Option<&Member> {
         self.threads.iter().find(|m| m.thread == thread)
+    }
+
+    /// The name its first thread (whose id is the pid) gave itself, if it did: what
+    /// `/proc/PID/comm` shows, as on Linux.
+    fn leader_name(&self) -> Option<&str> {
+        let leader = self.threads.first()?;
+        leader.name.as_deref()
     }
 
     /// The entry of the thread the scheduler knows as `thread`, to change.
@@ -779,13 +802,13 @@ pub fn fork_with(
     // The child is in its parent's group and session until it moves (`setpgid`, `setsid`), and
     // has its parent's signal actions and its calling thread's mask.
     let me = sched::current();
-    let (ids, signals, (cmdline, exe), limits) = with_table(|table| {
+    let (ids, signals, (cmdline, exe), (limits, no_new_privs, dumpable)) = with_table(|table| {
         table.processes.get(&task.pid).map_or(
             (
                 (task.pid, task.pid),
                 (signal::State::new(), 0),
                 (Vec::new(), Arc::from("")),
-                None,
+                (None, false, true),
             ),
             |r| {
                 let blocked = r.member(me).map_or(0, |m| m.signals.blocked());
@@ -794,7 +817,7 @@ pub fn fork_with(
                     (r.group, r.session),
                     signals,
                     (r.cmdline.clone(), r.exe.clone()),
-                    r.limits.clone(),
+                    (r.limits.clone(), r.no_new_privs, r.dumpable),
                 )
             },
         )
@@ -805,6 +828,8 @@ pub fn fork_with(
     record.files = Some(weak_files);
     record.cmdline = cmdline;
     record.limits = limits;
+    record.no_new_privs = no_new_privs;
+    record.dumpable = dumpable;
     if borrowed_stack.is_some() {
         record.vfork_parent = Some(me);
     }
@@ -916,6 +941,7 @@ fn run(task: Task, start: Start) {
         waiters,
         parent_signal,
         orphaned_stopped,
+        death_signals,
     }) = ended
     else {
         return;
@@ -928,6 +954,9 @@ fn run(task: Task, start: Start) {
         sched::wake_thread(waiter);
     }
     if let Some(wake) = parent_signal {
+        wake.deliver();
+    }
+    for wake in death_signals {
         wake.deliver();
     }
     for group in orphaned_stopped {
@@ -950,6 +979,8 @@ struct Ended {
     /// Process groups the end orphaned that have a stopped member: each is sent SIGHUP and
     /// SIGCONT (see `signal::hang_up`).
     orphaned_stopped: Vec<Pid>,
+    /// The children's threads to interrupt for the signal they asked for when it ended.
+    death_signals: Vec<signal::Wake>,
 }
 
 /// Records that `pid` ended with `status`: its children go to `init` (or, without one, are
@@ -973,9 +1004,13 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
             .is_some_and(|init| init.status.is_none());
     let mut adopted_zombie = false;
     let mut gone = Vec::new();
+    let mut bereaved = Vec::new();
     for (&child, record) in table.processes.iter_mut() {
         if record.parent != pid {
             continue;
+        }
+        if record.death_signal != 0 && record.status.is_none() {
+            bereaved.push((child, record.death_signal));
         }
         if record.group != group && record.session == session && !may_orphan.contains(&record.group)
         {
@@ -995,14 +1030,24 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
     for child in gone {
         table.processes.remove(&child);
     }
-    let nothing_more = |waiters| Ended {
+    // Children that asked for a signal when their parent ends (`PR_SET_PDEATHSIG`) get it,
+    // from this process, as Linux sends it.
+    let death_signals: Vec<signal::Wake> = bereaved
+        .into_iter()
+        .filter_map(|(child, signal)| {
+            let info = abi::siginfo::SigInfo::from_process(signal, abi::siginfo::SI_USER, pid, 0);
+            signal::queue(table, child, info).ok().flatten()
+        })
+        .collect();
+    let nothing_more = |waiters, death_signals| Ended {
         waiters,
         parent_signal: None,
         orphaned_stopped: Vec::new(),
+        death_signals,
     };
     let parent = match table.processes.get(&pid) {
         Some(record) => record.parent,
-        None => return nothing_more(wake),
+        None => return nothing_more(wake, death_signals),
     };
     if table
         .processes
@@ -1014,7 +1059,7 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
     }
     let unwanted = signal::reaps_children(table, parent);
     let Some(record) = table.processes.get_mut(&pid) else {
-        return nothing_more(wake);
+        return nothing_more(wake, death_signals);
     };
     record.status = Some(status);
     record.resident = None;
@@ -1045,6 +1090,7 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
         waiters: wake,
         parent_signal,
         orphaned_stopped: may_orphan,
+        death_signals,
     }
 }
 
@@ -1331,7 +1377,7 @@ pub fn list() -> Vec<ProcessInfo> {
             .map(|(&pid, r)| ProcessInfo {
                 pid,
                 parent: r.parent,
-                name: r.name.clone(),
+                name: r.leader_name().map_or_else(|| r.name.clone(), String::from),
                 thread: r.threads.first().map_or(0, |m| m.thread),
                 threads: r.threads.iter().map(|m| m.thread).collect(),
                 status: r.status,
@@ -1363,6 +1409,11 @@ fn rename(pid: Pid, name: &str, cmdline: Vec<u8>, exe: Arc<str>) {
             record.name = String::from(name);
             record.cmdline = cmdline;
             record.exe = exe;
+            // A new program goes by its own name, and may be dumped again.
+            for member in &mut record.threads {
+                member.name = None;
+            }
+            record.dumpable = true;
         }
     });
 }
@@ -1442,6 +1493,8 @@ pub struct ThreadInfo {
     pub thread: ThreadId,
     /// Its process's signal sets, with its own mask and pending signals.
     pub signals: procfmt::Signals,
+    /// The name it gave itself, if any (else it goes by its process's).
+    pub name: Option<String>,
 }
 
 /// The threads of process `pid` by thread id, its first first; a zombie is the one thread that
@@ -1455,12 +1508,14 @@ pub fn threads_of_process(pid: Pid) -> Option<Vec<ThreadInfo>> {
                 tid: pid,
                 thread: 0,
                 signals,
+                name: None,
             }]);
         }
         let threads = record.threads.iter().map(|m| ThreadInfo {
             tid: m.tid,
             thread: m.thread,
             signals: record.signals.sets(Some(&m.signals)),
+            name: m.name.as_deref().map(String::from),
         });
         Some(threads.collect())
     })

@@ -327,8 +327,11 @@ fn render(pid: Pid, tid: Option<Pid>, file: File) -> Result<Vec<u8>, Errno> {
                 // (`ps` then shows its name in brackets).
                 File::Cmdline if info.status.is_some() => return Ok(Vec::new()),
                 File::Cmdline => return Ok(info.cmdline),
-                // Threads have no names of their own: each has its process's.
-                File::Comm => format!("{}\n", procfmt::comm(&info.name)),
+                // A thread that named itself (`prctl(PR_SET_NAME)`) goes by its own name.
+                File::Comm => {
+                    let own = thread.as_ref().and_then(|t| t.name.as_deref());
+                    format!("{}\n", procfmt::comm(own.unwrap_or(&info.name)))
+                }
                 File::Status => procfmt::status(&process(&info, thread.as_ref())),
                 _ => procfmt::stat(&process(&info, thread.as_ref())),
             }
@@ -400,7 +403,7 @@ fn maps(pid: Pid) -> String {
 
 /// What `stat` and `status` say about the process `info` describes, or, given one of its
 /// threads, about that thread (`task/TID`).
-fn process<'a>(info: &'a ProcessInfo, thread: Option<&ThreadInfo>) -> procfmt::Process<'a> {
+fn process<'a>(info: &'a ProcessInfo, thread: Option<&'a ThreadInfo>) -> procfmt::Process<'a> {
     // The process's state is its first thread's, as Linux shows it, and its times are all its
     // threads'; a thread's are its own. A thread not started yet (or ended) has no scheduler
     // thread, so none of the scheduler's is counted for it.
@@ -441,7 +444,7 @@ fn process<'a>(info: &'a ProcessInfo, thread: Option<&ThreadInfo>) -> procfmt::P
     procfmt::Process {
         pid: info.pid,
         tid,
-        name: &info.name,
+        name: thread.and_then(|t| t.name.as_deref()).unwrap_or(&info.name),
         state: Some(state),
         ppid: info.parent,
         pgrp: info.group,

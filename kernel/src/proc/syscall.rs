@@ -262,6 +262,7 @@ fn dispatch(task: &mut Task, frame: &mut TrapFrame, number: usize) -> Result<usi
         // ENOSYS, does without them (and this is no missing call to report).
         nr::RSEQ => Err(Errno::ENOSYS),
         nr::ARCH_PRCTL => arch_prctl(a[0] as u32, a[1]),
+        nr::PRCTL => super::prctl::prctl(task, a),
         // Time, identity, the machine, random bytes, limits and usage: `info`.
         nr::CLOCK_GETTIME => info::clock_gettime(a[0] as i32, a[1]),
         nr::CLOCK_GETRES => info::clock_getres(a[0] as i32, a[1]),

@@ -73,6 +73,7 @@ pub fn clone(task: &mut Task, frame: &TrapFrame, a: [u64; 6]) -> Result<usize, E
             thread: 0,
             signals: signal::ThreadState::new(blocked),
             must_leave: false,
+            name: None,
         });
         Ok(())
     })?;

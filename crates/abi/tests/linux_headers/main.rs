@@ -274,6 +274,21 @@ fn auxv_types_match_auxvec() {
 }
 
 #[test]
+fn prctl_options_match_linux_prctl() {
+    let defines = Defines::load(KERNEL_HEADERS, &["linux/prctl.h"]);
+    defines.check(&crate_values!(prctl::{
+        PR_SET_PDEATHSIG,
+        PR_GET_PDEATHSIG,
+        PR_GET_DUMPABLE,
+        PR_SET_DUMPABLE,
+        PR_SET_NAME,
+        PR_GET_NAME,
+        PR_SET_NO_NEW_PRIVS,
+        PR_GET_NO_NEW_PRIVS
+    }));
+}
+
+#[test]
 fn arch_prctl_codes_match_asm_prctl() {
     let defines = Defines::load(KERNEL_HEADERS, &["x86_64-linux-gnu/asm/prctl.h"]);
     defines.check(&crate_values!(arch_prctl::{ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS}));
