@@ -35,7 +35,7 @@ from pathlib import Path
 from ferrite_tools import benchreport, build, contract, fs, image, paths, peer
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.fs import layout
-from ferrite_tools.measurements import Measurement, Summary, parse_lines, summarise
+from ferrite_tools.measurements import BENCH_DISK_SIZE, Measurement, Summary, parse_lines, summarise
 from ferrite_tools.qemu import Accel, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
 
@@ -138,10 +138,6 @@ def guest_counts(tc: Toolchain, verbose: bool) -> list[Summary]:
     return summaries
 
 
-#: The disk the disk figures use (made afresh for each run).
-BENCH_DISK_SIZE = 32 * 2**20
-
-
 def with_committed_log(disk: Path) -> int:
     """Writes a committed transaction that fills the log of the empty file system in `disk`:
     one zeroed block for each of the last free data blocks (replaying it changes nothing a
@@ -242,19 +238,34 @@ def boot_counts(images: image.Images, *, runs: int, accel: Accel, verbose: bool)
     return summaries
 
 
-def linux_column(tc: Toolchain, *, runs: int, verbose: bool) -> tuple[dict[str, float], str | None]:
-    """The benchmark on Debian's Linux, `runs` boots, as medians by name; or nothing and why
-    (the report's Linux column then says why it is empty instead of failing the benchmark)."""
+@dataclasses.dataclass(frozen=True)
+class LinuxColumn:
+    """The benchmark's figures on Debian's Linux, as medians by name, and why what is missing
+    is (the report's Linux column then says so instead of failing the benchmark)."""
+
+    values: dict[str, float]
+    #: Why there is no column at all.
+    note: str | None = None
+    #: Why the disk rows are missing (from the last run without them).
+    disk_note: str | None = None
+
+
+def linux_column(tc: Toolchain, *, runs: int, verbose: bool) -> LinuxColumn:
+    """The benchmark on Debian's Linux, `runs` boots."""
     values: dict[str, list[float]] = {}
+    disk_note = None
     for n in range(runs):
         try:
             run_ = peer.linux_run(tc, verbose)
         except peer.PeerUnavailable as e:
-            return {}, e.what
+            return LinuxColumn({}, e.what)
         print(f"  linux run {n + 1}/{runs}: {run_.wall_s:.1f} s", flush=True)
+        if run_.disk_note is not None:
+            disk_note = run_.disk_note
+            print(f"  linux run {n + 1}/{runs} has no disk rows: {disk_note}", flush=True)
         for m in run_.measurements:
             values.setdefault(m.name, []).append(m.value)
-    return {name: statistics.median(v) for name, v in values.items()}, None
+    return LinuxColumn({name: statistics.median(v) for name, v in values.items()}, None, disk_note)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,11 +310,11 @@ def run(tc: Toolchain, options: Options) -> int:
     summaries += guest_counts(tc, options.verbose)
     if images is not None:
         summaries += disk_counts(images, options.verbose)
-    linux: dict[str, float] = {}
-    note: str | None = "not asked for (./x.py bench --peer linux)"
+    column = LinuxColumn({}, "not asked for (./x.py bench --peer linux)")
     if options.peer == "linux":
         print("running the benchmark on Debian's Linux in the same machine", flush=True)
-        linux, note = linux_column(tc, runs=options.runs, verbose=options.verbose)
+        column = linux_column(tc, runs=options.runs, verbose=options.verbose)
+    linux, note = column.values, column.note
     medians = {s.name: s.median for s in summaries}
     compared = benchreport.compare(medians, linux)
     print(f"\nrelease builds, median of {options.runs} runs; counts under -icount shift=0,align=off,sleep=off")
@@ -311,7 +322,7 @@ def run(tc: Toolchain, options: Options) -> int:
         print(summary.row())
     if not options.quick:
         print("\nFerrite beside Linux (guest instructions; the boot row in virtual ns)")
-        print("\n".join(benchreport.comparison_lines(compared, note)))
+        print("\n".join(benchreport.comparison_lines(compared, note, column.disk_note)))
         print()
         print(host_heap(tc, options.verbose).rstrip())
     out = paths.BUILD_DIR / "bench" / "results.json"
@@ -324,6 +335,7 @@ def run(tc: Toolchain, options: Options) -> int:
                 ],
                 "linux": linux,
                 "linux_missing_because": note,
+                "linux_disk_missing_because": column.disk_note,
                 "comparison": [
                     {"row": c.row.title, "ferrite": c.ferrite, "linux": c.linux, "ratio": c.ratio, "met": c.met}
                     for c in compared
