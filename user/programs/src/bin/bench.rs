@@ -471,7 +471,10 @@ enum IdleClock {
     /// Linux's `/proc/timer_list` (root only, with `/proc` mounted): each CPU's
     /// `.idle_sleeptime` and `.iowait_sleeptime`, the nanoseconds its idle loop ran with no task
     /// waiting for I/O and with one waiting. Both together are the halted time; the counter
-    /// ticks per nanosecond come from `CLOCK_MONOTONIC` over the same stretch.
+    /// ticks per nanosecond come from `CLOCK_MONOTONIC` over the same stretch. Linux clocks
+    /// them from entering its idle loop to leaving it, not around the halt alone, so the idle
+    /// loop's own instructions are left out of Linux's figures too, which can only make them
+    /// smaller.
     Linux,
 }
 
