@@ -96,4 +96,22 @@ def test_a_linux_peer_that_cannot_run_is_a_note_not_a_failure(monkeypatch: pytes
 
     monkeypatch.setattr(peer, "linux_run", unavailable)
     tc = Toolchain("rustup", Path("/r/bin"), Path("/r"))
-    assert bench.linux_column(tc, runs=2, verbose=False) == ({}, "apt-get was not found")
+    assert bench.linux_column(tc, runs=2, verbose=False) == bench.LinuxColumn({}, "apt-get was not found")
+
+
+def test_a_linux_run_without_disk_rows_keeps_the_others_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = iter(
+        [
+            peer.LinuxRun([Measurement("syscall.null_round_trip", 320, "instructions")], 1.0, Path("a.log"), None),
+            peer.LinuxRun(
+                [Measurement("syscall.null_round_trip", 330, "instructions")],
+                1.0,
+                Path("b.log"),
+                "mkfs.ext4 was not found",
+            ),
+        ]
+    )
+    monkeypatch.setattr(peer, "linux_run", lambda *_, **__: next(runs))
+    tc = Toolchain("rustup", Path("/r/bin"), Path("/r"))
+    column = bench.linux_column(tc, runs=2, verbose=False)
+    assert column == bench.LinuxColumn({"syscall.null_round_trip": 325}, None, "mkfs.ext4 was not found")

@@ -132,3 +132,17 @@ def test_charts_are_written_as_png_and_svg(tmp_path: Path) -> None:
     ]
     assert all(p.stat().st_size > 1000 for p in written)
     assert (tmp_path / "ferrite-vs-linux.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_disk_rows_compare_fsync_with_linux_and_show_the_others() -> None:
+    ferrite = {"guest.disk.write_fsync_4k": 78_000.0, "guest.disk.seq_read_per_kib": 4_400.0}
+    linux = {"disk.write_fsync_4k": 160_000.0, "disk.seq_read_per_kib": 2_800.0}
+    rows = {c.row.linux: c for c in br.compare(ferrite, linux)}
+    assert rows["disk.write_fsync_4k"].met is True and rows["disk.write_fsync_4k"].row.goal.text() == "<= Linux"
+    read = rows["disk.seq_read_per_kib"]
+    assert read.met is None and read.ratio == pytest.approx(4_400 / 2_800), "for information: no goal"
+    lines = br.comparison_lines(list(rows.values()), None, "mkfs.ext4 was not found")
+    assert lines[-1] == "(no Linux disk rows: mkfs.ext4 was not found)"
+    read_line = next(line for line in lines if line.startswith("1 MiB read back"))
+    assert read_line.split()[-2:] == ["-", "-"]
+    assert br.comparison_lines(list(rows.values()), "no apt-get", "ignored")[-1] == "(no Linux column: no apt-get)"

@@ -10,15 +10,19 @@ also by Ferrite's own `initrd.unpack`, so the writer is checked against two read
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import struct
 from pathlib import Path
 
 import pytest
 
-from ferrite_tools import initrd, paths, peer
+from ferrite_tools import build, initrd, paths, peer
 from ferrite_tools.errors import FerriteError, InvalidData
 from ferrite_tools.initrd import Member, write_newc
+from ferrite_tools.measurements import BENCH_DISK_SIZE
 from ferrite_tools.qemu import Accel, QemuConfig
+from ferrite_tools.setup import Toolchain
 
 MAGIC = b"070701"
 HEADER_LEN = 110
@@ -240,3 +244,205 @@ def test_a_qemu_failure_is_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(peer.PeerUnavailable, match="status 1"):
         peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log")
+
+
+# --- The disk: modules, their order, the file system, the machine ------------------------------
+
+
+def elf_module(modinfo: list[str], *, section: str = ".modinfo") -> bytes:
+    """A minimal ELF64 relocatable file, as a kernel module is, with the strings `modinfo` in a
+    section called `section`: the ELF header, the section's bytes, the section-name table, then
+    three section headers (the null one, the section, the name table), per the System V gABI."""
+    body = b"\0" + b"".join(f"{field}\0".encode() for field in modinfo)  # the linker pads with NULs
+    names = b"\0" + section.encode() + b"\0.shstrtab\0"
+    body_at = 64
+    names_at = body_at + len(body)
+    headers_at = names_at + len(names)
+    headers_at += -headers_at % 8
+
+    def header(name: int, offset: int, size: int) -> bytes:
+        return struct.pack("<IIQQQQIIQQ", name, 1 if name else 0, 0, 0, offset, size, 0, 0, 1, 0)
+
+    ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    elf_header = ident + struct.pack("<HHIQQQIHHHHHH", 1, 62, 1, 0, 0, headers_at, 0, 64, 0, 0, 64, 3, 2)
+    assert len(elf_header) == 64
+    data = elf_header + body + names
+    data += bytes(headers_at - len(data))
+    data += header(0, 0, 0) + header(1, body_at, len(body)) + header(2 + len(section), names_at, len(names))
+    return data
+
+
+def test_modinfo_reads_the_modules_strings_by_key() -> None:
+    info = peer.modinfo(elf_module(["alias=crypto-crc32c", "depends=jbd2,mbcache,crc16", "alias=fs-ext4", "name=ext4"]))
+    assert info == {"alias": ["crypto-crc32c", "fs-ext4"], "depends": ["jbd2,mbcache,crc16"], "name": ["ext4"]}
+    assert peer.module_depends(info) == ("jbd2", "mbcache", "crc16")
+    assert peer.module_depends(peer.modinfo(elf_module(["depends=", "name=crc16"]))) == ()
+
+
+def test_modinfo_refuses_what_is_not_a_module() -> None:
+    with pytest.raises(InvalidData, match="not a 64-bit"):
+        peer.modinfo(b"#!/bin/sh\n" + bytes(100))
+    with pytest.raises(InvalidData, match="no .modinfo"):
+        peer.modinfo(elf_module(["depends="], section=".rodata"))
+    with pytest.raises(InvalidData, match="outside the file"):
+        peer.modinfo(elf_module(["depends="])[:100])
+
+
+#: `depends=` of each module the disk needs, as read from linux-image-6.1.0-57-amd64 (6.1.192-3).
+DEBIAN_6_1_DEPENDS = {
+    "crc32c_generic": (),
+    "crc32c_intel": (),
+    "virtio_pci": ("virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio"),
+    "virtio_ring": (),
+    "virtio_pci_modern_dev": (),
+    "virtio_pci_legacy_dev": (),
+    "virtio": ("virtio_ring",),
+    "virtio_blk": ("virtio", "virtio_ring"),
+    "ext4": ("jbd2", "mbcache", "crc16"),
+    "jbd2": (),
+    "mbcache": (),
+    "crc16": (),
+}
+
+
+def test_debians_disk_modules_load_each_after_what_it_uses() -> None:
+    order = peer.load_order(DEBIAN_6_1_DEPENDS, peer.DISK_MODULE_ROOTS)
+    assert order == [
+        "crc32c_generic", "crc32c_intel",
+        "virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio", "virtio_pci", "virtio_blk",
+        "jbd2", "mbcache", "crc16", "ext4",
+    ]  # fmt: skip
+    for name in order:
+        assert all(order.index(dependency) < order.index(name) for dependency in DEBIAN_6_1_DEPENDS[name]), name
+
+
+def test_a_missing_module_or_a_circle_is_a_reason() -> None:
+    with pytest.raises(peer.PeerUnavailable, match="no module crc16 \\(needed by ext4\\)"):
+        peer.load_order({"ext4": ("crc16",)}, ["ext4"])
+    with pytest.raises(peer.PeerUnavailable, match="no module ext4$"):
+        peer.load_order({}, ["ext4"])
+    with pytest.raises(peer.PeerUnavailable, match="a -> b -> a"):
+        peer.load_order({"a": ("b",), "b": ("a",)}, ["a"])
+
+
+def test_module_files_are_named_as_linux_names_them() -> None:
+    assert peer.module_name("crc32c-intel") == "crc32c_intel"
+    match = peer.MODULE_MEMBER.match("./lib/modules/6.1.0-57-amd64/kernel/arch/x86/crypto/crc32c-intel.ko")
+    assert match is not None and match["file"] == "crc32c-intel"
+    assert peer.MODULE_MEMBER.match("./lib/modules/6.1.0-57-amd64/modules.order") is None
+
+
+def test_the_modules_and_their_order_are_in_the_archive_where_bench_looks() -> None:
+    modules = [("virtio", b"\x7fELF v"), ("ext4", b"\x7fELF e")]
+    entries = peer.initramfs_entries(b"bench", b"hello", modules)
+    read = read_newc(write_newc(entries))
+    names = [name for _, name, _ in read]
+    by_name = {name: data for _, name, data in read}
+    assert by_name["lib/modules/virtio.ko"] == b"\x7fELF v" and by_name["lib/modules/ext4.ko"] == b"\x7fELF e"
+    assert by_name["lib/modules/load-order"] == b"virtio\next4\n"
+    for folder in ("lib", "lib/modules", "mnt", "proc"):
+        fields = next(f for f, name, _ in read if name == folder)
+        assert stat.S_ISDIR(fields["mode"]), folder
+    # Linux creates each file in a folder it has already made.
+    for name in names[:-1]:
+        if "/" in name:
+            assert name.rsplit("/", 1)[0] in names[: names.index(name)], name
+    # Without modules, no disk step: the archive is as before.
+    assert "lib/modules/load-order" not in [e.name for e in peer.initramfs_entries(b"bench", b"hello")]
+
+
+def test_bench_looks_where_the_archive_puts_them_and_prints_the_disk_rows() -> None:
+    source = (paths.ROOT / "user" / "programs" / "src" / "bin" / "bench.rs").read_text()
+    assert f'const MODULE_DIR: &str = "/{peer.INITRAMFS_MODULE_DIR}";' in source
+    assert f'const LOAD_ORDER: &str = "/{peer.INITRAMFS_MODULE_DIR}/{peer.LOAD_ORDER_FILE}";' in source
+    for row in peer.DISK_ROWS:
+        assert f'"{row}"' in source, row
+
+
+def test_linux_gets_ferrites_disk_exactly() -> None:
+    disk = Path("build/peer/disk.img")
+    ferrite = QemuConfig(Path("ferrite.img"), accel=Accel.TCG, icount=True, disk=disk).argv()
+    linux = peer.linux_argv(Path("vmlinuz"), Path("initramfs.cpio"), peer.kernel_command_line(), disk)
+
+    def disk_options(argv: list[str]) -> list[tuple[str, str]]:
+        pairs = zip(argv, argv[1:], strict=False)
+        ours = ("id=disk", "drive=disk")
+        return [(f, v) for f, v in pairs if f in ("-drive", "-device") and any(o in v for o in ours)]
+
+    assert disk_options(linux) == disk_options(ferrite) and len(disk_options(linux)) == 2
+    assert not disk_options(peer.linux_argv(Path("vmlinuz"), Path("initramfs.cpio"), peer.kernel_command_line()))
+
+
+def test_without_mkfs_ext4_the_reason_says_how_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(peer.PeerUnavailable, match="mkfs.ext4 was not found.*apt-get install e2fsprogs"):
+        peer.make_ext4(tmp_path / "disk.img", 1 << 20, path=str(tmp_path))
+
+
+#: Where ext4's superblock is (1024 bytes in), and three of its fields (e2fsprogs' ext2_fs.h).
+EXT4_SUPERBLOCK = 1024
+S_BLOCKS_COUNT_LO = 4
+S_LOG_BLOCK_SIZE = 24
+S_MAGIC = 56
+EXT4_MAGIC = 0xEF53
+
+
+def test_the_disk_is_an_ext4_of_the_bench_disks_size_with_4_kib_blocks(tmp_path: Path) -> None:
+    search = os.pathsep.join([os.environ.get("PATH", ""), *peer.SBIN_DIRS])
+    if shutil.which(peer.MKFS_EXT4, path=search) is None:
+        pytest.skip("no mkfs.ext4 here")
+    image = peer.make_ext4(tmp_path / "disk.img", BENCH_DISK_SIZE)
+    data = image.read_bytes()
+    assert len(data) == BENCH_DISK_SIZE
+    superblock = data[EXT4_SUPERBLOCK : EXT4_SUPERBLOCK + 1024]
+    (magic,) = struct.unpack_from("<H", superblock, S_MAGIC)
+    (log_block_size,) = struct.unpack_from("<I", superblock, S_LOG_BLOCK_SIZE)
+    (blocks,) = struct.unpack_from("<I", superblock, S_BLOCKS_COUNT_LO)
+    assert magic == EXT4_MAGIC and 1024 << log_block_size == 4096 and blocks * 4096 == BENCH_DISK_SIZE
+
+
+def test_the_disk_note_is_what_bench_said() -> None:
+    rows = "".join(f"BENCH {row}=1 unit=instructions\n" for row in peer.EXPECTED_ROWS)
+    disk_rows = "".join(f"BENCH {row}=2 unit=instructions\n" for row in peer.DISK_ROWS)
+    assert peer.disk_note(rows + disk_rows) is None
+    failed = rows + "bench: mounting /dev/vda on /mnt as ext4 failed: no such device\nbench: no disk figures on Linux\n"
+    said = "mounting /dev/vda on /mnt as ext4 failed: no such device; no disk figures on Linux"
+    assert peer.disk_note(failed) == said
+    assert peer.disk_note(rows) == "bench printed no disk rows and no reason"
+
+
+def test_a_run_with_a_disk_that_failed_still_gives_the_other_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed = "bench: loading the module /lib/modules/ext4.ko failed: invalid argument\r\n"
+    _fake_qemu(tmp_path / "bin", ALL_ROWS + failed, 0)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    run = peer.run_linux(tmp_path / "vmlinuz", tmp_path / "initramfs", log=tmp_path / "linux.log", disk=tmp_path / "d")
+    assert [m.name for m in run.measurements] == list(peer.EXPECTED_ROWS)
+    assert run.disk_note == "loading the module /lib/modules/ext4.ko failed: invalid argument"
+
+
+def test_without_mkfs_ext4_linux_runs_without_the_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk's absence is a note on its rows, never the whole column's failure."""
+    for name in ("bench", "hello"):
+        (tmp_path / name).write_bytes(name.encode())
+    monkeypatch.setattr(peer, "fetch_linux", lambda **_: tmp_path / "vmlinuz")
+    monkeypatch.setattr(build, "build_user", lambda *_, **__: [tmp_path / "bench", tmp_path / "hello"])
+    monkeypatch.setattr(peer, "disk_modules", lambda *_, **__: [])
+    monkeypatch.setattr(peer, "INITRAMFS", tmp_path / "initramfs.cpio")
+
+    def no_mkfs(*_: object, **__: object) -> Path:
+        raise peer.PeerUnavailable("mkfs.ext4 was not found")
+
+    asked: list[Path | None] = []
+
+    def boots(vmlinuz: Path, initramfs: Path, *, disk: Path | None = None, **_: object) -> peer.LinuxRun:
+        asked.append(disk)
+        return peer.LinuxRun([], 1.0, tmp_path / "linux.log", "no disk was attached")
+
+    monkeypatch.setattr(peer, "make_ext4", no_mkfs)
+    monkeypatch.setattr(peer, "run_linux", boots)
+    tc = Toolchain("rustup", Path("/r/bin"), Path("/r"))
+    run = peer.linux_run(tc, False)
+    assert asked == [None] and run.disk_note == "mkfs.ext4 was not found"
+    archive = [name for _, name, _ in read_newc((tmp_path / "initramfs.cpio").read_bytes())]
+    assert "lib/modules/load-order" not in archive

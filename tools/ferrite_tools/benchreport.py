@@ -31,7 +31,8 @@ from ferrite_tools.errors import InvalidData
 
 @dataclasses.dataclass(frozen=True)
 class Goal:
-    """What a row should reach: at most a number, or at most a multiple of Linux's figure."""
+    """What a row should reach: at most a number, or at most a multiple of Linux's figure; a
+    row with neither is there for information."""
 
     at_most: float | None = None
     linux_times: float | None = None
@@ -48,6 +49,8 @@ class Goal:
         """The goal as the table prints it."""
         if self.at_most is not None:
             return f"<= {self.at_most:,.0f}"
+        if self.linux_times is None:
+            return "-"
         if self.linux_times == 1:
             return "<= Linux"
         if self.linux_times == 0.5:
@@ -128,6 +131,22 @@ PEER_ROWS = (
         "file.tmpfs_write_read_4k",
         Goal(linux_times=1.0),
     ),
+    # The disk rows: Ferrite's file system and Linux's ext4, each on the same virtio disk, with
+    # the time the CPU sat halted waiting for it left out on both sides (bench.rs, `Busy`).
+    PeerRow(
+        "4 KiB write + fsync on the disk (Linux: ext4)",
+        "guest.disk.write_fsync_4k",
+        "disk.write_fsync_4k",
+        Goal(linux_times=1.0),
+    ),
+    # For information: no goal yet.
+    PeerRow(
+        "1 MiB written to the disk + fsync, per KiB",
+        "guest.disk.seq_write_per_kib",
+        "disk.seq_write_per_kib",
+        Goal(),
+    ),
+    PeerRow("1 MiB read back from the disk, per KiB", "guest.disk.seq_read_per_kib", "disk.seq_read_per_kib", Goal()),
 )
 
 
@@ -160,8 +179,11 @@ def compare(ferrite: Mapping[str, float], linux: Mapping[str, float]) -> list[Co
     return [Compared(row, ferrite.get(row.ferrite), linux.get(row.linux)) for row in PEER_ROWS]
 
 
-def comparison_lines(compared: Sequence[Compared], linux_note: str | None = None) -> list[str]:
-    """The table as printed: one line a row, then why Linux's column is empty, if it is."""
+def comparison_lines(
+    compared: Sequence[Compared], linux_note: str | None = None, disk_note: str | None = None
+) -> list[str]:
+    """The table as printed: one line a row, then why Linux's column is empty, if it is, or
+    why only its disk rows are (`disk_note`)."""
 
     def number(value: float | None) -> str:
         return "-" if value is None else f"{value:,.0f}"
@@ -175,6 +197,8 @@ def comparison_lines(compared: Sequence[Compared], linux_note: str | None = None
         )
     if linux_note:
         lines.append(f"(no Linux column: {linux_note})")
+    elif disk_note:
+        lines.append(f"(no Linux disk rows: {disk_note})")
     return lines
 
 

@@ -20,6 +20,10 @@ from collections.abc import Iterable
 from ferrite_tools import contract
 from ferrite_tools.errors import InvalidData
 
+#: The size of the disk the disk figures are measured on, Ferrite's file system by `bench` and
+#: Linux's ext4 by `peer` (each made afresh for a run).
+BENCH_DISK_SIZE = 32 * 2**20
+
 _LINE = re.compile(re.escape(contract.BENCH_PREFIX) + r"(?P<name>[\w.]+)=(?P<value>\d+) unit=(?P<unit>\w+)\s*$")
 
 

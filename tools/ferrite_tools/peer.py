@@ -6,22 +6,38 @@ under the very same `-icount shift=0,align=off,sleep=off` machine its `BENCH` li
 column: what a production kernel spends on a `getpid`, a `fork` or a pipe round trip. Nothing
 is rebuilt for Linux; what differs is only who boots the program.
 
-How, in four steps, each a function here:
+How, in four steps (and a fifth for the disk), each a function here:
 
 1. `fetch_linux`: the kernel is Debian's own. `linux-image-amd64` is a metapackage that depends
    on the current versioned kernel package (`linux-image-6.1.0-N-amd64` on Debian 12); its name
    comes from `apt-cache depends`, the package from `apt-get download` into build/peer/, and
-   only the `vmlinuz` is unpacked from it (the package also holds 400 MB of modules, which an
-   initramfs without `modprobe` never loads). No root is needed and nothing is installed. When
+   only the `vmlinuz` is unpacked from it here (the package also holds 400 MB of modules, of
+   which step 1b takes the dozen the disk needs). No root is needed and nothing is installed. When
    this host has no package lists, a private `apt-get update` into build/peer/apt/ is tried
    (apt's lists and cache can live in any folder). When it cannot work (not Debian, no
    network), the step raises `PeerUnavailable` with the reason, which `bench` catches so that a
    report's Linux column can say why it is empty instead of failing the whole benchmark.
+1b. `disk_modules` and `make_ext4`: the disk rows compare Ferrite's file system with Linux's
+   ext4 on the same virtio disk, attached with the same QEMU options (`qemu.virtio_disk_args`).
+   Debian builds virtio-pci, virtio-blk and ext4 as modules, not into the kernel, and an
+   initramfs with no modprobe and no udev loads none of them, so the few the disk needs are
+   taken from the same package into the initramfs, with a list in the order to load them, and
+   `bench` loads them itself with `finit_module` before mounting the disk. The order must have
+   each module after the modules it uses symbols of: modprobe reads that from modules.dep, which
+   the package does not have (depmod writes it at install), so `load_order` works it out from
+   the `depends=` line each module carries in its ELF `.modinfo` section (`modinfo`). The two
+   crc32c modules come first for another reason: ext4 and jbd2 get their checksum through the
+   crypto API by name, at mount, and only declare it as a soft dependency that modprobe would
+   have followed (see `DISK_MODULE_ROOTS`). The file system is made fresh for each run by the
+   host's mkfs.ext4, with the size of Ferrite's bench disk; without mkfs.ext4, or without the
+   modules, Linux runs without a disk and the disk rows say why (`LinuxRun.disk_note`); the other
+   rows are not affected.
 2. `make_initramfs`: Linux unpacks a "newc" cpio archive (cpio(5), magic 070701; the kernel's
    Documentation/driver-api/early-userspace/buffer-format.rst) into its first file system and
    runs `/init` from it. The archive holds `bench` as `/init`, `hello` as `/bin/hello` (bench's
    spawn row execs it), a writable `/tmp` (the tmpfs row) and `/dev/console` (the kernel opens it
-   as init's standard input and output). It is not compressed: unpacking is part of the boot the
+   as init's standard input and output), and for the disk rows the modules (2.8 MB, in
+   /lib/modules), /mnt and /proc. It is not compressed: unpacking is part of the boot the
    `boot.` row counts, and a gzip'd archive would add the inflate to it. The archive is written
    by `initrd.write_newc`, the tools' one newc writer.
 3. `run_linux`: boots the kernel and the archive under QEMU with the machine `./x.py bench` gives
@@ -50,10 +66,23 @@ Reading the Linux column (Debian 12's 6.1 kernel, measured with this module):
   caller while the other process's virtual runtime is ahead, and a forked child starts ahead, so
   the parent's 2,000 yields are over before the child runs at all: the row comes out close to
   `sched.yield_alone`. `pipe.ping_pong_round_trip` is the row where both kernels switch each time;
+* the disk rows leave out the time the CPU sat halted waiting for the disk, on both kernels,
+  since how long the host takes is no part of either; Linux's halted time is its idle loop's
+  (`/proc/timer_list`). What stays counted is every instruction the kernel ran meanwhile,
+  timer interrupts that land in those waits included, and their number grows with how long the
+  host took: over 18 runs on one host `disk.write_fsync_4k` ranged from 72,000 to 237,000
+  (median about 163,000), and the local timer interrupts of its 20 rounds (/proc/interrupts,
+  LOC) from 59 to 435, each adding about 5,000 instructions. Compare medians of several runs.
+  Each of Linux's 4 KiB write + fsync rounds is one jbd2 transaction (its
+  `/proc/fs/jbd2/vda-8/info`): 3 write requests (the data block in place, then the descriptor
+  and inode-table block into the journal, then the commit block) and 2 cache flushes;
 * `boot.tsc_at_first_user_instruction` is virtual time: the instructions from reset, SeaBIOS,
   loading and XZ-decompressing the kernel included, plus the halts the clock skips; of Linux's
   ~6.1 billion, ~4.4 come before the kernel's own clock starts and ~0.74 are the crypto
-  self-tests Debian's kernel runs at boot (`initcall_debug` shows `crypto_algapi_init`).
+  self-tests Debian's kernel runs at boot (`initcall_debug` shows `crypto_algapi_init`). The
+  disk step adds about 11 million to it: measured on 6.1.0-57, 6,088-6,089 million without it,
+  6,090 million with only the disk attached (one more PCI device to find), 6,099-6,101 million
+  with the 2.8 MB of modules in the archive as well (unpacking them).
 """
 
 from __future__ import annotations
@@ -64,6 +93,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import tarfile
@@ -73,9 +103,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ferrite_tools import build, initrd, paths, qemu
-from ferrite_tools.errors import FerriteError
+from ferrite_tools.errors import FerriteError, InvalidData
 from ferrite_tools.initrd import Member
-from ferrite_tools.measurements import Measurement, parse_lines
+from ferrite_tools.measurements import BENCH_DISK_SIZE, Measurement, parse_lines
 from ferrite_tools.setup import Toolchain, find_toolchain
 
 
@@ -257,6 +287,205 @@ def fetch_linux(*, path: str | None = None, verbose: bool = False) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# 1b. The disk: Linux's modules for it, and an ext4 file system on it
+# ---------------------------------------------------------------------------------------------
+
+#: The modules the disk rows need, by the names Linux knows them by (a file's name with `-` made
+#: `_`). Debian builds all of them as modules (CONFIG_VIRTIO_PCI, CONFIG_VIRTIO_BLK and
+#: CONFIG_EXT4_FS are `m`), and the initramfs has no modprobe, so `bench` loads them itself in
+#: the order `load_order` gives. The two crc32c ones come first: ext4 and jbd2 ask the kernel's
+#: crypto API for "crc32c" (their metadata checksums) and declare it only as `softdep=pre:
+#: crypto-crc32c`, which modprobe resolves to every module with that alias, here both; the
+#: crypto API then picks the SSE4.2 one (`-cpu max` has SSE4.2), the generic one being the
+#: fallback. The rest are found from each module's `depends=`.
+DISK_MODULE_ROOTS = ("crc32c_generic", "crc32c_intel", "virtio_pci", "virtio_blk", "ext4")
+#: A module's path inside the package.
+MODULE_MEMBER = re.compile(r"^(?:\./)?lib/modules/[^/]+/kernel/(?:.+/)?(?P<file>[^/]+)\.ko$")
+#: Where the modules go in the initramfs, `NAME.ko` each (bench.rs's `MODULE_DIR`).
+INITRAMFS_MODULE_DIR = "lib/modules"
+#: The file there that lists their names in load order, one a line (bench.rs's `LOAD_ORDER`).
+LOAD_ORDER_FILE = "load-order"
+#: The passes over the package's 400 MB of files `_unpack_modules` may make: a module's
+#: dependencies are only known once it is read, and may come earlier in the archive.
+MODULE_PASSES = 4
+
+# The ELF64 header and section header fields `modinfo` reads (System V gABI, "ELF Header" and
+# "Sections"): little-endian x86-64 only, which is what Debian's amd64 modules are.
+_ELF_MAGIC = b"\x7fELF"
+_ELFCLASS64 = 2
+_ELFDATA2LSB = 1
+#: e_shoff (8 bytes at 0x28); e_shentsize, e_shnum, e_shstrndx (2 bytes each at 0x3a).
+_E_SHOFF = 0x28
+_E_SHENTSIZE = 0x3A
+#: A section header: sh_name, sh_type (4 bytes each), sh_flags, sh_addr, sh_offset, sh_size (8).
+_SECTION_HEADER = "<IIQQQQ"
+
+
+def module_name(file_stem: str) -> str:
+    """The name Linux gives the module in `file_stem`.ko (`crc32c-intel` is `crc32c_intel`)."""
+    return file_stem.replace("-", "_")
+
+
+def modinfo(elf: bytes) -> dict[str, list[str]]:
+    """The `key=value` strings of a kernel module's `.modinfo` section (what `modinfo` prints:
+    `depends`, `alias`, `softdep`, `vermagic`...), by key, in order. The section is those strings,
+    each ended by a NUL, between the padding NULs the linker puts around them. Raises
+    InvalidData for what is not a 64-bit little-endian ELF file with that section."""
+    if elf[:4] != _ELF_MAGIC or len(elf) < 0x40 or elf[4] != _ELFCLASS64 or elf[5] != _ELFDATA2LSB:
+        raise InvalidData("not a 64-bit little-endian ELF file")
+    (shoff,) = struct.unpack_from("<Q", elf, _E_SHOFF)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, _E_SHENTSIZE)
+    try:
+        sections = [struct.unpack_from(_SECTION_HEADER, elf, shoff + i * shentsize) for i in range(shnum)]
+        names_offset = sections[shstrndx][4]
+    except (struct.error, IndexError):
+        raise InvalidData("its section headers lie outside the file") from None
+    for name, _, _, _, offset, size in sections:
+        end = elf.find(b"\0", names_offset + name)
+        if elf[names_offset + name : end] != b".modinfo":
+            continue
+        info: dict[str, list[str]] = {}
+        for field in elf[offset : offset + size].split(b"\0"):
+            key, equals, value = field.decode(errors="replace").partition("=")
+            if equals:
+                info.setdefault(key, []).append(value)
+        return info
+    raise InvalidData("it has no .modinfo section (not a kernel module)")
+
+
+def module_depends(info: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The modules a module's `modinfo` says must be loaded before it (`depends=a,b`; empty for
+    none)."""
+    return tuple(name for value in info.get("depends", ()) for name in value.split(",") if name)
+
+
+def load_order(depends: Mapping[str, Sequence[str]], roots: Sequence[str]) -> list[str]:
+    """`roots` and everything they depend on, each after its dependencies (what modprobe does
+    from modules.dep, which Debian's package lacks: depmod writes it at install), otherwise in
+    the order the roots are given. Raises PeerUnavailable for a module not in `depends` or a
+    dependency cycle (the kernel could load neither)."""
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise PeerUnavailable(f"the modules depend on each other in a circle: {' -> '.join([*visiting, name])}")
+        if name not in depends:
+            needed = f" (needed by {visiting[-1]})" if visiting else ""
+            raise PeerUnavailable(f"the kernel package has no module {name}{needed}")
+        visiting.append(name)
+        for dependency in depends[name]:
+            visit(dependency)
+        visiting.pop()
+        order.append(name)
+
+    for root in roots:
+        visit(root)
+    return order
+
+
+def _unpack_modules(package: Path | None, into: Path, env: Mapping[str, str]) -> list[Path]:
+    """Copies the modules `DISK_MODULE_ROOTS` need from the package into `into`, once; returns
+    them in load order. The order is kept in `into`/load-order, written last, so a folder with
+    that file is complete. Raises PeerUnavailable when the package (None: gone) lacks one."""
+    listed = into / LOAD_ORDER_FILE
+    if listed.exists():
+        names = listed.read_text().split()
+        if all((into / f"{name}.ko").exists() for name in names):
+            return [into / f"{name}.ko" for name in names]
+    if package is None:
+        raise PeerUnavailable(f"the kernel package is no longer in {PEER_DIR}, so its modules are not either")
+    into.mkdir(parents=True, exist_ok=True)
+    wanted = set(DISK_MODULE_ROOTS)
+    depends: dict[str, tuple[str, ...]] = {}
+    for _ in range(MODULE_PASSES):
+        if wanted <= depends.keys():
+            break
+        command = ["dpkg-deb", "--fsys-tarfile", str(package)]
+        process = subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert process.stdout is not None
+        try:
+            with tarfile.open(fileobj=process.stdout, mode="r|") as tree:
+                for member in tree:
+                    match = MODULE_MEMBER.match(member.name)
+                    if match is None or not member.isfile():
+                        continue
+                    name = module_name(match["file"])
+                    if name not in wanted or name in depends:
+                        continue
+                    source = tree.extractfile(member)
+                    if source is None:
+                        continue
+                    data = source.read()
+                    try:
+                        depends[name] = module_depends(modinfo(data))
+                    except InvalidData as e:
+                        raise PeerUnavailable(f"{member.name} in {package.name}: {e.what}") from None
+                    # A dependency found here may still come later in this same pass.
+                    wanted.update(depends[name])
+                    (into / f"{name}.ko").write_bytes(data)
+        except tarfile.TarError as e:
+            raise PeerUnavailable(f"{package.name} is not a package dpkg-deb can read: {e}") from e
+        finally:
+            process.kill()
+            process.wait()
+    order = load_order(depends, DISK_MODULE_ROOTS)
+    listed.write_text("".join(f"{name}\n" for name in order))
+    return [into / f"{name}.ko" for name in order]
+
+
+def disk_modules(vmlinuz: Path, *, path: str | None = None) -> list[Path]:
+    """The disk's modules for the kernel `vmlinuz` (which `fetch_linux` unpacked), in load
+    order, taken from the package it came from into a `modules` folder beside it, once. Raises
+    PeerUnavailable when they cannot be had."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PATH"] = path
+    packages = sorted(PEER_DIR.glob(f"{vmlinuz.parent.name}_*.deb"))
+    return _unpack_modules(packages[-1] if packages else None, vmlinuz.parent / "modules", env)
+
+
+#: What makes the disk's file system (Debian's e2fsprogs), and where a non-root PATH may lack.
+MKFS_EXT4 = "mkfs.ext4"
+SBIN_DIRS = ("/usr/sbin", "/sbin")
+#: mkfs.ext4's options, and why:
+#: * -T default -b 4096: the settings mke2fs.conf gives an ordinary file system (4 KiB blocks,
+#:   256-byte inodes). Without them a 32 MiB one is typed "small" and gets 1 KiB blocks, which
+#:   would make a 4 KiB write four blocks, and no real ext4 looks like that;
+#: * -E lazy_itable_init=0,lazy_journal_init=0: the inode tables and the journal are zeroed
+#:   now, not by the kernel's ext4lazyinit thread while the benchmark measures;
+#: * -q -F: quiet, and a regular file is fine.
+#: Everything else (the journal's size, metadata checksums...) is e2fsprogs' default.
+MKFS_OPTIONS = ("-q", "-F", "-T", "default", "-b", "4096", "-E", "lazy_itable_init=0,lazy_journal_init=0")
+#: How long mkfs.ext4 may take (it takes well under a second for 32 MiB).
+MKFS_TIMEOUT_S = 60.0
+
+
+def make_ext4(out: Path, size: int, *, path: str | None = None) -> Path:
+    """Writes a fresh, empty ext4 file system of `size` bytes to `out`; returns `out`. Raises
+    PeerUnavailable when mkfs.ext4 is missing or fails. `path` replaces PATH and the sbin
+    folders, which are searched after PATH (tests use it)."""
+    search = path if path is not None else os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
+    mkfs = shutil.which(MKFS_EXT4, path=search)
+    if mkfs is None:
+        raise PeerUnavailable(f"{MKFS_EXT4} was not found, so Linux has no ext4 disk (apt-get install e2fsprogs)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as f:
+        f.truncate(size)
+    try:
+        made = subprocess.run(
+            [mkfs, *MKFS_OPTIONS, str(out)], capture_output=True, text=True, timeout=MKFS_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise PeerUnavailable(f"{MKFS_EXT4} could not make {out}: {e}") from None
+    if made.returncode != 0:
+        raise PeerUnavailable(f"{MKFS_EXT4} failed on {out}: {_last_error(made)}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # 2. The initramfs
 # ---------------------------------------------------------------------------------------------
 #
@@ -278,21 +507,39 @@ INIT_PATH = "init"
 HELLO_PATH = "bin/hello"
 
 
-def initramfs_entries(bench: bytes, hello: bytes) -> list[Member]:
-    """What Linux needs to run `bench` as its first process, in the order it creates them."""
-    return [
+#: A module file's mode: read-only (finit_module reads it; nothing runs it).
+MODULE_MODE = stat.S_IFREG | 0o444
+
+
+def initramfs_entries(bench: bytes, hello: bytes, modules: Sequence[tuple[str, bytes]] = ()) -> list[Member]:
+    """What Linux needs to run `bench` as its first process, in the order it creates them.
+    `modules` are the disk's, (name, contents) in load order; with them come the folders the
+    disk step mounts on (/mnt for the disk, /proc, whose timer list gives the idle time)."""
+    entries = [
         Member("bin", b"", initrd.DIRECTORY_MODE),
         Member(HELLO_PATH, hello, initrd.EXECUTABLE_MODE),
         Member("dev", b"", initrd.DIRECTORY_MODE),
         Member("dev/console", b"", CONSOLE_MODE, rdev=(CONSOLE_MAJOR, CONSOLE_MINOR)),
         Member(INIT_PATH, bench, initrd.EXECUTABLE_MODE),
-        Member("tmp", b"", TMP_MODE),
     ]
+    if modules:
+        order = "".join(f"{name}\n" for name, _ in modules).encode()
+        entries += [
+            Member("lib", b"", initrd.DIRECTORY_MODE),
+            Member(INITRAMFS_MODULE_DIR, b"", initrd.DIRECTORY_MODE),
+            *(Member(f"{INITRAMFS_MODULE_DIR}/{name}.ko", data, MODULE_MODE) for name, data in modules),
+            Member(f"{INITRAMFS_MODULE_DIR}/{LOAD_ORDER_FILE}", order, MODULE_MODE),
+            Member("mnt", b"", initrd.DIRECTORY_MODE),
+            Member("proc", b"", initrd.DIRECTORY_MODE),
+        ]
+    return [*entries, Member("tmp", b"", TMP_MODE)]
 
 
-def make_initramfs(bench: Path, hello: Path, out: Path) -> Path:
-    """Writes the initramfs to `out` (only when its bytes change); returns `out`."""
-    data = initrd.write_newc(initramfs_entries(bench.read_bytes(), hello.read_bytes()))
+def make_initramfs(bench: Path, hello: Path, out: Path, modules: Sequence[Path] = ()) -> Path:
+    """Writes the initramfs to `out` (only when its bytes change); returns `out`. `modules`
+    are the disk's module files in load order (none: no disk step)."""
+    loaded = [(p.stem, p.read_bytes()) for p in modules]
+    data = initrd.write_newc(initramfs_entries(bench.read_bytes(), hello.read_bytes(), loaded))
     if not out.exists() or out.read_bytes() != data:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -341,15 +588,24 @@ EXPECTED_ROWS = (
 )
 
 
+#: The disk rows, which `bench init` prints after the others when it has a disk (see
+#: `linux_run`); a run without them still counts, with the reason kept in `LinuxRun.disk_note`.
+DISK_ROWS = ("disk.write_fsync_4k", "disk.seq_write_per_kib", "disk.seq_read_per_kib")
+#: What starts the lines in which `bench` says what failed.
+BENCH_COMPLAINT = "bench: "
+
+
 def kernel_command_line(extra: Sequence[str] = ()) -> str:
     """Linux's command line: `KERNEL_ARGS`, `extra`, then init's arguments."""
     return " ".join([*KERNEL_ARGS, *extra, "--", *INIT_ARGS])
 
 
-def linux_argv(vmlinuz: Path, initramfs: Path, command_line: str) -> list[str]:
+def linux_argv(vmlinuz: Path, initramfs: Path, command_line: str, disk: Path | None = None) -> list[str]:
     """QEMU's command line: Ferrite's bench machine (`QemuConfig(..., accel=TCG, icount=True)`:
     memory, CPU model, accelerator, icount, no default devices, standard VGA), with a kernel and
-    an initramfs instead of a disk image, and without the exit device (Linux powers off)."""
+    an initramfs instead of a boot disk image, and without the exit device (Linux powers off).
+    `disk` is attached as Ferrite's own disk is (`qemu.virtio_disk_args`)."""
+    disk_args = qemu.virtio_disk_args(str(disk)) if disk is not None else []
     return [
         qemu.QEMU,
         "-machine", MACHINE,
@@ -368,6 +624,7 @@ def linux_argv(vmlinuz: Path, initramfs: Path, command_line: str) -> list[str]:
         "-kernel", str(vmlinuz),
         "-initrd", str(initramfs),
         "-append", command_line,
+        *disk_args,
     ]  # fmt: skip
 
 
@@ -381,6 +638,8 @@ class LinuxRun:
     wall_s: float
     #: The serial output.
     log: Path
+    #: Why the disk rows are missing (None when they are there).
+    disk_note: str | None = None
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -412,12 +671,30 @@ def _boot(argv: Sequence[str], log: Path) -> int | None:
                 qemu.stop_process(process, control)
 
 
+def disk_note(output: str) -> str | None:
+    """Why a run's output lacks the disk rows: what `bench` said went wrong (None when every row
+    is there)."""
+    found = {m.name for m in parse_lines(output)}
+    if all(row in found for row in DISK_ROWS):
+        return None
+    lines = [line.strip() for line in output.splitlines()]
+    said = [line[len(BENCH_COMPLAINT) :] for line in lines if line.startswith(BENCH_COMPLAINT)]
+    return "; ".join(said) if said else "bench printed no disk rows and no reason"
+
+
 def run_linux(
-    vmlinuz: Path, initramfs: Path, *, log: Path, extra_args: Sequence[str] = (), verbose: bool = False
+    vmlinuz: Path,
+    initramfs: Path,
+    *,
+    log: Path,
+    disk: Path | None = None,
+    extra_args: Sequence[str] = (),
+    verbose: bool = False,
 ) -> LinuxRun:
     """Boots Linux with the benchmark as init, under icount, until it powers off, and returns its
-    figures. Raises PeerUnavailable, with the last lines of output, when there are none."""
-    argv = linux_argv(vmlinuz, initramfs, kernel_command_line(extra_args))
+    figures; with `disk`, the ext4 disk for the disk rows. Raises PeerUnavailable, with the last
+    lines of output, when there are none (missing disk rows only leave a `disk_note`)."""
+    argv = linux_argv(vmlinuz, initramfs, kernel_command_line(extra_args), disk)
     if verbose:
         print(f"$ {' '.join(argv)}", flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -443,7 +720,7 @@ def run_linux(
         if panic is not None:
             why += f"; {panic}"
         raise PeerUnavailable(f"the benchmark did not finish on Linux ({why}; log {log}):\n{_tail(output)}")
-    return LinuxRun(measurements, wall, log)
+    return LinuxRun(measurements, wall, log, disk_note(output) if disk is not None else "no disk was attached")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,14 +731,31 @@ def run_linux(
 INITRAMFS = PEER_DIR / "initramfs.cpio"
 
 
+#: The ext4 disk, made afresh for each run.
+DISK_IMAGE = PEER_DIR / "disk.img"
+
+
 def linux_run(tc: Toolchain, verbose: bool, *, extra_args: Sequence[str] = ()) -> LinuxRun:
-    """Fetches Linux, builds the benchmark, packs the initramfs and boots it once. Raises
+    """Fetches Linux, builds the benchmark, packs the initramfs and boots it once, with the disk
+    when its modules and mkfs.ext4 can be had (else without, the reason in `disk_note`). Raises
     PeerUnavailable when Linux cannot be had or run here."""
     vmlinuz = fetch_linux(verbose=verbose)
     programs = {p.name: p for p in build.build_user(tc, verbose=verbose)}
-    initramfs = make_initramfs(programs["bench"], programs["hello"], INITRAMFS)
+    modules: list[Path] = []
+    disk: Path | None = None
+    why_no_disk = None
+    try:
+        modules = disk_modules(vmlinuz)
+        disk = make_ext4(DISK_IMAGE, BENCH_DISK_SIZE)
+    except PeerUnavailable as e:
+        modules, why_no_disk = [], e.what
+        if verbose:
+            print(f"peer: no disk rows: {why_no_disk}", flush=True)
+    initramfs = make_initramfs(programs["bench"], programs["hello"], INITRAMFS, modules)
     suffix = "".join(f"-{arg.replace('=', '-')}" for arg in extra_args)
-    return run_linux(vmlinuz, initramfs, log=paths.LOG_DIR / f"bench-linux{suffix}.log", extra_args=extra_args, verbose=verbose)
+    log = paths.LOG_DIR / f"bench-linux{suffix}.log"
+    run = run_linux(vmlinuz, initramfs, log=log, disk=disk, extra_args=extra_args, verbose=verbose)
+    return run if why_no_disk is None else dataclasses.replace(run, disk_note=why_no_disk)
 
 
 def linux_counts(tc: Toolchain, verbose: bool) -> list[Measurement]:
@@ -491,6 +785,8 @@ def main(argv: Sequence[str]) -> int:
         return 1
     for m in run.measurements:
         print(f"linux.{m.name:40} {m.value:>16,} {m.unit}")
+    if run.disk_note is not None:
+        print(f"no disk rows: {run.disk_note}")
     print(f"one run, QEMU start to power-off: {run.wall_s:.1f} s (log {run.log})")
     return 0
 

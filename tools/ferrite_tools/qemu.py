@@ -137,6 +137,17 @@ class Display(enum.Enum):
     WINDOW = "window"
 
 
+def virtio_disk_args(file: str) -> list[str]:
+    """QEMU's options for the guest's own disk, the file `file` (a path, or a `blkdebug:` one),
+    on virtio-blk: Ferrite's, and the Linux peer's (peer.py), which must be the same disk."""
+    # Modern only: no legacy I/O BAR. Writes go to the file through the host's page cache, so a
+    # killed QEMU loses none it completed.
+    return [
+        "-drive", f"format=raw,file={file},if=none,id=disk,cache=writeback",
+        "-device", "virtio-blk-pci,drive=disk,disable-legacy=on",
+    ]  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class QemuConfig:
     """Everything that decides QEMU's command line."""
@@ -179,11 +190,8 @@ class QemuConfig:
         # image stays as built and several machines can boot it at once.
         args += ["-drive", f"format=raw,file={self.image},if=ide,index=0,media=disk,snapshot=on"]
         if self.disk is not None:
-            # The guest's own disk, on virtio-blk (modern only: no legacy I/O BAR). Writes go to
-            # the file through the host's page cache, so a killed QEMU loses none it completed.
             file = f"blkdebug:{self.disk_faults}:{self.disk}" if self.disk_faults else str(self.disk)
-            args += ["-drive", f"format=raw,file={file},if=none,id=disk,cache=writeback"]
-            args += ["-device", "virtio-blk-pci,drive=disk,disable-legacy=on"]
+            args += virtio_disk_args(file)
         if self.firmware is Firmware.UEFI:
             if self.ovmf is None:
                 raise FerriteError("UEFI boot needs OVMF firmware; run ./x.py doctor")

@@ -12,6 +12,7 @@
 //!   layouts and error codes come from the `abi` crate, the same definitions the kernel uses,
 //!   and they are Linux's, so a program built on this runtime would also run on Linux.
 //! * [`print!`], [`println!`], [`eprintln!`]: formatted output on descriptors 1 and 2.
+//! * [`linux`]: the calls only Linux answers (module loading, mounting), for `bench` on Linux.
 //! * [`heap`]: a global allocator over `brk` (small blocks) and `mmap` (large ones).
 //! * a panic handler that prints the message and exits with status 101, as Rust's does.
 //!
@@ -27,6 +28,7 @@ pub mod fs;
 pub mod heap;
 pub mod kill;
 pub mod ktap;
+pub mod linux;
 pub mod print;
 pub mod signal;
 pub mod start;

@@ -36,11 +36,18 @@
 //! first process exits. The mode is asked for by an argument, not guessed from the pid: in
 //! Ferrite's `user_bench` test kernel the benchmark is process 1 too, and must exit there.
 //!
+//! On Linux, when `peer.py` has put the disk's kernel modules in the initramfs (`/lib/modules`,
+//! with the order to load them in `/lib/modules/load-order`) and attached an ext4 disk, `bench
+//! init` then loads them, mounts the disk on `/mnt` and measures the disk figures there too.
+//!
 //! `bench disk` measures the disk file system instead, in the current directory (which must be
 //! on the disk; `./x.py bench` runs it at `/` of a fresh disk). These figures leave out the time
 //! the CPU sat halted waiting for the disk (`/proc/idle`): under icount a halt jumps the clock to
 //! the next timer tick, so the waits are not instructions, and how many there are depends on the
-//! host. What remains is what Ferrite itself executed:
+//! host. What remains is what Ferrite itself executed. On Linux the halted time comes from
+//! `/proc/timer_list` instead (see [`IdleClock`]), and the read-back figure starts after Linux
+//! has been told to drop its clean page cache, since 6 MiB of other files push nothing out of
+//! it:
 //!
 //! * `disk.write_fsync_4k`: a 4 KiB write over the start of a file, then `fsync` (one commit of
 //!   the log: the block and the inode, logged, flushed, installed);
@@ -85,7 +92,7 @@ fn main() -> i32 {
     // First, before any system call: as the first process, this is how long the boot took.
     let first_instruction = tsc();
     match runtime::args().nth(1) {
-        Some("disk") => match disk() {
+        Some("disk") => match disk(Cache::PushedOut) {
             Some(()) => 0,
             None => {
                 println!("bench: a disk benchmark failed");
@@ -94,7 +101,11 @@ fn main() -> i32 {
         },
         Some("init") if sys::getpid() == INIT_PID => {
             println!("BENCH boot.tsc_at_first_user_instruction={first_instruction} unit=tsc");
-            power_off(figures())
+            let status = figures();
+            if status == 0 && linux_disk().is_none() {
+                println!("bench: no disk figures on Linux");
+            }
+            power_off(status)
         }
         _ => figures(),
     }
@@ -479,39 +490,189 @@ const KIB: u64 = 1024;
 /// Bytes written to push the sequential file out of the kernel's block cache (4 MiB).
 const EVICTING_BYTES: usize = 6 * 1024 * 1024;
 
-/// Time-stamp counter ticks the CPU has spent halted (`/proc/idle`).
-fn idle() -> Option<u64> {
-    let text = runtime::fs::read_file("/proc/idle").ok()?;
-    let text = core::str::from_utf8(&text).ok()?;
-    text.trim().strip_prefix("idle_tsc ")?.parse().ok()
+/// Where [`Busy`] learns how long the CPU sat halted.
+#[derive(Clone, Copy)]
+enum IdleClock {
+    /// Ferrite's `/proc/idle`: `idle_tsc N`, time-stamp counter ticks spent halted.
+    Ferrite,
+    /// Linux's `/proc/timer_list` (root only, with `/proc` mounted): each CPU's
+    /// `.idle_sleeptime` and `.iowait_sleeptime`, the nanoseconds its idle loop ran with no task
+    /// waiting for I/O and with one waiting. Both together are the halted time; the counter
+    /// ticks per nanosecond come from `CLOCK_MONOTONIC` over the same stretch. Linux clocks
+    /// them from entering its idle loop to leaving it, not around the halt alone, so the idle
+    /// loop's own instructions are left out of Linux's figures too, which can only make them
+    /// smaller.
+    Linux,
+}
+
+/// Linux's list of timers and per-CPU idle times.
+const TIMER_LIST: &str = "/proc/timer_list";
+
+impl IdleClock {
+    /// The clock this kernel has, if any.
+    fn find() -> Option<IdleClock> {
+        [IdleClock::Ferrite, IdleClock::Linux]
+            .into_iter()
+            .find(|clock| clock.idle().is_some())
+    }
+
+    /// The halted time so far: counter ticks on Ferrite, nanoseconds on Linux.
+    fn idle(self) -> Option<u64> {
+        match self {
+            IdleClock::Ferrite => {
+                let text = runtime::fs::read_file("/proc/idle").ok()?;
+                let text = core::str::from_utf8(&text).ok()?;
+                text.trim().strip_prefix("idle_tsc ")?.parse().ok()
+            }
+            IdleClock::Linux => {
+                let text = runtime::fs::read_file(TIMER_LIST).ok()?;
+                let text = core::str::from_utf8(&text).ok()?;
+                // The first CPU's lines, `  .idle_sleeptime   : 123 nsecs` (the machine has one).
+                let field = |name: &str| -> Option<u64> {
+                    let line = text.lines().find(|l| l.trim_start().starts_with(name))?;
+                    let value = line.split_once(':')?.1.trim().strip_suffix("nsecs")?;
+                    value.trim().parse().ok()
+                };
+                Some(field(".idle_sleeptime")? + field(".iowait_sleeptime")?)
+            }
+        }
+    }
+}
+
+/// Nanoseconds of `CLOCK_MONOTONIC`.
+fn monotonic_ns() -> Option<u64> {
+    let now = sys::clock_gettime(runtime::abi::time::CLOCK_MONOTONIC).ok()?;
+    u64::try_from(now.tv_sec)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::try_from(now.tv_nsec).ok()?)
 }
 
 /// A clock of what ran: the time-stamp counter less the halted time.
 struct Busy {
+    /// Where the halted time comes from.
+    clock: IdleClock,
     /// The counter at the start.
     tsc: u64,
     /// The halted time at the start.
     idle: u64,
+    /// `CLOCK_MONOTONIC` at the start, on Linux (whose halted time is in nanoseconds).
+    ns: u64,
 }
 
 impl Busy {
     /// Starts measuring.
-    fn start() -> Option<Busy> {
-        let idle = idle()?;
-        Some(Busy { tsc: tsc(), idle })
+    fn start(clock: IdleClock) -> Option<Busy> {
+        let idle = clock.idle()?;
+        let ns = match clock {
+            IdleClock::Ferrite => 0,
+            IdleClock::Linux => monotonic_ns()?,
+        };
+        Some(Busy {
+            clock,
+            tsc: tsc(),
+            idle,
+            ns,
+        })
     }
 
     /// Ticks that ran since the start.
     fn elapsed(&self) -> Option<u64> {
-        let now = tsc();
-        let idle = idle()?;
-        Some((now - self.tsc).saturating_sub(idle - self.idle))
+        let ticks = tsc() - self.tsc;
+        // The two clocks are read next to each other, before the long read of the idle time
+        // (as `start` reads them after it), so they cover the same stretch, and the ratio of
+        // the two is the counter's true rate, not skewed by the read.
+        let ns = match self.clock {
+            IdleClock::Ferrite => 0,
+            IdleClock::Linux => monotonic_ns()?.checked_sub(self.ns)?.max(1),
+        };
+        let idle = self.clock.idle()? - self.idle;
+        let halted = match self.clock {
+            IdleClock::Ferrite => idle,
+            IdleClock::Linux => {
+                // Nanoseconds to counter ticks, at the rate the two ran at over this stretch.
+                u64::try_from(u128::from(idle) * u128::from(ticks) / u128::from(ns)).ok()?
+            }
+        };
+        Some(ticks.saturating_sub(halted))
     }
 }
 
+/// What happens to the sequential file between writing and reading it back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cache {
+    /// Only the other files written after it push it out (Ferrite's block cache is small).
+    PushedOut,
+    /// Linux is also asked to drop its clean page cache (`/proc/sys/vm/drop_caches`), which
+    /// 128 MiB of memory would otherwise keep the file in.
+    Dropped,
+}
+
+/// Where the disk's kernel modules are in Linux's initramfs, `NAME.ko` each (peer.py).
+const MODULE_DIR: &str = "/lib/modules";
+/// The names of those modules, one a line, in the order they must be loaded (peer.py).
+const LOAD_ORDER: &str = "/lib/modules/load-order";
+/// The first virtio disk, as Linux names it.
+const DISK_DEVICE: &str = "/dev/vda";
+/// Where the disk is mounted.
+const MOUNT_POINT: &str = "/mnt";
+
+/// On Linux with the disk's modules in the initramfs: loads them, mounts the ext4 disk on
+/// [`MOUNT_POINT`] and prints the disk figures measured there. `Some` also when there is no
+/// module list (no disk was asked for); `None`, after a line that says why, on a failure.
+fn linux_disk() -> Option<()> {
+    let Ok(list) = runtime::fs::read_file(LOAD_ORDER) else {
+        return Some(());
+    };
+    let Ok(list) = core::str::from_utf8(&list) else {
+        println!("bench: {LOAD_ORDER} is not text");
+        return None;
+    };
+    for name in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let path = alloc::format!("{MODULE_DIR}/{name}.ko");
+        let loaded = sys::open(path.as_str(), runtime::abi::fcntl::O_RDONLY, 0).and_then(|fd| {
+            let loaded = runtime::linux::finit_module(fd);
+            let _ = sys::close(fd);
+            loaded
+        });
+        if let Err(e) = loaded {
+            println!(
+                "bench: loading the module {path} failed: {}",
+                e.description()
+            );
+            return None;
+        }
+    }
+    // devtmpfs holds a node for each device the kernel has, the disk's among them.
+    let mounts = [
+        ("devtmpfs", "/dev", "devtmpfs"),
+        ("proc", "/proc", "proc"),
+        (DISK_DEVICE, MOUNT_POINT, "ext4"),
+    ];
+    for (source, target, fstype) in mounts {
+        if let Err(e) = runtime::linux::mount(source, target, fstype) {
+            println!(
+                "bench: mounting {source} on {target} as {fstype} failed: {}",
+                e.description()
+            );
+            return None;
+        }
+    }
+    if let Err(e) = sys::chdir(MOUNT_POINT) {
+        println!("bench: cd {MOUNT_POINT} failed: {}", e.description());
+        return None;
+    }
+    let measured = disk(Cache::Dropped);
+    if measured.is_none() {
+        println!("bench: a disk benchmark failed on {DISK_DEVICE}");
+    }
+    measured
+}
+
 /// The disk figures, in the current directory.
-fn disk() -> Option<()> {
+fn disk(cache: Cache) -> Option<()> {
     use runtime::abi::fcntl::{O_RDONLY, O_WRONLY, SEEK_SET};
+    let clock = IdleClock::find()?;
     let block = [0x5au8; FILE_BLOCK];
     let fd = sys::open("bench-fsync.dat", O_WRONLY | O_CREAT | O_TRUNC, 0o600).ok()?;
     let round = || -> Option<()> {
@@ -520,7 +681,7 @@ fn disk() -> Option<()> {
         sys::fsync(fd).ok()
     };
     round()?; // warm-up: the file's block is allocated from here on
-    let busy = Busy::start()?;
+    let busy = Busy::start(clock)?;
     for _ in 0..FSYNC_ROUNDS {
         round()?;
     }
@@ -530,7 +691,7 @@ fn disk() -> Option<()> {
     let chunk = alloc::vec![0xa5u8; SEQUENTIAL_CHUNK];
     let write_file = |path: &str, bytes: usize| -> Option<u64> {
         let fd = sys::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600).ok()?;
-        let busy = Busy::start()?;
+        let busy = Busy::start(clock)?;
         for _ in 0..bytes / SEQUENTIAL_CHUNK {
             runtime::fs::write_all(fd, &chunk).ok()?;
         }
@@ -545,10 +706,14 @@ fn disk() -> Option<()> {
         cost / (SEQUENTIAL_BYTES as u64 / KIB),
     );
     write_file("bench-evict.dat", EVICTING_BYTES)?;
+    if cache == Cache::Dropped {
+        // 1: the clean page cache (both files were fsynced, so all of theirs is clean).
+        runtime::fs::write_file("/proc/sys/vm/drop_caches", b"1").ok()?;
+    }
 
     let fd = sys::open("bench-seq.dat", O_RDONLY, 0).ok()?;
     let mut back = alloc::vec![0u8; SEQUENTIAL_CHUNK];
-    let busy = Busy::start()?;
+    let busy = Busy::start(clock)?;
     let mut total = 0;
     loop {
         match sys::read(fd, &mut back).ok()? {
