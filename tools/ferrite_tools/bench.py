@@ -113,7 +113,7 @@ GUEST_BENCH_KERNELS: dict[str, tuple[str, ...]] = {
     "heap_bench": ("heap.",),
     "async_tasks": ("task.",),
     "threads": ("thread.",),
-    "user_bench": ("syscall.", "sched.", "signal.", "clone.", "futex.", "process.", "pipe.", "poll.", "file.", "mm."),
+    "user_bench": ("syscall.", "sched.", "signal.", "clone.", "futex.", "process.", "pipe.", "poll.", "time.", "file.", "mm."),
 }
 
 

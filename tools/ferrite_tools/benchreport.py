@@ -118,6 +118,12 @@ PEER_ROWS = (
     ),
     PeerRow("pipe ping-pong round trip", "guest.pipe.ping_pong_round_trip", "pipe.ping_pong_round_trip", Goal(at_most=3_000)),
     PeerRow("poll of a pipe that holds a byte", "guest.poll.ready_pipe", "poll.ready_pipe", Goal(linux_times=1.0)),
+    PeerRow(
+        "clock_gettime(CLOCK_MONOTONIC) as a system call",
+        "guest.time.clock_gettime",
+        "time.clock_gettime",
+        Goal(linux_times=1.0),
+    ),
     PeerRow("fork + exit + wait", "guest.process.fork_exit_wait", "process.fork_exit_wait", Goal(linux_times=0.5)),
     PeerRow(
         "fork + exec of a small static program + exit + wait",

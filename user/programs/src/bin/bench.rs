@@ -20,6 +20,8 @@
 //! * `pipe.ping_pong_round_trip`: a byte to a child through one pipe and back through another;
 //! * `poll.ready_pipe`: `poll` of the reading end of a pipe that holds a byte, with no timeout:
 //!   the call finds it ready at once (what an event loop pays per wake-up, beneath the waiting);
+//! * `time.clock_gettime`: `clock_gettime(CLOCK_MONOTONIC)` as a system call (C libraries on
+//!   Linux answer it in user space from the vDSO instead; the call is what both kernels share);
 //! * `file.tmpfs_write_read_4k`: a 4 KiB `write` to a file in `/tmp`, then a read of it back (each after an `lseek` to the start).
 //! * `mm.first_touch`: the first write to a page of fresh anonymous memory, per page: the fault,
 //!   a zeroed frame mapped, the write retried (the `mmap` and `munmap` around it are left out).
@@ -63,6 +65,7 @@ extern crate alloc;
 use core::sync::atomic::{AtomicU32, Ordering};
 use runtime::abi::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
 use runtime::abi::reboot::LINUX_REBOOT_CMD_POWER_OFF;
+use runtime::abi::time::CLOCK_MONOTONIC;
 use runtime::{println, sys, thread};
 
 runtime::entry!(main);
@@ -209,6 +212,13 @@ fn figures() -> i32 {
         Some(cost) => report("poll.ready_pipe", cost),
         None => return 1,
     }
+    let start = tsc();
+    for _ in 0..ROUNDS {
+        if sys::clock_gettime(CLOCK_MONOTONIC).is_err() {
+            return 1;
+        }
+    }
+    report("time.clock_gettime", (tsc() - start) / ROUNDS);
     match tmpfs_write_read() {
         Some(cost) => report("file.tmpfs_write_read_4k", cost),
         None => return 1,
