@@ -17,8 +17,9 @@ list and checks every import in the tools against it.
    data and pure readers and writers (test results, BENCH figures, KTAP, fonts, the kernel's
    layers, the system calls it answers, the one newc cpio writer, the disk file system), and
    set-up's toolchain and requirements.
-3. `printer`, `screen`, `benchreport`, `qemu`: formatting results, reading a screendump, the
-   benchmark's report and gate, QEMU's settings and processes.
+3. `printer`, `screen`, `benchreport`, `qemu`, `symbolize`: formatting results, reading a
+   screendump, the benchmark's report and gate, QEMU's settings and processes, names for the
+   kernel's addresses (it needs `setup`'s LLVM folder).
 4. `kvm`, `build`, `waits`: whether KVM works (and so which accelerator), cargo builds, how
    long a test waits for a machine (base waits times one scale; it needs only `qemu`'s enums).
 5. `image`: the ramdisk and the BIOS and UEFI images.

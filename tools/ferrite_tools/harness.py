@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ferrite_tools import contract, ktap, paths, waits
+from ferrite_tools import contract, ktap, paths, symbolize, waits
 from ferrite_tools.build import TestKernel
 from ferrite_tools.errors import FerriteError
 from ferrite_tools.image import Images
@@ -238,6 +238,10 @@ def run_kernel_test(
     with Machine(config, log) as machine:
         status = machine.wait_exit(timeout)
         output, tail = machine.output, machine.tail()
+    if symbolize.has_addresses(output):
+        # A panic's backtrace or a trap's RIP: the log and the report get the names.
+        log.write_text(symbolize.annotate(log.read_text(errors="replace"), kernel.elf))
+        tail = symbolize.annotate(tail, kernel.elf)
     results = judge(label, status, output, timeout, log, tail, time.monotonic() - started)
     if kernel_config.races:
         again = f"\nrun again: {reproduce_command(kernel.name, timing)}"

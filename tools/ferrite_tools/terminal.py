@@ -12,6 +12,9 @@ like an ordinary reboot. So an interactive run asks QEMU to log CPU resets (`-d 
 names a triple fault) and a watcher thread tells the person when one happens, unless the kernel
 announced a reboot it asked for (`contract.REBOOT_LINE` on the serial line).
 
+A panic prints its backtrace as addresses; a second watcher names them (`symbolize`) below the
+kernel's lines as soon as the last frame has arrived.
+
 It sits above disk.py (a run's disk) and image.py (what it boots), and below the debugger, which
 boots through `boot_interactive` too.
 """
@@ -28,7 +31,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ferrite_tools import build, contract, disk, image, kvm, paths
+from ferrite_tools import build, contract, disk, image, kvm, paths, symbolize
 from ferrite_tools.qemu import Display, Firmware, Machine, QemuConfig
 from ferrite_tools.setup import Toolchain, find_ovmf
 
@@ -106,7 +109,33 @@ def watch_for_triple_faults(log: Path, machine: Machine, serial: Path | None = N
             sys.stderr.flush()
 
 
-def boot_interactive(config: QemuConfig, verbose: bool) -> int:
+#: How long a backtrace's lines must have stopped coming before it is named (the kernel prints
+#: them one by one; the panic handler halts after the last).
+BACKTRACE_HOLD_S = 0.5
+
+
+def watch_for_backtraces(serial: Path, machine: Machine, elf: Path) -> None:
+    """Names a kernel backtrace for the person at the terminal: the kernel prints addresses only,
+    so once its frames have all arrived on the serial line, their functions, files and lines are
+    printed below them (`symbolize`), in raw mode's `\r\n`."""
+    read = 0
+    frames: list[str] = []
+    last_seen = 0.0
+    while machine.exit_status is None:
+        time.sleep(WATCH_INTERVAL_S)
+        complete, read = _new_lines(serial, read)
+        for line in complete.decode(errors="replace").splitlines():
+            if symbolize.FRAME.match(line.rstrip("\r")):
+                frames.append(line.rstrip("\r"))
+                last_seen = time.monotonic()
+        if frames and time.monotonic() - last_seen >= BACKTRACE_HOLD_S:
+            named = symbolize.annotate("\n".join(frames), elf)
+            sys.stderr.write("\r\n[x.py] the backtrace, with names:\r\n" + named.replace("\n", "\r\n") + "\r\n")
+            sys.stderr.flush()
+            frames = []
+
+
+def boot_interactive(config: QemuConfig, verbose: bool, elf: Path | None = None) -> int:
     """Runs QEMU with the serial console on this terminal until it exits (Ctrl-] x, shutdown) or
     this process gets SIGINT, through the same `Machine` lifecycle as the tests. The terminal's
     settings are restored on every way out."""
@@ -131,6 +160,8 @@ def boot_interactive(config: QemuConfig, verbose: bool) -> int:
                 threading.Thread(
                     target=watch_for_triple_faults, args=(qemu_log, machine, serial_log), daemon=True
                 ).start()
+            if serial_log is not None and elf is not None:
+                threading.Thread(target=watch_for_backtraces, args=(serial_log, machine, elf), daemon=True).start()
             try:
                 status = machine.wait_exit(None)
             except KeyboardInterrupt:
@@ -186,7 +217,7 @@ def run(
             "Every key goes to Ferrite (Ctrl-C included); Ctrl-] x quits QEMU.",
             flush=True,
         )
-        return boot_interactive(config, verbose)
+        return boot_interactive(config, verbose, paths.kernel_elf(release))
 
 
 def boot_elf(tc: Toolchain, elf: Path, verbose: bool) -> int:

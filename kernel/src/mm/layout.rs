@@ -105,6 +105,21 @@ pub fn thread_stack_bottom(slot: usize) -> u64 {
     THREAD_STACKS_START + slot as u64 * THREAD_STACK_SLOT + PAGE_SIZE
 }
 
+/// The stack `address` lies on, as the range of its addresses: the boot stack, or a thread's
+/// (for a backtrace, which may read only where a stack is mapped). `None` elsewhere, an
+/// exception stack included.
+pub fn stack_of(address: u64) -> Option<core::ops::Range<u64>> {
+    if (KERNEL_STACK_BOTTOM..KERNEL_STACK_TOP).contains(&address) {
+        return Some(KERNEL_STACK_BOTTOM..KERNEL_STACK_TOP);
+    }
+    let offset = address.checked_sub(THREAD_STACKS_START)?;
+    let slot = (offset / THREAD_STACK_SLOT) as usize;
+    let bottom = thread_stack_bottom(slot);
+    let inside =
+        slot < sched::MAX_THREADS && (bottom..bottom + THREAD_STACK_SIZE).contains(&address);
+    inside.then_some(bottom..bottom + THREAD_STACK_SIZE)
+}
+
 /// The thread slot whose guard page holds `address`, if any.
 pub fn thread_stack_guard_of(address: u64) -> Option<usize> {
     let offset = address.checked_sub(THREAD_STACKS_START)?;

@@ -51,6 +51,18 @@ pub fn halt_forever() -> ! {
     }
 }
 
+/// The frame pointer (RBP) of the function this is inlined into: where a walk of the saved
+/// frame pointers starts (the kernel is built with them, see `crates/framewalk`).
+#[inline(always)]
+pub fn frame_pointer() -> u64 {
+    let rbp: u64;
+    // SAFETY: copies RBP to a register; reads no memory and changes nothing else.
+    unsafe {
+        core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags));
+    }
+    rbp
+}
+
 /// Reads the time-stamp counter: a 64-bit count that the CPU advances steadily from reset.
 ///
 /// On real hardware it counts cycles of a fixed reference clock. Under QEMU with
