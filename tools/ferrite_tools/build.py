@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Sequence
@@ -53,15 +54,21 @@ def run_logged(
         stdout_chunks: list[str] = []
         stderr_lines: list[str] = []
         assert process.stderr is not None and process.stdout is not None
-        # cargo reports progress on stderr and machine-readable output (if any) on stdout.
+        # cargo reports progress on stderr and machine-readable output (if any) on stdout. Both
+        # are read at once, standard output by a thread: read one after the other, a pipe not
+        # being read fills (64 KiB) and cargo stops, waiting to write, for ever. (A clean build of
+        # the test kernels prints more JSON than that before its progress ends.)
+        stdout = process.stdout
+        reader = threading.Thread(target=lambda: stdout_chunks.append(stdout.read()), daemon=True)
+        reader.start()
         for line in process.stderr:
             log_file.write(line)
             stderr_lines.append(line)
             if stream:
                 sys.stderr.write("    " + line)
                 sys.stderr.flush()
-        stdout_chunks.append(process.stdout.read())
-        log_file.write(stdout_chunks[-1])
+        reader.join()
+        log_file.write("".join(stdout_chunks))
         status = process.wait()
     if status != 0:
         errors = [line.rstrip() for line in stderr_lines if line.startswith(("error", "  -->", "warning: unused"))]
