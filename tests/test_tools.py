@@ -145,6 +145,47 @@ def test_an_interactive_run_reports_a_triple_fault(tmp_path: Path, capsys: pytes
     assert str(log) in err
 
 
+def test_an_interactive_run_names_a_panics_backtrace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A panic's frames arrive on the serial line as addresses; once the last has come,
+    `./x.py run` prints them again with their names, once."""
+    import threading
+    import time
+    from typing import cast
+
+    from ferrite_tools import symbolize
+    from ferrite_tools.qemu import Machine
+
+    def named(text: str, elf: Path) -> str:
+        assert elf == tmp_path / "kernel.elf"
+        return text.replace("0xffffffff80001000", "0xffffffff80001000  ferrite::f at kernel/src/f.rs:1")
+
+    monkeypatch.setattr(symbolize, "annotate", named)
+
+    class Running:
+        exit_status: int | None = None
+
+    machine = Running()
+    serial = tmp_path / "run-serial.log"
+    serial.write_text("/ $ \r\n")
+    watcher = threading.Thread(
+        target=terminal.watch_for_backtraces, args=(serial, cast(Machine, machine), tmp_path / "kernel.elf")
+    )
+    watcher.start()
+    time.sleep(0.3)
+    serial.write_text(
+        "/ $ \r\nKERNEL PANIC at src/f.rs:1: boom\r\nbacktrace (return addresses, innermost first):\r\n"
+        "  #0 0xffffffff80001000\r\n  #1 0xffffffff80002000\r\n"
+    )
+    time.sleep(terminal.BACKTRACE_HOLD_S + 0.8)
+    machine.exit_status = 0
+    watcher.join(timeout=5)
+    err = capsys.readouterr().err
+    assert err.count("the backtrace, with names") == 1, err
+    assert "  #0 0xffffffff80001000  ferrite::f at kernel/src/f.rs:1\r\n  #1 0xffffffff80002000" in err, err
+
+
 @pytest.mark.parametrize(
     ("argv", "usage", "error"),
     [
