@@ -452,6 +452,10 @@ impl Default for Limits {
     }
 }
 
+/// Held while a limit changes (see [`exchange_limit`]): a blocking lock, since changes are rare
+/// and the descriptor table's copy is set under it too.
+static LIMITS_CHANGING: crate::sched::sync::Mutex<()> = crate::sched::sync::Mutex::new(());
+
 /// Replaces limit `resource` of process `pid` by `new` (for `task`, which asks) and returns the
 /// old one, by Linux's rules: an unknown resource or a soft limit above the hard one is
 /// `EINVAL`; more descriptors than the table holds is `EPERM` (Linux's `nr_open`); raising a
@@ -465,11 +469,16 @@ fn exchange_limit(
     if resource >= RLIM_NLIMITS {
         return Err(Errno::EINVAL);
     }
+    let Some(new) = new else {
+        let limits = super::limits_of(pid).ok_or(Errno::ESRCH)?;
+        return Ok(limits.0[resource as usize]);
+    };
+    // One change at a time, from reading the limits to the descriptor table's copy: two
+    // threads changing limits at once would otherwise each write back a copy read before the
+    // other's change (losing it, or restoring a hard limit the other had lowered, unchecked).
+    let _changing = LIMITS_CHANGING.lock();
     let mut limits = super::limits_of(pid).ok_or(Errno::ESRCH)?;
     let old = limits.0[resource as usize];
-    let Some(new) = new else {
-        return Ok(old);
-    };
     if new.rlim_cur > new.rlim_max {
         return Err(Errno::EINVAL);
     }
@@ -549,7 +558,8 @@ pub fn prlimit64(
     let target = match pid {
         0 => task.pid,
         pid if pid < 0 => return Err(Errno::ESRCH),
-        pid => pid as super::Pid,
+        // A thread's id names its process, as on Linux.
+        pid => super::process_of_thread_id(pid as super::Pid).unwrap_or(pid as super::Pid),
     };
     if target != task.pid && !account(task).creds.privileged() {
         return Err(if super::exists(target) {

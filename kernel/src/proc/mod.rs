@@ -1063,6 +1063,7 @@ fn record_end(table: &mut Table, pid: Pid, status: i32) -> Ended {
     };
     record.status = Some(status);
     record.resident = None;
+    record.signals.disarm_timers();
     // Dropping a weak reference frees no frames and closes no files, so this may happen
     // under the lock.
     record.memory = None;

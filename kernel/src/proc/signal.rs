@@ -138,6 +138,13 @@ impl State {
         }
     }
 
+    /// Disarms every interval timer: the process has ended, and a zombie's timers would only
+    /// make the tick look for them.
+    pub(super) fn disarm_timers(&mut self) {
+        self.alarm = None;
+        self.cpu_timers = [None; 2];
+    }
+
     /// The action for `signal` (1..=64).
     fn action(&self, signal: i32) -> SigAction {
         self.actions
