@@ -211,6 +211,7 @@ pub fn handle(frame: &mut TrapFrame) {
             let now = time::uptime_ns();
             crate::task::timer::on_tick(now);
             crate::proc::signal::on_tick(now);
+            serial::on_tick(input::push_from_interrupt);
             time::jitter();
         }
         vector::KEYBOARD => {

@@ -653,9 +653,8 @@ impl SerialDecoder {
     }
 
     /// The Escape key, if the last byte was an ESC that nothing followed: a caller that knows
-    /// no more bytes are on their way (a serial port's receive buffer is empty) calls this, so
-    /// that a lone Escape key is not held until the next key. A terminal sends a whole escape
-    /// sequence at once, so its bytes are never split by this.
+    /// no more bytes are on their way (a serial port's line has been quiet for a while after
+    /// the ESC) calls this, so that a lone Escape key is not held until the next key.
     pub fn flush(&mut self) -> Option<Key> {
         if matches!(self.state, DecodeState::Escape) {
             self.state = DecodeState::Ground;
@@ -663,6 +662,14 @@ impl SerialDecoder {
         } else {
             None
         }
+    }
+
+    /// Whether the last byte was an ESC that nothing has followed yet (what [`flush`] would
+    /// turn into the Escape key).
+    ///
+    /// [`flush`]: SerialDecoder::flush
+    pub fn waiting_after_escape(&self) -> bool {
+        matches!(self.state, DecodeState::Escape)
     }
 
     /// A decoder between keys.

@@ -20,7 +20,7 @@
 //! [`SerialWriter`] turns each `\n` into `\r\n`. The host tools drop the `\r` again.
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use lineedit::{Key, SerialDecoder};
 use spin::Mutex;
 use uart_16550::SerialPort;
@@ -82,14 +82,19 @@ pub fn on_interrupt(room: impl Fn() -> bool, push: impl Fn(Key)) {
     let mut status = PortReadOnly::<u8>::new(COM1_BASE + LINE_STATUS);
     let mut data = PortReadOnly::<u8>::new(COM1_BASE + RECEIVE_BUFFER);
     let mut decoder = DECODER.lock();
+    // Bytes are arriving: no ESC is the Escape key until the line is quiet again.
+    QUIET_TICKS.store(0, Ordering::Relaxed);
     for _ in 0..MAX_BYTES_PER_INTERRUPT {
         // SAFETY: COM1's line status register; reading it has no side effects.
         if unsafe { status.read() } & DATA_READY == 0 {
-            // Nothing more has arrived: an ESC still waiting for its sequence was the Escape
-            // key itself (a terminal sends a sequence's bytes together).
-            if let Some(key) = decoder.flush() {
-                push(key);
-            }
+            // Nothing more has arrived yet. An ESC still waiting for its sequence may be the
+            // Escape key itself, or a sequence whose next bytes have not reached the 16-byte
+            // FIFO yet (a terminal sends a sequence at once, but a long paste arrives a FIFO at
+            // a time): the timer decides, once the line has stayed quiet ([`on_tick`]).
+            QUIET_TICKS.store(
+                if decoder.waiting_after_escape() { 1 } else { 0 },
+                Ordering::Relaxed,
+            );
             break;
         }
         if !room() {
@@ -104,6 +109,31 @@ pub fn on_interrupt(room: impl Fn() -> bool, push: impl Fn(Key)) {
             push(next);
             key = decoder.replayed();
         }
+    }
+}
+
+/// Timer ticks the line has been quiet with an ESC waiting, plus one (0: no ESC waiting).
+static QUIET_TICKS: AtomicU8 = AtomicU8::new(0);
+
+/// Ticks of quiet after an ESC before it counts as the Escape key: at 100 Hz, 10 to 20 ms,
+/// far longer than the gap between the bytes of one sequence and far shorter than a person's
+/// next key (terminal programs wait about as long: busybox vi 50 ms).
+const ESCAPE_QUIET_TICKS: u8 = 2;
+
+/// The timer's part of decoding (called on each tick, interrupts off): an ESC the line has
+/// stayed quiet after is the Escape key, given to `push`. One load when no ESC waits.
+pub fn on_tick(push: impl Fn(Key)) {
+    let waited = QUIET_TICKS.load(Ordering::Relaxed);
+    if waited == 0 {
+        return;
+    }
+    if waited <= ESCAPE_QUIET_TICKS {
+        QUIET_TICKS.store(waited + 1, Ordering::Relaxed);
+        return;
+    }
+    QUIET_TICKS.store(0, Ordering::Relaxed);
+    if let Some(key) = DECODER.lock().flush() {
+        push(key);
     }
 }
 
