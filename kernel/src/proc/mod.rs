@@ -1522,22 +1522,11 @@ pub fn threads_of_process(pid: Pid) -> Option<Vec<ThreadInfo>> {
     })
 }
 
-/// The process thread `tid` belongs to: the one that lists it among its threads, or the zombie
-/// whose pid it is.
+/// The process thread `tid` belongs to ([`process_of_tid`]), or the ended process whose pid it
+/// is (a zombie is listed as its one thread, as Linux lists it).
 pub fn process_of_thread_id(tid: Pid) -> Option<Pid> {
     with_table(|table| {
-        let zombie = table
-            .processes
-            .get(&tid)
-            .is_some_and(|r| r.threads.is_empty());
-        if zombie {
-            return Some(tid);
-        }
-        table
-            .processes
-            .iter()
-            .find(|(_, r)| r.threads.iter().any(|m| m.tid == tid))
-            .map(|(&pid, _)| pid)
+        process_of_tid(table, tid).or_else(|| table.processes.contains_key(&tid).then_some(tid))
     })
 }
 
